@@ -1,0 +1,37 @@
+/* Kernel dispatch: the traversal kernel is chosen once, at first use, from what the CPU and
+ * the OS support (cpuid + xgetbv on x86), unless KITE_ISA=scalar|avx2|avx512|neon forces one. */
+#ifndef KITE_DISPATCH_H
+#define KITE_DISPATCH_H
+
+#include <stddef.h>
+
+#include "traverse.h"
+
+typedef enum kite_isa {
+    KITE_ISA_SCALAR,
+    KITE_ISA_AVX2,
+    KITE_ISA_AVX512,
+    KITE_ISA_NEON,
+    KITE_ISA__COUNT
+} kite_isa;
+
+const char *kite_isa_name(kite_isa isa);
+
+/* 1 if this build has a kernel for isa and this CPU can run it. */
+int kite_isa_available(kite_isa isa);
+
+/* The kernel for isa, or NULL when not available. */
+kite_margins_fn kite_isa_kernel(kite_isa isa);
+
+/* The ISA chosen for this process (first call decides; thread-safe). If KITE_ISA names an
+ * unavailable ISA, the best available one is used and *forced_failed (if non-NULL) is set. */
+kite_isa kite_isa_active(void);
+
+/* Human-readable list of CPU features detected, e.g. "sse4.2 avx2 fma avx512f avx512bw". */
+const char *kite_cpu_features(void);
+
+/* Margins with the active kernel; then the objective transform unless margin_only. */
+void kite_forest_predict(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
+                         float *out, int margin_only);
+
+#endif

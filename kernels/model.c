@@ -1,0 +1,128 @@
+#include "model.h"
+
+#include <stdlib.h>
+
+static void tree_free(kite_tree *t)
+{
+    free(t->kt_left);
+    free(t->kt_right);
+    free(t->kt_feature);
+    free(t->kt_value);
+    free(t->kt_default_left);
+    free(t->kt_is_cat);
+    free(t->kt_cat_begin);
+    free(t->kt_cat_count);
+    free(t->kt_cats);
+}
+
+void kite_model_free(kite_model *model)
+{
+    if (!model) return;
+    if (model->km_trees)
+        for (int32_t i = 0; i < model->km_num_trees; i++) tree_free(&model->km_trees[i]);
+    free(model->km_trees);
+    free(model->km_tree_group);
+    free(model->km_tree_weight);
+    if (model->km_feature_names)
+        for (int32_t i = 0; i < model->km_num_feature; i++) free(model->km_feature_names[i]);
+    free(model->km_feature_names);
+    free(model->km_feature_is_cat);
+    *model = (kite_model){0};
+}
+
+/* Walks one tree from the root with an explicit stack. Every node must be reached exactly
+ * once: a second visit means a cycle or a shared subtree, which XGBoost never writes and
+ * which would make traversal loop forever. The stack never holds more than num_nodes
+ * entries because each node is pushed at most once. */
+static kite_err tree_validate(const kite_model *m, int32_t ti, int32_t *depth_out, char *errstr,
+                              size_t errstr_size)
+{
+    const kite_tree *t = &m->km_trees[ti];
+    int32_t n = t->kt_num_nodes;
+    if (n < 1) return kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size, "tree %d: no nodes", ti);
+    int32_t *stack = malloc((size_t)n * 2 * sizeof *stack);
+    uint8_t *seen = calloc((size_t)n, 1);
+    if (!stack || !seen) {
+        free(stack);
+        free(seen);
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "tree %d: out of memory", ti);
+    }
+    kite_err err = KITE_ERR_OK;
+    int32_t sp = 0, max_depth = 0, visited = 0;
+    stack[sp++] = 0; /* node */
+    stack[sp++] = 0; /* depth */
+    seen[0] = 1;
+    while (sp > 0 && err == KITE_ERR_OK) {
+        int32_t depth = stack[--sp];
+        int32_t nid = stack[--sp];
+        visited++;
+        int32_t l = t->kt_left[nid], r = t->kt_right[nid];
+        if (l == -1 && r == -1) {
+            if (depth > max_depth) max_depth = depth;
+            continue;
+        }
+        if (l < 0 || l >= n || r < 0 || r >= n) {
+            err = kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size,
+                            "tree %d node %d: child index (%d, %d) out of range [0, %d)", ti, nid,
+                            l, r, n);
+            break;
+        }
+        if (seen[l] || seen[r] || l == r) {
+            err = kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size,
+                            "tree %d node %d: child %d reached twice (cycle or shared subtree)",
+                            ti, nid, seen[l] ? l : r);
+            break;
+        }
+        int32_t f = t->kt_feature[nid];
+        if (f < 0 || f >= m->km_num_feature) {
+            err = kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size,
+                            "tree %d node %d: split feature %d >= num_feature %d", ti, nid, f,
+                            m->km_num_feature);
+            break;
+        }
+        if (t->kt_is_cat && t->kt_is_cat[nid] &&
+            (uint64_t)t->kt_cat_begin[nid] + t->kt_cat_count[nid] > t->kt_num_cats) {
+            err = kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size,
+                            "tree %d node %d: category segment out of range", ti, nid);
+            break;
+        }
+        seen[l] = seen[r] = 1;
+        stack[sp++] = l;
+        stack[sp++] = depth + 1;
+        stack[sp++] = r;
+        stack[sp++] = depth + 1;
+    }
+    (void)visited; /* unreachable (deleted) nodes are allowed: XGBoost keeps them after pruning */
+    free(stack);
+    free(seen);
+    if (depth_out) *depth_out = max_depth;
+    return err;
+}
+
+kite_err kite_model_validate(const kite_model *m, char *errstr, size_t errstr_size)
+{
+    if (m->km_num_feature < 1)
+        return kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size, "num_feature %d < 1",
+                         m->km_num_feature);
+    if (m->km_num_group < 1)
+        return kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size, "num_group %d < 1",
+                         m->km_num_group);
+    for (int32_t i = 0; i < m->km_num_trees; i++) {
+        if (m->km_tree_group[i] < 0 || m->km_tree_group[i] >= m->km_num_group)
+            return kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size,
+                             "tree_info[%d] = %d outside [0, %d)", i, m->km_tree_group[i],
+                             m->km_num_group);
+        KITE_TRY(tree_validate(m, i, NULL, errstr, errstr_size));
+    }
+    return KITE_ERR_OK;
+}
+
+int kite_model_max_depth(const kite_model *m)
+{
+    int max_depth = 0;
+    for (int32_t i = 0; i < m->km_num_trees; i++) {
+        int32_t d = 0;
+        if (tree_validate(m, i, &d, NULL, 0) == KITE_ERR_OK && d > max_depth) max_depth = d;
+    }
+    return max_depth;
+}

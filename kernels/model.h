@@ -1,0 +1,66 @@
+/* kite_model: a tree ensemble as XGBoost defines it, independent of any file format.
+ *
+ * loaders/ fill it (JSON, UBJSON); kernels/forest.c compiles it into the scoring layout.
+ * Node arrays keep XGBoost's own numbering so error messages can name "tree T node N" exactly
+ * as the user's model file does. */
+#ifndef KITE_MODEL_H
+#define KITE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kite_error.h"
+
+/* How a margin becomes a prediction (the objective's PredTransform). */
+typedef enum kite_transform {
+    KITE_TRANSFORM_IDENTITY, /* reg:squarederror, binary:logitraw, rank:*, ...        */
+    KITE_TRANSFORM_SIGMOID,  /* binary:logistic, reg:logistic                        */
+    KITE_TRANSFORM_EXP,      /* count:poisson, reg:gamma, reg:tweedie                 */
+    KITE_TRANSFORM_HINGE,    /* binary:hinge: margin > 0 ? 1 : 0                      */
+    KITE_TRANSFORM_SOFTPROB, /* multi:softprob: softmax over the groups               */
+    KITE_TRANSFORM_SOFTMAX   /* multi:softmax: index of the largest margin            */
+} kite_transform;
+
+typedef struct kite_tree {
+    int32_t kt_num_nodes;
+    int32_t *kt_left;         /* left child index, -1 for a leaf                       */
+    int32_t *kt_right;        /* right child index, -1 for a leaf                      */
+    int32_t *kt_feature;      /* split feature index (unused for leaves)               */
+    float *kt_value;          /* split threshold, or the leaf value for leaves         */
+    uint8_t *kt_default_left; /* 1: a missing value goes left                          */
+    uint8_t *kt_is_cat;       /* 1: categorical split (categories listed go right)     */
+    uint32_t *kt_cat_begin;   /* per node: first index into kt_cats                    */
+    uint32_t *kt_cat_count;   /* per node: number of categories                        */
+    uint32_t *kt_cats;        /* category values of all categorical nodes              */
+    uint32_t kt_num_cats;
+} kite_tree;
+
+typedef struct kite_model {
+    int32_t km_num_feature;
+    int32_t km_num_group;     /* outputs per row: num_class for multi:*, else 1        */
+    int32_t km_num_trees;
+    kite_tree *km_trees;
+    int32_t *km_tree_group;   /* output group of each tree (XGBoost tree_info)         */
+    float *km_tree_weight;    /* dart weight_drop per tree; NULL for gbtree            */
+    float km_base_margin;     /* base_score converted to margin space (ProbToMargin)   */
+    float km_base_score;      /* base_score as written in the file                     */
+    char km_objective[48];    /* e.g. "binary:logistic"                                */
+    char km_booster[16];      /* "gbtree" or "dart"                                    */
+    kite_transform km_transform;
+    char **km_feature_names;  /* km_num_feature names, or NULL when the file has none  */
+    uint8_t *km_feature_is_cat; /* 1 where feature_types says "c"; NULL when absent   */
+    int km_version[3];        /* XGBoost version that wrote the file                  */
+    uint64_t km_fingerprint;  /* xxh64 of the model file bytes                        */
+} kite_model;
+
+void kite_model_free(kite_model *model);
+
+/* Structural validation shared by every loader: child indices in range, every node reachable
+ * exactly once from the root (no cycles, no sharing), features < num_feature, groups valid.
+ * Fills errstr with e.g. "tree 3 node 9: left child 99 out of range [0, 15)". */
+kite_err kite_model_validate(const kite_model *model, char *errstr, size_t errstr_size);
+
+/* Number of leaves of the deepest path (max depth) over all trees; 0 for single-leaf trees. */
+int kite_model_max_depth(const kite_model *model);
+
+#endif

@@ -1,0 +1,21 @@
+/* Tree-traversal kernels: one ISA per file (traverse_<isa>.c), all with this signature.
+ *
+ * A kernel writes the margins of nrows rows into out (row-major, kf_num_group per row):
+ * out[r * G + g] = base_margin + sum over trees of group g, in tree order, of the leaf reached.
+ * rows[r * stride + j] is feature j of row r; NaN is a missing value.
+ * Kernels never allocate; every compiled kernel must give the scalar kernel's bits exactly. */
+#ifndef KITE_TRAVERSE_H
+#define KITE_TRAVERSE_H
+
+#include <stddef.h>
+
+#include "forest.h"
+
+typedef void (*kite_margins_fn)(const kite_forest *f, const float *rows, size_t nrows,
+                                size_t stride, float *out);
+
+/* The reference kernel: the oracle for every other one. */
+void kite_margins_scalar(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
+                         float *out);
+
+#endif

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Golden test: `kite score` on every model in tests/golden reproduces XGBoost.
+
+Margins must be equal bit for bit (compared as float32 bit patterns); transformed predictions
+within 1 ulp (libm's expf may differ from the one XGBoost was built against). Prints one line
+per model with the max absolute margin difference, and fails on the first mismatch."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+
+def read_f32(path):
+    a = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+    return a.astype(np.float32)
+
+
+def ulp_diff(a, b):
+    ia = a.view(np.int32).astype(np.int64)
+    ib = b.view(np.int32).astype(np.int64)
+    # Map the sign-magnitude float order onto a monotone integer line.
+    ia = np.where(ia < 0, -(ia & 0x7FFFFFFF), ia)
+    ib = np.where(ib < 0, -(ib & 0x7FFFFFFF), ib)
+    return np.abs(ia - ib)
+
+
+def run(kite, model, rows, out, extra, isa):
+    env = dict(os.environ)
+    if isa:
+        env["KITE_ISA"] = isa
+    cmd = [kite, "score", "--model", model, "--input", rows, "--output", out, "--quiet"] + extra
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit("FAIL: %s exited %d: %s" % (" ".join(cmd), res.returncode, res.stderr.strip()))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kite", required=True)
+    ap.add_argument("--golden", required=True)
+    ap.add_argument("--isa", default="", help="force KITE_ISA for the run")
+    ap.add_argument("--threads", default="1")
+    args = ap.parse_args()
+    manifest = json.load(open(os.path.join(args.golden, "manifest.json")))
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in manifest["models"]:
+            g = lambda k: os.path.join(args.golden, m[k])
+            out_m = os.path.join(tmp, m["name"] + ".m.csv")
+            out_p = os.path.join(tmp, m["name"] + ".p.csv")
+            run(args.kite, g("model"), g("rows"), out_m, ["--margin", "--threads", args.threads], args.isa)
+            run(args.kite, g("model"), g("rows"), out_p, ["--threads", args.threads], args.isa)
+            km, xm = read_f32(out_m), read_f32(g("margin"))
+            kp, xp = read_f32(out_p), read_f32(g("pred"))
+            ok = km.shape == xm.shape and kp.shape == xp.shape
+            if ok:
+                bits_equal = np.array_equal(km.view(np.int32), xm.view(np.int32))
+                max_abs = float(np.max(np.abs(km.astype(np.float64) - xm))) if km.size else 0.0
+                max_ulp = int(ulp_diff(kp, xp).max()) if kp.size else 0
+                ok = bits_equal and max_ulp <= 1
+            else:
+                max_abs, max_ulp = float("nan"), -1
+            print("%-4s %-24s %-22s trees=%-5d margin max|diff|=%g pred max ulp=%d" %
+                  ("ok" if ok else "FAIL", m["name"], m["objective"], m["trees"], max_abs, max_ulp))
+            failures += not ok
+    print("%d passed, %d failed" % (len(manifest["models"]) - failures, failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+# ctest registration (included from the top-level CMakeLists.txt).
+set(KITE_PYTHON /usr/bin/python3)
+
+function(kite_c_test name)
+  add_executable(${name} tests/${name}.c)
+  target_link_libraries(${name} PRIVATE kite::kite)
+  kite_target_defaults(${name})
+  add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+endfunction()
+
+kite_c_test(test_csv)
+kite_c_test(test_ubjson)
+kite_c_test(test_golden_lib)
+
+add_test(NAME golden_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden)
+add_test(NAME malformed_models
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/malformed_models.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden)
+add_test(NAME cli_usage
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})

@@ -1,0 +1,283 @@
+/* kite score: CSV in, predictions CSV out, optionally an accuracy summary against a label. */
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dispatch.h"
+
+/* Rows scored per progress update and per work unit of a thread. */
+#define SCORE_CHUNK_ROWS 65536
+#define SCORE_PROGRESS_MIN_ROWS 1000000
+
+static void score_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kite score --model M --input data.csv [options]\n\n"
+            "Scores every row of a CSV file and writes one prediction row per input row.\n\n"
+            "  -m, --model FILE        XGBoost model (.json or .ubj, as Booster.save_model writes)\n"
+            "  -i, --input FILE        CSV with a header row ('-' for stdin)\n"
+            "  -o, --output FILE       predictions CSV (default: stdout)\n"
+            "      --margin            write raw margins (margin, margin_0..k-1) instead of\n"
+            "                          transformed predictions\n"
+            "  -t, --threads N         scoring threads (default 1)\n"
+            "  -d, --delimiter C       field delimiter (default ','; 'tab' for tab)\n"
+            "      --decimal-comma     numbers use a decimal comma (\"2,6\")\n"
+            "      --missing MARKER    a value that means missing, e.g. -200 (empty, NA, NaN\n"
+            "                          and null always do)\n"
+            "      --by-position       take the first num_feature columns in order instead of\n"
+            "                          matching the model's feature_names to the header\n"
+            "      --label COLUMN      compare predictions with this column; print accuracy\n"
+            "                          (classification) or RMSE (regression) on stderr\n"
+            "  -q, --quiet             no summary on stderr\n"
+            "  -h, --help              this text\n\n"
+            "Floats are printed with %%.9g, so they read back as the same float32.\n"
+            "Exit status: 0 on success, 1 on a bad model/input, 2 on a usage error.\n");
+}
+
+typedef struct score_job {
+    const kite_forest *forest;
+    const float *rows;
+    size_t nrows;
+    size_t stride;
+    float *out;
+    int margin_only;
+} score_job;
+
+static void *score_thread(void *arg)
+{
+    score_job *job = arg;
+    size_t groups = (size_t)job->forest->kf_num_group;
+    for (size_t r = 0; r < job->nrows; r += SCORE_CHUNK_ROWS) {
+        size_t n = job->nrows - r < SCORE_CHUNK_ROWS ? job->nrows - r : SCORE_CHUNK_ROWS;
+        kite_forest_predict(job->forest, job->rows + r * job->stride, n, job->stride,
+                            job->out + r * groups, job->margin_only);
+    }
+    return NULL;
+}
+
+static int score_rows(const kite_forest *f, const kite_matrix *x, float *out, int threads,
+                      int margin_only, int progress)
+{
+    size_t groups = (size_t)f->kf_num_group;
+    if (threads <= 1) {
+        for (size_t r = 0; r < x->km_rows; r += SCORE_CHUNK_ROWS) {
+            size_t n = x->km_rows - r < SCORE_CHUNK_ROWS ? x->km_rows - r : SCORE_CHUNK_ROWS;
+            kite_forest_predict(f, x->km_data + r * x->km_cols, n, x->km_cols, out + r * groups,
+                                margin_only);
+            if (progress)
+                fprintf(stderr, "\rkite: scored %zu / %zu rows", r + n, x->km_rows);
+        }
+        if (progress) fputc('\n', stderr);
+        return 0;
+    }
+    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
+    score_job *jobs = calloc((size_t)threads, sizeof *jobs);
+    char *created = calloc((size_t)threads, 1);
+    if (!tids || !jobs || !created) {
+        free(tids);
+        free(jobs);
+        free(created);
+        return -1;
+    }
+    size_t per = (x->km_rows + (size_t)threads - 1) / (size_t)threads;
+    for (int t = 0; t < threads; t++) {
+        size_t begin = per * (size_t)t;
+        if (begin >= x->km_rows) break;
+        size_t n = x->km_rows - begin < per ? x->km_rows - begin : per;
+        jobs[t] = (score_job){f, x->km_data + begin * x->km_cols, n, x->km_cols,
+                              out + begin * groups, margin_only};
+        if (pthread_create(&tids[t], NULL, score_thread, &jobs[t]) == 0)
+            created[t] = 1;
+        else
+            score_thread(&jobs[t]); /* could not start a thread: do its share here */
+    }
+    for (int t = 0; t < threads; t++)
+        if (created[t]) pthread_join(tids[t], NULL);
+    free(tids);
+    free(jobs);
+    free(created);
+    return 0;
+}
+
+static int write_predictions(FILE *fp, const kite_forest *f, const float *out, size_t nrows,
+                             int margin_only)
+{
+    int groups = f->kf_num_group;
+    int cols = margin_only ? groups : kite_forest_outputs_per_row(f);
+    const char *base = margin_only ? "margin" : "prediction";
+    if (cols == 1) {
+        fprintf(fp, "%s\n", base);
+    } else {
+        for (int k = 0; k < cols; k++) fprintf(fp, "%s%s_%d", k ? "," : "", base, k);
+        fputc('\n', fp);
+    }
+    for (size_t r = 0; r < nrows; r++) {
+        const float *row = out + r * (size_t)groups;
+        for (int k = 0; k < cols; k++) fprintf(fp, k ? ",%.9g" : "%.9g", (double)row[k]);
+        fputc('\n', fp);
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
+/* Accuracy for classifiers (threshold 0.5, or argmax), RMSE otherwise. */
+static void print_quality(const kite_forest *f, const float *out, const float *label, size_t n)
+{
+    size_t groups = (size_t)f->kf_num_group, used = 0, correct = 0;
+    double se = 0;
+    int classify = f->kf_transform == KITE_TRANSFORM_SIGMOID ||
+                   f->kf_transform == KITE_TRANSFORM_SOFTPROB ||
+                   f->kf_transform == KITE_TRANSFORM_SOFTMAX ||
+                   f->kf_transform == KITE_TRANSFORM_HINGE;
+    for (size_t r = 0; r < n; r++) {
+        if (isnan(label[r])) continue;
+        const float *p = out + r * groups;
+        used++;
+        if (!classify) {
+            se += ((double)p[0] - label[r]) * ((double)p[0] - label[r]);
+            continue;
+        }
+        float cls;
+        if (f->kf_transform == KITE_TRANSFORM_SOFTPROB) {
+            size_t best = 0;
+            for (size_t k = 1; k < groups; k++)
+                if (p[k] > p[best]) best = k;
+            cls = (float)best;
+        } else if (f->kf_transform == KITE_TRANSFORM_SOFTMAX) {
+            cls = p[0];
+        } else {
+            cls = p[0] > 0.5f ? 1.0f : 0.0f;
+        }
+        correct += cls == label[r];
+    }
+    if (!used) return;
+    if (classify)
+        fprintf(stderr, "kite: accuracy %.4f (%zu of %zu labelled rows)\n",
+                (double)correct / (double)used, correct, used);
+    else
+        fprintf(stderr, "kite: rmse %.6g over %zu labelled rows\n", sqrt(se / (double)used), used);
+}
+
+int kite_cmd_score(int argc, char **argv)
+{
+    enum { OPT_MARGIN = 256, OPT_DECIMAL_COMMA, OPT_MISSING, OPT_BY_POSITION, OPT_LABEL };
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},     {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'o'},    {"margin", no_argument, 0, OPT_MARGIN},
+        {"threads", required_argument, 0, 't'},   {"delimiter", required_argument, 0, 'd'},
+        {"decimal-comma", no_argument, 0, OPT_DECIMAL_COMMA},
+        {"missing", required_argument, 0, OPT_MISSING},
+        {"by-position", no_argument, 0, OPT_BY_POSITION},
+        {"label", required_argument, 0, OPT_LABEL}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    const char *model_path = NULL, *input = NULL, *output = NULL, *label = NULL;
+    int margin_only = 0, threads = 1, by_position = 0, quiet = 0;
+    kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "m:i:o:t:d:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'i': input = optarg; break;
+        case 'o': output = optarg; break;
+        case 't': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 1024) {
+                fprintf(stderr, "kite score: --threads: '%s' is not a number in [1, 1024]\n", optarg);
+                return KITE_EXIT_USAGE;
+            }
+            threads = (int)v;
+            break;
+        }
+        case 'd':
+            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
+                fprintf(stderr, "kite score: --delimiter: '%s' is not one character\n", optarg);
+                return KITE_EXIT_USAGE;
+            }
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': score_usage(stdout); return KITE_EXIT_OK;
+        case OPT_MARGIN: margin_only = 1; break;
+        case OPT_DECIMAL_COMMA: csv.kco_decimal_comma = 1; break;
+        case OPT_MISSING: csv.kco_missing = optarg; break;
+        case OPT_BY_POSITION: by_position = 1; break;
+        case OPT_LABEL: label = optarg; break;
+        default: score_usage(stderr); return KITE_EXIT_USAGE;
+        }
+    }
+    if (!model_path || !input || optind < argc) {
+        fprintf(stderr, "kite score: %s\n",
+                optind < argc ? "unexpected argument" : "--model and --input are required");
+        score_usage(stderr);
+        return KITE_EXIT_USAGE;
+    }
+
+    double t0 = kite_cli_now();
+    kite_model model;
+    kite_forest forest;
+    if (kite_cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
+    double t_model = kite_cli_now();
+
+    char err[512];
+    kite_matrix x;
+    char *const *names = by_position ? NULL : model.km_feature_names;
+    if (kite_csv_load_matrix(input, &csv, names, model.km_num_feature, &x, err, sizeof err)) {
+        fprintf(stderr, "kite: %s\n", err);
+        kite_forest_free(&forest);
+        kite_model_free(&model);
+        return KITE_EXIT_ERROR;
+    }
+    float *labels = NULL;
+    size_t nlabels = 0;
+    if (label && kite_csv_load_column(input, &csv, label, &labels, &nlabels, err, sizeof err)) {
+        fprintf(stderr, "kite: %s\n", err);
+        kite_matrix_free(&x);
+        kite_forest_free(&forest);
+        kite_model_free(&model);
+        return KITE_EXIT_ERROR;
+    }
+    double t_load = kite_cli_now();
+
+    int rc = KITE_EXIT_OK;
+    float *out = malloc((x.km_rows ? x.km_rows : 1) * (size_t)forest.kf_num_group * sizeof(float));
+    int progress = isatty(STDERR_FILENO) && x.km_rows >= SCORE_PROGRESS_MIN_ROWS && !quiet;
+    if (!out || score_rows(&forest, &x, out, threads, margin_only, progress)) {
+        fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
+        rc = KITE_EXIT_ERROR;
+    }
+    double t_score = kite_cli_now();
+
+    if (rc == KITE_EXIT_OK) {
+        FILE *fp = output ? fopen(output, "w") : stdout;
+        if (!fp || write_predictions(fp, &forest, out, x.km_rows, margin_only)) {
+            fprintf(stderr, "kite: cannot write %s\n", output ? output : "stdout");
+            rc = KITE_EXIT_ERROR;
+        }
+        if (fp && fp != stdout && fclose(fp)) {
+            fprintf(stderr, "kite: cannot write %s\n", output);
+            rc = KITE_EXIT_ERROR;
+        }
+    }
+    if (rc == KITE_EXIT_OK && !quiet) {
+        double score_s = t_score - t_load;
+        fprintf(stderr,
+                "kite: %zu rows, %d trees, kernel %s, %d thread%s: model %.1f ms, read %.1f ms, "
+                "score %.3f ms (%.0f rows/s), total %.1f ms\n",
+                x.km_rows, forest.kf_num_trees, kite_isa_name(kite_isa_active()), threads,
+                threads == 1 ? "" : "s", (t_model - t0) * 1e3, (t_load - t_model) * 1e3,
+                score_s * 1e3, score_s > 0 ? (double)x.km_rows / score_s : 0.0,
+                (kite_cli_now() - t0) * 1e3);
+        if (labels && !margin_only) print_quality(&forest, out, labels, nlabels);
+    }
+    free(out);
+    free(labels);
+    kite_matrix_free(&x);
+    kite_forest_free(&forest);
+    kite_model_free(&model);
+    return rc;
+}

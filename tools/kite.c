@@ -1,0 +1,41 @@
+/* kite: the command-line front end. Each subcommand lives in its own tools/cmd_<name>.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const kite_command commands[] = {
+    {"score", kite_cmd_score, "score a CSV file with an XGBoost model"},
+    {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: kite <command> [options]\n\n"
+                 "kite is a streaming scoring engine for XGBoost models.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'kite <command> --help' for a command's options.\n"
+                 "Environment: KITE_ISA=scalar|avx2|avx512|neon forces a traversal kernel.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return KITE_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return KITE_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("kite %s\n", KITE_VERSION);
+        return KITE_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "kite: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return KITE_EXIT_USAGE;
+}

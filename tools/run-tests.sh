@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: set up, build, run ctest; then an ASan+UBSan build of the tests.
+#   tools/run-tests.sh            everything (what CI runs)
+#   KITE_TEST_QUICK=1 tools/run-tests.sh   the Release build's tests only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+tools/setup.sh build
+echo "== tests: Release build =="
+(cd build && ctest --output-on-failure -j"$jobs")
+
+if [ "${KITE_TEST_QUICK:-0}" != "1" ]; then
+  echo "== tests: ASan + UBSan build =="
+  tools/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DKITE_SANITIZE="address;undefined"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE no_asan)
+fi

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian packages), configures and builds kite.
+#   tools/setup.sh [BUILD_DIR] [extra cmake args...]
+# Idempotent: installs only packages that are not installed, reuses an existing build dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build and runtime dependencies. python3-* train models and check results in tests; prometheus
+# gives promtool; qemu-user + gcc-aarch64-linux-gnu run the NEON kernel in the test suite.
+KITE_PACKAGES=(
+  build-essential cmake pkg-config
+  libcjson-dev libxxhash-dev libhwloc-dev librdkafka-dev libmicrohttpd-dev libbenchmark-dev
+  libxgboost-dev python3-xgboost python3-numpy python3-pandas python3-scipy python3-sklearn
+  prometheus kcat valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+)
+
+missing=()
+for p in "${KITE_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "kite setup: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+build_dir="${1:-build}"
+shift || true
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$build_dir" -j"$(nproc)" >&2
