@@ -11,6 +11,11 @@ endfunction()
 kite_c_test(test_csv)
 kite_c_test(test_ubjson)
 kite_c_test(test_golden_lib)
+kite_c_test(test_prom)
+
+# promtool (Debian's prometheus package) must accept what the writer produces.
+add_test(NAME prom_promtool
+  COMMAND sh -c "$<TARGET_FILE:test_prom> ${CMAKE_BINARY_DIR}/prom_sample.txt >/dev/null && promtool check metrics < ${CMAKE_BINARY_DIR}/prom_sample.txt")
 
 add_test(NAME golden_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
