@@ -26,3 +26,12 @@ add_test(NAME malformed_models
 add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
+
+# --- drift --- statistics vs numpy/scipy, monitor/window unit tests, CLI end to end
+add_executable(drift_stats_io tests/drift_stats_io.c)
+target_link_libraries(drift_stats_io PRIVATE kite::kite)
+kite_target_defaults(drift_stats_io)
+add_test(NAME drift_stats_scipy
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_stats_check.py --io $<TARGET_FILE:drift_stats_io>)
+kite_c_test(test_drift)
+target_include_directories(test_drift PRIVATE engine)

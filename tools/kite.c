@@ -7,6 +7,8 @@
 static const kite_command commands[] = {
     {"score", kite_cmd_score, "score a CSV file with an XGBoost model"},
     {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel"},
+    {"profile", kite_cmd_profile, "learn a reference profile (bins, frequencies, quality)"},
+    {"drift", kite_cmd_drift, "compare a CSV with a reference profile: PSI, tests, report"},
 };
 
 static void usage(FILE *out)
