@@ -219,8 +219,22 @@ int kite_cmd_drift(int argc, char **argv)
         goto out;
     }
     int has_pred_col = nfeat < prof.kp_ncolumns;
-    for (size_t r = 0; r < x.km_rows; r += DRIFT_CLI_BATCH) {
-        size_t n = x.km_rows - r < DRIFT_CLI_BATCH ? x.km_rows - r : DRIFT_CLI_BATCH;
+    /* With labels, batches never straddle a window step, so each row's (prediction, label)
+     * pair counts in the same sub-window as the row: the gcd of every step and size. */
+    size_t batch = DRIFT_CLI_BATCH;
+    for (int w = 0; labels && w < cfg.kdc_nwindows; w++) {
+        const kite_drift_window_config *wc = &cfg.kdc_windows[w];
+        size_t step = wc->kwc_kind == KITE_WINDOW_TUMBLING ? wc->kwc_size : wc->kwc_step;
+        if (wc->kwc_kind == KITE_WINDOW_TIME) step = 1;
+        for (size_t a = batch, b = step; b;) { /* batch = gcd(batch, step) */
+            size_t t = a % b;
+            a = b;
+            b = t;
+            batch = a;
+        }
+    }
+    for (size_t r = 0; r < x.km_rows; r += batch) {
+        size_t n = x.km_rows - r < batch ? x.km_rows - r : batch;
         /* Labels first: a pair counts in the window its row lands in. */
         for (size_t k = 0; labels && k < n && r + k < nlabels; k++)
             kite_drift_observe_pair(m, pred[r + k], labels[r + k]);
