@@ -5,6 +5,7 @@
 
 #include "binning.h"
 #include "drift_int.h"
+#include "drift_stats.h"
 
 /* ---- creation --------------------------------------------------------------------------- */
 
@@ -62,7 +63,7 @@ static kite_err window_init(kite_drift_monitor *m, drift_window *w,
     w->dw_ring = calloc(w->dw_nslots * width, sizeof *w->dw_ring);
     w->dw_ring_tmax = malloc(w->dw_nslots * sizeof *w->dw_ring_tmax);
     w->dw_sum = calloc(width, sizeof *w->dw_sum);
-    w->dw_snap = calloc(width, sizeof *w->dw_snap);
+    w->dw_snap = calloc(m->dm_coarse_width, sizeof *w->dw_snap);
     w->dw_hist = calloc(hist, sizeof *w->dw_hist);
     w->dw_hist_cols = calloc(hist * ncols, sizeof *w->dw_hist_cols);
     w->dw_levels = calloc(ncols, sizeof *w->dw_levels);
@@ -101,17 +102,34 @@ kite_err kite_drift_monitor_new(const kite_profile *profile, const kite_drift_co
     m->dm_fidx = calloc((size_t)n * DRIFT_CHUNK_ROWS, sizeof *m->dm_fidx);
     kite_err err = KITE_ERR_OK;
     if (!m->dm_col_off || !m->dm_col_nb || !m->dm_fine_off || !m->dm_fine_nb || !m->dm_test ||
-        !m->dm_idx || !m->dm_fidx)
-        err = kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: no memory");
+        !m->dm_idx || !m->dm_fidx) {
+        kite_drift_monitor_free(m);
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: no memory");
+    }
     if (err == KITE_ERR_OK && (cfg->kdc_nwindows < 1 || cfg->kdc_nwindows > KITE_DRIFT_MAX_WINDOWS))
         err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "drift: 1 to %d windows, not %d",
                         KITE_DRIFT_MAX_WINDOWS, cfg->kdc_nwindows);
     size_t off = 0;
+    for (int c = 0; c < n; c++) { /* every coarse histogram first: reports snapshot only those */
+        m->dm_col_off[c] = off;
+        m->dm_col_nb[c] = (size_t)profile->kp_columns[c].kpc_nedges + 2;
+        off += m->dm_col_nb[c];
+    }
+    m->dm_coarse_width = off;
+    m->dm_ref_q = calloc(off, sizeof *m->dm_ref_q);
+    m->dm_ref_lnq = calloc(off, sizeof *m->dm_ref_lnq);
+    m->dm_ref_ok = calloc((size_t)n, 1);
+    if (!m->dm_ref_q || !m->dm_ref_lnq || !m->dm_ref_ok) {
+        kite_drift_monitor_free(m);
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: no memory");
+    }
+    for (int c = 0; c < n; c++)
+        m->dm_ref_ok[c] = (char)kite_drift_psi_prepare(profile->kp_columns[c].kpc_counts,
+                                                       m->dm_col_nb[c] - 1,
+                                                       m->dm_ref_q + m->dm_col_off[c],
+                                                       m->dm_ref_lnq + m->dm_col_off[c]);
     for (int c = 0; c < n && err == KITE_ERR_OK; c++) {
         const kite_profile_column *pc = &profile->kp_columns[c];
-        m->dm_col_off[c] = off;
-        m->dm_col_nb[c] = (size_t)pc->kpc_nedges + 2;
-        off += m->dm_col_nb[c];
         m->dm_fine_off[c] = off;
         m->dm_fine_nb[c] = pc->kpc_kind == KITE_PROFILE_NUMERIC ? (size_t)pc->kpc_nfine + 2 : 0;
         off += m->dm_fine_nb[c];
@@ -156,6 +174,9 @@ void kite_drift_monitor_free(kite_drift_monitor *m)
     free(m->dm_fine_off);
     free(m->dm_fine_nb);
     free(m->dm_test);
+    free(m->dm_ref_q);
+    free(m->dm_ref_lnq);
+    free(m->dm_ref_ok);
     free(m->dm_idx);
     free(m->dm_fidx);
     kite_label_buffer_free(&m->dm_labels);

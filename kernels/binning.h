@@ -47,7 +47,7 @@ static inline unsigned kite_bin_of(const float *edges, int nedges, float x)
     size_t n = (size_t)nedges;
     while (n > 1) {
         size_t half = n / 2;
-        base = (base[half - 1] <= x) ? base + half : base; /* cmov, not a branch */
+        base += (size_t)(base[half - 1] <= x) * half; /* arithmetic, never a branch */
         n -= half;
     }
     return (unsigned)(base - edges) + (unsigned)(n == 1 && base[0] <= x);

@@ -45,25 +45,34 @@ void kite_binning_index_avx2(const float *edges, int nedges, const float *values
                 store8(out + k, acc);
             }
         } else {
-            for (; k + 8 <= nvalues; k += 8) {
-                __m256 x = load8(values + k * stride, stride, gather_idx);
-                __m256i base = _mm256_setzero_si256();
+            /* Four independent searches interleaved: each halving step waits on a gather
+             * (~20 cycles), so one search alone leaves the core idle most of the time. */
+            for (; k + 32 <= nvalues; k += 32) {
+                __m256 x[4];
+                __m256i base[4];
+                for (int g = 0; g < 4; g++) {
+                    x[g] = load8(values + (k + 8 * (size_t)g) * stride, stride, gather_idx);
+                    base[g] = _mm256_setzero_si256();
+                }
                 size_t n = (size_t)nedges;
                 while (n > 1) {
                     size_t half = n / 2;
-                    __m256i probe_at = _mm256_add_epi32(base, _mm256_set1_epi32((int)half - 1));
-                    __m256 probe = _mm256_i32gather_ps(edges, probe_at, 4);
-                    __m256i le = _mm256_castps_si256(_mm256_cmp_ps(probe, x, _CMP_LE_OQ));
-                    base = _mm256_add_epi32(base, _mm256_and_si256(le, _mm256_set1_epi32((int)half)));
+                    __m256i off = _mm256_set1_epi32((int)half - 1), step = _mm256_set1_epi32((int)half);
+                    for (int g = 0; g < 4; g++) {
+                        __m256 probe = _mm256_i32gather_ps(edges, _mm256_add_epi32(base[g], off), 4);
+                        __m256i le = _mm256_castps_si256(_mm256_cmp_ps(probe, x[g], _CMP_LE_OQ));
+                        base[g] = _mm256_add_epi32(base[g], _mm256_and_si256(le, step));
+                    }
                     n -= half;
                 }
-                if (n == 1) {
-                    __m256 last = _mm256_i32gather_ps(edges, base, 4);
-                    base = _mm256_sub_epi32(base, _mm256_castps_si256(_mm256_cmp_ps(last, x, _CMP_LE_OQ)));
+                for (int g = 0; g < 4; g++) {
+                    if (n == 1) {
+                        __m256 last = _mm256_i32gather_ps(edges, base[g], 4);
+                        base[g] = _mm256_sub_epi32(base[g], _mm256_castps_si256(_mm256_cmp_ps(last, x[g], _CMP_LE_OQ)));
+                    }
+                    __m256 nan = _mm256_cmp_ps(x[g], x[g], _CMP_UNORD_Q);
+                    store8(out + k + 8 * (size_t)g, _mm256_blendv_epi8(base[g], missing, _mm256_castps_si256(nan)));
                 }
-                __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-                base = _mm256_blendv_epi8(base, missing, _mm256_castps_si256(nan));
-                store8(out + k, base);
             }
         }
     }
