@@ -118,47 +118,6 @@ size_t kite_features_key_bytes(const kite_feature_state *st) { return st->kfs_sl
 
 /* ---- input conversion ------------------------------------------------------------------ */
 
-static int kf_text_is_missing(const kite_feature_spec *s, const char *t, size_t n)
-{
-    if (n == 0) return 1;
-    if ((n == 2 && !strncmp(t, "NA", 2)) || (n == 3 && (!strncmp(t, "NaN", 3) || !strncmp(t, "nan", 3))) ||
-        (n == 4 && (!strncmp(t, "null", 4) || !strncmp(t, "NULL", 4))))
-        return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (strlen(s->ks_missing[i]) == n && !memcmp(s->ks_missing[i], t, n)) return 1;
-    return 0;
-}
-
-static int kf_number_is_missing(const kite_feature_spec *s, double v)
-{
-    if (v != v) return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (v == s->ks_missing_nums[i]) return 1;
-    return 0;
-}
-
-/* Text to number with the spec's decimal comma; -1 if it is not a number. */
-static int kf_parse_number(const kite_feature_spec *s, const char *t, size_t n, double *out)
-{
-    char buf[64];
-    if (n >= sizeof buf) return -1;
-    size_t b = 0, e = n;
-    while (b < e && (t[b] == ' ' || t[b] == '\t')) b++;
-    while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t' || t[e - 1] == '\r')) e--;
-    if (b == e) return -1;
-    for (size_t i = b; i < e; i++) {
-        char c = t[i];
-        if (c == ',' && s->ks_decimal_comma) c = '.';
-        buf[i - b] = c;
-    }
-    buf[e - b] = 0;
-    char *end;
-    double v = strtod(buf, &end);
-    if (*end || buf[0] == 'i' || buf[0] == 'I' || (!isfinite(v) && v == v)) return -1;
-    *out = v;
-    return 0;
-}
-
 static kite_err kf_bad_field(const kite_feature_spec *s, int i, const kite_raw_value *rv,
                              const char *why, char *errstr, size_t size)
 {
@@ -177,7 +136,7 @@ static kite_err kf_convert_inputs(const kite_feature_spec *s, const kite_raw_val
         if (in->ksi_type == KITE_INPUT_TEXT) continue;
         if (rv->kind == KITE_RAW_NUMBER) {
             v = rv->number;
-            if (kf_number_is_missing(s, v)) {
+            if (kite_feature_spec_number_is_missing(s, v)) {
                 v = NAN;
             } else if (in->ksi_type == KITE_INPUT_CATEGORY) {
                 int k;
@@ -187,7 +146,7 @@ static kite_err kf_convert_inputs(const kite_feature_spec *s, const kite_raw_val
                 return kite_errf(KITE_ERR_PARSE, errstr, size, "field \"%s\": %g is not finite",
                                  in->ksi_name, v);
             }
-        } else if (rv->kind == KITE_RAW_TEXT && !kf_text_is_missing(s, rv->text, rv->text_len)) {
+        } else if (rv->kind == KITE_RAW_TEXT && !kite_feature_spec_text_is_missing(s, rv->text, rv->text_len)) {
             if (in->ksi_type == KITE_INPUT_CATEGORY) {
                 int k;
                 for (k = 0; k < in->ksi_num_cats; k++)
@@ -195,9 +154,9 @@ static kite_err kf_convert_inputs(const kite_feature_spec *s, const kite_raw_val
                         !memcmp(in->ksi_cat_names[k], rv->text, rv->text_len))
                         break;
                 v = k < in->ksi_num_cats ? in->ksi_cat_values[k] : in->ksi_unseen;
-            } else if (kf_parse_number(s, rv->text, rv->text_len, &v)) {
+            } else if (kite_feature_spec_text_number(s, rv->text, rv->text_len, &v)) {
                 return kf_bad_field(s, i, rv, "is not a number", errstr, size);
-            } else if (kf_number_is_missing(s, v)) {
+            } else if (kite_feature_spec_number_is_missing(s, v)) {
                 v = NAN;
             }
         }

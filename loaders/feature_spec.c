@@ -472,3 +472,43 @@ kite_err kite_feature_spec_check_model(const kite_feature_spec *s, const kite_mo
                              model->km_feature_names[j]);
     return KITE_ERR_OK;
 }
+
+int kite_feature_spec_text_is_missing(const kite_feature_spec *s, const char *t, size_t n)
+{
+    if (n == 0) return 1;
+    if ((n == 2 && !strncmp(t, "NA", 2)) || (n == 3 && (!strncmp(t, "NaN", 3) || !strncmp(t, "nan", 3))) ||
+        (n == 4 && (!strncmp(t, "null", 4) || !strncmp(t, "NULL", 4))))
+        return 1;
+    for (int i = 0; i < s->ks_num_missing; i++)
+        if (strlen(s->ks_missing[i]) == n && !memcmp(s->ks_missing[i], t, n)) return 1;
+    return 0;
+}
+
+int kite_feature_spec_number_is_missing(const kite_feature_spec *s, double v)
+{
+    if (v != v) return 1;
+    for (int i = 0; i < s->ks_num_missing; i++)
+        if (v == s->ks_missing_nums[i]) return 1;
+    return 0;
+}
+
+int kite_feature_spec_text_number(const kite_feature_spec *s, const char *t, size_t n, double *out)
+{
+    char buf[64];
+    if (n >= sizeof buf) return -1;
+    size_t b = 0, e = n;
+    while (b < e && (t[b] == ' ' || t[b] == '\t')) b++;
+    while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t' || t[e - 1] == '\r')) e--;
+    if (b == e) return -1;
+    for (size_t i = b; i < e; i++) {
+        char c = t[i];
+        if (c == ',' && s->ks_decimal_comma) c = '.';
+        buf[i - b] = c;
+    }
+    buf[e - b] = 0;
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end || buf[0] == 'i' || buf[0] == 'I' || (!isfinite(v) && v == v)) return -1;
+    *out = v;
+    return 0;
+}

@@ -47,6 +47,15 @@ int kite_feature_spec_csv_decimal_comma(const kite_feature_spec *spec);
 int kite_feature_spec_warmup(const kite_feature_spec *spec);
 size_t kite_feature_spec_max_keys(const kite_feature_spec *spec);
 
+/* Missing values: empty, NA, NaN, nan, null, NULL and the spec's "missing" markers (as text,
+ * or as numbers: a marker "-200" also matches the number -200). */
+int kite_feature_spec_text_is_missing(const kite_feature_spec *spec, const char *text, size_t len);
+int kite_feature_spec_number_is_missing(const kite_feature_spec *spec, double v);
+/* Text to number with the spec's decimal comma (surrounding blanks allowed); returns -1 if the
+ * text is not a finite number. Does not check missing markers. */
+int kite_feature_spec_text_number(const kite_feature_spec *spec, const char *text, size_t len,
+                                  double *out);
+
 /* One raw input value, as parsed from a CSV field or a JSON event. */
 typedef enum { KITE_RAW_ABSENT = 0, KITE_RAW_NUMBER = 1, KITE_RAW_TEXT = 2 } kite_raw_kind;
 typedef struct kite_raw_value {
