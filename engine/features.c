@@ -408,15 +408,20 @@ kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inpu
     KITE_TRY(kf_key_slot(st, key, key_len, &slot, errstr, errstr_size));
     kf_key_head *h = (kf_key_head *)slot;
     if (s->ks_time_format != KITE_TIME_NONE && h->kfh_has_time) {
-        if (ms == h->kfh_last_ms && s->ks_on_duplicate == KITE_ORDER_REJECT)
+        int dup = ms == h->kfh_last_ms && s->ks_on_duplicate == KITE_ORDER_REJECT;
+        int late = ms < h->kfh_last_ms && s->ks_on_out_of_order == KITE_ORDER_REJECT;
+        if (dup || late) { /* error path only: formatting is fine here */
+            char t[40], last[40], who[KITE_FEATURES_KEY_MAX + 16] = "";
+            kite_time_format_iso(ms, t, sizeof t);
+            kite_time_format_iso(h->kfh_last_ms, last, sizeof last);
+            if (s->ks_key_input >= 0) snprintf(who, sizeof who, "key \"%.*s\": ", (int)key_len, key);
+            if (dup)
+                return kite_errf(KITE_ERR_STATE, errstr, errstr_size,
+                                 "%sduplicate event time %s (duplicates: reject)", who, t);
             return kite_errf(KITE_ERR_STATE, errstr, errstr_size,
-                             "key \"%.*s\": duplicate event time %lld ms (duplicates: reject)",
-                             (int)key_len, key, (long long)ms);
-        if (ms < h->kfh_last_ms && s->ks_on_out_of_order == KITE_ORDER_REJECT)
-            return kite_errf(KITE_ERR_STATE, errstr, errstr_size,
-                             "key \"%.*s\": event time %lld ms is before the key's latest %lld ms "
-                             "(out_of_order: reject)", (int)key_len, key, (long long)ms,
-                             (long long)h->kfh_last_ms);
+                             "%sevent time %s is before the latest %s (out_of_order: reject)", who,
+                             t, last);
+        }
         /* 2. Gaps: k missing steps become k all-missing events, so lags and windows stay in
          *    steps of the series (a lag of 24 is 24 hours ago, not 24 events ago). */
         if (s->ks_fill_gaps && ms > h->kfh_last_ms + s->ks_step_ms) {

@@ -21,4 +21,7 @@ int64_t kite_time_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Hour of day (0-23), weekday (0 = Monday .. 6) and month (0 = January .. 11) of a time. */
 void kite_time_fields(int64_t ms, int *hour, int *weekday, int *month);
 
+/* Writes ms as "2004-03-10T18:00:00Z" (".250" before the Z when it has milliseconds). */
+void kite_time_format_iso(int64_t ms, char *buf, size_t size);
+
 #endif

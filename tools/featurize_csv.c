@@ -95,3 +95,64 @@ void kite_featurizer_write_raw(const kite_featurizer *fz, int col, FILE *fp)
     }
     fputc('"', fp);
 }
+
+kite_err kite_featurizer_load_matrix(const kite_feature_spec *spec, const char *path,
+                                     const char *label, kite_matrix *x, float **labels,
+                                     char *errstr, size_t errstr_size)
+{
+    memset(x, 0, sizeof *x);
+    if (labels) *labels = NULL;
+    kite_featurizer fz;
+    KITE_TRY(kite_featurizer_open(&fz, spec, path, 0, errstr, errstr_size));
+    int label_col = -1;
+    if (label && (label_col = kite_csv_find_column(fz.kz_csv, label)) < 0) {
+        kite_featurizer_close(&fz);
+        return kite_errf(KITE_ERR_CSV, errstr, errstr_size, "%s: no column \"%s\" (--label)", path, label);
+    }
+    size_t cols = (size_t)kite_feature_spec_num_outputs(spec), cap = 0;
+    float *data = NULL, *lab = NULL;
+    kite_err err = KITE_ERR_OK;
+    for (;;) {
+        if (x->km_rows == cap) {
+            cap = cap ? cap * 2 : 1024;
+            float *grown = realloc(data, cap * cols * sizeof *data);
+            float *lgrown = grown && label ? realloc(lab, cap * sizeof *lab) : lab;
+            if (grown) data = grown;
+            if (lgrown) lab = lgrown;
+            if (!grown || (label && !lgrown)) {
+                err = kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
+                break;
+            }
+        }
+        kite_features_status status;
+        int got = kite_featurizer_next(&fz, data + x->km_rows * cols, &status, errstr, errstr_size);
+        if (got == 0) break;
+        if (got < 0) {
+            err = got == -1 ? KITE_ERR_PARSE : KITE_ERR_CSV;
+            break;
+        }
+        if (label) {
+            const kite_csv_row *row = &fz.kz_row;
+            const char *t = label_col < row->kcr_nfields ? row->kcr_fields[label_col] : "";
+            double v = NAN;
+            if (!kite_feature_spec_text_is_missing(spec, t, strlen(t)) &&
+                !kite_feature_spec_text_number(spec, t, strlen(t), &v) &&
+                kite_feature_spec_number_is_missing(spec, v))
+                v = NAN;
+            lab[x->km_rows] = (float)v;
+        }
+        x->km_rows++;
+    }
+    kite_featurizer_close(&fz);
+    if (err) {
+        free(data);
+        free(lab);
+        x->km_rows = 0;
+        return err;
+    }
+    x->km_data = data;
+    x->km_cols = cols;
+    if (labels) *labels = lab;
+    else free(lab);
+    return KITE_ERR_OK;
+}

@@ -32,4 +32,10 @@ int kite_featurizer_next(kite_featurizer *fz, float *out, kite_features_status *
  * dialect becomes %.17g, a missing marker an empty field, other text is quoted. */
 void kite_featurizer_write_raw(const kite_featurizer *fz, int col, FILE *fp);
 
+/* Featurizes a whole raw CSV into a matrix (rows x num_outputs) for `kite score --spec`; a bad
+ * row ends it with a one-line error ("raw.csv:LINE: key ...: field ..."). label (may be NULL)
+ * names a raw column read alongside as float labels (missing -> NaN) into *labels. */
+kite_err kite_featurizer_load_matrix(const kite_feature_spec *spec, const char *path,
+                                     const char *label, kite_matrix *x, float **labels,
+                                     char *errstr, size_t errstr_size);
 #endif
