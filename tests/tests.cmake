@@ -26,3 +26,15 @@ add_test(NAME malformed_models
 add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
+
+# --- kernels / SIMD (issue 3) ---
+kite_c_test(test_kernels_equal)
+add_executable(test_isa_force tests/test_isa_force.c)
+target_link_libraries(test_isa_force PRIVATE kite::kite)
+kite_target_defaults(test_isa_force)
+foreach(_isa scalar avx2 avx512 neon)
+  add_test(NAME isa_force_${_isa} COMMAND test_isa_force ${_isa})
+  set_tests_properties(isa_force_${_isa} PROPERTIES ENVIRONMENT "KITE_ISA=${_isa}")
+endforeach()
+add_test(NAME isa_force_cli
+  COMMAND sh -c "KITE_ISA=scalar $<TARGET_FILE:kite> info | grep -qx 'kernel chosen: scalar'")

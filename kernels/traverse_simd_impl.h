@@ -1,0 +1,184 @@
+/* The one traversal algorithm every vector kernel shares (traverse_avx2.c, traverse_avx512.c,
+ * traverse_neon.c). Included once per ISA after that ISA's primitive header, which defines:
+ *
+ *   KV_LANES, KV_NAME (the exported kernel's name)
+ *   kv_f / kv_i / kv_m    float vector, int32 vector, lane mask
+ *   kv_f_set1 kv_f_loadu kv_f_storeu kv_f_add          kv_i_set1 kv_i_loadu kv_i_add kv_i_max
+ *   kv_i_add_mask1(v, m)  v + 1 in the lanes of m
+ *   kv_gather_f/i(base, idx)          base[idx[lane]]
+ *   kv_lookup_f/i(tab, n, pos)        tab[pos[lane]] for a table of n (a power of two) entries;
+ *                                     small tables become a register permute, big ones a gather
+ *   kv_right(x, thr)                  lanes where !(x < thr) (x has no NaN)
+ *   kv_right_nan(x, thr, dright)      XGBoost's rule with NaN: NaN lanes take dright
+ *   kv_i_nonzero kv_i_eq kv_m_all kv_i_select
+ *
+ * Rows are the lanes: a vector holds KV_LANES rows, and KITE_SIMD_GROUP vectors walk the same
+ * tree together so their gathers overlap (independent dependency chains). Rows loop outside,
+ * trees inside: for a block of rows every tree is applied in model order and each leaf is
+ * added onto the row's margin at once, which is the scalar kernel's order of float additions,
+ * so the margins are bit-identical (see traverse.h).
+ *
+ * A vector of rows with no NaN in its first kf_num_feature columns takes kv_right (one compare);
+ * one with a NaN takes kv_right_nan. The last, partial vector of a batch repeats its last row in
+ * the unused lanes (every gather stays inside the caller's rows) and stores only the real ones. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "traverse.h"
+
+#define KITE_SIMD_GROUP 4 /* vectors walked together (latency hiding) */
+
+/* One vector of rows: where its rows start, the lane offsets, how many lanes are real. */
+typedef struct simd_rows {
+    const float *sr_base;
+    size_t sr_stride;
+    kv_i sr_laneoff; /* lane * stride, lanes past sr_count repeat the last real row */
+    int sr_count;    /* real rows in this vector (0: a filler vector, nothing stored) */
+    int sr_nan;      /* some feature of some real row is NaN */
+} simd_rows;
+
+static inline __attribute__((always_inline)) void
+simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
+             kv_f *leaf)
+{
+    const int32_t *feat = p->kp_feat + t->kpt_node;
+    const float *thr = p->kp_thr + t->kpt_node;
+    const int32_t *dright = p->kp_dright + t->kpt_node;
+    kv_i pos[KITE_SIMD_GROUP];
+    for (int k = 0; k < nv; k++) pos[k] = kv_i_set1(0);
+    uint32_t level_off = 0;
+    for (int level = 0; level < t->kpt_depth; level++) {
+        int n = 1 << level;
+        for (int k = 0; k < nv; k++) {
+            kv_i fi = kv_lookup_i(feat + level_off, n, pos[k]);
+            kv_f th = kv_lookup_f(thr + level_off, n, pos[k]);
+            kv_f x = kv_gather_f(v[k].sr_base, kv_i_add(v[k].sr_laneoff, fi));
+            kv_i p2 = kv_i_add(pos[k], pos[k]);
+            if (nan) {
+                kv_m dr = kv_i_nonzero(kv_lookup_i(dright + level_off, n, pos[k]));
+                pos[k] = kv_i_add_mask1(p2, kv_right_nan(x, th, dr));
+            } else {
+                pos[k] = kv_i_add_mask1(p2, kv_right(x, th));
+            }
+        }
+        level_off += (uint32_t)n;
+    }
+    for (int k = 0; k < nv; k++)
+        leaf[k] = kv_lookup_f(p->kp_leaf + t->kpt_leaf, 1 << t->kpt_depth, pos[k]);
+}
+
+/* Trees too deep to pad: walk kf_nodes, each lane stopping at its leaf. Node fields are
+ * gathered at 32-bit offsets node * 4 + field (see the layout in forest.h). */
+static inline kv_f simd_nodes(const kite_forest *f, uint32_t root, const simd_rows *v)
+{
+    const int32_t *words = (const int32_t *)(const void *)f->kf_nodes;
+    const float *values = (const float *)(const void *)f->kf_nodes;
+    const kv_i leaf_mark = kv_i_set1(KITE_NODE_LEAF), zero = kv_i_set1(0);
+    const kv_i one = kv_i_set1(1);
+    kv_i idx = kv_i_set1((int32_t)root);
+    for (;;) {
+        kv_i i2 = kv_i_add(idx, idx);
+        kv_i w = kv_i_add(i2, i2);
+        kv_i fe = kv_gather_i(words + 1, w);
+        kv_m at_leaf = kv_i_eq(fe, leaf_mark);
+        if (kv_m_all(at_leaf)) return kv_gather_f(values, w);
+        kv_f x = kv_gather_f(v->sr_base, kv_i_add(v->sr_laneoff, kv_i_max(fe, zero)));
+        kv_f th = kv_gather_f(values, w);
+        kv_i left = kv_gather_i(words + 2, w);
+        kv_i flags = kv_gather_i(words + 3, w);
+        kv_m dr = kv_i_eq(kv_i_and(flags, one), zero);
+        kv_i next = kv_i_add_mask1(left, kv_right_nan(x, th, dr));
+        idx = kv_i_select(at_leaf, idx, next);
+    }
+}
+
+/* Adds one leaf vector onto the margins of its real rows (group g of G). */
+static inline void simd_add(float *out, size_t groups, uint32_t g, const simd_rows *v, kv_f leaf)
+{
+    if (groups == 1 && v->sr_count == KV_LANES) {
+        kv_f_storeu(out, kv_f_add(kv_f_loadu(out), leaf));
+        return;
+    }
+    float lanes[KV_LANES];
+    kv_f_storeu(lanes, leaf);
+    for (int l = 0; l < v->sr_count; l++) out[(size_t)l * groups + g] += lanes[l];
+}
+
+static int simd_rows_have_nan(const float *rows, size_t n, size_t stride, size_t features)
+{
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < features; j++)
+            if (rows[r * stride + j] != rows[r * stride + j]) return 1;
+    return 0;
+}
+
+/* Scores nv vectors (nv <= KITE_SIMD_GROUP, a constant at each call site) with every tree. */
+static inline __attribute__((always_inline)) void
+simd_block(const kite_forest *f, const simd_rows *v, int nv, float *out, size_t groups)
+{
+    const kite_perfect *p = f->kf_perfect;
+    int nan = 0;
+    for (int k = 0; k < nv; k++) nan |= v[k].sr_nan;
+    for (int32_t ti = 0; ti < f->kf_num_trees; ti++) {
+        const kite_ptree *t = &p->kp_trees[ti];
+        kv_f leaf[KITE_SIMD_GROUP];
+        if (t->kpt_kind == KITE_PTREE_PERFECT) {
+            if (nan) simd_perfect(p, t, v, nv, 1, leaf);
+            else simd_perfect(p, t, v, nv, 0, leaf);
+        } else if (t->kpt_kind == KITE_PTREE_NODES) {
+            for (int k = 0; k < nv; k++) leaf[k] = simd_nodes(f, f->kf_tree_root[ti], &v[k]);
+        } else {
+            for (int k = 0; k < nv; k++)
+                for (int l = 0; l < v[k].sr_count; l++) {
+                    size_t r = (size_t)(k * KV_LANES + l);
+                    out[r * groups + t->kpt_group] +=
+                        kite_tree_value_scalar(f, ti, v[k].sr_base + (size_t)l * v[k].sr_stride);
+                }
+            continue;
+        }
+        for (int k = 0; k < nv; k++)
+            simd_add(out + (size_t)k * KV_LANES * groups, groups, t->kpt_group, &v[k], leaf[k]);
+    }
+}
+
+/* Fills the vector of rows starting at row r (count real rows, 0 < count <= KV_LANES). */
+static void simd_rows_init(simd_rows *v, const float *rows, size_t r, size_t count, size_t stride,
+                           size_t features)
+{
+    int32_t off[KV_LANES];
+    for (int l = 0; l < KV_LANES; l++)
+        off[l] = (int32_t)((size_t)l < count ? (size_t)l * stride : (count - 1) * stride);
+    v->sr_base = rows + r * stride;
+    v->sr_stride = stride;
+    v->sr_laneoff = kv_i_loadu(off);
+    v->sr_count = (int)count;
+    v->sr_nan = simd_rows_have_nan(v->sr_base, count, stride, features);
+}
+
+void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t stride, float *out)
+{
+    size_t groups = (size_t)f->kf_num_group;
+    size_t features = (size_t)f->kf_num_feature;
+    /* Gathers take 32-bit offsets from a vector's first row. */
+    if (!f->kf_perfect || stride > (size_t)INT32_MAX / (2 * KV_LANES) ||
+        features > stride) {
+        kite_margins_scalar(f, rows, nrows, stride, out);
+        return;
+    }
+    for (size_t i = 0; i < nrows * groups; i++) out[i] = f->kf_base_margin;
+    const size_t block = (size_t)KV_LANES * KITE_SIMD_GROUP;
+    size_t r = 0;
+    for (; r + block <= nrows; r += block) {
+        simd_rows v[KITE_SIMD_GROUP];
+        for (int k = 0; k < KITE_SIMD_GROUP; k++)
+            simd_rows_init(&v[k], rows, r + (size_t)k * KV_LANES, KV_LANES, stride, features);
+        simd_block(f, v, KITE_SIMD_GROUP, out + r * groups, groups);
+    }
+    for (; r < nrows; r += KV_LANES) {
+        simd_rows v[1];
+        size_t count = nrows - r < KV_LANES ? nrows - r : KV_LANES;
+        simd_rows_init(&v[0], rows, r, count, stride, features);
+        simd_block(f, v, 1, out + r * groups, groups);
+    }
+}
