@@ -27,7 +27,7 @@
 
 #include "traverse.h"
 
-#define KITE_SIMD_GROUP 4 /* vectors walked together (latency hiding) */
+#define KITE_SIMD_GROUP 8 /* vectors walked together (latency hiding) */
 
 /* One vector of rows: where its rows start, the lane offsets, how many lanes are real. */
 typedef struct simd_rows {
@@ -40,7 +40,7 @@ typedef struct simd_rows {
 
 static inline __attribute__((always_inline)) void
 simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
-             kv_f *leaf)
+             int depth, kv_f *leaf)
 {
     const int32_t *feat = p->kp_feat + t->kpt_node;
     const float *thr = p->kp_thr + t->kpt_node;
@@ -48,7 +48,7 @@ simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int
     kv_i pos[KITE_SIMD_GROUP];
     for (int k = 0; k < nv; k++) pos[k] = kv_i_set1(0);
     uint32_t level_off = 0;
-    for (int level = 0; level < t->kpt_depth; level++) {
+    for (int level = 0; level < depth; level++) {
         int n = 1 << level;
         for (int k = 0; k < nv; k++) {
             kv_i fi = kv_lookup_i(feat + level_off, n, pos[k]);
@@ -65,7 +65,26 @@ simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int
         level_off += (uint32_t)n;
     }
     for (int k = 0; k < nv; k++)
-        leaf[k] = kv_lookup_f(p->kp_leaf + t->kpt_leaf, 1 << t->kpt_depth, pos[k]);
+        leaf[k] = kv_lookup_f(p->kp_leaf + t->kpt_leaf, 1 << depth, pos[k]);
+}
+
+/* Common depths get their own copy of the loop with the depth a constant: the levels unroll
+ * and each level's lookup (broadcast, permute or gather) is chosen at compile time. */
+static inline __attribute__((always_inline)) void
+simd_perfect_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
+                 kv_f *leaf)
+{
+    switch (t->kpt_depth) {
+    case 1: simd_perfect(p, t, v, nv, nan, 1, leaf); return;
+    case 2: simd_perfect(p, t, v, nv, nan, 2, leaf); return;
+    case 3: simd_perfect(p, t, v, nv, nan, 3, leaf); return;
+    case 4: simd_perfect(p, t, v, nv, nan, 4, leaf); return;
+    case 5: simd_perfect(p, t, v, nv, nan, 5, leaf); return;
+    case 6: simd_perfect(p, t, v, nv, nan, 6, leaf); return;
+    case 7: simd_perfect(p, t, v, nv, nan, 7, leaf); return;
+    case 8: simd_perfect(p, t, v, nv, nan, 8, leaf); return;
+    default: simd_perfect(p, t, v, nv, nan, t->kpt_depth, leaf); return;
+    }
 }
 
 /* Trees too deep to pad: walk kf_nodes, each lane stopping at its leaf. Node fields are
@@ -124,8 +143,8 @@ simd_block(const kite_forest *f, const simd_rows *v, int nv, float *out, size_t 
         const kite_ptree *t = &p->kp_trees[ti];
         kv_f leaf[KITE_SIMD_GROUP];
         if (t->kpt_kind == KITE_PTREE_PERFECT) {
-            if (nan) simd_perfect(p, t, v, nv, 1, leaf);
-            else simd_perfect(p, t, v, nv, 0, leaf);
+            if (nan) simd_perfect_any(p, t, v, nv, 1, leaf);
+            else simd_perfect_any(p, t, v, nv, 0, leaf);
         } else if (t->kpt_kind == KITE_PTREE_NODES) {
             for (int k = 0; k < nv; k++) leaf[k] = simd_nodes(f, f->kf_tree_root[ti], &v[k]);
         } else {

@@ -38,3 +38,7 @@ foreach(_isa scalar avx2 avx512 neon)
 endforeach()
 add_test(NAME isa_force_cli
   COMMAND sh -c "KITE_ISA=scalar $<TARGET_FILE:kite> info | grep -qx 'kernel chosen: scalar'")
+# NEON: cross-compiled with aarch64-linux-gnu-gcc and run under qemu-aarch64 (not under ASan).
+add_test(NAME kernels_equal_neon_qemu
+  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon)
+set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
