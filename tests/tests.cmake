@@ -42,3 +42,4 @@ add_test(NAME isa_force_cli
 add_test(NAME kernels_equal_neon_qemu
   COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon)
 set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
+include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)
