@@ -26,6 +26,9 @@ void kite_perfect_free(kite_perfect *p)
     free(p->kp_thr);
     free(p->kp_dright);
     free(p->kp_leaf);
+    free(p->kp_tree_node);
+    free(p->kp_tree_leaf);
+    free(p->kp_tree_depth);
     free(p);
 }
 
@@ -103,14 +106,23 @@ kite_err kite_perfect_build(kite_forest *f, char *errstr, size_t errstr_size)
     p->kp_thr = aligned_array(nodes, sizeof(float));
     p->kp_dright = aligned_array(nodes, sizeof(int32_t));
     p->kp_leaf = aligned_array(leaves, sizeof(float));
-    if (!p->kp_feat || !p->kp_thr || !p->kp_dright || !p->kp_leaf) {
+    p->kp_tree_node = aligned_array(ntrees, sizeof(int32_t));
+    p->kp_tree_leaf = aligned_array(ntrees, sizeof(int32_t));
+    p->kp_tree_depth = aligned_array(ntrees, sizeof(int32_t));
+    if (!p->kp_feat || !p->kp_thr || !p->kp_dright || !p->kp_leaf || !p->kp_tree_node ||
+        !p->kp_tree_leaf || !p->kp_tree_depth) {
         kite_perfect_free(p);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size,
                          "out of memory (perfect layout: %zu nodes, %zu leaves)", nodes, leaves);
     }
-    for (size_t ti = 0; ti < ntrees; ti++)
-        if (p->kp_trees[ti].kpt_kind == KITE_PTREE_PERFECT)
-            fill(f, p, &p->kp_trees[ti], f->kf_tree_root[ti], 0, 0);
+    for (size_t ti = 0; ti < ntrees; ti++) {
+        const kite_ptree *t = &p->kp_trees[ti];
+        if (t->kpt_kind != KITE_PTREE_PERFECT) continue;
+        fill(f, p, t, f->kf_tree_root[ti], 0, 0);
+        p->kp_tree_node[ti] = (int32_t)t->kpt_node;
+        p->kp_tree_leaf[ti] = (int32_t)t->kpt_leaf;
+        p->kp_tree_depth[ti] = t->kpt_depth;
+    }
     f->kf_perfect = p;
     return KITE_ERR_OK;
 }

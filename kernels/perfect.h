@@ -23,6 +23,10 @@
  * Every array ends with KITE_PERFECT_PAD spare entries so a kernel may load a whole vector (or
  * two) starting at any level of any tree without reading past the allocation.
  *
+ * Per tree, for kernels that put *trees* in lanes (one row at a time, small batches):
+ *   kp_tree_node / kp_tree_leaf / kp_tree_depth   int32 copies of kpt_node / kpt_leaf /
+ *   kpt_depth, 0 for trees that are not KITE_PTREE_PERFECT, KITE_PERFECT_PAD zeros at the end.
+ *
  * Trees deeper than KITE_PERFECT_MAX_DEPTH (padding would cost 2^D entries) are kept as
  * KITE_PTREE_NODES: kernels walk kf_nodes with a per-lane leaf test. Trees with a categorical
  * split are KITE_PTREE_SCALAR: kernels walk them one row at a time with the scalar rules. */
@@ -54,6 +58,9 @@ typedef struct kite_perfect {
     float *kp_thr;
     int32_t *kp_dright;
     float *kp_leaf;
+    int32_t *kp_tree_node;
+    int32_t *kp_tree_leaf;
+    int32_t *kp_tree_depth;
     size_t kp_num_nodes;  /* entries used in kp_feat / kp_thr / kp_dright (without pad) */
     size_t kp_num_leaves; /* entries used in kp_leaf (without pad)                      */
 } kite_perfect;

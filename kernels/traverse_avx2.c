@@ -25,6 +25,7 @@ static inline kv_m kv_i_nonzero(kv_i v)
 {
     return _mm256_xor_si256(_mm256_cmpeq_epi32(v, _mm256_setzero_si256()), _mm256_set1_epi32(-1));
 }
+static inline kv_m kv_i_gt(kv_i a, kv_i b) { return _mm256_cmpgt_epi32(a, b); }
 static inline kv_m kv_i_eq(kv_i a, kv_i b) { return _mm256_cmpeq_epi32(a, b); }
 static inline int kv_m_all(kv_m m) { return _mm256_movemask_epi8(m) == -1; }
 static inline kv_i kv_i_select(kv_m m, kv_i if_true, kv_i if_false)

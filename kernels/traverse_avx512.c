@@ -27,6 +27,7 @@ static inline kv_i kv_i_add_mask1(kv_i v, kv_m m)
     return _mm512_mask_add_epi32(v, m, v, _mm512_set1_epi32(1));
 }
 static inline kv_m kv_i_nonzero(kv_i v) { return _mm512_test_epi32_mask(v, v); }
+static inline kv_m kv_i_gt(kv_i a, kv_i b) { return _mm512_cmpgt_epi32_mask(a, b); }
 static inline kv_m kv_i_eq(kv_i a, kv_i b) { return _mm512_cmpeq_epi32_mask(a, b); }
 static inline int kv_m_all(kv_m m) { return m == (kv_m)0xffff; }
 static inline kv_i kv_i_select(kv_m m, kv_i if_true, kv_i if_false)

@@ -23,6 +23,7 @@ static inline kv_i kv_i_and(kv_i a, kv_i b) { return vandq_s32(a, b); }
 static inline kv_i kv_i_max(kv_i a, kv_i b) { return vmaxq_s32(a, b); }
 static inline kv_i kv_i_add_mask1(kv_i v, kv_m m) { return vsubq_s32(v, vreinterpretq_s32_u32(m)); }
 static inline kv_m kv_i_nonzero(kv_i v) { return vtstq_s32(v, v); }
+static inline kv_m kv_i_gt(kv_i a, kv_i b) { return vcgtq_s32(a, b); }
 static inline kv_m kv_i_eq(kv_i a, kv_i b) { return vceqq_s32(a, b); }
 static inline int kv_m_all(kv_m m) { return vminvq_u32(m) == 0xffffffffu; }
 static inline kv_i kv_i_select(kv_m m, kv_i if_true, kv_i if_false)

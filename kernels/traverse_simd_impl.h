@@ -10,7 +10,7 @@
  *                                     small tables become a register permute, big ones a gather
  *   kv_right(x, thr)                  lanes where !(x < thr) (x has no NaN)
  *   kv_right_nan(x, thr, dright)      XGBoost's rule with NaN: NaN lanes take dright
- *   kv_i_nonzero kv_i_eq kv_m_all kv_i_select
+ *   kv_i_nonzero kv_i_eq kv_i_gt kv_m_all kv_i_select
  *
  * Rows are the lanes: a vector holds KV_LANES rows, and KITE_SIMD_GROUP vectors walk the same
  * tree together so their gathers overlap (independent dependency chains). Rows loop outside,
@@ -20,7 +20,10 @@
  *
  * A vector of rows with no NaN in its first kf_num_feature columns takes kv_right (one compare);
  * one with a NaN takes kv_right_nan. The last, partial vector of a batch repeats its last row in
- * the unused lanes (every gather stays inside the caller's rows) and stores only the real ones. */
+ * the unused lanes (every gather stays inside the caller's rows) and stores only the real ones.
+ *
+ * Small batches turn the lanes around: one row at a time, KV_LANES consecutive perfect trees in
+ * the lanes (simd_one_row). The leaves are then added one tree at a time, in model order. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -161,6 +164,47 @@ simd_block(const kite_forest *f, const simd_rows *v, int nv, float *out, size_t 
     }
 }
 
+/* One row, trees in lanes: each run of up to KV_LANES consecutive perfect trees walks together
+ * for as many levels as its deepest tree; a lane whose tree is done keeps its position. */
+static void simd_one_row(const kite_forest *f, const float *row, size_t features, float *o)
+{
+    const kite_perfect *p = f->kf_perfect;
+    int nan = simd_rows_have_nan(row, 1, features, features);
+    int32_t ti = 0, ntrees = f->kf_num_trees;
+    while (ti < ntrees) {
+        const kite_ptree *t = &p->kp_trees[ti];
+        if (t->kpt_kind != KITE_PTREE_PERFECT) {
+            o[t->kpt_group] += kite_tree_value_scalar(f, ti, row);
+            ti++;
+            continue;
+        }
+        int n = 0, depth = 0;
+        while (n < KV_LANES && ti + n < ntrees && p->kp_trees[ti + n].kpt_kind == KITE_PTREE_PERFECT) {
+            if (p->kp_trees[ti + n].kpt_depth > depth) depth = p->kp_trees[ti + n].kpt_depth;
+            n++;
+        }
+        /* Lanes past the run hold the next trees (or the zero padding): walked, never added. */
+        kv_i node = kv_i_loadu(p->kp_tree_node + ti);
+        kv_i tree_depth = kv_i_loadu(p->kp_tree_depth + ti);
+        kv_i pos = kv_i_set1(0);
+        for (int level = 0; level < depth; level++) {
+            kv_m active = kv_i_gt(tree_depth, kv_i_set1(level));
+            kv_i idx = kv_i_select(active, kv_i_add(node, kv_i_add(pos, kv_i_set1((1 << level) - 1))),
+                                   node);
+            kv_i fi = kv_gather_i(p->kp_feat, idx);
+            kv_f th = kv_gather_f(p->kp_thr, idx);
+            kv_f x = kv_gather_f(row, fi);
+            kv_m right = nan ? kv_right_nan(x, th, kv_i_nonzero(kv_gather_i(p->kp_dright, idx)))
+                             : kv_right(x, th);
+            pos = kv_i_select(active, kv_i_add_mask1(kv_i_add(pos, pos), right), pos);
+        }
+        float lanes[KV_LANES];
+        kv_f_storeu(lanes, kv_gather_f(p->kp_leaf, kv_i_add(kv_i_loadu(p->kp_tree_leaf + ti), pos)));
+        for (int l = 0; l < n; l++) o[p->kp_trees[ti + l].kpt_group] += lanes[l];
+        ti += n;
+    }
+}
+
 /* Fills the vector of rows starting at row r (count real rows, 0 < count <= KV_LANES). */
 static void simd_rows_init(simd_rows *v, const float *rows, size_t r, size_t count, size_t stride,
                            size_t features)
@@ -194,10 +238,12 @@ void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t strid
             simd_rows_init(&v[k], rows, r + (size_t)k * KV_LANES, KV_LANES, stride, features);
         simd_block(f, v, KITE_SIMD_GROUP, out + r * groups, groups);
     }
-    for (; r < nrows; r += KV_LANES) {
+    /* Rows left over: fewer than half a vector go one by one with trees in lanes. */
+    for (; r < nrows && (nrows - r) * 2 >= KV_LANES; r += KV_LANES) {
         simd_rows v[1];
         size_t count = nrows - r < KV_LANES ? nrows - r : KV_LANES;
         simd_rows_init(&v[0], rows, r, count, stride, features);
         simd_block(f, v, 1, out + r * groups, groups);
     }
+    for (; r < nrows; r++) simd_one_row(f, rows + r * stride, features, out + r * groups);
 }
