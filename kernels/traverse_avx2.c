@@ -5,6 +5,8 @@
 #include "traverse.h"
 
 #define KV_LANES 8
+#define KV_LANES_LOG2 3
+#define KV_DIRECT_LEVELS 3 /* levels loaded directly from the columns block */
 #define KV_NAME kite_margins_avx2
 
 typedef __m256 kv_f;
@@ -26,6 +28,12 @@ static inline kv_m kv_i_nonzero(kv_i v)
     return _mm256_xor_si256(_mm256_cmpeq_epi32(v, _mm256_setzero_si256()), _mm256_set1_epi32(-1));
 }
 static inline kv_m kv_i_gt(kv_i a, kv_i b) { return _mm256_cmpgt_epi32(a, b); }
+static inline kv_i kv_i_sllv(kv_i v, kv_i n) { return _mm256_sllv_epi32(v, n); }
+static inline kv_m kv_i_bit(kv_i v, int b) { return _mm256_cmpgt_epi32(_mm256_and_si256(v, _mm256_set1_epi32(1 << b)), _mm256_setzero_si256()); }
+static inline kv_f kv_f_select(kv_m m, kv_f if_true, kv_f if_false)
+{
+    return _mm256_blendv_ps(if_false, if_true, _mm256_castsi256_ps(m));
+}
 static inline kv_m kv_i_eq(kv_i a, kv_i b) { return _mm256_cmpeq_epi32(a, b); }
 static inline int kv_m_all(kv_m m) { return _mm256_movemask_epi8(m) == -1; }
 static inline kv_i kv_i_select(kv_m m, kv_i if_true, kv_i if_false)

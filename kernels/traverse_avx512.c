@@ -7,6 +7,8 @@
 #include "traverse.h"
 
 #define KV_LANES 16
+#define KV_LANES_LOG2 4
+#define KV_DIRECT_LEVELS 4 /* levels loaded directly from the columns block */
 #define KV_NAME kite_margins_avx512
 
 typedef __m512 kv_f;
@@ -28,6 +30,12 @@ static inline kv_i kv_i_add_mask1(kv_i v, kv_m m)
 }
 static inline kv_m kv_i_nonzero(kv_i v) { return _mm512_test_epi32_mask(v, v); }
 static inline kv_m kv_i_gt(kv_i a, kv_i b) { return _mm512_cmpgt_epi32_mask(a, b); }
+static inline kv_i kv_i_sllv(kv_i v, kv_i n) { return _mm512_sllv_epi32(v, n); }
+static inline kv_m kv_i_bit(kv_i v, int b) { return _mm512_test_epi32_mask(v, _mm512_set1_epi32(1 << b)); }
+static inline kv_f kv_f_select(kv_m m, kv_f if_true, kv_f if_false)
+{
+    return _mm512_mask_blend_ps(m, if_false, if_true);
+}
 static inline kv_m kv_i_eq(kv_i a, kv_i b) { return _mm512_cmpeq_epi32_mask(a, b); }
 static inline int kv_m_all(kv_m m) { return m == (kv_m)0xffff; }
 static inline kv_i kv_i_select(kv_m m, kv_i if_true, kv_i if_false)

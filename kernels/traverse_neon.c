@@ -6,6 +6,8 @@
 #include "traverse.h"
 
 #define KV_LANES 4
+#define KV_LANES_LOG2 2
+#define KV_DIRECT_LEVELS 2 /* levels loaded directly from the columns block */
 #define KV_NAME kite_margins_neon
 
 typedef float32x4_t kv_f;
@@ -24,6 +26,9 @@ static inline kv_i kv_i_max(kv_i a, kv_i b) { return vmaxq_s32(a, b); }
 static inline kv_i kv_i_add_mask1(kv_i v, kv_m m) { return vsubq_s32(v, vreinterpretq_s32_u32(m)); }
 static inline kv_m kv_i_nonzero(kv_i v) { return vtstq_s32(v, v); }
 static inline kv_m kv_i_gt(kv_i a, kv_i b) { return vcgtq_s32(a, b); }
+static inline kv_i kv_i_sllv(kv_i v, kv_i n) { return vshlq_s32(v, n); }
+static inline kv_m kv_i_bit(kv_i v, int b) { return vtstq_s32(v, vdupq_n_s32(1 << b)); }
+static inline kv_f kv_f_select(kv_m m, kv_f if_true, kv_f if_false) { return vbslq_f32(m, if_true, if_false); }
 static inline kv_m kv_i_eq(kv_i a, kv_i b) { return vceqq_s32(a, b); }
 static inline int kv_m_all(kv_m m) { return vminvq_u32(m) == 0xffffffffu; }
 static inline kv_i kv_i_select(kv_m m, kv_i if_true, kv_i if_false)
