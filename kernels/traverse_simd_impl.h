@@ -22,8 +22,8 @@
  * one with a NaN takes kv_right_nan. The last, partial vector of a batch repeats its last row in
  * the unused lanes (every gather stays inside the caller's rows) and stores only the real ones.
  *
- * Small batches turn the lanes around: one row at a time, KV_LANES consecutive perfect trees in
- * the lanes (simd_one_row). The leaves are then added one tree at a time, in model order. */
+ * Fewer than half a vector of rows left (batch 1, tails) go one row at a time, branch-free
+ * through the perfect trees (simd_one_row): measured faster than trees-in-lanes with gathers. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -229,48 +229,79 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
     }
 }
 
-/* One row, trees in lanes: each run of up to KV_LANES consecutive perfect trees walks together
- * for as many levels as its deepest tree; a lane whose tree is done keeps its position. */
-static void simd_one_row(const kite_forest *f, const float *row, size_t features, float *o)
+/* One row, one perfect tree, no branch on the data: pos = 2 * pos + right at every level.
+ * right = !(x < thr), except that a NaN takes the node's default direction:
+ * nlt ^ (isnan & (nlt ^ dright)) is dright for NaN (where nlt is 1) and nlt otherwise. */
+static inline float simd_row_perfect(const kite_perfect *p, const kite_ptree *t, const float *row)
+{
+    const int32_t *feat = p->kp_feat + t->kpt_node;
+    const float *thr = p->kp_thr + t->kpt_node;
+    const int32_t *dright = p->kp_dright + t->kpt_node;
+    uint32_t pos = 0, off = 0;
+    for (int level = 0; level < t->kpt_depth; level++) {
+        uint32_t at = off + pos;
+        float x = row[feat[at]];
+        uint32_t nlt = !(x < thr[at]);
+        uint32_t isnan_x = x != x;
+        uint32_t right = nlt ^ (isnan_x & (nlt ^ (uint32_t)(dright[at] & 1)));
+        pos = 2 * pos + right;
+        off = 2 * off + 1;
+    }
+    return p->kp_leaf[t->kpt_leaf + pos];
+}
+
+/* Four perfect trees of one depth walked in lock step for one row: four independent load
+ * chains per level instead of one. */
+static inline void simd_row_perfect4(const kite_perfect *p, const kite_ptree *t, const float *row,
+                                     float *v)
+{
+    const int32_t *feat[4], *dright[4];
+    const float *thr[4];
+    uint32_t pos[4] = {0, 0, 0, 0}, off = 0;
+    for (int k = 0; k < 4; k++) {
+        feat[k] = p->kp_feat + t[k].kpt_node;
+        thr[k] = p->kp_thr + t[k].kpt_node;
+        dright[k] = p->kp_dright + t[k].kpt_node;
+    }
+    for (int level = 0; level < t[0].kpt_depth; level++) {
+        for (int k = 0; k < 4; k++) {
+            uint32_t at = off + pos[k];
+            float x = row[feat[k][at]];
+            uint32_t nlt = !(x < thr[k][at]);
+            uint32_t isnan_x = x != x;
+            pos[k] = 2 * pos[k] + (nlt ^ (isnan_x & (nlt ^ (uint32_t)(dright[k][at] & 1))));
+        }
+        off = 2 * off + 1;
+    }
+    for (int k = 0; k < 4; k++) v[k] = p->kp_leaf[t[k].kpt_leaf + pos[k]];
+}
+
+/* One row at a time (small batches and the last few rows): vector lanes would mostly idle, so
+ * walk the trees one by one, branch-free, four trees of equal depth in lock step. Leaves are
+ * still added in model order. */
+static void simd_one_row(const kite_forest *f, const float *row, float *o)
 {
     const kite_perfect *p = f->kf_perfect;
-    int nan = simd_rows_have_nan(row, 1, features, features);
     int32_t ti = 0, ntrees = f->kf_num_trees;
+    const kite_ptree *t = p->kp_trees;
     while (ti < ntrees) {
-        const kite_ptree *t = &p->kp_trees[ti];
-        if (t->kpt_kind != KITE_PTREE_PERFECT) {
-            o[t->kpt_group] += kite_tree_value_scalar(f, ti, row);
-            ti++;
+        if (ti + 4 <= ntrees && t[ti].kpt_kind == KITE_PTREE_PERFECT &&
+            t[ti + 1].kpt_kind == KITE_PTREE_PERFECT && t[ti + 2].kpt_kind == KITE_PTREE_PERFECT &&
+            t[ti + 3].kpt_kind == KITE_PTREE_PERFECT && t[ti + 1].kpt_depth == t[ti].kpt_depth &&
+            t[ti + 2].kpt_depth == t[ti].kpt_depth && t[ti + 3].kpt_depth == t[ti].kpt_depth) {
+            float v[4];
+            simd_row_perfect4(p, &t[ti], row, v);
+            for (int k = 0; k < 4; k++) o[t[ti + k].kpt_group] += v[k];
+            ti += 4;
             continue;
         }
-        int n = 0, depth = 0;
-        while (n < KV_LANES && ti + n < ntrees && p->kp_trees[ti + n].kpt_kind == KITE_PTREE_PERFECT) {
-            if (p->kp_trees[ti + n].kpt_depth > depth) depth = p->kp_trees[ti + n].kpt_depth;
-            n++;
-        }
-        /* Lanes past the run hold the next trees (or the zero padding): walked, never added. */
-        kv_i node = kv_i_loadu(p->kp_tree_node + ti);
-        kv_i tree_depth = kv_i_loadu(p->kp_tree_depth + ti);
-        kv_i pos = kv_i_set1(0);
-        for (int level = 0; level < depth; level++) {
-            kv_m active = kv_i_gt(tree_depth, kv_i_set1(level));
-            kv_i idx = kv_i_select(active, kv_i_add(node, kv_i_add(pos, kv_i_set1((1 << level) - 1))),
-                                   node);
-            kv_i fi = kv_gather_i(p->kp_feat, idx);
-            kv_f th = kv_gather_f(p->kp_thr, idx);
-            kv_f x = kv_gather_f(row, fi);
-            kv_m right = nan ? kv_right_nan(x, th, kv_i_nonzero(kv_gather_i(p->kp_dright, idx)))
-                             : kv_right(x, th);
-            pos = kv_i_select(active, kv_i_add_mask1(kv_i_add(pos, pos), right), pos);
-        }
-        float lanes[KV_LANES];
-        kv_f_storeu(lanes, kv_gather_f(p->kp_leaf, kv_i_add(kv_i_loadu(p->kp_tree_leaf + ti), pos)));
-        for (int l = 0; l < n; l++) o[p->kp_trees[ti + l].kpt_group] += lanes[l];
-        ti += n;
+        o[t[ti].kpt_group] += t[ti].kpt_kind == KITE_PTREE_PERFECT
+                                  ? simd_row_perfect(p, &t[ti], row)
+                                  : kite_tree_value_scalar(f, ti, row);
+        ti++;
     }
 }
 
-/* Fills the vector of rows starting at row r (count real rows, 0 < count <= KV_LANES). */
 /* Columns block capacity (floats, on the stack): KITE_SIMD_GROUP vectors of up to this many
  * features in total are copied feature-major; wider models copy one vector at a time, and
  * models too wide for even that gather straight from the caller's rows. */
@@ -352,5 +383,5 @@ void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t strid
         simd_rows_init(&v[0], rows, r, count, stride, features, single_cols ? cols : NULL);
         simd_block(f, v, 1, single_cols, out + r * groups, groups);
     }
-    for (; r < nrows; r++) simd_one_row(f, rows + r * stride, features, out + r * groups);
+    for (; r < nrows; r++) simd_one_row(f, rows + r * stride, out + r * groups);
 }
