@@ -37,3 +37,19 @@ add_test(NAME features_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 # --- end features ---
+# --- kernels / SIMD (issue 3) ---
+kite_c_test(test_kernels_equal)
+add_executable(test_isa_force tests/test_isa_force.c)
+target_link_libraries(test_isa_force PRIVATE kite::kite)
+kite_target_defaults(test_isa_force)
+foreach(_isa scalar avx2 avx512 neon)
+  add_test(NAME isa_force_${_isa} COMMAND test_isa_force ${_isa})
+  set_tests_properties(isa_force_${_isa} PROPERTIES ENVIRONMENT "KITE_ISA=${_isa}")
+endforeach()
+add_test(NAME isa_force_cli
+  COMMAND sh -c "KITE_ISA=scalar $<TARGET_FILE:kite> info | grep -qx 'kernel chosen: scalar'")
+# NEON: cross-compiled with aarch64-linux-gnu-gcc and run under qemu-aarch64 (not under ASan).
+add_test(NAME kernels_equal_neon_qemu
+  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon)
+set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
+include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)

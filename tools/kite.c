@@ -8,6 +8,7 @@ static const kite_command commands[] = {
     {"score", kite_cmd_score, "score a CSV file with an XGBoost model"},
     {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel"},
     {"featurize", kite_cmd_featurize, "raw CSV rows to model features with a feature spec"},
+    {"bench", kite_cmd_bench, "time every traversal kernel on a model (one thread)"},
 };
 
 static void usage(FILE *out)
