@@ -53,3 +53,23 @@ add_test(NAME kernels_equal_neon_qemu
   COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon)
 set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
 include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)
+# --- drift --- statistics vs numpy/scipy, monitor/window unit tests, CLI end to end
+add_executable(drift_stats_io tests/drift_stats_io.c)
+target_link_libraries(drift_stats_io PRIVATE kite::kite)
+kite_target_defaults(drift_stats_io)
+add_test(NAME drift_stats_scipy
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_stats_check.py --io $<TARGET_FILE:drift_stats_io>)
+kite_c_test(test_drift)
+target_include_directories(test_drift PRIVATE engine)
+add_test(NAME drift_airquality
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_airquality.py --kite $<TARGET_FILE:kite>
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_airquality)
+# The HTML report in headless Chromium (Debian's chromium package): registered only where
+# chromium is installed; label `browser` lets CI select or exclude it.
+find_program(KITE_CHROMIUM chromium)
+if(KITE_CHROMIUM)
+  add_test(NAME drift_report_browser
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/drift_report_browser.sh $<TARGET_FILE:kite> ${CMAKE_SOURCE_DIR}
+            ${CMAKE_BINARY_DIR}/drift_browser)
+  set_tests_properties(drift_report_browser PROPERTIES LABELS browser)
+endif()
