@@ -27,6 +27,32 @@ add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 
+# --- features: feature specs, per-key state, kite featurize / score --spec ---
+kite_c_test(test_features)
+add_test(NAME features_pandas_airquality
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_pandas.py --kite $<TARGET_FILE:kite>
+          --spec ${CMAKE_SOURCE_DIR}/models/airquality.spec.json
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv)
+add_test(NAME features_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+# --- end features ---
+# --- kernels / SIMD (issue 3) ---
+kite_c_test(test_kernels_equal)
+add_executable(test_isa_force tests/test_isa_force.c)
+target_link_libraries(test_isa_force PRIVATE kite::kite)
+kite_target_defaults(test_isa_force)
+foreach(_isa scalar avx2 avx512 neon)
+  add_test(NAME isa_force_${_isa} COMMAND test_isa_force ${_isa})
+  set_tests_properties(isa_force_${_isa} PROPERTIES ENVIRONMENT "KITE_ISA=${_isa}")
+endforeach()
+add_test(NAME isa_force_cli
+  COMMAND sh -c "KITE_ISA=scalar $<TARGET_FILE:kite> info | grep -qx 'kernel chosen: scalar'")
+# NEON: cross-compiled with aarch64-linux-gnu-gcc and run under qemu-aarch64 (not under ASan).
+add_test(NAME kernels_equal_neon_qemu
+  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon)
+set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
+include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)
 # --- drift --- statistics vs numpy/scipy, monitor/window unit tests, CLI end to end
 add_executable(drift_stats_io tests/drift_stats_io.c)
 target_link_libraries(drift_stats_io PRIVATE kite::kite)
