@@ -73,3 +73,6 @@ if(KITE_CHROMIUM)
             ${CMAKE_BINARY_DIR}/drift_browser)
   set_tests_properties(drift_report_browser PROPERTIES LABELS browser)
 endif()
+add_test(NAME drift_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)
