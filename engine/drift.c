@@ -197,20 +197,22 @@ static void bin_categorical(const kite_profile_column *pc, const float *v, size_
     }
 }
 
-/* Bins rows [0, n) of the chunk for every column into dm_idx / dm_fidx. */
+/* Bins rows [0, n) of the chunk: category indices, and fine-grid indices of numeric columns
+ * (numeric coarse histograms are counted per window segment by kite_binning_count). */
 static void bin_chunk(kite_drift_monitor *m, const float *rows, size_t n, size_t stride,
                       const float *pred)
 {
+    m->dm_chunk_rows = rows;
+    m->dm_chunk_stride = stride;
+    m->dm_chunk_pred = pred;
     for (int c = 0; c < m->dm_ncols; c++) {
         const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
         const float *v = c == m->dm_pred_col ? pred : rows + c;
         size_t st = c == m->dm_pred_col ? 1 : stride;
-        uint16_t *idx = m->dm_idx + (size_t)c * DRIFT_CHUNK_ROWS;
         if (pc->kpc_kind == KITE_PROFILE_CATEGORICAL) {
-            bin_categorical(pc, v, n, st, idx);
+            bin_categorical(pc, v, n, st, m->dm_idx + (size_t)c * DRIFT_CHUNK_ROWS);
             continue;
         }
-        kite_binning_index(pc->kpc_edges, pc->kpc_nedges, v, n, st, idx);
         kite_binning_index(pc->kpc_fine_edges, pc->kpc_nfine, v, n, st,
                            m->dm_fidx + (size_t)c * DRIFT_CHUNK_ROWS);
     }
@@ -224,9 +226,17 @@ static void add_rows(kite_drift_monitor *m, drift_window *w, size_t k0, size_t k
 {
     double *s = w->dw_ring + w->dw_head * m->dm_width;
     for (int c = 0; c < ncols; c++) {
-        const uint16_t *idx = m->dm_idx + (size_t)c * DRIFT_CHUNK_ROWS;
+        const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
         double *h = s + m->dm_col_off[c];
-        for (size_t k = k0; k < k1; k++) h[idx[k]] += 1;
+        if (pc->kpc_kind == KITE_PROFILE_NUMERIC) {
+            int pred = c == m->dm_pred_col;
+            size_t st = pred ? 1 : m->dm_chunk_stride;
+            const float *v = pred ? m->dm_chunk_pred : m->dm_chunk_rows + c;
+            kite_binning_count(pc->kpc_edges, pc->kpc_nedges, v + k0 * st, k1 - k0, st, h);
+        } else {
+            const uint16_t *idx = m->dm_idx + (size_t)c * DRIFT_CHUNK_ROWS;
+            for (size_t k = k0; k < k1; k++) h[idx[k]] += 1;
+        }
         if (m->dm_fine_nb[c]) {
             const uint16_t *fidx = m->dm_fidx + (size_t)c * DRIFT_CHUNK_ROWS;
             double *f = s + m->dm_fine_off[c];

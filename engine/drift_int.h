@@ -52,11 +52,15 @@ struct kite_drift_monitor {
                                             coarse bins; NULL q: the reference is empty  */
     char *dm_ref_ok;                     /* column's reference has observations        */
     size_t dm_coarse_width, dm_ev_slot, dm_q_slot, dm_width;
-    uint16_t *dm_idx;                    /* ncols * DRIFT_CHUNK_ROWS coarse indices    */
+    uint16_t *dm_idx;                    /* ncols * DRIFT_CHUNK_ROWS coarse indices
+                                            (categorical columns only)                  */
     uint16_t *dm_fidx;                   /* ncols * DRIFT_CHUNK_ROWS fine indices      */
     drift_window dm_win[KITE_DRIFT_MAX_WINDOWS];
     uint64_t dm_events_seen;             /* before the chunk being observed            */
     size_t dm_chunk_pos;                 /* events of that chunk already in the windows */
+    const float *dm_chunk_rows;          /* the chunk being observed (numeric columns'  */
+    size_t dm_chunk_stride;              /* coarse histograms count straight from it)   */
+    const float *dm_chunk_pred;
     kite_drift_event dm_queue[DRIFT_EVENT_QUEUE];
     size_t dm_queue_head, dm_queue_len;
     uint64_t dm_queue_dropped;

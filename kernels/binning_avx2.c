@@ -14,7 +14,15 @@
 static inline __m256 load8(const float *v, size_t stride, __m256i gather_idx)
 {
     if (stride == 1) return _mm256_loadu_ps(v);
+#if defined(KITE_BINNING_GATHER)
     return _mm256_i32gather_ps(v, gather_idx, 4);
+#else
+    /* Eight scalar loads: as fast as a gather on Intel and much faster on AMD Zen, where
+     * vgatherdps is microcoded. */
+    (void)gather_idx;
+    return _mm256_setr_ps(v[0], v[stride], v[2 * stride], v[3 * stride], v[4 * stride],
+                          v[5 * stride], v[6 * stride], v[7 * stride]);
+#endif
 }
 
 static inline void store8(uint16_t *out, __m256i bins)
@@ -77,4 +85,58 @@ void kite_binning_index_avx2(const float *edges, int nedges, const float *values
         }
     }
     for (; k < nvalues; k++) out[k] = (uint16_t)kite_bin_of(edges, nedges, values[k * stride]);
+}
+
+/* The counting loop, inlined with a constant nedges for the common sizes so the compiler
+ * unrolls the edge loop and keeps every counter in a register. Returns values consumed. */
+static inline __attribute__((always_inline)) size_t
+count_body(const float *edges, const int nedges, const float *values, size_t nvalues,
+           size_t stride, double *counts)
+{
+    /* at[j]: per lane, values with edges[j] <= x; nan: per lane, NaN values. The edges are
+     * re-broadcast from L1 each step (a load) so the counters can have the registers. */
+    __m256i at[BINNING_AVX2_LINEAR_MAX], nan = _mm256_setzero_si256();
+    for (int j = 0; j < nedges; j++) at[j] = _mm256_setzero_si256();
+    const int s = (int)stride;
+    const __m256i gather_idx = _mm256_setr_epi32(0, s, 2 * s, 3 * s, 4 * s, 5 * s, 6 * s, 7 * s);
+    size_t k = 0;
+    for (; k + 8 <= nvalues; k += 8) {
+        __m256 x = load8(values + k * stride, stride, gather_idx);
+        for (int j = 0; j < nedges; j++)
+            at[j] = _mm256_sub_epi32(
+                at[j], _mm256_castps_si256(_mm256_cmp_ps(_mm256_broadcast_ss(edges + j), x, _CMP_LE_OQ)));
+        nan = _mm256_sub_epi32(nan, _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+    }
+    int32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, nan);
+    double n_nan = 0, prev = (double)k;
+    for (int l = 0; l < 8; l++) n_nan += lanes[l];
+    prev -= n_nan; /* values at or above "edge -1": every number */
+    for (int j = 0; j < nedges; j++) {
+        _mm256_storeu_si256((__m256i *)lanes, at[j]);
+        double c = 0;
+        for (int l = 0; l < 8; l++) c += lanes[l];
+        counts[j] += prev - c; /* bin j: at or above edge j-1, below edge j */
+        prev = c;
+    }
+    counts[nedges] += prev;
+    counts[nedges + 1] += n_nan;
+    return k;
+}
+
+void kite_binning_count_avx2(const float *edges, int nedges, const float *values, size_t nvalues,
+                             size_t stride, double *counts)
+{
+    if (nedges > BINNING_AVX2_LINEAR_MAX || stride > (size_t)INT32_MAX / 8) {
+        kite_binning_count_scalar(edges, nedges, values, nvalues, stride, counts);
+        return;
+    }
+    size_t k;
+    switch (nedges) { /* 11: 10 quantile bins, the default; fewer when ties merged edges */
+    case 11: k = count_body(edges, 11, values, nvalues, stride, counts); break;
+    case 10: k = count_body(edges, 10, values, nvalues, stride, counts); break;
+    case 9: k = count_body(edges, 9, values, nvalues, stride, counts); break;
+    default: k = count_body(edges, nedges, values, nvalues, stride, counts); break;
+    }
+    for (; k < nvalues; k++) counts[kite_bin_of(edges, nedges, values[k * stride])] += 1;
 }
