@@ -34,7 +34,9 @@ static void column_check(const kite_drift_monitor *m, const double *sum, int c,
     size_t nf = m->dm_fine_nb[c] ? m->dm_fine_nb[c] - 1 : 0;
     switch (f->kdf_test) {
     case KITE_DRIFT_TEST_KS:
-        f->kdf_stat = kite_drift_ks(pc->kpc_fine_counts, fine, nf, &f->kdf_pvalue);
+        /* Totals: the fine grid holds the same non-missing values as the coarse bins. */
+        f->kdf_stat = kite_drift_ks_totals(pc->kpc_fine_counts, fine, nf, pc->kpc_count, count,
+                                           &f->kdf_pvalue);
         break;
     case KITE_DRIFT_TEST_CHI2:
         f->kdf_stat = kite_drift_chi2(pc->kpc_counts, cur, nb, &f->kdf_pvalue, NULL);
@@ -49,7 +51,8 @@ static void column_check(const kite_drift_monitor *m, const double *sum, int c,
     case KITE_DRIFT_TEST_WASSERSTEIN: {
         /* Normed by the reference std as Evidently does, with its floor of 0.001. */
         double sd = pc->kpc_std > 0.001 ? pc->kpc_std : 0.001;
-        f->kdf_stat = kite_drift_wasserstein(pc->kpc_fine_counts, fine, nf, pc->kpc_fine_edges) / sd;
+        f->kdf_stat = kite_drift_wasserstein_totals(pc->kpc_fine_counts, fine, nf, pc->kpc_fine_edges,
+                                                    pc->kpc_count, count) / sd;
         break;
     }
     default: f->kdf_stat = f->kdf_psi; break;

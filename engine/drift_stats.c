@@ -100,6 +100,12 @@ double kite_drift_ks(const double *ref, const double *cur, size_t n, double *pva
 {
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
+    return kite_drift_ks_totals(ref, cur, n, tr, tc, pvalue);
+}
+
+double kite_drift_ks_totals(const double *ref, const double *cur, size_t n, double tr, double tc,
+                            double *pvalue)
+{
     if (pvalue) *pvalue = NAN;
     if (!(tr > 0) || !(tc > 0)) return NAN;
     /* Compare fr * tc with fc * tr (no division per bin); divide once at the end. */
@@ -119,6 +125,12 @@ double kite_drift_wasserstein(const double *ref, const double *cur, size_t n, co
 {
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
+    return kite_drift_wasserstein_totals(ref, cur, n, edges, tr, tc);
+}
+
+double kite_drift_wasserstein_totals(const double *ref, const double *cur, size_t n,
+                                     const float *edges, double tr, double tc)
+{
     if (!(tr > 0) || !(tc > 0)) return NAN;
     /* Mass of bin i sits at its lower edge (edges[i-1]; the underflow bin at edges[0]), so the
      * CDFs differ by |F_r(i) - F_c(i)| on [edges[i-1], edges[i]). */

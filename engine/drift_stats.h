@@ -44,6 +44,12 @@ double kite_drift_chi2(const double *ref, const double *cur, size_t n, double *p
 double kite_drift_ks(const double *ref, const double *cur, size_t n, double *pvalue);
 /* edges[0..n-1) are the n-1 boundaries between the n bins (bin 0 below edges[0]). */
 double kite_drift_wasserstein(const double *ref, const double *cur, size_t n, const float *edges);
+/* The same two with the totals sum(ref), sum(cur) already known (the monitor knows them from
+ * the profile and the coarse histogram, so a check skips a pass over the fine grid). */
+double kite_drift_ks_totals(const double *ref, const double *cur, size_t n, double tr, double tc,
+                            double *pvalue);
+double kite_drift_wasserstein_totals(const double *ref, const double *cur, size_t n,
+                                     const float *edges, double tr, double tc);
 /* Share of bin k in ref vs cur. */
 double kite_drift_ztest(const double *ref, const double *cur, size_t n, size_t k, double *pvalue);
 

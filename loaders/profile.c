@@ -268,6 +268,12 @@ static kite_err load_column(const load_ctx *x, const cJSON *o, int j, kite_profi
         KITE_TRY(get_floats(x, o, j, "fine_edges", &c->kpc_fine_edges, &c->kpc_nfine));
         KITE_TRY(get_counts(x, o, j, "fine_counts", c->kpc_nfine + 1, &c->kpc_fine_counts));
     }
+    /* Checks use count as the total of both histograms: they must agree. */
+    double sum = 0, fine = 0;
+    for (int i = 0; i <= c->kpc_nedges; i++) sum += c->kpc_counts[i];
+    for (int i = 0; !cat && i <= c->kpc_nfine; i++) fine += c->kpc_fine_counts[i];
+    if (sum != c->kpc_count) return bad(x, j, "counts", "do not sum to \"count\"");
+    if (!cat && fine != c->kpc_count) return bad(x, j, "fine_counts", "do not sum to \"count\"");
     return KITE_ERR_OK;
 }
 
