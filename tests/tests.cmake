@@ -26,3 +26,10 @@ add_test(NAME malformed_models
 add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
+
+# --- http: kite serve --http over real HTTP (127.0.0.1, ephemeral ports) ---
+add_test(NAME http_api
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_api.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_api PROPERTIES LABELS "http;tsan" TIMEOUT 120)
+# --- end http ---
