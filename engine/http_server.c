@@ -204,7 +204,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *req_cls = c;
         /* relaxed: gauges for the drain loop and /metrics */
         atomic_fetch_add_explicit(&srv->s_in_flight, 1, memory_order_relaxed);
-        atomic_store_explicit(&srv->s_last_request_ns, now, memory_order_relaxed);
+        /* Probes do not count as traffic: a balancer keeps checking /ready after it has
+         * taken us out of rotation, and the drain must not wait for that to stop. */
+        if (c->hc_ep != KITE_EP_HEALTH && c->hc_ep != KITE_EP_READY && c->hc_ep != KITE_EP_METRICS)
+            atomic_store_explicit(&srv->s_last_request_ns, now, memory_order_relaxed);
         if (!slot) return respond_error(srv, conn, c, 503, "no worker slot left");
         int wants_body = c->hc_ep == KITE_EP_PREDICT || c->hc_ep == KITE_EP_RELOAD;
         if (!wants_body) {

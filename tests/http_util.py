@@ -114,8 +114,11 @@ def free_port():
 def wait_until(cond, what, timeout=HANG_GUARD_S, step=0.02):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if cond():
-            return True
+        try:
+            if cond():
+                return True
+        except (OSError, http.client.HTTPException):
+            pass  # not listening yet
         time.sleep(step)
     print("timed out waiting for", what, flush=True)
     return False

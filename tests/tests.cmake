@@ -32,4 +32,14 @@ add_test(NAME http_api
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_api.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_api PROPERTIES LABELS "http;tsan" TIMEOUT 120)
+# HAProxy in front of two kite processes; each restarted with SIGTERM under load: 0 failures.
+add_test(NAME http_lb
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_lb.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_lb PROPERTIES LABELS "http" TIMEOUT 120)
+# The HTML form in headless Chromium (DevTools protocol over a pipe).
+add_test(NAME http_browser
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_browser.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
 # --- end http ---
