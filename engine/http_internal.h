@@ -109,6 +109,7 @@ void kite_http_conn_error(kite_http_conn *c, unsigned status, const char *msg);
 /* ---- server ---------------------------------------------------------------------------- */
 
 struct kite_http_server {
+    uint64_t s_id;                     /* kite_http_server_new_id(): keys threads' slots     */
     kite_http_config s_cfg;
     char *s_model_path;
     char *s_admin_token;
@@ -132,6 +133,7 @@ struct kite_http_server {
     double s_started_unix;
 };
 
+uint64_t kite_http_server_new_id(void);
 /* The calling thread's slot (registers it on first use); NULL when all slots are taken. */
 kite_http_slot *kite_http_slot_get(kite_http_server *srv);
 /* Publishes the serving model in the caller's hazard slot and returns it; release with

@@ -174,9 +174,16 @@ int kite_http_model_feature(const kite_http_model *m, const char *name, size_t l
 
 /* ---- slots --------------------------------------------------------------------------- */
 
-/* Which slot this thread owns, per server (a process could run two servers). */
-static _Thread_local kite_http_server *tls_server;
+/* Which slot this thread owns, per server (a process could run two servers). Keyed by the
+ * server's id, not its address: a later server could be allocated at a freed one's address. */
+static _Thread_local uint64_t tls_server_id;
 static _Thread_local kite_http_slot *tls_slot;
+static _Atomic uint64_t next_server_id = 1; /* relaxed fetch_add: unique ids only */
+
+uint64_t kite_http_server_new_id(void)
+{
+    return atomic_fetch_add_explicit(&next_server_id, 1, memory_order_relaxed);
+}
 
 static void pin_this_thread(kite_http_server *srv)
 {
@@ -200,12 +207,12 @@ static void pin_this_thread(kite_http_server *srv)
 
 kite_http_slot *kite_http_slot_get(kite_http_server *srv)
 {
-    if (tls_server == srv && tls_slot) return tls_slot;
+    if (tls_server_id == srv->s_id && tls_slot) return tls_slot;
     /* relaxed: the index only has to be unique; the slot's memory was zeroed before the
      * daemon (and so this thread) started, which orders it before this use. */
     int i = atomic_fetch_add_explicit(&srv->s_next_slot, 1, memory_order_relaxed);
     if (i >= KITE_HTTP_MAX_SLOTS) return NULL;
-    tls_server = srv;
+    tls_server_id = srv->s_id;
     tls_slot = &srv->s_slots[i];
     if (srv->s_cfg.khc_pin_threads) pin_this_thread(srv);
     return tls_slot;

@@ -401,6 +401,7 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     kite_http_server *srv = calloc(1, sizeof *srv);
     if (!srv) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     pthread_mutex_init(&srv->s_reload_lock, NULL);
+    srv->s_id = kite_http_server_new_id();
     srv->s_cfg = *cfg;
     srv->s_cfg.khc_address = NULL; /* not kept: the caller's string */
     srv->s_model_path = strdup(cfg->khc_model_path);

@@ -28,6 +28,9 @@ add_test(NAME cli_usage
           --root ${CMAKE_SOURCE_DIR})
 
 # --- http: kite serve --http over real HTTP (127.0.0.1, ephemeral ports) ---
+kite_c_test(test_http_predict)
+target_include_directories(test_http_predict PRIVATE engine)
+set_tests_properties(test_http_predict PROPERTIES LABELS "http;tsan")
 add_test(NAME http_api
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_api.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
