@@ -27,6 +27,17 @@ add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 
+# --- features: feature specs, per-key state, kite featurize / score --spec ---
+kite_c_test(test_features)
+add_test(NAME features_pandas_airquality
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_pandas.py --kite $<TARGET_FILE:kite>
+          --spec ${CMAKE_SOURCE_DIR}/models/airquality.spec.json
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv)
+add_test(NAME features_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+# --- end features ---
+
 # --- http: kite serve --http over real HTTP (127.0.0.1, ephemeral ports) ---
 kite_c_test(test_http_predict)
 target_include_directories(test_http_predict PRIVATE engine)

@@ -22,6 +22,7 @@ typedef struct kite_command {
 
 int kite_cmd_score(int argc, char **argv);
 int kite_cmd_info(int argc, char **argv);
+int kite_cmd_featurize(int argc, char **argv); /* features */
 /* --- http --- */
 int kite_serve_http_main(int argc, char **argv); /* tools/cmd_serve_http.c */
 

@@ -7,6 +7,7 @@
 static const kite_command commands[] = {
     {"score", kite_cmd_score, "score a CSV file with an XGBoost model"},
     {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel"},
+    {"featurize", kite_cmd_featurize, "raw CSV rows to model features with a feature spec"},
     /* --- http: temporary; the integrator routes `kite serve --http` without Kafka here --- */
     {"serve", kite_serve_http_main, "HTTP scoring server (--http ADDR:PORT --model M)"},
 };
