@@ -73,3 +73,23 @@ if(KITE_CHROMIUM)
             ${CMAKE_BINARY_DIR}/drift_browser)
   set_tests_properties(drift_report_browser PROPERTIES LABELS browser)
 endif()
+
+# --- http: kite serve --http over real HTTP (127.0.0.1, ephemeral ports) ---
+kite_c_test(test_http_predict)
+target_include_directories(test_http_predict PRIVATE engine)
+set_tests_properties(test_http_predict PROPERTIES LABELS "http;tsan")
+add_test(NAME http_api
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_api.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_api PROPERTIES LABELS "http;tsan" TIMEOUT 120)
+# HAProxy in front of two kite processes; each restarted with SIGTERM under load: 0 failures.
+add_test(NAME http_lb
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_lb.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_lb PROPERTIES LABELS "http" TIMEOUT 120)
+# The HTML form in headless Chromium (DevTools protocol over a pipe).
+add_test(NAME http_browser
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_browser.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
+# --- end http ---

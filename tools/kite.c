@@ -11,6 +11,8 @@ static const kite_command commands[] = {
     {"bench", kite_cmd_bench, "time every traversal kernel on a model (one thread)"},
     {"profile", kite_cmd_profile, "learn a reference profile (bins, frequencies, quality)"},
     {"drift", kite_cmd_drift, "compare a CSV with a reference profile: PSI, tests, report"},
+    /* --- http: temporary; the integrator routes `kite serve --http` without Kafka here --- */
+    {"serve", kite_serve_http_main, "HTTP scoring server (--http ADDR:PORT --model M)"},
 };
 
 static void usage(FILE *out)
