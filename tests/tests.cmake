@@ -26,3 +26,7 @@ add_test(NAME malformed_models
 add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
+
+# --- stream (issue 5) ---
+kite_c_test(test_ring)
+set_tests_properties(test_ring PROPERTIES LABELS tsan)

@@ -7,6 +7,9 @@
 static const kite_command commands[] = {
     {"score", kite_cmd_score, "score a CSV file with an XGBoost model"},
     {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel"},
+    {"serve", kite_cmd_serve, "stream Kafka events through the model (predictions, alerts, dead letters)"},
+    {"produce", kite_cmd_produce, "replay a CSV file as JSON events into a Kafka topic"},
+    {"broker", kite_cmd_broker, "run the embedded (mock) Kafka cluster and print its address"},
 };
 
 static void usage(FILE *out)
