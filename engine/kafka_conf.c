@@ -1,5 +1,7 @@
 #include "kafka_conf.h"
 
+#include <string.h>
+
 kite_err kite_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
                              char *errstr, size_t errstr_size)
 {
@@ -10,11 +12,17 @@ kite_err kite_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char 
     return KITE_ERR_OK;
 }
 
-kite_err kite_kafka_conf_apply_user(rd_kafka_conf_t *conf, const kite_config *cfg, char *errstr,
-                                    size_t errstr_size)
+kite_err kite_kafka_conf_apply_user(rd_kafka_conf_t *conf, const kite_config *cfg,
+                                    const char *role, char *errstr, size_t errstr_size)
 {
-    for (int i = 0; i < cfg->kc_nkafka; i++)
-        KITE_TRY(kite_kafka_conf_set(conf, cfg->kc_kafka[i][0], cfg->kc_kafka[i][1], errstr,
-                                     errstr_size));
+    size_t rlen = strlen(role);
+    for (int i = 0; i < cfg->kc_nkafka; i++) {
+        const char *key = cfg->kc_kafka[i][0];
+        if (!strncmp(key, "consumer.", 9) || !strncmp(key, "producer.", 9)) {
+            if (strncmp(key, role, rlen) || key[rlen] != '.') continue;
+            key += rlen + 1;
+        }
+        KITE_TRY(kite_kafka_conf_set(conf, key, cfg->kc_kafka[i][1], errstr, errstr_size));
+    }
     return KITE_ERR_OK;
 }

@@ -132,7 +132,7 @@ kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     if (!err) err = kite_kafka_conf_set(conf, "group.id", c->kc_group_id, errstr, errstr_size);
     for (size_t i = 0; !err && i < sizeof fixed / sizeof fixed[0]; i++)
         err = kite_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_apply_user(conf, c, errstr, errstr_size);
+    if (!err) err = kite_kafka_conf_apply_user(conf, c, "consumer", errstr, errstr_size);
     /* The user may not turn the offset store back on: that would break at-least-once. */
     if (!err) err = kite_kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size);
     if (err) {

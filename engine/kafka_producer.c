@@ -152,7 +152,7 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     if (!err) err = kite_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_apply_user(conf, &pl->pl_cfg, errstr, errstr_size);
+    if (!err) err = kite_kafka_conf_apply_user(conf, &pl->pl_cfg, "producer", errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
         return err;

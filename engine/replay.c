@@ -119,7 +119,7 @@ static rd_kafka_t *replay_producer(const char *brokers, const kite_replay_opts *
     kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "linger.ms", "5", errstr, errstr_size);
-    if (!err && o->kro_kafka) err = kite_kafka_conf_apply_user(conf, o->kro_kafka, errstr, errstr_size);
+    if (!err && o->kro_kafka) err = kite_kafka_conf_apply_user(conf, o->kro_kafka, "producer", errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
         return NULL;

@@ -30,3 +30,9 @@ add_test(NAME cli_usage
 # --- stream (issue 5) ---
 kite_c_test(test_ring)
 set_tests_properties(test_ring PROPERTIES LABELS tsan)
+add_executable(test_stream tests/test_stream.c)
+target_link_libraries(test_stream PRIVATE kite::kite)
+kite_target_defaults(test_stream)
+add_test(NAME stream_basic COMMAND test_stream basic WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_faults COMMAND test_stream faults WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_basic stream_faults PROPERTIES LABELS tsan TIMEOUT 120)
