@@ -127,6 +127,8 @@ kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
         {"auto.offset.reset", "earliest"},
         /* Eager protocol, so revoke means "everything" and members never mix protocols. */
         {"partition.assignment.strategy", "range"},
+        /* Stored offsets reach the broker every second (a crash redoes at most ~1 s). */
+        {"auto.commit.interval.ms", "1000"},
     };
     kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "group.id", c->kc_group_id, errstr, errstr_size);

@@ -8,6 +8,7 @@
  *                              mid-stream, then run to the end: none missing; duplicates
  *                              reported; the graceful stop exits 0 and adds none */
 #include <pthread.h>
+#include <sys/types.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -17,7 +18,7 @@
 
 #define BASIC_EVENTS 2000
 #define FAULT_EVENTS 3000
-#define RESTART_EVENTS 6000
+#define RESTART_EVENTS 14000
 
 /* Kafka protocol API keys (rdkafka_protocol.h is not installed). */
 enum { API_PRODUCE = 0, API_FETCH = 1, API_OFFSET_COMMIT = 8 };
@@ -129,12 +130,11 @@ static int test_faults(void)
     kite_pipeline *pl = run_pipeline_new(w, 2);
     fault_ctx ctx = {w, p, pl};
     kite_pipeline_hold_exit(pl, +1); /* until the producer thread is done */
+    kite_pipeline_expect_consumed(pl, FAULT_EVENTS);
     pthread_t t;
     pthread_create(&t, NULL, fault_thread, &ctx);
     /* The pipeline runs on this thread while the producer thread injects the faults; the
      * hold keeps exit_on_eof from ending the run before the last event is produced. */
-    kite_pipeline_expect_consumed(pl, FAULT_EVENTS);
-    ctx.pl = pl;
     char errstr[512];
     kite_err err = kite_pipeline_run(pl, errstr, sizeof errstr);
     pthread_join(t, NULL);
@@ -153,12 +153,138 @@ static int test_faults(void)
     return kt_finish("test_stream faults");
 }
 
+/* ---- restart: a kite serve process killed, then stopped gracefully, mid-stream ---- */
+
+typedef struct restart_ctx {
+    sh_world *w;
+    rd_kafka_t *p;
+} restart_ctx;
+
+static void *restart_producer(void *arg)
+{
+    restart_ctx *c = arg;
+    sh_produce(c->w, c->p, 0, RESTART_EVENTS, 800);
+    return NULL;
+}
+
+static pid_t restart_spawn(const char *kite, sh_world *w)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(kite, kite, "serve", "--brokers", w->bootstrap, "--model", "models/titanic.json",
+              "--encode", "Sex=male:0,female:1", "--metrics-addr", "", "--batch-size", "64",
+              "--cores", "none", "-q", /* A killed member leaves the group after its session timeout: keep it short. */
+              "-X", "consumer.session.timeout.ms=3000", "-X",
+              "consumer.heartbeat.interval.ms=300", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Output messages in predictions + dead-letters (high watermarks). */
+static int64_t restart_outputs(rd_kafka_t *h)
+{
+    int64_t total = 0;
+    const char *topics[] = {"predictions", "dead-letters"};
+    for (int t = 0; t < 2; t++)
+        for (int p = 0; p < SH_PARTITIONS; p++) {
+            int64_t lo = 0, hi = 0;
+            if (!rd_kafka_query_watermark_offsets(h, topics[t], p, &lo, &hi, 5000)) total += hi;
+        }
+    return total;
+}
+
+static void restart_wait_outputs(rd_kafka_t *h, int64_t want)
+{
+    for (int i = 0; i < 3000 && restart_outputs(h) < want; i++) usleep(10000);
+}
+
+static rd_kafka_t *restart_group_handle(sh_world *w)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", w->bootstrap, err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", "kite", err, sizeof err);
+    return rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+}
+
+static int test_restart(const char *kite)
+{
+    sh_world *w = sh_world_new();
+    rd_kafka_t *p = sh_producer(w);
+    rd_kafka_t *h = restart_group_handle(w);
+    restart_ctx ctx = {w, p};
+    pthread_t t;
+    pthread_create(&t, NULL, restart_producer, &ctx);
+
+    /* 1. SIGKILL mid-stream: outputs delivered since the last commit are produced again. */
+    pid_t a = restart_spawn(kite, w);
+    restart_wait_outputs(h, 400);
+    kill(a, SIGKILL);
+    int status = 0;
+    waitpid(a, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    int64_t after_kill = restart_outputs(h);
+
+    /* 2. SIGTERM mid-stream: stop, drain, commit, exit 0. */
+    pid_t b = restart_spawn(kite, w);
+    restart_wait_outputs(h, after_kill + 1500);
+    kill(b, SIGTERM);
+    waitpid(b, &status, 0);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "graceful stop exit status %d",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    /* The producer thread owns w until joined. */
+    pthread_join(t, NULL);
+    CHECK(w->produced == RESTART_EVENTS);
+
+    /* After a graceful stop, the committed offset covers every event with an output and
+     * nothing beyond: the next owner repeats no work. */
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(SH_PARTITIONS);
+    for (int i = 0; i < SH_PARTITIONS; i++) rd_kafka_topic_partition_list_add(parts, "events", i);
+    CHECK(rd_kafka_committed(h, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    int64_t committed_total = 0;
+    for (int i = 0; i < SH_PARTITIONS; i++)
+        committed_total += parts->elems[i].offset > 0 ? parts->elems[i].offset : 0;
+    CHECK_MSG(committed_total > 0 && committed_total < RESTART_EVENTS,
+              "the graceful stop was not mid-stream (%lld of %d committed)",
+              (long long)committed_total, RESTART_EVENTS);
+    sh_tally mid = sh_read_outputs(w);
+    size_t beyond = 0, before_missing = 0;
+    for (int i = 0; i < SH_PARTITIONS; i++) {
+        int64_t committed = parts->elems[i].offset;
+        for (int64_t o = 0; o < w->count[i]; o++) {
+            sh_event *e = &w->ev[i][o];
+            int has = e->predictions + e->dead_letters > 0;
+            if (o < committed && !has) before_missing++;
+            if (o >= committed && has) beyond++;
+            e->predictions = e->dead_letters = 0; /* recounted after the final run */
+        }
+    }
+    printf("restart: after kill + graceful stop: %zu outputs, %zu duplicates (from the kill)\n",
+           mid.predictions + mid.dead_letters, mid.duplicates);
+    CHECK_MSG(before_missing == 0, "%zu committed events have no output", before_missing);
+    CHECK_MSG(beyond == 0, "%zu events past the committed offset already had outputs", beyond);
+    rd_kafka_topic_partition_list_destroy(parts);
+
+    /* 3. Run to the end in-process. */
+    run_to_end(w, 2);
+    sh_tally tally = sh_read_outputs(w);
+    sh_check(w, &tally, "restart");
+    printf("restart: duplicates %zu (SIGKILL: outputs delivered after the last commit)\n",
+           tally.duplicates);
+    rd_kafka_destroy(h);
+    rd_kafka_destroy(p);
+    kite_mock_broker_free(w->broker);
+    free(w);
+    return kt_finish("test_stream restart");
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "basic";
     if (!strcmp(mode, "basic")) return test_basic();
     if (!strcmp(mode, "faults")) return test_faults();
-    (void)run_to_end;
+    if (!strcmp(mode, "restart") && argc > 2) return test_restart(argv[2]);
     fprintf(stderr, "usage: test_stream basic|faults|restart KITE\n");
     return 2;
 }

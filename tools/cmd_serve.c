@@ -34,6 +34,7 @@ static void serve_usage(FILE *out)
             "  --replay-key COLUMN    message key column for --replay\n"
             "  --replay-delimiter C   --replay-decimal-comma  --replay-missing MARKER\n"
             "  --replay-rate N        events/s for --replay (default: as fast as possible)\n"
+            "  --replay-repeat N      replay the file N times\n"
             "  --metrics-dump FILE    write the final /metrics text to FILE at exit\n"
             "  --http ADDR:PORT       HTTP /predict server (not available in this build)\n"
             "  -q, --quiet            no summary\n\n"
@@ -143,6 +144,13 @@ int kite_cmd_serve(int argc, char **argv)
         else if (!strcmp(a, "--replay-key")) rp.opts.kro_key = v, i++;
         else if (!strcmp(a, "--replay-missing")) rp.opts.kro_csv.kco_missing = v, i++;
         else if (!strcmp(a, "--replay-rate")) rp.opts.kro_rate = atof(v), i++;
+        else if (!strcmp(a, "--replay-repeat")) {
+            if ((rp.opts.kro_repeat = atol(v)) < 1) {
+                fprintf(stderr, "kite serve: --replay-repeat \"%s\": a count >= 1\n", v);
+                goto out;
+            }
+            i++;
+        }
         else if (!strcmp(a, "--replay-decimal-comma")) rp.opts.kro_csv.kco_decimal_comma = 1;
         else if (!strcmp(a, "--replay-delimiter")) {
             if (!(rp.opts.kro_csv.kco_delimiter = kite_cli_delimiter(v))) {
