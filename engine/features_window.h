@@ -8,7 +8,13 @@
  *   sum:  Kahan-compensated add/remove, the same steps pandas' roll_sum/roll_mean take;
  *   M2:   Welford add/remove (mean and sum of squared deviations), numerically stable;
  *         a run of identical values gives std exactly 0, as pandas does;
- *   min/max: monotonic deques of event positions, each pushed and popped at most once.
+ *   min/max: van Herk / Gil-Werman blocks: the stream is cut into blocks of w events; a
+ *         running prefix min of the current block and the suffix mins of the previous block
+ *         (recomputed from the ring once per block, w steps every w events) give the window's
+ *         min as min(prefix, suffix[r + 1]). Amortised O(1) like a monotonic deque, but with
+ *         no data-dependent branch: a deque's pop loop mispredicts about once per event and
+ *         measured 2x slower here (README.md, "Feature pipeline bench"). Missing values are
+ *         +inf for min (-inf for max), so they never win; an all-missing window gives NaN.
  * Everything restarts from exact zeros whenever the window holds no value, so rounding never
  * accumulates across an all-missing stretch. */
 #ifndef KITE_FEATURES_WINDOW_H
@@ -23,13 +29,14 @@ typedef struct kf_acc {
     double kfa_mean;       /* Welford running mean                                           */
     double kfa_m2;         /* Welford sum of squared deviations from the mean                */
     double kfa_prev;       /* last value added: detects runs of identical values            */
+    double kfa_pmin;       /* min / max of the current block so far (+inf / -inf: none)     */
+    double kfa_pmax;
+    double kfa_min;        /* the window's min / max after the last event (NaN: none)       */
+    double kfa_max;
     uint32_t kfa_n;        /* non-missing values in the window                               */
     uint32_t kfa_same;     /* length of the run of identical values ending at the last add  */
-    uint32_t kfa_min_head, kfa_min_tail; /* min deque: [head, tail) wrapping counters       */
-    uint32_t kfa_max_head, kfa_max_tail;
+    uint32_t kfa_block;    /* position of the next event inside its block, 0 .. w-1          */
 } kf_acc;
-
-_Static_assert(sizeof(kf_acc) <= 64, "one accumulator per cache line");
 
 static inline void kf_kahan_add(kf_acc *a, double v)
 {
@@ -39,63 +46,83 @@ static inline void kf_kahan_add(kf_acc *a, double v)
     a->kfa_sum = t;
 }
 
-static inline void kf_acc_remove(kf_acc *a, double v, int want_var)
+/* One event: x[q-w] leaves the window (old), x[q] enters (in); either may be NaN (missing).
+ * Branch-free apart from the rare reset when the window empties: a missing value becomes a
+ * no-op by substitution (0 for the sum, the current mean for Welford, so the deviation is 0)
+ * rather than by a data-dependent branch, which mispredicts on every missing value.
+ * inv[n] = 1/n replaces the divisions (inv[0] = 0). */
+static inline void kf_acc_step(kf_acc *a, double old, double in, const double *inv, int want_var)
 {
-    if (--a->kfa_n == 0) {
+    int vo = old == old, vi = in == in;
+    uint32_t n_mid = a->kfa_n - (uint32_t)vo;
+    if (n_mid == 0) { /* window empty after the removal: restart from exact zeros */
         a->kfa_sum = a->kfa_comp = a->kfa_mean = a->kfa_m2 = 0;
-        return;
+    } else {
+        kf_kahan_add(a, vo ? -old : 0.0);
+        if (want_var) {
+            double m = a->kfa_mean, o = vo ? old : m, d = o - m;
+            double m1 = m - d * inv[n_mid];
+            a->kfa_m2 -= d * (o - m1);
+            a->kfa_mean = m1;
+        }
     }
-    kf_kahan_add(a, -v);
+    uint32_t n = n_mid + (uint32_t)vi;
+    kf_kahan_add(a, vi ? in : 0.0);
     if (want_var) {
-        double d = v - a->kfa_mean;
-        a->kfa_mean -= d / (double)a->kfa_n;
-        a->kfa_m2 -= d * (v - a->kfa_mean);
+        double m = a->kfa_mean, x = vi ? in : m, d = x - m;
+        double m1 = m + d * inv[n];
+        a->kfa_m2 += d * (x - m1);
+        a->kfa_mean = m1;
+        uint32_t same = in == a->kfa_prev ? a->kfa_same + 1 : 1;
+        a->kfa_same = vi ? same : a->kfa_same;
+        a->kfa_prev = vi ? in : a->kfa_prev;
     }
+    a->kfa_n = n;
 }
 
-static inline void kf_acc_add(kf_acc *a, double v, int want_var)
+static inline double kf_acc_mean(const kf_acc *a, const double *inv)
 {
-    a->kfa_n++;
-    kf_kahan_add(a, v);
-    if (want_var) {
-        double d = v - a->kfa_mean;
-        a->kfa_mean += d / (double)a->kfa_n;
-        a->kfa_m2 += d * (v - a->kfa_mean);
-        a->kfa_same = v == a->kfa_prev ? a->kfa_same + 1 : 1;
-        a->kfa_prev = v;
-    }
+    return a->kfa_n ? a->kfa_sum * inv[a->kfa_n] : NAN;
 }
 
-static inline double kf_acc_mean(const kf_acc *a) { return a->kfa_n ? a->kfa_sum / a->kfa_n : NAN; }
-
-static inline double kf_acc_std(const kf_acc *a)
+static inline double kf_acc_std(const kf_acc *a, const double *inv)
 {
     if (a->kfa_n < 2) return NAN;
     if (a->kfa_same >= a->kfa_n) return 0.0;
-    double var = a->kfa_m2 / (double)(a->kfa_n - 1);
+    double var = a->kfa_m2 * inv[a->kfa_n - 1];
     return var > 0 ? sqrt(var) : 0.0;
 }
-
-/* Monotonic deque step for position q holding value v (NaN: only expire). dir_min: 1 keeps
- * increasing values (front = min), 0 decreasing (front = max). */
-static inline void kf_deque_push(uint32_t *dq, uint32_t dmask, uint32_t *head, uint32_t *tail,
-                                 const double *ring, uint32_t rmask, uint32_t q, uint32_t w,
-                                 double v, int dir_min)
+/* Min/max step for event position q (value in), window w: see the top of this file.
+ * smin/smax: w + 1 doubles each (NULL when not wanted). */
+static inline void kf_minmax_step(kf_acc *a, double *smin, double *smax, const double *ring,
+                                  uint32_t rmask, uint64_t q, uint32_t w, double in)
 {
-    while (*head != *tail && (uint32_t)(q - dq[*head & dmask]) >= w) (*head)++;
-    if (v != v) return;
-    while (*head != *tail) {
-        double back = ring[dq[(*tail - 1) & dmask] & rmask];
-        if (dir_min ? back < v : back > v) break;
-        (*tail)--;
+    uint32_t r = a->kfa_block;
+    if (r == 0) { /* q starts a block: suffix mins/maxes of the previous one, [q-w, q-1] */
+        double lo = INFINITY, hi = -INFINITY;
+        if (smin) smin[w] = lo;
+        if (smax) smax[w] = hi;
+        for (uint32_t i = w; i-- > 0;) {
+            double x = ring[(q - w + i) & rmask];
+            lo = x < lo ? x : lo; /* NaN compares false: skipped */
+            hi = x > hi ? x : hi;
+            if (smin) smin[i] = lo;
+            if (smax) smax[i] = hi;
+        }
+        a->kfa_pmin = INFINITY;
+        a->kfa_pmax = -INFINITY;
     }
-    dq[(*tail)++ & dmask] = q;
-}
-
-static inline double kf_deque_front(const uint32_t *dq, uint32_t dmask, uint32_t head,
-                                    uint32_t tail, const double *ring, uint32_t rmask)
-{
-    return head != tail ? ring[dq[head & dmask] & rmask] : NAN;
+    if (smin) {
+        double pm = in < a->kfa_pmin ? in : a->kfa_pmin, m = pm < smin[r + 1] ? pm : smin[r + 1];
+        a->kfa_pmin = pm;
+        a->kfa_min = m == INFINITY ? NAN : m;
+    }
+    if (smax) {
+        double pm = in > a->kfa_pmax ? in : a->kfa_pmax, m = pm > smax[r + 1] ? pm : smax[r + 1];
+        a->kfa_pmax = pm;
+        a->kfa_max = m == -INFINITY ? NAN : m;
+    }
+    a->kfa_block = r + 1 == w ? 0 : r + 1;
 }
 
 #endif

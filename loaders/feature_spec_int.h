@@ -74,9 +74,8 @@ typedef struct kite_spec_acc {
     int ksa_window;
     int ksa_shift;
     int ksa_want_var;      /* a std feature uses it: keep Welford M2                   */
-    int ksa_want_min;      /* keep a monotonic min deque                               */
+    int ksa_want_min;      /* keep the window's min (features_window.h)                */
     int ksa_want_max;
-    uint32_t ksa_deque_len; /* power of two >= window                                  */
 } kite_spec_acc;
 
 typedef struct kite_spec_ring {
