@@ -8,6 +8,11 @@ static const kite_command commands[] = {
     {"score", kite_cmd_score, "score a CSV file with an XGBoost model"},
     {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel"},
     {"featurize", kite_cmd_featurize, "raw CSV rows to model features with a feature spec"},
+    {"bench", kite_cmd_bench, "time every traversal kernel on a model (one thread)"},
+    {"profile", kite_cmd_profile, "learn a reference profile (bins, frequencies, quality)"},
+    {"drift", kite_cmd_drift, "compare a CSV with a reference profile: PSI, tests, report"},
+    /* --- http: temporary; the integrator routes `kite serve --http` without Kafka here --- */
+    {"serve", kite_serve_http_main, "HTTP scoring server (--http ADDR:PORT --model M)"},
 };
 
 static void usage(FILE *out)
