@@ -9,8 +9,9 @@
  *                                              mean/M2, block prefix min/max, current min/max)
  *   ring_off[r]       len_r * 8                ring r: the input's last len_r values (double,
  *                                              NaN = missing), value of event p at p & (len_r-1)
- *   sfx_min_off[a]    (w_a + 1) * 8            window a's suffix mins / maxes of the previous
- *   sfx_max_off[a]    (w_a + 1) * 8            block of w_a events (features_window.h)
+ *   sfx_off[a]        (w_a + 1) * 16           window a's (min, max) suffix pairs of the previous
+ *                                              block of w_a events (features_window.h); pairs
+ *                                              so one event reads one line, not two
  *
  * Every event costs O(1) per feature (amortised O(1) for min/max: w steps once every w events)
  * and allocates nothing once its key exists. See README.md "Feature specs"

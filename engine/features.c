@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <xxhash.h>
 
@@ -30,8 +31,7 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     size_t nr = (size_t)spec->ks_num_rings, na = (size_t)spec->ks_num_accs;
     st->kfs_ring_off = calloc(nr + 1, sizeof *st->kfs_ring_off);
     st->kfs_ring_mask = calloc(nr + 1, sizeof *st->kfs_ring_mask);
-    st->kfs_sfx_min_off = calloc(na + 1, sizeof *st->kfs_sfx_min_off);
-    st->kfs_sfx_max_off = calloc(na + 1, sizeof *st->kfs_sfx_max_off);
+    st->kfs_sfx_off = calloc(na + 1, sizeof *st->kfs_sfx_off);
     st->kfs_vals = calloc((size_t)spec->ks_num_inputs + 1, sizeof *st->kfs_vals);
     st->kfs_nan_vals = calloc((size_t)spec->ks_num_inputs + 1, sizeof *st->kfs_nan_vals);
     size_t nb = 16;
@@ -39,8 +39,9 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     st->kfs_bucket_mask = nb - 1;
     st->kfs_buckets = spec->ks_key_input >= 0 ? calloc(nb, sizeof *st->kfs_buckets) : NULL;
     st->kfs_slots = calloc(max_keys, sizeof *st->kfs_slots);
-    if (!st->kfs_ring_off || !st->kfs_ring_mask || !st->kfs_sfx_min_off || !st->kfs_sfx_max_off ||
-        !st->kfs_vals || !st->kfs_nan_vals || !st->kfs_slots ||
+    st->kfs_chunks = calloc(max_keys, sizeof *st->kfs_chunks);
+    if (!st->kfs_ring_off || !st->kfs_ring_mask || !st->kfs_sfx_off ||
+        !st->kfs_vals || !st->kfs_nan_vals || !st->kfs_slots || !st->kfs_chunks ||
         (spec->ks_key_input >= 0 && !st->kfs_buckets)) {
         kite_feature_state_free(st);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory for %zu keys", max_keys);
@@ -58,11 +59,13 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     }
     for (size_t a = 0; a < na; a++) {
         const kite_spec_acc *c = &spec->ks_accs[a];
-        size_t sfx = kf_align64(((size_t)c->ksa_window + 1) * sizeof(double));
-        if (c->ksa_want_min) st->kfs_sfx_min_off[a] = off, off += sfx;
-        if (c->ksa_want_max) st->kfs_sfx_max_off[a] = off, off += sfx;
+        if (c->ksa_want_min || c->ksa_want_max) {
+            st->kfs_sfx_off[a] = off;
+            off += kf_align64(((size_t)c->ksa_window + 1) * 2 * sizeof(double));
+        }
     }
     st->kfs_slot_bytes = off;
+    st->kfs_chunk_slots = off >= KF_CHUNK_BYTES ? 1 : KF_CHUNK_BYTES / off;
     kite_err err = kf_eval_build(st, errstr, errstr_size);
     if (err) {
         kite_feature_state_free(st);
@@ -75,13 +78,13 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
 void kite_feature_state_free(kite_feature_state *st)
 {
     if (!st) return;
-    for (size_t k = 0; k < st->kfs_num_keys; k++) free(st->kfs_slots[k]);
+    for (size_t c = 0; c < st->kfs_num_chunks; c++) free(st->kfs_chunks[c]);
+    free(st->kfs_chunks);
     free(st->kfs_slots);
     free(st->kfs_buckets);
     free(st->kfs_ring_off);
     free(st->kfs_ring_mask);
-    free(st->kfs_sfx_min_off);
-    free(st->kfs_sfx_max_off);
+    free(st->kfs_sfx_off);
     free(st->kfs_vals);
     free(st->kfs_nan_vals);
     free(st->kfs_ops);
@@ -116,7 +119,7 @@ static kite_err kf_convert_inputs(const kite_feature_spec *s, const kite_raw_val
         if (in->ksi_type == KITE_INPUT_TEXT) continue;
         if (rv->kind == KITE_RAW_NUMBER) {
             v = rv->number;
-            if (kite_feature_spec_number_is_missing(s, v)) {
+            if (kite_spec_number_missing(s, v)) {
                 v = NAN;
             } else if (in->ksi_type == KITE_INPUT_CATEGORY) {
                 int k;
@@ -136,7 +139,7 @@ static kite_err kf_convert_inputs(const kite_feature_spec *s, const kite_raw_val
                 v = k < in->ksi_num_cats ? in->ksi_cat_values[k] : in->ksi_unseen;
             } else if (kite_feature_spec_text_number(s, rv->text, rv->text_len, &v)) {
                 return kf_bad_field(s, i, rv, "is not a number", errstr, size);
-            } else if (kite_feature_spec_number_is_missing(s, v)) {
+            } else if (kite_spec_number_missing(s, v)) {
                 v = NAN;
             }
         }
@@ -200,13 +203,30 @@ static void kf_slot_init(const kite_feature_state *st, unsigned char *slot, cons
     }
 }
 
+/* A new key's slot, carved from 2 MiB chunks (one allocation per chunk, not per key) that ask
+ * for transparent huge pages: with thousands of keys every event touches a few pages of its
+ * key, and 4 KiB pages would make most of those touches TLB misses. */
+static unsigned char *kf_slot_new(kite_feature_state *st)
+{
+    size_t k = st->kfs_num_keys, c = k / st->kfs_chunk_slots;
+    if (c == st->kfs_num_chunks) {
+        size_t bytes = (st->kfs_chunk_slots * st->kfs_slot_bytes + KF_CHUNK_BYTES - 1) &
+                       ~(size_t)(KF_CHUNK_BYTES - 1);
+        unsigned char *chunk = aligned_alloc(KF_CHUNK_BYTES, bytes);
+        if (!chunk) return NULL;
+        madvise(chunk, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */
+        st->kfs_chunks[st->kfs_num_chunks++] = chunk;
+    }
+    return st->kfs_chunks[c] + (k % st->kfs_chunk_slots) * st->kfs_slot_bytes;
+}
+
 /* The slot of a key, created if new and there is room. */
 static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
                             unsigned char **slot, char *errstr, size_t size)
 {
     if (!st->kfs_buckets) { /* one stream */
         if (!st->kfs_num_keys) {
-            unsigned char *p = aligned_alloc(64, st->kfs_slot_bytes);
+            unsigned char *p = kf_slot_new(st);
             if (!p) return kite_errf(KITE_ERR_NOMEM, errstr, size, "out of memory for the stream state");
             kf_slot_init(st, p, "", 0);
             st->kfs_slots[st->kfs_num_keys++] = p;
@@ -231,7 +251,7 @@ static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
         return kite_errf(KITE_ERR_LIMIT, errstr, size,
                          "key \"%.*s\": key table full (max_keys %zu); new keys are refused", (int)len,
                          key, st->kfs_max_keys);
-    unsigned char *p = aligned_alloc(64, st->kfs_slot_bytes);
+    unsigned char *p = kf_slot_new(st);
     if (!p) return kite_errf(KITE_ERR_NOMEM, errstr, size, "key \"%.*s\": out of memory", (int)len, key);
     kf_slot_init(st, p, key, len);
     st->kfs_slots[st->kfs_num_keys++] = p;
@@ -283,6 +303,7 @@ kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inpu
     unsigned char *slot = NULL;
     KITE_TRY(kf_key_slot(st, key, key_len, &slot, errstr, errstr_size));
     kf_key_head *h = (kf_key_head *)slot;
+    if (st->kfs_num_keys > KF_PREFETCH_MIN_KEYS) kf_prefetch(st, slot); /* few keys: all cached */
     if (s->ks_time_format != KITE_TIME_NONE && h->kfh_has_time) {
         int dup = ms == h->kfh_last_ms && s->ks_on_duplicate == KITE_ORDER_REJECT;
         int late = ms < h->kfh_last_ms && s->ks_on_out_of_order == KITE_ORDER_REJECT;

@@ -88,11 +88,38 @@ void kf_push(const kite_feature_state *st, unsigned char *slot, const double *va
         double in = ring[q & rmask];
         kf_acc_step(acc, ring[(q - w) & rmask], in, inv, c->ksa_want_var);
         if (c->ksa_want_min | c->ksa_want_max)
-            kf_minmax_step(acc, c->ksa_want_min ? (double *)(slot + st->kfs_sfx_min_off[a]) : NULL,
-                           c->ksa_want_max ? (double *)(slot + st->kfs_sfx_max_off[a]) : NULL,
-                           ring, rmask, q, w, in);
+            kf_minmax_step(acc, (double *)(slot + st->kfs_sfx_off[a]), ring, rmask, q, w, in);
     }
     h->kfh_events = p + 1;
+}
+
+/* Issues a prefetch for every cache line the next event of this key touches (its windows,
+ * the ring slots entering and leaving them, the lags), before touching any: with many keys
+ * each line is a cache miss, and asking for all at once overlaps them instead of paying them
+ * one after another. */
+void kf_prefetch(const kite_feature_state *st, const unsigned char *slot)
+{
+    const kite_feature_spec *s = st->kfs_spec;
+    uint64_t p = ((const kf_key_head *)slot)->kfh_events; /* the event about to be pushed */
+    const unsigned char *acc0 = slot + st->kfs_acc_off;
+    for (size_t off = 0; off < (size_t)s->ks_num_accs * sizeof(kf_acc); off += 64)
+        __builtin_prefetch(acc0 + off, 1);
+    for (int r = 0; r < s->ks_num_rings; r++)
+        __builtin_prefetch(slot + st->kfs_ring_off[r] + (p & st->kfs_ring_mask[r]) * 8, 1);
+    for (int a = 0; a < s->ks_num_accs; a++) {
+        const kite_spec_acc *c = &s->ks_accs[a];
+        const unsigned char *ring = slot + st->kfs_ring_off[c->ksa_ring];
+        uint32_t m = st->kfs_ring_mask[c->ksa_ring];
+        uint64_t q = p - (uint64_t)c->ksa_shift;
+        __builtin_prefetch(ring + (q & m) * 8);
+        __builtin_prefetch(ring + ((q - (uint64_t)c->ksa_window) & m) * 8);
+    }
+    const kf_op *ops = st->kfs_ops;
+    for (int i = st->kfs_kind_begin[KITE_FEAT_LAG]; i < st->kfs_kind_begin[KITE_FEAT_DIFF2 + 1]; i++) {
+        uint32_t r = ops[i].kfo_a;
+        __builtin_prefetch(slot + st->kfs_ring_off[r] + ((p - ops[i].kfo_back - 2) & st->kfs_ring_mask[r]) * 8);
+        __builtin_prefetch(slot + st->kfs_ring_off[r] + ((p - ops[i].kfo_back) & st->kfs_ring_mask[r]) * 8);
+    }
 }
 
 /* A gap of k missing steps: pushes min(k, longest ring) all-missing events (after that many
@@ -101,6 +128,20 @@ void kf_fill_gap(const kite_feature_state *st, unsigned char *slot, uint64_t k)
 {
     uint64_t pushed = k < st->kfs_max_ring ? k : st->kfs_max_ring;
     for (uint64_t i = 0; i < pushed; i++) kf_push(st, slot, st->kfs_nan_vals);
+    if (k == pushed) return;
+    /* Events jumped over still advance each window's block position (rare path: a division
+     * per window). Every window is all-missing here, so prefixes and suffixes hold nothing. */
+    const kite_feature_spec *s = st->kfs_spec;
+    kf_acc *accs = (kf_acc *)(slot + st->kfs_acc_off);
+    for (int a = 0; a < s->ks_num_accs; a++) {
+        uint32_t w = (uint32_t)s->ks_accs[a].ksa_window;
+        accs[a].kfa_block = (uint32_t)((accs[a].kfa_block + (k - pushed)) % w);
+        if (!st->kfs_sfx_off[a]) continue;
+        double *sfx = (double *)(slot + st->kfs_sfx_off[a]);
+        for (uint32_t i = 0; i <= w; i++) sfx[2 * i] = INFINITY, sfx[2 * i + 1] = -INFINITY;
+        accs[a].kfa_pmin = INFINITY;
+        accs[a].kfa_pmax = -INFINITY;
+    }
     ((kf_key_head *)slot)->kfh_events += k - pushed;
 }
 

@@ -9,6 +9,9 @@
 #include "feature_state.h"
 #include "features_window.h"
 
+#define KF_CHUNK_BYTES ((size_t)2 << 20) /* key slots come in huge-page chunks */
+#define KF_PREFETCH_MIN_KEYS 64          /* fewer keys stay in cache: prefetching only costs */
+
 /* One output feature, compiled: what to read and where the result goes. Ops are sorted by
  * kind (kfs_kind_begin), so each kind is one tight loop with no per-feature switch: an
  * indirect jump over 100 features in a row mispredicts often enough to dominate. */
@@ -42,10 +45,12 @@ struct kite_feature_state {
     size_t kfs_acc_off;
     size_t *kfs_ring_off;  /* per ring                                                        */
     uint32_t *kfs_ring_mask;
-    size_t *kfs_sfx_min_off; /* per accumulator: block suffix mins (0: none)                  */
-    size_t *kfs_sfx_max_off;
+    size_t *kfs_sfx_off;    /* per accumulator: block suffix (min, max) pairs (0: none)       */
     uint32_t kfs_max_ring;  /* longest ring: a gap this long leaves every ring all-missing    */
     unsigned char **kfs_slots; /* kfs_num_keys slot pointers, kfs_max_keys capacity           */
+    unsigned char **kfs_chunks; /* 2 MiB-aligned slot chunks (kf_slot_new)                   */
+    size_t kfs_num_chunks;
+    size_t kfs_chunk_slots;    /* slots per chunk                                          */
     kf_bucket *kfs_buckets; /* open addressing, linear probing, capacity a power of two      */
     size_t kfs_bucket_mask;
     double *kfs_vals;       /* this event's inputs as numbers (scratch, num_inputs)          */
@@ -64,6 +69,7 @@ struct kite_feature_state {
 
 /* features_eval.c */
 kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size);
+void kf_prefetch(const kite_feature_state *st, const unsigned char *slot);
 void kf_push(const kite_feature_state *st, unsigned char *slot, const double *vals);
 void kf_fill_gap(const kite_feature_state *st, unsigned char *slot, uint64_t k);
 void kf_compute(const kite_feature_state *st, const unsigned char *slot, const double *vals,

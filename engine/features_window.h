@@ -93,35 +93,32 @@ static inline double kf_acc_std(const kf_acc *a, const double *inv)
     return var > 0 ? sqrt(var) : 0.0;
 }
 /* Min/max step for event position q (value in), window w: see the top of this file.
- * smin/smax: w + 1 doubles each (NULL when not wanted). */
-static inline void kf_minmax_step(kf_acc *a, double *smin, double *smax, const double *ring,
-                                  uint32_t rmask, uint64_t q, uint32_t w, double in)
+ * sfx: w + 1 (min, max) pairs. */
+static inline void kf_minmax_step(kf_acc *a, double *sfx, const double *ring, uint32_t rmask,
+                                  uint64_t q, uint32_t w, double in)
 {
     uint32_t r = a->kfa_block;
     if (r == 0) { /* q starts a block: suffix mins/maxes of the previous one, [q-w, q-1] */
         double lo = INFINITY, hi = -INFINITY;
-        if (smin) smin[w] = lo;
-        if (smax) smax[w] = hi;
+        sfx[2 * w] = lo;
+        sfx[2 * w + 1] = hi;
         for (uint32_t i = w; i-- > 0;) {
             double x = ring[(q - w + i) & rmask];
             lo = x < lo ? x : lo; /* NaN compares false: skipped */
             hi = x > hi ? x : hi;
-            if (smin) smin[i] = lo;
-            if (smax) smax[i] = hi;
+            sfx[2 * i] = lo;
+            sfx[2 * i + 1] = hi;
         }
         a->kfa_pmin = INFINITY;
         a->kfa_pmax = -INFINITY;
     }
-    if (smin) {
-        double pm = in < a->kfa_pmin ? in : a->kfa_pmin, m = pm < smin[r + 1] ? pm : smin[r + 1];
-        a->kfa_pmin = pm;
-        a->kfa_min = m == INFINITY ? NAN : m;
-    }
-    if (smax) {
-        double pm = in > a->kfa_pmax ? in : a->kfa_pmax, m = pm > smax[r + 1] ? pm : smax[r + 1];
-        a->kfa_pmax = pm;
-        a->kfa_max = m == -INFINITY ? NAN : m;
-    }
+    double pmin = in < a->kfa_pmin ? in : a->kfa_pmin, pmax = in > a->kfa_pmax ? in : a->kfa_pmax;
+    double smin = sfx[2 * r + 2], smax = sfx[2 * r + 3];
+    double mn = pmin < smin ? pmin : smin, mx = pmax > smax ? pmax : smax;
+    a->kfa_pmin = pmin;
+    a->kfa_pmax = pmax;
+    a->kfa_min = mn == INFINITY ? NAN : mn;
+    a->kfa_max = mx == -INFINITY ? NAN : mx;
     a->kfa_block = r + 1 == w ? 0 : r + 1;
 }
 

@@ -122,4 +122,13 @@ struct kite_feature_spec {
     double ks_cyc_table[3][2][24]; /* [unit][cos][value]: sin/cos(2*pi*v/period)            */
 };
 
+/* kite_feature_spec_number_is_missing, inlined for the per-event path. */
+static inline int kite_spec_number_missing(const kite_feature_spec *s, double v)
+{
+    if (v != v) return 1;
+    for (int i = 0; i < s->ks_num_missing; i++)
+        if (v == s->ks_missing_nums[i]) return 1;
+    return 0;
+}
+
 #endif

@@ -1,7 +1,7 @@
 /* No heap allocation per event after warm-up: counts every malloc/calloc/realloc/aligned_alloc
  * (tests/alloc_count.h interposes them) around kite_features_update calls on warm keys, for
- * plain events, gap fills, rejected duplicates and bad values. A new key costs exactly one
- * allocation (its slot). Not under ASan (it owns malloc): label no_asan. */
+ * plain events, gap fills, rejected duplicates and bad values. A new key costs at most one
+ * allocation (a chunk of key slots). Not under ASan (it owns malloc): label no_asan. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,12 +59,12 @@ int main(void)
     unsigned long steady = kite_alloc_calls - before;
     CHECK_MSG(failed == 0, "%d events did not give the expected result (last: %s)", failed, err);
     CHECK_MSG(steady == 0, "%lu heap allocations in %d events after warm-up", steady, 16 * 300);
-    /* a new key: exactly one allocation (its slot) */
+    /* a new key: at most one allocation (a chunk of slots, when the last one is full) */
     before = kite_alloc_calls;
     in[ik] = (kite_raw_value){KITE_RAW_TEXT, 0, "new", 3};
     in[ix] = (kite_raw_value){KITE_RAW_NUMBER, 1, NULL, 0};
     CHECK(!kite_features_update(st, in, out, &status, err, sizeof err));
-    CHECK_MSG(kite_alloc_calls - before == 1, "new key: %lu allocations", kite_alloc_calls - before);
+    CHECK_MSG(kite_alloc_calls - before <= 1, "new key: %lu allocations", kite_alloc_calls - before);
     /* the counter counts: the state's own construction allocates */
     before = kite_alloc_calls;
     kite_feature_state *st2 = NULL;
