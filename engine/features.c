@@ -263,7 +263,7 @@ static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
 
 /* ---- the event update -------------------------------------------------------------------- */
 
-kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inputs, float *out,
+static kite_err kf_update(kite_feature_state *st, const kite_raw_value *inputs, float *out,
                               kite_features_status *status, char *errstr, size_t errstr_size)
 {
     const kite_feature_spec *s = st->kfs_spec;
@@ -337,4 +337,12 @@ kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inpu
     if (status)
         *status = h->kfh_events <= (uint64_t)s->ks_warmup ? KITE_FEATURES_WARMING_UP : KITE_FEATURES_READY;
     return KITE_ERR_OK;
+}
+
+kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inputs, float *out,
+                              kite_features_status *status, char *errstr, size_t errstr_size)
+{
+    kite_err err = kf_update(st, inputs, out, status, errstr, errstr_size);
+    if (err && errstr_size) kite_spec_one_line(errstr);
+    return err;
 }

@@ -5,8 +5,9 @@
  * removed, so statistics are over the window's non-missing values (pandas
  * rolling(w, min_periods=1) over shift(s), which skips NaN).
  *
- *   sum:  Kahan-compensated add/remove, the same steps pandas' roll_sum/roll_mean take;
- *   M2:   Welford add/remove (mean and sum of squared deviations), numerically stable;
+ *   sum:  Kahan-compensated (of in - old, one step per event);
+ *   M2:   Welford (mean and sum of squared deviations), numerically stable, with the remove
+ *         and the add of an event fused into one update (kf_acc_step);
  *         a run of identical values gives std exactly 0, as pandas does;
  *   min/max: van Herk / Gil-Werman blocks: the stream is cut into blocks of w events; a
  *         running prefix min of the current block and the suffix mins of the previous block
@@ -47,31 +48,29 @@ static inline void kf_kahan_add(kf_acc *a, double v)
 }
 
 /* One event: x[q-w] leaves the window (old), x[q] enters (in); either may be NaN (missing).
- * Branch-free apart from the rare reset when the window empties: a missing value becomes a
- * no-op by substitution (0 for the sum, the current mean for Welford, so the deviation is 0)
- * rather than by a data-dependent branch, which mispredicts on every missing value.
- * inv[n] = 1/n replaces the divisions (inv[0] = 0). */
+ * One combined, branch-free step (apart from the rare reset when the window empties):
+ * a missing value is replaced by the current mean, which makes its term vanish, so
+ *   n'   = n - [old present] + [in present]
+ *   m'   = m + (xi - xo) / n'
+ *   M2'  = M2 + (xi - xo) * ((xi - m') + (xo - m))
+ * covers add-only, remove-only, replace and neither (each reduces to Welford's add / remove
+ * update). The only loop-carried dependencies are one add on m and one on M2, where separate
+ * remove-then-add steps chain two divisions' worth of latency through the mean.
+ * inv[n] = 1/n replaces the division (inv[0] = 0). The sum is Kahan-compensated. */
 static inline void kf_acc_step(kf_acc *a, double old, double in, const double *inv, int want_var)
 {
     int vo = old == old, vi = in == in;
-    uint32_t n_mid = a->kfa_n - (uint32_t)vo;
-    if (n_mid == 0) { /* window empty after the removal: restart from exact zeros */
+    uint32_t n = a->kfa_n - (uint32_t)vo + (uint32_t)vi;
+    if (n == 0) { /* the window holds no value: restart from exact zeros */
         a->kfa_sum = a->kfa_comp = a->kfa_mean = a->kfa_m2 = 0;
-    } else {
-        kf_kahan_add(a, vo ? -old : 0.0);
-        if (want_var) {
-            double m = a->kfa_mean, o = vo ? old : m, d = o - m;
-            double m1 = m - d * inv[n_mid];
-            a->kfa_m2 -= d * (o - m1);
-            a->kfa_mean = m1;
-        }
+        a->kfa_n = 0;
+        return;
     }
-    uint32_t n = n_mid + (uint32_t)vi;
-    kf_kahan_add(a, vi ? in : 0.0);
+    kf_kahan_add(a, (vi ? in : 0.0) - (vo ? old : 0.0));
     if (want_var) {
-        double m = a->kfa_mean, x = vi ? in : m, d = x - m;
-        double m1 = m + d * inv[n];
-        a->kfa_m2 += d * (x - m1);
+        double m = a->kfa_mean, xi = vi ? in : m, xo = vo ? old : m;
+        double dx = xi - xo, m1 = m + dx * inv[n];
+        a->kfa_m2 += dx * ((xi - m1) + (xo - m));
         a->kfa_mean = m1;
         uint32_t same = in == a->kfa_prev ? a->kfa_same + 1 : 1;
         a->kfa_same = vi ? same : a->kfa_same;

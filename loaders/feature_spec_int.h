@@ -122,6 +122,14 @@ struct kite_feature_spec {
     double ks_cyc_table[3][2][24]; /* [unit][cos][value]: sin/cos(2*pi*v/period)            */
 };
 
+/* Errors are one line: control characters that came from user text (a JSON key with "\n", a
+ * quoted CSV field with a line break) are replaced by '?'. */
+static inline void kite_spec_one_line(char *errstr)
+{
+    for (; errstr && *errstr; errstr++)
+        if ((unsigned char)*errstr < 0x20 || *errstr == 0x7f) *errstr = '?';
+}
+
 /* kite_feature_spec_number_is_missing, inlined for the per-event path. */
 static inline int kite_spec_number_missing(const kite_feature_spec *s, double v)
 {
