@@ -29,6 +29,10 @@ add_test(NAME cli_usage
 
 # --- features: feature specs, per-key state, kite featurize / score --spec ---
 kite_c_test(test_features)
+if(NOT KITE_SANITIZE) # interposes malloc (tests/alloc_count.h), which ASan owns
+  kite_c_test(test_features_alloc)
+  set_tests_properties(test_features_alloc PROPERTIES LABELS no_asan)
+endif()
 add_test(NAME features_pandas_airquality
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_pandas.py --kite $<TARGET_FILE:kite>
           --spec ${CMAKE_SOURCE_DIR}/models/airquality.spec.json
