@@ -236,6 +236,7 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
     if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
         fprintf(stderr, "kite: final commit: %s\n", rd_kafka_err2str(cerr));
     kite_source_close(pl);
+    pl->pl_cpu_end_us = kite_process_cpu_us();
     if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "stopped on a fatal error: %s",
                          pl->pl_fatal_reason[0] ? pl->pl_fatal_reason : "see above");
@@ -266,6 +267,9 @@ void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
     int64_t first = atomic_load_explicit(&pl->pl_first_consume_us, memory_order_relaxed);
     int64_t last = atomic_load_explicit(&pl->pl_last_delivery_us, memory_order_relaxed);
     t->kpt_seconds = first && last > first ? (double)(last - first) * 1e-6 : 0;
+    if (first && pl->pl_cpu_end_us && t->kpt_consumed)
+        t->kpt_cpu_us_per_event =
+            (double)(pl->pl_cpu_end_us - pl->pl_cpu_first_us) / (double)t->kpt_consumed;
 }
 
 static void pipeline_render(void *opaque, kite_prom *p)

@@ -116,6 +116,9 @@ typedef struct kite_pipeline {
     size_t pl_nretry, pl_retry_cap;
     _Atomic size_t pl_retry_pending;  /* delivery thread (release) -> control (acquire) */
     _Atomic int64_t pl_first_consume_us, pl_last_delivery_us;
+    int64_t pl_cpu_first_us;          /* process CPU at the first event (written once,
+                                       * by the CAS winner; read after the workers join) */
+    int64_t pl_cpu_end_us;            /* process CPU after the final commit              */
     char pl_fatal_reason[256];
 } kite_pipeline;
 
@@ -152,5 +155,6 @@ size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred
 size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason);
 
 int64_t kite_now_us(void);      /* CLOCK_REALTIME, microseconds (comparable to Kafka's) */
+int64_t kite_process_cpu_us(void); /* user + system CPU of the whole process           */
 
 #endif

@@ -276,30 +276,33 @@ void *kite_worker_main(void *arg)
         worker_maybe_park(w);
         kite_worker_apply_deliveries(w);
         size_t nitems = 0, got = 0;
-        double first = 0;
-        for (;;) {
-            int timeout_ms = WORKER_IDLE_WAIT_MS;
-            if (got) {
+        /* rd_kafka_consume_batch_queue waits for a full batch or its timeout, so block for
+         * the first event alone, then take more only until the batch's deadline. */
+        rd_kafka_message_t *first_msg = rd_kafka_consume_queue(w->kw_queue, WORKER_IDLE_WAIT_MS);
+        if (first_msg) {
+            double first = worker_mono_us();
+            int64_t expect = 0;
+            if (atomic_compare_exchange_strong_explicit(&pl->pl_first_consume_us, &expect,
+                                                        kite_now_us(), memory_order_relaxed,
+                                                        memory_order_relaxed))
+                pl->pl_cpu_first_us = kite_process_cpu_us(); /* once per run */
+            w->kw_msgs[0] = first_msg;
+            ssize_t n = 1;
+            for (;;) {
+                for (ssize_t i = 0; i < n; i++) {
+                    int keep;
+                    worker_take(w, w->kw_msgs[i], &nitems, &keep);
+                    if (!keep) rd_kafka_message_destroy(w->kw_msgs[i]);
+                }
+                got += (size_t)n;
                 double left = first + wait_us - worker_mono_us();
-                if (left <= 0) break;
-                timeout_ms = (int)((left + 999) / 1000);
+                if (got >= cap || left <= 0) break;
+                /* librdkafka waits in whole milliseconds: under one left, take only what is
+                 * already queued (the batch then closes early rather than late). */
+                int timeout_ms = left >= 1000 ? (int)(left / 1000) : 0;
+                n = rd_kafka_consume_batch_queue(w->kw_queue, timeout_ms, w->kw_msgs, cap - got);
+                if (n <= 0) break;
             }
-            ssize_t n = rd_kafka_consume_batch_queue(w->kw_queue, timeout_ms, w->kw_msgs, cap - got);
-            if (n <= 0) break;
-            if (!got) {
-                first = worker_mono_us();
-                int64_t expect = 0, now = kite_now_us();
-                atomic_compare_exchange_strong_explicit(&pl->pl_first_consume_us, &expect, now,
-                                                        memory_order_relaxed,
-                                                        memory_order_relaxed);
-            }
-            for (ssize_t i = 0; i < n; i++) {
-                int keep;
-                worker_take(w, w->kw_msgs[i], &nitems, &keep);
-                if (!keep) rd_kafka_message_destroy(w->kw_msgs[i]);
-            }
-            got += (size_t)n;
-            if (got >= cap || wait_us <= 0) break;
         }
         if (nitems) worker_score(w, nitems);
         kite_worker_apply_deliveries(w);

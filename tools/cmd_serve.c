@@ -83,6 +83,9 @@ static void serve_print_summary(kite_pipeline *pl, const serve_replay *rp)
     if (t.kpt_seconds > 0)
         printf("throughput             %.0f events/s (%.3f s first consume -> last delivery)\n",
                (double)t.kpt_consumed / t.kpt_seconds, t.kpt_seconds);
+    if (t.kpt_cpu_us_per_event > 0)
+        printf("cpu                    %.2f us per event (user + sys of this process, first "
+               "event -> final commit)\n", t.kpt_cpu_us_per_event);
     printf("latency, event timestamp -> prediction delivered: p50 %.2f ms, p99 %.2f ms, "
            "p99.9 %.2f ms\n",
            t.kpt_latency_p50_us / 1000, t.kpt_latency_p99_us / 1000, t.kpt_latency_p999_us / 1000);

@@ -11,7 +11,7 @@ KITE_PACKAGES=(
   build-essential cmake pkg-config
   libcjson-dev libxxhash-dev libhwloc-dev librdkafka-dev libmicrohttpd-dev libbenchmark-dev
   libxgboost-dev python3-xgboost python3-numpy python3-pandas python3-scipy python3-sklearn
-  prometheus kcat valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  prometheus kcat python3-confluent-kafka valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
 missing=()
