@@ -56,6 +56,7 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
         w->kw_stats = &pl->pl_stats.ks_blocks[i];
         KITE_TRY(kite_ring_init(&w->kw_done, ring, errstr, errstr_size));
         KITE_TRY(kite_arena_init(&w->kw_arena, PIPELINE_ARENA_BYTES, errstr, errstr_size));
+        KITE_TRY(kite_event_state_new(pl->pl_map, &w->kw_evstate, errstr, errstr_size));
         w->kw_msgs = calloc(batch, sizeof *w->kw_msgs);
         w->kw_items = calloc(batch, sizeof *w->kw_items);
         w->kw_rows = calloc(batch * (nf ? nf : 1), sizeof(float));
@@ -95,10 +96,6 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
     *out = NULL;
     if (!*cfg->kc_model)
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "no model: set \"model\" or --model");
-    if (*cfg->kc_feature_spec)
-        return kite_errf(KITE_ERR_UNSUPPORTED, errstr, errstr_size,
-                         "feature_spec: feature specs are not available in this build; events "
-                         "are mapped to the model's feature_names");
     if (cfg->kc_max_inflight & (cfg->kc_max_inflight - 1))
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                          "config max_inflight: %ld is not a power of two", cfg->kc_max_inflight);
@@ -135,7 +132,8 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
         if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
     snprintf(pl->pl_fingerprint, sizeof pl->pl_fingerprint, "%016" PRIx64,
              pl->pl_model.km_fingerprint);
-    KITE_TRY(kite_event_map_new(&pl->pl_model, cfg->kc_encode, &pl->pl_map, errstr, errstr_size));
+    KITE_TRY(kite_event_map_new(&pl->pl_model, cfg->kc_feature_spec, cfg->kc_encode, &pl->pl_map,
+                                errstr, errstr_size));
     KITE_TRY(pipeline_workers_new(pl, errstr, errstr_size));
     kite_arena_install_cjson();
     KITE_TRY(pipeline_brokers(pl, errstr, errstr_size));
@@ -260,6 +258,7 @@ void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
         .kpt_missing = kite_stats_sum(s, KITE_C_MISSING),
         .kpt_rebalances = kite_stats_sum(s, KITE_C_REBALANCES),
         .kpt_queue_full = kite_stats_sum(s, KITE_C_QUEUE_FULL),
+        .kpt_warming_up = kite_stats_sum(s, KITE_C_WARMING_UP),
         .kpt_latency_p50_us = kite_stats_latency_percentile_us(s, 0.50),
         .kpt_latency_p99_us = kite_stats_latency_percentile_us(s, 0.99),
         .kpt_latency_p999_us = kite_stats_latency_percentile_us(s, 0.999),
@@ -328,6 +327,7 @@ void kite_pipeline_free(kite_pipeline *pl)
         kite_worker *w = &pl->pl_workers[i];
         kite_ring_free(&w->kw_done);
         kite_arena_free(&w->kw_arena);
+        kite_event_state_free(w->kw_evstate);
         free(w->kw_msgs);
         free(w->kw_items);
         free(w->kw_rows);

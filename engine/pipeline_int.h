@@ -50,6 +50,7 @@ typedef struct kite_batch_item {
     rd_kafka_message_t *kbi_msg;
     int kbi_pslot;
     uint64_t kbi_seq;
+    int kbi_warming;                  /* its key was still warming up                    */
 } kite_batch_item;
 
 typedef struct kite_worker {
@@ -64,6 +65,7 @@ typedef struct kite_worker {
     int kw_last_part;                 /* kw_parts index of the last message's partition */
     kite_stats_block *kw_stats;
     kite_arena kw_arena;
+    kite_event_state *kw_evstate;     /* feature state of this worker's keys            */
     rd_kafka_message_t **kw_msgs;     /* consume buffer, batch_size                    */
     kite_batch_item *kw_items;        /* events of the batch that will be scored       */
     float *kw_rows, *kw_margins, *kw_preds;

@@ -195,7 +195,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     int nf = kite_event_map_num_features(pl->pl_map), missing = 0, warming = 0;
     float *row = w->kw_rows + *nitems * (size_t)nf;
-    kite_err err = kite_event_map_row(pl->pl_map, event, row, &missing, &warming, reason,
+    kite_err err = kite_event_map_row(pl->pl_map, w->kw_evstate, event, row, &missing, &warming, reason,
                                       sizeof reason);
     cJSON_Delete(event); /* arena memory: frees nothing, kept for the malloc fallback */
     if (err) {
@@ -204,7 +204,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     kite_stats_add(w->kw_stats, KITE_C_MISSING, (uint64_t)missing);
     if (warming) kite_stats_add(w->kw_stats, KITE_C_WARMING_UP, 1);
-    w->kw_items[*nitems] = (kite_batch_item){m, pslot, seq};
+    w->kw_items[*nitems] = (kite_batch_item){m, pslot, seq, warming};
     (*nitems)++;
     *keep = 1;
 }
@@ -227,7 +227,7 @@ static void worker_score(kite_worker *w, size_t n)
         kite_batch_item *it = &w->kw_items[i];
         const float *pred = w->kw_preds + i * groups, *margin = w->kw_margins + i * groups;
         if (!isfinite(pred[0])) kite_stats_add(w->kw_stats, KITE_C_INFERENCE_ERRORS, 1);
-        size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, 0, now_ms);
+        size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);
         worker_emit(w, pl->pl_rkt_pred, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                     KITE_OUT_PREDICTION, len);
         kite_stats_add(w->kw_stats, KITE_C_SCORED, 1);

@@ -9,6 +9,8 @@
 
 #include "cli.h"
 #include "dispatch.h"
+#include "featurize_csv.h"
+#include "pin.h"
 
 /* Rows scored per progress update and per work unit of a thread. */
 #define SCORE_CHUNK_ROWS 65536
@@ -24,13 +26,17 @@ static void score_usage(FILE *out)
             "  -o, --output FILE       predictions CSV (default: stdout)\n"
             "      --margin            write raw margins (margin, margin_0..k-1) instead of\n"
             "                          transformed predictions\n"
-            "  -t, --threads N         scoring threads (default 1)\n"
+            "  -t, --threads N         scoring threads (default 1); with N > 1 thread t is\n"
+            "                          pinned to core t mod cores (hwloc)\n"
             "  -d, --delimiter C       field delimiter (default ','; 'tab' for tab)\n"
             "      --decimal-comma     numbers use a decimal comma (\"2,6\")\n"
             "      --missing MARKER    a value that means missing, e.g. -200 (empty, NA, NaN\n"
             "                          and null always do)\n"
             "      --by-position       take the first num_feature columns in order instead of\n"
             "                          matching the model's feature_names to the header\n"
+            "  -s, --spec FILE         the input has raw rows: turn each into the model's features\n"
+            "                          with this feature spec first (its CSV dialect and missing\n"
+            "                          markers apply; its feature order must match the model's)\n"
             "      --label COLUMN      compare predictions with this column; print accuracy\n"
             "                          (classification) or RMSE (regression) on stderr\n"
             "  -q, --quiet             no summary on stderr\n"
@@ -46,11 +52,21 @@ typedef struct score_job {
     size_t stride;
     float *out;
     int margin_only;
+    int core;  /* pin to this core (-1: don't pin) */
+    int quiet;
 } score_job;
 
 static void *score_thread(void *arg)
 {
     score_job *job = arg;
+    if (job->core >= 0) {
+        char err[256];
+        if (kite_pin_thread_to_core(job->core, err, sizeof err) != 0)
+            fprintf(stderr, "kite: not pinning scoring thread: %s\n", err);
+        else if (!job->quiet)
+            fprintf(stderr, "kite: scoring thread %d pinned to core %d of %d\n", job->core,
+                    job->core % kite_pin_num_cores(), kite_pin_num_cores());
+    }
     size_t groups = (size_t)job->forest->kf_num_group;
     for (size_t r = 0; r < job->nrows; r += SCORE_CHUNK_ROWS) {
         size_t n = job->nrows - r < SCORE_CHUNK_ROWS ? job->nrows - r : SCORE_CHUNK_ROWS;
@@ -61,7 +77,7 @@ static void *score_thread(void *arg)
 }
 
 static int score_rows(const kite_forest *f, const kite_matrix *x, float *out, int threads,
-                      int margin_only, int progress)
+                      int margin_only, int progress, int quiet)
 {
     size_t groups = (size_t)f->kf_num_group;
     if (threads <= 1) {
@@ -90,11 +106,13 @@ static int score_rows(const kite_forest *f, const kite_matrix *x, float *out, in
         if (begin >= x->km_rows) break;
         size_t n = x->km_rows - begin < per ? x->km_rows - begin : per;
         jobs[t] = (score_job){f, x->km_data + begin * x->km_cols, n, x->km_cols,
-                              out + begin * groups, margin_only};
+                              out + begin * groups, margin_only, t, quiet};
         if (pthread_create(&tids[t], NULL, score_thread, &jobs[t]) == 0)
             created[t] = 1;
-        else
-            score_thread(&jobs[t]); /* could not start a thread: do its share here */
+        else {
+            jobs[t].core = -1; /* could not start a thread: do its share here, unpinned */
+            score_thread(&jobs[t]);
+        }
     }
     for (int t = 0; t < threads; t++)
         if (created[t]) pthread_join(tids[t], NULL);
@@ -165,6 +183,7 @@ static void print_quality(const kite_forest *f, const float *out, const float *l
 int kite_cmd_score(int argc, char **argv)
 {
     enum { OPT_MARGIN = 256, OPT_DECIMAL_COMMA, OPT_MISSING, OPT_BY_POSITION, OPT_LABEL };
+    const char *spec_path = NULL; /* --spec: raw rows through a feature spec */
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},     {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'},    {"margin", no_argument, 0, OPT_MARGIN},
@@ -173,13 +192,14 @@ int kite_cmd_score(int argc, char **argv)
         {"missing", required_argument, 0, OPT_MISSING},
         {"by-position", no_argument, 0, OPT_BY_POSITION},
         {"label", required_argument, 0, OPT_LABEL}, {"quiet", no_argument, 0, 'q'},
+        {"spec", required_argument, 0, 's'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *model_path = NULL, *input = NULL, *output = NULL, *label = NULL;
     int margin_only = 0, threads = 1, by_position = 0, quiet = 0;
     kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "m:i:o:t:d:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:i:o:t:d:s:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'i': input = optarg; break;
@@ -201,6 +221,7 @@ int kite_cmd_score(int argc, char **argv)
             }
             break;
         case 'q': quiet = 1; break;
+        case 's': spec_path = optarg; break;
         case 'h': score_usage(stdout); return KITE_EXIT_OK;
         case OPT_MARGIN: margin_only = 1; break;
         case OPT_DECIMAL_COMMA: csv.kco_decimal_comma = 1; break;
@@ -223,18 +244,31 @@ int kite_cmd_score(int argc, char **argv)
     if (kite_cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
     double t_model = kite_cli_now();
 
-    char err[512];
+    char err[1024];
     kite_matrix x;
     char *const *names = by_position ? NULL : model.km_feature_names;
-    if (kite_csv_load_matrix(input, &csv, names, model.km_num_feature, &x, err, sizeof err)) {
+    float *labels = NULL;
+    size_t nlabels = 0;
+    if (spec_path) {
+        kite_feature_spec *spec = NULL;
+        kite_err e = kite_feature_spec_load(spec_path, &spec, err, sizeof err);
+        if (!e) e = kite_feature_spec_check_model(spec, &model, err, sizeof err);
+        if (!e) e = kite_featurizer_load_matrix(spec, input, label, &x, &labels, err, sizeof err);
+        kite_feature_spec_free(spec);
+        if (e) {
+            fprintf(stderr, "kite: %s\n", err);
+            kite_forest_free(&forest);
+            kite_model_free(&model);
+            return KITE_EXIT_ERROR;
+        }
+        nlabels = labels ? x.km_rows : 0;
+    } else if (kite_csv_load_matrix(input, &csv, names, model.km_num_feature, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         kite_forest_free(&forest);
         kite_model_free(&model);
         return KITE_EXIT_ERROR;
     }
-    float *labels = NULL;
-    size_t nlabels = 0;
-    if (label && kite_csv_load_column(input, &csv, label, &labels, &nlabels, err, sizeof err)) {
+    if (label && !spec_path && kite_csv_load_column(input, &csv, label, &labels, &nlabels, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         kite_matrix_free(&x);
         kite_forest_free(&forest);
@@ -246,7 +280,7 @@ int kite_cmd_score(int argc, char **argv)
     int rc = KITE_EXIT_OK;
     float *out = malloc((x.km_rows ? x.km_rows : 1) * (size_t)forest.kf_num_group * sizeof(float));
     int progress = isatty(STDERR_FILENO) && x.km_rows >= SCORE_PROGRESS_MIN_ROWS && !quiet;
-    if (!out || score_rows(&forest, &x, out, threads, margin_only, progress)) {
+    if (!out || score_rows(&forest, &x, out, threads, margin_only, progress, quiet)) {
         fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
         rc = KITE_EXIT_ERROR;
     }

@@ -74,7 +74,8 @@ static void serve_print_summary(kite_pipeline *pl, const serve_replay *rp)
     printf("== kite serve summary ==\n");
     if (rp) printf("events replayed        %zu\n", rp->produced);
     printf("events consumed        %llu\n", (unsigned long long)t.kpt_consumed);
-    printf("predictions            %llu\n", (unsigned long long)t.kpt_scored);
+    printf("predictions            %llu (%llu while their key was warming up)\n",
+           (unsigned long long)t.kpt_scored, (unsigned long long)t.kpt_warming_up);
     printf("dead letters           %llu\n", (unsigned long long)t.kpt_dead_letters);
     printf("alerts                 %llu\n", (unsigned long long)t.kpt_alerts);
     printf("outputs delivered      %llu (delivery errors retried: %llu)\n",

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the parsers with libFuzzer (clang), ASan+UBSan on.
+#   tools/fuzz.sh [SECONDS_PER_TARGET]     default 60; not part of the default test run
+# Seeds: the golden models and the bundled CSVs. Crashes are written to build-fuzz/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-60}"
+command -v clang >/dev/null || { sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq clang >&2; }
+mkdir -p build-fuzz/corpus_model build-fuzz/corpus_csv
+cp tests/golden/*.json tests/golden/*.ubj build-fuzz/corpus_model/ 2>/dev/null || true
+head -c 4000 data/titanic_features.csv > build-fuzz/corpus_csv/titanic.csv
+head -c 4000 data/AirQualityUCI.csv > build-fuzz/corpus_csv/air.csv
+flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ikernels -Iloaders"
+kernels="kernels/kite_error.c kernels/model.c kernels/forest.c kernels/traverse_scalar.c kernels/dispatch.c"
+clang $flags tests/fuzz/fuzz_model.c $kernels loaders/ubjson.c loaders/xgb_model.c \
+  $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread -o build-fuzz/fuzz_model
+clang $flags tests/fuzz/fuzz_csv.c kernels/kite_error.c loaders/csv.c -lm -o build-fuzz/fuzz_csv
+cd build-fuzz
+./fuzz_model -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 corpus_model
+./fuzz_csv -max_total_time="$secs" -max_len=8192 corpus_csv
+echo "fuzz: no crash in ${secs}s per target"
