@@ -1,12 +1,12 @@
-/* SPSC ring throughput between two threads pinned to two PUs (hwloc): items/s for several
+/* SPSC ring throughput between two threads pinned to two cores (engine/pin.h, hwloc): items/s for several
  * publish batch sizes. The consumer checks the sequence so the number measures correct
- * transfers.  Usage: bench_ring [items] [pu_producer] [pu_consumer] */
+ * transfers.  Usage: bench_ring [items] [core_producer] [core_consumer] */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "pin_hwloc.h"
+#include "pin.h"
 #include "ring.h"
 
 typedef struct bench_arg {
@@ -19,9 +19,8 @@ typedef struct bench_arg {
 
 static void bench_pin(int pu)
 {
-    char desc[128], err[256];
-    if (kite_pin_current_thread(pu, desc, sizeof desc, err, sizeof err))
-        fprintf(stderr, "not pinned: %s\n", err);
+    char err[256];
+    if (kite_pin_thread_to_core(pu, err, sizeof err)) fprintf(stderr, "not pinned: %s\n", err);
 }
 
 static void *bench_producer(void *p)
@@ -57,7 +56,7 @@ int main(int argc, char **argv)
     uint64_t items = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000000ull;
     int pu_p = argc > 2 ? atoi(argv[2]) : 0, pu_c = argc > 3 ? atoi(argv[3]) : 1;
     size_t batches[] = {256, 64, 16, 1};
-    printf("SPSC ring, %llu items, producer PU %d, consumer PU %d, capacity 4096\n",
+    printf("SPSC ring, %llu items, producer core %d, consumer core %d, capacity 4096\n",
            (unsigned long long)items, pu_p, pu_c);
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
         kite_ring r;

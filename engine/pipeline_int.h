@@ -71,7 +71,6 @@ typedef struct kite_worker {
     float *kw_rows, *kw_margins, *kw_preds;
     char *kw_out;                     /* output JSON buffer                            */
     size_t kw_out_cap;
-    char kw_pin_desc[128];
     /* Published by the worker after each loop (release), read by the control thread
      * (acquire) for exit_on_eof: partitions at EOF and events still in flight. */
     _Atomic int kw_eof_parts;

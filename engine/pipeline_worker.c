@@ -15,7 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "dispatch.h"
-#include "pin_hwloc.h"
+#include "pin.h"
 #include "pipeline_int.h"
 
 #define WORKER_DONE_BATCH 256
@@ -247,7 +247,7 @@ static void worker_pin(kite_worker *w)
 {
     const char *cores = w->kw_pl->pl_cfg.kc_cores;
     if (!strcmp(cores, "none")) return;
-    int pu = w->kw_index;
+    int pu = w->kw_index; /* a core index: engine/pin.h wraps it modulo the core count */
     if (strcmp(cores, "auto")) {
         /* The kw_index-th entry of the list (wrapping). */
         int count = 1;
@@ -258,9 +258,11 @@ static void worker_pin(kite_worker *w)
         pu = atoi(c);
     }
     char err[256];
-    if (kite_pin_current_thread(pu, w->kw_pin_desc, sizeof w->kw_pin_desc, err, sizeof err))
+    if (kite_pin_thread_to_core(pu, err, sizeof err))
         fprintf(stderr, "kite: worker %d: not pinned: %s\n", w->kw_index, err);
-    else fprintf(stderr, "kite: worker %d pinned to %s\n", w->kw_index, w->kw_pin_desc);
+    else
+        fprintf(stderr, "kite: worker %d pinned to core %d of %d (hwloc logical index)\n",
+                w->kw_index, pu % kite_pin_num_cores(), kite_pin_num_cores());
 }
 
 void *kite_worker_main(void *arg)
