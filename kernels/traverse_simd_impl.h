@@ -3,7 +3,8 @@
  *
  *   KV_LANES, KV_NAME (the exported kernel's name)
  *   kv_f / kv_i / kv_m    float vector, int32 vector, lane mask
- *   kv_f_set1 kv_f_loadu kv_f_storeu kv_f_add          kv_i_set1 kv_i_loadu kv_i_add kv_i_max
+ *   kv_f_set1 kv_f_loadu kv_f_storeu kv_f_add kv_f_select    kv_i_set1 kv_i_loadu kv_i_storeu
+ *   kv_i_add kv_i_sllv kv_i_bit
  *   kv_i_add_mask1(v, m)  v + 1 in the lanes of m
  *   kv_gather_f/i(base, idx)          base[idx[lane]]
  *   kv_lookup_f/i(tab, n, pos)        tab[pos[lane]] for a table of n (a power of two) entries;
@@ -30,7 +31,9 @@
 
 #include "traverse.h"
 
-#define KITE_SIMD_GROUP 8 /* vectors walked together (latency hiding) */
+#ifndef KITE_SIMD_GROUP
+#define KITE_SIMD_GROUP 8 /* vectors walked together (latency hiding); an ISA may pick fewer */
+#endif
 
 /* One vector of rows: where its rows start, the lane offsets, how many lanes are real. */
 typedef struct simd_rows {
@@ -75,10 +78,8 @@ simd_level(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int n
             kv_f xs[1 << KV_DIRECT_LEVELS];
 #pragma GCC unroll 16
             for (int j = 0; j < n; j++) xs[j] = kv_f_loadu(colx[j] + vec);
-#pragma GCC unroll 4
             for (int b = 0; (1 << b) < n; b++) {
                 kv_m bit = kv_i_bit(pos[k], b);
-#pragma GCC unroll 8
                 for (int j = 0; j < (n >> (b + 1)); j++)
                     xs[j] = kv_f_select(bit, xs[2 * j + 1], xs[2 * j]);
             }
@@ -108,13 +109,13 @@ simd_level(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int n
     }
 }
 
-/* Walks one perfect tree of `depth` levels for nv vectors of rows; levels 0..7 are spelled
- * out so that each is a constant for simd_level, deeper ones loop. */
+/* Walks the first `depth` levels of a padded tree for nv vectors of rows, leaving each lane's
+ * leaf position in pos; levels 0..7 are spelled out so each is a constant for simd_level,
+ * deeper ones loop. */
 static inline __attribute__((always_inline)) void
-simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
-             int depth, int cols, kv_f *leaf)
+simd_walk(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
+          int depth, int cols, kv_i *pos)
 {
-    kv_i pos[KITE_SIMD_GROUP];
 #pragma GCC unroll 8
     for (int k = 0; k < nv; k++) pos[k] = kv_i_set1(0);
     if (depth > 0) simd_level(p, t, v, nv, nan, cols, 0, pos);
@@ -126,6 +127,14 @@ simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int
     if (depth > 6) simd_level(p, t, v, nv, nan, cols, 6, pos);
     if (depth > 7) simd_level(p, t, v, nv, nan, cols, 7, pos);
     for (int level = 8; level < depth; level++) simd_level(p, t, v, nv, nan, 0, level, pos);
+}
+
+static inline __attribute__((always_inline)) void
+simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
+             int depth, int cols, kv_f *leaf)
+{
+    kv_i pos[KITE_SIMD_GROUP];
+    simd_walk(p, t, v, nv, nan, depth, cols, pos);
 #pragma GCC unroll 8
     for (int k = 0; k < nv; k++)
         leaf[k] = kv_lookup_f(p->kp_leaf + t->kpt_leaf, 1 << depth, pos[k]);
@@ -154,28 +163,45 @@ simd_perfect_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v,
     }
 }
 
-/* Trees too deep to pad: walk kf_nodes, each lane stopping at its leaf. Node fields are
- * gathered at 32-bit offsets node * 4 + field (see the layout in forest.h). */
-static inline kv_f simd_nodes(const kite_forest *f, uint32_t root, const simd_rows *v)
+/* Trees too deep to pad (KITE_PTREE_NODES, e.g. lossguide trees 30 levels deep): after the
+ * vector walk of their padded head (start = kf_nodes index where each row left the head),
+ * gathers would run as many levels as the deepest lane, so the rest of the walk uses scalar
+ * loads, eight rows in lock step and branch-free (a leaf keeps its index), stopping when all
+ * eight are at a leaf. right = nlt ^ (isnan & (nlt ^ dright)), as in simd_row_perfect. */
+#define KITE_NODES_CHAIN 8
+static void simd_nodes_rows(const kite_forest *f, const int32_t *start, const simd_rows *v,
+                            int nv, float *out, size_t groups, uint32_t g)
 {
-    const int32_t *words = (const int32_t *)(const void *)f->kf_nodes;
-    const float *values = (const float *)(const void *)f->kf_nodes;
-    const kv_i leaf_mark = kv_i_set1(KITE_NODE_LEAF), zero = kv_i_set1(0);
-    const kv_i one = kv_i_set1(1);
-    kv_i idx = kv_i_set1((int32_t)root);
-    for (;;) {
-        kv_i i2 = kv_i_add(idx, idx);
-        kv_i w = kv_i_add(i2, i2);
-        kv_i fe = kv_gather_i(words + 1, w);
-        kv_m at_leaf = kv_i_eq(fe, leaf_mark);
-        if (kv_m_all(at_leaf)) return kv_gather_f(values, w);
-        kv_f x = simd_x(v, kv_i_max(fe, zero));
-        kv_f th = kv_gather_f(values, w);
-        kv_i left = kv_gather_i(words + 2, w);
-        kv_i flags = kv_gather_i(words + 3, w);
-        kv_m dr = kv_i_eq(kv_i_and(flags, one), zero);
-        kv_i next = kv_i_add_mask1(left, kv_right_nan(x, th, dr));
-        idx = kv_i_select(at_leaf, idx, next);
+    const kite_node *nodes = f->kf_nodes;
+    for (int k = 0; k < nv; k++) {
+        for (int l0 = 0; l0 < v[k].sr_count; l0 += KITE_NODES_CHAIN) {
+            const float *row[KITE_NODES_CHAIN];
+            uint32_t idx[KITE_NODES_CHAIN];
+            int n = v[k].sr_count - l0 < KITE_NODES_CHAIN ? v[k].sr_count - l0 : KITE_NODES_CHAIN;
+            for (int i = 0; i < KITE_NODES_CHAIN; i++) {
+                int l = l0 + (i < n ? i : n - 1);
+                row[i] = v[k].sr_row0 + (size_t)l * v[k].sr_stride;
+                idx[i] = (uint32_t)start[k * KV_LANES + l];
+            }
+            for (;;) {
+                uint32_t live = 0;
+                for (int i = 0; i < KITE_NODES_CHAIN; i++) {
+                    const kite_node *nd = &nodes[idx[i]];
+                    int32_t fe = nd->kn_feature;
+                    uint32_t inner = fe >= 0;
+                    float x = row[i][fe & ~(fe >> 31)]; /* a leaf (-1) reads feature 0 */
+                    uint32_t nlt = !(x < nd->kn_value);
+                    uint32_t isnan_x = x != x;
+                    uint32_t dr = !(nd->kn_flags & KITE_NODE_DEFAULT_LEFT);
+                    uint32_t next = nd->kn_left + (nlt ^ (isnan_x & (nlt ^ dr)));
+                    idx[i] = inner ? next : idx[i];
+                    live |= inner;
+                }
+                if (!live) break;
+            }
+            for (int i = 0; i < n; i++)
+                out[(size_t)(k * KV_LANES + l0 + i) * groups + g] += nodes[idx[i]].kn_value;
+        }
     }
 }
 
@@ -214,7 +240,16 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
             if (nan) simd_perfect_any(p, t, v, nv, 1, cols, leaf);
             else simd_perfect_any(p, t, v, nv, 0, cols, leaf);
         } else if (t->kpt_kind == KITE_PTREE_NODES) {
-            for (int k = 0; k < nv; k++) leaf[k] = simd_nodes(f, f->kf_tree_root[ti], &v[k]);
+            kv_i pos[KITE_SIMD_GROUP];
+            int32_t start[KITE_SIMD_GROUP * KV_LANES];
+            if (nan) simd_walk(p, t, v, nv, 1, KITE_PERFECT_HEAD_DEPTH, cols, pos);
+            else simd_walk(p, t, v, nv, 0, KITE_PERFECT_HEAD_DEPTH, cols, pos);
+            for (int k = 0; k < nv; k++)
+                kv_i_storeu(start + k * KV_LANES,
+                            kv_lookup_i(p->kp_leaf_node + t->kpt_leaf, 1 << KITE_PERFECT_HEAD_DEPTH,
+                                        pos[k]));
+            simd_nodes_rows(f, start, v, nv, out, groups, t->kpt_group);
+            continue;
         } else {
             for (int k = 0; k < nv; k++)
                 for (int l = 0; l < v[k].sr_count; l++) {
