@@ -129,78 +129,91 @@ simd_walk(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv
     for (int level = 8; level < depth; level++) simd_level(p, t, v, nv, nan, 0, level, pos);
 }
 
-static inline __attribute__((always_inline)) void
-simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
-             int depth, int cols, kv_f *leaf)
-{
-    kv_i pos[KITE_SIMD_GROUP];
-    simd_walk(p, t, v, nv, nan, depth, cols, pos);
-#pragma GCC unroll 8
-    for (int k = 0; k < nv; k++)
-        leaf[k] = kv_lookup_f(p->kp_leaf + t->kpt_leaf, 1 << depth, pos[k]);
-}
-
-/* Common depths get their own copy of the loop with the depth a constant: the levels unroll
- * and each level's lookup (load, permute or gather) is chosen at compile time. */
-static inline __attribute__((always_inline)) void
-simd_perfect_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
-                 int cols, kv_f *leaf)
-{
-    if (!cols) {
-        simd_perfect(p, t, v, nv, nan, t->kpt_depth, 0, leaf);
-        return;
+/* One out-of-line copy of the walk per (vectors, NaN, columns) combination: the levels inside
+ * are unrolled with constant level numbers, while the depth stays a run-time value (one
+ * well-predicted branch per level). Eight copies in all, which keeps the object code and the
+ * compile time small (a copy per depth as well cost several times both, for no measured gain). */
+#define SIMD_WALK_FN(name, NV, NAN, COLS)                                                       \
+    static __attribute__((noinline)) void name(const kite_perfect *p, const kite_ptree *t,      \
+                                               const simd_rows *v, int depth, kv_i *pos)        \
+    {                                                                                           \
+        simd_walk(p, t, v, NV, NAN, depth, COLS, pos);                                          \
     }
-    switch (t->kpt_depth) {
-    case 1: simd_perfect(p, t, v, nv, nan, 1, 1, leaf); return;
-    case 2: simd_perfect(p, t, v, nv, nan, 2, 1, leaf); return;
-    case 3: simd_perfect(p, t, v, nv, nan, 3, 1, leaf); return;
-    case 4: simd_perfect(p, t, v, nv, nan, 4, 1, leaf); return;
-    case 5: simd_perfect(p, t, v, nv, nan, 5, 1, leaf); return;
-    case 6: simd_perfect(p, t, v, nv, nan, 6, 1, leaf); return;
-    case 7: simd_perfect(p, t, v, nv, nan, 7, 1, leaf); return;
-    case 8: simd_perfect(p, t, v, nv, nan, 8, 1, leaf); return;
-    default: simd_perfect(p, t, v, nv, nan, t->kpt_depth, 1, leaf); return;
+SIMD_WALK_FN(simd_walk_g00, KITE_SIMD_GROUP, 0, 0)
+SIMD_WALK_FN(simd_walk_g01, KITE_SIMD_GROUP, 0, 1)
+SIMD_WALK_FN(simd_walk_g10, KITE_SIMD_GROUP, 1, 0)
+SIMD_WALK_FN(simd_walk_g11, KITE_SIMD_GROUP, 1, 1)
+SIMD_WALK_FN(simd_walk_100, 1, 0, 0)
+SIMD_WALK_FN(simd_walk_101, 1, 0, 1)
+SIMD_WALK_FN(simd_walk_110, 1, 1, 0)
+SIMD_WALK_FN(simd_walk_111, 1, 1, 1)
+
+static inline __attribute__((always_inline)) void
+simd_walk_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
+              int depth, int cols, kv_i *pos)
+{
+    if (nv == KITE_SIMD_GROUP) {
+        if (nan) (cols ? simd_walk_g11 : simd_walk_g10)(p, t, v, depth, pos);
+        else (cols ? simd_walk_g01 : simd_walk_g00)(p, t, v, depth, pos);
+    } else {
+        if (nan) (cols ? simd_walk_111 : simd_walk_110)(p, t, v, depth, pos);
+        else (cols ? simd_walk_101 : simd_walk_100)(p, t, v, depth, pos);
     }
 }
 
 /* Trees too deep to pad (KITE_PTREE_NODES, e.g. lossguide trees 30 levels deep): after the
- * vector walk of their padded head (start = kf_nodes index where each row left the head),
- * gathers would run as many levels as the deepest lane, so the rest of the walk uses scalar
- * loads, eight rows in lock step and branch-free (a leaf keeps its index), stopping when all
- * eight are at a leaf. right = nlt ^ (isnan & (nlt ^ dright)), as in simd_row_perfect. */
+ * vector walk of their padded head (start = kf_nodes index where each row left the head), the
+ * paths that go on differ wildly in length, and lanes in lock step would all wait for the
+ * longest. So the rest of the walk keeps KITE_NODES_CHAIN independent scalar walks in flight
+ * and hands a slot the next row as soon as its row reaches a leaf. Branch-free step:
+ * right = nlt ^ (isnan & (nlt ^ dright)), as in simd_row_perfect. Each row still gets exactly
+ * one add per tree, so the order of additions per row is unchanged. */
 #define KITE_NODES_CHAIN 8
 static void simd_nodes_rows(const kite_forest *f, const int32_t *start, const simd_rows *v,
                             int nv, float *out, size_t groups, uint32_t g)
 {
     const kite_node *nodes = f->kf_nodes;
-    for (int k = 0; k < nv; k++) {
-        for (int l0 = 0; l0 < v[k].sr_count; l0 += KITE_NODES_CHAIN) {
-            const float *row[KITE_NODES_CHAIN];
-            uint32_t idx[KITE_NODES_CHAIN];
-            int n = v[k].sr_count - l0 < KITE_NODES_CHAIN ? v[k].sr_count - l0 : KITE_NODES_CHAIN;
-            for (int i = 0; i < KITE_NODES_CHAIN; i++) {
-                int l = l0 + (i < n ? i : n - 1);
-                row[i] = v[k].sr_row0 + (size_t)l * v[k].sr_stride;
-                idx[i] = (uint32_t)start[k * KV_LANES + l];
-            }
-            for (;;) {
-                uint32_t live = 0;
-                for (int i = 0; i < KITE_NODES_CHAIN; i++) {
-                    const kite_node *nd = &nodes[idx[i]];
-                    int32_t fe = nd->kn_feature;
-                    uint32_t inner = fe >= 0;
-                    float x = row[i][fe & ~(fe >> 31)]; /* a leaf (-1) reads feature 0 */
-                    uint32_t nlt = !(x < nd->kn_value);
-                    uint32_t isnan_x = x != x;
-                    uint32_t dr = !(nd->kn_flags & KITE_NODE_DEFAULT_LEFT);
-                    uint32_t next = nd->kn_left + (nlt ^ (isnan_x & (nlt ^ dr)));
-                    idx[i] = inner ? next : idx[i];
-                    live |= inner;
+    const float *rowp[KITE_SIMD_GROUP * KV_LANES];
+    uint32_t first[KITE_SIMD_GROUP * KV_LANES];
+    size_t outi[KITE_SIMD_GROUP * KV_LANES];
+    int n = 0;
+    for (int k = 0; k < nv; k++)
+        for (int l = 0; l < v[k].sr_count; l++, n++) {
+            rowp[n] = v[k].sr_row0 + (size_t)l * v[k].sr_stride;
+            first[n] = (uint32_t)start[k * KV_LANES + l];
+            outi[n] = (size_t)(k * KV_LANES + l) * groups + g;
+        }
+    uint32_t idx[KITE_NODES_CHAIN];
+    int slot[KITE_NODES_CHAIN], next = 0, live = 0;
+    for (int i = 0; i < KITE_NODES_CHAIN; i++) {
+        slot[i] = next < n ? next++ : -1;
+        if (slot[i] >= 0) {
+            idx[i] = first[slot[i]];
+            live++;
+        }
+    }
+    while (live) {
+        for (int i = 0; i < KITE_NODES_CHAIN; i++) {
+            int r = slot[i];
+            if (r < 0) continue;
+            const kite_node *nd = &nodes[idx[i]];
+            int32_t fe = nd->kn_feature;
+            if (fe < 0) { /* this row is done: add its leaf, take the next row */
+                out[outi[r]] += nd->kn_value;
+                if (next < n) {
+                    slot[i] = next;
+                    idx[i] = first[next++];
+                } else {
+                    slot[i] = -1;
+                    live--;
                 }
-                if (!live) break;
+                continue;
             }
-            for (int i = 0; i < n; i++)
-                out[(size_t)(k * KV_LANES + l0 + i) * groups + g] += nodes[idx[i]].kn_value;
+            float x = rowp[r][fe];
+            uint32_t nlt = !(x < nd->kn_value);
+            uint32_t isnan_x = x != x;
+            uint32_t dr = !(nd->kn_flags & KITE_NODE_DEFAULT_LEFT);
+            idx[i] = nd->kn_left + (nlt ^ (isnan_x & (nlt ^ dr)));
         }
     }
 }
@@ -237,13 +250,14 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
         const kite_ptree *t = &p->kp_trees[ti];
         kv_f leaf[KITE_SIMD_GROUP];
         if (t->kpt_kind == KITE_PTREE_PERFECT) {
-            if (nan) simd_perfect_any(p, t, v, nv, 1, cols, leaf);
-            else simd_perfect_any(p, t, v, nv, 0, cols, leaf);
+            kv_i pos[KITE_SIMD_GROUP];
+            simd_walk_any(p, t, v, nv, nan, t->kpt_depth, cols, pos);
+            for (int k = 0; k < nv; k++)
+                leaf[k] = kv_lookup_f(p->kp_leaf + t->kpt_leaf, 1 << t->kpt_depth, pos[k]);
         } else if (t->kpt_kind == KITE_PTREE_NODES) {
             kv_i pos[KITE_SIMD_GROUP];
             int32_t start[KITE_SIMD_GROUP * KV_LANES];
-            if (nan) simd_walk(p, t, v, nv, 1, KITE_PERFECT_HEAD_DEPTH, cols, pos);
-            else simd_walk(p, t, v, nv, 0, KITE_PERFECT_HEAD_DEPTH, cols, pos);
+            simd_walk_any(p, t, v, nv, nan, KITE_PERFECT_HEAD_DEPTH, cols, pos);
             for (int k = 0; k < nv; k++)
                 kv_i_storeu(start + k * KV_LANES,
                             kv_lookup_i(p->kp_leaf_node + t->kpt_leaf, 1 << KITE_PERFECT_HEAD_DEPTH,
