@@ -27,6 +27,16 @@ add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 
+# --- features: feature specs, per-key state, kite featurize / score --spec ---
+kite_c_test(test_features)
+add_test(NAME features_pandas_airquality
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_pandas.py --kite $<TARGET_FILE:kite>
+          --spec ${CMAKE_SOURCE_DIR}/models/airquality.spec.json
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv)
+add_test(NAME features_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+# --- end features ---
 # --- kernels / SIMD (issue 3) ---
 kite_c_test(test_kernels_equal)
 add_executable(test_isa_force tests/test_isa_force.c)
@@ -43,3 +53,68 @@ add_test(NAME kernels_equal_neon_qemu
   COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon)
 set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
 include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)
+# --- drift --- statistics vs numpy/scipy, monitor/window unit tests, CLI end to end
+add_executable(drift_stats_io tests/drift_stats_io.c)
+target_link_libraries(drift_stats_io PRIVATE kite::kite)
+kite_target_defaults(drift_stats_io)
+add_test(NAME drift_stats_scipy
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_stats_check.py --io $<TARGET_FILE:drift_stats_io>)
+kite_c_test(test_drift)
+target_include_directories(test_drift PRIVATE engine)
+add_test(NAME drift_airquality
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_airquality.py --kite $<TARGET_FILE:kite>
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_airquality)
+# The HTML report in headless Chromium (Debian's chromium package): registered only where
+# chromium is installed; label `browser` lets CI select or exclude it.
+find_program(KITE_CHROMIUM chromium)
+if(KITE_CHROMIUM)
+  add_test(NAME drift_report_browser
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/drift_report_browser.sh $<TARGET_FILE:kite> ${CMAKE_SOURCE_DIR}
+            ${CMAKE_BINARY_DIR}/drift_browser)
+  set_tests_properties(drift_report_browser PROPERTIES LABELS browser)
+endif()
+
+# --- http: kite serve --http over real HTTP (127.0.0.1, ephemeral ports) ---
+kite_c_test(test_http_predict)
+target_include_directories(test_http_predict PRIVATE engine)
+set_tests_properties(test_http_predict PROPERTIES LABELS "http;tsan")
+add_test(NAME http_api
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_api.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_api PROPERTIES LABELS "http;tsan" TIMEOUT 120)
+# HAProxy in front of two kite processes; each restarted with SIGTERM under load: 0 failures.
+add_test(NAME http_lb
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_lb.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_lb PROPERTIES LABELS "http" TIMEOUT 120)
+# The HTML form in headless Chromium (DevTools protocol over a pipe).
+add_test(NAME http_browser
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_browser.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
+# --- end http ---
+# --- stream (issue 5) ---
+kite_c_test(test_ring)
+set_tests_properties(test_ring PROPERTIES LABELS tsan)
+add_executable(test_stream tests/test_stream.c)
+target_link_libraries(test_stream PRIVATE kite::kite)
+# TSan cannot see librdkafka's C11 threads and locks unless they go through pthreads.
+if(KITE_SANITIZE MATCHES "thread")
+  target_sources(test_stream PRIVATE tests/tsan_c11_threads.c)
+  target_sources(kite PRIVATE tests/tsan_c11_threads.c)
+endif()
+kite_target_defaults(test_stream)
+add_test(NAME stream_basic COMMAND test_stream basic WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_faults COMMAND test_stream faults WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_restart COMMAND test_stream restart $<TARGET_FILE:kite>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_basic stream_faults stream_restart PROPERTIES LABELS tsan TIMEOUT 120)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(test_ring stream_basic stream_faults stream_restart PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+endif()
+# Live /metrics of kite serve through promtool, then a graceful SIGTERM.
+add_test(NAME stream_metrics_promtool
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_metrics.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)

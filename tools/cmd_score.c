@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "dispatch.h"
+#include "featurize_csv.h"
 #include "pin.h"
 
 /* Rows scored per progress update and per work unit of a thread. */
@@ -33,6 +34,9 @@ static void score_usage(FILE *out)
             "                          and null always do)\n"
             "      --by-position       take the first num_feature columns in order instead of\n"
             "                          matching the model's feature_names to the header\n"
+            "  -s, --spec FILE         the input has raw rows: turn each into the model's features\n"
+            "                          with this feature spec first (its CSV dialect and missing\n"
+            "                          markers apply; its feature order must match the model's)\n"
             "      --label COLUMN      compare predictions with this column; print accuracy\n"
             "                          (classification) or RMSE (regression) on stderr\n"
             "  -q, --quiet             no summary on stderr\n"
@@ -179,6 +183,7 @@ static void print_quality(const kite_forest *f, const float *out, const float *l
 int kite_cmd_score(int argc, char **argv)
 {
     enum { OPT_MARGIN = 256, OPT_DECIMAL_COMMA, OPT_MISSING, OPT_BY_POSITION, OPT_LABEL };
+    const char *spec_path = NULL; /* --spec: raw rows through a feature spec */
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},     {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'},    {"margin", no_argument, 0, OPT_MARGIN},
@@ -187,13 +192,14 @@ int kite_cmd_score(int argc, char **argv)
         {"missing", required_argument, 0, OPT_MISSING},
         {"by-position", no_argument, 0, OPT_BY_POSITION},
         {"label", required_argument, 0, OPT_LABEL}, {"quiet", no_argument, 0, 'q'},
+        {"spec", required_argument, 0, 's'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *model_path = NULL, *input = NULL, *output = NULL, *label = NULL;
     int margin_only = 0, threads = 1, by_position = 0, quiet = 0;
     kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "m:i:o:t:d:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:i:o:t:d:s:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'i': input = optarg; break;
@@ -215,6 +221,7 @@ int kite_cmd_score(int argc, char **argv)
             }
             break;
         case 'q': quiet = 1; break;
+        case 's': spec_path = optarg; break;
         case 'h': score_usage(stdout); return KITE_EXIT_OK;
         case OPT_MARGIN: margin_only = 1; break;
         case OPT_DECIMAL_COMMA: csv.kco_decimal_comma = 1; break;
@@ -237,18 +244,31 @@ int kite_cmd_score(int argc, char **argv)
     if (kite_cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
     double t_model = kite_cli_now();
 
-    char err[512];
+    char err[1024];
     kite_matrix x;
     char *const *names = by_position ? NULL : model.km_feature_names;
-    if (kite_csv_load_matrix(input, &csv, names, model.km_num_feature, &x, err, sizeof err)) {
+    float *labels = NULL;
+    size_t nlabels = 0;
+    if (spec_path) {
+        kite_feature_spec *spec = NULL;
+        kite_err e = kite_feature_spec_load(spec_path, &spec, err, sizeof err);
+        if (!e) e = kite_feature_spec_check_model(spec, &model, err, sizeof err);
+        if (!e) e = kite_featurizer_load_matrix(spec, input, label, &x, &labels, err, sizeof err);
+        kite_feature_spec_free(spec);
+        if (e) {
+            fprintf(stderr, "kite: %s\n", err);
+            kite_forest_free(&forest);
+            kite_model_free(&model);
+            return KITE_EXIT_ERROR;
+        }
+        nlabels = labels ? x.km_rows : 0;
+    } else if (kite_csv_load_matrix(input, &csv, names, model.km_num_feature, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         kite_forest_free(&forest);
         kite_model_free(&model);
         return KITE_EXIT_ERROR;
     }
-    float *labels = NULL;
-    size_t nlabels = 0;
-    if (label && kite_csv_load_column(input, &csv, label, &labels, &nlabels, err, sizeof err)) {
+    if (label && !spec_path && kite_csv_load_column(input, &csv, label, &labels, &nlabels, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         kite_matrix_free(&x);
         kite_forest_free(&forest);

@@ -1,0 +1,10 @@
+/* The feature-state API (FEATURES_API.md names this header engine/features.h); the declarations
+ * live in feature_state.h.
+ *
+ * Why the #include_next: glibc's own headers say `#include <features.h>`, and engine/ is on the
+ * -I path of every target linking kite_engine, so this file is found first. Forwarding to the
+ * next features.h on the path (glibc's) keeps <stdio.h> and friends working; including it
+ * again is harmless (both headers have guards). */
+#include_next <features.h>
+
+#include "feature_state.h"
