@@ -299,49 +299,56 @@ static inline float simd_row_perfect(const kite_perfect *p, const kite_ptree *t,
     return p->kp_leaf[t->kpt_leaf + pos];
 }
 
-/* Four perfect trees of one depth walked in lock step for one row: four independent load
- * chains per level instead of one. */
-static inline void simd_row_perfect4(const kite_perfect *p, const kite_ptree *t, const float *row,
-                                     float *v)
+/* KITE_ROW_TREES perfect trees of one depth walked in lock step for one row: that many
+ * independent load chains per level instead of one. */
+#define KITE_ROW_TREES 16
+static inline void simd_row_perfect_n(const kite_perfect *p, const kite_ptree *t, const float *row,
+                                      float *v)
 {
-    const int32_t *feat[4], *dright[4];
-    const float *thr[4];
-    uint32_t pos[4] = {0, 0, 0, 0}, off = 0;
-    for (int k = 0; k < 4; k++) {
-        feat[k] = p->kp_feat + t[k].kpt_node;
-        thr[k] = p->kp_thr + t[k].kpt_node;
-        dright[k] = p->kp_dright + t[k].kpt_node;
+    uint32_t base[KITE_ROW_TREES], pos[KITE_ROW_TREES], off = 0;
+    for (int k = 0; k < KITE_ROW_TREES; k++) {
+        base[k] = t[k].kpt_node;
+        pos[k] = 0;
     }
+    const int32_t *feat = p->kp_feat, *dright = p->kp_dright;
+    const float *thr = p->kp_thr;
     for (int level = 0; level < t[0].kpt_depth; level++) {
-        for (int k = 0; k < 4; k++) {
-            uint32_t at = off + pos[k];
-            float x = row[feat[k][at]];
-            uint32_t nlt = !(x < thr[k][at]);
+        for (int k = 0; k < KITE_ROW_TREES; k++) {
+            uint32_t at = base[k] + off + pos[k];
+            float x = row[feat[at]];
+            uint32_t nlt = !(x < thr[at]);
             uint32_t isnan_x = x != x;
-            pos[k] = 2 * pos[k] + (nlt ^ (isnan_x & (nlt ^ (uint32_t)(dright[k][at] & 1))));
+            pos[k] = 2 * pos[k] + (nlt ^ (isnan_x & (nlt ^ (uint32_t)(dright[at] & 1))));
         }
         off = 2 * off + 1;
     }
-    for (int k = 0; k < 4; k++) v[k] = p->kp_leaf[t[k].kpt_leaf + pos[k]];
+    for (int k = 0; k < KITE_ROW_TREES; k++) v[k] = p->kp_leaf[t[k].kpt_leaf + pos[k]];
+}
+
+/* The next KITE_ROW_TREES trees from ti are perfect and of one depth. */
+static inline int simd_row_run(const kite_ptree *t, int32_t ti, int32_t ntrees)
+{
+    if (ti + KITE_ROW_TREES > ntrees) return 0;
+    for (int k = 0; k < KITE_ROW_TREES; k++)
+        if (t[ti + k].kpt_kind != KITE_PTREE_PERFECT || t[ti + k].kpt_depth != t[ti].kpt_depth)
+            return 0;
+    return 1;
 }
 
 /* One row at a time (small batches and the last few rows): vector lanes would mostly idle, so
- * walk the trees one by one, branch-free, four trees of equal depth in lock step. Leaves are
- * still added in model order. */
+ * walk the trees branch-free, KITE_ROW_TREES of equal depth in lock step. Leaves are still
+ * added in model order. */
 static void simd_one_row(const kite_forest *f, const float *row, float *o)
 {
     const kite_perfect *p = f->kf_perfect;
     int32_t ti = 0, ntrees = f->kf_num_trees;
     const kite_ptree *t = p->kp_trees;
     while (ti < ntrees) {
-        if (ti + 4 <= ntrees && t[ti].kpt_kind == KITE_PTREE_PERFECT &&
-            t[ti + 1].kpt_kind == KITE_PTREE_PERFECT && t[ti + 2].kpt_kind == KITE_PTREE_PERFECT &&
-            t[ti + 3].kpt_kind == KITE_PTREE_PERFECT && t[ti + 1].kpt_depth == t[ti].kpt_depth &&
-            t[ti + 2].kpt_depth == t[ti].kpt_depth && t[ti + 3].kpt_depth == t[ti].kpt_depth) {
-            float v[4];
-            simd_row_perfect4(p, &t[ti], row, v);
-            for (int k = 0; k < 4; k++) o[t[ti + k].kpt_group] += v[k];
-            ti += 4;
+        if (simd_row_run(t, ti, ntrees)) {
+            float v[KITE_ROW_TREES];
+            simd_row_perfect_n(p, &t[ti], row, v);
+            for (int k = 0; k < KITE_ROW_TREES; k++) o[t[ti + k].kpt_group] += v[k];
+            ti += KITE_ROW_TREES;
             continue;
         }
         o[t[ti].kpt_group] += t[ti].kpt_kind == KITE_PTREE_PERFECT
