@@ -43,6 +43,7 @@ add_test(NAME features_cli
 # --- end features ---
 # --- kernels / SIMD (issue 3) ---
 kite_c_test(test_kernels_equal)
+kite_c_test(test_pin)
 add_executable(test_isa_force tests/test_isa_force.c)
 target_link_libraries(test_isa_force PRIVATE kite::kite)
 kite_target_defaults(test_isa_force)
