@@ -102,7 +102,7 @@ static void test_predict(void)
     char pred[64] = "", marg[64] = "";
     sscanf(c.hc_resp, "{\"prediction\":%63[^,],\"margin\":%63[^,]", pred, marg);
     CHECK_MSG(strlen(pred) > 2 && strlen(marg) > 2, "%s", c.hc_resp);
-    char single[128], rows[256];
+    char single[128], rows[512];
     snprintf(single, sizeof single, "{\"prediction\":%s,", pred);
     snprintf(rows, sizeof rows, "{\"predictions\":[%s,%s],\"margins\":[%s,%s],\"rows\":2,", pred, pred,
              marg, marg);
