@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "http_internal.h"
+#include "feature_spec.h"
 #include "xgb_model.h"
 
 uint64_t kite_http_now_ns(void)
@@ -240,6 +241,14 @@ kite_err kite_http_server_reload(kite_http_server *srv, char *version, char *err
     pthread_mutex_lock(&srv->s_reload_lock);
     kite_http_model *fresh;
     kite_err err = kite_http_model_load(srv->s_model_path, &fresh, errstr, errstr_size);
+    char why[400];
+    if (err == KITE_ERR_OK && srv->s_spec &&
+        kite_feature_spec_check_model(srv->s_spec, &fresh->hm_model, why, sizeof why)) {
+        /* the feature state is built for the spec: a model that wants other features is refused */
+        err = kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s does not fit the feature spec: %s",
+                        srv->s_model_path, why);
+        kite_http_model_free(fresh);
+    }
     if (err != KITE_ERR_OK) {
         /* relaxed: a statistic */
         atomic_fetch_add_explicit(&srv->s_reloads_failed, 1, memory_order_relaxed);

@@ -342,8 +342,13 @@ static void free_server(kite_http_server *srv)
             free(srv->s_slots[i].hs_rows);
             free(srv->s_slots[i].hs_out);
             free(srv->s_slots[i].hs_seen);
+            free(srv->s_slots[i].hs_raw);
+            free(srv->s_slots[i].hs_flags);
         }
     free(srv->s_slots);
+    kite_feature_state_free(srv->s_state);
+    kite_feature_spec_free(srv->s_spec);
+    pthread_mutex_destroy(&srv->s_state_lock);
     free(srv->s_model_path);
     free(srv->s_admin_token);
     pthread_mutex_destroy(&srv->s_reload_lock);
@@ -401,6 +406,8 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     kite_http_server *srv = calloc(1, sizeof *srv);
     if (!srv) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     pthread_mutex_init(&srv->s_reload_lock, NULL);
+    pthread_mutex_init(&srv->s_state_lock, NULL);
+    srv->s_key_input = -1;
     srv->s_id = kite_http_server_new_id();
     srv->s_cfg = *cfg;
     srv->s_cfg.khc_address = NULL; /* not kept: the caller's string */
@@ -418,6 +425,23 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     if (err != KITE_ERR_OK) {
         free_server(srv);
         return err;
+    }
+    if (cfg->khc_spec_path) {
+        char why[400];
+        err = kite_feature_spec_load(cfg->khc_spec_path, &srv->s_spec, errstr, errstr_size);
+        if (!err && kite_feature_spec_check_model(srv->s_spec, &m->hm_model, why, sizeof why))
+            err = kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s does not fit %s: %s",
+                            cfg->khc_spec_path, cfg->khc_model_path, why);
+        if (!err)
+            err = kite_feature_state_new(srv->s_spec, cfg->khc_max_keys, &srv->s_state, errstr,
+                                         errstr_size);
+        if (err) {
+            kite_http_model_free(m);
+            free_server(srv);
+            return err;
+        }
+        const char *kf = kite_feature_spec_key_field(srv->s_spec);
+        srv->s_key_input = kf ? kite_feature_spec_input_index(srv->s_spec, kf) : -1;
     }
     /* relaxed: no worker exists yet; MHD_start_daemon's thread creation publishes it */
     atomic_store_explicit(&srv->s_model, m, memory_order_relaxed);
