@@ -24,13 +24,20 @@ int kite_isa_available(kite_isa isa);
 kite_margins_fn kite_isa_kernel(kite_isa isa);
 
 /* The ISA chosen for this process (first call decides; thread-safe). If KITE_ISA names an
- * unavailable ISA, the best available one is used and *forced_failed (if non-NULL) is set. */
+ * unavailable ISA, the best available one is used and a one-line warning goes to stderr. */
 kite_isa kite_isa_active(void);
+
+/* The kernel kite_forest_predict calls (the active ISA's); tests compare it with
+ * kite_isa_kernel(forced) to prove KITE_ISA took effect. */
+kite_margins_fn kite_isa_active_kernel(void);
 
 /* Human-readable list of CPU features detected, e.g. "sse4.2 avx2 fma avx512f avx512bw". */
 const char *kite_cpu_features(void);
 
-/* Margins with the active kernel; then the objective transform unless margin_only. */
+/* Margins with the active kernel; then the objective transform unless margin_only.
+ * The batch-scoring library call: rows and out are the caller's buffers (out holds
+ * nrows * kf_num_group floats); nothing is allocated, so a caller may reuse its buffers
+ * call after call, from any number of threads sharing one forest. */
 void kite_forest_predict(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
                          float *out, int margin_only);
 

@@ -26,6 +26,7 @@ void kite_forest_free(kite_forest *f)
     free(f->kf_tree_depth);
     free(f->kf_cat_refs);
     free(f->kf_cat_bits);
+    kite_perfect_free(f->kf_perfect);
     *f = (kite_forest){0};
 }
 
@@ -138,7 +139,9 @@ kite_err kite_forest_build(const kite_model *m, kite_forest *f, char *errstr, si
     f->kf_num_nodes = next;
     free(queue);
     free(depth);
-    return KITE_ERR_OK;
+    kite_err err = kite_perfect_build(f, errstr, errstr_size);
+    if (err != KITE_ERR_OK) kite_forest_free(f);
+    return err;
 }
 
 int kite_forest_cat_goes_right(const kite_forest *f, const kite_node *node, float x)

@@ -22,7 +22,10 @@
  * same single rounding XGBoost applies at predict time), so kernels only add.
  *
  * Categorical splits: kf_cat_refs[i] = {first word in kf_cat_bits, number of 32-bit words};
- * bit c set means category c goes right, as in XGBoost. */
+ * bit c set means category c goes right, as in XGBoost.
+ *
+ * kf_perfect: a second, SIMD-friendly copy of the trees (padded perfect trees, level order),
+ * built by kite_forest_build for the vector kernels; its layout is documented in perfect.h. */
 #ifndef KITE_FOREST_H
 #define KITE_FOREST_H
 
@@ -31,6 +34,7 @@
 
 #include "kite_error.h"
 #include "model.h"
+#include "perfect.h"
 
 #define KITE_NODE_LEAF (-1)
 #define KITE_NODE_DEFAULT_LEFT 1u
@@ -68,6 +72,7 @@ typedef struct kite_forest {
     int kf_has_categorical;
     /* XGBoost < 2.0 sends an out-of-range category the default way; 2.x sends it left. */
     int kf_invalid_cat_default;
+    kite_perfect *kf_perfect;   /* SIMD layout (perfect.h); owned, freed by kite_forest_free */
 } kite_forest;
 
 kite_err kite_forest_build(const kite_model *model, kite_forest *out, char *errstr,

@@ -18,4 +18,17 @@ typedef void (*kite_margins_fn)(const kite_forest *f, const float *rows, size_t 
 void kite_margins_scalar(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
                          float *out);
 
+/* The leaf value one tree gives one row, by the scalar rules (vector kernels use it for trees
+ * with categorical splits). */
+float kite_tree_value_scalar(const kite_forest *f, int32_t tree, const float *row);
+
+/* Vector kernels, each compiled with its own ISA flags; call them only through dispatch.h,
+ * which checks the CPU first. */
+void kite_margins_avx2(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
+                       float *out);
+void kite_margins_avx512(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
+                         float *out);
+void kite_margins_neon(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
+                       float *out);
+
 #endif

@@ -37,6 +37,42 @@ add_test(NAME features_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 # --- end features ---
+# --- kernels / SIMD (issue 3) ---
+kite_c_test(test_kernels_equal)
+add_executable(test_isa_force tests/test_isa_force.c)
+target_link_libraries(test_isa_force PRIVATE kite::kite)
+kite_target_defaults(test_isa_force)
+foreach(_isa scalar avx2 avx512 neon)
+  add_test(NAME isa_force_${_isa} COMMAND test_isa_force ${_isa})
+  set_tests_properties(isa_force_${_isa} PROPERTIES ENVIRONMENT "KITE_ISA=${_isa}")
+endforeach()
+add_test(NAME isa_force_cli
+  COMMAND sh -c "KITE_ISA=scalar $<TARGET_FILE:kite> info | grep -qx 'kernel chosen: scalar'")
+# NEON: cross-compiled with aarch64-linux-gnu-gcc and run under qemu-aarch64 (not under ASan).
+add_test(NAME kernels_equal_neon_qemu
+  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon)
+set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
+include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)
+# --- drift --- statistics vs numpy/scipy, monitor/window unit tests, CLI end to end
+add_executable(drift_stats_io tests/drift_stats_io.c)
+target_link_libraries(drift_stats_io PRIVATE kite::kite)
+kite_target_defaults(drift_stats_io)
+add_test(NAME drift_stats_scipy
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_stats_check.py --io $<TARGET_FILE:drift_stats_io>)
+kite_c_test(test_drift)
+target_include_directories(test_drift PRIVATE engine)
+add_test(NAME drift_airquality
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_airquality.py --kite $<TARGET_FILE:kite>
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_airquality)
+# The HTML report in headless Chromium (Debian's chromium package): registered only where
+# chromium is installed; label `browser` lets CI select or exclude it.
+find_program(KITE_CHROMIUM chromium)
+if(KITE_CHROMIUM)
+  add_test(NAME drift_report_browser
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/drift_report_browser.sh $<TARGET_FILE:kite> ${CMAKE_SOURCE_DIR}
+            ${CMAKE_BINARY_DIR}/drift_browser)
+  set_tests_properties(drift_report_browser PROPERTIES LABELS browser)
+endif()
 
 # --- http: kite serve --http over real HTTP (127.0.0.1, ephemeral ports) ---
 kite_c_test(test_http_predict)
@@ -57,3 +93,28 @@ add_test(NAME http_browser
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
 # --- end http ---
+# --- stream (issue 5) ---
+kite_c_test(test_ring)
+set_tests_properties(test_ring PROPERTIES LABELS tsan)
+add_executable(test_stream tests/test_stream.c)
+target_link_libraries(test_stream PRIVATE kite::kite)
+# TSan cannot see librdkafka's C11 threads and locks unless they go through pthreads.
+if(KITE_SANITIZE MATCHES "thread")
+  target_sources(test_stream PRIVATE tests/tsan_c11_threads.c)
+  target_sources(kite PRIVATE tests/tsan_c11_threads.c)
+endif()
+kite_target_defaults(test_stream)
+add_test(NAME stream_basic COMMAND test_stream basic WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_faults COMMAND test_stream faults WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_restart COMMAND test_stream restart $<TARGET_FILE:kite>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_basic stream_faults stream_restart PROPERTIES LABELS tsan TIMEOUT 120)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(test_ring stream_basic stream_faults stream_restart PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+endif()
+# Live /metrics of kite serve through promtool, then a graceful SIGTERM.
+add_test(NAME stream_metrics_promtool
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_metrics.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)

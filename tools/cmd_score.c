@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "dispatch.h"
 #include "featurize_csv.h"
+#include "pin.h"
 
 /* Rows scored per progress update and per work unit of a thread. */
 #define SCORE_CHUNK_ROWS 65536
@@ -25,7 +26,8 @@ static void score_usage(FILE *out)
             "  -o, --output FILE       predictions CSV (default: stdout)\n"
             "      --margin            write raw margins (margin, margin_0..k-1) instead of\n"
             "                          transformed predictions\n"
-            "  -t, --threads N         scoring threads (default 1)\n"
+            "  -t, --threads N         scoring threads (default 1); with N > 1 thread t is\n"
+            "                          pinned to core t mod cores (hwloc)\n"
             "  -d, --delimiter C       field delimiter (default ','; 'tab' for tab)\n"
             "      --decimal-comma     numbers use a decimal comma (\"2,6\")\n"
             "      --missing MARKER    a value that means missing, e.g. -200 (empty, NA, NaN\n"
@@ -50,11 +52,21 @@ typedef struct score_job {
     size_t stride;
     float *out;
     int margin_only;
+    int core;  /* pin to this core (-1: don't pin) */
+    int quiet;
 } score_job;
 
 static void *score_thread(void *arg)
 {
     score_job *job = arg;
+    if (job->core >= 0) {
+        char err[256];
+        if (kite_pin_thread_to_core(job->core, err, sizeof err) != 0)
+            fprintf(stderr, "kite: not pinning scoring thread: %s\n", err);
+        else if (!job->quiet)
+            fprintf(stderr, "kite: scoring thread %d pinned to core %d of %d\n", job->core,
+                    job->core % kite_pin_num_cores(), kite_pin_num_cores());
+    }
     size_t groups = (size_t)job->forest->kf_num_group;
     for (size_t r = 0; r < job->nrows; r += SCORE_CHUNK_ROWS) {
         size_t n = job->nrows - r < SCORE_CHUNK_ROWS ? job->nrows - r : SCORE_CHUNK_ROWS;
@@ -65,7 +77,7 @@ static void *score_thread(void *arg)
 }
 
 static int score_rows(const kite_forest *f, const kite_matrix *x, float *out, int threads,
-                      int margin_only, int progress)
+                      int margin_only, int progress, int quiet)
 {
     size_t groups = (size_t)f->kf_num_group;
     if (threads <= 1) {
@@ -94,11 +106,13 @@ static int score_rows(const kite_forest *f, const kite_matrix *x, float *out, in
         if (begin >= x->km_rows) break;
         size_t n = x->km_rows - begin < per ? x->km_rows - begin : per;
         jobs[t] = (score_job){f, x->km_data + begin * x->km_cols, n, x->km_cols,
-                              out + begin * groups, margin_only};
+                              out + begin * groups, margin_only, t, quiet};
         if (pthread_create(&tids[t], NULL, score_thread, &jobs[t]) == 0)
             created[t] = 1;
-        else
-            score_thread(&jobs[t]); /* could not start a thread: do its share here */
+        else {
+            jobs[t].core = -1; /* could not start a thread: do its share here, unpinned */
+            score_thread(&jobs[t]);
+        }
     }
     for (int t = 0; t < threads; t++)
         if (created[t]) pthread_join(tids[t], NULL);
@@ -266,7 +280,7 @@ int kite_cmd_score(int argc, char **argv)
     int rc = KITE_EXIT_OK;
     float *out = malloc((x.km_rows ? x.km_rows : 1) * (size_t)forest.kf_num_group * sizeof(float));
     int progress = isatty(STDERR_FILENO) && x.km_rows >= SCORE_PROGRESS_MIN_ROWS && !quiet;
-    if (!out || score_rows(&forest, &x, out, threads, margin_only, progress)) {
+    if (!out || score_rows(&forest, &x, out, threads, margin_only, progress, quiet)) {
         fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
         rc = KITE_EXIT_ERROR;
     }

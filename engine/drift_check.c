@@ -1,0 +1,121 @@
+/* A window's check: statistics per column against the reference, verdicts, history, events. */
+#include <math.h>
+#include <string.h>
+
+#include "drift_int.h"
+#include "drift_stats.h"
+
+static kite_drift_level psi_level(const kite_drift_config *c, double psi)
+{
+    if (psi >= c->kdc_psi_significant) return KITE_DRIFT_SIGNIFICANT;
+    if (psi >= c->kdc_psi_moderate) return KITE_DRIFT_MODERATE;
+    return KITE_DRIFT_NONE; /* also NaN: no data is no evidence of drift */
+}
+
+static void column_check(const kite_drift_monitor *m, const double *sum, int c,
+                         kite_drift_feature *f)
+{
+    const kite_drift_config *cfg = &m->dm_cfg;
+    const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
+    const double *cur = sum + m->dm_col_off[c];
+    size_t nb = m->dm_col_nb[c] - 1; /* statistics exclude the missing bin */
+    double count = 0;
+    for (size_t i = 0; i < nb; i++) count += cur[i];
+    double missing = cur[nb];
+    f->kdf_count = count;
+    f->kdf_missing_rate = count + missing > 0 ? missing / (count + missing) : NAN;
+    f->kdf_psi = kite_drift_psi(pc->kpc_counts, cur, nb);
+    f->kdf_level = psi_level(cfg, f->kdf_psi);
+    f->kdf_test = m->dm_test[c];
+    f->kdf_pvalue = NAN;
+    const double *fine = sum + m->dm_fine_off[c];
+    size_t nf = m->dm_fine_nb[c] ? m->dm_fine_nb[c] - 1 : 0;
+    switch (f->kdf_test) {
+    case KITE_DRIFT_TEST_KS:
+        f->kdf_stat = kite_drift_ks(pc->kpc_fine_counts, fine, nf, &f->kdf_pvalue);
+        break;
+    case KITE_DRIFT_TEST_CHI2:
+        f->kdf_stat = kite_drift_chi2(pc->kpc_counts, cur, nb, &f->kdf_pvalue, NULL);
+        break;
+    case KITE_DRIFT_TEST_Z: {
+        size_t k = 0;
+        while (k + 1 < nb && pc->kpc_counts[k] == 0) k++;
+        f->kdf_stat = kite_drift_ztest(pc->kpc_counts, cur, nb, k, &f->kdf_pvalue);
+        break;
+    }
+    case KITE_DRIFT_TEST_JS: f->kdf_stat = kite_drift_js(pc->kpc_counts, cur, nb); break;
+    case KITE_DRIFT_TEST_WASSERSTEIN: {
+        /* Normed by the reference std as Evidently does, with its floor of 0.001. */
+        double sd = pc->kpc_std > 0.001 ? pc->kpc_std : 0.001;
+        f->kdf_stat = kite_drift_wasserstein(pc->kpc_fine_counts, fine, nf, pc->kpc_fine_edges) / sd;
+        break;
+    }
+    default: f->kdf_stat = f->kdf_psi; break;
+    }
+    switch (f->kdf_test) {
+    case KITE_DRIFT_TEST_KS:
+    case KITE_DRIFT_TEST_CHI2:
+    case KITE_DRIFT_TEST_Z: f->kdf_drifted = f->kdf_pvalue < cfg->kdc_pvalue; break;
+    case KITE_DRIFT_TEST_JS:
+    case KITE_DRIFT_TEST_WASSERSTEIN: f->kdf_drifted = f->kdf_stat >= cfg->kdc_distance; break;
+    default: f->kdf_drifted = f->kdf_level == KITE_DRIFT_SIGNIFICANT; break;
+    }
+}
+
+void kite_drift_window_check(kite_drift_monitor *m, int wi)
+{
+    drift_window *w = &m->dm_win[wi];
+    size_t hist = m->dm_cfg.kdc_history;
+    size_t slot = (w->dw_hist_head + w->dw_hist_len) % hist;
+    if (w->dw_hist_len == hist)
+        w->dw_hist_head = (w->dw_hist_head + 1) % hist;
+    else
+        w->dw_hist_len++;
+    kite_drift_result *r = &w->dw_hist[slot];
+    kite_drift_feature *cols = r->kdr_columns;
+    memset(r, 0, sizeof *r);
+    r->kdr_columns = cols;
+    r->kdr_window = wi;
+    r->kdr_seq = ++w->dw_seq;
+    r->kdr_end_event = m->dm_events_seen + m->dm_chunk_pos;
+    r->kdr_end_time = w->dw_sum_tmax;
+    r->kdr_events = w->dw_sum[m->dm_ev_slot];
+    r->kdr_nfeatures = m->dm_nfeat;
+    memcpy(w->dw_snap, w->dw_sum, m->dm_width * sizeof *w->dw_snap);
+    for (int c = 0; c < m->dm_ncols; c++) {
+        column_check(m, w->dw_sum, c, &cols[c]);
+        if (c < m->dm_nfeat) r->kdr_ndrifted += cols[c].kdf_drifted;
+    }
+    r->kdr_drifted_share = m->dm_nfeat ? (double)r->kdr_ndrifted / m->dm_nfeat : 0.0;
+    r->kdr_dataset_drift = m->dm_nfeat && r->kdr_drifted_share >= m->dm_cfg.kdc_drift_share;
+    r->kdr_prediction_drift = m->dm_pred_col >= 0 ? cols[m->dm_pred_col].kdf_drifted : -1;
+    kite_quality_compute(w->dw_sum + m->dm_q_slot, m->dm_task, &r->kdr_quality);
+
+    /* Status changes become events; a change to a worse state is a detection. */
+    for (int c = 0; c < m->dm_ncols; c++) {
+        kite_drift_level from = w->dw_levels[c], to = cols[c].kdf_level;
+        if (from == to) continue;
+        w->dw_levels[c] = to;
+        kite_drift_event e = {KITE_DRIFT_EVENT_FEATURE, wi, c, (int)from, (int)to, cols[c].kdf_psi,
+                              cols[c].kdf_stat, cols[c].kdf_pvalue, NAN, r->kdr_end_event,
+                              r->kdr_end_time};
+        if (to > from) m->dm_detections[KITE_DRIFT_EVENT_FEATURE]++;
+        kite_drift_push_event(m, &e);
+    }
+    if (r->kdr_dataset_drift != w->dw_dataset) {
+        kite_drift_event e = {KITE_DRIFT_EVENT_DATASET, wi, -1, w->dw_dataset, r->kdr_dataset_drift,
+                              NAN, NAN, NAN, r->kdr_drifted_share, r->kdr_end_event, r->kdr_end_time};
+        if (r->kdr_dataset_drift) m->dm_detections[KITE_DRIFT_EVENT_DATASET]++;
+        w->dw_dataset = r->kdr_dataset_drift;
+        kite_drift_push_event(m, &e);
+    }
+    if (m->dm_pred_col >= 0 && r->kdr_prediction_drift != w->dw_prediction) {
+        const kite_drift_feature *f = &cols[m->dm_pred_col];
+        kite_drift_event e = {KITE_DRIFT_EVENT_PREDICTION, wi, m->dm_pred_col, w->dw_prediction,
+                              r->kdr_prediction_drift, f->kdf_psi, f->kdf_stat, f->kdf_pvalue, NAN,
+                              r->kdr_end_event, r->kdr_end_time};
+        if (r->kdr_prediction_drift) m->dm_detections[KITE_DRIFT_EVENT_PREDICTION]++;
+        w->dw_prediction = r->kdr_prediction_drift;
+        kite_drift_push_event(m, &e);
+    }
+}

@@ -1,0 +1,67 @@
+/* Internals of the drift monitor shared by drift.c (windows, observe), drift_check.c
+ * (statistics at a check) and drift_config.c. Not part of the public API (drift.h).
+ *
+ * Every window keeps its counts in flat double arrays of dm_width slots:
+ *
+ *   [col_off[c] .. col_off[c] + col_nb[c])   coarse bins of column c (missing last)
+ *   [fine_off[c] .. + fine_nb[c])            fine bins of numeric column c (missing last)
+ *   [dm_ev_slot]                             events in the window
+ *   [dm_q_slot .. + KITE_QUALITY_SLOTS)      quality sums (drift_quality.h)
+ *
+ * so adding a sub-window, evicting one and decaying are each one loop over dm_width. */
+#ifndef KITE_DRIFT_INT_H
+#define KITE_DRIFT_INT_H
+
+#include "drift.h"
+#include "drift_labels.h"
+
+#define DRIFT_EVENT_QUEUE 1024
+#define DRIFT_CHUNK_ROWS 256 /* rows binned per pass: scratch indices stay in L1 */
+
+typedef struct drift_window {
+    kite_drift_window_config dw_cfg;
+    size_t dw_nslots;        /* SLIDING: size/step + 1 (one accumulating); else 1  */
+    size_t dw_step;          /* events per sub-window (0: unbounded)               */
+    double *dw_ring;         /* dw_nslots * width; slot dw_head accumulates         */
+    double *dw_ring_tmax;    /* latest event time per slot                          */
+    size_t dw_head, dw_filled;
+    size_t dw_sub_events;    /* events in the accumulating slot                     */
+    double *dw_sum;          /* window sums                                         */
+    double dw_sum_tmax;
+    double *dw_snap;         /* sums at the latest check (reports)                  */
+    double dw_period;        /* TIME: index of the open period; NaN before the first */
+    /* results */
+    uint64_t dw_seq;
+    kite_drift_result *dw_hist;      /* ring of kdc_history results                 */
+    kite_drift_feature *dw_hist_cols; /* kdc_history * ncols                        */
+    size_t dw_hist_head, dw_hist_len;
+    kite_drift_level *dw_levels;     /* last level per column (events)              */
+    int dw_dataset, dw_prediction;   /* last flags                                  */
+} drift_window;
+
+struct kite_drift_monitor {
+    const kite_profile *dm_profile;
+    kite_drift_config dm_cfg;
+    kite_task dm_task;
+    int dm_ncols, dm_nfeat, dm_pred_col; /* dm_pred_col: -1 without a prediction column */
+    size_t *dm_col_off, *dm_col_nb, *dm_fine_off, *dm_fine_nb;
+    kite_drift_test *dm_test;            /* resolved test per column                  */
+    size_t dm_ev_slot, dm_q_slot, dm_width;
+    uint16_t *dm_idx;                    /* ncols * DRIFT_CHUNK_ROWS coarse indices    */
+    uint16_t *dm_fidx;                   /* ncols * DRIFT_CHUNK_ROWS fine indices      */
+    drift_window dm_win[KITE_DRIFT_MAX_WINDOWS];
+    uint64_t dm_events_seen;             /* before the chunk being observed            */
+    size_t dm_chunk_pos;                 /* events of that chunk already in the windows */
+    kite_drift_event dm_queue[DRIFT_EVENT_QUEUE];
+    size_t dm_queue_head, dm_queue_len;
+    uint64_t dm_queue_dropped;
+    uint64_t dm_detections[4];
+    kite_label_buffer dm_labels;
+    kite_page_hinkley dm_ph;
+};
+
+/* Runs window w's check on its current sums (drift_check.c). */
+void kite_drift_window_check(kite_drift_monitor *m, int w);
+void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e);
+
+#endif

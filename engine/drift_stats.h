@@ -1,0 +1,50 @@
+/* Drift statistics on binned counts: pure functions of a reference histogram r[0..n) and a
+ * current histogram c[0..n) (counts, not proportions; doubles so decayed windows fit).
+ *
+ * Every function ignores bins where both counts are zero, returns NaN when either side has no
+ * observations, and runs in O(n) without allocating. The definitions match the Python
+ * libraries the seed systems used, on the same bins (tests/drift_stats_check.py compares them
+ * with numpy/scipy to 1e-9 relative):
+ *
+ *   PSI       sum (p_i - q_i) ln(p_i / q_i), p = current share, q = reference share; a zero share
+ *             is replaced by KITE_DRIFT_PSI_EPSILON (1e-4, as Evidently's psi does) so an
+ *             empty bin costs a large but finite amount instead of infinity.
+ *   JS        Jensen-Shannon *distance* (scipy.spatial.distance.jensenshannon, natural log):
+ *             sqrt(0.5 KL(p||m) + 0.5 KL(q||m)), m = (p + q) / 2; in [0, sqrt(ln 2)].
+ *   chi2      goodness of fit of the current counts to the reference shares, as Evidently's
+ *             chi-square test does (scipy.stats.chisquare(c, q * sum(c))): sum (c_i - E_i)^2/E_i,
+ *             dof = bins with E_i > 0, minus 1; p = chi2.sf. Bins the reference never saw but
+ *             the current has make the statistic infinite (p = 0).
+ *   KS        max_i |F_r(i) - F_c(i)| over the cumulative shares at bin boundaries (a binned
+ *             two-sample KS: exact when every distinct value has its own bin, otherwise a lower
+ *             bound of the raw-data statistic). p-value: the asymptotic Kolmogorov
+ *             distribution at sqrt(nm/(n+m)) D (scipy.special.kolmogorov), i.e. ks_2samp's
+ *             mode="asymp" without its rounding of the effective size.
+ *   W1        Wasserstein-1 distance from binned CDFs: sum_i |F_r(i) - F_c(i)| (x_{i+1} - x_i)
+ *             over the interior edges x (values beyond the outer edges count at the edge).
+ *   z         two-proportion z-test on one category (Evidently's test for binary columns);
+ *             two-sided p-value. */
+#ifndef KITE_DRIFT_STATS_H
+#define KITE_DRIFT_STATS_H
+
+#include <stddef.h>
+
+#define KITE_DRIFT_PSI_EPSILON 1e-4
+
+double kite_drift_psi(const double *ref, const double *cur, size_t n);
+double kite_drift_js(const double *ref, const double *cur, size_t n);
+/* Returns the statistic; *pvalue and *dof (may be NULL) receive the rest. */
+double kite_drift_chi2(const double *ref, const double *cur, size_t n, double *pvalue, int *dof);
+double kite_drift_ks(const double *ref, const double *cur, size_t n, double *pvalue);
+/* edges[0..n-1) are the n-1 boundaries between the n bins (bin 0 below edges[0]). */
+double kite_drift_wasserstein(const double *ref, const double *cur, size_t n, const float *edges);
+/* Share of bin k in ref vs cur. */
+double kite_drift_ztest(const double *ref, const double *cur, size_t n, size_t k, double *pvalue);
+
+/* Special functions, exported for tests: upper regularized incomplete gamma Q(a, x),
+ * chi-square survival function, Kolmogorov survival function Q_KS(x). */
+double kite_gamma_q(double a, double x);
+double kite_chi2_sf(double x, double dof);
+double kite_kolmogorov_sf(double x);
+
+#endif

@@ -1,0 +1,85 @@
+/* The all-kernels equality test: random forests (depth 1..12, 1..6 groups, dart weights,
+ * categorical splits, perfect and node-walking trees) and random rows (NaN, +-inf, values equal
+ * to thresholds, odd strides and batch sizes) scored by every kernel this build and CPU can
+ * run; margins must equal the scalar kernel's bit for bit. Uses kernels/ only, so the NEON
+ * cross build (tests/neon_qemu.sh) compiles and runs this same file under qemu-aarch64. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "kite_test.h"
+#include "random_forest.h"
+
+static int kernels_run[KITE_ISA__COUNT];
+
+static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, int nan_percent)
+{
+    kite_model m;
+    kite_forest f;
+    char err[256];
+    rf_model(&m, o, 1000 + (uint64_t)c);
+    CHECK_MSG(kite_model_validate(&m, err, sizeof err) == KITE_ERR_OK, "case %d: %s", c, err);
+    if (kite_forest_build(&m, &f, err, sizeof err) != KITE_ERR_OK) {
+        CHECK_MSG(0, "case %d: %s", c, err);
+        kite_model_free(&m);
+        return;
+    }
+    float *x = rf_rows(nrows, stride, o->ro_num_feature, nan_percent, 77 + (uint64_t)c);
+    size_t n = nrows * (size_t)o->ro_num_group;
+    float *want = malloc((n + 1) * sizeof(float));
+    float *got = malloc((n + 1) * sizeof(float));
+    kite_margins_scalar(&f, x, nrows, stride, want);
+    for (int isa = 1; isa < KITE_ISA__COUNT; isa++) {
+        kite_margins_fn fn = kite_isa_kernel((kite_isa)isa);
+        if (!fn) continue;
+        kernels_run[isa]++;
+        memset(got, 0xff, (n + 1) * sizeof(float));
+        fn(&f, x, nrows, stride, got);
+        size_t bad = 0, first = 0;
+        for (size_t i = 0; i < n; i++)
+            if (memcmp(&got[i], &want[i], sizeof(float)) && !bad++) first = i;
+        CHECK_MSG(bad == 0,
+                  "case %d (trees %d depth %d groups %d rows %zu): kernel %s: %zu of %zu margins "
+                  "differ, first at %zu: %.9g vs scalar %.9g",
+                  c, o->ro_num_trees, o->ro_max_depth, o->ro_num_group, nrows,
+                  kite_isa_name((kite_isa)isa), bad, n, first, (double)got[first],
+                  (double)want[first]);
+        CHECK_MSG(memcmp(&got[n], &(uint32_t){0xffffffffu}, sizeof(float)) == 0,
+                  "kernel %s wrote past the last margin", kite_isa_name((kite_isa)isa));
+    }
+    free(got);
+    free(want);
+    free(x);
+    kite_forest_free(&f);
+    kite_model_free(&m);
+}
+
+int main(int argc, char **argv)
+{
+    int cases = argc > 1 ? atoi(argv[1]) : 120;
+    rf_rng g = {42};
+    for (int c = 0; c < cases; c++) {
+        rf_options o = {0};
+        o.ro_max_depth = 1 + c % 12;
+        o.ro_num_trees = 1 + (int)rf_below(&g, o.ro_max_depth > 9 ? 12 : 60);
+        o.ro_num_feature = 1 + (int)rf_below(&g, 40);
+        o.ro_num_group = c % 4 == 3 ? 2 + (int)rf_below(&g, 5) : 1;
+        o.ro_leaf_percent = (int)rf_below(&g, 4) * 15; /* 0: perfect trees */
+        o.ro_cat_percent = c % 7 == 6 ? 10 : 0;
+        o.ro_dart = c % 5 == 4;
+        size_t nrows = c % 3 == 0 ? 1 + rf_below(&g, 40) : 1 + rf_below(&g, 300);
+        size_t stride = (size_t)o.ro_num_feature + (c % 2 ? rf_below(&g, 5) : 0);
+        int nan_percent = c % 4 == 0 ? 0 : (int)rf_below(&g, 30);
+        check_case(c, &o, nrows, stride, nan_percent);
+    }
+    for (int isa = 1; isa < KITE_ISA__COUNT; isa++)
+        if (kite_isa_available((kite_isa)isa))
+            printf("kernel %s: compared on %d random forests\n", kite_isa_name((kite_isa)isa),
+                   kernels_run[isa]);
+    /* A build with no vector kernel for this CPU compares nothing: say so, don't pass. */
+    int any = 0;
+    for (int isa = 1; isa < KITE_ISA__COUNT; isa++) any |= kernels_run[isa] > 0;
+    CHECK_MSG(any || getenv("KITE_EQUAL_ALLOW_SCALAR_ONLY"), "no vector kernel available to compare");
+    return kt_finish("test_kernels_equal");
+}

@@ -1,0 +1,65 @@
+/* Helpers shared by `kite profile` and `kite drift` (see drift_cli.h). */
+#include "drift_cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+
+char **kite_drift_cli_split(const char *list, int *n)
+{
+    size_t len = strlen(list), count = 1;
+    for (const char *s = list; *s; s++) count += *s == ',';
+    char **out = malloc((count + 1) * sizeof *out + len + 1);
+    if (!out) return NULL;
+    char *text = (char *)(out + count + 1);
+    memcpy(text, list, len + 1);
+    int k = 0;
+    for (char *tok = text;; tok = NULL) {
+        char *t = strtok(tok, ",");
+        if (!t) break;
+        out[k++] = t;
+    }
+    out[k] = NULL;
+    *n = k;
+    return out;
+}
+
+float *kite_drift_cli_predict(const kite_forest *f, const kite_matrix *x)
+{
+    size_t groups = (size_t)f->kf_num_group, rows = x->km_rows ? x->km_rows : 1;
+    float *out = malloc(rows * groups * sizeof *out);
+    float *pred = malloc(rows * sizeof *pred);
+    if (!out || !pred) {
+        free(out);
+        free(pred);
+        return NULL;
+    }
+    for (size_t r = 0; r < x->km_rows; r += 65536) {
+        size_t n = x->km_rows - r < 65536 ? x->km_rows - r : 65536;
+        kite_forest_predict(f, x->km_data + r * x->km_cols, n, x->km_cols, out + r * groups, 0);
+    }
+    int per_row = kite_forest_outputs_per_row(f);
+    for (size_t r = 0; r < x->km_rows; r++) {
+        const float *p = out + r * groups;
+        if (per_row == 1) {
+            pred[r] = p[0];
+            continue;
+        }
+        size_t best = 0;
+        for (size_t k = 1; k < (size_t)per_row; k++)
+            if (p[k] > p[best]) best = k;
+        pred[r] = (float)best;
+    }
+    free(out);
+    return pred;
+}
+
+kite_task kite_drift_cli_task(const kite_forest *f)
+{
+    if (kite_forest_outputs_per_row(f) != 1 || f->kf_transform == KITE_TRANSFORM_SOFTMAX)
+        return KITE_TASK_NONE;
+    if (f->kf_transform == KITE_TRANSFORM_SIGMOID || f->kf_transform == KITE_TRANSFORM_HINGE)
+        return KITE_TASK_CLASSIFICATION;
+    return KITE_TASK_REGRESSION;
+}
