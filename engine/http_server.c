@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feature_spec.h"
 #include "http_internal.h"
 
 /* First body buffer of a connection; grows (doubling) up to khc_max_body. */
@@ -171,9 +172,23 @@ static enum MHD_Result serve_simple(kite_http_server *srv, struct MHD_Connection
         /* Copied: the model (and its info text) may be freed by a reload once released. */
         kite_http_model *m = kite_http_model_acquire(srv, slot);
         kite_http_conn_reset_resp(c);
-        kite_http_conn_append(c, m->hm_info, m->hm_info_len);
-        kite_http_conn_append(c, "\n", 1);
+        kite_http_conn_append(c, m->hm_info, m->hm_info_len - 1); /* without its final '}' */
         kite_http_model_release(slot);
+        if (srv->s_spec) { /* with a spec, rows name its raw inputs: the form needs those */
+            kite_http_conn_append(c, ",\"inputs\":[", 11);
+            for (int i = 0; i < kite_feature_spec_num_inputs(srv->s_spec); i++) {
+                const char *name = kite_feature_spec_input_name(srv->s_spec, i);
+                if (i) kite_http_conn_append(c, ",", 1);
+                kite_http_conn_json_string(c, name, strlen(name));
+            }
+            kite_http_conn_append(c, "]", 1);
+            const char *key = kite_feature_spec_key_field(srv->s_spec);
+            if (key) {
+                kite_http_conn_append(c, ",\"key_field\":", 13);
+                kite_http_conn_json_string(c, key, strlen(key));
+            }
+        }
+        kite_http_conn_append(c, "}\n", 2);
         return respond_json(srv, conn, c, c->hc_resp_oom ? 500 : 200);
     }
     default:
