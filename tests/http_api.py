@@ -310,12 +310,30 @@ def test_drain(srv, names):
     port = srv.port
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     check(request(port, "GET", "/ready")[0] == 200, "/ready 200 before SIGTERM")
+    # a request in flight across the SIGTERM: headers and half its body before, the rest after
+    body = json.dumps({"features": [1.0] * len(names)}).encode()
+    slow = socket.create_connection(("127.0.0.1", port), timeout=30)
+    slow.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+    # in flight: the slow request and this /metrics request itself
+    wait_until(lambda: "kite_http_in_flight_requests 2" in request(port, "GET", "/metrics")[2],
+               "the slow request in flight")
     srv.signal(signal.SIGTERM)
     check(wait_until(lambda: request(port, "GET", "/ready")[0] == 503, "/ready 503"), "/ready 503 after SIGTERM")
     st, h, _ = post_json(port, {"features": [1.0] * len(names)}, c)
     check(st == 200 and h.get("connection", "").lower() == "close",
           f"draining server still answers, with Connection: close ({st})")
     check(request(port, "GET", "/health")[0] == 200, "/health 200 while draining")
+    slow.sendall(body[10:])
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+        chunk = slow.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    slow.close()
+    check(answer.startswith(b"HTTP/1.1 200") and b"prediction" in answer,
+          f"the request in flight at SIGTERM is answered: {answer[:80]!r}")
     rc = srv.wait()
     check(rc == 0, f"exit 0 after drain (rc {rc}): {srv.log()[-300:]}")
 
