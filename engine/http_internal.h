@@ -70,6 +70,7 @@ typedef struct kite_http_slot {
     /* Hazard pointer: the model this thread is scoring with, or NULL. Written by its thread
      * (seq_cst, see kite_http_model_acquire), read by a reloader (seq_cst). */
     _Atomic(kite_http_model *) hs_hazard;
+    _Atomic(void *) hs_owner;  /* the owning thread's token (relaxed; see kite_http_slot_get) */
     kite_http_counters hs_counters;
     /* Scoring scratch, grown on demand and kept: steady-state requests do not allocate. */
     float *hs_rows;

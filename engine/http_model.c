@@ -206,15 +206,28 @@ static void pin_this_thread(kite_http_server *srv)
     }
 }
 
+/* Its address identifies the calling thread among live threads. */
+static _Thread_local char tls_token;
+
 kite_http_slot *kite_http_slot_get(kite_http_server *srv)
 {
     if (tls_server_id == srv->s_id && tls_slot) return tls_slot;
+    /* A thread that alternates between servers finds the slot it already has. relaxed: a
+     * thread only needs to recognise its own store of hs_owner, which it made itself. */
+    int used = atomic_load_explicit(&srv->s_next_slot, memory_order_relaxed);
+    for (int i = 0; i < used && i < KITE_HTTP_MAX_SLOTS; i++)
+        if (atomic_load_explicit(&srv->s_slots[i].hs_owner, memory_order_relaxed) == &tls_token) {
+            tls_server_id = srv->s_id;
+            tls_slot = &srv->s_slots[i];
+            return tls_slot;
+        }
     /* relaxed: the index only has to be unique; the slot's memory was zeroed before the
      * daemon (and so this thread) started, which orders it before this use. */
     int i = atomic_fetch_add_explicit(&srv->s_next_slot, 1, memory_order_relaxed);
     if (i >= KITE_HTTP_MAX_SLOTS) return NULL;
     tls_server_id = srv->s_id;
     tls_slot = &srv->s_slots[i];
+    atomic_store_explicit(&tls_slot->hs_owner, (void *)&tls_token, memory_order_relaxed);
     if (srv->s_cfg.khc_pin_threads) pin_this_thread(srv);
     return tls_slot;
 }
