@@ -202,6 +202,11 @@ static int featurize(predict *p)
             bad = refuse(p, 422, "row %zu: %s", r, why);
         else if (status == KITE_FEATURES_WARMING_UP)
             s->hs_flags[r] |= KITE_ROW_WARMING;
+        const float *row = s->hs_rows + r * (size_t)p->p_nf;
+        for (int j = 0; j < p->p_nf && !bad; j++)
+            if (isinf(row[j])) /* e.g. 1e308 standardised, or beyond float32 */
+                bad = refuse(p, 422, "row %zu: feature \"%s\" is out of float32 range", r,
+                             feature_name(p, j));
     }
     if (locked) pthread_mutex_unlock(&srv->s_state_lock);
     return bad;
