@@ -95,6 +95,11 @@ static int row_reserve(predict *p, size_t r)
     return 0;
 }
 
+static const char *feature_name(const predict *p, int col)
+{
+    return col >= 0 && col < p->p_nf ? p->p_model->hm_names[col] : "?";
+}
+
 /* ---- raw rows (with a feature spec) ------------------------------------------------------ */
 
 static void raw_names(const predict *p, char *dst, size_t size)
@@ -210,11 +215,6 @@ static int featurize(predict *p)
     }
     if (locked) pthread_mutex_unlock(&srv->s_state_lock);
     return bad;
-}
-
-static const char *feature_name(const predict *p, int col)
-{
-    return col >= 0 && col < p->p_nf ? p->p_model->hm_names[col] : "?";
 }
 
 /* One JSON value for feature col of row r. */
