@@ -29,6 +29,10 @@ add_test(NAME cli_usage
 
 # --- features: feature specs, per-key state, kite featurize / score --spec ---
 kite_c_test(test_features)
+if(NOT KITE_SANITIZE) # interposes malloc (tests/alloc_count.h), which ASan owns
+  kite_c_test(test_features_alloc)
+  set_tests_properties(test_features_alloc PROPERTIES LABELS no_asan)
+endif()
 add_test(NAME features_pandas_airquality
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_pandas.py --kite $<TARGET_FILE:kite>
           --spec ${CMAKE_SOURCE_DIR}/models/airquality.spec.json
@@ -39,6 +43,7 @@ add_test(NAME features_cli
 # --- end features ---
 # --- kernels / SIMD (issue 3) ---
 kite_c_test(test_kernels_equal)
+kite_c_test(test_pin)
 add_executable(test_isa_force tests/test_isa_force.c)
 target_link_libraries(test_isa_force PRIVATE kite::kite)
 kite_target_defaults(test_isa_force)
@@ -73,6 +78,51 @@ if(KITE_CHROMIUM)
             ${CMAKE_BINARY_DIR}/drift_browser)
   set_tests_properties(drift_report_browser PROPERTIES LABELS browser)
 endif()
+
+# --- http: kite serve --http over real HTTP (127.0.0.1, ephemeral ports) ---
+kite_c_test(test_http_predict)
+target_include_directories(test_http_predict PRIVATE engine)
+set_tests_properties(test_http_predict PROPERTIES LABELS "http;tsan")
+add_test(NAME http_api
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_api.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_api PROPERTIES LABELS "http;tsan" TIMEOUT 120)
+# HAProxy in front of two kite processes; each restarted with SIGTERM under load: 0 failures.
+add_test(NAME http_lb
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_lb.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_lb PROPERTIES LABELS "http" TIMEOUT 120)
+# The HTML form in headless Chromium (DevTools protocol over a pipe).
+add_test(NAME http_browser
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_browser.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
+# --- end http ---
+# --- stream (issue 5) ---
+kite_c_test(test_ring)
+set_tests_properties(test_ring PROPERTIES LABELS tsan)
+add_executable(test_stream tests/test_stream.c)
+target_link_libraries(test_stream PRIVATE kite::kite)
+# TSan cannot see librdkafka's C11 threads and locks unless they go through pthreads.
+if(KITE_SANITIZE MATCHES "thread")
+  target_sources(test_stream PRIVATE tests/tsan_c11_threads.c)
+  target_sources(kite PRIVATE tests/tsan_c11_threads.c)
+endif()
+kite_target_defaults(test_stream)
+add_test(NAME stream_basic COMMAND test_stream basic WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_faults COMMAND test_stream faults WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_restart COMMAND test_stream restart $<TARGET_FILE:kite>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_basic stream_faults stream_restart PROPERTIES LABELS tsan TIMEOUT 120)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(test_ring stream_basic stream_faults stream_restart PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+endif()
+# Live /metrics of kite serve through promtool, then a graceful SIGTERM.
+add_test(NAME stream_metrics_promtool
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_metrics.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)
 add_test(NAME drift_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)

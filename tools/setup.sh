@@ -6,12 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build and runtime dependencies. python3-* train models and check results in tests; prometheus
-# gives promtool; qemu-user + gcc-aarch64-linux-gnu run the NEON kernel in the test suite.
+# gives promtool; haproxy and chromium serve the HTTP tests; qemu-user + gcc-aarch64-linux-gnu
+# run the NEON kernel in the test suite.
 KITE_PACKAGES=(
   build-essential cmake pkg-config
   libcjson-dev libxxhash-dev libhwloc-dev librdkafka-dev libmicrohttpd-dev libbenchmark-dev
   libxgboost-dev python3-xgboost python3-numpy python3-pandas python3-scipy python3-sklearn
   prometheus kcat valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  # --- http: tests put haproxy in front of kite and drive the form page in chromium ---
+  haproxy chromium
+  # --- stream: the seed-style baseline consumer in bench/stream_bench.sh ---
+  python3-confluent-kafka
 )
 
 missing=()

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# /predict throughput and latency, kite vs the FastAPI + XGBoost anchor, in one go (wrk on
+# loopback). Single-row requests, 100 trees depth 6, 32 features (trained by http_train.py).
+#   bench/http_bench.sh [BUILD_DIR]        env: DUR (seconds per run, 10), CONNS (16),
+#                                          KITE_THREADS (2)
+# Prints each wrk run and a summary: max req/s of both, the ratio, and kite's p99 at half its
+# maximum rate (wrk paced by a per-connection delay; wrk measures from send to response).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+DUR="${DUR:-10}"; CONNS="${CONNS:-16}"; KITE_THREADS="${KITE_THREADS:-2}"
+out=$(mktemp -d /tmp/kite-http-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$out"; }
+trap cleanup EXIT
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
+
+/usr/bin/python3 bench/http_train.py "$out"
+export KITE_BENCH_BODY="$out/body.json"
+
+"$build/kite" serve --http 127.0.0.1:0 --model "$out/model.json" --threads "$KITE_THREADS" 2>"$out/kite.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$out/kite.log" && break; sleep 0.05; done
+kport=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$out/kite.log" | grep -o '[0-9]*$')
+
+fport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+KITE_BENCH_MODEL="$out/model.json" /usr/bin/python3 -m uvicorn --app-dir bench http_fastapi_seed:app \
+  --host 127.0.0.1 --port "$fport" --workers 1 --log-level warning &
+pids+=($!)
+for _ in $(seq 200); do curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+  --data @"$out/body.json" "http://127.0.0.1:$fport/predict" && break; sleep 0.1; done
+
+echo "== same answer from both =="
+curl -s -X POST -H 'Content-Type: application/json' --data @"$out/body.json" "http://127.0.0.1:$kport/predict"
+curl -s -X POST -H 'Content-Type: application/json' --data @"$out/body.json" "http://127.0.0.1:$fport/predict"; echo
+
+run() { # name url conns [delay_ms]
+  KITE_BENCH_DELAY_MS="${4:-0}" wrk -t2 -c"$3" -d"${DUR}s" -s bench/http_post.lua --latency "$2" | tee "$out/$1.txt"
+}
+rps() { awk '/Requests\/sec/ {print $2}' "$out/$1.txt"; }
+p99() { awk '$1 == "99%" {print $2}' "$out/$1.txt"; }
+errs() { awk '/Non-2xx|Socket errors/ {print}' "$out/$1.txt"; }
+
+echo "== FastAPI + XGBoost (1 uvicorn worker), $CONNS connections =="
+run fastapi "http://127.0.0.1:$fport/predict" "$CONNS"
+echo "== kite ($KITE_THREADS threads), $CONNS connections =="
+run kite "http://127.0.0.1:$kport/predict" "$CONNS"
+kmax=$(rps kite)
+# Half the maximum rate: wrk pauses whole milliseconds, so each connection offers about
+# 1 / (1 ms + latency) requests per second; enough connections to offer kmax/2 in total.
+delay=1
+HALF_CONNS=$(awk -v r="$kmax" 'BEGIN { printf "%d", r / 2 / 1000 * 1.15 + 0.5 }')
+echo "== kite at about half its maximum rate: $HALF_CONNS connections, ${delay} ms pause each =="
+run kite_half "http://127.0.0.1:$kport/predict" "$HALF_CONNS" "$delay"
+
+echo "== summary ($(nproc) cores, wrk -t2 on the same machine) =="
+printf "%-34s %12s %10s\n" "" "req/s" "p99"
+printf "%-34s %12s %10s\n" "FastAPI+XGBoost, ${CONNS} conns" "$(rps fastapi)" "$(p99 fastapi)"
+printf "%-34s %12s %10s\n" "kite, ${CONNS} conns" "$kmax" "$(p99 kite)"
+printf "%-34s %12s %10s\n" "kite, paced to ~half max" "$(rps kite_half)" "$(p99 kite_half)"
+awk -v a="$kmax" -v b="$(rps fastapi)" 'BEGIN { printf "kite / FastAPI: %.1fx\n", a / b }'
+for n in fastapi kite kite_half; do e=$(errs $n); [ -n "$e" ] && echo "$n: $e"; done
+true
