@@ -41,6 +41,28 @@ def main():
     ok, p = run([k, "drift", "--reference", w("s.json"), "--spec", spec, "--model", model,
                  "--input", f"{r}/data/titanic.csv", "--label", "Survived", "--fail-on-drift"], 0)
     results.append(ok and "no dataset drift" in p.stdout)
+    # Baseline quality in the profile vs sklearn on kite score's predictions (ROC AUC is
+    # binned: 128 score bins, so it may differ from the exact value by a little).
+    from sklearn import metrics as skm
+    import numpy as np
+    run([k, "score", "--model", model, "--input", f"{r}/data/titanic_features.csv", "--output",
+         w("pred.csv"), "-q"], 0)
+    pred = np.loadtxt(w("pred.csv"), delimiter=",", skiprows=1)
+    y = np.loadtxt(f"{r}/data/titanic_features.csv", delimiter=",", skiprows=1, usecols=6)
+    q = f["quality"]["metrics"]
+    want = {"accuracy": skm.accuracy_score(y, pred >= 0.5),
+            "precision": skm.precision_score(y, pred >= 0.5),
+            "recall": skm.recall_score(y, pred >= 0.5), "f1": skm.f1_score(y, pred >= 0.5),
+            "log_loss": skm.log_loss(y, pred)}
+    for name, v in want.items():
+        ok = abs(q[name] - v) <= 1e-6 * abs(v)  # kite's predictions are float32 (%.9g) in both
+        if not ok:
+            print(f"FAIL: quality {name}: kite {q[name]} sklearn {v}", file=sys.stderr)
+        results.append(ok)
+    auc = skm.roc_auc_score(y, pred)
+    results.append(abs(q["roc_auc"] - auc) < 0.01)
+    if not results[-1]:
+        print(f"FAIL: binned roc_auc {q['roc_auc']} vs exact {auc}", file=sys.stderr)
     # Tripled fares and flipped sexes: dataset drift, exit 3 with --fail-on-drift.
     rows = open(f"{r}/data/titanic_features.csv").read().splitlines()
     out = [rows[0]]
