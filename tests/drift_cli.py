@@ -75,6 +75,19 @@ def main():
     open(w("shifted.csv"), "w").write("\n".join(out) + "\n")
     results.append(run([k, "drift", "--reference", w("f.json"), "--input", w("shifted.csv"),
                         "--fail-on-drift", "-q"], 3)[0])
+    # Event-time windows on the UCI file as shipped: one daily check per calendar day.
+    aq = f"{r}/data/AirQualityUCI.csv"
+    uci = ["-d", ";", "--decimal-comma", "--missing", "-200"]
+    run([k, "profile", "--columns", "T,RH", "--input", aq, "--output", w("aq.json")] + uci, 0)
+    ok, p = run([k, "drift", "--reference", w("aq.json"), "--input", aq, "--time-column",
+                 "Date,Time", "--time-format", "%d/%m/%Y %H.%M.%S", "-w", "daily", "-w", "weekly",
+                 "--json", w("aq_time.json"), "-q"] + uci, 0)
+    days = {line.split(";")[0] for line in open(aq).read().splitlines()[1:] if line.split(";")[0]}
+    checks = {x["name"]: x["checks"] for x in json.load(open(w("aq_time.json")))["windows"]} if ok else {}
+    if checks.get("daily") != len(days) or not 50 <= checks.get("weekly", 0) <= 60:
+        print(f"FAIL: time windows: {checks}, {len(days)} days in the data", file=sys.stderr)
+        ok = False
+    results.append(ok)
     # Bad input: one line naming the problem, exit 1; usage errors exit 2.
     open(w("bad.json"), "w").write('{"kite_profile": 1, "rows": 3, "bins": 10, "fine_bins": 256,'
                                    ' "columns": [{"name": "x", "role": "feature"}]}')
@@ -84,6 +97,9 @@ def main():
         ([k, "drift", "--reference", w("f.json"), "--input", f"{r}/data/AirQualityUCI.csv"], 1, "Pclass"),
         ([k, "drift", "--reference", w("f.json"), "--input", w("shifted.csv"), "--window", "sliding:10:3"], 2, "window"),
         ([k, "drift", "--reference", w("f.json")], 2, "required"),
+        ([k, "drift", "--reference", w("aq.json"), "--input", aq, "-w", "daily"] + uci, 2, "--time-column"),
+        ([k, "drift", "--reference", w("aq.json"), "--input", aq, "-w", "daily", "--time-column",
+          "Date"] + uci, 1, "AirQualityUCI.csv:2"),
         ([k, "profile", "--input", w("shifted.csv"), "--output", w("x.json")], 2, "required"),
         ([k, "profile", "--columns", "Nope", "--input", w("shifted.csv"), "--output", w("x.json")], 1, "Nope"),
     ]:

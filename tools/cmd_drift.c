@@ -34,7 +34,12 @@ static void drift_usage(FILE *out)
             "  -m, --model FILE         score the rows: prediction drift and quality\n"
             "      --label COLUMN       labels for quality (needs --model)\n"
             "  -w, --window SPEC        extra window, repeatable: sliding:SIZE:STEP, tumbling:SIZE,\n"
-            "                           decay:STEP:FACTOR (NAME=SPEC names it)\n"
+            "                           decay:STEP:FACTOR, hourly, daily, weekly, time:SECONDS\n"
+            "                           (NAME=SPEC names it)\n"
+            "      --time-column A[,B]  event time of each row (columns joined by a space) for\n"
+            "                           hourly, daily, weekly and time:SECONDS windows\n"
+            "      --time-format F      iso8601 (default), epoch, epoch_ms or a pattern such as\n"
+            "                           '%%d/%%m/%%Y %%H.%%M.%%S' (AirQualityUCI.csv's Date,Time)\n"
             "      --test NAME          override the per-column test: psi, ks, chisquare, z,\n"
             "                           jensenshannon, wasserstein (default: auto, as Evidently)\n"
             "      --drift-share X      dataset drift when this share of features drifted (0.5)\n"
@@ -79,7 +84,7 @@ static int drain_events(kite_drift_monitor *m, FILE *fp)
 int kite_cmd_drift(int argc, char **argv)
 {
     enum { OPT_REPORT = 256, OPT_RWIN, OPT_JSON, OPT_EVENTS, OPT_METRICS, OPT_LABEL, OPT_TEST,
-           OPT_SHARE, OPT_FAIL, OPT_DC, OPT_MISSING };
+           OPT_SHARE, OPT_FAIL, OPT_DC, OPT_MISSING, OPT_TIME, OPT_TIME_FORMAT };
     static const struct option opts[] = {
         {"reference", required_argument, 0, 'r'}, {"input", required_argument, 0, 'i'},
         {"report", required_argument, 0, OPT_REPORT}, {"report-window", required_argument, 0, OPT_RWIN},
@@ -89,10 +94,11 @@ int kite_cmd_drift(int argc, char **argv)
         {"test", required_argument, 0, OPT_TEST}, {"drift-share", required_argument, 0, OPT_SHARE},
         {"fail-on-drift", no_argument, 0, OPT_FAIL}, {"delimiter", required_argument, 0, 'd'},
         {"decimal-comma", no_argument, 0, OPT_DC}, {"missing", required_argument, 0, OPT_MISSING},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"time-column", required_argument, 0, OPT_TIME},
+        {"time-format", required_argument, 0, OPT_TIME_FORMAT}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *ref_path = NULL, *input = NULL, *report = NULL, *report_window = "all";
     const char *json = NULL, *events_path = NULL, *metrics_path = NULL, *model_path = NULL;
-    const char *label = NULL, *spec_path = NULL;
+    const char *label = NULL, *spec_path = NULL, *time_column = NULL, *time_format = "iso8601";
     int fail_on_drift = 0, quiet = 0;
     char err[512];
     kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
@@ -140,6 +146,8 @@ int kite_cmd_drift(int argc, char **argv)
             break;
         }
         case OPT_FAIL: fail_on_drift = 1; break;
+        case OPT_TIME: time_column = optarg; break;
+        case OPT_TIME_FORMAT: time_format = optarg; break;
         case 'd':
             if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
                 fprintf(stderr, "kite drift: --delimiter: '%s' is not one character\n", optarg);
@@ -161,6 +169,11 @@ int kite_cmd_drift(int argc, char **argv)
         drift_usage(stderr);
         return KITE_EXIT_USAGE;
     }
+    for (int w = 0; w < cfg.kdc_nwindows; w++)
+        if (cfg.kdc_windows[w].kwc_kind == KITE_WINDOW_TIME && !time_column) {
+            fprintf(stderr, "kite drift: window %s needs --time-column\n", cfg.kdc_windows[w].kwc_name);
+            return KITE_EXIT_USAGE;
+        }
     int report_w = -1;
     for (int w = 0; w < cfg.kdc_nwindows; w++)
         if (!strcmp(cfg.kdc_windows[w].kwc_name, report_window)) report_w = w;
@@ -175,6 +188,8 @@ int kite_cmd_drift(int argc, char **argv)
     kite_forest forest = {0};
     kite_matrix x = {0};
     float *pred = NULL, *labels = NULL;
+    double *times = NULL;
+    size_t ntimes = 0;
     char **names = NULL;
     kite_drift_monitor *m = NULL;
     FILE *events = NULL;
@@ -230,6 +245,13 @@ int kite_cmd_drift(int argc, char **argv)
         fprintf(stderr, "kite: %s\n", err);
         goto out;
     }
+    if (time_column) {
+        if (!(times = kite_drift_cli_times(input, &csv, time_column, time_format, &ntimes))) goto out;
+        if (ntimes != x.km_rows) {
+            fprintf(stderr, "kite: %s: %zu event times for %zu rows\n", input, ntimes, x.km_rows);
+            goto out;
+        }
+    }
     if (kite_drift_monitor_new(&prof, &cfg, &m, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         goto out;
@@ -259,7 +281,7 @@ int kite_cmd_drift(int argc, char **argv)
         for (size_t k = 0; labels && k < n && r + k < nlabels; k++)
             kite_drift_observe_pair(m, pred[r + k], labels[r + k]);
         kite_drift_observe(m, x.km_data + r * x.km_cols, n, x.km_cols,
-                           pred && has_pred_col ? pred + r : NULL, NULL);
+                           pred && has_pred_col ? pred + r : NULL, times ? times + r : NULL);
         if (drain_events(m, events)) break;
     }
     kite_drift_flush(m);
@@ -309,6 +331,7 @@ out:
     kite_feature_spec_free(fspec);
     free(pred);
     free(labels);
+    free(times);
     kite_matrix_free(&x);
     if (have_model) {
         kite_forest_free(&forest);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "event_time.h"
 #include "featurize_csv.h"
 
 #include <stdio.h>
@@ -92,4 +93,75 @@ int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, con
     for (int j = 0; j < n; j++) (*names)[j] = (char *)kite_feature_spec_output_name(*spec, j);
     if (nlabels) *nlabels = label ? x->km_rows : 0;
     return 0;
+}
+
+double *kite_drift_cli_times(const char *input, const kite_csv_options *csv, const char *columns,
+                             const char *format, size_t *nrows)
+{
+    kite_time_format fmt = !strcmp(format, "iso8601")    ? KITE_TIME_ISO8601
+                           : !strcmp(format, "epoch")    ? KITE_TIME_EPOCH
+                           : !strcmp(format, "epoch_ms") ? KITE_TIME_EPOCH_MS
+                                                         : KITE_TIME_PATTERN;
+    char err[512];
+    kite_csv_reader *rd = NULL;
+    int ncols = 0;
+    char **names = kite_drift_cli_split(columns, &ncols);
+    int cols[8];
+    double *t = NULL;
+    size_t n = 0, cap = 0;
+    if (!names || ncols < 1 || ncols > 8) {
+        fprintf(stderr, "kite: --time-column: 1 to 8 column names\n");
+        goto fail;
+    }
+    if (kite_csv_open(input, csv, &rd, err, sizeof err)) {
+        fprintf(stderr, "kite: %s\n", err);
+        goto fail;
+    }
+    for (int i = 0; i < ncols; i++)
+        if ((cols[i] = kite_csv_find_column(rd, names[i])) < 0) {
+            fprintf(stderr, "kite: %s: no column \"%s\" (--time-column)\n", input, names[i]);
+            goto fail;
+        }
+    for (;;) {
+        kite_csv_row row;
+        if (kite_csv_next(rd, &row, err, sizeof err)) {
+            fprintf(stderr, "kite: %s\n", err);
+            goto fail;
+        }
+        if (row.kcr_nfields == 0) break;
+        char text[256];
+        size_t len = 0;
+        for (int i = 0; i < ncols; i++) {
+            const char *f = cols[i] < row.kcr_nfields ? row.kcr_fields[cols[i]] : "";
+            len += (size_t)snprintf(text + len, len < sizeof text ? sizeof text - len : 0, "%s%s",
+                                    i ? " " : "", f);
+            if (len >= sizeof text) break;
+        }
+        int64_t ms;
+        const char *why = "too long";
+        if (len >= sizeof text || kite_event_time_parse(fmt, format, text, len, &ms, &why)) {
+            fprintf(stderr, "kite: %s:%zu: time \"%.60s\": %s\n", input, row.kcr_line, text, why);
+            goto fail;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            double *nt = realloc(t, cap * sizeof *t);
+            if (!nt) {
+                fprintf(stderr, "kite: out of memory\n");
+                goto fail;
+            }
+            t = nt;
+        }
+        t[n++] = (double)ms / 1000.0;
+    }
+    kite_csv_close(rd);
+    free(names);
+    *nrows = n;
+    if (!t) t = malloc(sizeof *t); /* no rows: an empty, non-NULL array */
+    return t;
+fail:
+    if (rd) kite_csv_close(rd);
+    free(names);
+    free(t);
+    return NULL;
 }

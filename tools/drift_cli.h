@@ -26,6 +26,13 @@ int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, con
                              const char *label, kite_feature_spec **spec, char ***names,
                              kite_matrix *x, float **labels, size_t *nlabels);
 
+/* Event times (seconds since 1970, UTC) of every data row of input, from one column or
+ * several joined with a space ("Date,Time"), parsed as format: "iso8601", "epoch",
+ * "epoch_ms" or a strftime-like pattern ("%d/%m/%Y %H.%M.%S"). A row whose time does not
+ * parse is an error naming file:line. Returns NULL after printing "kite: <reason>". */
+double *kite_drift_cli_times(const char *input, const kite_csv_options *csv, const char *columns,
+                             const char *format, size_t *nrows);
+
 /* What quality metrics fit the model: classification for binary:logistic / reg:logistic /
  * binary:hinge, none for multi-class, regression otherwise. */
 kite_task kite_drift_cli_task(const kite_forest *f);
