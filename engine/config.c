@@ -46,6 +46,13 @@ const kite_config_key kite_config_keys[] = {
         "stop (drain, commit, exit 0) once every assigned partition is consumed to its end"),
     KEY("max_inflight", KITE_CONF_INT, kc_max_inflight, "65536", 2, 1 << 22,
         "per partition: events whose outputs await delivery reports (a power of two)"),
+    KEY("drift_profile", KITE_CONF_STRING, kc_drift_profile, "", 0, 0,
+        "reference profile from `kite profile`; empty disables drift monitoring"),
+    KEY("drift_topic", KITE_CONF_STRING, kc_drift_topic, "drift-events", 0, 0,
+        "topic for drift status changes (JSON objects, as `kite drift --events` writes)"),
+    KEY("drift_windows", KITE_CONF_STRING, kc_drift_windows, "sliding:1000:100", 0, 0,
+        "drift windows, comma-separated `kite drift --window` specs (hourly/daily/weekly use "
+        "the events' Kafka timestamps)"),
 };
 const size_t kite_config_nkeys = sizeof kite_config_keys / sizeof kite_config_keys[0];
 

@@ -29,6 +29,9 @@ typedef struct kite_config {
     long kc_partitions;         /* partitions of topics created on the embedded broker   */
     long kc_exit_on_eof;        /* 1: stop once every assigned partition is consumed     */
     long kc_max_inflight;       /* per partition: input events awaiting delivery reports */
+    char *kc_drift_profile;     /* reference profile (kite profile); "" = no drift monitor */
+    char *kc_drift_topic;       /* drift status changes (JSON), one per change           */
+    char *kc_drift_windows;     /* comma-separated window specs (kite drift --window)    */
     char *kc_kafka[KITE_CONFIG_MAX_KAFKA][2]; /* -X key=value pairs, in order            */
     int kc_nkafka;
 } kite_config;

@@ -179,6 +179,12 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     pl->pl_rkt_dead = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_dead_letter_topic, NULL);
     if (*pl->pl_cfg.kc_alerts_topic)
         pl->pl_rkt_alert = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_alerts_topic, NULL);
+    if (pl->pl_drift) {
+        pl->pl_rkt_drift = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_drift_topic, NULL);
+        if (!pl->pl_rkt_drift)
+            return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "drift topic %s: %s",
+                             pl->pl_cfg.kc_drift_topic, rd_kafka_err2str(rd_kafka_last_error()));
+    }
     if (!pl->pl_rkt_pred || !pl->pl_rkt_dead || (*pl->pl_cfg.kc_alerts_topic && !pl->pl_rkt_alert))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "producer: output topic: %s",
                          rd_kafka_err2str(rd_kafka_last_error()));
@@ -246,6 +252,8 @@ void kite_sink_stop(kite_pipeline *pl)
     pl->pl_nretry = 0;
     if (pl->pl_rkt_pred) rd_kafka_topic_destroy(pl->pl_rkt_pred);
     if (pl->pl_rkt_alert) rd_kafka_topic_destroy(pl->pl_rkt_alert);
+    if (pl->pl_rkt_drift) rd_kafka_topic_destroy(pl->pl_rkt_drift);
+    pl->pl_rkt_drift = NULL;
     if (pl->pl_rkt_dead) rd_kafka_topic_destroy(pl->pl_rkt_dead);
     pl->pl_rkt_pred = pl->pl_rkt_alert = pl->pl_rkt_dead = NULL;
     if (pl->pl_producer) rd_kafka_destroy(pl->pl_producer);

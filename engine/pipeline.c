@@ -20,6 +20,37 @@
 
 static void pipeline_render(void *opaque, kite_prom *p);
 
+/* drift_profile: one drift monitor for the stream, windows from drift_windows. */
+static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
+{
+    pthread_mutex_init(&pl->pl_drift_lock, NULL);
+    const kite_config *cfg = &pl->pl_cfg;
+    if (!*cfg->kc_drift_profile) return KITE_ERR_OK;
+    KITE_TRY(kite_profile_load(cfg->kc_drift_profile, &pl->pl_drift_profile, errstr, errstr_size));
+    int nf = kite_event_map_num_features(pl->pl_map);
+    if (kite_profile_num_features(&pl->pl_drift_profile) != nf)
+        return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                         "drift_profile %s: %d features, but the model has %d",
+                         cfg->kc_drift_profile, kite_profile_num_features(&pl->pl_drift_profile), nf);
+    kite_drift_config dc;
+    kite_drift_config_default(&dc);
+    dc.kdc_nwindows = 0;
+    char specs[512];
+    snprintf(specs, sizeof specs, "%s", cfg->kc_drift_windows);
+    char *save = NULL;
+    for (char *tok = strtok_r(specs, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (dc.kdc_nwindows == KITE_DRIFT_MAX_WINDOWS)
+            return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "drift_windows: at most %d",
+                             KITE_DRIFT_MAX_WINDOWS);
+        KITE_TRY(kite_drift_window_parse(tok, &dc.kdc_windows[dc.kdc_nwindows++], errstr, errstr_size));
+    }
+    if (dc.kdc_nwindows == 0)
+        return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "drift_windows: no window");
+    pl->pl_drift_times = calloc((size_t)cfg->kc_batch_size, sizeof *pl->pl_drift_times);
+    if (!pl->pl_drift_times) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift");
+    return kite_drift_monitor_new(&pl->pl_drift_profile, &dc, &pl->pl_drift, errstr, errstr_size);
+}
+
 static int pipeline_healthy(void *opaque)
 {
     kite_pipeline *pl = opaque;
@@ -134,6 +165,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
              pl->pl_model.km_fingerprint);
     KITE_TRY(kite_event_map_new(&pl->pl_model, cfg->kc_feature_spec, cfg->kc_encode, &pl->pl_map,
                                 errstr, errstr_size));
+    KITE_TRY(pipeline_drift_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_workers_new(pl, errstr, errstr_size));
     kite_arena_install_cjson();
     KITE_TRY(pipeline_brokers(pl, errstr, errstr_size));
@@ -275,6 +307,11 @@ static void pipeline_render(void *opaque, kite_prom *p)
 {
     kite_pipeline *pl = opaque;
     kite_stats_render(&pl->pl_stats, p);
+    if (pl->pl_drift) {
+        pthread_mutex_lock(&pl->pl_drift_lock);
+        kite_drift_metrics_render(pl->pl_drift, p);
+        pthread_mutex_unlock(&pl->pl_drift_lock);
+    }
     kite_prom_family(p, "kite_outputs_in_flight", "gauge",
                      "Output messages produced and awaiting their delivery report.");
     kite_prom_sample(p, "kite_outputs_in_flight", NULL,
@@ -337,6 +374,10 @@ void kite_pipeline_free(kite_pipeline *pl)
     }
     free(pl->pl_workers);
     kite_stats_free(&pl->pl_stats);
+    kite_drift_monitor_free(pl->pl_drift);
+    kite_profile_free(&pl->pl_drift_profile);
+    free(pl->pl_drift_times);
+    pthread_mutex_destroy(&pl->pl_drift_lock);
     kite_event_map_free(pl->pl_map);
     kite_forest_free(&pl->pl_forest);
     kite_model_free(&pl->pl_model);

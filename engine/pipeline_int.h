@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "drift.h"
 #include "event_map.h"
 #include "forest.h"
 #include "mock_broker.h"
@@ -90,6 +91,14 @@ typedef struct kite_pipeline {
     rd_kafka_t *pl_consumer;
     rd_kafka_t *pl_producer;
     rd_kafka_topic_t *pl_rkt_pred, *pl_rkt_alert, *pl_rkt_dead;
+    /* Drift (drift_profile set): one monitor for the whole stream, so every worker observes
+     * under pl_drift_lock and /metrics renders under it too; pl_drift_times (batch_size) is
+     * scratch for the batch's event times, also under the lock. */
+    kite_profile pl_drift_profile;
+    kite_drift_monitor *pl_drift;
+    pthread_mutex_t pl_drift_lock;
+    double *pl_drift_times;
+    rd_kafka_topic_t *pl_rkt_drift;
     int pl_nworkers;
     kite_worker *pl_workers;
     kite_stats pl_stats;              /* blocks: workers, then delivery, then control   */
@@ -154,6 +163,7 @@ size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const
                               const float *margin, int warming_up, int64_t now_ms);
 size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred);
 size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason);
+size_t kite_output_text(kite_worker *w, const char *text); /* a drift event's JSON as is */
 
 int64_t kite_now_us(void);      /* CLOCK_REALTIME, microseconds (comparable to Kafka's) */
 int64_t kite_process_cpu_us(void); /* user + system CPU of the whole process           */

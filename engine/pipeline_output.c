@@ -181,3 +181,10 @@ size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, cons
     out_printf(&b, "}");
     return b.ob_len;
 }
+
+size_t kite_output_text(kite_worker *w, const char *text)
+{
+    out_buf b = {w, 0};
+    out_printf(&b, "%s", text);
+    return b.ob_len;
+}

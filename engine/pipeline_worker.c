@@ -18,6 +18,9 @@
 #include "pin.h"
 #include "pipeline_int.h"
 
+/* Drift events taken per batch (more stay queued in the monitor for the next batch). */
+#define WORKER_DRIFT_EVENTS 32
+
 #define WORKER_DONE_BATCH 256
 #define WORKER_IDLE_WAIT_MS 100
 
@@ -223,8 +226,32 @@ static void worker_score(kite_worker *w, size_t n)
     kite_stats_observe(w->kw_stats, KITE_H_BATCH_EVENTS, (double)n);
     kite_stats_add(w->kw_stats, KITE_C_BATCHES, 1);
     int64_t now_ms = kite_now_us() / 1000;
+    /* Drift: the batch's rows and (single-output) predictions into the stream's monitor; status
+     * changes go out as extra outputs of the batch's last event, so its offset is stored only
+     * once they are delivered too (at least once, like alerts). */
+    char drift_json[WORKER_DRIFT_EVENTS][512];
+    size_t ndrift = 0;
+    if (pl->pl_drift) {
+        kite_drift_event ev[WORKER_DRIFT_EVENTS];
+        pthread_mutex_lock(&pl->pl_drift_lock);
+        for (size_t i = 0; i < n; i++) {
+            int64_t ts = rd_kafka_message_timestamp(w->kw_items[i].kbi_msg, NULL);
+            pl->pl_drift_times[i] = ts > 0 ? (double)ts / 1000.0 : NAN;
+        }
+        kite_drift_observe(pl->pl_drift, w->kw_rows, n, nf, groups == 1 ? w->kw_preds : NULL,
+                           pl->pl_drift_times);
+        ndrift = kite_drift_events(pl->pl_drift, ev, WORKER_DRIFT_EVENTS);
+        for (size_t e = 0; e < ndrift; e++)
+            kite_drift_event_json(pl->pl_drift, &ev[e], drift_json[e], sizeof drift_json[e]);
+        pthread_mutex_unlock(&pl->pl_drift_lock);
+    }
     for (size_t i = 0; i < n; i++) {
         kite_batch_item *it = &w->kw_items[i];
+        for (size_t e = 0; i + 1 == n && e < ndrift; e++) {
+            size_t dlen = kite_output_text(w, drift_json[e]);
+            worker_emit(w, pl->pl_rkt_drift, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
+                        KITE_OUT_ALERT, dlen);
+        }
         const float *pred = w->kw_preds + i * groups, *margin = w->kw_margins + i * groups;
         if (!isfinite(pred[0])) kite_stats_add(w->kw_stats, KITE_C_INFERENCE_ERRORS, 1);
         size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);

@@ -126,3 +126,8 @@ set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)
 add_test(NAME drift_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)
+# Drift inside kite serve: gauges on /metrics (promtool) and events produced.
+add_test(NAME drift_serve
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_serve.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_serve)
+set_tests_properties(drift_serve PROPERTIES TIMEOUT 120)
