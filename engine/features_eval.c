@@ -110,9 +110,18 @@ void kf_prefetch(const kite_feature_state *st, const unsigned char *slot)
         const kite_spec_acc *c = &s->ks_accs[a];
         const unsigned char *ring = slot + st->kfs_ring_off[c->ksa_ring];
         uint32_t m = st->kfs_ring_mask[c->ksa_ring];
-        uint64_t q = p - (uint64_t)c->ksa_shift;
+        uint64_t q = p - (uint64_t)c->ksa_shift, w = (uint64_t)c->ksa_window;
         __builtin_prefetch(ring + (q & m) * 8);
-        __builtin_prefetch(ring + ((q - (uint64_t)c->ksa_window) & m) * 8);
+        __builtin_prefetch(ring + ((q - w) & m) * 8);
+        if (!st->kfs_sfx_off[a]) continue;
+        /* The suffix pair read is at the window's block position, which is p mod w
+         * (kfa_block advances with every event, jumps included). Computed here from p, with
+         * a multiply instead of a division, rather than loaded: the load would be one more
+         * miss to wait for before this prefetch could even start. */
+        int64_t r = (int64_t)(p - (uint64_t)((double)p * st->kfs_inv[w]) * w);
+        r += r < 0 ? (int64_t)w : 0;
+        r -= r >= (int64_t)w ? (int64_t)w : 0;
+        __builtin_prefetch(slot + st->kfs_sfx_off[a] + (size_t)(r + 1) * 16);
     }
     const kf_op *ops = st->kfs_ops;
     for (int i = st->kfs_kind_begin[KITE_FEAT_LAG]; i < st->kfs_kind_begin[KITE_FEAT_DIFF2 + 1]; i++) {
