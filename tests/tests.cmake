@@ -43,6 +43,7 @@ add_test(NAME features_cli
 # --- end features ---
 # --- kernels / SIMD (issue 3) ---
 kite_c_test(test_kernels_equal)
+kite_c_test(test_pin)
 add_executable(test_isa_force tests/test_isa_force.c)
 target_link_libraries(test_isa_force PRIVATE kite::kite)
 kite_target_defaults(test_isa_force)
@@ -97,3 +98,31 @@ add_test(NAME http_browser
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
 # --- end http ---
+# --- stream (issue 5) ---
+kite_c_test(test_ring)
+set_tests_properties(test_ring PROPERTIES LABELS tsan)
+add_executable(test_stream tests/test_stream.c)
+target_link_libraries(test_stream PRIVATE kite::kite)
+# TSan cannot see librdkafka's C11 threads and locks unless they go through pthreads.
+if(KITE_SANITIZE MATCHES "thread")
+  target_sources(test_stream PRIVATE tests/tsan_c11_threads.c)
+  target_sources(kite PRIVATE tests/tsan_c11_threads.c)
+endif()
+kite_target_defaults(test_stream)
+add_test(NAME stream_basic COMMAND test_stream basic WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_faults COMMAND test_stream faults WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_restart COMMAND test_stream restart $<TARGET_FILE:kite>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_basic stream_faults stream_restart PROPERTIES LABELS tsan TIMEOUT 120)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(test_ring stream_basic stream_faults stream_restart PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+endif()
+# Live /metrics of kite serve through promtool, then a graceful SIGTERM.
+add_test(NAME stream_metrics_promtool
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_metrics.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)
+add_test(NAME drift_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)

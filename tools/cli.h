@@ -29,6 +29,9 @@ int kite_cmd_profile(int argc, char **argv);
 int kite_cmd_drift(int argc, char **argv);
 /* --- http --- */
 int kite_serve_http_main(int argc, char **argv); /* tools/cmd_serve_http.c */
+int kite_cmd_serve(int argc, char **argv);
+int kite_cmd_produce(int argc, char **argv);
+int kite_cmd_broker(int argc, char **argv);
 
 /* Loads a model file and builds its forest; prints "kite: <reason>" on failure. */
 int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *forest);

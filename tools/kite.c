@@ -4,6 +4,20 @@
 
 #include "cli.h"
 
+/* `kite serve --http ADDR:PORT` with no Kafka setting (--config, --brokers, --topics, --replay,
+ * -X) is the HTTP scoring server alone; anything else is the Kafka pipeline. */
+static int serve_route(int argc, char **argv)
+{
+    int http = 0, kafka = 0;
+    static const char *const kafka_flags[] = {"--config", "--brokers", "--topics", "--replay", "-X"};
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--http") || !strncmp(argv[i], "--http=", 7)) http = 1;
+        for (size_t k = 0; k < sizeof kafka_flags / sizeof kafka_flags[0]; k++)
+            if (!strcmp(argv[i], kafka_flags[k])) kafka = 1;
+    }
+    return http && !kafka ? kite_serve_http_main(argc, argv) : kite_cmd_serve(argc, argv);
+}
+
 static const kite_command commands[] = {
     {"score", kite_cmd_score, "score a CSV file with an XGBoost model"},
     {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel"},
@@ -11,8 +25,9 @@ static const kite_command commands[] = {
     {"bench", kite_cmd_bench, "time every traversal kernel on a model (one thread)"},
     {"profile", kite_cmd_profile, "learn a reference profile (bins, frequencies, quality)"},
     {"drift", kite_cmd_drift, "compare a CSV with a reference profile: PSI, tests, report"},
-    /* --- http: temporary; the integrator routes `kite serve --http` without Kafka here --- */
-    {"serve", kite_serve_http_main, "HTTP scoring server (--http ADDR:PORT --model M)"},
+    {"serve", serve_route, "stream Kafka events through the model; --http serves /predict"},
+    {"produce", kite_cmd_produce, "replay a CSV file as JSON events into a Kafka topic"},
+    {"broker", kite_cmd_broker, "run the embedded (mock) Kafka cluster and print its address"},
 };
 
 static void usage(FILE *out)

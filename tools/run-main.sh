@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: set up (install, configure, build) and run kite on the bundled data and model.
+# The main job: set up (install, configure, build), score the bundled data, then stream it
+# through kite serve on the embedded Kafka broker and print the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh build
@@ -8,3 +9,19 @@ build/kite info | sed -n '1p;5p'
 build/kite score --model models/titanic.json --input data/titanic_features.csv \
   --label Survived --output build/titanic_predictions.csv
 echo "predictions written to build/titanic_predictions.csv ($(($(wc -l < build/titanic_predictions.csv) - 1)) rows)"
+
+# --- stream (issue 5) ---
+# AirQualityUCI.csv's hourly readings as JSON events through the embedded mock Kafka broker:
+# replay (one partition: one time-ordered stream), warm-up (the spec's 168 hours of lags and
+# rolling windows), predictions of CO(GT), alerts (CO >= 4 mg/m3), metrics, summary.
+echo
+echo "== kite: streaming AirQualityUCI.csv through the embedded Kafka broker =="
+build/kite serve --model models/airquality.json --feature-spec models/airquality.spec.json \
+  --replay data/AirQualityUCI.csv --replay-delimiter ';' --replay-decimal-comma \
+  --replay-rate 20000 --partitions 1 --alert-threshold 4 \
+  --exit-on-eof --metrics-addr 127.0.0.1:0 --metrics-dump build/stream_metrics.txt \
+  --batch-size 256 -X consumer.session.timeout.ms=6000
+echo "metrics at exit (build/stream_metrics.txt; promtool check metrics: $(promtool check metrics \
+  < build/stream_metrics.txt 2>&1 | wc -l) problems):"
+grep -E '^kite_(events_consumed|events_scored|events_warming_up|dead_letters|alerts|kafka_errors)_total|^kite_event_latency_seconds_count' \
+  build/stream_metrics.txt | sed 's/^/  /'

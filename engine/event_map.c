@@ -1,0 +1,300 @@
+#include "event_map.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "features.h"
+
+/* Field names hash into an open-addressing table twice the size of the feature list, so one
+ * pass over the event's fields finds each feature in O(1) whatever the field order. */
+typedef struct map_code {
+    char *mc_text;
+    float mc_value;
+} map_code;
+
+typedef struct map_feature {
+    const char *mf_name;      /* model feature (direct) or spec input name; not owned */
+    map_code *mf_codes;       /* encode table for text values                  */
+    int mf_ncodes;
+} map_feature;
+
+struct kite_event_map {
+    map_feature *em_features; /* hashed names: model features or spec inputs   */
+    int em_nnames;
+    int em_nfeatures;         /* values per output row                         */
+    kite_feature_spec *em_spec; /* NULL: direct mapping                        */
+    int *em_slots;            /* feature index + 1, 0 = empty                  */
+    size_t em_mask;
+};
+
+static uint64_t map_hash(const char *s) { return XXH3_64bits(s, strlen(s)); }
+
+static int map_lookup(const kite_event_map *m, const char *name)
+{
+    for (size_t i = map_hash(name) & m->em_mask;; i = (i + 1) & m->em_mask) {
+        int f = m->em_slots[i];
+        if (!f) return -1;
+        if (!strcmp(m->em_features[f - 1].mf_name, name)) return f - 1;
+    }
+}
+
+static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *errstr,
+                                 size_t errstr_size)
+{
+    /* "Sex=male:0,female:1;Embarked=S:0,C:1" */
+    char *copy = strdup(encode), *save1 = NULL;
+    if (!copy) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "encode table");
+    kite_err err = KITE_ERR_OK;
+    for (char *part = strtok_r(copy, ";", &save1); part && !err; part = strtok_r(NULL, ";", &save1)) {
+        char *eq = strchr(part, '=');
+        if (!eq) {
+            err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                            "encode \"%s\": expected Field=text:value,...", part);
+            break;
+        }
+        *eq = 0;
+        int f = map_lookup(m, part);
+        if (f < 0) {
+            err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                            "encode: \"%s\" is not one of the model's feature_names", part);
+            break;
+        }
+        map_feature *mf = &m->em_features[f];
+        char *save2 = NULL;
+        for (char *pair = strtok_r(eq + 1, ",", &save2); pair; pair = strtok_r(NULL, ",", &save2)) {
+            char *colon = strrchr(pair, ':'), *end = NULL;
+            float v = colon ? strtof(colon + 1, &end) : 0;
+            if (!colon || end == colon + 1 || *end) {
+                err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                                "encode %s: \"%s\" is not text:number", mf->mf_name, pair);
+                break;
+            }
+            *colon = 0;
+            map_code *codes = realloc(mf->mf_codes, (size_t)(mf->mf_ncodes + 1) * sizeof *codes);
+            char *text = strdup(pair);
+            if (!codes || !text) {
+                free(text);
+                if (codes) mf->mf_codes = codes;
+                err = kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "encode table");
+                break;
+            }
+            mf->mf_codes = codes;
+            codes[mf->mf_ncodes++] = (map_code){text, v};
+        }
+    }
+    free(copy);
+    return err;
+}
+
+struct kite_event_state {
+    kite_feature_state *es_features;
+    kite_raw_value *es_inputs;
+};
+
+static kite_err map_names(kite_event_map *m, int n, const char *(*name)(const void *, int),
+                          const void *ctx, char *errstr, size_t errstr_size)
+{
+    size_t size = 16;
+    while (size < 2 * (size_t)n) size *= 2;
+    m->em_features = calloc((size_t)n, sizeof *m->em_features);
+    m->em_slots = calloc(size, sizeof *m->em_slots);
+    if (!m->em_features || !m->em_slots)
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event map");
+    m->em_nnames = n;
+    m->em_mask = size - 1;
+    for (int f = 0; f < n; f++) {
+        m->em_features[f].mf_name = name(ctx, f);
+        if (map_lookup(m, m->em_features[f].mf_name) >= 0) continue; /* duplicate: first wins */
+        size_t i = map_hash(m->em_features[f].mf_name) & m->em_mask;
+        while (m->em_slots[i]) i = (i + 1) & m->em_mask;
+        m->em_slots[i] = f + 1;
+    }
+    return KITE_ERR_OK;
+}
+
+static const char *map_spec_input(const void *spec, int i)
+{
+    return kite_feature_spec_input_name(spec, i);
+}
+
+static const char *map_model_feature(const void *model, int i)
+{
+    return ((const kite_model *)model)->km_feature_names[i];
+}
+
+static kite_err map_new_spec(const kite_model *model, const char *path, kite_event_map *m,
+                             char *errstr, size_t errstr_size)
+{
+    KITE_TRY(kite_feature_spec_load(path, &m->em_spec, errstr, errstr_size));
+    char inner[384];
+    if (kite_feature_spec_check_model(m->em_spec, model, inner, sizeof inner))
+        return kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s: %s", path, inner);
+    m->em_nfeatures = kite_feature_spec_num_outputs(m->em_spec);
+    return map_names(m, kite_feature_spec_num_inputs(m->em_spec), map_spec_input, m->em_spec,
+                     errstr, errstr_size);
+}
+
+kite_err kite_event_map_new(const kite_model *model, const char *spec_path, const char *encode,
+                            kite_event_map **out, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    if (spec_path && *spec_path) {
+        kite_event_map *m = calloc(1, sizeof *m);
+        if (!m) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event map");
+        kite_err err = encode && *encode
+                           ? kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                                       "encode: not used with a feature spec (the spec's "
+                                       "category maps apply)")
+                           : map_new_spec(model, spec_path, m, errstr, errstr_size);
+        if (err) {
+            kite_event_map_free(m);
+            return err;
+        }
+        *out = m;
+        return KITE_ERR_OK;
+    }
+    if (!model->km_feature_names)
+        return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                         "the model has no feature_names: events cannot be mapped by field name");
+    kite_event_map *m = calloc(1, sizeof *m);
+    if (!m) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event map");
+    m->em_nfeatures = model->km_num_feature;
+    kite_err nerr = map_names(m, model->km_num_feature, map_model_feature, model, errstr,
+                              errstr_size);
+    if (nerr) {
+        kite_event_map_free(m);
+        return nerr;
+    }
+    if (encode && *encode) {
+        kite_err err = map_parse_encode(m, encode, errstr, errstr_size);
+        if (err) {
+            kite_event_map_free(m);
+            return err;
+        }
+    }
+    *out = m;
+    return KITE_ERR_OK;
+}
+
+void kite_event_map_free(kite_event_map *m)
+{
+    if (!m) return;
+    kite_feature_spec_free(m->em_spec);
+    for (int f = 0; m->em_features && f < m->em_nnames; f++) {
+        for (int c = 0; c < m->em_features[f].mf_ncodes; c++)
+            free(m->em_features[f].mf_codes[c].mc_text);
+        free(m->em_features[f].mf_codes);
+    }
+    free(m->em_features);
+    free(m->em_slots);
+    free(m);
+}
+
+int kite_event_map_num_features(const kite_event_map *m) { return m->em_nfeatures; }
+
+static kite_err map_text(const map_feature *mf, const char *text, float *out, char *errstr,
+                         size_t errstr_size)
+{
+    for (int c = 0; c < mf->mf_ncodes; c++)
+        if (!strcmp(mf->mf_codes[c].mc_text, text)) {
+            *out = mf->mf_codes[c].mc_value;
+            return KITE_ERR_OK;
+        }
+    char *end = NULL;
+    float v = strtof(text, &end);
+    if (*text && end != text && !*end) {
+        *out = v;
+        return KITE_ERR_OK;
+    }
+    return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                     "field \"%s\": text \"%.40s\" is not a number and has no encoding",
+                     mf->mf_name, text);
+}
+
+kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, char *errstr,
+                              size_t errstr_size)
+{
+    *out = NULL;
+    if (!m->em_spec) return KITE_ERR_OK; /* the direct mapping keeps no state */
+    kite_event_state *s = calloc(1, sizeof *s);
+    if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    s->es_inputs = calloc((size_t)m->em_nnames + 1, sizeof *s->es_inputs);
+    kite_err err = s->es_inputs ? kite_feature_state_new(m->em_spec, 0, &s->es_features, errstr,
+                                                         errstr_size)
+                                : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    if (err) {
+        kite_event_state_free(s);
+        return err;
+    }
+    *out = s;
+    return KITE_ERR_OK;
+}
+
+void kite_event_state_free(kite_event_state *s)
+{
+    if (!s) return;
+    kite_feature_state_free(s->es_features);
+    free(s->es_inputs);
+    free(s);
+}
+
+static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s, const cJSON *event,
+                             float *row, int *warming_up, char *errstr, size_t errstr_size)
+{
+    for (int i = 0; i < m->em_nnames; i++) s->es_inputs[i].kind = KITE_RAW_ABSENT;
+    for (const cJSON *it = event->child; it; it = it->next) {
+        int i = map_lookup(m, it->string);
+        if (i < 0) continue;
+        kite_raw_value *rv = &s->es_inputs[i];
+        if (cJSON_IsNumber(it)) *rv = (kite_raw_value){KITE_RAW_NUMBER, it->valuedouble, NULL, 0};
+        else if (cJSON_IsBool(it))
+            *rv = (kite_raw_value){KITE_RAW_NUMBER, cJSON_IsTrue(it) ? 1.0 : 0.0, NULL, 0};
+        else if (cJSON_IsString(it))
+            *rv = (kite_raw_value){KITE_RAW_TEXT, 0, it->valuestring, strlen(it->valuestring)};
+        else if (!cJSON_IsNull(it))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                             "field \"%s\": expected a number, text, boolean or null",
+                             m->em_features[i].mf_name);
+    }
+    kite_features_status status = KITE_FEATURES_READY;
+    KITE_TRY(kite_features_update(s->es_features, s->es_inputs, row, &status, errstr, errstr_size));
+    *warming_up = status == KITE_FEATURES_WARMING_UP;
+    return KITE_ERR_OK;
+}
+
+kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const cJSON *event,
+                            float *row, int *missing, int *warming_up, char *errstr,
+                            size_t errstr_size)
+{
+    *warming_up = 0;
+    if (!cJSON_IsObject(event))
+        return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "event is not a JSON object");
+    if (m->em_spec) {
+        KITE_TRY(map_row_spec(m, s, event, row, warming_up, errstr, errstr_size));
+        int n = 0;
+        for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
+        *missing = n;
+        return KITE_ERR_OK;
+    }
+    for (int f = 0; f < m->em_nfeatures; f++) row[f] = NAN;
+    for (const cJSON *it = event->child; it; it = it->next) {
+        int f = map_lookup(m, it->string);
+        if (f < 0) continue;
+        const map_feature *mf = &m->em_features[f];
+        if (cJSON_IsNumber(it)) row[f] = (float)it->valuedouble;
+        else if (cJSON_IsBool(it)) row[f] = cJSON_IsTrue(it) ? 1.0f : 0.0f;
+        else if (cJSON_IsNull(it)) row[f] = NAN;
+        else if (cJSON_IsString(it)) KITE_TRY(map_text(mf, it->valuestring, &row[f], errstr, errstr_size));
+        else
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                             "field \"%s\": expected a number, text, boolean or null", mf->mf_name);
+    }
+    int n = 0;
+    for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
+    *missing = n;
+    return KITE_ERR_OK;
+}

@@ -1,0 +1,185 @@
+/* The input side: a consumer group member whose partitions each get their own librdkafka
+ * queue, forwarded to one worker's queue (rd_kafka_queue_get_partition +
+ * rd_kafka_queue_forward), so a worker consumes its partitions with no lock shared with the
+ * other workers. The control thread serves the consumer's own queue: rebalances and errors.
+ *
+ * Rebalance (eager, range assignor; never mixed with cooperative members, which the mock
+ * cluster aborts on): on assign, forward each partition's queue, then assign. On revoke,
+ * park the workers (batch consume is unsafe during a rebalance in 2.0.x), wait until every
+ * output has its delivery report, store and commit offsets synchronously, drop the windows,
+ * unforward the queues, unassign, unpark. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_conf.h"
+#include "pipeline_int.h"
+
+void kite_source_store_offsets(kite_worker *w)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+    for (int i = 0; i < w->kw_nparts; i++) {
+        kite_offsets *t = w->kw_parts[i];
+        if (!t || t->ko_done_next <= t->ko_stored_next) continue;
+        if (!list) list = rd_kafka_topic_partition_list_new(4);
+        rd_kafka_topic_partition_list_add(list, t->ko_topic, t->ko_partition)->offset =
+            t->ko_done_next;
+        t->ko_stored_next = t->ko_done_next;
+    }
+    if (!list) return;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->kw_pl->pl_consumer, list);
+    /* A partition revoked meanwhile answers __STATE: its offset was committed at revoke. */
+    if (err && err != RD_KAFKA_RESP_ERR__STATE)
+        fprintf(stderr, "kite: offsets store: %s\n", rd_kafka_err2str(err));
+    kite_stats_add(w->kw_stats, KITE_C_OFFSETS_STORED, 1);
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+void kite_source_drain_all(kite_pipeline *pl)
+{
+    for (int i = 0; i < pl->pl_nworkers; i++) kite_worker_apply_deliveries(&pl->pl_workers[i]);
+}
+
+static void source_forward(kite_pipeline *pl, const rd_kafka_topic_partition_list_t *parts,
+                           int assign)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &parts->elems[i];
+        rd_kafka_queue_t *pq = rd_kafka_queue_get_partition(pl->pl_consumer, p->topic, p->partition);
+        if (!pq) continue;
+        kite_worker *w = &pl->pl_workers[p->partition % pl->pl_nworkers];
+        rd_kafka_queue_forward(pq, assign ? w->kw_queue : NULL);
+        rd_kafka_queue_destroy(pq);
+    }
+}
+
+static void source_drop_windows(kite_pipeline *pl)
+{
+    for (int wi = 0; wi < pl->pl_nworkers; wi++) {
+        kite_worker *w = &pl->pl_workers[wi];
+        for (int i = 0; i < w->kw_nparts; i++) {
+            kite_offsets_free(w->kw_parts[i]);
+            w->kw_parts[i] = NULL;
+        }
+        w->kw_nparts = 0;
+        atomic_store_explicit(&w->kw_eof_parts, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->kw_inflight, 0, memory_order_relaxed);
+    }
+}
+
+static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    kite_pipeline *pl = opaque;
+    kite_stats_add(pl->pl_stats_control, KITE_C_REBALANCES, 1);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        source_forward(pl, parts, 1);
+        fprintf(stderr, "kite: assigned %d partition(s):", parts->cnt);
+        for (int i = 0; i < parts->cnt; i++)
+            fprintf(stderr, " %s/%d->worker %d", parts->elems[i].topic, parts->elems[i].partition,
+                    parts->elems[i].partition % pl->pl_nworkers);
+        fputc('\n', stderr);
+        rd_kafka_assign(rk, parts);
+        atomic_store_explicit(&pl->pl_assigned, parts->cnt, memory_order_release);
+        atomic_store_explicit(&pl->pl_ready, 1, memory_order_relaxed);
+        return;
+    }
+    /* Revoke (or an error: treated as a revoke, as librdkafka's examples do). */
+    int joined = atomic_load_explicit(&pl->pl_workers_joined, memory_order_acquire);
+    if (!joined) kite_worker_park(pl);
+    atomic_store_explicit(&pl->pl_ready, 0, memory_order_relaxed);
+    if (kite_sink_wait_empty(pl, 120000) != 0)
+        fprintf(stderr, "kite: revoke: outputs still in flight after 120 s; their events will "
+                        "be consumed again by the next owner\n");
+    for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
+    rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        fprintf(stderr, "kite: revoke: commit: %s\n", rd_kafka_err2str(cerr));
+    source_drop_windows(pl);
+    source_forward(pl, parts, 0);
+    rd_kafka_assign(rk, NULL);
+    atomic_store_explicit(&pl->pl_assigned, 0, memory_order_release);
+    fprintf(stderr, "kite: revoked %d partition(s), offsets committed\n", parts->cnt);
+    if (!joined) kite_worker_unpark(pl);
+}
+
+static void source_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    kite_pipeline *pl = opaque;
+    kite_stats_add(pl->pl_stats_control, KITE_C_KAFKA_ERRORS, 1);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[256];
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason, "consumer: %.200s", fatal);
+        atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release);
+    }
+    fprintf(stderr, "kite: consumer: %s: %s\n", rd_kafka_err2name(err), reason);
+}
+
+kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
+{
+    const kite_config *c = &pl->pl_cfg;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    static const char *const fixed[][2] = {
+        /* At least once: kite stores an offset only after its outputs are delivered. */
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"},
+        {"auto.offset.reset", "earliest"},
+        /* Eager protocol, so revoke means "everything" and members never mix protocols. */
+        {"partition.assignment.strategy", "range"},
+        /* Stored offsets reach the broker every second (a crash redoes at most ~1 s). */
+        {"auto.commit.interval.ms", "1000"},
+        /* librdkafka's mock cluster holds every fetch for this long even when data arrives
+         * (a real broker answers as soon as fetch.min.bytes are there); 500 ms would be the
+         * latency floor on the embedded broker. */
+        {"fetch.wait.max.ms", "10"},
+    };
+    kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
+    if (!err) err = kite_kafka_conf_set(conf, "group.id", c->kc_group_id, errstr, errstr_size);
+    for (size_t i = 0; !err && i < sizeof fixed / sizeof fixed[0]; i++)
+        err = kite_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr, errstr_size);
+    if (!err) err = kite_kafka_conf_apply_user(conf, c, "consumer", errstr, errstr_size);
+    /* The user may not turn the offset store back on: that would break at-least-once. */
+    if (!err) err = kite_kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size);
+    if (err) {
+        rd_kafka_conf_destroy(conf);
+        return err;
+    }
+    rd_kafka_conf_set_opaque(conf, pl);
+    rd_kafka_conf_set_rebalance_cb(conf, source_rebalance);
+    rd_kafka_conf_set_error_cb(conf, source_error);
+    char kerr[256];
+    pl->pl_consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof kerr);
+    if (!pl->pl_consumer) {
+        rd_kafka_conf_destroy(conf);
+        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "consumer: %s", kerr);
+    }
+    for (int i = 0; i < pl->pl_nworkers; i++)
+        pl->pl_workers[i].kw_queue = rd_kafka_queue_new(pl->pl_consumer);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
+    char *names = strdup(c->kc_topics), *save = NULL;
+    for (char *t = strtok_r(names, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+        rd_kafka_topic_partition_list_add(topics, t, RD_KAFKA_PARTITION_UA);
+    free(names);
+    rd_kafka_resp_err_t serr =
+        topics->cnt ? rd_kafka_subscribe(pl->pl_consumer, topics) : RD_KAFKA_RESP_ERR__INVALID_ARG;
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (serr)
+        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "subscribe to \"%s\": %s",
+                         c->kc_topics, rd_kafka_err2str(serr));
+    return KITE_ERR_OK;
+}
+
+void kite_source_close(kite_pipeline *pl)
+{
+    if (!pl->pl_consumer) return;
+    rd_kafka_consumer_close(pl->pl_consumer);
+    source_drop_windows(pl);
+    for (int i = 0; i < pl->pl_nworkers; i++)
+        if (pl->pl_workers[i].kw_queue) {
+            rd_kafka_queue_destroy(pl->pl_workers[i].kw_queue);
+            pl->pl_workers[i].kw_queue = NULL;
+        }
+    rd_kafka_destroy(pl->pl_consumer);
+    pl->pl_consumer = NULL;
+}

@@ -1,0 +1,253 @@
+/* The output side: one idempotent producer shared by every worker, and the delivery thread
+ * that serves its delivery reports and hands each tag back to the worker that owns the
+ * event, through that worker's SPSC ring (the delivery thread is the ring's only producer).
+ *
+ * A failed delivery (the producer gave up after its own retries) is produced again with the
+ * same tag, so the event's offset stays unstored until a copy is acknowledged: at least once,
+ * never dropped. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kafka_conf.h"
+#include "pipeline_int.h"
+
+/* A failed output awaiting a new produce (delivery thread only; rare path, so malloc). */
+typedef struct kite_retry {
+    rd_kafka_topic_t *kr_rkt;
+    void *kr_key;
+    size_t kr_key_len;
+    void *kr_payload;
+    size_t kr_len;
+    int64_t kr_ts;
+    uint64_t kr_tag;
+} kite_retry;
+
+int64_t kite_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t kite_process_cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+           ru.ru_stime.tv_usec;
+}
+
+static void sink_queue_retry(kite_pipeline *pl, const rd_kafka_message_t *m)
+{
+    if (pl->pl_nretry == pl->pl_retry_cap) {
+        size_t cap = pl->pl_retry_cap ? pl->pl_retry_cap * 2 : 64;
+        kite_retry *nr = realloc(pl->pl_retry, cap * sizeof *nr);
+        if (!nr) goto fatal;
+        pl->pl_retry = nr;
+        pl->pl_retry_cap = cap;
+    }
+    kite_retry *r = &pl->pl_retry[pl->pl_nretry];
+    r->kr_key = m->key_len ? malloc(m->key_len) : NULL;
+    r->kr_payload = malloc(m->len ? m->len : 1);
+    if ((m->key_len && !r->kr_key) || !r->kr_payload) {
+        free(r->kr_key);
+        free(r->kr_payload);
+        goto fatal;
+    }
+    if (m->key_len) memcpy(r->kr_key, m->key, m->key_len);
+    memcpy(r->kr_payload, m->payload, m->len);
+    r->kr_key_len = m->key_len;
+    r->kr_len = m->len;
+    r->kr_rkt = m->rkt;
+    r->kr_ts = rd_kafka_message_timestamp(m, NULL);
+    r->kr_tag = (uint64_t)(uintptr_t)m->_private;
+    pl->pl_nretry++;
+    /* Release: pairs with the acquire in kite_sink_wait_empty. Set inside the delivery report,
+     * while the message still counts in rd_kafka_outq_len, so no instant shows both empty. */
+    atomic_store_explicit(&pl->pl_retry_pending, pl->pl_nretry, memory_order_release);
+    return;
+fatal:
+    snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason,
+             "out of memory keeping a failed output for retry");
+    atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release); /* pairs: control acquire */
+}
+
+/* Runs in the delivery thread, inside rd_kafka_poll. */
+static void sink_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    kite_pipeline *pl = opaque;
+    uint64_t tag = (uint64_t)(uintptr_t)m->_private;
+    kite_stats_block *st = pl->pl_stats_delivery;
+    if (m->err) {
+        kite_stats_add(st, KITE_C_DELIVERY_ERRORS, 1);
+        fprintf(stderr, "kite: delivery to %s failed (%s); producing it again\n",
+                rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+        sink_queue_retry(pl, m);
+        return;
+    }
+    kite_stats_add(st, KITE_C_DELIVERED, 1);
+    /* Latency is measured by the worker from the window's event timestamp: the delivered
+     * message's own timestamp may be the broker's LogAppendTime (the mock answers 1234). */
+    atomic_store_explicit(&pl->pl_last_delivery_us, kite_now_us(), memory_order_relaxed);
+    kite_worker *w = &pl->pl_workers[kite_tag_worker(tag)];
+    /* The ring holds more tags than a worker can have outputs in flight (see
+     * kite_pipeline_new), so this loop only spins if the worker is slow to drain. */
+    while (kite_ring_push(&w->kw_done, tag) != 0) {
+        kite_ring_publish(&w->kw_done);
+        sched_yield();
+    }
+    /* Publishing per report keeps latency low; rd_kafka_poll serves reports in batches and
+     * the shared-line write is what it is. */
+    kite_ring_publish(&w->kw_done);
+}
+
+static void sink_retry_failed(kite_pipeline *pl)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < pl->pl_nretry; i++) {
+        kite_retry *r = &pl->pl_retry[i];
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            pl->pl_producer, RD_KAFKA_V_RKT(r->kr_rkt), RD_KAFKA_V_KEY(r->kr_key, r->kr_key_len),
+            RD_KAFKA_V_VALUE(r->kr_payload, r->kr_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_TIMESTAMP(r->kr_ts), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->kr_tag),
+            RD_KAFKA_V_END);
+        if (err) {
+            pl->pl_retry[kept++] = *r; /* queue full or transient: next round */
+            continue;
+        }
+        free(r->kr_key);
+        free(r->kr_payload);
+    }
+    pl->pl_nretry = kept;
+    /* Release: pairs with the acquire in kite_sink_wait_empty (after the produce above). */
+    atomic_store_explicit(&pl->pl_retry_pending, kept, memory_order_release);
+}
+
+static void *sink_delivery_main(void *arg)
+{
+    kite_pipeline *pl = arg;
+    /* Acquire: pairs with the release store in kite_sink_stop. */
+    while (!atomic_load_explicit(&pl->pl_delivery_stop, memory_order_acquire)) {
+        rd_kafka_poll(pl->pl_producer, 20);
+        if (pl->pl_nretry) sink_retry_failed(pl);
+    }
+    rd_kafka_poll(pl->pl_producer, 0);
+    return NULL;
+}
+
+static void sink_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    kite_pipeline *pl = opaque;
+    kite_stats_add(pl->pl_stats_delivery, KITE_C_KAFKA_ERRORS, 1);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[256];
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason, "producer: %.200s", fatal);
+        atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release); /* pairs: control */
+    }
+    fprintf(stderr, "kite: producer: %s: %s\n", rd_kafka_err2name(err), reason);
+}
+
+kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
+    /* Idempotence: retries cannot duplicate or reorder outputs within a partition. */
+    if (!err) err = kite_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
+    if (!err) err = kite_kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size);
+    if (!err) err = kite_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", errstr, errstr_size);
+    if (!err) err = kite_kafka_conf_apply_user(conf, &pl->pl_cfg, "producer", errstr, errstr_size);
+    if (err) {
+        rd_kafka_conf_destroy(conf);
+        return err;
+    }
+    rd_kafka_conf_set_opaque(conf, pl);
+    rd_kafka_conf_set_dr_msg_cb(conf, sink_delivery_report);
+    rd_kafka_conf_set_error_cb(conf, sink_error);
+    char kerr[256];
+    pl->pl_producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof kerr);
+    if (!pl->pl_producer) {
+        rd_kafka_conf_destroy(conf);
+        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "producer: %s", kerr);
+    }
+    pl->pl_rkt_pred = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_predictions_topic, NULL);
+    pl->pl_rkt_dead = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_dead_letter_topic, NULL);
+    if (*pl->pl_cfg.kc_alerts_topic)
+        pl->pl_rkt_alert = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_alerts_topic, NULL);
+    if (!pl->pl_rkt_pred || !pl->pl_rkt_dead || (*pl->pl_cfg.kc_alerts_topic && !pl->pl_rkt_alert))
+        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "producer: output topic: %s",
+                         rd_kafka_err2str(rd_kafka_last_error()));
+    if (pthread_create(&pl->pl_delivery_thread, NULL, sink_delivery_main, pl))
+        return kite_errf(KITE_ERR_STATE, errstr, errstr_size, "cannot start the delivery thread");
+    pl->pl_delivery_started = 1;
+    return KITE_ERR_OK;
+}
+
+int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
+                      const char *payload, size_t len, int64_t ts_ms, uint64_t tag)
+{
+    kite_pipeline *pl = w->kw_pl;
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            pl->pl_producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
+            RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag),
+            RD_KAFKA_V_END);
+        if (!err) return 0;
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            /* Only fatal producer states end up here (idempotence makes other errors
+             * asynchronous): stop rather than drop. */
+            snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason, "produce to %s: %s",
+                     rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
+            atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release); /* pairs: control */
+            return -1;
+        }
+        /* __QUEUE_FULL: the delivery thread is polling; give it room and apply what came
+         * back so the ring never fills while we wait. */
+        kite_stats_add(w->kw_stats, KITE_C_QUEUE_FULL, 1);
+        kite_worker_apply_deliveries(w);
+        usleep(200);
+    }
+}
+
+int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms)
+{
+    for (int waited = 0;; waited++) {
+        kite_source_drain_all(pl);
+        /* Acquire: pairs with the delivery thread's release stores of pl_retry_pending. */
+        if (rd_kafka_outq_len(pl->pl_producer) == 0 &&
+            atomic_load_explicit(&pl->pl_retry_pending, memory_order_acquire) == 0)
+            break;
+        if (waited >= timeout_ms) return -1;
+        usleep(1000);
+    }
+    kite_source_drain_all(pl);
+    return 0;
+}
+
+void kite_sink_stop(kite_pipeline *pl)
+{
+    if (pl->pl_delivery_started) {
+        atomic_store_explicit(&pl->pl_delivery_stop, 1, memory_order_release); /* pairs above */
+        pthread_join(pl->pl_delivery_thread, NULL);
+        pl->pl_delivery_started = 0;
+    }
+    for (size_t i = 0; i < pl->pl_nretry; i++) {
+        free(pl->pl_retry[i].kr_key);
+        free(pl->pl_retry[i].kr_payload);
+    }
+    free(pl->pl_retry);
+    pl->pl_retry = NULL;
+    pl->pl_nretry = 0;
+    if (pl->pl_rkt_pred) rd_kafka_topic_destroy(pl->pl_rkt_pred);
+    if (pl->pl_rkt_alert) rd_kafka_topic_destroy(pl->pl_rkt_alert);
+    if (pl->pl_rkt_dead) rd_kafka_topic_destroy(pl->pl_rkt_dead);
+    pl->pl_rkt_pred = pl->pl_rkt_alert = pl->pl_rkt_dead = NULL;
+    if (pl->pl_producer) rd_kafka_destroy(pl->pl_producer);
+    pl->pl_producer = NULL;
+}

@@ -1,0 +1,349 @@
+/* The pipeline's control side: building everything, the control loop (consumer queue:
+ * rebalances and errors; stop and exit_on_eof checks), and the drain/commit on the way out.
+ *
+ * Shutdown order (graceful, also on SIGINT/SIGTERM): workers finish their batch and exit ->
+ * every output waits for its delivery report -> windows complete -> offsets stored ->
+ * synchronous commit -> consumer close (its revoke commits again, harmlessly) -> producer. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "pipeline_int.h"
+#include "xgb_model.h"
+
+#define PIPELINE_OUT_BUF 4096
+#define PIPELINE_ARENA_BYTES (256 * 1024)
+#define PIPELINE_DRAIN_TIMEOUT_MS 120000
+
+static void pipeline_render(void *opaque, kite_prom *p);
+
+static int pipeline_healthy(void *opaque)
+{
+    kite_pipeline *pl = opaque;
+    return !atomic_load_explicit(&pl->pl_fatal, memory_order_acquire);
+}
+
+static int pipeline_is_ready(void *opaque)
+{
+    kite_pipeline *pl = opaque;
+    return pipeline_healthy(pl) && atomic_load_explicit(&pl->pl_ready, memory_order_relaxed) &&
+           !atomic_load_explicit(&pl->pl_stop, memory_order_relaxed);
+}
+
+int kite_pipeline_ready(kite_pipeline *pl) { return pipeline_is_ready(pl); }
+
+static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
+{
+    pl->pl_nworkers = (int)pl->pl_cfg.kc_workers;
+    pl->pl_workers = calloc((size_t)pl->pl_nworkers, sizeof *pl->pl_workers);
+    if (!pl->pl_workers || kite_stats_init(&pl->pl_stats, pl->pl_nworkers + 2))
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "workers");
+    pl->pl_stats_delivery = &pl->pl_stats.ks_blocks[pl->pl_nworkers];
+    pl->pl_stats_control = &pl->pl_stats.ks_blocks[pl->pl_nworkers + 1];
+    size_t batch = (size_t)pl->pl_cfg.kc_batch_size;
+    size_t nf = (size_t)kite_event_map_num_features(pl->pl_map);
+    size_t groups = (size_t)pl->pl_forest.kf_num_group;
+    /* The delivery ring must hold every output a worker can have in flight, so the
+     * delivery thread never waits on it for long: the producer queue's own bound. */
+    size_t ring = 1u << 21;
+    for (int i = 0; i < pl->pl_nworkers; i++) {
+        kite_worker *w = &pl->pl_workers[i];
+        w->kw_index = i;
+        w->kw_pl = pl;
+        w->kw_stats = &pl->pl_stats.ks_blocks[i];
+        KITE_TRY(kite_ring_init(&w->kw_done, ring, errstr, errstr_size));
+        KITE_TRY(kite_arena_init(&w->kw_arena, PIPELINE_ARENA_BYTES, errstr, errstr_size));
+        KITE_TRY(kite_event_state_new(pl->pl_map, &w->kw_evstate, errstr, errstr_size));
+        w->kw_msgs = calloc(batch, sizeof *w->kw_msgs);
+        w->kw_items = calloc(batch, sizeof *w->kw_items);
+        w->kw_rows = calloc(batch * (nf ? nf : 1), sizeof(float));
+        w->kw_margins = calloc(batch * groups, sizeof(float));
+        w->kw_preds = calloc(batch * groups, sizeof(float));
+        w->kw_out = malloc(PIPELINE_OUT_BUF);
+        w->kw_out_cap = PIPELINE_OUT_BUF;
+        if (!w->kw_msgs || !w->kw_items || !w->kw_rows || !w->kw_margins || !w->kw_preds ||
+            !w->kw_out)
+            return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "worker buffers");
+    }
+    return KITE_ERR_OK;
+}
+
+static kite_err pipeline_brokers(kite_pipeline *pl, char *errstr, size_t errstr_size)
+{
+    const kite_config *c = &pl->pl_cfg;
+    if (*c->kc_brokers) {
+        pl->pl_brokers = strdup(c->kc_brokers);
+        return pl->pl_brokers ? KITE_ERR_OK : KITE_ERR_NOMEM;
+    }
+    KITE_TRY(kite_mock_broker_new(1, &pl->pl_mock, errstr, errstr_size));
+    pl->pl_brokers = strdup(kite_mock_broker_bootstrap(pl->pl_mock));
+    char *names = strdup(c->kc_topics), *save = NULL;
+    kite_err err = KITE_ERR_OK;
+    for (char *t = strtok_r(names, ", ", &save); t && !err; t = strtok_r(NULL, ", ", &save))
+        err = kite_mock_broker_create_topic(pl->pl_mock, t, (int)c->kc_partitions, errstr,
+                                            errstr_size);
+    free(names);
+    fprintf(stderr, "kite: embedded broker at %s\n", pl->pl_brokers);
+    return err;
+}
+
+kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *errstr,
+                           size_t errstr_size)
+{
+    *out = NULL;
+    if (!*cfg->kc_model)
+        return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "no model: set \"model\" or --model");
+    if (cfg->kc_max_inflight & (cfg->kc_max_inflight - 1))
+        return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                         "config max_inflight: %ld is not a power of two", cfg->kc_max_inflight);
+    kite_pipeline *pl = calloc(1, sizeof *pl);
+    if (!pl) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "pipeline");
+    pthread_mutex_init(&pl->pl_park_lock, NULL);
+    pthread_cond_init(&pl->pl_park_cond, NULL);
+    *out = pl;
+    /* Copy the configuration (strings duplicated) so the caller may free theirs. */
+    KITE_TRY(kite_config_init(&pl->pl_cfg, errstr, errstr_size));
+    for (size_t k = 0; k < kite_config_nkeys; k++) {
+        const kite_config_key *key = &kite_config_keys[k];
+        const char *src = (const char *)cfg + key->ck_offset;
+        char *dst = (char *)&pl->pl_cfg + key->ck_offset;
+        if (key->ck_type == KITE_CONF_STRING) {
+            free(*(char **)dst);
+            *(char **)dst = strdup(*(char *const *)src);
+            if (!*(char **)dst) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "config");
+        } else if (key->ck_type == KITE_CONF_DOUBLE) *(double *)dst = *(const double *)src;
+        else *(long *)dst = *(const long *)src;
+    }
+    for (int i = 0; i < cfg->kc_nkafka; i++) {
+        char kv[1024];
+        snprintf(kv, sizeof kv, "%s=%s", cfg->kc_kafka[i][0], cfg->kc_kafka[i][1]);
+        KITE_TRY(kite_config_set_kafka(&pl->pl_cfg, kv, errstr, errstr_size));
+    }
+    KITE_TRY(kite_model_load(cfg->kc_model, &pl->pl_model, errstr, errstr_size));
+    char inner[384];
+    if (kite_forest_build(&pl->pl_model, &pl->pl_forest, inner, sizeof inner))
+        return kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size, "%s: %s", cfg->kc_model, inner);
+    const char *base = strrchr(cfg->kc_model, '/');
+    snprintf(pl->pl_model_name, sizeof pl->pl_model_name, "%s", base ? base + 1 : cfg->kc_model);
+    for (char *c = pl->pl_model_name; *c; c++)
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
+    snprintf(pl->pl_fingerprint, sizeof pl->pl_fingerprint, "%016" PRIx64,
+             pl->pl_model.km_fingerprint);
+    KITE_TRY(kite_event_map_new(&pl->pl_model, cfg->kc_feature_spec, cfg->kc_encode, &pl->pl_map,
+                                errstr, errstr_size));
+    KITE_TRY(pipeline_workers_new(pl, errstr, errstr_size));
+    kite_arena_install_cjson();
+    KITE_TRY(pipeline_brokers(pl, errstr, errstr_size));
+    if (*cfg->kc_metrics_addr) {
+        kite_metrics_handlers h = {pipeline_render, pipeline_healthy, pipeline_is_ready, pl};
+        KITE_TRY(kite_metrics_server_start(cfg->kc_metrics_addr, &h, &pl->pl_http, errstr,
+                                           errstr_size));
+        fprintf(stderr, "kite: metrics on http://%s/metrics (port %d)\n", cfg->kc_metrics_addr,
+                kite_metrics_server_port(pl->pl_http));
+    }
+    KITE_TRY(kite_sink_start(pl, errstr, errstr_size));
+    return KITE_ERR_OK;
+}
+
+const char *kite_pipeline_brokers(const kite_pipeline *pl) { return pl->pl_brokers; }
+
+void kite_pipeline_stop(kite_pipeline *pl)
+{
+    /* Release: pairs with the acquire loads in the worker and control loops. */
+    atomic_store_explicit(&pl->pl_stop, 1, memory_order_release);
+}
+
+void kite_pipeline_hold_exit(kite_pipeline *pl, int delta)
+{
+    /* Release: pairs with the acquire in pipeline_consumed_all, so events produced under the
+     * hold are in the topic before the control thread may see the hold gone. */
+    atomic_fetch_add_explicit(&pl->pl_exit_holds, delta, memory_order_acq_rel);
+}
+
+void kite_pipeline_expect_consumed(kite_pipeline *pl, uint64_t n)
+{
+    atomic_store_explicit(&pl->pl_expect_consumed, n, memory_order_relaxed);
+}
+
+/* exit_on_eof: every assigned partition reported EOF after its last message, and nothing is
+ * in flight anywhere (windows, producer queue, retry list). */
+static int pipeline_consumed_all(kite_pipeline *pl)
+{
+    if (atomic_load_explicit(&pl->pl_exit_holds, memory_order_acquire) > 0) return 0;
+    if (kite_stats_sum(&pl->pl_stats, KITE_C_CONSUMED) <
+        atomic_load_explicit(&pl->pl_expect_consumed, memory_order_relaxed))
+        return 0;
+    int assigned = atomic_load_explicit(&pl->pl_assigned, memory_order_acquire);
+    if (assigned <= 0) return 0;
+    int eof = 0;
+    for (int i = 0; i < pl->pl_nworkers; i++) {
+        /* Acquire: pairs with worker_publish_progress's release stores. */
+        if (atomic_load_explicit(&pl->pl_workers[i].kw_inflight, memory_order_acquire)) return 0;
+        eof += atomic_load_explicit(&pl->pl_workers[i].kw_eof_parts, memory_order_acquire);
+    }
+    return eof >= assigned && rd_kafka_outq_len(pl->pl_producer) == 0 &&
+           atomic_load_explicit(&pl->pl_retry_pending, memory_order_acquire) == 0;
+}
+
+kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
+{
+    KITE_TRY(kite_source_start(pl, errstr, errstr_size));
+    pl->pl_running_workers = pl->pl_nworkers;
+    for (int i = 0; i < pl->pl_nworkers; i++) {
+        if (pthread_create(&pl->pl_workers[i].kw_thread, NULL, kite_worker_main, &pl->pl_workers[i])) {
+            kite_pipeline_stop(pl);
+            pthread_mutex_lock(&pl->pl_park_lock);
+            pl->pl_running_workers -= pl->pl_nworkers - i;
+            pthread_mutex_unlock(&pl->pl_park_lock);
+            break;
+        }
+        pl->pl_workers[i].kw_started = 1;
+    }
+    int eof_rounds = 0;
+    while (!atomic_load_explicit(&pl->pl_stop, memory_order_acquire) &&
+           !atomic_load_explicit(&pl->pl_fatal, memory_order_acquire)) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(pl->pl_consumer, 50);
+        if (m) {
+            /* Partition messages are forwarded to the workers; what reaches this queue is
+             * consumer-level errors. */
+            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                kite_stats_add(pl->pl_stats_control, KITE_C_KAFKA_ERRORS, 1);
+                fprintf(stderr, "kite: consumer: %s\n", rd_kafka_message_errstr(m));
+            }
+            rd_kafka_message_destroy(m);
+        }
+        /* Two consecutive checks 50 ms apart, so a late EOF flip is not mistaken for the end. */
+        if (pl->pl_cfg.kc_exit_on_eof) eof_rounds = pipeline_consumed_all(pl) ? eof_rounds + 1 : 0;
+        if (eof_rounds >= 2) break;
+    }
+    kite_pipeline_stop(pl);
+    for (int i = 0; i < pl->pl_nworkers; i++)
+        if (pl->pl_workers[i].kw_started) {
+            rd_kafka_queue_yield(pl->pl_workers[i].kw_queue);
+            pthread_join(pl->pl_workers[i].kw_thread, NULL);
+            pl->pl_workers[i].kw_started = 0;
+        }
+    /* Release: pairs with the rebalance callback's acquire (no parking once joined). */
+    atomic_store_explicit(&pl->pl_workers_joined, 1, memory_order_release);
+    int drained = kite_sink_wait_empty(pl, PIPELINE_DRAIN_TIMEOUT_MS) == 0;
+    for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
+    rd_kafka_resp_err_t cerr = rd_kafka_commit(pl->pl_consumer, NULL, 0);
+    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        fprintf(stderr, "kite: final commit: %s\n", rd_kafka_err2str(cerr));
+    kite_source_close(pl);
+    pl->pl_cpu_end_us = kite_process_cpu_us();
+    if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire))
+        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "stopped on a fatal error: %s",
+                         pl->pl_fatal_reason[0] ? pl->pl_fatal_reason : "see above");
+    if (!drained)
+        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size,
+                         "outputs still undelivered after %d s; their events were not committed",
+                         PIPELINE_DRAIN_TIMEOUT_MS / 1000);
+    return KITE_ERR_OK;
+}
+
+void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
+{
+    const kite_stats *s = &pl->pl_stats;
+    *t = (kite_pipeline_totals){
+        .kpt_consumed = kite_stats_sum(s, KITE_C_CONSUMED),
+        .kpt_scored = kite_stats_sum(s, KITE_C_SCORED),
+        .kpt_dead_letters = kite_stats_sum(s, KITE_C_DEAD_LETTERS),
+        .kpt_alerts = kite_stats_sum(s, KITE_C_ALERTS),
+        .kpt_delivered = kite_stats_sum(s, KITE_C_DELIVERED),
+        .kpt_delivery_errors = kite_stats_sum(s, KITE_C_DELIVERY_ERRORS),
+        .kpt_missing = kite_stats_sum(s, KITE_C_MISSING),
+        .kpt_rebalances = kite_stats_sum(s, KITE_C_REBALANCES),
+        .kpt_queue_full = kite_stats_sum(s, KITE_C_QUEUE_FULL),
+        .kpt_warming_up = kite_stats_sum(s, KITE_C_WARMING_UP),
+        .kpt_latency_p50_us = kite_stats_latency_percentile_us(s, 0.50),
+        .kpt_latency_p99_us = kite_stats_latency_percentile_us(s, 0.99),
+        .kpt_latency_p999_us = kite_stats_latency_percentile_us(s, 0.999),
+    };
+    int64_t first = atomic_load_explicit(&pl->pl_first_consume_us, memory_order_relaxed);
+    int64_t last = atomic_load_explicit(&pl->pl_last_delivery_us, memory_order_relaxed);
+    t->kpt_seconds = first && last > first ? (double)(last - first) * 1e-6 : 0;
+    if (first && pl->pl_cpu_end_us && t->kpt_consumed)
+        t->kpt_cpu_us_per_event =
+            (double)(pl->pl_cpu_end_us - pl->pl_cpu_first_us) / (double)t->kpt_consumed;
+}
+
+static void pipeline_render(void *opaque, kite_prom *p)
+{
+    kite_pipeline *pl = opaque;
+    kite_stats_render(&pl->pl_stats, p);
+    kite_prom_family(p, "kite_outputs_in_flight", "gauge",
+                     "Output messages produced and awaiting their delivery report.");
+    kite_prom_sample(p, "kite_outputs_in_flight", NULL,
+                     pl->pl_producer ? (double)rd_kafka_outq_len(pl->pl_producer) : 0);
+    kite_prom_family(p, "kite_consumer_lag_messages", "gauge",
+                     "High watermark minus the consumed position, per assigned partition.");
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (pl->pl_consumer && !rd_kafka_assignment(pl->pl_consumer, &parts) && parts) {
+        rd_kafka_position(pl->pl_consumer, parts);
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *e = &parts->elems[i];
+            int64_t lo = -1, hi = -1;
+            rd_kafka_get_watermark_offsets(pl->pl_consumer, e->topic, e->partition, &lo, &hi);
+            if (hi < 0) continue;
+            int64_t pos = e->offset >= 0 ? e->offset : lo >= 0 ? lo : 0;
+            char topic[256], labels[320];
+            kite_prom_escape(topic, sizeof topic, e->topic);
+            snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%d\"", topic, e->partition);
+            kite_prom_sample(p, "kite_consumer_lag_messages", labels,
+                             (double)(hi > pos ? hi - pos : 0));
+        }
+    }
+    if (parts) rd_kafka_topic_partition_list_destroy(parts);
+    kite_prom_family(p, "kite_workers", "gauge", "Worker threads.");
+    kite_prom_sample(p, "kite_workers", NULL, pl->pl_nworkers);
+    kite_prom_family(p, "kite_ready", "gauge", "1 when partitions are assigned and kite is healthy.");
+    kite_prom_sample(p, "kite_ready", NULL, pipeline_is_ready(pl));
+    char labels[256];
+    snprintf(labels, sizeof labels, "model=\"%s\",fingerprint=\"%s\"", pl->pl_model_name,
+             pl->pl_fingerprint);
+    kite_prom_family(p, "kite_model_info", "gauge", "The model being served (value 1).");
+    kite_prom_sample(p, "kite_model_info", labels, 1);
+}
+
+void kite_pipeline_metrics_text(kite_pipeline *pl, char **text_out)
+{
+    kite_prom p;
+    kite_prom_init(&p);
+    pipeline_render(pl, &p);
+    *text_out = p.kp_buf; /* caller frees */
+}
+
+void kite_pipeline_free(kite_pipeline *pl)
+{
+    if (!pl) return;
+    kite_metrics_server_stop(pl->pl_http);
+    kite_source_close(pl);
+    kite_sink_stop(pl);
+    for (int i = 0; pl->pl_workers && i < pl->pl_nworkers; i++) {
+        kite_worker *w = &pl->pl_workers[i];
+        kite_ring_free(&w->kw_done);
+        kite_arena_free(&w->kw_arena);
+        kite_event_state_free(w->kw_evstate);
+        free(w->kw_msgs);
+        free(w->kw_items);
+        free(w->kw_rows);
+        free(w->kw_margins);
+        free(w->kw_preds);
+        free(w->kw_out);
+    }
+    free(pl->pl_workers);
+    kite_stats_free(&pl->pl_stats);
+    kite_event_map_free(pl->pl_map);
+    kite_forest_free(&pl->pl_forest);
+    kite_model_free(&pl->pl_model);
+    kite_mock_broker_free(pl->pl_mock);
+    free(pl->pl_brokers);
+    kite_config_free(&pl->pl_cfg);
+    pthread_mutex_destroy(&pl->pl_park_lock);
+    pthread_cond_destroy(&pl->pl_park_cond);
+    free(pl);
+}

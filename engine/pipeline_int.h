@@ -1,0 +1,161 @@
+/* Internals shared by pipeline.c (control), pipeline_worker.c, pipeline_output.c,
+ * kafka_consumer.c and kafka_producer.c. Not part of the public API. */
+#ifndef KITE_PIPELINE_INT_H
+#define KITE_PIPELINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "arena.h"
+#include "config.h"
+#include "event_map.h"
+#include "forest.h"
+#include "mock_broker.h"
+#include "model.h"
+#include "offsets.h"
+#include "pipeline.h"
+#include "ring.h"
+#include "stats.h"
+#include "stats_http.h"
+
+#define KITE_MAX_WORKERS 64
+#define KITE_MAX_WORKER_PARTITIONS 4096
+
+/* Delivery tag carried as each output message's opaque, and pushed back to its worker:
+ *   bits 0..39   seq in the partition's kite_offsets window
+ *   bits 40..51  pslot: index of that window in the worker's kw_parts
+ *   bits 52..53  kind (kite_output_kind)
+ *   bits 54..61  worker index */
+typedef enum kite_output_kind {
+    KITE_OUT_PREDICTION = 0,
+    KITE_OUT_ALERT = 1,
+    KITE_OUT_DEAD_LETTER = 2
+} kite_output_kind;
+
+static inline uint64_t kite_tag_make(int worker, int pslot, kite_output_kind kind, uint64_t seq)
+{
+    return ((uint64_t)worker << 54) | ((uint64_t)kind << 52) | ((uint64_t)pslot << 40) |
+           (seq & ((1ull << 40) - 1));
+}
+static inline int kite_tag_worker(uint64_t t) { return (int)((t >> 54) & 0xff); }
+static inline kite_output_kind kite_tag_kind(uint64_t t) { return (kite_output_kind)((t >> 52) & 3); }
+static inline int kite_tag_pslot(uint64_t t) { return (int)((t >> 40) & 0xfff); }
+static inline uint64_t kite_tag_seq(uint64_t t) { return t & ((1ull << 40) - 1); }
+
+/* One event of the batch being assembled. */
+typedef struct kite_batch_item {
+    rd_kafka_message_t *kbi_msg;
+    int kbi_pslot;
+    uint64_t kbi_seq;
+    int kbi_warming;                  /* its key was still warming up                    */
+} kite_batch_item;
+
+typedef struct kite_worker {
+    int kw_index;
+    struct kite_pipeline *kw_pl;
+    pthread_t kw_thread;
+    int kw_started;
+    rd_kafka_queue_t *kw_queue;       /* partition queues are forwarded here           */
+    kite_ring kw_done;                /* delivery thread -> this worker: delivery tags  */
+    kite_offsets *kw_parts[KITE_MAX_WORKER_PARTITIONS];
+    int kw_nparts;                    /* slots in use                                   */
+    int kw_last_part;                 /* kw_parts index of the last message's partition */
+    kite_stats_block *kw_stats;
+    kite_arena kw_arena;
+    kite_event_state *kw_evstate;     /* feature state of this worker's keys            */
+    rd_kafka_message_t **kw_msgs;     /* consume buffer, batch_size                    */
+    kite_batch_item *kw_items;        /* events of the batch that will be scored       */
+    float *kw_rows, *kw_margins, *kw_preds;
+    char *kw_out;                     /* output JSON buffer                            */
+    size_t kw_out_cap;
+    /* Published by the worker after each loop (release), read by the control thread
+     * (acquire) for exit_on_eof: partitions at EOF and events still in flight. */
+    _Atomic int kw_eof_parts;
+    _Atomic uint64_t kw_inflight;
+    _Atomic uint64_t kw_assigned_parts;
+} kite_worker;
+
+typedef struct kite_pipeline {
+    kite_config pl_cfg;               /* copy of the caller's, with defaults applied    */
+    kite_model pl_model;
+    kite_forest pl_forest;
+    char pl_model_name[128];
+    char pl_fingerprint[20];
+    kite_event_map *pl_map;
+    kite_mock_broker *pl_mock;
+    char *pl_brokers;
+    rd_kafka_t *pl_consumer;
+    rd_kafka_t *pl_producer;
+    rd_kafka_topic_t *pl_rkt_pred, *pl_rkt_alert, *pl_rkt_dead;
+    int pl_nworkers;
+    kite_worker *pl_workers;
+    kite_stats pl_stats;              /* blocks: workers, then delivery, then control   */
+    kite_stats_block *pl_stats_delivery, *pl_stats_control;
+    kite_metrics_server *pl_http;
+    pthread_t pl_delivery_thread;
+    int pl_delivery_started;
+    _Atomic int pl_delivery_stop;     /* control -> delivery thread                     */
+    _Atomic int pl_stop;              /* signal handler / API -> everyone               */
+    _Atomic int pl_ready;             /* partitions assigned (for /ready)               */
+    _Atomic int pl_assigned;          /* partitions assigned now (rebalance callback)   */
+    _Atomic int pl_fatal;             /* a fatal Kafka error: /health fails, run stops  */
+    _Atomic int pl_workers_joined;
+    _Atomic int pl_exit_holds;        /* exit_on_eof waits while > 0                    */
+    _Atomic uint64_t pl_expect_consumed; /* ... and until this many were consumed       */
+    /* Parking: the control thread stops every worker at a loop boundary during a
+     * rebalance. Rare path, so a mutex and condition variables. */
+    pthread_mutex_t pl_park_lock;
+    pthread_cond_t pl_park_cond;
+    _Atomic int pl_park_request;      /* control -> workers (release/acquire)           */
+    int pl_parked;                    /* under pl_park_lock                             */
+    int pl_running_workers;           /* under pl_park_lock                             */
+    /* Failed deliveries awaiting a new produce (delivery thread only). */
+    struct kite_retry *pl_retry;
+    size_t pl_nretry, pl_retry_cap;
+    _Atomic size_t pl_retry_pending;  /* delivery thread (release) -> control (acquire) */
+    _Atomic int64_t pl_first_consume_us, pl_last_delivery_us;
+    int64_t pl_cpu_first_us;          /* process CPU at the first event (written once,
+                                       * by the CAS winner; read after the workers join) */
+    int64_t pl_cpu_end_us;            /* process CPU after the final commit              */
+    char pl_fatal_reason[256];
+} kite_pipeline;
+
+/* kafka_producer.c */
+kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
+/* Produces one output; on __QUEUE_FULL drains the worker's completions and retries.
+ * Returns 0, or -1 when the pipeline is stopping fatally. */
+int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
+                      const char *payload, size_t len, int64_t ts_ms, uint64_t tag);
+/* Workers parked or joined: waits until every output has a delivery report (or timeout_ms
+ * passes), applying delivery tags meanwhile so no ring fills; 0 when empty. */
+int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms);
+void kite_sink_stop(kite_pipeline *pl);
+
+/* kafka_consumer.c */
+kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
+/* Stores, for every window of w, the offset after the last event completed in order. */
+void kite_source_store_offsets(kite_worker *w);
+/* Control thread, workers parked or joined: pops every delivery tag and applies it. */
+void kite_source_drain_all(kite_pipeline *pl);
+void kite_source_close(kite_pipeline *pl);
+
+/* pipeline_worker.c */
+void *kite_worker_main(void *arg);
+/* Applies the delivery tags waiting in w's ring; returns how many. */
+size_t kite_worker_apply_deliveries(kite_worker *w);
+void kite_worker_park(kite_pipeline *pl);
+void kite_worker_unpark(kite_pipeline *pl);
+
+/* pipeline_output.c: JSON of each output into w->kw_out; return the length. */
+size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
+                              const float *margin, int warming_up, int64_t now_ms);
+size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred);
+size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason);
+
+int64_t kite_now_us(void);      /* CLOCK_REALTIME, microseconds (comparable to Kafka's) */
+int64_t kite_process_cpu_us(void); /* user + system CPU of the whole process           */
+
+#endif

@@ -1,0 +1,183 @@
+/* Output records, as JSON, written into the worker's preallocated buffer (grown only for a
+ * dead letter whose payload does not fit, a rare path).
+ *
+ *   prediction:  {"key","topic","partition","offset","prediction","margin","model",
+ *                 "model_fingerprint","event_ts_ms","processed_ts_ms"}
+ *                ("prediction"/"margin" are arrays for multi-output models)
+ *   alert:       {"key","topic","partition","offset","rule","prediction"}
+ *   dead letter: {"reason","topic","partition","offset","key","payload"} (payload as text) */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline_int.h"
+
+typedef struct out_buf {
+    kite_worker *ob_w;
+    size_t ob_len;
+} out_buf;
+
+static int out_reserve(out_buf *b, size_t more)
+{
+    kite_worker *w = b->ob_w;
+    if (b->ob_len + more < w->kw_out_cap) return 0;
+    size_t cap = w->kw_out_cap * 2;
+    while (cap <= b->ob_len + more) cap *= 2;
+    char *nb = realloc(w->kw_out, cap);
+    if (!nb) return -1;
+    w->kw_out = nb;
+    w->kw_out_cap = cap;
+    return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static void out_printf(out_buf *b, const char *fmt, ...)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->ob_w->kw_out_cap - b->ob_len;
+        int n = vsnprintf(b->ob_w->kw_out + b->ob_len, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if ((size_t)n < room) {
+            b->ob_len += (size_t)n;
+            return;
+        }
+        if (out_reserve(b, (size_t)n + 1)) return;
+    }
+}
+
+/* Literal text and integers without printf: on the per-event path, format-string parsing was
+ * the largest single cost of building an output (perf, bench/stream_bench.sh). */
+static void out_lit(out_buf *b, const char *text, size_t len)
+{
+    if (out_reserve(b, len + 1)) return;
+    memcpy(b->ob_w->kw_out + b->ob_len, text, len);
+    b->ob_len += len;
+}
+#define OUT_LIT(b, s) out_lit((b), (s), sizeof(s) - 1)
+
+static void out_i64(out_buf *b, int64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0) tmp[n++] = '-';
+    if (out_reserve(b, (size_t)n + 1)) return;
+    char *o = b->ob_w->kw_out + b->ob_len;
+    for (int i = 0; i < n; i++) o[i] = tmp[n - 1 - i];
+    b->ob_len += (size_t)n;
+}
+
+/* A JSON string of arbitrary bytes: quotes, backslashes and control bytes escaped; other
+ * bytes pass through (a non-UTF-8 key stays as sent). */
+static void out_string(out_buf *b, const void *data, size_t len)
+{
+    if (out_reserve(b, len * 6 + 3)) return;
+    char *o = b->ob_w->kw_out + b->ob_len;
+    const unsigned char *s = data;
+    *o++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+        } else *o++ = (char)c;
+    }
+    *o++ = '"';
+    b->ob_len = (size_t)(o - b->ob_w->kw_out);
+}
+
+static void out_source(out_buf *b, const rd_kafka_message_t *m)
+{
+    OUT_LIT(b, "\"topic\":");
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    out_string(b, topic, strlen(topic));
+    OUT_LIT(b, ",\"partition\":");
+    out_i64(b, m->partition);
+    OUT_LIT(b, ",\"offset\":");
+    out_i64(b, m->offset);
+}
+
+static void out_key(out_buf *b, const rd_kafka_message_t *m)
+{
+    OUT_LIT(b, "\"key\":");
+    if (m->key) out_string(b, m->key, m->key_len);
+    else OUT_LIT(b, "null");
+}
+
+static void out_floats(out_buf *b, const float *v, int n)
+{
+    if (n == 1) {
+        out_printf(b, "%.9g", (double)v[0]);
+        return;
+    }
+    out_printf(b, "[");
+    for (int i = 0; i < n; i++) out_printf(b, i ? ",%.9g" : "%.9g", (double)v[i]);
+    out_printf(b, "]");
+}
+
+size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
+                              const float *margin, int warming_up, int64_t now_ms)
+{
+    kite_pipeline *pl = w->kw_pl;
+    out_buf b = {w, 0};
+    int groups = pl->pl_forest.kf_num_group;
+    int outs = kite_forest_outputs_per_row(&pl->pl_forest);
+    OUT_LIT(&b, "{");
+    out_key(&b, m);
+    OUT_LIT(&b, ",");
+    out_source(&b, m);
+    OUT_LIT(&b, ",\"prediction\":");
+    out_floats(&b, pred, outs);
+    OUT_LIT(&b, ",\"margin\":");
+    out_floats(&b, margin, groups);
+    OUT_LIT(&b, ",\"model\":\"");
+    out_lit(&b, pl->pl_model_name, strlen(pl->pl_model_name)); /* quotes removed at load */
+    OUT_LIT(&b, "\",\"model_fingerprint\":\"");
+    out_lit(&b, pl->pl_fingerprint, strlen(pl->pl_fingerprint));
+    OUT_LIT(&b, "\",\"event_ts_ms\":");
+    out_i64(&b, rd_kafka_message_timestamp(m, NULL));
+    OUT_LIT(&b, ",\"processed_ts_ms\":");
+    out_i64(&b, now_ms);
+    if (warming_up) OUT_LIT(&b, ",\"warming_up\":true");
+    OUT_LIT(&b, "}");
+    return b.ob_len;
+}
+
+size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred)
+{
+    out_buf b = {w, 0};
+    OUT_LIT(&b, "{");
+    out_key(&b, m);
+    OUT_LIT(&b, ",");
+    out_source(&b, m);
+    out_printf(&b, ",\"rule\":\"prediction >= %g\",\"prediction\":%.9g}",
+               w->kw_pl->pl_cfg.kc_alert_threshold, (double)pred);
+    return b.ob_len;
+}
+
+size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason)
+{
+    out_buf b = {w, 0};
+    out_printf(&b, "{\"reason\":");
+    out_string(&b, reason, strlen(reason));
+    out_printf(&b, ",");
+    out_source(&b, m);
+    out_printf(&b, ",");
+    out_key(&b, m);
+    out_printf(&b, ",\"payload\":");
+    out_string(&b, m->payload ? m->payload : "", m->payload ? m->len : 0);
+    out_printf(&b, "}");
+    return b.ob_len;
+}

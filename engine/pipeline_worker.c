@@ -1,0 +1,319 @@
+/* A worker: consumes its partitions' forwarded queue in batches (N events or T microseconds
+ * from the batch's first event, whichever first), parses each event with cJSON into its
+ * arena, maps it to a feature row, scores the batch with the active kernel and produces the
+ * outputs. Delivery tags come back through the worker's SPSC ring and complete events in
+ * their partition's window; offsets are stored as the windows advance.
+ *
+ * Per event on this path: no lock and no malloc of ours (arena parse, preallocated rows and
+ * output buffer; librdkafka allocates its own message copy inside produce). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "dispatch.h"
+#include "pin.h"
+#include "pipeline_int.h"
+
+#define WORKER_DONE_BATCH 256
+#define WORKER_IDLE_WAIT_MS 100
+
+static double worker_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
+}
+
+static void worker_publish_progress(kite_worker *w)
+{
+    int eof = 0;
+    uint64_t inflight = 0;
+    for (int i = 0; i < w->kw_nparts; i++) {
+        kite_offsets *t = w->kw_parts[i];
+        if (!t) continue;
+        eof += t->ko_at_eof;
+        inflight += kite_offsets_inflight(t);
+    }
+    /* Release: pairs with the control thread's acquire loads in pipeline.c (exit_on_eof). */
+    atomic_store_explicit(&w->kw_inflight, inflight, memory_order_release);
+    atomic_store_explicit(&w->kw_eof_parts, eof, memory_order_release);
+}
+
+size_t kite_worker_apply_deliveries(kite_worker *w)
+{
+    uint64_t tags[WORKER_DONE_BATCH];
+    size_t total = 0, n;
+    while ((n = kite_ring_pop_n(&w->kw_done, tags, WORKER_DONE_BATCH)) > 0) {
+        int64_t now_us = kite_now_us();
+        for (size_t i = 0; i < n; i++) {
+            kite_offsets *t = w->kw_parts[kite_tag_pslot(tags[i])];
+            if (!t) continue;
+            uint64_t seq = kite_tag_seq(tags[i]);
+            if (kite_tag_kind(tags[i]) == KITE_OUT_PREDICTION) {
+                int64_t ts = t->ko_ts_ms[seq & t->ko_mask];
+                if (ts > 0) kite_stats_observe_latency_us(w->kw_stats, (double)(now_us - ts * 1000));
+            }
+            kite_offsets_done(t, seq);
+        }
+        total += n;
+    }
+    if (total) {
+        kite_source_store_offsets(w);
+        worker_publish_progress(w);
+    }
+    return total;
+}
+
+void kite_worker_park(kite_pipeline *pl)
+{
+    pthread_mutex_lock(&pl->pl_park_lock);
+    /* Release: pairs with the workers' acquire load at the top of their loop. */
+    atomic_store_explicit(&pl->pl_park_request, 1, memory_order_release);
+    for (int i = 0; i < pl->pl_nworkers; i++)
+        if (pl->pl_workers[i].kw_queue) rd_kafka_queue_yield(pl->pl_workers[i].kw_queue);
+    while (pl->pl_parked < pl->pl_running_workers)
+        pthread_cond_wait(&pl->pl_park_cond, &pl->pl_park_lock);
+    pthread_mutex_unlock(&pl->pl_park_lock);
+}
+
+void kite_worker_unpark(kite_pipeline *pl)
+{
+    pthread_mutex_lock(&pl->pl_park_lock);
+    atomic_store_explicit(&pl->pl_park_request, 0, memory_order_release);
+    pthread_cond_broadcast(&pl->pl_park_cond);
+    pthread_mutex_unlock(&pl->pl_park_lock);
+}
+
+/* Blocks while the control thread holds the workers; the mutex hands this worker's state
+ * (windows, ring consumer side) to the control thread and back. */
+static void worker_maybe_park(kite_worker *w)
+{
+    kite_pipeline *pl = w->kw_pl;
+    /* Acquire: pairs with the release store in kite_worker_park. */
+    if (!atomic_load_explicit(&pl->pl_park_request, memory_order_acquire)) return;
+    pthread_mutex_lock(&pl->pl_park_lock);
+    pl->pl_parked++;
+    pthread_cond_broadcast(&pl->pl_park_cond);
+    while (atomic_load_explicit(&pl->pl_park_request, memory_order_acquire))
+        pthread_cond_wait(&pl->pl_park_cond, &pl->pl_park_lock);
+    pl->pl_parked--;
+    pthread_mutex_unlock(&pl->pl_park_lock);
+}
+
+static int worker_window(kite_worker *w, const rd_kafka_message_t *m)
+{
+    int last = w->kw_last_part;
+    if (last < w->kw_nparts && w->kw_parts[last] && w->kw_parts[last]->ko_rkt == m->rkt &&
+        w->kw_parts[last]->ko_partition == m->partition)
+        return last;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    for (int i = 0; i < w->kw_nparts; i++) {
+        kite_offsets *t = w->kw_parts[i];
+        if (t && t->ko_partition == m->partition && !strcmp(t->ko_topic, topic)) {
+            t->ko_rkt = m->rkt;
+            return w->kw_last_part = i;
+        }
+    }
+    if (w->kw_nparts == KITE_MAX_WORKER_PARTITIONS) return -1;
+    kite_offsets *t = kite_offsets_new(topic, m->rkt, m->partition,
+                                       (size_t)w->kw_pl->pl_cfg.kc_max_inflight);
+    if (!t) return -1;
+    w->kw_parts[w->kw_nparts] = t;
+    atomic_store_explicit(&w->kw_assigned_parts, (uint64_t)w->kw_nparts + 1, memory_order_relaxed);
+    return w->kw_last_part = w->kw_nparts++;
+}
+
+/* Produces one output for event seq of window pslot, counting it in the window first. */
+static void worker_emit(kite_worker *w, rd_kafka_topic_t *rkt, const rd_kafka_message_t *m,
+                        int pslot, uint64_t seq, kite_output_kind kind, size_t len)
+{
+    kite_offsets_expect(w->kw_parts[pslot], seq);
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (kite_sink_produce(w, rkt, m->key, m->key_len, w->kw_out, len, ts > 0 ? ts : 0,
+                          kite_tag_make(w->kw_index, pslot, kind, seq)) != 0)
+        kite_offsets_done(w->kw_parts[pslot], seq); /* fatal: run stops, offset stays unstored */
+}
+
+static void worker_dead_letter(kite_worker *w, const rd_kafka_message_t *m, int pslot,
+                               uint64_t seq, const char *reason)
+{
+    size_t len = kite_output_dead_letter(w, m, reason);
+    worker_emit(w, w->kw_pl->pl_rkt_dead, m, pslot, seq, KITE_OUT_DEAD_LETTER, len);
+    kite_stats_add(w->kw_stats, KITE_C_DEAD_LETTERS, 1);
+    kite_offsets_done(w->kw_parts[pslot], seq); /* drop the hold */
+}
+
+/* Takes one consumed message: control events, window bookkeeping, parse and featurize. */
+static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, int *keep)
+{
+    *keep = 0;
+    if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            int ps = worker_window(w, m);
+            if (ps >= 0) w->kw_parts[ps]->ko_at_eof = 1;
+        } else {
+            kite_stats_add(w->kw_stats, KITE_C_KAFKA_ERRORS, 1);
+            fprintf(stderr, "kite: worker %d: consume: %s\n", w->kw_index,
+                    rd_kafka_message_errstr(m));
+        }
+        return;
+    }
+    kite_pipeline *pl = w->kw_pl;
+    int pslot = worker_window(w, m);
+    if (pslot < 0) {
+        fprintf(stderr, "kite: worker %d: out of partition windows\n", w->kw_index);
+        atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release);
+        return;
+    }
+    kite_offsets *t = w->kw_parts[pslot];
+    while (kite_offsets_full(t)) {
+        /* Backpressure: the window is bounded; wait for deliveries to free it. */
+        if (!kite_worker_apply_deliveries(w)) {
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    t->ko_at_eof = 0;
+    uint64_t seq = kite_offsets_add(t, m->offset, rd_kafka_message_timestamp(m, NULL));
+    kite_stats_add(w->kw_stats, KITE_C_CONSUMED, 1);
+    char reason[256];
+    kite_arena_reset(&w->kw_arena);
+    cJSON *event = m->len ? cJSON_ParseWithLength(m->payload, m->len) : NULL;
+    if (!event) {
+        const char *at = cJSON_GetErrorPtr();
+        long pos = at && m->len && at >= (const char *)m->payload &&
+                           at <= (const char *)m->payload + m->len
+                       ? (long)(at - (const char *)m->payload) : 0;
+        snprintf(reason, sizeof reason, m->len ? "malformed JSON near byte %ld" : "empty event",
+                 pos);
+        worker_dead_letter(w, m, pslot, seq, reason);
+        return;
+    }
+    int nf = kite_event_map_num_features(pl->pl_map), missing = 0, warming = 0;
+    float *row = w->kw_rows + *nitems * (size_t)nf;
+    kite_err err = kite_event_map_row(pl->pl_map, w->kw_evstate, event, row, &missing, &warming, reason,
+                                      sizeof reason);
+    cJSON_Delete(event); /* arena memory: frees nothing, kept for the malloc fallback */
+    if (err) {
+        worker_dead_letter(w, m, pslot, seq, reason);
+        return;
+    }
+    kite_stats_add(w->kw_stats, KITE_C_MISSING, (uint64_t)missing);
+    if (warming) kite_stats_add(w->kw_stats, KITE_C_WARMING_UP, 1);
+    w->kw_items[*nitems] = (kite_batch_item){m, pslot, seq, warming};
+    (*nitems)++;
+    *keep = 1;
+}
+
+static void worker_score(kite_worker *w, size_t n)
+{
+    kite_pipeline *pl = w->kw_pl;
+    const kite_forest *f = &pl->pl_forest;
+    size_t nf = (size_t)kite_event_map_num_features(pl->pl_map);
+    size_t groups = (size_t)f->kf_num_group;
+    double t0 = worker_mono_us();
+    kite_forest_predict(f, w->kw_rows, n, nf, w->kw_margins, 1);
+    memcpy(w->kw_preds, w->kw_margins, n * groups * sizeof(float));
+    kite_forest_transform(f, w->kw_preds, n);
+    kite_stats_observe(w->kw_stats, KITE_H_SCORING_LATENCY, (worker_mono_us() - t0) * 1e-6);
+    kite_stats_observe(w->kw_stats, KITE_H_BATCH_EVENTS, (double)n);
+    kite_stats_add(w->kw_stats, KITE_C_BATCHES, 1);
+    int64_t now_ms = kite_now_us() / 1000;
+    for (size_t i = 0; i < n; i++) {
+        kite_batch_item *it = &w->kw_items[i];
+        const float *pred = w->kw_preds + i * groups, *margin = w->kw_margins + i * groups;
+        if (!isfinite(pred[0])) kite_stats_add(w->kw_stats, KITE_C_INFERENCE_ERRORS, 1);
+        size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);
+        worker_emit(w, pl->pl_rkt_pred, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
+                    KITE_OUT_PREDICTION, len);
+        kite_stats_add(w->kw_stats, KITE_C_SCORED, 1);
+        kite_stats_observe(w->kw_stats, KITE_H_PREDICTION, pred[0]);
+        if (pl->pl_rkt_alert && pred[0] >= pl->pl_cfg.kc_alert_threshold) {
+            len = kite_output_alert(w, it->kbi_msg, pred[0]);
+            worker_emit(w, pl->pl_rkt_alert, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
+                        KITE_OUT_ALERT, len);
+            kite_stats_add(w->kw_stats, KITE_C_ALERTS, 1);
+        }
+        kite_offsets_done(w->kw_parts[it->kbi_pslot], it->kbi_seq); /* drop the hold */
+        rd_kafka_message_destroy(it->kbi_msg);
+    }
+}
+
+static void worker_pin(kite_worker *w)
+{
+    const char *cores = w->kw_pl->pl_cfg.kc_cores;
+    if (!strcmp(cores, "none")) return;
+    int pu = w->kw_index; /* a core index: engine/pin.h wraps it modulo the core count */
+    if (strcmp(cores, "auto")) {
+        /* The kw_index-th entry of the list (wrapping). */
+        int count = 1;
+        for (const char *c = cores; *c; c++) count += *c == ',';
+        int want = w->kw_index % count;
+        const char *c = cores;
+        for (int i = 0; i < want; i++) c = strchr(c, ',') + 1;
+        pu = atoi(c);
+    }
+    char err[256];
+    if (kite_pin_thread_to_core(pu, err, sizeof err))
+        fprintf(stderr, "kite: worker %d: not pinned: %s\n", w->kw_index, err);
+    else
+        fprintf(stderr, "kite: worker %d pinned to core %d of %d (hwloc logical index)\n",
+                w->kw_index, pu % kite_pin_num_cores(), kite_pin_num_cores());
+}
+
+void *kite_worker_main(void *arg)
+{
+    kite_worker *w = arg;
+    kite_pipeline *pl = w->kw_pl;
+    worker_pin(w);
+    kite_arena_bind(&w->kw_arena);
+    size_t cap = (size_t)pl->pl_cfg.kc_batch_size;
+    double wait_us = (double)pl->pl_cfg.kc_batch_wait_us;
+    /* Acquire: pairs with the release store in kite_pipeline_stop / run's shutdown. */
+    while (!atomic_load_explicit(&pl->pl_stop, memory_order_acquire)) {
+        worker_maybe_park(w);
+        kite_worker_apply_deliveries(w);
+        size_t nitems = 0, got = 0;
+        /* rd_kafka_consume_batch_queue waits for a full batch or its timeout, so block for
+         * the first event alone, then take more only until the batch's deadline. */
+        rd_kafka_message_t *first_msg = rd_kafka_consume_queue(w->kw_queue, WORKER_IDLE_WAIT_MS);
+        if (first_msg) {
+            double first = worker_mono_us();
+            int64_t expect = 0;
+            if (atomic_compare_exchange_strong_explicit(&pl->pl_first_consume_us, &expect,
+                                                        kite_now_us(), memory_order_relaxed,
+                                                        memory_order_relaxed))
+                pl->pl_cpu_first_us = kite_process_cpu_us(); /* once per run */
+            w->kw_msgs[0] = first_msg;
+            ssize_t n = 1;
+            for (;;) {
+                for (ssize_t i = 0; i < n; i++) {
+                    int keep;
+                    worker_take(w, w->kw_msgs[i], &nitems, &keep);
+                    if (!keep) rd_kafka_message_destroy(w->kw_msgs[i]);
+                }
+                got += (size_t)n;
+                double left = first + wait_us - worker_mono_us();
+                if (got >= cap || left <= 0) break;
+                /* librdkafka waits in whole milliseconds: under one left, take only what is
+                 * already queued (the batch then closes early rather than late). */
+                int timeout_ms = left >= 1000 ? (int)(left / 1000) : 0;
+                n = rd_kafka_consume_batch_queue(w->kw_queue, timeout_ms, w->kw_msgs, cap - got);
+                if (n <= 0) break;
+            }
+        }
+        if (nitems) worker_score(w, nitems);
+        kite_worker_apply_deliveries(w);
+        worker_publish_progress(w);
+    }
+    kite_arena_bind(NULL);
+    pthread_mutex_lock(&pl->pl_park_lock);
+    pl->pl_running_workers--;
+    pthread_cond_broadcast(&pl->pl_park_cond);
+    pthread_mutex_unlock(&pl->pl_park_lock);
+    return NULL;
+}

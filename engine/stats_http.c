@@ -1,0 +1,114 @@
+#include "stats_http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+struct kite_metrics_server {
+    struct MHD_Daemon *ms_daemon;
+    kite_metrics_handlers ms_handlers;
+    int ms_port;
+};
+
+static enum MHD_Result metrics_reply(struct MHD_Connection *c, unsigned status, const char *type,
+                                     const char *body, size_t len)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *c, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    (void)upload;
+    (void)con_cls;
+    kite_metrics_server *s = cls;
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return metrics_reply(c, 405, "text/plain", "method not allowed\n", 19);
+    const kite_metrics_handlers *h = &s->ms_handlers;
+    if (!strcmp(url, "/metrics")) {
+        kite_prom p;
+        kite_prom_init(&p);
+        h->kmh_render(h->kmh_opaque, &p);
+        enum MHD_Result r =
+            p.kp_oom ? metrics_reply(c, 500, "text/plain", "out of memory\n", 14)
+                     : metrics_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                     p.kp_buf ? p.kp_buf : "", p.kp_len);
+        kite_prom_free(&p);
+        return r;
+    }
+    if (!strcmp(url, "/health")) {
+        int ok = h->kmh_healthy(h->kmh_opaque);
+        return ok ? metrics_reply(c, 200, "text/plain", "ok\n", 3)
+                  : metrics_reply(c, 503, "text/plain", "unhealthy\n", 10);
+    }
+    if (!strcmp(url, "/ready")) {
+        int ok = h->kmh_ready(h->kmh_opaque);
+        return ok ? metrics_reply(c, 200, "text/plain", "ready\n", 6)
+                  : metrics_reply(c, 503, "text/plain", "not ready\n", 10);
+    }
+    return metrics_reply(c, 404, "text/plain", "not found\n", 10);
+}
+
+kite_err kite_metrics_server_start(const char *addr, const kite_metrics_handlers *h,
+                                   kite_metrics_server **out, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    const char *colon = strrchr(addr, ':');
+    char host[64] = "";
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || end == colon + 1 || *end || port < 0 || port > 65535 ||
+        (size_t)(colon - addr) >= sizeof host)
+        return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                         "metrics address \"%s\": expected host:port", addr);
+    memcpy(host, addr, (size_t)(colon - addr));
+    struct sockaddr_in sin = {0};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    if (!host[0] || !strcmp(host, "*")) sin.sin_addr.s_addr = htonl(INADDR_ANY);
+    else if (!strcmp(host, "localhost")) sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+        return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                         "metrics address \"%s\": \"%s\" is not an IPv4 address", addr, host);
+    kite_metrics_server *s = calloc(1, sizeof *s);
+    if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "metrics server");
+    s->ms_handlers = *h;
+    s->ms_daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                                    (uint16_t)port, NULL, NULL, metrics_handle, s,
+                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+                                    MHD_OPTION_END);
+    if (!s->ms_daemon) {
+        free(s);
+        return kite_errf(KITE_ERR_HTTP, errstr, errstr_size,
+                         "metrics: cannot listen on %s (address in use?)", addr);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->ms_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->ms_port = info ? info->port : (int)port;
+    *out = s;
+    return KITE_ERR_OK;
+}
+
+int kite_metrics_server_port(const kite_metrics_server *s) { return s->ms_port; }
+
+void kite_metrics_server_stop(kite_metrics_server *s)
+{
+    if (!s) return;
+    MHD_stop_daemon(s->ms_daemon);
+    free(s);
+}

@@ -1,0 +1,227 @@
+/* Shared pieces of the streaming integration tests: an in-process mock cluster, a producer of
+ * Titanic-like JSON events (some malformed on purpose), and a reader of the output topics that
+ * checks every input event by (partition, offset) and key. */
+#ifndef KITE_STREAM_HARNESS_H
+#define KITE_STREAM_HARNESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <librdkafka/rdkafka.h>
+
+#include "kite_test.h"
+#include "mock_broker.h"
+
+#define SH_PARTITIONS 4
+#define SH_MAX_OFFSETS 20000
+
+typedef struct sh_event {
+    char key[32];
+    int bad;          /* 1: must become a dead letter   */
+    int predictions;  /* predictions seen for it        */
+    int dead_letters; /* dead letters seen for it       */
+    int key_ok;       /* every output had the right key */
+    double prediction; /* last prediction seen          */
+} sh_event;
+
+typedef struct sh_world {
+    kite_mock_broker *broker;
+    const char *bootstrap;
+    sh_event ev[SH_PARTITIONS][SH_MAX_OFFSETS]; /* by input partition and offset */
+    int64_t count[SH_PARTITIONS];               /* offsets produced per partition */
+    size_t produced, bad;
+} sh_world;
+
+static void sh_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    sh_world *w = opaque;
+    if (m->err || m->partition < 0 || m->partition >= SH_PARTITIONS || m->offset >= SH_MAX_OFFSETS) {
+        fprintf(stderr, "harness: produce failed: %s\n", rd_kafka_err2str(m->err));
+        return;
+    }
+    sh_event *e = &w->ev[m->partition][m->offset];
+    memcpy(e->key, m->key, m->key_len < sizeof e->key ? m->key_len : sizeof e->key - 1);
+    e->bad = (int)(intptr_t)m->_private;
+    e->key_ok = 1;
+    if (m->offset + 1 > w->count[m->partition]) w->count[m->partition] = m->offset + 1;
+    w->produced++;
+    w->bad += (size_t)e->bad;
+}
+
+static sh_world *sh_world_new(void)
+{
+    sh_world *w = calloc(1, sizeof *w);
+    char err[256];
+    if (kite_mock_broker_new(1, &w->broker, err, sizeof err)) {
+        fprintf(stderr, "harness: %s\n", err);
+        exit(1);
+    }
+    const char *topics[] = {"events", "predictions", "alerts", "dead-letters"};
+    for (int i = 0; i < 4; i++)
+        if (kite_mock_broker_create_topic(w->broker, topics[i], SH_PARTITIONS, err, sizeof err)) {
+            fprintf(stderr, "harness: %s\n", err);
+            exit(1);
+        }
+    w->bootstrap = kite_mock_broker_bootstrap(w->broker);
+    return w;
+}
+
+static rd_kafka_t *sh_producer(sh_world *w)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", w->bootstrap, err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err);
+    rd_kafka_conf_set(conf, "linger.ms", "2", err, sizeof err);
+    rd_kafka_conf_set_dr_msg_cb(conf, sh_dr);
+    rd_kafka_conf_set_opaque(conf, w);
+    return rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+}
+
+/* Event i: every 9th is malformed in one of four ways. */
+static int sh_event_json(char *buf, size_t size, int i)
+{
+    if (i % 9 == 4) {
+        switch ((i / 9) % 4) {
+        case 0: snprintf(buf, size, "{\"Pclass\": 3, \"Sex\": "); return 1;       /* cut JSON   */
+        case 1: snprintf(buf, size, "[1, 2, 3]"); return 1;                      /* not object */
+        case 2: snprintf(buf, size, "{\"Pclass\": \"first\", \"Sex\": \"male\"}"); return 1; /* text */
+        default: buf[0] = 0; return 1;                                           /* empty      */
+        }
+    }
+    snprintf(buf, size,
+             "{\"PassengerId\": %d, \"Pclass\": %d, \"Name\": \"P \\\"%d\\\"\", \"Sex\": \"%s\","
+             " \"Age\": %s, \"SibSp\": %d, \"Parch\": %d, \"Fare\": %.2f}",
+             i, 1 + i % 3, i, i % 2 ? "female" : "male", i % 7 ? "30.5" : "null", i % 3, i % 2,
+             5.0 + (i % 50));
+    return 0;
+}
+
+/* Produces events [from, to) round-robin over the partitions; rate 0 = as fast as possible. */
+static void sh_produce(sh_world *w, rd_kafka_t *p, int from, int to, double rate)
+{
+    (void)w;
+    char buf[512], key[32];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = from; i < to; i++) {
+        int bad = sh_event_json(buf, sizeof buf, i);
+        snprintf(key, sizeof key, "k%d", i);
+        while (rd_kafka_producev(p, RD_KAFKA_V_TOPIC("events"), RD_KAFKA_V_PARTITION(i % SH_PARTITIONS),
+                                 RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(buf, strlen(buf)),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_OPAQUE((void *)(intptr_t)bad), RD_KAFKA_V_END))
+            rd_kafka_poll(p, 10);
+        rd_kafka_poll(p, 0);
+        if (rate > 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            double el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) * 1e-9;
+            double due = (double)(i - from + 1) / rate;
+            if (due > el) usleep((useconds_t)((due - el) * 1e6));
+        }
+    }
+    rd_kafka_flush(p, 30000);
+}
+
+/* Reads every output topic from the beginning to its end and tallies outputs per input. */
+typedef struct sh_tally {
+    size_t predictions, dead_letters, alerts, duplicates, unknown, bad_reason;
+} sh_tally;
+
+static void sh_apply(sh_world *w, const char *topic, const rd_kafka_message_t *m, sh_tally *t)
+{
+    cJSON *j = cJSON_ParseWithLength(m->payload, m->len);
+    cJSON *jp = cJSON_GetObjectItemCaseSensitive(j, "partition");
+    cJSON *jo = cJSON_GetObjectItemCaseSensitive(j, "offset");
+    if (!cJSON_IsNumber(jp) || !cJSON_IsNumber(jo) || jp->valueint < 0 ||
+        jp->valueint >= SH_PARTITIONS || jo->valuedouble < 0 ||
+        jo->valuedouble >= (double)w->count[jp->valueint]) {
+        t->unknown++;
+        cJSON_Delete(j);
+        return;
+    }
+    sh_event *e = &w->ev[jp->valueint][(int64_t)jo->valuedouble];
+    if (!m->key || m->key_len != strlen(e->key) || memcmp(m->key, e->key, m->key_len))
+        e->key_ok = 0;
+    if (!strcmp(topic, "predictions")) {
+        t->predictions++;
+        cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "prediction");
+        e->prediction = cJSON_IsNumber(pr) ? pr->valuedouble : -1;
+        if (e->predictions++) t->duplicates++;
+    } else if (!strcmp(topic, "dead-letters")) {
+        t->dead_letters++;
+        if (e->dead_letters++) t->duplicates++;
+        cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "reason");
+        cJSON *pl = cJSON_GetObjectItemCaseSensitive(j, "payload");
+        if (!cJSON_IsString(r) || !r->valuestring[0] || !cJSON_IsString(pl)) t->bad_reason++;
+    } else t->alerts++;
+    cJSON_Delete(j);
+}
+
+static sh_tally sh_read_outputs(sh_world *w)
+{
+    sh_tally t = {0};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", w->bootstrap, err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", "harness-reader", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(12);
+    const char *topics[] = {"predictions", "dead-letters", "alerts"};
+    for (int i = 0; i < 3; i++)
+        for (int p = 0; p < SH_PARTITIONS; p++)
+            rd_kafka_topic_partition_list_add(parts, topics[i], p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(c, parts);
+    int eofs = 0, idle = 0;
+    while (eofs < parts->cnt && idle < 100) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
+        if (!m) {
+            idle++;
+            continue;
+        }
+        idle = 0;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) eofs++;
+        else if (!m->err) sh_apply(w, rd_kafka_topic_name(m->rkt), m, &t);
+        rd_kafka_message_destroy(m);
+    }
+    CHECK_MSG(eofs == parts->cnt, "output topics read to their end (%d of %d)", eofs, parts->cnt);
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return t;
+}
+
+/* Every good event has >= 1 prediction and no dead letter; every bad one >= 1 dead letter and
+ * no prediction; keys kept. Returns the number of inputs missing an output. */
+static size_t sh_check(sh_world *w, const sh_tally *t, const char *name)
+{
+    size_t missing = 0, wrong = 0, badkey = 0;
+    for (int p = 0; p < SH_PARTITIONS; p++)
+        for (int64_t o = 0; o < w->count[p]; o++) {
+            sh_event *e = &w->ev[p][o];
+            if (e->bad ? !e->dead_letters : !e->predictions) missing++;
+            if (e->bad ? e->predictions : e->dead_letters) wrong++;
+            if (!e->key_ok) badkey++;
+        }
+    printf("%s: %zu events (%zu malformed) -> %zu predictions, %zu dead letters, %zu alerts; "
+           "missing %zu, duplicates %zu\n",
+           name, w->produced, w->bad, t->predictions, t->dead_letters, t->alerts, missing,
+           t->duplicates);
+    CHECK_MSG(missing == 0, "%zu events have no output", missing);
+    CHECK_MSG(wrong == 0, "%zu events went to the wrong output", wrong);
+    CHECK_MSG(badkey == 0, "%zu outputs lost their event's key", badkey);
+    CHECK_MSG(t->unknown == 0, "%zu outputs name no produced event", t->unknown);
+    CHECK_MSG(t->bad_reason == 0, "%zu dead letters without reason/payload", t->bad_reason);
+    return missing;
+}
+
+#endif

@@ -1,0 +1,336 @@
+/* Streaming integration tests on the in-process mock cluster (see stream_harness.h):
+ *   test_stream basic          N events in -> exactly N outputs, by key and offset; malformed
+ *                              events dead-lettered with reasons; metrics pass promtool rules
+ *   test_stream faults         the same with Produce/Fetch/OffsetCommit errors injected and the
+ *                              broker taken down and up mid-stream: none missing, duplicates
+ *                              counted
+ *   test_stream restart KITE   `kite serve` killed (SIGKILL) mid-stream, then SIGTERM'd
+ *                              mid-stream, then run to the end: none missing; duplicates
+ *                              reported; the graceful stop exits 0 and adds none */
+#include <pthread.h>
+#include <sys/types.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "features.h"
+#include "xgb_model.h"
+#include "pipeline.h"
+#include "stream_harness.h"
+
+#define BASIC_EVENTS 2000
+#define FAULT_EVENTS 3000
+#define RESTART_EVENTS 14000
+
+/* Kafka protocol API keys (rdkafka_protocol.h is not installed). */
+enum { API_PRODUCE = 0, API_FETCH = 1, API_OFFSET_COMMIT = 8 };
+
+static kite_pipeline *run_pipeline_new(sh_world *w, int workers)
+{
+    kite_config cfg;
+    char err[512];
+    kite_config_init(&cfg, err, sizeof err);
+    const char *kv[][2] = {{"brokers", w->bootstrap}, {"model", "models/titanic.json"},
+                           {"feature_spec", "models/titanic.spec.json"}, {"exit_on_eof", "true"},
+                           {"metrics_addr", ""}, {"batch_size", "64"}, {"cores", "none"},
+                           {"max_inflight", "1024"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        CHECK(kite_config_set(&cfg, kv[i][0], kv[i][1], err, sizeof err) == KITE_ERR_OK);
+    char wk[8];
+    snprintf(wk, sizeof wk, "%d", workers);
+    kite_config_set(&cfg, "workers", wk, err, sizeof err);
+    kite_config_set_kafka(&cfg, "consumer.session.timeout.ms=6000", err, sizeof err);
+    kite_config_set_kafka(&cfg, "consumer.heartbeat.interval.ms=500", err, sizeof err);
+    kite_pipeline *pl = NULL;
+    if (kite_pipeline_new(&cfg, &pl, err, sizeof err)) {
+        fprintf(stderr, "pipeline: %s\n", err);
+        exit(1);
+    }
+    kite_config_free(&cfg);
+    return pl;
+}
+
+static void run_to_end(sh_world *w, int workers)
+{
+    kite_pipeline *pl = run_pipeline_new(w, workers);
+    char err[512];
+    kite_err e = kite_pipeline_run(pl, err, sizeof err);
+    CHECK_MSG(e == KITE_ERR_OK, "run: %s", err);
+    kite_pipeline_free(pl);
+}
+
+/* Every prediction equals the library's own: spec features, then the forest (float32 text
+ * round trip). The Titanic spec keeps no per-key state, so one state serves all events. */
+static void check_prediction_values(sh_world *w)
+{
+    kite_model model;
+    kite_forest forest;
+    kite_feature_spec *spec = NULL;
+    kite_feature_state *st = NULL;
+    char err[512];
+    CHECK(kite_model_load("models/titanic.json", &model, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite_forest_build(&model, &forest, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite_feature_spec_load("models/titanic.spec.json", &spec, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite_feature_state_new(spec, 0, &st, err, sizeof err) == KITE_ERR_OK);
+    int nin = kite_feature_spec_num_inputs(spec);
+    kite_raw_value in[32];
+    size_t compared = 0, differ = 0;
+    for (int p = 0; p < SH_PARTITIONS; p++)
+        for (int64_t o = 0; o < w->count[p]; o++) {
+            sh_event *e = &w->ev[p][o];
+            if (e->bad || !e->predictions) continue;
+            char buf[512];
+            sh_event_json(buf, sizeof buf, atoi(e->key + 1));
+            cJSON *j = cJSON_Parse(buf);
+            for (int i = 0; i < nin; i++) {
+                cJSON *it = cJSON_GetObjectItemCaseSensitive(j, kite_feature_spec_input_name(spec, i));
+                in[i] = (kite_raw_value){KITE_RAW_ABSENT, 0, NULL, 0};
+                if (cJSON_IsNumber(it)) in[i] = (kite_raw_value){KITE_RAW_NUMBER, it->valuedouble, NULL, 0};
+                if (cJSON_IsString(it))
+                    in[i] = (kite_raw_value){KITE_RAW_TEXT, 0, it->valuestring, strlen(it->valuestring)};
+            }
+            float row[16], pred = 0;
+            kite_features_status status;
+            if (kite_features_update(st, in, row, &status, err, sizeof err) == KITE_ERR_OK) {
+                kite_forest_predict(&forest, row, 1, (size_t)forest.kf_num_feature, &pred, 0);
+                differ += (float)e->prediction != pred;
+                compared++;
+            }
+            cJSON_Delete(j);
+        }
+    CHECK_MSG(compared > 0 && differ == 0, "%zu of %zu predictions differ from the library's",
+              differ, compared);
+    kite_feature_state_free(st);
+    kite_feature_spec_free(spec);
+    kite_forest_free(&forest);
+    kite_model_free(&model);
+}
+
+static int test_basic(void)
+{
+    sh_world *w = sh_world_new();
+    rd_kafka_t *p = sh_producer(w);
+    sh_produce(w, p, 0, BASIC_EVENTS, 0);
+    CHECK(w->produced == BASIC_EVENTS);
+    kite_pipeline *pl = run_pipeline_new(w, 2);
+    char err[512];
+    CHECK(kite_pipeline_run(pl, err, sizeof err) == KITE_ERR_OK);
+    kite_pipeline_totals t;
+    kite_pipeline_totals_get(pl, &t);
+    CHECK_MSG(t.kpt_consumed == BASIC_EVENTS, "consumed %llu", (unsigned long long)t.kpt_consumed);
+    CHECK(t.kpt_scored + t.kpt_dead_letters == BASIC_EVENTS);
+    CHECK(t.kpt_dead_letters == w->bad);
+    char *metrics = NULL;
+    kite_pipeline_metrics_text(pl, &metrics);
+    CHECK(metrics && strstr(metrics, "kite_events_consumed_total 2000\n"));
+    free(metrics);
+    kite_pipeline_free(pl);
+    sh_tally tally = sh_read_outputs(w);
+    sh_check(w, &tally, "basic");
+    /* Exactly once without faults: one output per event. */
+    CHECK_MSG(tally.duplicates == 0, "%zu duplicates", tally.duplicates);
+    CHECK(tally.predictions == BASIC_EVENTS - w->bad && tally.dead_letters == w->bad);
+    check_prediction_values(w);
+    rd_kafka_destroy(p);
+    kite_mock_broker_free(w->broker);
+    free(w);
+    return kt_finish("test_stream basic");
+}
+
+typedef struct fault_ctx {
+    sh_world *w;
+    rd_kafka_t *p;
+    kite_pipeline *pl;
+} fault_ctx;
+
+static void *fault_thread(void *arg)
+{
+    fault_ctx *c = arg;
+    rd_kafka_mock_cluster_t *mc = kite_mock_broker_cluster(c->w->broker);
+    sh_produce(c->w, c->p, 0, FAULT_EVENTS / 3, 1500);
+    rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 4, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                      RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+    rd_kafka_mock_push_request_errors(mc, API_FETCH, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                      RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+    rd_kafka_mock_push_request_errors(mc, API_OFFSET_COMMIT, 2,
+                                      RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+    sh_produce(c->w, c->p, FAULT_EVENTS / 3, 2 * FAULT_EVENTS / 3, 1500);
+    /* The only broker goes down for a second, then comes back. */
+    rd_kafka_mock_broker_set_down(mc, 1);
+    usleep(1000000);
+    rd_kafka_mock_broker_set_up(mc, 1);
+    sh_produce(c->w, c->p, 2 * FAULT_EVENTS / 3, FAULT_EVENTS, 1500);
+    kite_pipeline_hold_exit(c->pl, -1);
+    return NULL;
+}
+
+static int test_faults(void)
+{
+    sh_world *w = sh_world_new();
+    rd_kafka_t *p = sh_producer(w);
+    kite_pipeline *pl = run_pipeline_new(w, 2);
+    fault_ctx ctx = {w, p, pl};
+    kite_pipeline_hold_exit(pl, +1); /* until the producer thread is done */
+    kite_pipeline_expect_consumed(pl, FAULT_EVENTS);
+    pthread_t t;
+    pthread_create(&t, NULL, fault_thread, &ctx);
+    /* The pipeline runs on this thread while the producer thread injects the faults; the
+     * hold keeps exit_on_eof from ending the run before the last event is produced. */
+    char errstr[512];
+    kite_err err = kite_pipeline_run(pl, errstr, sizeof errstr);
+    pthread_join(t, NULL);
+    CHECK_MSG(err == KITE_ERR_OK, "run: %s", errstr);
+    kite_pipeline_totals tot;
+    kite_pipeline_totals_get(pl, &tot);
+    kite_pipeline_free(pl);
+    CHECK(w->produced == FAULT_EVENTS);
+    sh_tally tally = sh_read_outputs(w);
+    sh_check(w, &tally, "faults");
+    printf("faults: delivery errors retried %llu, duplicates %zu\n",
+           (unsigned long long)tot.kpt_delivery_errors, tally.duplicates);
+    rd_kafka_destroy(p);
+    kite_mock_broker_free(w->broker);
+    free(w);
+    return kt_finish("test_stream faults");
+}
+
+/* ---- restart: a kite serve process killed, then stopped gracefully, mid-stream ---- */
+
+typedef struct restart_ctx {
+    sh_world *w;
+    rd_kafka_t *p;
+} restart_ctx;
+
+static void *restart_producer(void *arg)
+{
+    restart_ctx *c = arg;
+    sh_produce(c->w, c->p, 0, RESTART_EVENTS, 800);
+    return NULL;
+}
+
+static pid_t restart_spawn(const char *kite, sh_world *w)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(kite, kite, "serve", "--brokers", w->bootstrap, "--model", "models/titanic.json",
+              "--feature-spec", "models/titanic.spec.json", "--metrics-addr", "", "--batch-size", "64",
+              "--cores", "none", "-q", /* A killed member leaves the group after its session timeout: keep it short. */
+              "-X", "consumer.session.timeout.ms=3000", "-X",
+              "consumer.heartbeat.interval.ms=300", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Output messages in predictions + dead-letters (high watermarks). */
+static int64_t restart_outputs(rd_kafka_t *h)
+{
+    int64_t total = 0;
+    const char *topics[] = {"predictions", "dead-letters"};
+    for (int t = 0; t < 2; t++)
+        for (int p = 0; p < SH_PARTITIONS; p++) {
+            int64_t lo = 0, hi = 0;
+            if (!rd_kafka_query_watermark_offsets(h, topics[t], p, &lo, &hi, 5000)) total += hi;
+        }
+    return total;
+}
+
+static void restart_wait_outputs(rd_kafka_t *h, int64_t want)
+{
+    for (int i = 0; i < 3000 && restart_outputs(h) < want; i++) usleep(10000);
+}
+
+static rd_kafka_t *restart_group_handle(sh_world *w)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", w->bootstrap, err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", "kite", err, sizeof err);
+    return rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+}
+
+static int test_restart(const char *kite)
+{
+    sh_world *w = sh_world_new();
+    rd_kafka_t *p = sh_producer(w);
+    rd_kafka_t *h = restart_group_handle(w);
+    restart_ctx ctx = {w, p};
+    pthread_t t;
+    pthread_create(&t, NULL, restart_producer, &ctx);
+
+    /* 1. SIGKILL mid-stream: outputs delivered since the last commit are produced again. */
+    pid_t a = restart_spawn(kite, w);
+    restart_wait_outputs(h, 400);
+    kill(a, SIGKILL);
+    int status = 0;
+    waitpid(a, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    int64_t after_kill = restart_outputs(h);
+
+    /* 2. SIGTERM mid-stream: stop, drain, commit, exit 0. */
+    pid_t b = restart_spawn(kite, w);
+    restart_wait_outputs(h, after_kill + 1500);
+    kill(b, SIGTERM);
+    waitpid(b, &status, 0);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "graceful stop exit status %d",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    /* The producer thread owns w until joined. */
+    pthread_join(t, NULL);
+    CHECK(w->produced == RESTART_EVENTS);
+
+    /* After a graceful stop, the committed offset covers every event with an output and
+     * nothing beyond: the next owner repeats no work. */
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(SH_PARTITIONS);
+    for (int i = 0; i < SH_PARTITIONS; i++) rd_kafka_topic_partition_list_add(parts, "events", i);
+    CHECK(rd_kafka_committed(h, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    int64_t committed_total = 0;
+    for (int i = 0; i < SH_PARTITIONS; i++)
+        committed_total += parts->elems[i].offset > 0 ? parts->elems[i].offset : 0;
+    CHECK_MSG(committed_total > 0 && committed_total < RESTART_EVENTS,
+              "the graceful stop was not mid-stream (%lld of %d committed)",
+              (long long)committed_total, RESTART_EVENTS);
+    sh_tally mid = sh_read_outputs(w);
+    size_t beyond = 0, before_missing = 0;
+    for (int i = 0; i < SH_PARTITIONS; i++) {
+        int64_t committed = parts->elems[i].offset;
+        for (int64_t o = 0; o < w->count[i]; o++) {
+            sh_event *e = &w->ev[i][o];
+            int has = e->predictions + e->dead_letters > 0;
+            if (o < committed && !has) before_missing++;
+            if (o >= committed && has) beyond++;
+            e->predictions = e->dead_letters = 0; /* recounted after the final run */
+        }
+    }
+    printf("restart: after kill + graceful stop: %zu outputs, %zu duplicates (from the kill)\n",
+           mid.predictions + mid.dead_letters, mid.duplicates);
+    CHECK_MSG(before_missing == 0, "%zu committed events have no output", before_missing);
+    CHECK_MSG(beyond == 0, "%zu events past the committed offset already had outputs", beyond);
+    rd_kafka_topic_partition_list_destroy(parts);
+
+    /* 3. Run to the end in-process. */
+    run_to_end(w, 2);
+    sh_tally tally = sh_read_outputs(w);
+    sh_check(w, &tally, "restart");
+    printf("restart: duplicates %zu (SIGKILL: outputs delivered after the last commit)\n",
+           tally.duplicates);
+    rd_kafka_destroy(h);
+    rd_kafka_destroy(p);
+    kite_mock_broker_free(w->broker);
+    free(w);
+    return kt_finish("test_stream restart");
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "basic";
+    if (!strcmp(mode, "basic")) return test_basic();
+    if (!strcmp(mode, "faults")) return test_faults();
+    if (!strcmp(mode, "restart") && argc > 2) return test_restart(argv[2]);
+    fprintf(stderr, "usage: test_stream basic|faults|restart KITE\n");
+    return 2;
+}
