@@ -196,8 +196,17 @@ void kf_compute(const kite_feature_state *st, const unsigned char *slot, const d
     }
     KF_EACH(KITE_FEAT_PRODUCT) tmp[op->kfo_out] = vals[op->kfo_a] * vals[op->kfo_b];
     if (st->kfs_has_cyclic) {
-        int tf[3];
-        kite_time_fields(ms, &tf[0], &tf[1], &tf[2]);
+        /* Weekday and month change once a day: computed for a new day only (the civil-date
+         * arithmetic costs more than the rest of the cyclic features together). */
+        int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+        kite_feature_state *mst = (kite_feature_state *)st; /* the day cache: scratch, like kfs_tmp */
+        if (!mst->kfs_day_valid || days != mst->kfs_day) {
+            int hour;
+            kite_time_fields(days * 86400000, &hour, &mst->kfs_day_weekday, &mst->kfs_day_month);
+            mst->kfs_day = days;
+            mst->kfs_day_valid = 1;
+        }
+        int tf[3] = {(int)((ms - days * 86400000) / 3600000), st->kfs_day_weekday, st->kfs_day_month};
         KF_EACH(KITE_FEAT_CYCLIC) {
             int u = op->kfo_aux >> 1;
             tmp[op->kfo_out] = s->ks_cyc_table[u][op->kfo_aux & 1][tf[u]];

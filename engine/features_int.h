@@ -65,6 +65,9 @@ struct kite_feature_state {
     const double **kfs_rptr; /* this key's ring pointers (scratch, one per ring)             */
     double *kfs_inv;        /* kfs_inv[n] = 1/n for n <= longest window + 1; kfs_inv[0] = 0   */
     int kfs_has_cyclic;
+    int kfs_day_valid;      /* cache of the last event's day: weekday and month              */
+    int64_t kfs_day;
+    int kfs_day_weekday, kfs_day_month;
 };
 
 /* features_eval.c */
