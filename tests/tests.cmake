@@ -29,6 +29,10 @@ add_test(NAME cli_usage
 
 # --- features: feature specs, per-key state, kite featurize / score --spec ---
 kite_c_test(test_features)
+# The acceptance groups, each also on its own (test_features runs them all as well).
+foreach(group warmup gaps duplicates out_of_order bad_specs keys_and_bad_events)
+  add_test(NAME features_${group} COMMAND test_features ${group} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+endforeach()
 if(NOT KITE_SANITIZE) # interposes malloc (tests/alloc_count.h), which ASan owns
   kite_c_test(test_features_alloc)
   set_tests_properties(test_features_alloc PROPERTIES LABELS no_asan)
