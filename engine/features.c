@@ -92,6 +92,7 @@ void kite_feature_state_free(kite_feature_state *st)
     free(st->kfs_post_idx);
     free(st->kfs_tmp);
     free(st->kfs_rptr);
+    free(st->kfs_accops);
     free(st->kfs_inv);
     free(st);
 }
