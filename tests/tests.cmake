@@ -113,9 +113,12 @@ add_test(NAME stream_basic COMMAND test_stream basic WORKING_DIRECTORY ${CMAKE_S
 add_test(NAME stream_faults COMMAND test_stream faults WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 add_test(NAME stream_restart COMMAND test_stream restart $<TARGET_FILE:kite>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(stream_basic stream_faults stream_restart PROPERTIES LABELS tsan TIMEOUT 120)
+add_test(NAME stream_rebalance COMMAND test_stream rebalance WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_basic stream_faults stream_restart stream_rebalance PROPERTIES
+                     LABELS tsan TIMEOUT 120)
 if(KITE_SANITIZE MATCHES "thread")
-  set_tests_properties(test_ring stream_basic stream_faults stream_restart PROPERTIES ENVIRONMENT
+  set_tests_properties(test_ring stream_basic stream_faults stream_restart stream_rebalance
+                       PROPERTIES ENVIRONMENT
     "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
 endif()
 # Live /metrics of kite serve through promtool, then a graceful SIGTERM.
