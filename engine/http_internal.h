@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "feature_state.h"
 #include "forest.h"
 #include "http_server.h"
 #include "model.h"
@@ -69,6 +70,7 @@ typedef struct kite_http_slot {
     /* Hazard pointer: the model this thread is scoring with, or NULL. Written by its thread
      * (seq_cst, see kite_http_model_acquire), read by a reloader (seq_cst). */
     _Atomic(kite_http_model *) hs_hazard;
+    _Atomic(void *) hs_owner;  /* the owning thread's token (relaxed; see kite_http_slot_get) */
     kite_http_counters hs_counters;
     /* Scoring scratch, grown on demand and kept: steady-state requests do not allocate. */
     float *hs_rows;
@@ -77,7 +79,14 @@ typedef struct kite_http_slot {
     size_t hs_out_cap;       /* floats */
     uint8_t *hs_seen;
     size_t hs_seen_cap;
+    kite_raw_value *hs_raw;  /* raw rows (spec inputs) of the request, row-major          */
+    size_t hs_raw_cap;       /* values                                                   */
+    uint8_t *hs_flags;       /* per row: KITE_ROW_RAW, KITE_ROW_WARMING                   */
+    size_t hs_flags_cap;
 } __attribute__((aligned(64))) kite_http_slot;
+
+#define KITE_ROW_RAW 1u     /* the row holds raw inputs, featurized through the spec      */
+#define KITE_ROW_WARMING 2u /* the row's key is still warming up                          */
 
 /* ---- per-connection context ------------------------------------------------------------ */
 
@@ -119,6 +128,12 @@ struct kite_http_server {
      * their hazard slot (kite_http_model_acquire). */
     _Atomic(kite_http_model *) s_model;
     pthread_mutex_t s_reload_lock;     /* one reload at a time                               */
+    kite_feature_spec *s_spec;         /* NULL without --spec; immutable once loaded          */
+    int s_key_input;                   /* spec input holding the stream key, or -1            */
+    /* Per-key feature state: one for all workers. An update is O(1) per feature, so one
+     * mutex costs less than routing keys to per-worker states. */
+    kite_feature_state *s_state;
+    pthread_mutex_t s_state_lock;
     _Atomic uint64_t s_reloads_ok;     /* relaxed: statistics only                           */
     _Atomic uint64_t s_reloads_failed; /* relaxed: statistics only                           */
     /* 1 once draining. Stored release by begin_drain, loaded relaxed by /ready and request

@@ -253,6 +253,14 @@ static size_t put_utf8(char *dst, unsigned cp)
     return 4;
 }
 
+/* In place is safe: every escape is at least as long as the UTF-8 it decodes to, so the
+ * write position never passes the read position. */
+size_t kite_json_unescape_in_place(char *s, size_t len)
+{
+    int n = kite_json_unescape(s, len, s, len + 5);
+    return n < 0 ? 0 : (size_t)n;
+}
+
 int kite_json_unescape(const char *raw, size_t len, char *dst, size_t dst_size)
 {
     size_t o = 0;

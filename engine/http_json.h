@@ -66,6 +66,10 @@ int kite_json_end(kite_json *j, char *errstr, size_t errstr_size);
 /* Decodes a raw string span into dst (UTF-8, NUL-terminated); -1 if it does not fit. */
 int kite_json_unescape(const char *raw, size_t len, char *dst, size_t dst_size);
 
+/* Decodes a raw string span over itself (the body is ours and writable); returns the new
+ * length. The result is not NUL-terminated. */
+size_t kite_json_unescape_in_place(char *s, size_t len);
+
 /* Byte offset of the cursor (for messages). */
 size_t kite_json_offset(const kite_json *j);
 

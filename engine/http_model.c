@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "http_internal.h"
+#include "feature_spec.h"
 #include "xgb_model.h"
 
 uint64_t kite_http_now_ns(void)
@@ -205,15 +206,28 @@ static void pin_this_thread(kite_http_server *srv)
     }
 }
 
+/* Its address identifies the calling thread among live threads. */
+static _Thread_local char tls_token;
+
 kite_http_slot *kite_http_slot_get(kite_http_server *srv)
 {
     if (tls_server_id == srv->s_id && tls_slot) return tls_slot;
+    /* A thread that alternates between servers finds the slot it already has. relaxed: a
+     * thread only needs to recognise its own store of hs_owner, which it made itself. */
+    int used = atomic_load_explicit(&srv->s_next_slot, memory_order_relaxed);
+    for (int i = 0; i < used && i < KITE_HTTP_MAX_SLOTS; i++)
+        if (atomic_load_explicit(&srv->s_slots[i].hs_owner, memory_order_relaxed) == &tls_token) {
+            tls_server_id = srv->s_id;
+            tls_slot = &srv->s_slots[i];
+            return tls_slot;
+        }
     /* relaxed: the index only has to be unique; the slot's memory was zeroed before the
      * daemon (and so this thread) started, which orders it before this use. */
     int i = atomic_fetch_add_explicit(&srv->s_next_slot, 1, memory_order_relaxed);
     if (i >= KITE_HTTP_MAX_SLOTS) return NULL;
     tls_server_id = srv->s_id;
     tls_slot = &srv->s_slots[i];
+    atomic_store_explicit(&tls_slot->hs_owner, (void *)&tls_token, memory_order_relaxed);
     if (srv->s_cfg.khc_pin_threads) pin_this_thread(srv);
     return tls_slot;
 }
@@ -240,6 +254,14 @@ kite_err kite_http_server_reload(kite_http_server *srv, char *version, char *err
     pthread_mutex_lock(&srv->s_reload_lock);
     kite_http_model *fresh;
     kite_err err = kite_http_model_load(srv->s_model_path, &fresh, errstr, errstr_size);
+    char why[400];
+    if (err == KITE_ERR_OK && srv->s_spec &&
+        kite_feature_spec_check_model(srv->s_spec, &fresh->hm_model, why, sizeof why)) {
+        /* the feature state is built for the spec: a model that wants other features is refused */
+        err = kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s does not fit the feature spec: %s",
+                        srv->s_model_path, why);
+        kite_http_model_free(fresh);
+    }
     if (err != KITE_ERR_OK) {
         /* relaxed: a statistic */
         atomic_fetch_add_explicit(&srv->s_reloads_failed, 1, memory_order_relaxed);

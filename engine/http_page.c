@@ -1,5 +1,6 @@
 /* GET /: the scoring form (what the Flask seed served), self-contained: no external assets.
- * The script reads GET /model for the feature names, builds one input per feature, posts
+ * The script reads GET /model for the feature names (the spec's raw inputs when the server has
+ * a --spec: then non-numbers are sent as strings), builds one input per feature, posts
  * {"<name>": value, ...} to /predict and shows the prediction in <output id="prediction">.
  * Query parameters pre-fill inputs (?Age=22&...) and ?submit=1 submits once loaded. */
 #include "http_internal.h"
@@ -29,13 +30,14 @@ const char kite_http_page_html[] =
     "<script>\n"
     "'use strict';\n"
     "const q = new URLSearchParams(location.search);\n"
-    "let names = [];\n"
+    "let names = [], raw = false;\n"
     "function el(tag, attrs) { const e = document.createElement(tag);"
     " for (const k in attrs) e.setAttribute(k, attrs[k]); return e; }\n"
     "async function load() {\n"
     "  const r = await fetch('/model');\n"
     "  const m = await r.json();\n"
-    "  names = m.features;\n"
+    "  raw = Array.isArray(m.inputs);\n"
+    "  names = raw ? m.inputs : m.features;\n"
     "  document.getElementById('model').textContent = m.path + ' (' + m.objective + ', ' +"
     " m.num_trees + ' trees), version ' + m.model_version;\n"
     "  const box = document.getElementById('fields');\n"
@@ -59,8 +61,9 @@ const char kite_http_page_html[] =
     "    const v = document.getElementById('f' + i).value.trim();\n"
     "    if (v === '') { row[names[i]] = null; continue; }\n"
     "    const x = Number(v);\n"
-    "    if (!isFinite(x)) { err.textContent = names[i] + ': \"' + v + '\" is not a number'; return; }\n"
-    "    row[names[i]] = x;\n"
+    "    if (isFinite(x)) { row[names[i]] = x; continue; }\n"
+    "    if (raw) { row[names[i]] = v; continue; }  /* a category or a time: the spec decides */\n"
+    "    err.textContent = names[i] + ': \"' + v + '\" is not a number'; return;\n"
     "  }\n"
     "  if (document.getElementById('margin').checked) row.margin = true;\n"
     "  try {\n"

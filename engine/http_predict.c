@@ -19,6 +19,7 @@
 
 #include "csv.h"
 #include "dispatch.h"
+#include "feature_spec.h"
 #include "http_internal.h"
 #include "http_json.h"
 
@@ -29,8 +30,12 @@
 enum { MODE_NONE, MODE_FEATURES, MODE_FIELDS, MODE_ROWS };
 
 typedef struct predict {
+    kite_http_server *p_srv;
     kite_http_slot *p_slot;
     const kite_http_model *p_model;
+    const kite_feature_spec *p_spec; /* NULL: object rows name model features          */
+    int p_ni;                        /* spec inputs                                   */
+    kite_raw_value p_key;            /* top-level "key": default for rows without one */
     int p_nf;
     size_t p_nrows;
     char p_err[512];
@@ -62,11 +67,30 @@ static int row_reserve(predict *p, size_t r)
         s->hs_rows = nb;
         s->hs_rows_cap = cap;
     }
-    if ((size_t)p->p_nf > s->hs_seen_cap) {
-        uint8_t *nb = realloc(s->hs_seen, (size_t)p->p_nf);
+    size_t nseen = (size_t)(p->p_nf > p->p_ni ? p->p_nf : p->p_ni);
+    if (nseen > s->hs_seen_cap) {
+        uint8_t *nb = realloc(s->hs_seen, nseen);
         if (!nb) return refuse(p, 500, "out of memory");
         s->hs_seen = nb;
-        s->hs_seen_cap = (size_t)p->p_nf;
+        s->hs_seen_cap = nseen;
+    }
+    if (r + 1 > s->hs_flags_cap) {
+        size_t cap = s->hs_flags_cap ? s->hs_flags_cap : 64;
+        while (cap < r + 1) cap *= 2;
+        uint8_t *nb = realloc(s->hs_flags, cap);
+        if (!nb) return refuse(p, 500, "out of memory for %zu rows", r + 1);
+        s->hs_flags = nb;
+        s->hs_flags_cap = cap;
+    }
+    s->hs_flags[r] = 0;
+    size_t nraw = (r + 1) * (size_t)p->p_ni;
+    if (nraw > s->hs_raw_cap) {
+        size_t cap = s->hs_raw_cap ? s->hs_raw_cap : 64;
+        while (cap < nraw) cap *= 2;
+        kite_raw_value *nb = realloc(s->hs_raw, cap * sizeof *nb);
+        if (!nb) return refuse(p, 500, "out of memory for %zu rows", r + 1);
+        s->hs_raw = nb;
+        s->hs_raw_cap = cap;
     }
     return 0;
 }
@@ -74,6 +98,123 @@ static int row_reserve(predict *p, size_t r)
 static const char *feature_name(const predict *p, int col)
 {
     return col >= 0 && col < p->p_nf ? p->p_model->hm_names[col] : "?";
+}
+
+/* ---- raw rows (with a feature spec) ------------------------------------------------------ */
+
+static void raw_names(const predict *p, char *dst, size_t size)
+{
+    size_t o = 0;
+    dst[0] = 0;
+    for (int i = 0; i < p->p_ni && o + 1 < size; i++) {
+        if (i == 8) {
+            snprintf(dst + o, size - o, ", ... (%d in all)", p->p_ni);
+            return;
+        }
+        int n = snprintf(dst + o, size - o, "%s\"%s\"", i ? ", " : "",
+                         kite_feature_spec_input_name(p->p_spec, i));
+        if (n < 0) return;
+        o += (size_t)n;
+    }
+}
+
+/* A JSON value as a raw input: number, string (decoded in place in the body), null = absent. */
+static int take_raw_value(predict *p, kite_json *j, size_t r, const char *name, kite_raw_value *out,
+                          char *jerr, size_t jerr_size)
+{
+    kite_json_scalar v;
+    kite_json_kind k = kite_json_value(j, &v, jerr, jerr_size);
+    switch (k) {
+    case KITE_JSON_ERROR: return refuse(p, 400, "%s", jerr);
+    case KITE_JSON_NULL: *out = (kite_raw_value){KITE_RAW_ABSENT, 0, NULL, 0}; return 0;
+    case KITE_JSON_NUMBER:
+        if (isinf(v.ks_number))
+            return refuse(p, 422, "row %zu field \"%s\": %.*s is out of range", r, name,
+                          (int)v.ks_len, v.ks_str);
+        *out = (kite_raw_value){KITE_RAW_NUMBER, v.ks_number, NULL, 0};
+        return 0;
+    case KITE_JSON_STRING: {
+        /* The body buffer is the connection's own: decoding escapes over it is safe. */
+        size_t len = v.ks_escaped ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len;
+        *out = (kite_raw_value){KITE_RAW_TEXT, 0, v.ks_str, len};
+        return 0;
+    }
+    case KITE_JSON_NONFINITE:
+        return refuse(p, 422,
+                      "row %zu field \"%s\": %.*s is not allowed; send null for a missing value",
+                      r, name, (int)v.ks_len, v.ks_str);
+    default:
+        return refuse(p, 422, "row %zu field \"%s\": expected a number, a string or null", r, name);
+    }
+}
+
+/* One "name": value of a raw row: name must be a spec input. */
+static int take_raw_field(predict *p, kite_json *j, size_t r, const kite_json_scalar *key,
+                          char *jerr, size_t jerr_size)
+{
+    char name[PREDICT_MAX_KEY];
+    int n = key->ks_escaped ? kite_json_unescape(key->ks_str, key->ks_len, name, sizeof name)
+                            : (key->ks_len < sizeof name ? (int)key->ks_len : -1);
+    if (n < 0) return refuse(p, 422, "row %zu: field name longer than %d bytes", r, PREDICT_MAX_KEY);
+    if (!key->ks_escaped) {
+        memcpy(name, key->ks_str, (size_t)n);
+        name[n] = 0;
+    }
+    int in = (int)strlen(name) == n ? kite_feature_spec_input_index(p->p_spec, name) : -1;
+    if (in < 0) {
+        char names[300];
+        raw_names(p, names, sizeof names);
+        return refuse(p, 422, "row %zu: unknown field \"%.64s\"; the feature spec's inputs are %s",
+                      r, name, names);
+    }
+    if (p->p_slot->hs_seen[in]) return refuse(p, 422, "row %zu: field \"%s\" given twice", r, name);
+    p->p_slot->hs_seen[in] = 1;
+    return take_raw_value(p, j, r, name, p->p_slot->hs_raw + r * (size_t)p->p_ni + in, jerr, jerr_size);
+}
+
+/* Starts raw row r: every input absent until given. */
+static int raw_row_begin(predict *p, size_t r)
+{
+    if (row_reserve(p, r)) return -1;
+    memset(p->p_slot->hs_seen, 0, (size_t)p->p_ni);
+    kite_raw_value *raw = p->p_slot->hs_raw + r * (size_t)p->p_ni;
+    for (int i = 0; i < p->p_ni; i++) raw[i] = (kite_raw_value){KITE_RAW_ABSENT, 0, NULL, 0};
+    p->p_slot->hs_flags[r] = KITE_ROW_RAW;
+    return 0;
+}
+
+/* Runs the raw rows through the spec, in request order, under the state lock. Rows before a
+ * refused one have updated their keys' state (as events of a stream would have). */
+static int featurize(predict *p)
+{
+    if (!p->p_spec) return 0;
+    kite_http_server *srv = p->p_srv;
+    kite_http_slot *s = p->p_slot;
+    int ki = srv->s_key_input;
+    int locked = 0, bad = 0;
+    for (size_t r = 0; r < p->p_nrows && !bad; r++) {
+        if (!(s->hs_flags[r] & KITE_ROW_RAW)) continue;
+        kite_raw_value *raw = s->hs_raw + r * (size_t)p->p_ni;
+        if (ki >= 0 && raw[ki].kind == KITE_RAW_ABSENT) raw[ki] = p->p_key;
+        if (!locked) {
+            pthread_mutex_lock(&srv->s_state_lock);
+            locked = 1;
+        }
+        kite_features_status status;
+        char why[400];
+        if (kite_features_update(srv->s_state, raw, s->hs_rows + r * (size_t)p->p_nf, &status, why,
+                                 sizeof why) != KITE_ERR_OK)
+            bad = refuse(p, 422, "row %zu: %s", r, why);
+        else if (status == KITE_FEATURES_WARMING_UP)
+            s->hs_flags[r] |= KITE_ROW_WARMING;
+        const float *row = s->hs_rows + r * (size_t)p->p_nf;
+        for (int j = 0; j < p->p_nf && !bad; j++)
+            if (isinf(row[j])) /* e.g. 1e308 standardised, or beyond float32 */
+                bad = refuse(p, 422, "row %zu: feature \"%s\" is out of float32 range", r,
+                             feature_name(p, j));
+    }
+    if (locked) pthread_mutex_unlock(&srv->s_state_lock);
+    return bad;
 }
 
 /* One JSON value for feature col of row r. */
@@ -188,6 +329,25 @@ static int check_all_seen(predict *p, size_t r)
 /* {"name": v, ...} after its '{'. */
 static int parse_object_row(predict *p, kite_json *j, size_t r, char *jerr, size_t jerr_size)
 {
+    if (p->p_spec) { /* raw inputs, featurized later */
+        if (raw_row_begin(p, r)) return -1;
+        if (kite_json_peek(j) == '}') {
+            j->kj_p++;
+            return 0;
+        }
+        for (;;) {
+            kite_json_scalar key;
+            if (kite_json_string(j, &key, jerr, jerr_size) ||
+                kite_json_expect(j, ':', "expected ':' after a key", jerr, jerr_size))
+                return refuse(p, 400, "%s", jerr);
+            if (take_raw_field(p, j, r, &key, jerr, jerr_size)) return -1;
+            char c = kite_json_peek(j);
+            if (c == ',') { j->kj_p++; continue; }
+            if (c == '}') { j->kj_p++; return 0; }
+            kite_json_expect(j, '}', "expected ',' or '}'", jerr, jerr_size);
+            return refuse(p, 400, "%s", jerr);
+        }
+    }
     if (row_reserve(p, r)) return -1;
     memset(p->p_slot->hs_seen, 0, (size_t)p->p_nf);
     int hint = 0;
@@ -283,17 +443,24 @@ static int parse_json(predict *p, const char *body, size_t len, int *mode, int *
                 if (k == KITE_JSON_ERROR) return refuse(p, 400, "%s", jerr);
                 if (k != KITE_JSON_STRING && k != KITE_JSON_NUMBER)
                     return refuse(p, 422, "\"key\" must be a string or a number");
+                if (k == KITE_JSON_STRING)
+                    p->p_key = (kite_raw_value){KITE_RAW_TEXT, 0, v.ks_str,
+                        v.ks_escaped ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len};
+                else
+                    p->p_key = (kite_raw_value){KITE_RAW_NUMBER, v.ks_number, NULL, 0};
             } else {
                 if (*mode == MODE_FEATURES || *mode == MODE_ROWS)
                     return refuse(p, 422, "unknown field \"%.*s\" beside \"features\"/\"rows\"",
                                   (int)(key.ks_len > 64 ? 64 : key.ks_len), key.ks_str);
                 if (*mode == MODE_NONE) {
-                    if (row_reserve(p, 0)) return -1;
-                    memset(p->p_slot->hs_seen, 0, (size_t)p->p_nf);
+                    if (p->p_spec ? raw_row_begin(p, 0) : row_reserve(p, 0)) return -1;
+                    if (!p->p_spec) memset(p->p_slot->hs_seen, 0, (size_t)p->p_nf);
                     *mode = MODE_FIELDS;
                     p->p_nrows = 1;
                 }
-                if (take_field(p, &j, 0, &key, &hint, jerr, sizeof jerr)) return -1;
+                if (p->p_spec ? take_raw_field(p, &j, 0, &key, jerr, sizeof jerr)
+                              : take_field(p, &j, 0, &key, &hint, jerr, sizeof jerr))
+                    return -1;
             }
             char c = kite_json_peek(&j);
             if (c == ',') { j.kj_p++; continue; }
@@ -306,7 +473,7 @@ static int parse_json(predict *p, const char *body, size_t len, int *mode, int *
     if (kite_json_end(&j, jerr, sizeof jerr)) return refuse(p, 400, "%s", jerr);
     if (*mode == MODE_NONE)
         return refuse(p, 422, "no row: send {\"features\": [...]}, {\"rows\": [...]} or the model's fields");
-    if (*mode == MODE_FIELDS) return check_all_seen(p, 0);
+    if (*mode == MODE_FIELDS && !p->p_spec) return check_all_seen(p, 0);
     return 0;
 }
 
@@ -361,6 +528,25 @@ static int parse_csv(predict *p, char *body, size_t len)
         if (n < 0)
             return refuse(p, 400, "CSV line %zu: unterminated quote or more than %d fields",
                           line_no, PREDICT_CSV_MAX_FIELDS);
+        if (!ncols && p->p_spec) { /* the header: match the spec's inputs (absent: missing) */
+            ncols = n;
+            if (p->p_ni > PREDICT_CSV_MAX_FIELDS) return refuse(p, 422, "spec has too many inputs for CSV");
+            for (int i = 0; i < p->p_ni; i++) {
+                map[i] = -1;
+                for (int c = 0; c < n; c++)
+                    if (!strcmp(fields[c], kite_feature_spec_input_name(p->p_spec, i))) { map[i] = c; break; }
+            }
+            continue;
+        }
+        if (p->p_spec) { /* a raw row: the fields as text, featurized later */
+            if (raw_row_begin(p, r)) return -1;
+            kite_raw_value *raw = p->p_slot->hs_raw + r * (size_t)p->p_ni;
+            for (int i = 0; i < p->p_ni; i++)
+                if (map[i] >= 0 && map[i] < n)
+                    raw[i] = (kite_raw_value){KITE_RAW_TEXT, 0, fields[map[i]], strlen(fields[map[i]])};
+            r++;
+            continue;
+        }
         if (!ncols) { /* the header: match the model's features to it */
             ncols = n;
             if (nf > PREDICT_CSV_MAX_FIELDS) return refuse(p, 422, "model has too many features for CSV");
@@ -457,13 +643,15 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
         kite_http_conn_error(c, 415, msg);
         return 415;
     }
-    predict p = {.p_slot = slot, .p_status = 200};
+    predict p = {.p_srv = srv, .p_slot = slot, .p_status = 200, .p_spec = srv->s_spec};
+    p.p_ni = p.p_spec ? kite_feature_spec_num_inputs(p.p_spec) : 0;
     kite_http_model *m = kite_http_model_acquire(srv, slot);
     p.p_model = m;
     p.p_nf = m->hm_model.km_num_feature;
     int mode = MODE_ROWS, margin = margin_query;
     int bad = is_json ? parse_json(&p, c->hc_body, c->hc_body_len, &mode, &margin)
                       : parse_csv(&p, c->hc_body, c->hc_body_len);
+    if (!bad) bad = featurize(&p);
     const kite_forest *f = &m->hm_forest;
     size_t groups = (size_t)f->kf_num_group, nval = p.p_nrows * groups;
     if (!bad && nval * 2 > slot->hs_out_cap) {
@@ -506,6 +694,9 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
             kite_http_conn_append(c, ",\"margin\":", 10);
             put_row(c, marg, (int)groups, groups > 1);
         }
+        if (p.p_spec)
+            kite_http_conn_printf(c, ",\"warming_up\":%s",
+                                  slot->hs_flags[0] & KITE_ROW_WARMING ? "true" : "false");
         kite_http_conn_printf(c, ",\"model_version\":\"%s\"}\n", m->hm_version);
     } else {
         kite_http_conn_append(c, "{\"predictions\":[", 16);
@@ -520,6 +711,13 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
                 if (r) kite_http_conn_append(c, ",", 1);
                 put_row(c, marg + r * groups, (int)groups, groups > 1);
             }
+            kite_http_conn_append(c, "]", 1);
+        }
+        if (p.p_spec) {
+            kite_http_conn_append(c, ",\"warming_up\":[", 15);
+            for (size_t r = 0; r < p.p_nrows; r++)
+                kite_http_conn_printf(c, "%s%s", r ? "," : "",
+                                      slot->hs_flags[r] & KITE_ROW_WARMING ? "true" : "false");
             kite_http_conn_append(c, "]", 1);
         }
         kite_http_conn_printf(c, ",\"rows\":%zu,\"model_version\":\"%s\"}\n", p.p_nrows,

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feature_spec.h"
 #include "http_internal.h"
 
 /* First body buffer of a connection; grows (doubling) up to khc_max_body. */
@@ -171,9 +172,23 @@ static enum MHD_Result serve_simple(kite_http_server *srv, struct MHD_Connection
         /* Copied: the model (and its info text) may be freed by a reload once released. */
         kite_http_model *m = kite_http_model_acquire(srv, slot);
         kite_http_conn_reset_resp(c);
-        kite_http_conn_append(c, m->hm_info, m->hm_info_len);
-        kite_http_conn_append(c, "\n", 1);
+        kite_http_conn_append(c, m->hm_info, m->hm_info_len - 1); /* without its final '}' */
         kite_http_model_release(slot);
+        if (srv->s_spec) { /* with a spec, rows name its raw inputs: the form needs those */
+            kite_http_conn_append(c, ",\"inputs\":[", 11);
+            for (int i = 0; i < kite_feature_spec_num_inputs(srv->s_spec); i++) {
+                const char *name = kite_feature_spec_input_name(srv->s_spec, i);
+                if (i) kite_http_conn_append(c, ",", 1);
+                kite_http_conn_json_string(c, name, strlen(name));
+            }
+            kite_http_conn_append(c, "]", 1);
+            const char *key = kite_feature_spec_key_field(srv->s_spec);
+            if (key) {
+                kite_http_conn_append(c, ",\"key_field\":", 13);
+                kite_http_conn_json_string(c, key, strlen(key));
+            }
+        }
+        kite_http_conn_append(c, "}\n", 2);
         return respond_json(srv, conn, c, c->hc_resp_oom ? 500 : 200);
     }
     default:
@@ -342,8 +357,13 @@ static void free_server(kite_http_server *srv)
             free(srv->s_slots[i].hs_rows);
             free(srv->s_slots[i].hs_out);
             free(srv->s_slots[i].hs_seen);
+            free(srv->s_slots[i].hs_raw);
+            free(srv->s_slots[i].hs_flags);
         }
     free(srv->s_slots);
+    kite_feature_state_free(srv->s_state);
+    kite_feature_spec_free(srv->s_spec);
+    pthread_mutex_destroy(&srv->s_state_lock);
     free(srv->s_model_path);
     free(srv->s_admin_token);
     pthread_mutex_destroy(&srv->s_reload_lock);
@@ -401,6 +421,8 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     kite_http_server *srv = calloc(1, sizeof *srv);
     if (!srv) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     pthread_mutex_init(&srv->s_reload_lock, NULL);
+    pthread_mutex_init(&srv->s_state_lock, NULL);
+    srv->s_key_input = -1;
     srv->s_id = kite_http_server_new_id();
     srv->s_cfg = *cfg;
     srv->s_cfg.khc_address = NULL; /* not kept: the caller's string */
@@ -418,6 +440,23 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     if (err != KITE_ERR_OK) {
         free_server(srv);
         return err;
+    }
+    if (cfg->khc_spec_path) {
+        char why[400];
+        err = kite_feature_spec_load(cfg->khc_spec_path, &srv->s_spec, errstr, errstr_size);
+        if (!err && kite_feature_spec_check_model(srv->s_spec, &m->hm_model, why, sizeof why))
+            err = kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s does not fit %s: %s",
+                            cfg->khc_spec_path, cfg->khc_model_path, why);
+        if (!err)
+            err = kite_feature_state_new(srv->s_spec, cfg->khc_max_keys, &srv->s_state, errstr,
+                                         errstr_size);
+        if (err) {
+            kite_http_model_free(m);
+            free_server(srv);
+            return err;
+        }
+        const char *kf = kite_feature_spec_key_field(srv->s_spec);
+        srv->s_key_input = kf ? kite_feature_spec_input_index(srv->s_spec, kf) : -1;
     }
     /* relaxed: no worker exists yet; MHD_start_daemon's thread creation publishes it */
     atomic_store_explicit(&srv->s_model, m, memory_order_relaxed);

@@ -32,6 +32,10 @@ typedef struct kite_http_config {
     const char *khc_address;      /* IPv4/IPv6 literal or "localhost"; default "127.0.0.1" */
     uint16_t khc_port;            /* 0: an ephemeral port (kite_http_server_port says which) */
     const char *khc_model_path;   /* XGBoost model file; reloads re-read this path           */
+    const char *khc_spec_path;    /* feature spec (NULL: none): JSON/CSV rows of raw fields go
+                                   * through it, keyed streams keep their state across requests;
+                                   * loaded once, every (re)loaded model is checked against it  */
+    size_t khc_max_keys;          /* stream keys the feature state holds (0: the spec's)      */
     int khc_threads;              /* worker pool size, 1..128; default 2                      */
     unsigned khc_max_connections; /* open connections at most; default 1024                   */
     size_t khc_max_body;          /* request body bytes at most; default 1 MiB                */

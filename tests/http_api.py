@@ -310,14 +310,120 @@ def test_drain(srv, names):
     port = srv.port
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     check(request(port, "GET", "/ready")[0] == 200, "/ready 200 before SIGTERM")
+    # a request in flight across the SIGTERM: headers and half its body before, the rest after
+    body = json.dumps({"features": [1.0] * len(names)}).encode()
+    slow = socket.create_connection(("127.0.0.1", port), timeout=30)
+    slow.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+    # in flight: the slow request and this /metrics request itself
+    wait_until(lambda: "kite_http_in_flight_requests 2" in request(port, "GET", "/metrics")[2],
+               "the slow request in flight")
     srv.signal(signal.SIGTERM)
     check(wait_until(lambda: request(port, "GET", "/ready")[0] == 503, "/ready 503"), "/ready 503 after SIGTERM")
     st, h, _ = post_json(port, {"features": [1.0] * len(names)}, c)
     check(st == 200 and h.get("connection", "").lower() == "close",
           f"draining server still answers, with Connection: close ({st})")
     check(request(port, "GET", "/health")[0] == 200, "/health 200 while draining")
+    slow.sendall(body[10:])
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+        chunk = slow.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    slow.close()
+    check(answer.startswith(b"HTTP/1.1 200") and b"prediction" in answer,
+          f"the request in flight at SIGTERM is answered: {answer[:80]!r}")
     rc = srv.wait()
     check(rc == 0, f"exit 0 after drain (rc {rc}): {srv.log()[-300:]}")
+
+
+LAG_SPEC = {"kite_feature_spec": 1, "name": "lagdemo", "inputs": [{"name": "x", "type": "number"}],
+            "key": "k", "warmup": 2, "max_keys": 100,
+            "features": [{"name": "x", "kind": "value", "input": "x"},
+                         {"name": "lag1", "kind": "lag", "input": "x", "lag": 1}]}
+
+
+def test_spec(kite, root, tmpdir):
+    """--spec: raw Titanic passengers (JSON objects with "male"/"female", CSV with every column
+    of data/titanic.csv) equal `kite score --spec`; stream keys keep their own lag state."""
+    model = os.path.join(root, "models", "titanic.json")
+    spec = os.path.join(root, "models", "titanic.spec.json")
+    raw_csv = os.path.join(tmpdir, "raw.csv")
+    with open(os.path.join(root, "data", "titanic.csv")) as f:
+        lines = f.read().splitlines()
+    with open(raw_csv, "w") as f:
+        f.write("\n".join(lines[:61]) + "\n")
+    want = subprocess.run([kite, "score", "--model", model, "--spec", spec, "--input", raw_csv, "--quiet"],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+    srv = Kite(kite, model, 0, ["--spec", spec, "--quiet"])
+    try:
+        with open(raw_csv) as f:
+            csv_body = f.read()
+        st, _, text = request(srv.port, "POST", "/predict", csv_body, {"Content-Type": "text/csv"})
+        check(st == 200 and text.splitlines() == want, f"raw CSV through the spec equals kite score --spec ({st})")
+        with open(raw_csv) as f:
+            rows = list(csv.DictReader(f))
+        inputs = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare"]
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        bad = 0
+        for i, r in enumerate(rows):
+            parts = []
+            for n in inputs:
+                v = r[n].strip()
+                parts.append('"%s":%s' % (n, "null" if v == "" else json.dumps(v) if n == "Sex" else v))
+            st, _, text = post_json(srv.port, "{" + ",".join(parts) + "}", conn)
+            if st != 200 or field(text, "prediction") != want[1 + i]:
+                bad += 1
+                if bad < 3:
+                    print("  raw row", i, st, text.strip(), "want", want[1 + i])
+        check(bad == 0, f"{len(rows)} raw JSON passengers equal kite score --spec ({bad} differ)")
+        st, _, text = post_json(srv.port, '{"Pclass":3,"Sex":"male","Agx":22}', conn)
+        check(st == 422 and "unknown field" in text and "spec" in text, f"unknown raw field -> 422 ({st})")
+        st, _, text = post_json(srv.port, '{"Pclass":"first","Sex":"male"}', conn)
+        check(st == 422 and "is not a number" in text, f"raw text where a number belongs -> 422 ({st})")
+        conn.close()
+    finally:
+        check(srv.stop() == 0, "spec server exits 0")
+
+    # stream keys: lag1 of key "a" is a's previous x, whatever other keys did in between
+    import xgboost as xgb  # noqa: E402  (Debian python3-xgboost; only this part needs it)
+    import numpy as np
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 2))
+    m = os.path.join(tmpdir, "lag.json")
+    xgb.train({"max_depth": 3, "nthread": 1}, xgb.DMatrix(x, label=x[:, 0] - 0.5 * x[:, 1],
+              feature_names=["x", "lag1"]), 8).save_model(m)
+    sp = os.path.join(tmpdir, "lag.spec.json")
+    with open(sp, "w") as f:
+        json.dump(LAG_SPEC, f)
+    srv = Kite(kite, m, 0, ["--spec", sp, "--quiet", "--admin-token", "t"])
+    try:
+        def pred(body):
+            st, _, text = post_json(srv.port, body)
+            return st, json.loads(text)
+
+        st, a1 = pred('{"k":"a","x":1.5}')
+        check(st == 200 and a1["warming_up"] is True, f"first event of a key is warming up: {a1}")
+        pred('{"k":"b","x":-7}')
+        st, a2 = pred('{"key":"a","x":0.25}')  # top-level "key" fills the key field
+        st2, direct = pred('{"features":[0.25,1.5]}')
+        check(st == 200 and a2["prediction"] == direct["prediction"],
+              f"key a's lag1 is a's previous x (not b's): {a2} vs {direct}")
+        st, rows = pred('{"key":"b","rows":[{"x":2},{"x":3,"k":"c"}]}')
+        st2, direct = pred('{"rows":[[2,-7]]}')
+        check(st == 200 and rows["predictions"][0] == direct["predictions"][0] and
+              rows["warming_up"][1] is True, f"rows: default key b, row key c: {rows}")
+        st, err = pred('{"x":1}')
+        check(st == 422 and "key field" in err["error"], f"an event without its key -> 422: {err}")
+        shutil.copy(model, m)  # a model that wants other features than the spec makes
+        st, _, text = request(srv.port, "POST", "/admin/reload", headers={"Authorization": "Bearer t"})
+        check(st == 422 and "does not fit the feature spec" in text, f"reload to a model the spec "
+              f"does not fit is refused: {st} {text.strip()[:200]}")
+        st, a3 = pred('{"k":"a","x":1}')
+        check(st == 200 and a3["model_version"] == a1["model_version"], "old model keeps serving")
+    finally:
+        check(srv.stop() == 0, "lag server exits 0")
 
 
 def main():
@@ -361,6 +467,7 @@ def main():
                    if model_names == mnames else mnames[:len(model_names)])
         check(mc.stop() == 0, "multi-class server exits 0")
 
+        test_spec(kite, root, tmpdir)
         srv2 = test_reload(kite, model, tmpdir, names)
         servers.append(srv2)
         test_drain(srv2, names)

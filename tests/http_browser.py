@@ -93,6 +93,25 @@ class Chrome:
         os.close(self.from_chrome)
 
 
+def fill_form(chrome, port, names, rows, want):
+    """Opens the form, types each row into the inputs, presses Score, reads the prediction."""
+    chrome.send("Page.navigate", {"url": f"http://127.0.0.1:{port}/"})
+    chrome.wait_for("document.body && document.body.dataset.ready === '1'", "form built")
+    labels = chrome.eval("Array.from(document.querySelectorAll('#fields label span')).map(s => s.textContent)")
+    check(labels == names, f"form has one input per field: {labels}")
+    for row, expect in zip(rows, want):
+        fill = ";".join(
+            "(e => { e.focus(); e.value = %s; e.dispatchEvent(new Event('input', {bubbles: true})); })"
+            "(document.getElementById('f%d'))" % (json.dumps(v), i) for i, v in enumerate(row))
+        chrome.eval(fill + "; document.getElementById('prediction').dataset.state = '';"
+                    "document.getElementById('score').click(); true")
+        state = chrome.wait_for("document.getElementById('prediction').dataset.state", "a result")
+        got = chrome.eval("document.getElementById('prediction').textContent")
+        err = chrome.eval("document.getElementById('error').textContent")
+        check(state == "done" and got == expect,
+              f"row {row}: page shows {got!r} ({state} {err}), kite score says {expect!r}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kite", required=True)
@@ -120,26 +139,25 @@ def main():
         chrome.session = chrome.send("Target.attachToTarget",
                                      {"targetId": target["targetId"], "flatten": True},
                                      session=False)["sessionId"]
-        chrome.send("Page.navigate", {"url": f"http://127.0.0.1:{srv.port}/"})
-        chrome.wait_for("document.body && document.body.dataset.ready === '1'", "form built")
-        labels = chrome.eval("Array.from(document.querySelectorAll('#fields label span')).map(s => s.textContent)")
-        check(labels == names, f"form has one input per model feature: {labels}")
-        for row, expect in zip(rows, want):
-            fill = ";".join(
-                "(e => { e.focus(); e.value = %s; e.dispatchEvent(new Event('input', {bubbles: true})); })"
-                "(document.getElementById('f%d'))" % (json.dumps(v), i) for i, v in enumerate(row))
-            chrome.eval(fill + "; document.getElementById('prediction').dataset.state = '';"
-                        "document.getElementById('score').click(); true")
-            state = chrome.wait_for("document.getElementById('prediction').dataset.state", "a result")
-            got = chrome.eval("document.getElementById('prediction').textContent")
-            check(state == "done" and got == expect,
-                  f"row {row}: page shows {got!r} ({state}), kite score says {expect!r}")
+        fill_form(chrome, srv.port, names, rows, want)
         # a typo in a field is reported on the page, not sent
         chrome.eval("document.getElementById('f2').value = 'abc';"
                     "document.getElementById('prediction').dataset.state = '';"
                     "document.getElementById('score').click(); true")
         err = chrome.wait_for("document.getElementById('error').textContent", "an error")
         check("not a number" in err, f"a non-number is refused on the page: {err!r}")
+        # with --spec the form asks for raw inputs: Sex as text, Age left empty (missing)
+        spec = os.path.join(a.root, "models", "titanic.spec.json")
+        raw = [["3", "male", "22", "1", "0", "7.25"], ["1", "female", "", "1", "0", "71.2833"]]
+        with open(rows_csv, "w") as f:
+            f.write(",".join(names) + "\n" + "\n".join(",".join(r) for r in raw) + "\n")
+        want_raw = subprocess.run([a.kite, "score", "--model", model, "--spec", spec, "--input", rows_csv,
+                                   "--quiet"], capture_output=True, text=True, check=True).stdout.split()[1:]
+        spec_srv = Kite(a.kite, model, 0, ["--quiet", "--spec", spec])
+        try:
+            fill_form(chrome, spec_srv.port, names, raw, want_raw)
+        finally:
+            spec_srv.stop()
     except RuntimeError as e:
         check(False, str(e))
     finally:

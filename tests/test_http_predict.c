@@ -53,6 +53,7 @@ static kite_http_server *fake_server(const char *model)
     kite_http_server *srv = calloc(1, sizeof *srv);
     pthread_mutex_init(&srv->s_reload_lock, NULL);
     srv->s_id = kite_http_server_new_id();
+    srv->s_key_input = -1;
     srv->s_model_path = strdup(model);
     srv->s_slots = aligned_alloc(64, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
     memset(srv->s_slots, 0, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
@@ -73,6 +74,8 @@ static void free_fake(kite_http_server *srv)
         free(srv->s_slots[i].hs_rows);
         free(srv->s_slots[i].hs_out);
         free(srv->s_slots[i].hs_seen);
+        free(srv->s_slots[i].hs_raw);
+        free(srv->s_slots[i].hs_flags);
     }
     free(srv->s_slots);
     free(srv->s_model_path);
@@ -102,7 +105,7 @@ static void test_predict(void)
     char pred[64] = "", marg[64] = "";
     sscanf(c.hc_resp, "{\"prediction\":%63[^,],\"margin\":%63[^,]", pred, marg);
     CHECK_MSG(strlen(pred) > 2 && strlen(marg) > 2, "%s", c.hc_resp);
-    char single[128], rows[256];
+    char single[128], rows[512];
     snprintf(single, sizeof single, "{\"prediction\":%s,", pred);
     snprintf(rows, sizeof rows, "{\"predictions\":[%s,%s],\"margins\":[%s,%s],\"rows\":2,", pred, pred,
              marg, marg);

@@ -17,8 +17,11 @@ static void serve_http_usage(FILE *out)
             "      --http ADDR:PORT        listen address (127.0.0.1:8080; [::1]:8080; port 0 picks\n"
             "                              a free one, printed on stderr)\n"
             "  -m, --model FILE            XGBoost model (.json or .ubj); reloads re-read it\n"
-            "      --spec FILE             feature spec (raw fields, stream keys): not served over\n"
-            "                              HTTP yet\n"
+            "  -s, --spec FILE             feature spec: rows are objects (or CSV columns) of raw\n"
+            "                              input fields, featurized with per-key state that lasts\n"
+            "                              across requests (lags, rolling windows)\n"
+            "      --max-keys N            stream keys held by the feature state (default: the\n"
+            "                              spec's max_keys)\n"
             "  -t, --threads N             worker threads (default 2, at most 128)\n"
             "      --pin                   pin worker i to allowed CPU i mod n\n"
             "      --grace-seconds S       SIGTERM: longest drain before exit (default 30)\n"
@@ -74,11 +77,11 @@ static int parse_listen(const char *arg, char *buf, size_t size, kite_http_confi
 
 int kite_serve_http_main(int argc, char **argv)
 {
-    enum { OPT_HTTP = 256, OPT_SPEC, OPT_GRACE, OPT_IDLE, OPT_TOKEN, OPT_MAX_BODY, OPT_MAX_CONN,
-           OPT_TIMEOUT, OPT_NO_REUSEPORT, OPT_PIN };
+    enum { OPT_HTTP = 256, OPT_GRACE, OPT_IDLE, OPT_TOKEN, OPT_MAX_BODY, OPT_MAX_CONN,
+           OPT_TIMEOUT, OPT_NO_REUSEPORT, OPT_PIN, OPT_MAX_KEYS };
     static const struct option opts[] = {
         {"http", required_argument, 0, OPT_HTTP},         {"model", required_argument, 0, 'm'},
-        {"spec", required_argument, 0, OPT_SPEC},         {"threads", required_argument, 0, 't'},
+        {"spec", required_argument, 0, 's'},         {"max-keys", required_argument, 0, OPT_MAX_KEYS},         {"threads", required_argument, 0, 't'},
         {"grace-seconds", required_argument, 0, OPT_GRACE},
         {"drain-idle-seconds", required_argument, 0, OPT_IDLE},
         {"admin-token", required_argument, 0, OPT_TOKEN},
@@ -92,15 +95,19 @@ int kite_serve_http_main(int argc, char **argv)
     kite_http_config_defaults(&cfg);
     cfg.khc_admin_token = getenv("KITE_ADMIN_TOKEN");
     char addr[128];
-    const char *listen = NULL, *spec = NULL;
+    const char *listen = NULL;
     double grace = 30, idle = 1, v;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "m:t:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:s:t:qh", opts, NULL)) != -1) {
         switch (c) {
         case OPT_HTTP: listen = optarg; break;
         case 'm': cfg.khc_model_path = optarg; break;
-        case OPT_SPEC: spec = optarg; break;
+        case 's': cfg.khc_spec_path = optarg; break;
+        case OPT_MAX_KEYS:
+            if (parse_number("--max-keys", optarg, 1, 100000000, &v)) return KITE_EXIT_USAGE;
+            cfg.khc_max_keys = (size_t)v;
+            break;
         case 't':
             if (parse_number("--threads", optarg, 1, 128, &v)) return KITE_EXIT_USAGE;
             cfg.khc_threads = (int)v;
@@ -135,11 +142,6 @@ int kite_serve_http_main(int argc, char **argv)
         fprintf(stderr, "kite serve: %s\n",
                 optind < argc ? "unexpected argument" : "--http and --model are required");
         serve_http_usage(stderr);
-        return KITE_EXIT_USAGE;
-    }
-    if (spec) {
-        fprintf(stderr, "kite serve: --spec: feature specs are not served over HTTP yet; send the "
-                        "model's features\n");
         return KITE_EXIT_USAGE;
     }
     if (parse_listen(listen, addr, sizeof addr, &cfg)) return KITE_EXIT_USAGE;

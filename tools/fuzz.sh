@@ -15,7 +15,19 @@ kernels="kernels/kite_error.c kernels/model.c kernels/forest.c kernels/traverse_
 clang $flags tests/fuzz/fuzz_model.c $kernels loaders/ubjson.c loaders/xgb_model.c \
   $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread -o build-fuzz/fuzz_model
 clang $flags tests/fuzz/fuzz_csv.c kernels/kite_error.c loaders/csv.c -lm -o build-fuzz/fuzz_csv
+# --- http: the /predict body parser (needs build/ for the libraries it links) ---
+mkdir -p build-fuzz/corpus_http
+printf '\x00{"features":[3,0,22,1,0,7.25]}' > build-fuzz/corpus_http/features.bin
+printf '\x01{"rows":[{"Pclass":3,"Sex":"male","Age":null,"SibSp":1,"Parch":0,"Fare":7.25}],"key":"a"}' > build-fuzz/corpus_http/raw.bin
+printf '\x02Pclass,Sex,Age,SibSp,Parch,Fare\n3,0,"22",1,0,7.25\n' > build-fuzz/corpus_http/csv.bin
+[ -f build/libkite_features.a ] || tools/setup.sh build
+clang $flags -Iengine tests/fuzz/fuzz_http_predict.c engine/http_predict.c engine/http_json.c \
+  engine/http_conn.c engine/http_model.c build/libkite_features.a build/libkite_loaders.a \
+  build/libkite_kernels.a $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread \
+  -o build-fuzz/fuzz_http_predict
+# --- end http ---
 cd build-fuzz
 ./fuzz_model -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 corpus_model
 ./fuzz_csv -max_total_time="$secs" -max_len=8192 corpus_csv
+(cd .. && build-fuzz/fuzz_http_predict -max_total_time="$secs" -max_len=4096 build-fuzz/corpus_http)
 echo "fuzz: no crash in ${secs}s per target"
