@@ -134,3 +134,10 @@ add_test(NAME stream_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(stream_cli PROPERTIES TIMEOUT 120)
+# Portable build: on an emulated CPU without AVX (qemu-x86_64 -cpu Nehalem) the same binaries
+# must detect no vector ISA, choose scalar, and still score (KITE_ISA=avx2 falls back).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  add_test(NAME portable_no_avx_qemu
+    COMMAND sh -c "out=$(qemu-x86_64 -cpu Nehalem $<TARGET_FILE:kite> info) && echo \"$out\" && echo \"$out\" | grep -qx 'kernels available: scalar' && echo \"$out\" | grep -qx 'kernel chosen: scalar' && KITE_ISA=avx2 qemu-x86_64 -cpu Nehalem $<TARGET_FILE:test_isa_force> avx2")
+  set_tests_properties(portable_no_avx_qemu PROPERTIES LABELS no_asan)
+endif()
