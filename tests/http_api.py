@@ -382,6 +382,8 @@ def test_spec(kite, root, tmpdir):
         check(st == 422 and "unknown field" in text and "spec" in text, f"unknown raw field -> 422 ({st})")
         st, _, text = post_json(srv.port, '{"Pclass":"first","Sex":"male"}', conn)
         check(st == 422 and "is not a number" in text, f"raw text where a number belongs -> 422 ({st})")
+        st, _, text = post_json(srv.port, '{"Pclass":1e308,"Sex":"male"}', conn)
+        check(st == 422 and "float32 range" in text, f"a raw value overflowing float32 -> 422 ({st})")
         conn.close()
     finally:
         check(srv.stop() == 0, "spec server exits 0")
