@@ -36,8 +36,8 @@ const kite_config_key kite_config_keys[] = {
     KEY("workers", KITE_CONF_INT, kc_workers, "1", 1, 64, "worker threads (partitions are "
         "spread over them)"),
     KEY("cores", KITE_CONF_STRING, kc_cores, "auto", 0, 0,
-        "PUs to pin workers to: comma list (worker i -> i-th entry), 'auto' (worker i -> PU i) "
-        "or 'none'"),
+        "cores to pin workers to: comma list (worker i -> i-th entry), 'auto' (worker i -> "
+        "core i) or 'none'"),
     KEY("metrics_addr", KITE_CONF_STRING, kc_metrics_addr, "127.0.0.1:9464", 0, 0,
         "address of /metrics, /health, /ready; empty disables"),
     KEY("partitions", KITE_CONF_INT, kc_partitions, "4", 1, 1024,

@@ -5,6 +5,7 @@
 
 #include "binning.h"
 #include "drift_int.h"
+#include "drift_stats.h"
 
 /* ---- creation --------------------------------------------------------------------------- */
 
@@ -62,7 +63,7 @@ static kite_err window_init(kite_drift_monitor *m, drift_window *w,
     w->dw_ring = calloc(w->dw_nslots * width, sizeof *w->dw_ring);
     w->dw_ring_tmax = malloc(w->dw_nslots * sizeof *w->dw_ring_tmax);
     w->dw_sum = calloc(width, sizeof *w->dw_sum);
-    w->dw_snap = calloc(width, sizeof *w->dw_snap);
+    w->dw_snap = calloc(m->dm_coarse_width, sizeof *w->dw_snap);
     w->dw_hist = calloc(hist, sizeof *w->dw_hist);
     w->dw_hist_cols = calloc(hist * ncols, sizeof *w->dw_hist_cols);
     w->dw_levels = calloc(ncols, sizeof *w->dw_levels);
@@ -101,17 +102,34 @@ kite_err kite_drift_monitor_new(const kite_profile *profile, const kite_drift_co
     m->dm_fidx = calloc((size_t)n * DRIFT_CHUNK_ROWS, sizeof *m->dm_fidx);
     kite_err err = KITE_ERR_OK;
     if (!m->dm_col_off || !m->dm_col_nb || !m->dm_fine_off || !m->dm_fine_nb || !m->dm_test ||
-        !m->dm_idx || !m->dm_fidx)
-        err = kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: no memory");
+        !m->dm_idx || !m->dm_fidx) {
+        kite_drift_monitor_free(m);
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: no memory");
+    }
     if (err == KITE_ERR_OK && (cfg->kdc_nwindows < 1 || cfg->kdc_nwindows > KITE_DRIFT_MAX_WINDOWS))
         err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "drift: 1 to %d windows, not %d",
                         KITE_DRIFT_MAX_WINDOWS, cfg->kdc_nwindows);
     size_t off = 0;
+    for (int c = 0; c < n; c++) { /* every coarse histogram first: reports snapshot only those */
+        m->dm_col_off[c] = off;
+        m->dm_col_nb[c] = (size_t)profile->kp_columns[c].kpc_nedges + 2;
+        off += m->dm_col_nb[c];
+    }
+    m->dm_coarse_width = off;
+    m->dm_ref_q = calloc(off, sizeof *m->dm_ref_q);
+    m->dm_ref_lnq = calloc(off, sizeof *m->dm_ref_lnq);
+    m->dm_ref_ok = calloc((size_t)n, 1);
+    if (!m->dm_ref_q || !m->dm_ref_lnq || !m->dm_ref_ok) {
+        kite_drift_monitor_free(m);
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: no memory");
+    }
+    for (int c = 0; c < n; c++)
+        m->dm_ref_ok[c] = (char)kite_drift_psi_prepare(profile->kp_columns[c].kpc_counts,
+                                                       m->dm_col_nb[c] - 1,
+                                                       m->dm_ref_q + m->dm_col_off[c],
+                                                       m->dm_ref_lnq + m->dm_col_off[c]);
     for (int c = 0; c < n && err == KITE_ERR_OK; c++) {
         const kite_profile_column *pc = &profile->kp_columns[c];
-        m->dm_col_off[c] = off;
-        m->dm_col_nb[c] = (size_t)pc->kpc_nedges + 2;
-        off += m->dm_col_nb[c];
         m->dm_fine_off[c] = off;
         m->dm_fine_nb[c] = pc->kpc_kind == KITE_PROFILE_NUMERIC ? (size_t)pc->kpc_nfine + 2 : 0;
         off += m->dm_fine_nb[c];
@@ -156,6 +174,9 @@ void kite_drift_monitor_free(kite_drift_monitor *m)
     free(m->dm_fine_off);
     free(m->dm_fine_nb);
     free(m->dm_test);
+    free(m->dm_ref_q);
+    free(m->dm_ref_lnq);
+    free(m->dm_ref_ok);
     free(m->dm_idx);
     free(m->dm_fidx);
     kite_label_buffer_free(&m->dm_labels);
@@ -176,20 +197,22 @@ static void bin_categorical(const kite_profile_column *pc, const float *v, size_
     }
 }
 
-/* Bins rows [0, n) of the chunk for every column into dm_idx / dm_fidx. */
+/* Bins rows [0, n) of the chunk: category indices, and fine-grid indices of numeric columns
+ * (numeric coarse histograms are counted per window segment by kite_binning_count). */
 static void bin_chunk(kite_drift_monitor *m, const float *rows, size_t n, size_t stride,
                       const float *pred)
 {
+    m->dm_chunk_rows = rows;
+    m->dm_chunk_stride = stride;
+    m->dm_chunk_pred = pred;
     for (int c = 0; c < m->dm_ncols; c++) {
         const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
         const float *v = c == m->dm_pred_col ? pred : rows + c;
         size_t st = c == m->dm_pred_col ? 1 : stride;
-        uint16_t *idx = m->dm_idx + (size_t)c * DRIFT_CHUNK_ROWS;
         if (pc->kpc_kind == KITE_PROFILE_CATEGORICAL) {
-            bin_categorical(pc, v, n, st, idx);
+            bin_categorical(pc, v, n, st, m->dm_idx + (size_t)c * DRIFT_CHUNK_ROWS);
             continue;
         }
-        kite_binning_index(pc->kpc_edges, pc->kpc_nedges, v, n, st, idx);
         kite_binning_index(pc->kpc_fine_edges, pc->kpc_nfine, v, n, st,
                            m->dm_fidx + (size_t)c * DRIFT_CHUNK_ROWS);
     }
@@ -203,9 +226,17 @@ static void add_rows(kite_drift_monitor *m, drift_window *w, size_t k0, size_t k
 {
     double *s = w->dw_ring + w->dw_head * m->dm_width;
     for (int c = 0; c < ncols; c++) {
-        const uint16_t *idx = m->dm_idx + (size_t)c * DRIFT_CHUNK_ROWS;
+        const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
         double *h = s + m->dm_col_off[c];
-        for (size_t k = k0; k < k1; k++) h[idx[k]] += 1;
+        if (pc->kpc_kind == KITE_PROFILE_NUMERIC) {
+            int pred = c == m->dm_pred_col;
+            size_t st = pred ? 1 : m->dm_chunk_stride;
+            const float *v = pred ? m->dm_chunk_pred : m->dm_chunk_rows + c;
+            kite_binning_count(pc->kpc_edges, pc->kpc_nedges, v + k0 * st, k1 - k0, st, h);
+        } else {
+            const uint16_t *idx = m->dm_idx + (size_t)c * DRIFT_CHUNK_ROWS;
+            for (size_t k = k0; k < k1; k++) h[idx[k]] += 1;
+        }
         if (m->dm_fine_nb[c]) {
             const uint16_t *fidx = m->dm_fidx + (size_t)c * DRIFT_CHUNK_ROWS;
             double *f = s + m->dm_fine_off[c];

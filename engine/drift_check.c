@@ -24,7 +24,9 @@ static void column_check(const kite_drift_monitor *m, const double *sum, int c,
     double missing = cur[nb];
     f->kdf_count = count;
     f->kdf_missing_rate = count + missing > 0 ? missing / (count + missing) : NAN;
-    f->kdf_psi = kite_drift_psi(pc->kpc_counts, cur, nb);
+    size_t off = m->dm_col_off[c];
+    f->kdf_psi = m->dm_ref_ok[c] ? kite_drift_psi_prepared(m->dm_ref_q + off, m->dm_ref_lnq + off, cur, nb)
+                                 : NAN;
     f->kdf_level = psi_level(cfg, f->kdf_psi);
     f->kdf_test = m->dm_test[c];
     f->kdf_pvalue = NAN;
@@ -81,7 +83,7 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
     r->kdr_end_time = w->dw_sum_tmax;
     r->kdr_events = w->dw_sum[m->dm_ev_slot];
     r->kdr_nfeatures = m->dm_nfeat;
-    memcpy(w->dw_snap, w->dw_sum, m->dm_width * sizeof *w->dw_snap);
+    memcpy(w->dw_snap, w->dw_sum, m->dm_coarse_width * sizeof *w->dw_snap);
     for (int c = 0; c < m->dm_ncols; c++) {
         column_check(m, w->dw_sum, c, &cols[c]);
         if (c < m->dm_nfeat) r->kdr_ndrifted += cols[c].kdf_drifted;

@@ -3,7 +3,8 @@
  *
  * Every window keeps its counts in flat double arrays of dm_width slots:
  *
- *   [col_off[c] .. col_off[c] + col_nb[c])   coarse bins of column c (missing last)
+ *   [col_off[c] .. col_off[c] + col_nb[c])   coarse bins of column c (missing last); all
+ *                                            columns' coarse bins come first, [0, coarse_width)
  *   [fine_off[c] .. + fine_nb[c])            fine bins of numeric column c (missing last)
  *   [dm_ev_slot]                             events in the window
  *   [dm_q_slot .. + KITE_QUALITY_SLOTS)      quality sums (drift_quality.h)
@@ -28,7 +29,7 @@ typedef struct drift_window {
     size_t dw_sub_events;    /* events in the accumulating slot                     */
     double *dw_sum;          /* window sums                                         */
     double dw_sum_tmax;
-    double *dw_snap;         /* sums at the latest check (reports)                  */
+    double *dw_snap;         /* coarse sums at the latest check (reports)           */
     double dw_period;        /* TIME: index of the open period; NaN before the first */
     /* results */
     uint64_t dw_seq;
@@ -46,12 +47,20 @@ struct kite_drift_monitor {
     int dm_ncols, dm_nfeat, dm_pred_col; /* dm_pred_col: -1 without a prediction column */
     size_t *dm_col_off, *dm_col_nb, *dm_fine_off, *dm_fine_nb;
     kite_drift_test *dm_test;            /* resolved test per column                  */
-    size_t dm_ev_slot, dm_q_slot, dm_width;
-    uint16_t *dm_idx;                    /* ncols * DRIFT_CHUNK_ROWS coarse indices    */
+    double *dm_ref_q, *dm_ref_lnq;       /* reference shares / their logs per coarse bin
+                                            (kite_drift_psi_prepared), laid out like the
+                                            coarse bins; NULL q: the reference is empty  */
+    char *dm_ref_ok;                     /* column's reference has observations        */
+    size_t dm_coarse_width, dm_ev_slot, dm_q_slot, dm_width;
+    uint16_t *dm_idx;                    /* ncols * DRIFT_CHUNK_ROWS coarse indices
+                                            (categorical columns only)                  */
     uint16_t *dm_fidx;                   /* ncols * DRIFT_CHUNK_ROWS fine indices      */
     drift_window dm_win[KITE_DRIFT_MAX_WINDOWS];
     uint64_t dm_events_seen;             /* before the chunk being observed            */
     size_t dm_chunk_pos;                 /* events of that chunk already in the windows */
+    const float *dm_chunk_rows;          /* the chunk being observed (numeric columns'  */
+    size_t dm_chunk_stride;              /* coarse histograms count straight from it)   */
+    const float *dm_chunk_pred;
     kite_drift_event dm_queue[DRIFT_EVENT_QUEUE];
     size_t dm_queue_head, dm_queue_len;
     uint64_t dm_queue_dropped;

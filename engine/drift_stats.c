@@ -19,13 +19,39 @@ double kite_drift_psi(const double *ref, const double *cur, size_t n)
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
     if (!(tr > 0) || !(tc > 0)) return NAN;
-    double psi = 0;
+    double psi = 0, ir = 1 / tr, ic = 1 / tc;
     for (size_t i = 0; i < n; i++) {
         if (ref[i] == 0 && cur[i] == 0) continue;
-        double q = ref[i] / tr, p = cur[i] / tc;
+        double q = ref[i] * ir, p = cur[i] * ic;
         if (q == 0) q = KITE_DRIFT_PSI_EPSILON;
         if (p == 0) p = KITE_DRIFT_PSI_EPSILON;
         psi += (p - q) * log(p / q);
+    }
+    return psi;
+}
+
+int kite_drift_psi_prepare(const double *ref, size_t n, double *q, double *lnq)
+{
+    double tr = 0;
+    for (size_t i = 0; i < n; i++) tr += ref[i];
+    for (size_t i = 0; i < n; i++) {
+        q[i] = tr > 0 ? ref[i] / tr : 0;
+        lnq[i] = log(q[i] > 0 ? q[i] : KITE_DRIFT_PSI_EPSILON);
+    }
+    return tr > 0;
+}
+
+double kite_drift_psi_prepared(const double *q, const double *lnq, const double *cur, size_t n)
+{
+    double tc = 0, psi = 0;
+    for (size_t i = 0; i < n; i++) tc += cur[i];
+    if (!(tc > 0)) return NAN;
+    double ic = 1 / tc;
+    for (size_t i = 0; i < n; i++) {
+        if (q[i] == 0 && cur[i] == 0) continue;
+        double p = cur[i] > 0 ? cur[i] * ic : KITE_DRIFT_PSI_EPSILON;
+        double qq = q[i] > 0 ? q[i] : KITE_DRIFT_PSI_EPSILON;
+        psi += (p - qq) * (log(p) - lnq[i]);
     }
     return psi;
 }
@@ -76,13 +102,15 @@ double kite_drift_ks(const double *ref, const double *cur, size_t n, double *pva
     totals(ref, cur, n, &tr, &tc);
     if (pvalue) *pvalue = NAN;
     if (!(tr > 0) || !(tc > 0)) return NAN;
+    /* Compare fr * tc with fc * tr (no division per bin); divide once at the end. */
     double fr = 0, fc = 0, d = 0;
     for (size_t i = 0; i < n; i++) {
         fr += ref[i];
         fc += cur[i];
-        double g = fabs(fr / tr - fc / tc);
+        double g = fabs(fr * tc - fc * tr);
         if (g > d) d = g;
     }
+    d /= tr * tc;
     if (pvalue) *pvalue = kite_kolmogorov_sf(sqrt(tr * tc / (tr + tc)) * d);
     return d;
 }
@@ -98,9 +126,9 @@ double kite_drift_wasserstein(const double *ref, const double *cur, size_t n, co
     for (size_t i = 1; i + 1 < n; i++) {
         fr += ref[i];
         fc += cur[i];
-        w += fabs(fr / tr - fc / tc) * ((double)edges[i] - (double)edges[i - 1]);
+        w += fabs(fr * tc - fc * tr) * ((double)edges[i] - (double)edges[i - 1]);
     }
-    return w;
+    return w / (tr * tc);
 }
 
 double kite_drift_ztest(const double *ref, const double *cur, size_t n, size_t k, double *pvalue)

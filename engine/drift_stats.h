@@ -32,6 +32,12 @@
 #define KITE_DRIFT_PSI_EPSILON 1e-4
 
 double kite_drift_psi(const double *ref, const double *cur, size_t n);
+/* The same PSI with the reference side prepared once (the drift monitor's check path):
+ * q[i] = ref[i] / sum(ref) (0 kept), lnq[i] = ln(q[i] or the epsilon when 0). Saves one
+ * logarithm per bin; equal to kite_drift_psi to ~1e-15 relative. */
+double kite_drift_psi_prepared(const double *q, const double *lnq, const double *cur, size_t n);
+/* Fills q and lnq for kite_drift_psi_prepared; returns 0 if ref has no observations. */
+int kite_drift_psi_prepare(const double *ref, size_t n, double *q, double *lnq);
 double kite_drift_js(const double *ref, const double *cur, size_t n);
 /* Returns the statistic; *pvalue and *dof (may be NULL) receive the rest. */
 double kite_drift_chi2(const double *ref, const double *cur, size_t n, double *pvalue, int *dof);

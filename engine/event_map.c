@@ -7,6 +7,8 @@
 
 #include <xxhash.h>
 
+#include "features.h"
+
 /* Field names hash into an open-addressing table twice the size of the feature list, so one
  * pass over the event's fields finds each feature in O(1) whatever the field order. */
 typedef struct map_code {
@@ -15,14 +17,16 @@ typedef struct map_code {
 } map_code;
 
 typedef struct map_feature {
-    const char *mf_name;      /* the model's feature name (owned by the model) */
+    const char *mf_name;      /* model feature (direct) or spec input name; not owned */
     map_code *mf_codes;       /* encode table for text values                  */
     int mf_ncodes;
 } map_feature;
 
 struct kite_event_map {
-    map_feature *em_features;
-    int em_nfeatures;
+    map_feature *em_features; /* hashed names: model features or spec inputs   */
+    int em_nnames;
+    int em_nfeatures;         /* values per output row                         */
+    kite_feature_spec *em_spec; /* NULL: direct mapping                        */
     int *em_slots;            /* feature index + 1, 0 = empty                  */
     size_t em_mask;
 };
@@ -86,32 +90,84 @@ static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *er
     return err;
 }
 
-kite_err kite_event_map_new(const kite_model *model, const char *encode, kite_event_map **out,
-                            char *errstr, size_t errstr_size)
+struct kite_event_state {
+    kite_feature_state *es_features;
+    kite_raw_value *es_inputs;
+};
+
+static kite_err map_names(kite_event_map *m, int n, const char *(*name)(const void *, int),
+                          const void *ctx, char *errstr, size_t errstr_size)
+{
+    size_t size = 16;
+    while (size < 2 * (size_t)n) size *= 2;
+    m->em_features = calloc((size_t)n, sizeof *m->em_features);
+    m->em_slots = calloc(size, sizeof *m->em_slots);
+    if (!m->em_features || !m->em_slots)
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event map");
+    m->em_nnames = n;
+    m->em_mask = size - 1;
+    for (int f = 0; f < n; f++) {
+        m->em_features[f].mf_name = name(ctx, f);
+        if (map_lookup(m, m->em_features[f].mf_name) >= 0) continue; /* duplicate: first wins */
+        size_t i = map_hash(m->em_features[f].mf_name) & m->em_mask;
+        while (m->em_slots[i]) i = (i + 1) & m->em_mask;
+        m->em_slots[i] = f + 1;
+    }
+    return KITE_ERR_OK;
+}
+
+static const char *map_spec_input(const void *spec, int i)
+{
+    return kite_feature_spec_input_name(spec, i);
+}
+
+static const char *map_model_feature(const void *model, int i)
+{
+    return ((const kite_model *)model)->km_feature_names[i];
+}
+
+static kite_err map_new_spec(const kite_model *model, const char *path, kite_event_map *m,
+                             char *errstr, size_t errstr_size)
+{
+    KITE_TRY(kite_feature_spec_load(path, &m->em_spec, errstr, errstr_size));
+    char inner[384];
+    if (kite_feature_spec_check_model(m->em_spec, model, inner, sizeof inner))
+        return kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s: %s", path, inner);
+    m->em_nfeatures = kite_feature_spec_num_outputs(m->em_spec);
+    return map_names(m, kite_feature_spec_num_inputs(m->em_spec), map_spec_input, m->em_spec,
+                     errstr, errstr_size);
+}
+
+kite_err kite_event_map_new(const kite_model *model, const char *spec_path, const char *encode,
+                            kite_event_map **out, char *errstr, size_t errstr_size)
 {
     *out = NULL;
+    if (spec_path && *spec_path) {
+        kite_event_map *m = calloc(1, sizeof *m);
+        if (!m) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event map");
+        kite_err err = encode && *encode
+                           ? kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                                       "encode: not used with a feature spec (the spec's "
+                                       "category maps apply)")
+                           : map_new_spec(model, spec_path, m, errstr, errstr_size);
+        if (err) {
+            kite_event_map_free(m);
+            return err;
+        }
+        *out = m;
+        return KITE_ERR_OK;
+    }
     if (!model->km_feature_names)
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                          "the model has no feature_names: events cannot be mapped by field name");
     kite_event_map *m = calloc(1, sizeof *m);
-    size_t size = 16;
-    while (size < 2 * (size_t)model->km_num_feature) size *= 2;
-    if (m) {
-        m->em_features = calloc((size_t)model->km_num_feature, sizeof *m->em_features);
-        m->em_slots = calloc(size, sizeof *m->em_slots);
-    }
-    if (!m || !m->em_features || !m->em_slots) {
-        kite_event_map_free(m);
-        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event map");
-    }
+    if (!m) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event map");
     m->em_nfeatures = model->km_num_feature;
-    m->em_mask = size - 1;
-    for (int f = 0; f < m->em_nfeatures; f++) {
-        m->em_features[f].mf_name = model->km_feature_names[f];
-        if (map_lookup(m, model->km_feature_names[f]) >= 0) continue; /* duplicate: first wins */
-        size_t i = map_hash(model->km_feature_names[f]) & m->em_mask;
-        while (m->em_slots[i]) i = (i + 1) & m->em_mask;
-        m->em_slots[i] = f + 1;
+    kite_err nerr = map_names(m, model->km_num_feature, map_model_feature, model, errstr,
+                              errstr_size);
+    if (nerr) {
+        kite_event_map_free(m);
+        return nerr;
     }
     if (encode && *encode) {
         kite_err err = map_parse_encode(m, encode, errstr, errstr_size);
@@ -127,7 +183,8 @@ kite_err kite_event_map_new(const kite_model *model, const char *encode, kite_ev
 void kite_event_map_free(kite_event_map *m)
 {
     if (!m) return;
-    for (int f = 0; m->em_features && f < m->em_nfeatures; f++) {
+    kite_feature_spec_free(m->em_spec);
+    for (int f = 0; m->em_features && f < m->em_nnames; f++) {
         for (int c = 0; c < m->em_features[f].mf_ncodes; c++)
             free(m->em_features[f].mf_codes[c].mc_text);
         free(m->em_features[f].mf_codes);
@@ -158,12 +215,71 @@ static kite_err map_text(const map_feature *mf, const char *text, float *out, ch
                      mf->mf_name, text);
 }
 
-kite_err kite_event_map_row(const kite_event_map *m, const cJSON *event, float *row, int *missing,
-                            int *warming_up, char *errstr, size_t errstr_size)
+kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, char *errstr,
+                              size_t errstr_size)
+{
+    *out = NULL;
+    if (!m->em_spec) return KITE_ERR_OK; /* the direct mapping keeps no state */
+    kite_event_state *s = calloc(1, sizeof *s);
+    if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    s->es_inputs = calloc((size_t)m->em_nnames + 1, sizeof *s->es_inputs);
+    kite_err err = s->es_inputs ? kite_feature_state_new(m->em_spec, 0, &s->es_features, errstr,
+                                                         errstr_size)
+                                : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    if (err) {
+        kite_event_state_free(s);
+        return err;
+    }
+    *out = s;
+    return KITE_ERR_OK;
+}
+
+void kite_event_state_free(kite_event_state *s)
+{
+    if (!s) return;
+    kite_feature_state_free(s->es_features);
+    free(s->es_inputs);
+    free(s);
+}
+
+static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s, const cJSON *event,
+                             float *row, int *warming_up, char *errstr, size_t errstr_size)
+{
+    for (int i = 0; i < m->em_nnames; i++) s->es_inputs[i].kind = KITE_RAW_ABSENT;
+    for (const cJSON *it = event->child; it; it = it->next) {
+        int i = map_lookup(m, it->string);
+        if (i < 0) continue;
+        kite_raw_value *rv = &s->es_inputs[i];
+        if (cJSON_IsNumber(it)) *rv = (kite_raw_value){KITE_RAW_NUMBER, it->valuedouble, NULL, 0};
+        else if (cJSON_IsBool(it))
+            *rv = (kite_raw_value){KITE_RAW_NUMBER, cJSON_IsTrue(it) ? 1.0 : 0.0, NULL, 0};
+        else if (cJSON_IsString(it))
+            *rv = (kite_raw_value){KITE_RAW_TEXT, 0, it->valuestring, strlen(it->valuestring)};
+        else if (!cJSON_IsNull(it))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                             "field \"%s\": expected a number, text, boolean or null",
+                             m->em_features[i].mf_name);
+    }
+    kite_features_status status = KITE_FEATURES_READY;
+    KITE_TRY(kite_features_update(s->es_features, s->es_inputs, row, &status, errstr, errstr_size));
+    *warming_up = status == KITE_FEATURES_WARMING_UP;
+    return KITE_ERR_OK;
+}
+
+kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const cJSON *event,
+                            float *row, int *missing, int *warming_up, char *errstr,
+                            size_t errstr_size)
 {
     *warming_up = 0;
     if (!cJSON_IsObject(event))
         return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "event is not a JSON object");
+    if (m->em_spec) {
+        KITE_TRY(map_row_spec(m, s, event, row, warming_up, errstr, errstr_size));
+        int n = 0;
+        for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
+        *missing = n;
+        return KITE_ERR_OK;
+    }
     for (int f = 0; f < m->em_nfeatures; f++) row[f] = NAN;
     for (const cJSON *it = event->child; it; it = it->next) {
         int f = map_lookup(m, it->string);

@@ -1,9 +1,13 @@
 /* kite_event_map: turns one parsed JSON event into the model's feature row.
  *
- * Today's backend maps JSON fields to the model's feature_names by name (numbers as they are,
- * true/false as 1/0, null or absent as missing, text through the `encode` table or parsed as a
- * number). When the feature pipeline (engine/features.h) lands, a second backend drives
- * kite_features_update from the spec's inputs; callers see only this interface. */
+ * Two backends behind one interface:
+ *   spec    (feature_spec set) JSON fields are the spec's raw inputs, by name; a per-worker
+ *           kite_feature_state (engine/features.h) keeps each stream key's state and computes
+ *           the features, so the stream sees exactly what `kite featurize` and training saw.
+ *   direct  (no spec) JSON fields map to the model's feature_names by name: numbers as they
+ *           are, true/false as 1/0, null or absent as missing, text through the `encode` table
+ *           or parsed as a number.
+ * One pass over the event's fields with a hash of the names finds each field in O(1). */
 #ifndef KITE_EVENT_MAP_H
 #define KITE_EVENT_MAP_H
 
@@ -16,17 +20,26 @@
 
 typedef struct kite_event_map kite_event_map;
 
-/* encode: "Field=text:value,text:value;Field2=..." (may be NULL or ""). */
-kite_err kite_event_map_new(const kite_model *model, const char *encode, kite_event_map **out,
-                            char *errstr, size_t errstr_size);
+typedef struct kite_event_state kite_event_state; /* per worker: one thread at a time */
+
+/* spec_path: a feature spec (checked against the model), or NULL/"" for the direct mapping with
+ * encode: "Field=text:value,text:value;Field2=..." (may be NULL or ""). */
+kite_err kite_event_map_new(const kite_model *model, const char *spec_path, const char *encode,
+                            kite_event_map **out, char *errstr, size_t errstr_size);
 void kite_event_map_free(kite_event_map *m);
+
+/* Per-worker state (feature state of every key this worker sees); NULL-safe free. */
+kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, char *errstr,
+                              size_t errstr_size);
+void kite_event_state_free(kite_event_state *s);
 
 int kite_event_map_num_features(const kite_event_map *m);
 
 /* Fills row (num_features floats, NaN = missing) from a JSON object. *missing receives the
  * number of missing values, *warming_up 1 while the event's key is warming up. Returns non-OK
  * with a one-line reason (for the dead-letter record) when the event cannot be featurized. */
-kite_err kite_event_map_row(const kite_event_map *m, const cJSON *event, float *row, int *missing,
-                            int *warming_up, char *errstr, size_t errstr_size);
+kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const cJSON *event,
+                            float *row, int *missing, int *warming_up, char *errstr,
+                            size_t errstr_size);
 
 #endif

@@ -1,19 +1,20 @@
 /* Per-key feature state: turns raw events into model feature rows, in place.
  *
  * Memory layout of one key's slot (one allocation when the key is first seen, never resized;
- * offsets computed once in kite_feature_state_new, slot size a multiple of 64 bytes):
+ * offsets computed once in kite_feature_state_new, each part aligned to 64 bytes):
  *
  *   offset            size                     what
- *   0                 sizeof(kf_key_head)      events pushed, last event time, key bytes
- *   acc_off           num_accs * 64            one kf_acc per rolling window (Kahan sum,
- *                                              Welford mean/M2, deque heads and tails)
+ *   0                 sizeof(kf_key_head)      events pushed, latest event time, key bytes
+ *   acc_off           num_accs * sizeof(kf_acc) one per rolling window (Kahan sum, Welford
+ *                                              mean/M2, block prefix min/max, current min/max)
  *   ring_off[r]       len_r * 8                ring r: the input's last len_r values (double,
  *                                              NaN = missing), value of event p at p & (len_r-1)
- *   dq_min_off[a]     dlen_a * 4               min deque of window a: event positions (uint32,
- *   dq_max_off[a]     dlen_a * 4               wrapping) whose values are increasing / decreasing
+ *   sfx_off[a]        (w_a + 1) * 16           window a's (min, max) suffix pairs of the previous
+ *                                              block of w_a events (features_window.h); pairs
+ *                                              so one event reads one line, not two
  *
- * Every event costs O(1) per feature (amortised O(1) for the deques: each position is pushed and
- * popped at most once) and allocates nothing once its key exists. See README.md "Feature specs"
+ * Every event costs O(1) per feature (amortised O(1) for min/max: w steps once every w events)
+ * and allocates nothing once its key exists. See README.md "Feature specs"
  * for the semantics of windows, missing values, warm-up, gaps, duplicates and late events. */
 #ifndef KITE_FEATURE_STATE_H
 #define KITE_FEATURE_STATE_H

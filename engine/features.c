@@ -4,44 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <xxhash.h>
 
 #include "event_time.h"
 #include "feature_spec_int.h"
 #include "feature_state.h"
-#include "features_window.h"
-
-typedef struct kf_key_head {
-    uint64_t kfh_events;   /* events pushed so far, gap fills included                        */
-    int64_t kfh_last_ms;   /* latest event time seen (valid when kfh_has_time)                */
-    uint8_t kfh_has_time;
-    uint8_t kfh_key_len;
-    char kfh_key[KITE_FEATURES_KEY_MAX];
-} kf_key_head;
-
-typedef struct kf_bucket {
-    uint64_t kfb_hash;
-    uint32_t kfb_slot;     /* 1 + index into kfs_slots; 0 = empty bucket                      */
-} kf_bucket;
-
-struct kite_feature_state {
-    const kite_feature_spec *kfs_spec;
-    size_t kfs_max_keys;
-    size_t kfs_num_keys;
-    size_t kfs_slot_bytes;
-    size_t kfs_acc_off;
-    size_t *kfs_ring_off;  /* per ring                                                        */
-    uint32_t *kfs_ring_mask;
-    size_t *kfs_dq_min_off; /* per accumulator (0: none)                                      */
-    size_t *kfs_dq_max_off;
-    uint32_t kfs_max_ring;  /* longest ring: a gap this long leaves every ring all-missing    */
-    unsigned char **kfs_slots; /* kfs_num_keys slot pointers, kfs_max_keys capacity           */
-    kf_bucket *kfs_buckets; /* open addressing, linear probing, capacity a power of two      */
-    size_t kfs_bucket_mask;
-    double *kfs_vals;       /* this event's inputs as numbers (scratch, num_inputs)          */
-    double *kfs_nan_vals;   /* all-missing event used to fill gaps                           */
-};
+#include "features_int.h"
 
 static size_t kf_align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
@@ -61,8 +31,7 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     size_t nr = (size_t)spec->ks_num_rings, na = (size_t)spec->ks_num_accs;
     st->kfs_ring_off = calloc(nr + 1, sizeof *st->kfs_ring_off);
     st->kfs_ring_mask = calloc(nr + 1, sizeof *st->kfs_ring_mask);
-    st->kfs_dq_min_off = calloc(na + 1, sizeof *st->kfs_dq_min_off);
-    st->kfs_dq_max_off = calloc(na + 1, sizeof *st->kfs_dq_max_off);
+    st->kfs_sfx_off = calloc(na + 1, sizeof *st->kfs_sfx_off);
     st->kfs_vals = calloc((size_t)spec->ks_num_inputs + 1, sizeof *st->kfs_vals);
     st->kfs_nan_vals = calloc((size_t)spec->ks_num_inputs + 1, sizeof *st->kfs_nan_vals);
     size_t nb = 16;
@@ -70,14 +39,15 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     st->kfs_bucket_mask = nb - 1;
     st->kfs_buckets = spec->ks_key_input >= 0 ? calloc(nb, sizeof *st->kfs_buckets) : NULL;
     st->kfs_slots = calloc(max_keys, sizeof *st->kfs_slots);
-    if (!st->kfs_ring_off || !st->kfs_ring_mask || !st->kfs_dq_min_off || !st->kfs_dq_max_off ||
-        !st->kfs_vals || !st->kfs_nan_vals || !st->kfs_slots ||
+    st->kfs_chunks = calloc(max_keys, sizeof *st->kfs_chunks);
+    if (!st->kfs_ring_off || !st->kfs_ring_mask || !st->kfs_sfx_off ||
+        !st->kfs_vals || !st->kfs_nan_vals || !st->kfs_slots || !st->kfs_chunks ||
         (spec->ks_key_input >= 0 && !st->kfs_buckets)) {
         kite_feature_state_free(st);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory for %zu keys", max_keys);
     }
     for (int i = 0; i < spec->ks_num_inputs; i++) st->kfs_nan_vals[i] = NAN;
-    /* Slot layout: head, accumulators, rings, deques (features.h). */
+    /* Slot layout: head, accumulators, rings, min/max block suffixes (feature_state.h). */
     size_t off = kf_align64(sizeof(kf_key_head));
     st->kfs_acc_off = off;
     off += kf_align64(na * sizeof(kf_acc));
@@ -89,11 +59,18 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     }
     for (size_t a = 0; a < na; a++) {
         const kite_spec_acc *c = &spec->ks_accs[a];
-        size_t dq = kf_align64(c->ksa_deque_len * sizeof(uint32_t));
-        if (c->ksa_want_min) st->kfs_dq_min_off[a] = off, off += dq;
-        if (c->ksa_want_max) st->kfs_dq_max_off[a] = off, off += dq;
+        if (c->ksa_want_min || c->ksa_want_max) {
+            st->kfs_sfx_off[a] = off;
+            off += kf_align64(((size_t)c->ksa_window + 1) * 2 * sizeof(double));
+        }
     }
     st->kfs_slot_bytes = off;
+    st->kfs_chunk_slots = off >= KF_CHUNK_BYTES ? 1 : KF_CHUNK_BYTES / off;
+    kite_err err = kf_eval_build(st, errstr, errstr_size);
+    if (err) {
+        kite_feature_state_free(st);
+        return err;
+    }
     *out = st;
     return KITE_ERR_OK;
 }
@@ -101,15 +78,21 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
 void kite_feature_state_free(kite_feature_state *st)
 {
     if (!st) return;
-    for (size_t k = 0; k < st->kfs_num_keys; k++) free(st->kfs_slots[k]);
+    for (size_t c = 0; c < st->kfs_num_chunks; c++) free(st->kfs_chunks[c]);
+    free(st->kfs_chunks);
     free(st->kfs_slots);
     free(st->kfs_buckets);
     free(st->kfs_ring_off);
     free(st->kfs_ring_mask);
-    free(st->kfs_dq_min_off);
-    free(st->kfs_dq_max_off);
+    free(st->kfs_sfx_off);
     free(st->kfs_vals);
     free(st->kfs_nan_vals);
+    free(st->kfs_ops);
+    free(st->kfs_post);
+    free(st->kfs_post_idx);
+    free(st->kfs_tmp);
+    free(st->kfs_rptr);
+    free(st->kfs_inv);
     free(st);
 }
 
@@ -136,7 +119,7 @@ static kite_err kf_convert_inputs(const kite_feature_spec *s, const kite_raw_val
         if (in->ksi_type == KITE_INPUT_TEXT) continue;
         if (rv->kind == KITE_RAW_NUMBER) {
             v = rv->number;
-            if (kite_feature_spec_number_is_missing(s, v)) {
+            if (kite_spec_number_missing(s, v)) {
                 v = NAN;
             } else if (in->ksi_type == KITE_INPUT_CATEGORY) {
                 int k;
@@ -156,7 +139,7 @@ static kite_err kf_convert_inputs(const kite_feature_spec *s, const kite_raw_val
                 v = k < in->ksi_num_cats ? in->ksi_cat_values[k] : in->ksi_unseen;
             } else if (kite_feature_spec_text_number(s, rv->text, rv->text_len, &v)) {
                 return kf_bad_field(s, i, rv, "is not a number", errstr, size);
-            } else if (kite_feature_spec_number_is_missing(s, v)) {
+            } else if (kite_spec_number_missing(s, v)) {
                 v = NAN;
             }
         }
@@ -220,13 +203,30 @@ static void kf_slot_init(const kite_feature_state *st, unsigned char *slot, cons
     }
 }
 
+/* A new key's slot, carved from 2 MiB chunks (one allocation per chunk, not per key) that ask
+ * for transparent huge pages: with thousands of keys every event touches a few pages of its
+ * key, and 4 KiB pages would make most of those touches TLB misses. */
+static unsigned char *kf_slot_new(kite_feature_state *st)
+{
+    size_t k = st->kfs_num_keys, c = k / st->kfs_chunk_slots;
+    if (c == st->kfs_num_chunks) {
+        size_t bytes = (st->kfs_chunk_slots * st->kfs_slot_bytes + KF_CHUNK_BYTES - 1) &
+                       ~(size_t)(KF_CHUNK_BYTES - 1);
+        unsigned char *chunk = aligned_alloc(KF_CHUNK_BYTES, bytes);
+        if (!chunk) return NULL;
+        madvise(chunk, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */
+        st->kfs_chunks[st->kfs_num_chunks++] = chunk;
+    }
+    return st->kfs_chunks[c] + (k % st->kfs_chunk_slots) * st->kfs_slot_bytes;
+}
+
 /* The slot of a key, created if new and there is room. */
 static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
                             unsigned char **slot, char *errstr, size_t size)
 {
     if (!st->kfs_buckets) { /* one stream */
         if (!st->kfs_num_keys) {
-            unsigned char *p = aligned_alloc(64, st->kfs_slot_bytes);
+            unsigned char *p = kf_slot_new(st);
             if (!p) return kite_errf(KITE_ERR_NOMEM, errstr, size, "out of memory for the stream state");
             kf_slot_init(st, p, "", 0);
             st->kfs_slots[st->kfs_num_keys++] = p;
@@ -251,7 +251,7 @@ static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
         return kite_errf(KITE_ERR_LIMIT, errstr, size,
                          "key \"%.*s\": key table full (max_keys %zu); new keys are refused", (int)len,
                          key, st->kfs_max_keys);
-    unsigned char *p = aligned_alloc(64, st->kfs_slot_bytes);
+    unsigned char *p = kf_slot_new(st);
     if (!p) return kite_errf(KITE_ERR_NOMEM, errstr, size, "key \"%.*s\": out of memory", (int)len, key);
     kf_slot_init(st, p, key, len);
     st->kfs_slots[st->kfs_num_keys++] = p;
@@ -263,111 +263,7 @@ static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
 
 /* ---- the event update -------------------------------------------------------------------- */
 
-/* Appends one event's values to a key's rings and windows. */
-static void kf_push(const kite_feature_state *st, unsigned char *slot, const double *vals)
-{
-    const kite_feature_spec *s = st->kfs_spec;
-    kf_key_head *h = (kf_key_head *)slot;
-    uint64_t p = h->kfh_events;
-    for (int r = 0; r < s->ks_num_rings; r++) {
-        double *ring = (double *)(slot + st->kfs_ring_off[r]);
-        ring[p & st->kfs_ring_mask[r]] = vals[s->ks_rings[r].ksr_input];
-    }
-    kf_acc *accs = (kf_acc *)(slot + st->kfs_acc_off);
-    for (int a = 0; a < s->ks_num_accs; a++) {
-        const kite_spec_acc *c = &s->ks_accs[a];
-        kf_acc *acc = &accs[a];
-        const double *ring = (const double *)(slot + st->kfs_ring_off[c->ksa_ring]);
-        uint32_t rmask = st->kfs_ring_mask[c->ksa_ring];
-        uint64_t q = p - (uint64_t)c->ksa_shift; /* wraps before the first events: NaN slots */
-        double in = ring[q & rmask];
-        double old = ring[(q - (uint64_t)c->ksa_window) & rmask];
-        if (old == old) kf_acc_remove(acc, old, c->ksa_want_var);
-        if (in == in) kf_acc_add(acc, in, c->ksa_want_var);
-        uint32_t w = (uint32_t)c->ksa_window, dmask = c->ksa_deque_len - 1;
-        if (c->ksa_want_min)
-            kf_deque_push((uint32_t *)(slot + st->kfs_dq_min_off[a]), dmask, &acc->kfa_min_head,
-                          &acc->kfa_min_tail, ring, rmask, (uint32_t)q, w, in, 1);
-        if (c->ksa_want_max)
-            kf_deque_push((uint32_t *)(slot + st->kfs_dq_max_off[a]), dmask, &acc->kfa_max_head,
-                          &acc->kfa_max_tail, ring, rmask, (uint32_t)q, w, in, 0);
-    }
-    h->kfh_events = p + 1;
-}
-
-/* A gap of k missing steps: pushes min(k, longest ring) all-missing events (after that many
- * every ring and window is all-missing already) and counts the rest. */
-static void kf_fill_gap(const kite_feature_state *st, unsigned char *slot, uint64_t k)
-{
-    uint64_t pushed = k < st->kfs_max_ring ? k : st->kfs_max_ring;
-    for (uint64_t i = 0; i < pushed; i++) kf_push(st, slot, st->kfs_nan_vals);
-    ((kf_key_head *)slot)->kfh_events += k - pushed;
-}
-
-static double kf_ring_at(const kite_feature_state *st, const unsigned char *slot, int ring,
-                         uint64_t p, int back)
-{
-    const double *r = (const double *)(slot + st->kfs_ring_off[ring]);
-    return r[(p - (uint64_t)back) & st->kfs_ring_mask[ring]];
-}
-
-static void kf_compute(const kite_feature_state *st, const unsigned char *slot, const double *vals,
-                       int64_t ms, float *out)
-{
-    const kite_feature_spec *s = st->kfs_spec;
-    uint64_t p = ((const kf_key_head *)slot)->kfh_events - 1; /* the event just pushed */
-    const kf_acc *accs = (const kf_acc *)(slot + st->kfs_acc_off);
-    int tf[3] = {0, 0, 0};
-    if (s->ks_time_format != KITE_TIME_NONE) kite_time_fields(ms, &tf[0], &tf[1], &tf[2]);
-    for (int j = 0; j < s->ks_num_features; j++) {
-        const kite_spec_feature *f = &s->ks_features[j];
-        int ring = f->ksf_input >= 0 ? s->ks_inputs[f->ksf_input].ksi_ring : -1;
-        double v;
-        switch (f->ksf_kind) {
-        case KITE_FEAT_VALUE: v = vals[f->ksf_input]; break;
-        case KITE_FEAT_LAG: v = kf_ring_at(st, slot, ring, p, f->ksf_lag); break;
-        case KITE_FEAT_DIFF:
-            v = kf_ring_at(st, slot, ring, p, f->ksf_lag) - kf_ring_at(st, slot, ring, p, f->ksf_lag + 1);
-            break;
-        case KITE_FEAT_DIFF2: {
-            double x0 = kf_ring_at(st, slot, ring, p, f->ksf_lag);
-            double x1 = kf_ring_at(st, slot, ring, p, f->ksf_lag + 1);
-            double x2 = kf_ring_at(st, slot, ring, p, f->ksf_lag + 2);
-            v = (x0 - x1) - (x1 - x2);
-            break;
-        }
-        case KITE_FEAT_MEAN: v = kf_acc_mean(&accs[f->ksf_acc]); break;
-        case KITE_FEAT_STD: v = kf_acc_std(&accs[f->ksf_acc]); break;
-        case KITE_FEAT_SUM: v = accs[f->ksf_acc].kfa_n ? accs[f->ksf_acc].kfa_sum : NAN; break;
-        case KITE_FEAT_COUNT: v = (double)accs[f->ksf_acc].kfa_n; break;
-        case KITE_FEAT_MIN:
-        case KITE_FEAT_MAX: {
-            const kite_spec_acc *c = &s->ks_accs[f->ksf_acc];
-            const kf_acc *a = &accs[f->ksf_acc];
-            int mn = f->ksf_kind == KITE_FEAT_MIN;
-            const uint32_t *dq =
-                (const uint32_t *)(slot + (mn ? st->kfs_dq_min_off : st->kfs_dq_max_off)[f->ksf_acc]);
-            v = kf_deque_front(dq, c->ksa_deque_len - 1, mn ? a->kfa_min_head : a->kfa_max_head,
-                               mn ? a->kfa_min_tail : a->kfa_max_tail,
-                               (const double *)(slot + st->kfs_ring_off[c->ksa_ring]),
-                               st->kfs_ring_mask[c->ksa_ring]);
-            break;
-        }
-        case KITE_FEAT_RATIO: {
-            double b = vals[f->ksf_input_b];
-            v = b != 0 ? vals[f->ksf_input] / b : NAN;
-            break;
-        }
-        case KITE_FEAT_PRODUCT: v = vals[f->ksf_input] * vals[f->ksf_input_b]; break;
-        default: v = s->ks_cyc_table[f->ksf_unit][f->ksf_cos][tf[f->ksf_unit]]; break;
-        }
-        if (v != v) v = f->ksf_impute;
-        if (f->ksf_scale != 1 || f->ksf_center != 0) v = (v - f->ksf_center) / f->ksf_scale;
-        out[j] = (float)v;
-    }
-}
-
-kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inputs, float *out,
+static kite_err kf_update(kite_feature_state *st, const kite_raw_value *inputs, float *out,
                               kite_features_status *status, char *errstr, size_t errstr_size)
 {
     const kite_feature_spec *s = st->kfs_spec;
@@ -407,6 +303,7 @@ kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inpu
     unsigned char *slot = NULL;
     KITE_TRY(kf_key_slot(st, key, key_len, &slot, errstr, errstr_size));
     kf_key_head *h = (kf_key_head *)slot;
+    if (st->kfs_num_keys > KF_PREFETCH_MIN_KEYS) kf_prefetch(st, slot); /* few keys: all cached */
     if (s->ks_time_format != KITE_TIME_NONE && h->kfh_has_time) {
         int dup = ms == h->kfh_last_ms && s->ks_on_duplicate == KITE_ORDER_REJECT;
         int late = ms < h->kfh_last_ms && s->ks_on_out_of_order == KITE_ORDER_REJECT;
@@ -440,4 +337,12 @@ kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inpu
     if (status)
         *status = h->kfh_events <= (uint64_t)s->ks_warmup ? KITE_FEATURES_WARMING_UP : KITE_FEATURES_READY;
     return KITE_ERR_OK;
+}
+
+kite_err kite_features_update(kite_feature_state *st, const kite_raw_value *inputs, float *out,
+                              kite_features_status *status, char *errstr, size_t errstr_size)
+{
+    kite_err err = kf_update(st, inputs, out, status, errstr, errstr_size);
+    if (err && errstr_size) kite_spec_one_line(errstr);
+    return err;
 }

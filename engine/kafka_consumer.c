@@ -129,6 +129,10 @@ kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
         {"partition.assignment.strategy", "range"},
         /* Stored offsets reach the broker every second (a crash redoes at most ~1 s). */
         {"auto.commit.interval.ms", "1000"},
+        /* librdkafka's mock cluster holds every fetch for this long even when data arrives
+         * (a real broker answers as soon as fetch.min.bytes are there); 500 ms would be the
+         * latency floor on the embedded broker. */
+        {"fetch.wait.max.ms", "10"},
     };
     kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "group.id", c->kc_group_id, errstr, errstr_size);

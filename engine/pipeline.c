@@ -56,6 +56,7 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
         w->kw_stats = &pl->pl_stats.ks_blocks[i];
         KITE_TRY(kite_ring_init(&w->kw_done, ring, errstr, errstr_size));
         KITE_TRY(kite_arena_init(&w->kw_arena, PIPELINE_ARENA_BYTES, errstr, errstr_size));
+        KITE_TRY(kite_event_state_new(pl->pl_map, &w->kw_evstate, errstr, errstr_size));
         w->kw_msgs = calloc(batch, sizeof *w->kw_msgs);
         w->kw_items = calloc(batch, sizeof *w->kw_items);
         w->kw_rows = calloc(batch * (nf ? nf : 1), sizeof(float));
@@ -95,10 +96,6 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
     *out = NULL;
     if (!*cfg->kc_model)
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "no model: set \"model\" or --model");
-    if (*cfg->kc_feature_spec)
-        return kite_errf(KITE_ERR_UNSUPPORTED, errstr, errstr_size,
-                         "feature_spec: feature specs are not available in this build; events "
-                         "are mapped to the model's feature_names");
     if (cfg->kc_max_inflight & (cfg->kc_max_inflight - 1))
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                          "config max_inflight: %ld is not a power of two", cfg->kc_max_inflight);
@@ -135,7 +132,8 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
         if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
     snprintf(pl->pl_fingerprint, sizeof pl->pl_fingerprint, "%016" PRIx64,
              pl->pl_model.km_fingerprint);
-    KITE_TRY(kite_event_map_new(&pl->pl_model, cfg->kc_encode, &pl->pl_map, errstr, errstr_size));
+    KITE_TRY(kite_event_map_new(&pl->pl_model, cfg->kc_feature_spec, cfg->kc_encode, &pl->pl_map,
+                                errstr, errstr_size));
     KITE_TRY(pipeline_workers_new(pl, errstr, errstr_size));
     kite_arena_install_cjson();
     KITE_TRY(pipeline_brokers(pl, errstr, errstr_size));
@@ -236,6 +234,7 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
     if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
         fprintf(stderr, "kite: final commit: %s\n", rd_kafka_err2str(cerr));
     kite_source_close(pl);
+    pl->pl_cpu_end_us = kite_process_cpu_us();
     if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "stopped on a fatal error: %s",
                          pl->pl_fatal_reason[0] ? pl->pl_fatal_reason : "see above");
@@ -259,6 +258,7 @@ void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
         .kpt_missing = kite_stats_sum(s, KITE_C_MISSING),
         .kpt_rebalances = kite_stats_sum(s, KITE_C_REBALANCES),
         .kpt_queue_full = kite_stats_sum(s, KITE_C_QUEUE_FULL),
+        .kpt_warming_up = kite_stats_sum(s, KITE_C_WARMING_UP),
         .kpt_latency_p50_us = kite_stats_latency_percentile_us(s, 0.50),
         .kpt_latency_p99_us = kite_stats_latency_percentile_us(s, 0.99),
         .kpt_latency_p999_us = kite_stats_latency_percentile_us(s, 0.999),
@@ -266,6 +266,9 @@ void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
     int64_t first = atomic_load_explicit(&pl->pl_first_consume_us, memory_order_relaxed);
     int64_t last = atomic_load_explicit(&pl->pl_last_delivery_us, memory_order_relaxed);
     t->kpt_seconds = first && last > first ? (double)(last - first) * 1e-6 : 0;
+    if (first && pl->pl_cpu_end_us && t->kpt_consumed)
+        t->kpt_cpu_us_per_event =
+            (double)(pl->pl_cpu_end_us - pl->pl_cpu_first_us) / (double)t->kpt_consumed;
 }
 
 static void pipeline_render(void *opaque, kite_prom *p)
@@ -324,6 +327,7 @@ void kite_pipeline_free(kite_pipeline *pl)
         kite_worker *w = &pl->pl_workers[i];
         kite_ring_free(&w->kw_done);
         kite_arena_free(&w->kw_arena);
+        kite_event_state_free(w->kw_evstate);
         free(w->kw_msgs);
         free(w->kw_items);
         free(w->kw_rows);

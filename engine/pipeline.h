@@ -22,9 +22,11 @@ typedef struct kite_pipeline kite_pipeline;
 
 typedef struct kite_pipeline_totals {
     uint64_t kpt_consumed, kpt_scored, kpt_dead_letters, kpt_alerts, kpt_delivered;
-    uint64_t kpt_delivery_errors, kpt_missing, kpt_rebalances, kpt_queue_full;
+    uint64_t kpt_delivery_errors, kpt_missing, kpt_rebalances, kpt_queue_full, kpt_warming_up;
     double kpt_seconds;          /* from the first event consumed to the last delivery */
     double kpt_latency_p50_us, kpt_latency_p99_us, kpt_latency_p999_us;
+    double kpt_cpu_us_per_event; /* process CPU (user + sys, all threads) from the first
+                                  * event to the final commit, per event consumed          */
 } kite_pipeline_totals;
 
 kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *errstr,

@@ -50,6 +50,7 @@ typedef struct kite_batch_item {
     rd_kafka_message_t *kbi_msg;
     int kbi_pslot;
     uint64_t kbi_seq;
+    int kbi_warming;                  /* its key was still warming up                    */
 } kite_batch_item;
 
 typedef struct kite_worker {
@@ -64,12 +65,12 @@ typedef struct kite_worker {
     int kw_last_part;                 /* kw_parts index of the last message's partition */
     kite_stats_block *kw_stats;
     kite_arena kw_arena;
+    kite_event_state *kw_evstate;     /* feature state of this worker's keys            */
     rd_kafka_message_t **kw_msgs;     /* consume buffer, batch_size                    */
     kite_batch_item *kw_items;        /* events of the batch that will be scored       */
     float *kw_rows, *kw_margins, *kw_preds;
     char *kw_out;                     /* output JSON buffer                            */
     size_t kw_out_cap;
-    char kw_pin_desc[128];
     /* Published by the worker after each loop (release), read by the control thread
      * (acquire) for exit_on_eof: partitions at EOF and events still in flight. */
     _Atomic int kw_eof_parts;
@@ -116,6 +117,9 @@ typedef struct kite_pipeline {
     size_t pl_nretry, pl_retry_cap;
     _Atomic size_t pl_retry_pending;  /* delivery thread (release) -> control (acquire) */
     _Atomic int64_t pl_first_consume_us, pl_last_delivery_us;
+    int64_t pl_cpu_first_us;          /* process CPU at the first event (written once,
+                                       * by the CAS winner; read after the workers join) */
+    int64_t pl_cpu_end_us;            /* process CPU after the final commit              */
     char pl_fatal_reason[256];
 } kite_pipeline;
 
@@ -152,5 +156,6 @@ size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred
 size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason);
 
 int64_t kite_now_us(void);      /* CLOCK_REALTIME, microseconds (comparable to Kafka's) */
+int64_t kite_process_cpu_us(void); /* user + system CPU of the whole process           */
 
 #endif

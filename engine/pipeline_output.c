@@ -49,6 +49,30 @@ __attribute__((format(printf, 2, 3))) static void out_printf(out_buf *b, const c
     }
 }
 
+/* Literal text and integers without printf: on the per-event path, format-string parsing was
+ * the largest single cost of building an output (perf, bench/stream_bench.sh). */
+static void out_lit(out_buf *b, const char *text, size_t len)
+{
+    if (out_reserve(b, len + 1)) return;
+    memcpy(b->ob_w->kw_out + b->ob_len, text, len);
+    b->ob_len += len;
+}
+#define OUT_LIT(b, s) out_lit((b), (s), sizeof(s) - 1)
+
+static void out_i64(out_buf *b, int64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0) tmp[n++] = '-';
+    if (out_reserve(b, (size_t)n + 1)) return;
+    char *o = b->ob_w->kw_out + b->ob_len;
+    for (int i = 0; i < n; i++) o[i] = tmp[n - 1 - i];
+    b->ob_len += (size_t)n;
+}
+
 /* A JSON string of arbitrary bytes: quotes, backslashes and control bytes escaped; other
  * bytes pass through (a non-UTF-8 key stays as sent). */
 static void out_string(out_buf *b, const void *data, size_t len)
@@ -76,17 +100,20 @@ static void out_string(out_buf *b, const void *data, size_t len)
 
 static void out_source(out_buf *b, const rd_kafka_message_t *m)
 {
-    out_printf(b, "\"topic\":");
+    OUT_LIT(b, "\"topic\":");
     const char *topic = rd_kafka_topic_name(m->rkt);
     out_string(b, topic, strlen(topic));
-    out_printf(b, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64, m->partition, m->offset);
+    OUT_LIT(b, ",\"partition\":");
+    out_i64(b, m->partition);
+    OUT_LIT(b, ",\"offset\":");
+    out_i64(b, m->offset);
 }
 
 static void out_key(out_buf *b, const rd_kafka_message_t *m)
 {
-    out_printf(b, "\"key\":");
+    OUT_LIT(b, "\"key\":");
     if (m->key) out_string(b, m->key, m->key_len);
-    else out_printf(b, "null");
+    else OUT_LIT(b, "null");
 }
 
 static void out_floats(out_buf *b, const float *v, int n)
@@ -107,28 +134,33 @@ size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const
     out_buf b = {w, 0};
     int groups = pl->pl_forest.kf_num_group;
     int outs = kite_forest_outputs_per_row(&pl->pl_forest);
-    out_printf(&b, "{");
+    OUT_LIT(&b, "{");
     out_key(&b, m);
-    out_printf(&b, ",");
+    OUT_LIT(&b, ",");
     out_source(&b, m);
-    out_printf(&b, ",\"prediction\":");
+    OUT_LIT(&b, ",\"prediction\":");
     out_floats(&b, pred, outs);
-    out_printf(&b, ",\"margin\":");
+    OUT_LIT(&b, ",\"margin\":");
     out_floats(&b, margin, groups);
-    int64_t ts = rd_kafka_message_timestamp(m, NULL);
-    out_printf(&b, ",\"model\":\"%s\",\"model_fingerprint\":\"%s\",\"event_ts_ms\":%" PRId64
-                   ",\"processed_ts_ms\":%" PRId64 "%s}",
-               pl->pl_model_name, pl->pl_fingerprint, ts, now_ms,
-               warming_up ? ",\"warming_up\":true" : "");
+    OUT_LIT(&b, ",\"model\":\"");
+    out_lit(&b, pl->pl_model_name, strlen(pl->pl_model_name)); /* quotes removed at load */
+    OUT_LIT(&b, "\",\"model_fingerprint\":\"");
+    out_lit(&b, pl->pl_fingerprint, strlen(pl->pl_fingerprint));
+    OUT_LIT(&b, "\",\"event_ts_ms\":");
+    out_i64(&b, rd_kafka_message_timestamp(m, NULL));
+    OUT_LIT(&b, ",\"processed_ts_ms\":");
+    out_i64(&b, now_ms);
+    if (warming_up) OUT_LIT(&b, ",\"warming_up\":true");
+    OUT_LIT(&b, "}");
     return b.ob_len;
 }
 
 size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred)
 {
     out_buf b = {w, 0};
-    out_printf(&b, "{");
+    OUT_LIT(&b, "{");
     out_key(&b, m);
-    out_printf(&b, ",");
+    OUT_LIT(&b, ",");
     out_source(&b, m);
     out_printf(&b, ",\"rule\":\"prediction >= %g\",\"prediction\":%.9g}",
                w->kw_pl->pl_cfg.kc_alert_threshold, (double)pred);

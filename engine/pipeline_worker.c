@@ -15,7 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "dispatch.h"
-#include "pin_hwloc.h"
+#include "pin.h"
 #include "pipeline_int.h"
 
 #define WORKER_DONE_BATCH 256
@@ -195,7 +195,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     int nf = kite_event_map_num_features(pl->pl_map), missing = 0, warming = 0;
     float *row = w->kw_rows + *nitems * (size_t)nf;
-    kite_err err = kite_event_map_row(pl->pl_map, event, row, &missing, &warming, reason,
+    kite_err err = kite_event_map_row(pl->pl_map, w->kw_evstate, event, row, &missing, &warming, reason,
                                       sizeof reason);
     cJSON_Delete(event); /* arena memory: frees nothing, kept for the malloc fallback */
     if (err) {
@@ -204,7 +204,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     kite_stats_add(w->kw_stats, KITE_C_MISSING, (uint64_t)missing);
     if (warming) kite_stats_add(w->kw_stats, KITE_C_WARMING_UP, 1);
-    w->kw_items[*nitems] = (kite_batch_item){m, pslot, seq};
+    w->kw_items[*nitems] = (kite_batch_item){m, pslot, seq, warming};
     (*nitems)++;
     *keep = 1;
 }
@@ -227,7 +227,7 @@ static void worker_score(kite_worker *w, size_t n)
         kite_batch_item *it = &w->kw_items[i];
         const float *pred = w->kw_preds + i * groups, *margin = w->kw_margins + i * groups;
         if (!isfinite(pred[0])) kite_stats_add(w->kw_stats, KITE_C_INFERENCE_ERRORS, 1);
-        size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, 0, now_ms);
+        size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);
         worker_emit(w, pl->pl_rkt_pred, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                     KITE_OUT_PREDICTION, len);
         kite_stats_add(w->kw_stats, KITE_C_SCORED, 1);
@@ -247,7 +247,7 @@ static void worker_pin(kite_worker *w)
 {
     const char *cores = w->kw_pl->pl_cfg.kc_cores;
     if (!strcmp(cores, "none")) return;
-    int pu = w->kw_index;
+    int pu = w->kw_index; /* a core index: engine/pin.h wraps it modulo the core count */
     if (strcmp(cores, "auto")) {
         /* The kw_index-th entry of the list (wrapping). */
         int count = 1;
@@ -258,9 +258,11 @@ static void worker_pin(kite_worker *w)
         pu = atoi(c);
     }
     char err[256];
-    if (kite_pin_current_thread(pu, w->kw_pin_desc, sizeof w->kw_pin_desc, err, sizeof err))
+    if (kite_pin_thread_to_core(pu, err, sizeof err))
         fprintf(stderr, "kite: worker %d: not pinned: %s\n", w->kw_index, err);
-    else fprintf(stderr, "kite: worker %d pinned to %s\n", w->kw_index, w->kw_pin_desc);
+    else
+        fprintf(stderr, "kite: worker %d pinned to core %d of %d (hwloc logical index)\n",
+                w->kw_index, pu % kite_pin_num_cores(), kite_pin_num_cores());
 }
 
 void *kite_worker_main(void *arg)
@@ -276,30 +278,33 @@ void *kite_worker_main(void *arg)
         worker_maybe_park(w);
         kite_worker_apply_deliveries(w);
         size_t nitems = 0, got = 0;
-        double first = 0;
-        for (;;) {
-            int timeout_ms = WORKER_IDLE_WAIT_MS;
-            if (got) {
+        /* rd_kafka_consume_batch_queue waits for a full batch or its timeout, so block for
+         * the first event alone, then take more only until the batch's deadline. */
+        rd_kafka_message_t *first_msg = rd_kafka_consume_queue(w->kw_queue, WORKER_IDLE_WAIT_MS);
+        if (first_msg) {
+            double first = worker_mono_us();
+            int64_t expect = 0;
+            if (atomic_compare_exchange_strong_explicit(&pl->pl_first_consume_us, &expect,
+                                                        kite_now_us(), memory_order_relaxed,
+                                                        memory_order_relaxed))
+                pl->pl_cpu_first_us = kite_process_cpu_us(); /* once per run */
+            w->kw_msgs[0] = first_msg;
+            ssize_t n = 1;
+            for (;;) {
+                for (ssize_t i = 0; i < n; i++) {
+                    int keep;
+                    worker_take(w, w->kw_msgs[i], &nitems, &keep);
+                    if (!keep) rd_kafka_message_destroy(w->kw_msgs[i]);
+                }
+                got += (size_t)n;
                 double left = first + wait_us - worker_mono_us();
-                if (left <= 0) break;
-                timeout_ms = (int)((left + 999) / 1000);
+                if (got >= cap || left <= 0) break;
+                /* librdkafka waits in whole milliseconds: under one left, take only what is
+                 * already queued (the batch then closes early rather than late). */
+                int timeout_ms = left >= 1000 ? (int)(left / 1000) : 0;
+                n = rd_kafka_consume_batch_queue(w->kw_queue, timeout_ms, w->kw_msgs, cap - got);
+                if (n <= 0) break;
             }
-            ssize_t n = rd_kafka_consume_batch_queue(w->kw_queue, timeout_ms, w->kw_msgs, cap - got);
-            if (n <= 0) break;
-            if (!got) {
-                first = worker_mono_us();
-                int64_t expect = 0, now = kite_now_us();
-                atomic_compare_exchange_strong_explicit(&pl->pl_first_consume_us, &expect, now,
-                                                        memory_order_relaxed,
-                                                        memory_order_relaxed);
-            }
-            for (ssize_t i = 0; i < n; i++) {
-                int keep;
-                worker_take(w, w->kw_msgs[i], &nitems, &keep);
-                if (!keep) rd_kafka_message_destroy(w->kw_msgs[i]);
-            }
-            got += (size_t)n;
-            if (got >= cap || wait_us <= 0) break;
         }
         if (nitems) worker_score(w, nitems);
         kite_worker_apply_deliveries(w);

@@ -38,6 +38,20 @@ void kite_binning_index(const float *edges, int nedges, const float *values, siz
 /* "scalar" or "avx2": which variant kite_binning_index runs. */
 const char *kite_binning_active(void);
 
+/* Histogram form: adds the bins of values[k * stride], k < nvalues, into counts[0..nedges+1]
+ * (nedges + 2 counters, missing last), without materializing indices. The AVX2 variant counts,
+ * per edge, the values at or above it (one compare + subtract per edge and 8 values) and
+ * differences those counts into bins at the end: the same histogram as counting
+ * kite_bin_of() of every value. nvalues must be below 2^31. */
+typedef void (*kite_binning_count_fn)(const float *edges, int nedges, const float *values,
+                                      size_t nvalues, size_t stride, double *counts);
+void kite_binning_count_scalar(const float *edges, int nedges, const float *values,
+                               size_t nvalues, size_t stride, double *counts);
+void kite_binning_count_avx2(const float *edges, int nedges, const float *values,
+                             size_t nvalues, size_t stride, double *counts);
+void kite_binning_count(const float *edges, int nedges, const float *values, size_t nvalues,
+                        size_t stride, double *counts);
+
 /* One value's bin (the scalar definition above). Branch-free lower bound: the loop runs
  * ceil(log2(n+1)) times whatever x is, so there is no mispredicted branch per value. */
 static inline unsigned kite_bin_of(const float *edges, int nedges, float x)
@@ -47,7 +61,7 @@ static inline unsigned kite_bin_of(const float *edges, int nedges, float x)
     size_t n = (size_t)nedges;
     while (n > 1) {
         size_t half = n / 2;
-        base = (base[half - 1] <= x) ? base + half : base; /* cmov, not a branch */
+        base += (size_t)(base[half - 1] <= x) * half; /* arithmetic, never a branch */
         n -= half;
     }
     return (unsigned)(base - edges) + (unsigned)(n == 1 && base[0] <= x);

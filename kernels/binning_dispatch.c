@@ -7,6 +7,7 @@
 #include "binning.h"
 
 static kite_binning_fn binning_active = kite_binning_index_scalar;
+static kite_binning_count_fn binning_count_active = kite_binning_count_scalar;
 static const char *binning_name = "scalar";
 static pthread_once_t binning_once = PTHREAD_ONCE_INIT;
 
@@ -18,6 +19,7 @@ static void binning_choose(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) {
         binning_active = kite_binning_index_avx2;
+        binning_count_active = kite_binning_count_avx2;
         binning_name = "avx2";
     }
 #endif
@@ -28,6 +30,13 @@ void kite_binning_index(const float *edges, int nedges, const float *values, siz
 {
     pthread_once(&binning_once, binning_choose);
     binning_active(edges, nedges, values, nvalues, stride, out);
+}
+
+void kite_binning_count(const float *edges, int nedges, const float *values, size_t nvalues,
+                        size_t stride, double *counts)
+{
+    pthread_once(&binning_once, binning_choose);
+    binning_count_active(edges, nedges, values, nvalues, stride, counts);
 }
 
 const char *kite_binning_active(void)

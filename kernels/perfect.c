@@ -26,6 +26,7 @@ void kite_perfect_free(kite_perfect *p)
     free(p->kp_thr);
     free(p->kp_dright);
     free(p->kp_leaf);
+    free(p->kp_leaf_node);
     free(p->kp_tree_node);
     free(p->kp_tree_leaf);
     free(p->kp_tree_depth);
@@ -51,7 +52,8 @@ static void fill(const kite_forest *f, kite_perfect *p, const kite_ptree *t, uin
 {
     const kite_node *n = &f->kf_nodes[src];
     if (level == t->kpt_depth) {
-        p->kp_leaf[t->kpt_leaf + pos] = n->kn_value;
+        if (t->kpt_kind == KITE_PTREE_NODES) p->kp_leaf_node[t->kpt_leaf + pos] = (int32_t)src;
+        else p->kp_leaf[t->kpt_leaf + pos] = n->kn_value;
         return;
     }
     uint32_t at = t->kpt_node + (1u << level) - 1 + pos;
@@ -90,8 +92,15 @@ kite_err kite_perfect_build(kite_forest *f, char *errstr, size_t errstr_size)
             t->kpt_kind = KITE_PTREE_SCALAR;
         } else if (depth > KITE_PERFECT_MAX_DEPTH ||
                    leaves + (1u << depth) > KITE_PERFECT_MAX_ENTRIES) {
-            /* Node-walking kernels gather at byte offsets node * 16 in 32-bit lanes. */
-            t->kpt_kind = f->kf_num_nodes < (1u << 27) ? KITE_PTREE_NODES : KITE_PTREE_SCALAR;
+            /* The head's exits are kf_nodes indices kept in int32. */
+            t->kpt_kind = f->kf_num_nodes < (1u << 30) ? KITE_PTREE_NODES : KITE_PTREE_SCALAR;
+            if (t->kpt_kind == KITE_PTREE_NODES) {
+                t->kpt_depth = KITE_PERFECT_HEAD_DEPTH;
+                t->kpt_node = (uint32_t)nodes;
+                t->kpt_leaf = (uint32_t)leaves;
+                nodes += (1u << KITE_PERFECT_HEAD_DEPTH) - 1;
+                leaves += 1u << KITE_PERFECT_HEAD_DEPTH;
+            }
         } else {
             t->kpt_kind = KITE_PTREE_PERFECT;
             t->kpt_node = (uint32_t)nodes;
@@ -106,10 +115,11 @@ kite_err kite_perfect_build(kite_forest *f, char *errstr, size_t errstr_size)
     p->kp_thr = aligned_array(nodes, sizeof(float));
     p->kp_dright = aligned_array(nodes, sizeof(int32_t));
     p->kp_leaf = aligned_array(leaves, sizeof(float));
+    p->kp_leaf_node = aligned_array(leaves, sizeof(int32_t));
     p->kp_tree_node = aligned_array(ntrees, sizeof(int32_t));
     p->kp_tree_leaf = aligned_array(ntrees, sizeof(int32_t));
     p->kp_tree_depth = aligned_array(ntrees, sizeof(int32_t));
-    if (!p->kp_feat || !p->kp_thr || !p->kp_dright || !p->kp_leaf || !p->kp_tree_node ||
+    if (!p->kp_feat || !p->kp_thr || !p->kp_dright || !p->kp_leaf || !p->kp_leaf_node || !p->kp_tree_node ||
         !p->kp_tree_leaf || !p->kp_tree_depth) {
         kite_perfect_free(p);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size,
@@ -117,6 +127,7 @@ kite_err kite_perfect_build(kite_forest *f, char *errstr, size_t errstr_size)
     }
     for (size_t ti = 0; ti < ntrees; ti++) {
         const kite_ptree *t = &p->kp_trees[ti];
+        if (t->kpt_kind == KITE_PTREE_NODES) fill(f, p, t, f->kf_tree_root[ti], 0, 0);
         if (t->kpt_kind != KITE_PTREE_PERFECT) continue;
         fill(f, p, t, f->kf_tree_root[ti], 0, 0);
         p->kp_tree_node[ti] = (int32_t)t->kpt_node;

@@ -27,8 +27,12 @@
  *   kp_tree_node / kp_tree_leaf / kp_tree_depth   int32 copies of kpt_node / kpt_leaf /
  *   kpt_depth, 0 for trees that are not KITE_PTREE_PERFECT, KITE_PERFECT_PAD zeros at the end.
  *
- * Trees deeper than KITE_PERFECT_MAX_DEPTH (padding would cost 2^D entries) are kept as
- * KITE_PTREE_NODES: kernels walk kf_nodes with a per-lane leaf test. Trees with a categorical
+ * Trees deeper than KITE_PERFECT_MAX_DEPTH (padding would cost 2^D entries) are
+ * KITE_PTREE_NODES: only their first KITE_PERFECT_HEAD_DEPTH levels are padded (the "head"),
+ * and kp_leaf_node[kpt_leaf + pos] holds the kf_nodes index where the head ends for pos (a
+ * leaf, or the inner node to continue from); kernels finish those walks on kf_nodes.
+ *
+ *   kp_leaf_node  2^D  int32  (heads only) kf_nodes index reached at the head's last level Trees with a categorical
  * split are KITE_PTREE_SCALAR: kernels walk them one row at a time with the scalar rules. */
 #ifndef KITE_PERFECT_H
 #define KITE_PERFECT_H
@@ -40,6 +44,7 @@
 
 #define KITE_PERFECT_MAX_DEPTH 10
 #define KITE_PERFECT_PAD 64
+#define KITE_PERFECT_HEAD_DEPTH 8
 
 enum { KITE_PTREE_PERFECT = 0, KITE_PTREE_NODES = 1, KITE_PTREE_SCALAR = 2 };
 
@@ -48,7 +53,8 @@ typedef struct kite_ptree {
     uint32_t kpt_leaf;  /* first entry of this tree in kp_leaf                      */
     uint32_t kpt_group; /* output group (copy of kf_tree_group)                     */
     uint8_t kpt_kind;   /* KITE_PTREE_*                                             */
-    uint8_t kpt_depth;  /* D, levels walked for KITE_PTREE_PERFECT                  */
+    uint8_t kpt_depth;  /* D, levels walked for KITE_PTREE_PERFECT; for KITE_PTREE_NODES
+                           KITE_PERFECT_HEAD_DEPTH (the head's levels)                 */
     uint16_t kpt_pad;
 } kite_ptree;
 
@@ -58,6 +64,7 @@ typedef struct kite_perfect {
     float *kp_thr;
     int32_t *kp_dright;
     float *kp_leaf;
+    int32_t *kp_leaf_node;
     int32_t *kp_tree_node;
     int32_t *kp_tree_leaf;
     int32_t *kp_tree_depth;

@@ -19,6 +19,7 @@ static inline void kv_f_storeu(float *p, kv_f v) { _mm256_storeu_ps(p, v); }
 static inline kv_f kv_f_add(kv_f a, kv_f b) { return _mm256_add_ps(a, b); }
 static inline kv_i kv_i_set1(int32_t v) { return _mm256_set1_epi32(v); }
 static inline kv_i kv_i_loadu(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+static inline void kv_i_storeu(int32_t *p, kv_i v) { _mm256_storeu_si256((__m256i *)p, v); }
 static inline kv_i kv_i_add(kv_i a, kv_i b) { return _mm256_add_epi32(a, b); }
 static inline kv_i kv_i_and(kv_i a, kv_i b) { return _mm256_and_si256(a, b); }
 static inline kv_i kv_i_max(kv_i a, kv_i b) { return _mm256_max_epi32(a, b); }

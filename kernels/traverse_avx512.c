@@ -21,6 +21,7 @@ static inline void kv_f_storeu(float *p, kv_f v) { _mm512_storeu_ps(p, v); }
 static inline kv_f kv_f_add(kv_f a, kv_f b) { return _mm512_add_ps(a, b); }
 static inline kv_i kv_i_set1(int32_t v) { return _mm512_set1_epi32(v); }
 static inline kv_i kv_i_loadu(const int32_t *p) { return _mm512_loadu_si512(p); }
+static inline void kv_i_storeu(int32_t *p, kv_i v) { _mm512_storeu_si512(p, v); }
 static inline kv_i kv_i_add(kv_i a, kv_i b) { return _mm512_add_epi32(a, b); }
 static inline kv_i kv_i_and(kv_i a, kv_i b) { return _mm512_and_si512(a, b); }
 static inline kv_i kv_i_max(kv_i a, kv_i b) { return _mm512_max_epi32(a, b); }

@@ -9,6 +9,7 @@
 #define KV_LANES_LOG2 2
 #define KV_DIRECT_LEVELS 2 /* levels loaded directly from the columns block */
 #define KV_NAME kite_margins_neon
+#define KITE_SIMD_GROUP 4 /* 32 NEON registers hold 4 vectors of state comfortably */
 
 typedef float32x4_t kv_f;
 typedef int32x4_t kv_i;
@@ -20,6 +21,7 @@ static inline void kv_f_storeu(float *p, kv_f v) { vst1q_f32(p, v); }
 static inline kv_f kv_f_add(kv_f a, kv_f b) { return vaddq_f32(a, b); }
 static inline kv_i kv_i_set1(int32_t v) { return vdupq_n_s32(v); }
 static inline kv_i kv_i_loadu(const int32_t *p) { return vld1q_s32(p); }
+static inline void kv_i_storeu(int32_t *p, kv_i v) { vst1q_s32(p, v); }
 static inline kv_i kv_i_add(kv_i a, kv_i b) { return vaddq_s32(a, b); }
 static inline kv_i kv_i_and(kv_i a, kv_i b) { return vandq_s32(a, b); }
 static inline kv_i kv_i_max(kv_i a, kv_i b) { return vmaxq_s32(a, b); }

@@ -3,7 +3,8 @@
  *
  *   KV_LANES, KV_NAME (the exported kernel's name)
  *   kv_f / kv_i / kv_m    float vector, int32 vector, lane mask
- *   kv_f_set1 kv_f_loadu kv_f_storeu kv_f_add          kv_i_set1 kv_i_loadu kv_i_add kv_i_max
+ *   kv_f_set1 kv_f_loadu kv_f_storeu kv_f_add kv_f_select    kv_i_set1 kv_i_loadu kv_i_storeu
+ *   kv_i_add kv_i_sllv kv_i_bit
  *   kv_i_add_mask1(v, m)  v + 1 in the lanes of m
  *   kv_gather_f/i(base, idx)          base[idx[lane]]
  *   kv_lookup_f/i(tab, n, pos)        tab[pos[lane]] for a table of n (a power of two) entries;
@@ -30,7 +31,9 @@
 
 #include "traverse.h"
 
-#define KITE_SIMD_GROUP 8 /* vectors walked together (latency hiding) */
+#ifndef KITE_SIMD_GROUP
+#define KITE_SIMD_GROUP 8 /* vectors walked together (latency hiding); an ISA may pick fewer */
+#endif
 
 /* One vector of rows: where its rows start, the lane offsets, how many lanes are real. */
 typedef struct simd_rows {
@@ -75,10 +78,8 @@ simd_level(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int n
             kv_f xs[1 << KV_DIRECT_LEVELS];
 #pragma GCC unroll 16
             for (int j = 0; j < n; j++) xs[j] = kv_f_loadu(colx[j] + vec);
-#pragma GCC unroll 4
             for (int b = 0; (1 << b) < n; b++) {
                 kv_m bit = kv_i_bit(pos[k], b);
-#pragma GCC unroll 8
                 for (int j = 0; j < (n >> (b + 1)); j++)
                     xs[j] = kv_f_select(bit, xs[2 * j + 1], xs[2 * j]);
             }
@@ -108,13 +109,13 @@ simd_level(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int n
     }
 }
 
-/* Walks one perfect tree of `depth` levels for nv vectors of rows; levels 0..7 are spelled
- * out so that each is a constant for simd_level, deeper ones loop. */
+/* Walks the first `depth` levels of a padded tree for nv vectors of rows, leaving each lane's
+ * leaf position in pos; levels 0..7 are spelled out so each is a constant for simd_level,
+ * deeper ones loop. */
 static inline __attribute__((always_inline)) void
-simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
-             int depth, int cols, kv_f *leaf)
+simd_walk(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
+          int depth, int cols, kv_i *pos)
 {
-    kv_i pos[KITE_SIMD_GROUP];
 #pragma GCC unroll 8
     for (int k = 0; k < nv; k++) pos[k] = kv_i_set1(0);
     if (depth > 0) simd_level(p, t, v, nv, nan, cols, 0, pos);
@@ -126,56 +127,94 @@ simd_perfect(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int
     if (depth > 6) simd_level(p, t, v, nv, nan, cols, 6, pos);
     if (depth > 7) simd_level(p, t, v, nv, nan, cols, 7, pos);
     for (int level = 8; level < depth; level++) simd_level(p, t, v, nv, nan, 0, level, pos);
-#pragma GCC unroll 8
-    for (int k = 0; k < nv; k++)
-        leaf[k] = kv_lookup_f(p->kp_leaf + t->kpt_leaf, 1 << depth, pos[k]);
 }
 
-/* Common depths get their own copy of the loop with the depth a constant: the levels unroll
- * and each level's lookup (load, permute or gather) is chosen at compile time. */
+/* One out-of-line copy of the walk per (vectors, NaN, columns) combination: the levels inside
+ * are unrolled with constant level numbers, while the depth stays a run-time value (one
+ * well-predicted branch per level). Eight copies in all, which keeps the object code and the
+ * compile time small (a copy per depth as well cost several times both, for no measured gain). */
+#define SIMD_WALK_FN(name, NV, NAN, COLS)                                                       \
+    static __attribute__((noinline)) void name(const kite_perfect *p, const kite_ptree *t,      \
+                                               const simd_rows *v, int depth, kv_i *pos)        \
+    {                                                                                           \
+        simd_walk(p, t, v, NV, NAN, depth, COLS, pos);                                          \
+    }
+SIMD_WALK_FN(simd_walk_g00, KITE_SIMD_GROUP, 0, 0)
+SIMD_WALK_FN(simd_walk_g01, KITE_SIMD_GROUP, 0, 1)
+SIMD_WALK_FN(simd_walk_g10, KITE_SIMD_GROUP, 1, 0)
+SIMD_WALK_FN(simd_walk_g11, KITE_SIMD_GROUP, 1, 1)
+SIMD_WALK_FN(simd_walk_100, 1, 0, 0)
+SIMD_WALK_FN(simd_walk_101, 1, 0, 1)
+SIMD_WALK_FN(simd_walk_110, 1, 1, 0)
+SIMD_WALK_FN(simd_walk_111, 1, 1, 1)
+
 static inline __attribute__((always_inline)) void
-simd_perfect_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
-                 int cols, kv_f *leaf)
+simd_walk_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
+              int depth, int cols, kv_i *pos)
 {
-    if (!cols) {
-        simd_perfect(p, t, v, nv, nan, t->kpt_depth, 0, leaf);
-        return;
-    }
-    switch (t->kpt_depth) {
-    case 1: simd_perfect(p, t, v, nv, nan, 1, 1, leaf); return;
-    case 2: simd_perfect(p, t, v, nv, nan, 2, 1, leaf); return;
-    case 3: simd_perfect(p, t, v, nv, nan, 3, 1, leaf); return;
-    case 4: simd_perfect(p, t, v, nv, nan, 4, 1, leaf); return;
-    case 5: simd_perfect(p, t, v, nv, nan, 5, 1, leaf); return;
-    case 6: simd_perfect(p, t, v, nv, nan, 6, 1, leaf); return;
-    case 7: simd_perfect(p, t, v, nv, nan, 7, 1, leaf); return;
-    case 8: simd_perfect(p, t, v, nv, nan, 8, 1, leaf); return;
-    default: simd_perfect(p, t, v, nv, nan, t->kpt_depth, 1, leaf); return;
+    if (nv == KITE_SIMD_GROUP) {
+        if (nan) (cols ? simd_walk_g11 : simd_walk_g10)(p, t, v, depth, pos);
+        else (cols ? simd_walk_g01 : simd_walk_g00)(p, t, v, depth, pos);
+    } else {
+        if (nan) (cols ? simd_walk_111 : simd_walk_110)(p, t, v, depth, pos);
+        else (cols ? simd_walk_101 : simd_walk_100)(p, t, v, depth, pos);
     }
 }
 
-/* Trees too deep to pad: walk kf_nodes, each lane stopping at its leaf. Node fields are
- * gathered at 32-bit offsets node * 4 + field (see the layout in forest.h). */
-static inline kv_f simd_nodes(const kite_forest *f, uint32_t root, const simd_rows *v)
+/* Trees too deep to pad (KITE_PTREE_NODES, e.g. lossguide trees 30 levels deep): after the
+ * vector walk of their padded head (start = kf_nodes index where each row left the head), the
+ * paths that go on differ wildly in length, and lanes in lock step would all wait for the
+ * longest. So the rest of the walk keeps KITE_NODES_CHAIN independent scalar walks in flight
+ * and hands a slot the next row as soon as its row reaches a leaf. Branch-free step:
+ * right = nlt ^ (isnan & (nlt ^ dright)), as in simd_row_perfect. Each row still gets exactly
+ * one add per tree, so the order of additions per row is unchanged. */
+#define KITE_NODES_CHAIN 8
+static void simd_nodes_rows(const kite_forest *f, const int32_t *start, const simd_rows *v,
+                            int nv, float *out, size_t groups, uint32_t g)
 {
-    const int32_t *words = (const int32_t *)(const void *)f->kf_nodes;
-    const float *values = (const float *)(const void *)f->kf_nodes;
-    const kv_i leaf_mark = kv_i_set1(KITE_NODE_LEAF), zero = kv_i_set1(0);
-    const kv_i one = kv_i_set1(1);
-    kv_i idx = kv_i_set1((int32_t)root);
-    for (;;) {
-        kv_i i2 = kv_i_add(idx, idx);
-        kv_i w = kv_i_add(i2, i2);
-        kv_i fe = kv_gather_i(words + 1, w);
-        kv_m at_leaf = kv_i_eq(fe, leaf_mark);
-        if (kv_m_all(at_leaf)) return kv_gather_f(values, w);
-        kv_f x = simd_x(v, kv_i_max(fe, zero));
-        kv_f th = kv_gather_f(values, w);
-        kv_i left = kv_gather_i(words + 2, w);
-        kv_i flags = kv_gather_i(words + 3, w);
-        kv_m dr = kv_i_eq(kv_i_and(flags, one), zero);
-        kv_i next = kv_i_add_mask1(left, kv_right_nan(x, th, dr));
-        idx = kv_i_select(at_leaf, idx, next);
+    const kite_node *nodes = f->kf_nodes;
+    const float *rowp[KITE_SIMD_GROUP * KV_LANES];
+    uint32_t first[KITE_SIMD_GROUP * KV_LANES];
+    size_t outi[KITE_SIMD_GROUP * KV_LANES];
+    int n = 0;
+    for (int k = 0; k < nv; k++)
+        for (int l = 0; l < v[k].sr_count; l++, n++) {
+            rowp[n] = v[k].sr_row0 + (size_t)l * v[k].sr_stride;
+            first[n] = (uint32_t)start[k * KV_LANES + l];
+            outi[n] = (size_t)(k * KV_LANES + l) * groups + g;
+        }
+    uint32_t idx[KITE_NODES_CHAIN];
+    int slot[KITE_NODES_CHAIN], next = 0, live = 0;
+    for (int i = 0; i < KITE_NODES_CHAIN; i++) {
+        slot[i] = next < n ? next++ : -1;
+        if (slot[i] >= 0) {
+            idx[i] = first[slot[i]];
+            live++;
+        }
+    }
+    while (live) {
+        for (int i = 0; i < KITE_NODES_CHAIN; i++) {
+            int r = slot[i];
+            if (r < 0) continue;
+            const kite_node *nd = &nodes[idx[i]];
+            int32_t fe = nd->kn_feature;
+            if (fe < 0) { /* this row is done: add its leaf, take the next row */
+                out[outi[r]] += nd->kn_value;
+                if (next < n) {
+                    slot[i] = next;
+                    idx[i] = first[next++];
+                } else {
+                    slot[i] = -1;
+                    live--;
+                }
+                continue;
+            }
+            float x = rowp[r][fe];
+            uint32_t nlt = !(x < nd->kn_value);
+            uint32_t isnan_x = x != x;
+            uint32_t dr = !(nd->kn_flags & KITE_NODE_DEFAULT_LEFT);
+            idx[i] = nd->kn_left + (nlt ^ (isnan_x & (nlt ^ dr)));
+        }
     }
 }
 
@@ -211,10 +250,20 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
         const kite_ptree *t = &p->kp_trees[ti];
         kv_f leaf[KITE_SIMD_GROUP];
         if (t->kpt_kind == KITE_PTREE_PERFECT) {
-            if (nan) simd_perfect_any(p, t, v, nv, 1, cols, leaf);
-            else simd_perfect_any(p, t, v, nv, 0, cols, leaf);
+            kv_i pos[KITE_SIMD_GROUP];
+            simd_walk_any(p, t, v, nv, nan, t->kpt_depth, cols, pos);
+            for (int k = 0; k < nv; k++)
+                leaf[k] = kv_lookup_f(p->kp_leaf + t->kpt_leaf, 1 << t->kpt_depth, pos[k]);
         } else if (t->kpt_kind == KITE_PTREE_NODES) {
-            for (int k = 0; k < nv; k++) leaf[k] = simd_nodes(f, f->kf_tree_root[ti], &v[k]);
+            kv_i pos[KITE_SIMD_GROUP];
+            int32_t start[KITE_SIMD_GROUP * KV_LANES];
+            simd_walk_any(p, t, v, nv, nan, KITE_PERFECT_HEAD_DEPTH, cols, pos);
+            for (int k = 0; k < nv; k++)
+                kv_i_storeu(start + k * KV_LANES,
+                            kv_lookup_i(p->kp_leaf_node + t->kpt_leaf, 1 << KITE_PERFECT_HEAD_DEPTH,
+                                        pos[k]));
+            simd_nodes_rows(f, start, v, nv, out, groups, t->kpt_group);
+            continue;
         } else {
             for (int k = 0; k < nv; k++)
                 for (int l = 0; l < v[k].sr_count; l++) {
@@ -250,49 +299,56 @@ static inline float simd_row_perfect(const kite_perfect *p, const kite_ptree *t,
     return p->kp_leaf[t->kpt_leaf + pos];
 }
 
-/* Four perfect trees of one depth walked in lock step for one row: four independent load
- * chains per level instead of one. */
-static inline void simd_row_perfect4(const kite_perfect *p, const kite_ptree *t, const float *row,
-                                     float *v)
+/* KITE_ROW_TREES perfect trees of one depth walked in lock step for one row: that many
+ * independent load chains per level instead of one. */
+#define KITE_ROW_TREES 16
+static inline void simd_row_perfect_n(const kite_perfect *p, const kite_ptree *t, const float *row,
+                                      float *v)
 {
-    const int32_t *feat[4], *dright[4];
-    const float *thr[4];
-    uint32_t pos[4] = {0, 0, 0, 0}, off = 0;
-    for (int k = 0; k < 4; k++) {
-        feat[k] = p->kp_feat + t[k].kpt_node;
-        thr[k] = p->kp_thr + t[k].kpt_node;
-        dright[k] = p->kp_dright + t[k].kpt_node;
+    uint32_t base[KITE_ROW_TREES], pos[KITE_ROW_TREES], off = 0;
+    for (int k = 0; k < KITE_ROW_TREES; k++) {
+        base[k] = t[k].kpt_node;
+        pos[k] = 0;
     }
+    const int32_t *feat = p->kp_feat, *dright = p->kp_dright;
+    const float *thr = p->kp_thr;
     for (int level = 0; level < t[0].kpt_depth; level++) {
-        for (int k = 0; k < 4; k++) {
-            uint32_t at = off + pos[k];
-            float x = row[feat[k][at]];
-            uint32_t nlt = !(x < thr[k][at]);
+        for (int k = 0; k < KITE_ROW_TREES; k++) {
+            uint32_t at = base[k] + off + pos[k];
+            float x = row[feat[at]];
+            uint32_t nlt = !(x < thr[at]);
             uint32_t isnan_x = x != x;
-            pos[k] = 2 * pos[k] + (nlt ^ (isnan_x & (nlt ^ (uint32_t)(dright[k][at] & 1))));
+            pos[k] = 2 * pos[k] + (nlt ^ (isnan_x & (nlt ^ (uint32_t)(dright[at] & 1))));
         }
         off = 2 * off + 1;
     }
-    for (int k = 0; k < 4; k++) v[k] = p->kp_leaf[t[k].kpt_leaf + pos[k]];
+    for (int k = 0; k < KITE_ROW_TREES; k++) v[k] = p->kp_leaf[t[k].kpt_leaf + pos[k]];
+}
+
+/* The next KITE_ROW_TREES trees from ti are perfect and of one depth. */
+static inline int simd_row_run(const kite_ptree *t, int32_t ti, int32_t ntrees)
+{
+    if (ti + KITE_ROW_TREES > ntrees) return 0;
+    for (int k = 0; k < KITE_ROW_TREES; k++)
+        if (t[ti + k].kpt_kind != KITE_PTREE_PERFECT || t[ti + k].kpt_depth != t[ti].kpt_depth)
+            return 0;
+    return 1;
 }
 
 /* One row at a time (small batches and the last few rows): vector lanes would mostly idle, so
- * walk the trees one by one, branch-free, four trees of equal depth in lock step. Leaves are
- * still added in model order. */
+ * walk the trees branch-free, KITE_ROW_TREES of equal depth in lock step. Leaves are still
+ * added in model order. */
 static void simd_one_row(const kite_forest *f, const float *row, float *o)
 {
     const kite_perfect *p = f->kf_perfect;
     int32_t ti = 0, ntrees = f->kf_num_trees;
     const kite_ptree *t = p->kp_trees;
     while (ti < ntrees) {
-        if (ti + 4 <= ntrees && t[ti].kpt_kind == KITE_PTREE_PERFECT &&
-            t[ti + 1].kpt_kind == KITE_PTREE_PERFECT && t[ti + 2].kpt_kind == KITE_PTREE_PERFECT &&
-            t[ti + 3].kpt_kind == KITE_PTREE_PERFECT && t[ti + 1].kpt_depth == t[ti].kpt_depth &&
-            t[ti + 2].kpt_depth == t[ti].kpt_depth && t[ti + 3].kpt_depth == t[ti].kpt_depth) {
-            float v[4];
-            simd_row_perfect4(p, &t[ti], row, v);
-            for (int k = 0; k < 4; k++) o[t[ti + k].kpt_group] += v[k];
-            ti += 4;
+        if (simd_row_run(t, ti, ntrees)) {
+            float v[KITE_ROW_TREES];
+            simd_row_perfect_n(p, &t[ti], row, v);
+            for (int k = 0; k < KITE_ROW_TREES; k++) o[t[ti + k].kpt_group] += v[k];
+            ti += KITE_ROW_TREES;
             continue;
         }
         o[t[ti].kpt_group] += t[ti].kpt_kind == KITE_PTREE_PERFECT

@@ -363,6 +363,7 @@ kite_err kite_feature_spec_parse(const char *json, size_t len, const char *name,
     if (!err) err = kite_feature_spec_parse_features(s, root, errstr, errstr_size);
     cJSON_Delete(root);
     if (err) {
+        kite_spec_one_line(errstr);
         kite_feature_spec_free(s);
         return err;
     }

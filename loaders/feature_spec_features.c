@@ -197,7 +197,6 @@ static kite_err spec_resolve(kite_feature_spec *s, char *errstr, size_t size)
         c->ksa_want_var |= f->ksf_kind == KITE_FEAT_STD;
         c->ksa_want_min |= f->ksf_kind == KITE_FEAT_MIN;
         c->ksa_want_max |= f->ksf_kind == KITE_FEAT_MAX;
-        c->ksa_deque_len = spec_pow2_above((uint32_t)f->ksf_window - 1);
         f->ksf_acc = a;
     }
     return KITE_ERR_OK;

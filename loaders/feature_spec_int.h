@@ -74,9 +74,8 @@ typedef struct kite_spec_acc {
     int ksa_window;
     int ksa_shift;
     int ksa_want_var;      /* a std feature uses it: keep Welford M2                   */
-    int ksa_want_min;      /* keep a monotonic min deque                               */
+    int ksa_want_min;      /* keep the window's min (features_window.h)                */
     int ksa_want_max;
-    uint32_t ksa_deque_len; /* power of two >= window                                  */
 } kite_spec_acc;
 
 typedef struct kite_spec_ring {
@@ -122,5 +121,22 @@ struct kite_feature_spec {
     int ks_max_lookback;        /* longest look-back of any ring (bounds gap filling)      */
     double ks_cyc_table[3][2][24]; /* [unit][cos][value]: sin/cos(2*pi*v/period)            */
 };
+
+/* Errors are one line: control characters that came from user text (a JSON key with "\n", a
+ * quoted CSV field with a line break) are replaced by '?'. */
+static inline void kite_spec_one_line(char *errstr)
+{
+    for (; errstr && *errstr; errstr++)
+        if ((unsigned char)*errstr < 0x20 || *errstr == 0x7f) *errstr = '?';
+}
+
+/* kite_feature_spec_number_is_missing, inlined for the per-event path. */
+static inline int kite_spec_number_missing(const kite_feature_spec *s, double v)
+{
+    if (v != v) return 1;
+    for (int i = 0; i < s->ks_num_missing; i++)
+        if (v == s->ks_missing_nums[i]) return 1;
+    return 0;
+}
 
 #endif

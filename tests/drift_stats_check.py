@@ -48,7 +48,7 @@ def reference(r, c, edges, zbin):
     se = np.sqrt(pp * (1 - pp) * (1 / tr + 1 / tc))
     z = (p2 - p1) / se if se > 0 else 0.0  # kite: a category absent on both sides is no evidence
     z_p = float(2 * stats.norm.sf(abs(z)))
-    return [psi, js, chi, chi_p, dof, d, ks_p, w, float(z), z_p]
+    return [psi, js, chi, chi_p, dof, d, ks_p, w, float(z), z_p, psi]
 
 
 def main():
@@ -75,7 +75,8 @@ def main():
         f"{' '.join(repr(float(e)) for e in edges)} {z}\n"
         for r, c, edges, z in cases)
     out = subprocess.run([args.io], input=text, capture_output=True, text=True, check=True).stdout
-    names = ["psi", "js", "chi2", "chi2_p", "dof", "ks", "ks_p", "wasserstein", "z", "z_p"]
+    names = ["psi", "js", "chi2", "chi2_p", "dof", "ks", "ks_p", "wasserstein", "z", "z_p",
+             "psi_prepared"]
     failures = 0
     for k, (line, (r, c, edges, z)) in enumerate(zip(out.splitlines(), cases)):
         got = [float(v) for v in line.split()]

@@ -1,5 +1,5 @@
 /* Reads test cases on stdin, one per line: "n r_0..r_{n-1} c_0..c_{n-1} e_0..e_{n-2} zbin"
- * and prints kite's statistics for each with %.17g: psi js chi2 chi2_p chi2_dof ks ks_p w z z_p.
+ * and prints kite's statistics for each with %.17g: psi js chi2 chi2_p chi2_dof ks ks_p w z z_p psi_prepared.
  * tests/drift_stats_check.py compares them with numpy/scipy on the same bins. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +30,14 @@ int main(void)
         double ks = kite_drift_ks(r, c, (size_t)n, &ks_p);
         double w = kite_drift_wasserstein(r, c, (size_t)n, e);
         double z = kite_drift_ztest(r, c, (size_t)n, (size_t)zbin, &z_p);
-        printf("%.17g %.17g %.17g %.17g %d %.17g %.17g %.17g %.17g %.17g\n", psi, js, chi, chi_p, dof,
-               ks, ks_p, w, z, z_p);
+        double *q = malloc((size_t)n * sizeof *q), *lnq = malloc((size_t)n * sizeof *lnq);
+        if (!q || !lnq) return 2;
+        kite_drift_psi_prepare(r, (size_t)n, q, lnq);
+        double psi2 = kite_drift_psi_prepared(q, lnq, c, (size_t)n);
+        printf("%.17g %.17g %.17g %.17g %d %.17g %.17g %.17g %.17g %.17g %.17g\n", psi, js, chi, chi_p,
+               dof, ks, ks_p, w, z, z_p, psi2);
+        free(q);
+        free(lnq);
         free(r);
         free(c);
         free(e);

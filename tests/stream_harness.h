@@ -26,6 +26,7 @@ typedef struct sh_event {
     int predictions;  /* predictions seen for it        */
     int dead_letters; /* dead letters seen for it       */
     int key_ok;       /* every output had the right key */
+    double prediction; /* last prediction seen          */
 } sh_event;
 
 typedef struct sh_world {
@@ -90,7 +91,7 @@ static int sh_event_json(char *buf, size_t size, int i)
         switch ((i / 9) % 4) {
         case 0: snprintf(buf, size, "{\"Pclass\": 3, \"Sex\": "); return 1;       /* cut JSON   */
         case 1: snprintf(buf, size, "[1, 2, 3]"); return 1;                      /* not object */
-        case 2: snprintf(buf, size, "{\"Pclass\": 1, \"Sex\": \"alien\"}"); return 1; /* no code */
+        case 2: snprintf(buf, size, "{\"Pclass\": \"first\", \"Sex\": \"male\"}"); return 1; /* text */
         default: buf[0] = 0; return 1;                                           /* empty      */
         }
     }
@@ -151,6 +152,8 @@ static void sh_apply(sh_world *w, const char *topic, const rd_kafka_message_t *m
         e->key_ok = 0;
     if (!strcmp(topic, "predictions")) {
         t->predictions++;
+        cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "prediction");
+        e->prediction = cJSON_IsNumber(pr) ? pr->valuedouble : -1;
         if (e->predictions++) t->duplicates++;
     } else if (!strcmp(topic, "dead-letters")) {
         t->dead_letters++;

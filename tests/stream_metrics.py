@@ -34,7 +34,7 @@ def get(port, path):
 
 
 proc = subprocess.Popen(
-    [args.kite, "serve", "--model", "models/titanic.json", "--encode", "Sex=male:0,female:1",
+    [args.kite, "serve", "--model", "models/titanic.json", "--feature-spec", "models/titanic.spec.json",
      "--replay", "data/titanic.csv", "--replay-key", "PassengerId", "--metrics-addr", "127.0.0.1:0",
      "--cores", "none", "-X", "consumer.session.timeout.ms=6000"],
     cwd=args.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -91,7 +91,7 @@ except subprocess.TimeoutExpired:
     proc.kill()
     out, err = proc.communicate()
 check(proc.returncode == 0, f"SIGTERM: exit 0 (got {proc.returncode})")
-check("predictions            891" in out, "summary printed with 891 predictions")
+check(re.search(r"^predictions +891 ", out, re.M) is not None, "summary printed with 891 predictions")
 check("offsets committed" in err or "revoked" in err, "offsets committed on the way out")
 if failures:
     print(out, err, file=sys.stderr)

@@ -62,6 +62,17 @@ static void test_binning(void)
 #endif
             kite_binning_index(edges, n, vals, nv, stride, b);
             CHECK(memcmp(a, b, nv * sizeof *a) == 0);
+            /* Histogram form: equal to counting the indices, for every variant. */
+            double want[310] = {0}, got[310] = {0}, got2[310] = {0};
+            for (size_t k = 0; k < nv; k++) want[a[k]] += 1;
+            kite_binning_count_scalar(edges, n, vals, nv, stride, got);
+            CHECK_MSG(!memcmp(want, got, (size_t)(n + 2) * sizeof *got), "scalar count, %d edges", n);
+#if defined(__x86_64__)
+            if (__builtin_cpu_supports("avx2")) {
+                kite_binning_count_avx2(edges, n, vals, nv, stride, got2);
+                CHECK_MSG(!memcmp(want, got2, (size_t)(n + 2) * sizeof *got2), "avx2 count, %d edges, stride %zu", n, stride);
+            }
+#endif
         }
     }
 }
@@ -138,9 +149,9 @@ static void test_sliding_equals_recompute(const kite_profile *p)
             int nb = kite_drift_window_counts(m, 0, c, got);
             scratch_counts(p, rows, pred, end - 1000, end, c, want);
             mismatches += memcmp(got, want, (size_t)nb * sizeof *got) != 0;
-            /* Statistics from the incremental counts equal those from scratch, bit for bit. */
+            /* PSI from the incremental counts (prepared path) equals PSI from scratch. */
             double psi = kite_drift_psi(p->kp_columns[c].kpc_counts, want, (size_t)nb - 1);
-            mismatches += !(psi == res->kdr_columns[c].kdf_psi);
+            mismatches += !(fabs(psi - res->kdr_columns[c].kdf_psi) <= 1e-12 * psi);
         }
     }
     CHECK_MSG(mismatches == 0, "%d sliding-window mismatches", mismatches);

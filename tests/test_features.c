@@ -377,6 +377,71 @@ static void test_time_formats(void)
     kite_feature_spec_free(spec);
 }
 
+/* Mutated specs and random events: every outcome is OK or one line of error, never a crash
+ * (the ASan/UBSan run of this test is the point). */
+static void test_garbage(void)
+{
+    FILE *fp = fopen("models/airquality.spec.json", "rb");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    static char base[1 << 16], text[1 << 16];
+    size_t n = fread(base, 1, sizeof base, fp);
+    fclose(fp);
+    unsigned seed = 7;
+    int parsed = 0, refused = 0, multiline = 0;
+    static const char junk[] = "{}[]\",:0-9e.nul \\x";
+    for (int it = 0; it < 1500; it++) {
+        memcpy(text, base, n);
+        size_t len = n;
+        int edits = 1 + it % 4;
+        for (int e = 0; e < edits; e++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % len;
+            seed = seed * 1103515245u + 12345u;
+            if (it % 5 == 0) len = at + 1; /* truncate */
+            else text[at] = junk[(seed >> 8) % (sizeof junk - 1)];
+        }
+        kite_feature_spec *s = NULL;
+        err[0] = 0;
+        if (kite_feature_spec_parse(text, len, "m.json", &s, err, sizeof err)) {
+            refused++;
+            if (strchr(err, '\n') || !strstr(err, "m.json")) multiline++, fprintf(stderr, "spec error: %s\n", err);
+            continue;
+        }
+        parsed++;
+        kite_feature_state *st = NULL;
+        if (kite_feature_state_new(s, 4, &st, err, sizeof err)) {
+            kite_feature_spec_free(s);
+            continue;
+        }
+        int ni = kite_feature_spec_num_inputs(s), no = kite_feature_spec_num_outputs(s);
+        kite_raw_value in[64];
+        float out[256];
+        static const char *texts[] = {"10/03/2004", "18.00.00", "2,5", "-200", "", "abc", "1e308",
+                                      "31/12/9999", "24.00.00", "nan", "-0", "2004-03-10T18:00:00Z"};
+        for (int ev = 0; ev < 200 && ni <= 64 && no <= 256; ev++) {
+            for (int i = 0; i < ni; i++) {
+                seed = seed * 1103515245u + 12345u;
+                unsigned r = seed >> 8;
+                if (r % 3 == 0) in[i] = (kite_raw_value){KITE_RAW_NUMBER, (double)(r % 2000) - 1000, NULL, 0};
+                else if (r % 3 == 1) in[i] = (kite_raw_value){KITE_RAW_ABSENT, 0, NULL, 0};
+                else {
+                    const char *t = texts[(r >> 4) % (sizeof texts / sizeof texts[0])];
+                    in[i] = (kite_raw_value){KITE_RAW_TEXT, 0, t, strlen(t)};
+                }
+            }
+            kite_features_status status;
+            err[0] = 0;
+            if (kite_features_update(st, in, out, &status, err, sizeof err))
+                if (strchr(err, '\n') || !err[0]) multiline++, fprintf(stderr, "event error: [%s]\n", err);
+        }
+        kite_feature_state_free(st);
+        kite_feature_spec_free(s);
+    }
+    CHECK_MSG(multiline == 0, "%d errors were not one line naming the file", multiline);
+    CHECK(parsed > 0 && refused > 0);
+}
+
 int main(void)
 {
     test_bad_specs();
@@ -386,5 +451,6 @@ int main(void)
     test_rolling_brute_force();
     test_categories_impute_standardize();
     test_time_formats();
+    test_garbage();
     return kt_finish("test_features");
 }

@@ -8,7 +8,7 @@
 #include "kite_test.h"
 #include "ring.h"
 
-#define STRESS_ITEMS 2000000u
+#define STRESS_ITEMS 1000000u
 
 static void test_single_thread(void)
 {

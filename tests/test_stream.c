@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 
 #include "config.h"
+#include "dispatch.h"
+#include "features.h"
+#include "xgb_model.h"
 #include "pipeline.h"
 #include "stream_harness.h"
 
@@ -29,7 +32,7 @@ static kite_pipeline *run_pipeline_new(sh_world *w, int workers)
     char err[512];
     kite_config_init(&cfg, err, sizeof err);
     const char *kv[][2] = {{"brokers", w->bootstrap}, {"model", "models/titanic.json"},
-                           {"encode", "Sex=male:0,female:1"}, {"exit_on_eof", "true"},
+                           {"feature_spec", "models/titanic.spec.json"}, {"exit_on_eof", "true"},
                            {"metrics_addr", ""}, {"batch_size", "64"}, {"cores", "none"},
                            {"max_inflight", "1024"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
@@ -57,6 +60,53 @@ static void run_to_end(sh_world *w, int workers)
     kite_pipeline_free(pl);
 }
 
+/* Every prediction equals the library's own: spec features, then the forest (float32 text
+ * round trip). The Titanic spec keeps no per-key state, so one state serves all events. */
+static void check_prediction_values(sh_world *w)
+{
+    kite_model model;
+    kite_forest forest;
+    kite_feature_spec *spec = NULL;
+    kite_feature_state *st = NULL;
+    char err[512];
+    CHECK(kite_model_load("models/titanic.json", &model, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite_forest_build(&model, &forest, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite_feature_spec_load("models/titanic.spec.json", &spec, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite_feature_state_new(spec, 0, &st, err, sizeof err) == KITE_ERR_OK);
+    int nin = kite_feature_spec_num_inputs(spec);
+    kite_raw_value in[32];
+    size_t compared = 0, differ = 0;
+    for (int p = 0; p < SH_PARTITIONS; p++)
+        for (int64_t o = 0; o < w->count[p]; o++) {
+            sh_event *e = &w->ev[p][o];
+            if (e->bad || !e->predictions) continue;
+            char buf[512];
+            sh_event_json(buf, sizeof buf, atoi(e->key + 1));
+            cJSON *j = cJSON_Parse(buf);
+            for (int i = 0; i < nin; i++) {
+                cJSON *it = cJSON_GetObjectItemCaseSensitive(j, kite_feature_spec_input_name(spec, i));
+                in[i] = (kite_raw_value){KITE_RAW_ABSENT, 0, NULL, 0};
+                if (cJSON_IsNumber(it)) in[i] = (kite_raw_value){KITE_RAW_NUMBER, it->valuedouble, NULL, 0};
+                if (cJSON_IsString(it))
+                    in[i] = (kite_raw_value){KITE_RAW_TEXT, 0, it->valuestring, strlen(it->valuestring)};
+            }
+            float row[16], pred = 0;
+            kite_features_status status;
+            if (kite_features_update(st, in, row, &status, err, sizeof err) == KITE_ERR_OK) {
+                kite_forest_predict(&forest, row, 1, (size_t)forest.kf_num_feature, &pred, 0);
+                differ += (float)e->prediction != pred;
+                compared++;
+            }
+            cJSON_Delete(j);
+        }
+    CHECK_MSG(compared > 0 && differ == 0, "%zu of %zu predictions differ from the library's",
+              differ, compared);
+    kite_feature_state_free(st);
+    kite_feature_spec_free(spec);
+    kite_forest_free(&forest);
+    kite_model_free(&model);
+}
+
 static int test_basic(void)
 {
     sh_world *w = sh_world_new();
@@ -74,11 +124,6 @@ static int test_basic(void)
     char *metrics = NULL;
     kite_pipeline_metrics_text(pl, &metrics);
     CHECK(metrics && strstr(metrics, "kite_events_consumed_total 2000\n"));
-    FILE *f = fopen("test_stream_metrics.txt", "w");
-    if (f) {
-        fputs(metrics ? metrics : "", f);
-        fclose(f);
-    }
     free(metrics);
     kite_pipeline_free(pl);
     sh_tally tally = sh_read_outputs(w);
@@ -86,6 +131,7 @@ static int test_basic(void)
     /* Exactly once without faults: one output per event. */
     CHECK_MSG(tally.duplicates == 0, "%zu duplicates", tally.duplicates);
     CHECK(tally.predictions == BASIC_EVENTS - w->bad && tally.dead_letters == w->bad);
+    check_prediction_values(w);
     rd_kafka_destroy(p);
     kite_mock_broker_free(w->broker);
     free(w);
@@ -172,7 +218,7 @@ static pid_t restart_spawn(const char *kite, sh_world *w)
     pid_t pid = fork();
     if (pid == 0) {
         execl(kite, kite, "serve", "--brokers", w->bootstrap, "--model", "models/titanic.json",
-              "--encode", "Sex=male:0,female:1", "--metrics-addr", "", "--batch-size", "64",
+              "--feature-spec", "models/titanic.spec.json", "--metrics-addr", "", "--batch-size", "64",
               "--cores", "none", "-q", /* A killed member leaves the group after its session timeout: keep it short. */
               "-X", "consumer.session.timeout.ms=3000", "-X",
               "consumer.heartbeat.interval.ms=300", (char *)NULL);

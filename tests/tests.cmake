@@ -29,6 +29,10 @@ add_test(NAME cli_usage
 
 # --- features: feature specs, per-key state, kite featurize / score --spec ---
 kite_c_test(test_features)
+if(NOT KITE_SANITIZE) # interposes malloc (tests/alloc_count.h), which ASan owns
+  kite_c_test(test_features_alloc)
+  set_tests_properties(test_features_alloc PROPERTIES LABELS no_asan)
+endif()
 add_test(NAME features_pandas_airquality
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_pandas.py --kite $<TARGET_FILE:kite>
           --spec ${CMAKE_SOURCE_DIR}/models/airquality.spec.json
@@ -39,6 +43,7 @@ add_test(NAME features_cli
 # --- end features ---
 # --- kernels / SIMD (issue 3) ---
 kite_c_test(test_kernels_equal)
+kite_c_test(test_pin)
 add_executable(test_isa_force tests/test_isa_force.c)
 target_link_libraries(test_isa_force PRIVATE kite::kite)
 kite_target_defaults(test_isa_force)
@@ -118,3 +123,6 @@ add_test(NAME stream_metrics_promtool
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_metrics.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)
+add_test(NAME drift_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)

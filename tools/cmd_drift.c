@@ -29,6 +29,8 @@ static void drift_usage(FILE *out)
             "      --json FILE          JSON summary of every window\n"
             "      --events FILE        status-change events, one JSON object per line\n"
             "      --metrics FILE       Prometheus text of the drift gauges\n"
+            "  -s, --spec FILE          the input has raw rows: featurize them with this feature\n"
+            "                           spec first (its outputs must be the profile's features)\n"
             "  -m, --model FILE         score the rows: prediction drift and quality\n"
             "      --label COLUMN       labels for quality (needs --model)\n"
             "  -w, --window SPEC        extra window, repeatable: sliding:SIZE:STEP, tumbling:SIZE,\n"
@@ -82,7 +84,7 @@ int kite_cmd_drift(int argc, char **argv)
         {"reference", required_argument, 0, 'r'}, {"input", required_argument, 0, 'i'},
         {"report", required_argument, 0, OPT_REPORT}, {"report-window", required_argument, 0, OPT_RWIN},
         {"json", required_argument, 0, OPT_JSON}, {"events", required_argument, 0, OPT_EVENTS},
-        {"metrics", required_argument, 0, OPT_METRICS}, {"model", required_argument, 0, 'm'},
+        {"metrics", required_argument, 0, OPT_METRICS}, {"model", required_argument, 0, 'm'}, {"spec", required_argument, 0, 's'},
         {"label", required_argument, 0, OPT_LABEL}, {"window", required_argument, 0, 'w'},
         {"test", required_argument, 0, OPT_TEST}, {"drift-share", required_argument, 0, OPT_SHARE},
         {"fail-on-drift", no_argument, 0, OPT_FAIL}, {"delimiter", required_argument, 0, 'd'},
@@ -90,7 +92,7 @@ int kite_cmd_drift(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *ref_path = NULL, *input = NULL, *report = NULL, *report_window = "all";
     const char *json = NULL, *events_path = NULL, *metrics_path = NULL, *model_path = NULL;
-    const char *label = NULL;
+    const char *label = NULL, *spec_path = NULL;
     int fail_on_drift = 0, quiet = 0;
     char err[512];
     kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
@@ -99,7 +101,7 @@ int kite_cmd_drift(int argc, char **argv)
     cfg.kdc_windows[0] = (kite_drift_window_config){"all", KITE_WINDOW_TUMBLING, 0, 0, 0, 0};
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "r:i:m:w:d:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:i:m:s:w:d:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': ref_path = optarg; break;
         case 'i': input = optarg; break;
@@ -109,6 +111,7 @@ int kite_cmd_drift(int argc, char **argv)
         case OPT_EVENTS: events_path = optarg; break;
         case OPT_METRICS: metrics_path = optarg; break;
         case 'm': model_path = optarg; break;
+        case 's': spec_path = optarg; break;
         case OPT_LABEL: label = optarg; break;
         case 'w':
             if (cfg.kdc_nwindows == KITE_DRIFT_MAX_WINDOWS) {
@@ -175,6 +178,8 @@ int kite_cmd_drift(int argc, char **argv)
     char **names = NULL;
     kite_drift_monitor *m = NULL;
     FILE *events = NULL;
+    kite_feature_spec *fspec = NULL;
+    char **spec_names = NULL;
     if (kite_profile_load(ref_path, &prof, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         return KITE_EXIT_ERROR;
@@ -197,7 +202,23 @@ int kite_cmd_drift(int argc, char **argv)
     names = calloc((size_t)nfeat + 1, sizeof *names);
     if (!names) goto out;
     for (int j = 0; j < nfeat; j++) names[j] = prof.kp_columns[j].kpc_name;
-    if (kite_csv_load_matrix(input, &csv, names, nfeat, &x, err, sizeof err)) {
+    size_t nlabels = 0;
+    if (spec_path) {
+        if (kite_drift_cli_featurize(spec_path, have_model ? &model : NULL, input, label, &fspec,
+                                     &spec_names, &x, &labels, &nlabels))
+            goto out;
+        for (int j = 0; j < nfeat; j++)
+            if (j >= (int)x.km_cols || strcmp(spec_names[j], names[j])) {
+                fprintf(stderr, "kite: %s: output %d is \"%s\" but the profile's feature %d is \"%s\"\n",
+                        spec_path, j, j < (int)x.km_cols ? spec_names[j] : "(none)", j, names[j]);
+                goto out;
+            }
+        if ((int)x.km_cols != nfeat) {
+            fprintf(stderr, "kite: %s has %zu outputs but the profile %s has %d features\n",
+                    spec_path, x.km_cols, ref_path, nfeat);
+            goto out;
+        }
+    } else if (kite_csv_load_matrix(input, &csv, names, nfeat, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         goto out;
     }
@@ -205,8 +226,7 @@ int kite_cmd_drift(int argc, char **argv)
         fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
         goto out;
     }
-    size_t nlabels = 0;
-    if (label && kite_csv_load_column(input, &csv, label, &labels, &nlabels, err, sizeof err)) {
+    if (label && !spec_path && kite_csv_load_column(input, &csv, label, &labels, &nlabels, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         goto out;
     }
@@ -285,6 +305,8 @@ out:
     if (events) fclose(events);
     kite_drift_monitor_free(m);
     free(names);
+    free(spec_names);
+    kite_feature_spec_free(fspec);
     free(pred);
     free(labels);
     kite_matrix_free(&x);

@@ -20,7 +20,8 @@ static void profile_usage(FILE *out)
             "rows.\n\n"
             "  -m, --model FILE         XGBoost model: its feature_names pick the columns, and its\n"
             "                           predictions are profiled too\n"
-            "      --spec FILE          feature spec (needs the feature pipeline; not in this build)\n"
+            "  -s, --spec FILE          the input has raw rows: featurize them with this feature\n"
+            "                           spec first (its outputs are the profiled columns)\n"
             "  -c, --columns A,B,...    columns to profile (without --model)\n"
             "  -i, --input FILE         training CSV with a header row\n"
             "  -o, --output FILE        reference profile JSON to write\n"
@@ -53,10 +54,10 @@ static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
 
 int kite_cmd_profile(int argc, char **argv)
 {
-    enum { OPT_SPEC = 256, OPT_LABEL, OPT_BINS, OPT_FINE, OPT_MAXCAT, OPT_CAT, OPT_NUM,
+    enum { OPT_LABEL = 256, OPT_BINS, OPT_FINE, OPT_MAXCAT, OPT_CAT, OPT_NUM,
            OPT_POS, OPT_DC, OPT_MISSING };
     static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},   {"spec", required_argument, 0, OPT_SPEC},
+        {"model", required_argument, 0, 'm'},   {"spec", required_argument, 0, 's'},
         {"columns", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'},  {"label", required_argument, 0, OPT_LABEL},
         {"bins", required_argument, 0, OPT_BINS}, {"fine-bins", required_argument, 0, OPT_FINE},
@@ -72,10 +73,10 @@ int kite_cmd_profile(int argc, char **argv)
     kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "m:c:i:o:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:s:c:i:o:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
-        case OPT_SPEC: spec = optarg; break;
+        case 's': spec = optarg; break;
         case 'c': columns = optarg; break;
         case 'i': input = optarg; break;
         case 'o': output = optarg; break;
@@ -105,16 +106,14 @@ int kite_cmd_profile(int argc, char **argv)
         default: profile_usage(stderr); return KITE_EXIT_USAGE;
         }
     }
-    if (!input || !output || optind < argc || (!model_path && !columns) || spec) {
+    if (!input || !output || optind < argc || (!model_path && !columns && !spec)) {
         fprintf(stderr, "kite profile: %s\n",
                 optind < argc ? "unexpected argument"
-                : spec        ? "--spec needs the feature pipeline, which this build lacks; "
-                                "profile featurized rows with --model or --columns"
-                              : "--input, --output and --model or --columns are required");
+                              : "--input, --output and --model, --spec or --columns are required");
         profile_usage(stderr);
         return KITE_EXIT_USAGE;
     }
-    if (label && !model_path) {
+    if (label && !model_path) { /* checked before reading anything */
         fprintf(stderr, "kite profile: --label needs --model (quality is the model's)\n");
         return KITE_EXIT_USAGE;
     }
@@ -128,6 +127,9 @@ int kite_cmd_profile(int argc, char **argv)
     kite_matrix x = {0};
     float *pred = NULL, *labels = NULL;
     kite_profile prof = {0};
+    kite_feature_spec *fspec = NULL;
+    char **spec_names = NULL;
+    size_t nlabels_spec = 0;
     if (model_path) {
         if (kite_cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
         have_model = 1;
@@ -148,7 +150,13 @@ int kite_cmd_profile(int argc, char **argv)
     }
     po.kpo_categorical = (const char *const *)cats;
     po.kpo_numeric = (const char *const *)nums;
-    if (kite_csv_load_matrix(input, &csv, names, ncols, &x, err, sizeof err)) {
+    if (spec) {
+        if (kite_drift_cli_featurize(spec, have_model ? &model : NULL, input, label, &fspec,
+                                     &spec_names, &x, &labels, &nlabels_spec))
+            goto out;
+        names = spec_names;
+        ncols = (int)x.km_cols;
+    } else if (kite_csv_load_matrix(input, &csv, names, ncols, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         goto out;
     }
@@ -176,8 +184,8 @@ int kite_cmd_profile(int argc, char **argv)
         goto out_names;
     }
     if (label) {
-        size_t nl = 0;
-        if (kite_csv_load_column(input, &csv, label, &labels, &nl, err, sizeof err)) {
+        size_t nl = nlabels_spec;
+        if (!spec && kite_csv_load_column(input, &csv, label, &labels, &nl, err, sizeof err)) {
             fprintf(stderr, "kite: %s\n", err);
             goto out_names;
         }
@@ -208,6 +216,8 @@ out_names:
     free(fptrs);
 out:
     kite_profile_free(&prof);
+    free(spec_names);
+    kite_feature_spec_free(fspec);
     free(pred);
     free(labels);
     kite_matrix_free(&x);

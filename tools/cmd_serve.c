@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "http_server.h"
 #include "pipeline.h"
 #include "replay.h"
 
@@ -36,7 +37,7 @@ static void serve_usage(FILE *out)
             "  --replay-rate N        events/s for --replay (default: as fast as possible)\n"
             "  --replay-repeat N      replay the file N times\n"
             "  --metrics-dump FILE    write the final /metrics text to FILE at exit\n"
-            "  --http ADDR:PORT       HTTP /predict server (not available in this build)\n"
+            "  --http ADDR:PORT       also serve HTTP /predict (engine/http_server.h) on the model\n"
             "  -q, --quiet            no summary\n\n"
             "keys (also flags: --batch-size for batch_size):\n");
     for (size_t k = 0; k < kite_config_nkeys; k++)
@@ -44,6 +45,39 @@ static void serve_usage(FILE *out)
                 kite_config_keys[k].ck_help, kite_config_keys[k].ck_default);
     fprintf(out, "\nSIGINT/SIGTERM: stop consuming, drain, commit, exit 0.\n"
                  "Exit status: 0 success, 1 error, 2 usage error.\n");
+}
+
+/* --http ADDR:PORT beside the pipeline: the HTTP /predict server (engine/http_server.h) on the
+ * same model. (`kite serve --http` with no Kafka setting runs the HTTP server alone.) */
+static int serve_http_start(const char *addr, const kite_config *cfg, kite_http_server **out)
+{
+    char host[128];
+    const char *colon = strrchr(addr, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || end == colon + 1 || *end || port < 0 || port > 65535 ||
+        (size_t)(colon - addr) >= sizeof host) {
+        fprintf(stderr, "kite serve: --http \"%s\": expected ADDR:PORT\n", addr);
+        return -1;
+    }
+    const char *h = addr;
+    size_t hl = (size_t)(colon - addr);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') h++, hl -= 2; /* [::1]:8080 */
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    kite_http_config hc;
+    kite_http_config_defaults(&hc);
+    hc.khc_address = host[0] ? host : "127.0.0.1";
+    hc.khc_port = (uint16_t)port;
+    hc.khc_model_path = cfg->kc_model;
+    char err[512];
+    if (kite_http_server_start(&hc, out, err, sizeof err)) {
+        fprintf(stderr, "kite serve: --http: %s\n", err);
+        return -1;
+    }
+    fprintf(stderr, "kite: HTTP /predict on %s port %u beside the Kafka pipeline\n",
+            hc.khc_address, (unsigned)kite_http_server_port(*out));
+    return 0;
 }
 
 typedef struct serve_replay {
@@ -74,7 +108,8 @@ static void serve_print_summary(kite_pipeline *pl, const serve_replay *rp)
     printf("== kite serve summary ==\n");
     if (rp) printf("events replayed        %zu\n", rp->produced);
     printf("events consumed        %llu\n", (unsigned long long)t.kpt_consumed);
-    printf("predictions            %llu\n", (unsigned long long)t.kpt_scored);
+    printf("predictions            %llu (%llu while their key was warming up)\n",
+           (unsigned long long)t.kpt_scored, (unsigned long long)t.kpt_warming_up);
     printf("dead letters           %llu\n", (unsigned long long)t.kpt_dead_letters);
     printf("alerts                 %llu\n", (unsigned long long)t.kpt_alerts);
     printf("outputs delivered      %llu (delivery errors retried: %llu)\n",
@@ -83,6 +118,9 @@ static void serve_print_summary(kite_pipeline *pl, const serve_replay *rp)
     if (t.kpt_seconds > 0)
         printf("throughput             %.0f events/s (%.3f s first consume -> last delivery)\n",
                (double)t.kpt_consumed / t.kpt_seconds, t.kpt_seconds);
+    if (t.kpt_cpu_us_per_event > 0)
+        printf("cpu                    %.2f us per event (user + sys of this process, first "
+               "event -> final commit)\n", t.kpt_cpu_us_per_event);
     printf("latency, event timestamp -> prediction delivered: p50 %.2f ms, p99 %.2f ms, "
            "p99.9 %.2f ms\n",
            t.kpt_latency_p50_us / 1000, t.kpt_latency_p99_us / 1000, t.kpt_latency_p999_us / 1000);
@@ -101,7 +139,8 @@ int kite_cmd_serve(int argc, char **argv)
     rp.opts.kro_csv = KITE_CSV_OPTIONS_DEFAULT;
     rp.opts.kro_repeat = 1;
     rp.opts.kro_partition = -1;
-    const char *dump = NULL;
+    const char *dump = NULL, *http_addr = NULL;
+    kite_http_server *http = NULL;
     /* --config first, wherever it is, so flags override the file. */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc &&
@@ -136,11 +175,7 @@ int kite_cmd_serve(int argc, char **argv)
                 goto out;
             }
             i++;
-        } else if (!strcmp(a, "--http")) {
-            fprintf(stderr, "kite serve: --http %s: the HTTP /predict server is not available "
-                            "in this build\n", v);
-            goto out;
-        } else if (!strcmp(a, "--replay")) rp.opts.kro_path = v, i++;
+        } else if (!strcmp(a, "--http")) http_addr = v, i++; else if (!strcmp(a, "--replay")) rp.opts.kro_path = v, i++;
         else if (!strcmp(a, "--replay-key")) rp.opts.kro_key = v, i++;
         else if (!strcmp(a, "--replay-missing")) rp.opts.kro_csv.kco_missing = v, i++;
         else if (!strcmp(a, "--replay-rate")) rp.opts.kro_rate = atof(v), i++;
@@ -176,6 +211,10 @@ int kite_cmd_serve(int argc, char **argv)
     kite_pipeline *pl = NULL;
     if (kite_pipeline_new(&cfg, &pl, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
+        kite_pipeline_free(pl);
+        goto out;
+    }
+    if (http_addr && serve_http_start(http_addr, &cfg, &http)) {
         kite_pipeline_free(pl);
         goto out;
     }
@@ -216,6 +255,12 @@ int kite_cmd_serve(int argc, char **argv)
         free(text);
     }
     serve_pipeline = NULL;
+    if (http) {
+        /* The pipeline has stopped: drain HTTP too (/ready 503, finish in-flight requests). */
+        kite_http_server_begin_drain(http);
+        kite_http_server_drain(http, 10, 0.5);
+        kite_http_server_stop(http);
+    }
     kite_pipeline_free(pl);
 out:
     kite_config_free(&cfg);

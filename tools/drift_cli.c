@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "featurize_csv.h"
+
+#include <stdio.h>
 
 char **kite_drift_cli_split(const char *list, int *n)
 {
@@ -62,4 +65,31 @@ kite_task kite_drift_cli_task(const kite_forest *f)
     if (f->kf_transform == KITE_TRANSFORM_SIGMOID || f->kf_transform == KITE_TRANSFORM_HINGE)
         return KITE_TASK_CLASSIFICATION;
     return KITE_TASK_REGRESSION;
+}
+
+int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, const char *input,
+                             const char *label, kite_feature_spec **spec, char ***names,
+                             kite_matrix *x, float **labels, size_t *nlabels)
+{
+    char err[512];
+    *spec = NULL;
+    *names = NULL;
+    kite_err e = kite_feature_spec_load(spec_path, spec, err, sizeof err);
+    if (!e && model) e = kite_feature_spec_check_model(*spec, model, err, sizeof err);
+    if (!e) e = kite_featurizer_load_matrix(*spec, input, label, x, labels, err, sizeof err);
+    if (e) {
+        fprintf(stderr, "kite: %s\n", err);
+        kite_feature_spec_free(*spec);
+        *spec = NULL;
+        return -1;
+    }
+    int n = kite_feature_spec_num_outputs(*spec);
+    *names = calloc((size_t)n + 1, sizeof **names);
+    if (!*names) {
+        fprintf(stderr, "kite: out of memory\n");
+        return -1;
+    }
+    for (int j = 0; j < n; j++) (*names)[j] = (char *)kite_feature_spec_output_name(*spec, j);
+    if (nlabels) *nlabels = label ? x->km_rows : 0;
+    return 0;
 }

@@ -11,15 +11,17 @@ build/kite score --model models/titanic.json --input data/titanic_features.csv \
 echo "predictions written to build/titanic_predictions.csv ($(($(wc -l < build/titanic_predictions.csv) - 1)) rows)"
 
 # --- stream (issue 5) ---
-# The raw Titanic rows (891 x 40) as JSON events through the embedded mock broker: replay into
-# 4 partitions, warm-up (consumer-group join), predictions / alerts / dead letters, metrics.
+# AirQualityUCI.csv's hourly readings as JSON events through the embedded mock Kafka broker:
+# replay (one partition: one time-ordered stream), warm-up (the spec's 168 hours of lags and
+# rolling windows), predictions of CO(GT), alerts (CO >= 4 mg/m3), metrics, summary.
 echo
-echo "== kite: streaming raw Titanic events through the embedded Kafka broker =="
-build/kite serve --model models/titanic.json --encode 'Sex=male:0,female:1' \
-  --replay data/titanic.csv --replay-key PassengerId --replay-repeat 40 --replay-rate 20000 \
+echo "== kite: streaming AirQualityUCI.csv through the embedded Kafka broker =="
+build/kite serve --model models/airquality.json --feature-spec models/airquality.spec.json \
+  --replay data/AirQualityUCI.csv --replay-delimiter ';' --replay-decimal-comma \
+  --replay-rate 20000 --partitions 1 --alert-threshold 4 \
   --exit-on-eof --metrics-addr 127.0.0.1:0 --metrics-dump build/stream_metrics.txt \
-  --workers 2 --batch-size 256 -X consumer.session.timeout.ms=6000
+  --batch-size 256 -X consumer.session.timeout.ms=6000
 echo "metrics at exit (build/stream_metrics.txt; promtool check metrics: $(promtool check metrics \
   < build/stream_metrics.txt 2>&1 | wc -l) problems):"
-grep -E '^kite_(events_consumed|events_scored|dead_letters|alerts|kafka_errors)_total|^kite_event_latency_seconds_count' \
+grep -E '^kite_(events_consumed|events_scored|events_warming_up|dead_letters|alerts|kafka_errors)_total|^kite_event_latency_seconds_count' \
   build/stream_metrics.txt | sed 's/^/  /'

@@ -13,7 +13,8 @@ echo "== tests: Release build =="
 
 if [ "${KITE_TEST_QUICK:-0}" != "1" ]; then
   echo "== tests: ASan + UBSan build =="
-  tools/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DKITE_SANITIZE="address;undefined"
+  tools/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+    -DKITE_SANITIZE="address;undefined"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE no_asan)
 
   # Threaded tests (label tsan) under ThreadSanitizer; tests/tsan.supp and

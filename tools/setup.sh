@@ -15,6 +15,8 @@ KITE_PACKAGES=(
   prometheus kcat valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # --- http: tests put haproxy in front of kite and drive the form page in chromium ---
   haproxy chromium
+  # --- stream: the seed-style baseline consumer in bench/stream_bench.sh ---
+  python3-confluent-kafka
 )
 
 missing=()
