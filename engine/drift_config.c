@@ -47,7 +47,7 @@ kite_err kite_drift_window_parse(const char *spec, kite_drift_window_config *out
         body = eq + 1;
         if (!buf[0] || strlen(buf) >= sizeof out->kwc_name)
             return kite_errf(KITE_ERR_USAGE, errstr, errstr_size, "window '%s': bad name", spec);
-        snprintf(out->kwc_name, sizeof out->kwc_name, "%s", buf);
+        snprintf(out->kwc_name, sizeof out->kwc_name, "%.*s", (int)sizeof out->kwc_name - 1, buf);
     }
     char *parts[4] = {0};
     int np = 0;
@@ -95,7 +95,7 @@ kite_err kite_drift_window_parse(const char *spec, kite_drift_window_config *out
         else if (out->kwc_kind == KITE_WINDOW_DECAY)
             snprintf(out->kwc_name, sizeof out->kwc_name, "decay_%zu", out->kwc_step);
         else
-            snprintf(out->kwc_name, sizeof out->kwc_name, "%s", b);
+            snprintf(out->kwc_name, sizeof out->kwc_name, "%.*s", (int)sizeof out->kwc_name - 1, b);
         if (out->kwc_kind == KITE_WINDOW_TIME && !strcmp(b, "time"))
             snprintf(out->kwc_name, sizeof out->kwc_name, "time_%.0f", out->kwc_period_s);
     }
