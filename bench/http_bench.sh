@@ -46,18 +46,29 @@ run fastapi "http://127.0.0.1:$fport/predict" "$CONNS"
 echo "== kite ($KITE_THREADS threads), $CONNS connections =="
 run kite "http://127.0.0.1:$kport/predict" "$CONNS"
 kmax=$(rps kite)
-# Half the maximum rate: wrk pauses whole milliseconds, so each connection offers about
-# 1 / (1 ms + latency) requests per second; enough connections to offer kmax/2 in total.
+# Half the maximum rate: wrk is closed-loop, so each connection pauses 1 ms (wrk's timer
+# granularity) after each answer and offers about 1 / (pause + latency) requests per second.
+# Connections are calibrated with 3-second runs until the achieved rate is within 10% of kmax/2.
 delay=1
-HALF_CONNS=$(awk -v r="$kmax" 'BEGIN { printf "%d", r / 2 / 1000 * 1.15 + 0.5 }')
+target=$(awk -v r="$kmax" 'BEGIN { printf "%d", r / 2 }')
+HALF_CONNS=$(awk -v t="$target" 'BEGIN { c = int(t / 1000 + 0.5); print (c < 1 ? 1 : c) }')
+for _ in 1 2 3 4; do
+  got=$(KITE_BENCH_DELAY_MS=$delay wrk -t2 -c"$HALF_CONNS" -d3s -s bench/http_post.lua \
+        "http://127.0.0.1:$kport/predict" | awk '/Requests\/sec/ {print $2}')
+  echo "calibration: $HALF_CONNS connections -> $got req/s (target $target)"
+  ok=$(awk -v g="$got" -v t="$target" 'BEGIN { print (g > 0.9 * t && g < 1.1 * t) ? 1 : 0 }')
+  [ "$ok" = 1 ] && break
+  HALF_CONNS=$(awk -v c="$HALF_CONNS" -v g="$got" -v t="$target" \
+               'BEGIN { n = int(c * t / (g > 1 ? g : 1) + 0.5); print (n > 1000 ? 1000 : (n < 1 ? 1 : n)) }')
+done
 echo "== kite at about half its maximum rate: $HALF_CONNS connections, ${delay} ms pause each =="
 run kite_half "http://127.0.0.1:$kport/predict" "$HALF_CONNS" "$delay"
 
-echo "== summary ($(nproc) cores, wrk -t2 on the same machine) =="
+echo "== summary ($(nproc) cores, wrk -t2 on the same machine; load average $(cut -d' ' -f1-3 /proc/loadavg)) =="
 printf "%-34s %12s %10s\n" "" "req/s" "p99"
 printf "%-34s %12s %10s\n" "FastAPI+XGBoost, ${CONNS} conns" "$(rps fastapi)" "$(p99 fastapi)"
 printf "%-34s %12s %10s\n" "kite, ${CONNS} conns" "$kmax" "$(p99 kite)"
-printf "%-34s %12s %10s\n" "kite, paced to ~half max" "$(rps kite_half)" "$(p99 kite_half)"
+printf "%-34s %12s %10s\n" "kite, paced (target $target)" "$(rps kite_half)" "$(p99 kite_half)"
 awk -v a="$kmax" -v b="$(rps fastapi)" 'BEGIN { printf "kite / FastAPI: %.1fx\n", a / b }'
 for n in fastapi kite kite_half; do e=$(errs $n); [ -n "$e" ] && echo "$n: $e"; done
 true

@@ -92,6 +92,7 @@ void kite_feature_state_free(kite_feature_state *st)
     free(st->kfs_post_idx);
     free(st->kfs_tmp);
     free(st->kfs_rptr);
+    free(st->kfs_accops);
     free(st->kfs_inv);
     free(st);
 }
@@ -218,6 +219,51 @@ static unsigned char *kf_slot_new(kite_feature_state *st)
         st->kfs_chunks[st->kfs_num_chunks++] = chunk;
     }
     return st->kfs_chunks[c] + (k % st->kfs_chunk_slots) * st->kfs_slot_bytes;
+}
+
+/* The slot of a known key, or NULL (read-only: no insertion). */
+static unsigned char *kf_key_find(const kite_feature_state *st, const char *key, size_t len)
+{
+    if (!st->kfs_buckets) return st->kfs_num_keys ? st->kfs_slots[0] : NULL;
+    uint64_t h = XXH3_64bits(key, len);
+    for (size_t b = (size_t)h & st->kfs_bucket_mask;; b = (b + 1) & st->kfs_bucket_mask) {
+        const kf_bucket *bk = &st->kfs_buckets[b];
+        if (!bk->kfb_slot) return NULL;
+        if (bk->kfb_hash != h) continue;
+        unsigned char *p = st->kfs_slots[bk->kfb_slot - 1];
+        const kf_key_head *kh = (const kf_key_head *)p;
+        if (kh->kfh_key_len == len && !memcmp(kh->kfh_key, key, len)) return p;
+    }
+}
+
+void kite_features_prefetch_key(const kite_feature_state *st, const kite_raw_value *inputs)
+{
+    const kite_feature_spec *s = st->kfs_spec;
+    if (s->ks_key_input < 0 || st->kfs_num_keys <= KF_PREFETCH_MIN_KEYS) return;
+    const kite_raw_value *kv = &inputs[s->ks_key_input];
+    if (kv->kind != KITE_RAW_TEXT || !kv->text_len || kv->text_len > KITE_FEATURES_KEY_MAX) return;
+    /* Matches on the hash alone and never reads the slot: a (2^-64) collision only prefetches
+     * the wrong lines. */
+    uint64_t h = XXH3_64bits(kv->text, kv->text_len);
+    for (size_t b = (size_t)h & st->kfs_bucket_mask;; b = (b + 1) & st->kfs_bucket_mask) {
+        const kf_bucket *bk = &st->kfs_buckets[b];
+        if (!bk->kfb_slot) return;
+        if (bk->kfb_hash != h) continue;
+        const unsigned char *slot = st->kfs_slots[bk->kfb_slot - 1];
+        for (size_t off = 0; off < st->kfs_acc_off + (size_t)s->ks_num_accs * sizeof(kf_acc); off += 64)
+            __builtin_prefetch(slot + off, 1);
+        return;
+    }
+}
+
+void kite_features_prefetch(const kite_feature_state *st, const kite_raw_value *inputs)
+{
+    const kite_feature_spec *s = st->kfs_spec;
+    if (s->ks_key_input < 0 || st->kfs_num_keys <= KF_PREFETCH_MIN_KEYS) return;
+    const kite_raw_value *kv = &inputs[s->ks_key_input];
+    if (kv->kind != KITE_RAW_TEXT || !kv->text_len || kv->text_len > KITE_FEATURES_KEY_MAX) return;
+    const unsigned char *slot = kf_key_find(st, kv->text, kv->text_len);
+    if (slot) kf_prefetch(st, slot);
 }
 
 /* The slot of a key, created if new and there is room. */

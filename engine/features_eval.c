@@ -19,8 +19,12 @@ kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
     st->kfs_post_idx = calloc((size_t)nf, sizeof *st->kfs_post_idx);
     st->kfs_tmp = calloc((size_t)nf, sizeof *st->kfs_tmp);
     st->kfs_rptr = calloc((size_t)s->ks_num_rings + 1, sizeof *st->kfs_rptr);
+    st->kfs_accops = calloc((size_t)s->ks_num_accs + 1, sizeof *st->kfs_accops);
+    if (st->kfs_slot_bytes > UINT32_MAX)
+        return kite_errf(KITE_ERR_LIMIT, errstr, errstr_size, "key state of %zu bytes is over 4 GiB",
+                         st->kfs_slot_bytes);
     st->kfs_inv = calloc((size_t)maxw + 2, sizeof *st->kfs_inv);
-    if (!st->kfs_ops || !st->kfs_post || !st->kfs_post_idx || !st->kfs_tmp || !st->kfs_rptr ||
+    if (!st->kfs_ops || !st->kfs_post || !st->kfs_post_idx || !st->kfs_tmp || !st->kfs_rptr || !st->kfs_accops ||
         !st->kfs_inv)
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     for (int n = 1; n <= maxw + 1; n++) st->kfs_inv[n] = 1.0 / (double)n;
@@ -56,6 +60,13 @@ kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
         }
     }
     st->kfs_kind_begin[KITE_FEAT_CYCLIC + 1] = nops;
+    for (int a = 0; a < s->ks_num_accs; a++) {
+        const kite_spec_acc *c = &s->ks_accs[a];
+        st->kfs_accops[a] = (kf_accop){(uint32_t)st->kfs_ring_off[c->ksa_ring],
+                                       st->kfs_ring_mask[c->ksa_ring], (uint32_t)st->kfs_sfx_off[a],
+                                       (uint32_t)c->ksa_window, (uint32_t)c->ksa_shift,
+                                       (uint32_t)c->ksa_want_var};
+    }
     for (int j = 0; j < nf; j++) {
         const kite_spec_feature *f = &s->ks_features[j];
         if (!isnan(f->ksf_impute) || f->ksf_center != 0 || f->ksf_scale != 1)
@@ -78,17 +89,15 @@ void kf_push(const kite_feature_state *st, unsigned char *slot, const double *va
     }
     kf_acc *accs = (kf_acc *)(slot + st->kfs_acc_off);
     const double *inv = st->kfs_inv;
-    for (int a = 0; a < s->ks_num_accs; a++) {
-        const kite_spec_acc *c = &s->ks_accs[a];
+    const kf_accop *ao = st->kfs_accops;
+    for (int a = 0; a < s->ks_num_accs; a++, ao++) {
         kf_acc *acc = &accs[a];
-        const double *ring = (const double *)(slot + st->kfs_ring_off[c->ksa_ring]);
-        uint32_t rmask = st->kfs_ring_mask[c->ksa_ring];
-        uint64_t q = p - (uint64_t)c->ksa_shift; /* wraps before the first events: NaN slots */
-        uint32_t w = (uint32_t)c->ksa_window;
-        double in = ring[q & rmask];
-        kf_acc_step(acc, ring[(q - w) & rmask], in, inv, c->ksa_want_var);
-        if (c->ksa_want_min | c->ksa_want_max)
-            kf_minmax_step(acc, (double *)(slot + st->kfs_sfx_off[a]), ring, rmask, q, w, in);
+        const double *ring = (const double *)(slot + ao->kfa_ring_off);
+        uint64_t q = p - ao->kfa_shift; /* wraps before the first events: NaN slots */
+        double in = ring[q & ao->kfa_rmask];
+        kf_acc_step(acc, ring[(q - ao->kfa_w) & ao->kfa_rmask], in, inv, ao->kfa_var);
+        if (ao->kfa_sfx_off)
+            kf_minmax_step(acc, (double *)(slot + ao->kfa_sfx_off), ring, ao->kfa_rmask, q, ao->kfa_w, in);
     }
     h->kfh_events = p + 1;
 }
@@ -110,9 +119,18 @@ void kf_prefetch(const kite_feature_state *st, const unsigned char *slot)
         const kite_spec_acc *c = &s->ks_accs[a];
         const unsigned char *ring = slot + st->kfs_ring_off[c->ksa_ring];
         uint32_t m = st->kfs_ring_mask[c->ksa_ring];
-        uint64_t q = p - (uint64_t)c->ksa_shift;
+        uint64_t q = p - (uint64_t)c->ksa_shift, w = (uint64_t)c->ksa_window;
         __builtin_prefetch(ring + (q & m) * 8);
-        __builtin_prefetch(ring + ((q - (uint64_t)c->ksa_window) & m) * 8);
+        __builtin_prefetch(ring + ((q - w) & m) * 8);
+        if (!st->kfs_sfx_off[a]) continue;
+        /* The suffix pair read is at the window's block position, which is p mod w
+         * (kfa_block advances with every event, jumps included). Computed here from p, with
+         * a multiply instead of a division, rather than loaded: the load would be one more
+         * miss to wait for before this prefetch could even start. */
+        int64_t r = (int64_t)(p - (uint64_t)((double)p * st->kfs_inv[w]) * w);
+        r += r < 0 ? (int64_t)w : 0;
+        r -= r >= (int64_t)w ? (int64_t)w : 0;
+        __builtin_prefetch(slot + st->kfs_sfx_off[a] + (size_t)(r + 1) * 16);
     }
     const kf_op *ops = st->kfs_ops;
     for (int i = st->kfs_kind_begin[KITE_FEAT_LAG]; i < st->kfs_kind_begin[KITE_FEAT_DIFF2 + 1]; i++) {
@@ -187,8 +205,17 @@ void kf_compute(const kite_feature_state *st, const unsigned char *slot, const d
     }
     KF_EACH(KITE_FEAT_PRODUCT) tmp[op->kfo_out] = vals[op->kfo_a] * vals[op->kfo_b];
     if (st->kfs_has_cyclic) {
-        int tf[3];
-        kite_time_fields(ms, &tf[0], &tf[1], &tf[2]);
+        /* Weekday and month change once a day: computed for a new day only (the civil-date
+         * arithmetic costs more than the rest of the cyclic features together). */
+        int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+        kite_feature_state *mst = (kite_feature_state *)st; /* the day cache: scratch, like kfs_tmp */
+        if (!mst->kfs_day_valid || days != mst->kfs_day) {
+            int hour;
+            kite_time_fields(days * 86400000, &hour, &mst->kfs_day_weekday, &mst->kfs_day_month);
+            mst->kfs_day = days;
+            mst->kfs_day_valid = 1;
+        }
+        int tf[3] = {(int)((ms - days * 86400000) / 3600000), st->kfs_day_weekday, st->kfs_day_month};
         KF_EACH(KITE_FEAT_CYCLIC) {
             int u = op->kfo_aux >> 1;
             tmp[op->kfo_out] = s->ks_cyc_table[u][op->kfo_aux & 1][tf[u]];

@@ -9,6 +9,16 @@
 #include "feature_state.h"
 #include "features_window.h"
 
+/* One rolling window, compiled: everything kf_push needs in one 24-byte record. */
+typedef struct kf_accop {
+    uint32_t kfa_ring_off;  /* byte offset of the input's ring in the slot                  */
+    uint32_t kfa_rmask;     /* ring length - 1                                              */
+    uint32_t kfa_sfx_off;   /* byte offset of the min/max suffix pairs; 0: no min/max       */
+    uint32_t kfa_w;         /* window                                                       */
+    uint32_t kfa_shift;
+    uint32_t kfa_var;       /* 1: a std feature uses it                                     */
+} kf_accop;
+
 #define KF_CHUNK_BYTES ((size_t)2 << 20) /* key slots come in huge-page chunks */
 #define KF_PREFETCH_MIN_KEYS 64          /* fewer keys stay in cache: prefetching only costs */
 
@@ -63,8 +73,12 @@ struct kite_feature_state {
     double *kfs_post;       /* per output j: impute, center, scale (3 doubles)               */
     double *kfs_tmp;        /* the row in double before the float conversion (scratch)       */
     const double **kfs_rptr; /* this key's ring pointers (scratch, one per ring)             */
+    kf_accop *kfs_accops;   /* one per rolling window                                        */
     double *kfs_inv;        /* kfs_inv[n] = 1/n for n <= longest window + 1; kfs_inv[0] = 0   */
     int kfs_has_cyclic;
+    int kfs_day_valid;      /* cache of the last event's day: weekday and month              */
+    int64_t kfs_day;
+    int kfs_day_weekday, kfs_day_month;
 };
 
 /* features_eval.c */

@@ -6,9 +6,10 @@
 
 #include "forest.h"
 
-/* Padded trees cost 16 bytes per leaf slot; past this many entries in all, deeper trees stay
+/* Padded trees cost about 20 bytes per leaf slot (leaf, exit index, and one node of feature,
+ * threshold, NaN direction); past this many slots (~320 MiB) in all, further trees stay
  * KITE_PTREE_NODES so a model of deep trees does not blow up memory. */
-#define KITE_PERFECT_MAX_ENTRIES (1u << 26)
+#define KITE_PERFECT_MAX_ENTRIES (1u << 24)
 
 static void *aligned_array(size_t n, size_t size)
 {

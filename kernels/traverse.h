@@ -22,6 +22,10 @@ void kite_margins_scalar(const kite_forest *f, const float *rows, size_t nrows, 
  * with categorical splits). */
 float kite_tree_value_scalar(const kite_forest *f, int32_t tree, const float *row);
 
+/* Adds one row's leaves, in tree order, onto o[0..kf_num_group) using kf_perfect; the vector
+ * kernels call it for the rows left over after their last (half-)vector. */
+void kite_row_margins(const kite_forest *f, const float *row, float *o);
+
 /* Vector kernels, each compiled with its own ISA flags; call them only through dispatch.h,
  * which checks the CPU first. */
 void kite_margins_avx2(const kite_forest *f, const float *rows, size_t nrows, size_t stride,

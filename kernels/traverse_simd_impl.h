@@ -24,7 +24,8 @@
  * the unused lanes (every gather stays inside the caller's rows) and stores only the real ones.
  *
  * Fewer than half a vector of rows left (batch 1, tails) go one row at a time, branch-free
- * through the perfect trees (simd_one_row): measured faster than trees-in-lanes with gathers. */
+ * through the perfect trees (kite_row_margins, traverse_row.c, built with baseline flags:
+ * measured faster than trees-in-lanes with gathers, and than the same C built for AVX-512). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -278,86 +279,6 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
     }
 }
 
-/* One row, one perfect tree, no branch on the data: pos = 2 * pos + right at every level.
- * right = !(x < thr), except that a NaN takes the node's default direction:
- * nlt ^ (isnan & (nlt ^ dright)) is dright for NaN (where nlt is 1) and nlt otherwise. */
-static inline float simd_row_perfect(const kite_perfect *p, const kite_ptree *t, const float *row)
-{
-    const int32_t *feat = p->kp_feat + t->kpt_node;
-    const float *thr = p->kp_thr + t->kpt_node;
-    const int32_t *dright = p->kp_dright + t->kpt_node;
-    uint32_t pos = 0, off = 0;
-    for (int level = 0; level < t->kpt_depth; level++) {
-        uint32_t at = off + pos;
-        float x = row[feat[at]];
-        uint32_t nlt = !(x < thr[at]);
-        uint32_t isnan_x = x != x;
-        uint32_t right = nlt ^ (isnan_x & (nlt ^ (uint32_t)(dright[at] & 1)));
-        pos = 2 * pos + right;
-        off = 2 * off + 1;
-    }
-    return p->kp_leaf[t->kpt_leaf + pos];
-}
-
-/* KITE_ROW_TREES perfect trees of one depth walked in lock step for one row: that many
- * independent load chains per level instead of one. */
-#define KITE_ROW_TREES 16
-static inline void simd_row_perfect_n(const kite_perfect *p, const kite_ptree *t, const float *row,
-                                      float *v)
-{
-    uint32_t base[KITE_ROW_TREES], pos[KITE_ROW_TREES], off = 0;
-    for (int k = 0; k < KITE_ROW_TREES; k++) {
-        base[k] = t[k].kpt_node;
-        pos[k] = 0;
-    }
-    const int32_t *feat = p->kp_feat, *dright = p->kp_dright;
-    const float *thr = p->kp_thr;
-    for (int level = 0; level < t[0].kpt_depth; level++) {
-        for (int k = 0; k < KITE_ROW_TREES; k++) {
-            uint32_t at = base[k] + off + pos[k];
-            float x = row[feat[at]];
-            uint32_t nlt = !(x < thr[at]);
-            uint32_t isnan_x = x != x;
-            pos[k] = 2 * pos[k] + (nlt ^ (isnan_x & (nlt ^ (uint32_t)(dright[at] & 1))));
-        }
-        off = 2 * off + 1;
-    }
-    for (int k = 0; k < KITE_ROW_TREES; k++) v[k] = p->kp_leaf[t[k].kpt_leaf + pos[k]];
-}
-
-/* The next KITE_ROW_TREES trees from ti are perfect and of one depth. */
-static inline int simd_row_run(const kite_ptree *t, int32_t ti, int32_t ntrees)
-{
-    if (ti + KITE_ROW_TREES > ntrees) return 0;
-    for (int k = 0; k < KITE_ROW_TREES; k++)
-        if (t[ti + k].kpt_kind != KITE_PTREE_PERFECT || t[ti + k].kpt_depth != t[ti].kpt_depth)
-            return 0;
-    return 1;
-}
-
-/* One row at a time (small batches and the last few rows): vector lanes would mostly idle, so
- * walk the trees branch-free, KITE_ROW_TREES of equal depth in lock step. Leaves are still
- * added in model order. */
-static void simd_one_row(const kite_forest *f, const float *row, float *o)
-{
-    const kite_perfect *p = f->kf_perfect;
-    int32_t ti = 0, ntrees = f->kf_num_trees;
-    const kite_ptree *t = p->kp_trees;
-    while (ti < ntrees) {
-        if (simd_row_run(t, ti, ntrees)) {
-            float v[KITE_ROW_TREES];
-            simd_row_perfect_n(p, &t[ti], row, v);
-            for (int k = 0; k < KITE_ROW_TREES; k++) o[t[ti + k].kpt_group] += v[k];
-            ti += KITE_ROW_TREES;
-            continue;
-        }
-        o[t[ti].kpt_group] += t[ti].kpt_kind == KITE_PTREE_PERFECT
-                                  ? simd_row_perfect(p, &t[ti], row)
-                                  : kite_tree_value_scalar(f, ti, row);
-        ti++;
-    }
-}
-
 /* Columns block capacity (floats, on the stack): KITE_SIMD_GROUP vectors of up to this many
  * features in total are copied feature-major; wider models copy one vector at a time, and
  * models too wide for even that gather straight from the caller's rows. */
@@ -439,5 +360,5 @@ void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t strid
         simd_rows_init(&v[0], rows, r, count, stride, features, single_cols ? cols : NULL);
         simd_block(f, v, 1, single_cols, out + r * groups, groups);
     }
-    for (; r < nrows; r++) simd_one_row(f, rows + r * stride, out + r * groups);
+    for (; r < nrows; r++) kite_row_margins(f, rows + r * stride, out + r * groups);
 }

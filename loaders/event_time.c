@@ -90,9 +90,44 @@ static int check_civil(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, 
     return 0;
 }
 
+/* Fast path: every field at its full width (%Y four digits, the others two), so each field is
+ * two or four digit tests and no loop over a width. Returns -1 to fall back to the general
+ * parser (which accepts one-digit fields and says what is wrong). */
+static int parse_pattern_fixed(const char *pat, const char *p, const char *end, int64_t *ms,
+                               const char **why)
+{
+    int64_t f[6] = {1970, 1, 1, 0, 0, 0}; /* Y m d H M S */
+    for (; *pat; pat++) {
+        if (*pat != '%' || pat[1] == '%') {
+            if (*pat == '%') pat++;
+            if (p >= end || *p != *pat) return -1;
+            p++;
+            continue;
+        }
+        char c = *++pat;
+        int idx = c == 'Y' ? 0 : c == 'm' ? 1 : c == 'd' ? 2 : c == 'H' ? 3 : c == 'M' ? 4 : 5;
+        int width = idx == 0 ? 4 : 2;
+        if (end - p < width) return -1;
+        int64_t v = 0;
+        for (int i = 0; i < width; i++) {
+            unsigned dg = (unsigned)(p[i] - '0');
+            if (dg > 9) return -1;
+            v = v * 10 + dg;
+        }
+        if (p + width < end && (unsigned)(p[width] - '0') <= 9) return -1; /* longer field */
+        f[idx] = v;
+        p += width;
+    }
+    if (p != end || check_civil(f[0], f[1], f[2], f[3], f[4], f[5], why)) return -1;
+    *ms = ((kite_time_days_from_civil(f[0], (unsigned)f[1], (unsigned)f[2]) * 24 + f[3]) * 60 + f[4]) *
+              60000 + f[5] * 1000;
+    return 0;
+}
+
 static int parse_pattern(const char *pat, const char *p, const char *end, int64_t *ms,
                          const char **why)
 {
+    if (!parse_pattern_fixed(pat, p, end, ms, why)) return 0;
     int64_t y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0;
     for (; *pat; pat++) {
         if (*pat != '%' || pat[1] == '%') {

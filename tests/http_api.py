@@ -199,6 +199,34 @@ def test_keepalive_reuseport(kite, model, port, names):
         check(False, f"SO_REUSEPORT: second process failed: {e}")
 
 
+def test_max_connections(kite, model, names):
+    """--max-connections 3: however many clients connect, at most 3 connections stay open
+    (libmicrohttpd closes idle keep-alive ones and answers with Connection: close at the limit),
+    and every request gets an answer or a closed socket, never a hang."""
+    srv = Kite(kite, model, 0, ["--max-connections", "3", "--quiet"])
+    try:
+        socks, answered = [], 0
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answered += s.recv(200).startswith(b"HTTP/1.1 200")
+            except OSError:
+                pass
+            socks.append(s)
+        check(answered >= 3, f"clients past the limit do not hang ({answered} of 8 answered)")
+        text = request(srv.port, "GET", "/metrics")[2]
+        gauge = [l for l in text.splitlines() if l.startswith("kite_http_open_connections ")]
+        n = float(gauge[0].split()[1]) if gauge else 99
+        check(n <= 3, f"open connections stay within --max-connections 3 ({n})")
+        for s in socks:
+            s.close()
+        check(wait_until(lambda: request(srv.port, "GET", "/health")[0] == 200, "health"),
+              "still serving after the burst")
+    finally:
+        check(srv.stop() == 0, "max-connections server exits 0")
+
+
 def test_metrics(port):
     st, h, text = request(port, "GET", "/metrics")
     check(st == 200 and h.get("content-type", "").startswith("text/plain"), "/metrics 200 text/plain")
@@ -382,6 +410,8 @@ def test_spec(kite, root, tmpdir):
         check(st == 422 and "unknown field" in text and "spec" in text, f"unknown raw field -> 422 ({st})")
         st, _, text = post_json(srv.port, '{"Pclass":"first","Sex":"male"}', conn)
         check(st == 422 and "is not a number" in text, f"raw text where a number belongs -> 422 ({st})")
+        st, _, text = post_json(srv.port, '{"Pclass":1e308,"Sex":"male"}', conn)
+        check(st == 422 and "float32 range" in text, f"a raw value overflowing float32 -> 422 ({st})")
         conn.close()
     finally:
         check(srv.stop() == 0, "spec server exits 0")
@@ -449,6 +479,7 @@ def main():
         test_bad_input(srv.port, names)
         test_slow_clients(srv.port, 2, 1, names)
         test_keepalive_reuseport(kite, model, srv.port, names)
+        test_max_connections(kite, model, names)
         test_metrics(srv.port)
         check(srv.stop() == 0, "first server exits 0 on SIGTERM")
 

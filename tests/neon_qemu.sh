@@ -15,7 +15,7 @@ k="$src/kernels"
 "$cc" -std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -D_GNU_SOURCE -DKITE_HAVE_NEON=1 \
   -I"$k" -I"$src/tests" -static -o "$work/test_kernels_equal_neon" \
   "$src/tests/test_kernels_equal.c" "$k/kite_error.c" "$k/model.c" "$k/forest.c" "$k/perfect.c" \
-  "$k/traverse_scalar.c" "$k/traverse_neon.c" "$k/dispatch.c" -lm -lpthread
+  "$k/traverse_scalar.c" "$k/traverse_row.c" "$k/traverse_neon.c" "$k/dispatch.c" -lm -lpthread
 out=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$work/test_kernels_equal_neon" 120)
 echo "$out"
 echo "$out" | grep -q '^kernel neon: compared on 120 random forests$' || {

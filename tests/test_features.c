@@ -107,7 +107,8 @@ static kite_feature_state *lag_state(const char *gaps, const char *dup, const ch
     return st;
 }
 
-static void test_warmup_and_gaps(void)
+/* Warm-up: status per key; before history exists lags read missing, windows what there is. */
+static void test_warmup(void)
 {
     kite_feature_spec *spec;
     kite_feature_state *st = lag_state("fill", "reject", "reject", &spec);
@@ -118,62 +119,118 @@ static void test_warmup_and_gaps(void)
     CHECK(!push(st, "a", "2024-01-01T00:00:00Z", 1, o, &status) && status == KITE_FEATURES_WARMING_UP);
     CHECK(isnan(o[1]) && isnan(o[2]) && o[3] == 1 && o[4] == 1);
     CHECK(!push(st, "a", "2024-01-01T01:00:00Z", 2, o, &status) && status == KITE_FEATURES_WARMING_UP);
+    CHECK(o[1] == 1 && isnan(o[2]) && o[3] == 1.5f && o[4] == 2);
     CHECK(!push(st, "a", "2024-01-01T02:00:00Z", 3, o, &status) && status == KITE_FEATURES_WARMING_UP);
     CHECK(!push(st, "a", "2024-01-01T03:00:00Z", 4, o, &status) && status == KITE_FEATURES_READY);
     CHECK(o[1] == 3 && o[2] == 2 && o[3] == 3 && o[4] == 3);
-    /* gap: 05:00 after 03:00, so 04:00 is an all-missing hour: lag1 missing, lag2 = 4 */
-    CHECK(!push(st, "a", "2024-01-01T05:00:00Z", 6, o, &status));
-    CHECK(isnan(o[1]) && o[2] == 4 && o[3] == 5 && o[4] == 2);
-    /* a long gap leaves every window empty */
-    CHECK(!push(st, "a", "2024-03-01T05:00:00Z", 7, o, &status));
-    CHECK(isnan(o[1]) && isnan(o[2]) && o[3] == 7 && o[4] == 1);
-    CHECK(!push(st, "a", "2024-03-01T06:00:00Z", 8, o, &status));
-    CHECK(o[1] == 7 && isnan(o[2]) && o[3] == 7.5f && o[4] == 2);
-    /* a second key warms up on its own */
-    CHECK(!push(st, "b", "2024-03-01T06:00:00Z", 100, o, &status) && status == KITE_FEATURES_WARMING_UP);
+    /* a second key warms up on its own; the first stays READY */
+    CHECK(!push(st, "b", "2024-01-01T04:00:00Z", 100, o, &status) && status == KITE_FEATURES_WARMING_UP);
     CHECK(isnan(o[1]) && o[3] == 100);
-    kite_feature_state_free(st);
-    kite_feature_spec_free(spec);
-
-    /* gaps "ignore": lags count events, not steps */
-    st = lag_state("ignore", "reject", "reject", &spec);
-    if (!st) return;
-    CHECK(!push(st, "a", "2024-01-01T00:00:00Z", 1, o, &status));
-    CHECK(!push(st, "a", "2024-01-01T05:00:00Z", 2, o, &status));
-    CHECK(o[1] == 1 && o[4] == 2);
+    CHECK(!push(st, "a", "2024-01-01T04:00:00Z", 5, o, &status) && status == KITE_FEATURES_READY);
     kite_feature_state_free(st);
     kite_feature_spec_free(spec);
 }
 
-static void test_duplicates_and_late_events(void)
+/* Gaps in event time: "fill" makes missing steps all-missing events; "ignore" counts events. */
+static void test_gaps(void)
+{
+    const char *json =
+        "{\"inputs\": [{\"name\": \"x\"}], \"time\": {\"field\": \"ts\", \"format\": \"epoch\","
+        " \"step_seconds\": 3600, \"gaps\": \"%s\"}, \"features\": ["
+        " {\"name\": \"lag1\", \"kind\": \"lag\", \"input\": \"x\", \"lag\": 1},"
+        " {\"name\": \"lag2\", \"kind\": \"lag\", \"input\": \"x\", \"lag\": 2},"
+        " {\"name\": \"mean3\", \"kind\": \"rolling_mean\", \"input\": \"x\", \"window\": 3},"
+        " {\"name\": \"n3\", \"kind\": \"rolling_count\", \"input\": \"x\", \"window\": 3},"
+        " {\"name\": \"min3\", \"kind\": \"rolling_min\", \"input\": \"x\", \"window\": 3},"
+        " {\"name\": \"max5\", \"kind\": \"rolling_max\", \"input\": \"x\", \"window\": 5}]}";
+    for (int fill = 1; fill >= 0; fill--) {
+        char text[2048];
+        snprintf(text, sizeof text, json, fill ? "fill" : "ignore");
+        kite_feature_spec *spec = spec_from(text);
+        kite_feature_state *st = NULL;
+        CHECK(spec && !kite_feature_state_new(spec, 0, &st, err, sizeof err));
+        if (!st) {
+            kite_feature_spec_free(spec);
+            continue;
+        }
+        float o[6];
+        kite_features_status status;
+        double hours[] = {0, 1, 2, 3, 5, 6, 24 * 60, 24 * 60 + 1}, xs[] = {1, 2, 3, 4, 6, 7, 9, 8};
+        for (int e = 0; e < 8; e++) {
+            kite_raw_value in[2] = {{KITE_RAW_NUMBER, xs[e], NULL, 0},
+                                    {KITE_RAW_NUMBER, 1.7e9 + 3600 * hours[e], NULL, 0}};
+            CHECK(!kite_features_update(st, in, o, &status, err, sizeof err));
+            if (fill && e == 4) /* 05:00 after 03:00: 04:00 is all-missing */
+                CHECK(isnan(o[0]) && o[1] == 4 && o[2] == 5 && o[3] == 2 && o[4] == 4 && o[5] == 6);
+            if (!fill && e == 4) /* events, not hours */
+                CHECK(o[0] == 4 && o[1] == 3 && o[2] == 13.0f / 3 && o[3] == 3 && o[4] == 3 && o[5] == 6);
+            if (fill && e == 6) /* two months later: every window and lag is empty but this event */
+                CHECK(isnan(o[0]) && isnan(o[1]) && o[2] == 9 && o[3] == 1 && o[4] == 9 && o[5] == 9);
+            if (fill && e == 7)
+                CHECK(o[0] == 9 && isnan(o[1]) && o[2] == 8.5f && o[3] == 2 && o[4] == 8 && o[5] == 9);
+            if (!fill && e == 7)
+                CHECK(o[0] == 9 && o[1] == 7 && o[2] == 8 && o[3] == 3 && o[4] == 7 && o[5] == 9);
+        }
+        kite_feature_state_free(st);
+        kite_feature_spec_free(spec);
+    }
+}
+
+/* Duplicate event times: reject (one line, state unchanged) or accept (next event). */
+static void test_duplicates(void)
 {
     kite_feature_spec *spec;
-    kite_feature_state *st = lag_state("fill", "reject", "reject", &spec);
+    kite_feature_state *st = lag_state("fill", "reject", "accept", &spec);
     if (!st) return;
     float o[5];
     kite_features_status status;
     CHECK(!push(st, "a", "2024-01-01T00:00:00Z", 1, o, &status));
     CHECK(!push(st, "a", "2024-01-01T01:00:00Z", 2, o, &status));
-    /* reject: one-line reason naming the key; the state is unchanged */
     CHECK(push(st, "a", "2024-01-01T01:00:00Z", 50, o, &status) == KITE_ERR_STATE &&
           !strcmp(err, "key \"a\": duplicate event time 2024-01-01T01:00:00Z (duplicates: reject)"));
+    CHECK(!push(st, "a", "2024-01-01T02:00:00Z", 3, o, &status));
+    CHECK(o[1] == 2 && o[2] == 1 && o[3] == 2 && o[4] == 3); /* the 50 left no trace */
+    kite_feature_state_free(st);
+    kite_feature_spec_free(spec);
+
+    st = lag_state("fill", "accept", "reject", &spec);
+    if (!st) return;
+    CHECK(!push(st, "a", "2024-01-01T00:00:00Z", 1, o, &status));
+    CHECK(!push(st, "a", "2024-01-01T01:00:00Z", 2, o, &status));
+    CHECK(!push(st, "a", "2024-01-01T01:00:00Z", 3, o, &status) && o[1] == 2 && o[2] == 1);
+    CHECK(!push(st, "a", "2024-01-01T02:00:00Z", 4, o, &status) && o[1] == 3 && o[2] == 2);
+    kite_feature_state_free(st);
+    kite_feature_spec_free(spec);
+}
+
+/* Out-of-order (late) events: reject (one line, state unchanged) or accept (arrival order). */
+static void test_out_of_order(void)
+{
+    kite_feature_spec *spec;
+    kite_feature_state *st = lag_state("fill", "accept", "reject", &spec);
+    if (!st) return;
+    float o[5];
+    kite_features_status status;
+    CHECK(!push(st, "a", "2024-01-01T00:00:00Z", 1, o, &status));
+    CHECK(!push(st, "a", "2024-01-01T01:00:00Z", 2, o, &status));
     CHECK(push(st, "a", "2024-01-01T00:30:00Z", 60, o, &status) == KITE_ERR_STATE &&
           !strcmp(err, "key \"a\": event time 2024-01-01T00:30:00Z is before the latest "
                   "2024-01-01T01:00:00Z (out_of_order: reject)"));
+    /* another key is not affected by a's clock */
+    CHECK(!push(st, "b", "2023-01-01T00:00:00Z", 9, o, &status));
     CHECK(!push(st, "a", "2024-01-01T02:00:00Z", 3, o, &status));
     CHECK(o[1] == 2 && o[2] == 1 && o[3] == 2 && o[4] == 3);
     kite_feature_state_free(st);
     kite_feature_spec_free(spec);
 
-    /* accept: a duplicate or late event is the key's next event, in arrival order */
-    st = lag_state("fill", "accept", "accept", &spec);
+    st = lag_state("fill", "reject", "accept", &spec);
     if (!st) return;
     CHECK(!push(st, "a", "2024-01-01T00:00:00Z", 1, o, &status));
     CHECK(!push(st, "a", "2024-01-01T01:00:00Z", 2, o, &status));
-    CHECK(!push(st, "a", "2024-01-01T01:00:00Z", 3, o, &status) && o[1] == 2 && o[2] == 1);
-    CHECK(!push(st, "a", "2024-01-01T00:30:00Z", 4, o, &status) && o[1] == 3 && o[3] == 3);
-    /* the latest time stays 01:00: 02:00 is the next step, no gap */
-    CHECK(!push(st, "a", "2024-01-01T02:00:00Z", 5, o, &status) && o[1] == 4);
+    CHECK(!push(st, "a", "2024-01-01T00:30:00Z", 4, o, &status) && o[1] == 2 && o[3] == 7.0f / 3);
+    /* the latest time stays 01:00: 02:00 is the next step (no gap), and 01:00 a duplicate */
+    CHECK(!push(st, "a", "2024-01-01T02:00:00Z", 5, o, &status) && o[1] == 4 && o[2] == 2);
+    CHECK(push(st, "a", "2024-01-01T02:00:00Z", 6, o, &status) == KITE_ERR_STATE);
     kite_feature_state_free(st);
     kite_feature_spec_free(spec);
 }
@@ -442,15 +499,26 @@ static void test_garbage(void)
     CHECK(parsed > 0 && refused > 0);
 }
 
-int main(void)
+static const struct {
+    const char *name;
+    void (*run)(void);
+} tests[] = {
+    {"bad_specs", test_bad_specs},     {"warmup", test_warmup},
+    {"gaps", test_gaps},               {"duplicates", test_duplicates},
+    {"out_of_order", test_out_of_order}, {"keys_and_bad_events", test_keys_and_bad_events},
+    {"rolling", test_rolling_brute_force}, {"categories", test_categories_impute_standardize},
+    {"time_formats", test_time_formats}, {"garbage", test_garbage},
+};
+
+/* test_features [NAME]: one group (ctest registers the acceptance groups by name), or all. */
+int main(int argc, char **argv)
 {
-    test_bad_specs();
-    test_warmup_and_gaps();
-    test_duplicates_and_late_events();
-    test_keys_and_bad_events();
-    test_rolling_brute_force();
-    test_categories_impute_standardize();
-    test_time_formats();
-    test_garbage();
-    return kt_finish("test_features");
+    int ran = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (argc < 2 || !strcmp(argv[1], tests[i].name)) tests[i].run(), ran++;
+    if (!ran) {
+        fprintf(stderr, "test_features: no test group named %s\n", argv[1]);
+        return 1;
+    }
+    return kt_finish(argc < 2 ? "test_features" : argv[1]);
 }

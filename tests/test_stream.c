@@ -199,6 +199,74 @@ static int test_faults(void)
     return kt_finish("test_stream faults");
 }
 
+/* ---- rebalance: a second member joins mid-stream (revoke parks running workers) ---- */
+
+#define REBALANCE_EVENTS 4000
+
+typedef struct rebalance_ctx {
+    sh_world *w;
+    rd_kafka_t *p;
+    kite_pipeline *pl[2];
+    kite_err err[2];
+    char errstr[2][512];
+    int index;
+} rebalance_ctx;
+
+typedef struct rebalance_run {
+    rebalance_ctx *c;
+    int i;
+} rebalance_run;
+
+static void *rebalance_member(void *arg)
+{
+    rebalance_run *r = arg;
+    r->c->err[r->i] = kite_pipeline_run(r->c->pl[r->i], r->c->errstr[r->i], sizeof r->c->errstr[0]);
+    return NULL;
+}
+
+static int test_rebalance(void)
+{
+    sh_world *w = sh_world_new();
+    rd_kafka_t *p = sh_producer(w);
+    rebalance_ctx c = {.w = w, .p = p};
+    for (int i = 0; i < 2; i++) {
+        c.pl[i] = run_pipeline_new(w, 2);
+        kite_pipeline_hold_exit(c.pl[i], +1);
+    }
+    rebalance_run runs[2] = {{&c, 0}, {&c, 1}};
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, rebalance_member, &runs[0]);
+    for (int i = 0; i < 1000 && !kite_pipeline_ready(c.pl[0]); i++) usleep(10000);
+    CHECK(kite_pipeline_ready(c.pl[0]));
+    sh_produce(w, p, 0, REBALANCE_EVENTS / 2, 2000);
+    /* The second member joins while the first is consuming: the first is revoked mid-stream
+     * (its running workers parked, outputs drained, offsets committed), then both share. */
+    pthread_create(&t[1], NULL, rebalance_member, &runs[1]);
+    sh_produce(w, p, REBALANCE_EVENTS / 2, REBALANCE_EVENTS, 2000);
+    for (int i = 0; i < 2; i++) kite_pipeline_hold_exit(c.pl[i], -1);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_MSG(c.err[i] == KITE_ERR_OK, "member %d: %s", i, c.errstr[i]);
+    }
+    kite_pipeline_totals t0, t1;
+    kite_pipeline_totals_get(c.pl[0], &t0);
+    kite_pipeline_totals_get(c.pl[1], &t1);
+    CHECK_MSG(t0.kpt_rebalances >= 2 && t0.kpt_consumed > 0 && t1.kpt_consumed > 0,
+              "both members consumed (%llu, %llu) after %llu rebalance callbacks",
+              (unsigned long long)t0.kpt_consumed, (unsigned long long)t1.kpt_consumed,
+              (unsigned long long)t0.kpt_rebalances);
+    for (int i = 0; i < 2; i++) kite_pipeline_free(c.pl[i]);
+    CHECK(w->produced == REBALANCE_EVENTS);
+    sh_tally tally = sh_read_outputs(w);
+    sh_check(w, &tally, "rebalance");
+    printf("rebalance: consumed %llu + %llu, duplicates %zu\n", (unsigned long long)t0.kpt_consumed,
+           (unsigned long long)t1.kpt_consumed, tally.duplicates);
+    rd_kafka_destroy(p);
+    kite_mock_broker_free(w->broker);
+    free(w);
+    return kt_finish("test_stream rebalance");
+}
+
 /* ---- restart: a kite serve process killed, then stopped gracefully, mid-stream ---- */
 
 typedef struct restart_ctx {
@@ -330,6 +398,7 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "basic";
     if (!strcmp(mode, "basic")) return test_basic();
     if (!strcmp(mode, "faults")) return test_faults();
+    if (!strcmp(mode, "rebalance")) return test_rebalance();
     if (!strcmp(mode, "restart") && argc > 2) return test_restart(argv[2]);
     fprintf(stderr, "usage: test_stream basic|faults|restart KITE\n");
     return 2;

@@ -29,6 +29,10 @@ add_test(NAME cli_usage
 
 # --- features: feature specs, per-key state, kite featurize / score --spec ---
 kite_c_test(test_features)
+# The acceptance groups, each also on its own (test_features runs them all as well).
+foreach(group warmup gaps duplicates out_of_order bad_specs keys_and_bad_events)
+  add_test(NAME features_${group} COMMAND test_features ${group} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+endforeach()
 if(NOT KITE_SANITIZE) # interposes malloc (tests/alloc_count.h), which ASan owns
   kite_c_test(test_features_alloc)
   set_tests_properties(test_features_alloc PROPERTIES LABELS no_asan)
@@ -113,9 +117,12 @@ add_test(NAME stream_basic COMMAND test_stream basic WORKING_DIRECTORY ${CMAKE_S
 add_test(NAME stream_faults COMMAND test_stream faults WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 add_test(NAME stream_restart COMMAND test_stream restart $<TARGET_FILE:kite>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(stream_basic stream_faults stream_restart PROPERTIES LABELS tsan TIMEOUT 120)
+add_test(NAME stream_rebalance COMMAND test_stream rebalance WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_basic stream_faults stream_restart stream_rebalance PROPERTIES
+                     LABELS tsan TIMEOUT 120)
 if(KITE_SANITIZE MATCHES "thread")
-  set_tests_properties(test_ring stream_basic stream_faults stream_restart PROPERTIES ENVIRONMENT
+  set_tests_properties(test_ring stream_basic stream_faults stream_restart stream_rebalance
+                       PROPERTIES ENVIRONMENT
     "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
 endif()
 # Live /metrics of kite serve through promtool, then a graceful SIGTERM.
@@ -126,6 +133,18 @@ set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)
 add_test(NAME drift_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)
+kite_c_test(test_stream_units)
+add_test(NAME stream_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_cli PROPERTIES TIMEOUT 120)
+# Portable build: on an emulated CPU without AVX (qemu-x86_64 -cpu Nehalem) the same binaries
+# must detect no vector ISA, choose scalar, and still score (KITE_ISA=avx2 falls back).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  add_test(NAME portable_no_avx_qemu
+    COMMAND sh -c "out=$(qemu-x86_64 -cpu Nehalem $<TARGET_FILE:kite> info) && echo \"$out\" && echo \"$out\" | grep -qx 'kernels available: scalar' && echo \"$out\" | grep -qx 'kernel chosen: scalar' && KITE_ISA=avx2 qemu-x86_64 -cpu Nehalem $<TARGET_FILE:test_isa_force> avx2")
+  set_tests_properties(portable_no_avx_qemu PROPERTIES LABELS no_asan)
+endif()
 # Drift inside kite serve: gauges on /metrics (promtool) and events produced.
 add_test(NAME drift_serve
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_serve.py --kite $<TARGET_FILE:kite>
