@@ -141,6 +141,7 @@ struct kite_http_server {
     atomic_int s_draining;
     atomic_long s_in_flight;           /* relaxed inc/dec: a gauge, read by drain polling    */
     _Atomic uint64_t s_last_request_ns;/* relaxed: start of the latest request (drain idle)  */
+    int s_quiesced_fd;                 /* listen socket after MHD_quiesce_daemon, or -1      */
     _Atomic uint64_t s_connections;    /* relaxed: open connections (gauge)                  */
     atomic_int s_next_slot;            /* relaxed fetch_add: slot index allocation           */
     atomic_int s_next_cpu;             /* relaxed fetch_add: pinning round robin             */

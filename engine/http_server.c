@@ -419,6 +419,7 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     }
 
     kite_http_server *srv = calloc(1, sizeof *srv);
+    if (srv) srv->s_quiesced_fd = -1;
     if (!srv) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     pthread_mutex_init(&srv->s_reload_lock, NULL);
     pthread_mutex_init(&srv->s_state_lock, NULL);
@@ -510,8 +511,9 @@ long kite_http_server_drain(kite_http_server *srv, double grace_s, double idle_s
         sleep_ms(10);
     }
     /* Phase 2: stop accepting; requests already on a connection still complete. */
-    int fd = MHD_quiesce_daemon(srv->s_daemon);
-    if (fd >= 0) close(fd);
+    /* MHD's worker threads drop the listen socket from their epoll sets some time after
+     * quiescing, so it may only be closed after MHD_stop_daemon (kite_http_server_stop). */
+    if (srv->s_quiesced_fd < 0) srv->s_quiesced_fd = MHD_quiesce_daemon(srv->s_daemon);
     while (kite_http_server_in_flight(srv) > 0 && kite_http_now_ns() < deadline) sleep_ms(5);
     return kite_http_server_in_flight(srv);
 }
@@ -520,5 +522,6 @@ void kite_http_server_stop(kite_http_server *srv)
 {
     if (!srv) return;
     if (srv->s_daemon) MHD_stop_daemon(srv->s_daemon);
+    if (srv->s_quiesced_fd >= 0) close(srv->s_quiesced_fd);
     free_server(srv);
 }

@@ -224,7 +224,8 @@ def test_max_connections(kite, model, names):
         check(wait_until(lambda: request(srv.port, "GET", "/health")[0] == 200, "health"),
               "still serving after the burst")
     finally:
-        check(srv.stop() == 0, "max-connections server exits 0")
+        rc = srv.stop()
+        check(rc == 0, "max-connections server exits 0 (exit %s; log:\n%s)" % (rc, srv.log()[-2000:]))
 
 
 def test_metrics(port):
