@@ -200,6 +200,26 @@ void kite_pipeline_expect_consumed(kite_pipeline *pl, uint64_t n)
     atomic_store_explicit(&pl->pl_expect_consumed, n, memory_order_relaxed);
 }
 
+/* exit_on_eof fallback: every assigned partition's position reached its cached high watermark.
+ * librdkafka emits PARTITION_EOF once per end offset, so after a revoke/re-assign (which drops
+ * the workers' windows and their EOF flags) at an unchanged end, or a fetch error at the end,
+ * no new EOF comes and the flags alone would wait forever (stream_faults hung that way). */
+static int pipeline_at_watermarks(kite_pipeline *pl)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(pl->pl_consumer, &parts) || !parts) return 0;
+    int ok = parts->cnt > 0 && rd_kafka_position(pl->pl_consumer, parts) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; ok && i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_get_watermark_offsets(pl->pl_consumer, p->topic, p->partition, &lo, &hi) ||
+            hi < 0 || p->offset < hi)
+            ok = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return ok;
+}
+
 /* exit_on_eof: every assigned partition reported EOF after its last message, and nothing is
  * in flight anywhere (windows, producer queue, retry list). */
 static int pipeline_consumed_all(kite_pipeline *pl)
@@ -216,8 +236,10 @@ static int pipeline_consumed_all(kite_pipeline *pl)
         if (atomic_load_explicit(&pl->pl_workers[i].kw_inflight, memory_order_acquire)) return 0;
         eof += atomic_load_explicit(&pl->pl_workers[i].kw_eof_parts, memory_order_acquire);
     }
-    return eof >= assigned && rd_kafka_outq_len(pl->pl_producer) == 0 &&
-           atomic_load_explicit(&pl->pl_retry_pending, memory_order_acquire) == 0;
+    if (rd_kafka_outq_len(pl->pl_producer) != 0 ||
+        atomic_load_explicit(&pl->pl_retry_pending, memory_order_acquire) != 0)
+        return 0;
+    return eof >= assigned || pipeline_at_watermarks(pl);
 }
 
 kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)

@@ -8,6 +8,7 @@
  *                              mid-stream, then run to the end: none missing; duplicates
  *                              reported; the graceful stop exits 0 and adds none */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -169,6 +170,31 @@ static void *fault_thread(void *arg)
     return NULL;
 }
 
+/* The run must never hang the suite: after FAULT_DEADLINE_S the watchdog prints what exit_on_eof
+ * was still waiting for and stops the pipeline, and the test fails on that. */
+#define FAULT_DEADLINE_S 80
+typedef struct fault_watch {
+    kite_pipeline *pl;
+    _Atomic int done;  /* relaxed: a flag polled once per 100 ms, no data published through it */
+    _Atomic int fired; /* relaxed: read after pthread_join, which orders it */
+} fault_watch;
+
+static void *fault_watchdog(void *arg)
+{
+    fault_watch *fw = arg;
+    for (int i = 0; i < FAULT_DEADLINE_S * 10; i++) {
+        if (atomic_load_explicit(&fw->done, memory_order_relaxed)) return NULL;
+        usleep(100000);
+    }
+    fprintf(stderr, "faults: no exit after %d s: exit_on_eof still waiting for one of: %d events "
+            "consumed, every assigned partition at EOF or its high watermark, no output in flight, "
+            "an empty producer queue and retry list, the producer thread's hold released\n",
+            FAULT_DEADLINE_S, FAULT_EVENTS);
+    atomic_store_explicit(&fw->fired, 1, memory_order_relaxed);
+    kite_pipeline_stop(fw->pl);
+    return NULL;
+}
+
 static int test_faults(void)
 {
     sh_world *w = sh_world_new();
@@ -181,9 +207,16 @@ static int test_faults(void)
     pthread_create(&t, NULL, fault_thread, &ctx);
     /* The pipeline runs on this thread while the producer thread injects the faults; the
      * hold keeps exit_on_eof from ending the run before the last event is produced. */
+    fault_watch fw = {.pl = pl};
+    pthread_t wd;
+    pthread_create(&wd, NULL, fault_watchdog, &fw);
     char errstr[512];
     kite_err err = kite_pipeline_run(pl, errstr, sizeof errstr);
+    atomic_store_explicit(&fw.done, 1, memory_order_relaxed);
+    pthread_join(wd, NULL);
     pthread_join(t, NULL);
+    CHECK_MSG(!atomic_load_explicit(&fw.fired, memory_order_relaxed),
+              "faults: run hit the %d s deadline (see the line above)", FAULT_DEADLINE_S);
     CHECK_MSG(err == KITE_ERR_OK, "run: %s", errstr);
     kite_pipeline_totals tot;
     kite_pipeline_totals_get(pl, &tot);
