@@ -48,7 +48,11 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "drift_windows: no window");
     pl->pl_drift_times = calloc((size_t)cfg->kc_batch_size, sizeof *pl->pl_drift_times);
     if (!pl->pl_drift_times) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift");
-    return kite_drift_monitor_new(&pl->pl_drift_profile, &dc, &pl->pl_drift, errstr, errstr_size);
+    KITE_TRY(kite_drift_monitor_new(&pl->pl_drift_profile, &dc, &pl->pl_drift, errstr, errstr_size));
+    fprintf(stderr, "kite: drift monitoring against %s (%d features, windows %s, topic %s)\n",
+            cfg->kc_drift_profile, nf, cfg->kc_drift_windows,
+            *cfg->kc_drift_topic ? cfg->kc_drift_topic : "(none)");
+    return KITE_ERR_OK;
 }
 
 static int pipeline_healthy(void *opaque)

@@ -150,3 +150,8 @@ add_test(NAME drift_serve
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_serve.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_serve)
 set_tests_properties(drift_serve PROPERTIES TIMEOUT 120)
+# --- drift under kite serve (issue 6): air-quality stream with an injected sensor offset ---
+add_test(NAME stream_drift
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_drift.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_drift)
+set_tests_properties(stream_drift PROPERTIES TIMEOUT 120)
