@@ -78,7 +78,7 @@ try:
          "--feature-spec", "models/airquality.spec.json", "--replay", w("cur.csv"),
          "--replay-delimiter", ";", "--replay-decimal-comma", "--replay-rate", "1000",
          "--exit-on-eof", "--metrics-addr", "127.0.0.1:0", "--metrics-dump", w("metrics.txt"),
-         "--cores", "none", "--workers", "2", "--drift-profile", w("ref.json"),
+         "--cores", "none", "--workers", "1", "--drift-profile", w("ref.json"),
          "--drift-windows", "sliding:%d:100,tumbling:250" % WINDOW,
          "--drift-topic", "drift-events", "-X", "consumer.session.timeout.ms=6000"],
         cwd=args.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
