@@ -20,6 +20,11 @@ add_test(NAME prom_promtool
 add_test(NAME golden_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)
+# XGBoost 2.x schema (list base_score, iteration_indptr, size_leaf_vector 1): the JSON golden
+# models rewritten as 2.x saves them must score bit for bit the same.
+add_test(NAME golden_v2_schema
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_v2_schema.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden)
 add_test(NAME malformed_models
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/malformed_models.py --kite $<TARGET_FILE:kite>
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)
