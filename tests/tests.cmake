@@ -63,8 +63,15 @@ endforeach()
 add_test(NAME isa_force_cli
   COMMAND sh -c "KITE_ISA=scalar $<TARGET_FILE:kite> info | grep -qx 'kernel chosen: scalar'")
 # NEON: cross-compiled with aarch64-linux-gnu-gcc and run under qemu-aarch64 (not under ASan).
+# golden_dump (x86, with the loaders) writes the golden models as plain images that the
+# loader-free aarch64 build reads (tests/golden_dump.h), so NEON is checked on them too.
+add_executable(golden_dump tests/golden_dump.c)
+target_link_libraries(golden_dump PRIVATE kite::kite)
+kite_target_defaults(golden_dump)
 add_test(NAME kernels_equal_neon_qemu
-  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon)
+  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon
+          $<TARGET_FILE:golden_dump>
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
 include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)
 # --- drift --- statistics vs numpy/scipy, monitor/window unit tests, CLI end to end
