@@ -385,6 +385,12 @@ int kite_drift_label(kite_drift_monitor *m, uint64_t key, double label)
 
 /* ---- events and accessors --------------------------------------------------------------- */
 
+void kite_drift_set_check_hook(kite_drift_monitor *m, kite_drift_check_hook fn, void *ctx)
+{
+    m->dm_hook = fn;
+    m->dm_hook_ctx = ctx;
+}
+
 void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e)
 {
     if (m->dm_queue_len == DRIFT_EVENT_QUEUE) {

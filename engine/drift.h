@@ -198,6 +198,12 @@ const kite_drift_config *kite_drift_config_of(const kite_drift_monitor *m);
 uint64_t kite_drift_detection_events(const kite_drift_monitor *m, kite_drift_event_kind kind);
 uint64_t kite_drift_labels_dropped(const kite_drift_monitor *m);
 
+/* Called at the end of every check of every window (after its events are queued), on the
+ * thread that observed: e.g. kite_drift_report_dir_hook writes a report per tumbling window.
+ * One hook per monitor; NULL removes it. */
+typedef void (*kite_drift_check_hook)(void *ctx, const kite_drift_monitor *m, int window);
+void kite_drift_set_check_hook(kite_drift_monitor *m, kite_drift_check_hook fn, void *ctx);
+
 /* Renders the drift gauges (engine/drift_metrics.c). */
 void kite_drift_metrics_render(const kite_drift_monitor *m, kite_prom *p);
 

@@ -123,4 +123,5 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
         w->dw_prediction = r->kdr_prediction_drift;
         kite_drift_push_event(m, &e);
     }
+    if (m->dm_hook) m->dm_hook(m->dm_hook_ctx, m, wi);
 }

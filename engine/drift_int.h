@@ -67,6 +67,8 @@ struct kite_drift_monitor {
     uint64_t dm_detections[4];
     kite_label_buffer dm_labels;
     kite_page_hinkley dm_ph;
+    kite_drift_check_hook dm_hook;       /* after each check (reports); NULL: none      */
+    void *dm_hook_ctx;
 };
 
 /* Runs window w's check on its current sums (drift_check.c). */

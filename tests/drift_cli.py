@@ -81,12 +81,25 @@ def main():
     run([k, "profile", "--columns", "T,RH", "--input", aq, "--output", w("aq.json")] + uci, 0)
     ok, p = run([k, "drift", "--reference", w("aq.json"), "--input", aq, "--time-column",
                  "Date,Time", "--time-format", "%d/%m/%Y %H.%M.%S", "-w", "daily", "-w", "weekly",
-                 "--json", w("aq_time.json"), "-q"] + uci, 0)
+                 "--json", w("aq_time.json"), "--report-dir", w("reports"), "-q"] + uci, 0)
     days = {line.split(";")[0] for line in open(aq).read().splitlines()[1:] if line.split(";")[0]}
     checks = {x["name"]: x["checks"] for x in json.load(open(w("aq_time.json")))["windows"]} if ok else {}
     if checks.get("daily") != len(days) or not 50 <= checks.get("weekly", 0) <= 60:
         print(f"FAIL: time windows: {checks}, {len(days)} days in the data", file=sys.stderr)
         ok = False
+    # --report-dir: one HTML (with charts) and one JSON per closed daily / weekly window, like
+    # the seeds' daily and weekly Evidently reports; each JSON holds that check as the latest.
+    for name in ("daily", "weekly"):
+        htmls = sorted(f for f in os.listdir(w("reports")) if f.startswith(name + "-") and f.endswith(".html"))
+        jsons = sorted(f for f in os.listdir(w("reports")) if f.startswith(name + "-") and f.endswith(".json"))
+        last = json.load(open(os.path.join(w("reports"), jsons[-1]))) if jsons else {"windows": []}
+        latest = [x for x in last["windows"] if x["name"] == name]
+        page = open(os.path.join(w("reports"), htmls[-1])).read() if htmls else ""
+        if (len(htmls) != checks.get(name) or len(jsons) != checks.get(name) or not latest
+                or latest[0]["checks"] != checks.get(name) or "<svg" not in page):
+            print(f"FAIL: --report-dir {name}: {len(htmls)} html, {len(jsons)} json for "
+                  f"{checks.get(name)} checks", file=sys.stderr)
+            ok = False
     results.append(ok)
     # Bad input: one line naming the problem, exit 1; usage errors exit 2.
     open(w("bad.json"), "w").write('{"kite_profile": 1, "rows": 3, "bins": 10, "fine_bins": 256,'

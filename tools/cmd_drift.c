@@ -26,6 +26,8 @@ static void drift_usage(FILE *out)
             "  -i, --input FILE         current data CSV with a header (columns by profile name)\n"
             "      --report FILE        HTML report (self-contained, inline SVG)\n"
             "      --report-window NAME window the HTML report shows (default: all)\n"
+            "      --report-dir DIR     a report per closed tumbling or time window (e.g. daily,\n"
+            "                           weekly): DIR/<window>-<check>.html and .json\n"
             "      --json FILE          JSON summary of every window\n"
             "      --events FILE        status-change events, one JSON object per line\n"
             "      --metrics FILE       Prometheus text of the drift gauges\n"
@@ -84,10 +86,11 @@ static int drain_events(kite_drift_monitor *m, FILE *fp)
 int kite_cmd_drift(int argc, char **argv)
 {
     enum { OPT_REPORT = 256, OPT_RWIN, OPT_JSON, OPT_EVENTS, OPT_METRICS, OPT_LABEL, OPT_TEST,
-           OPT_SHARE, OPT_FAIL, OPT_DC, OPT_MISSING, OPT_TIME, OPT_TIME_FORMAT };
+           OPT_SHARE, OPT_FAIL, OPT_DC, OPT_MISSING, OPT_TIME, OPT_TIME_FORMAT, OPT_RDIR };
     static const struct option opts[] = {
         {"reference", required_argument, 0, 'r'}, {"input", required_argument, 0, 'i'},
         {"report", required_argument, 0, OPT_REPORT}, {"report-window", required_argument, 0, OPT_RWIN},
+        {"report-dir", required_argument, 0, OPT_RDIR},
         {"json", required_argument, 0, OPT_JSON}, {"events", required_argument, 0, OPT_EVENTS},
         {"metrics", required_argument, 0, OPT_METRICS}, {"model", required_argument, 0, 'm'}, {"spec", required_argument, 0, 's'},
         {"label", required_argument, 0, OPT_LABEL}, {"window", required_argument, 0, 'w'},
@@ -100,6 +103,7 @@ int kite_cmd_drift(int argc, char **argv)
     const char *json = NULL, *events_path = NULL, *metrics_path = NULL, *model_path = NULL;
     const char *label = NULL, *spec_path = NULL, *time_column = NULL, *time_format = "iso8601";
     int fail_on_drift = 0, quiet = 0;
+    kite_drift_report_dir report_dir = {.krd_title = "kite drift"};
     char err[512];
     kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
     kite_drift_config cfg;
@@ -113,6 +117,7 @@ int kite_cmd_drift(int argc, char **argv)
         case 'i': input = optarg; break;
         case OPT_REPORT: report = optarg; break;
         case OPT_RWIN: report_window = optarg; break;
+        case OPT_RDIR: report_dir.krd_dir = optarg; break;
         case OPT_JSON: json = optarg; break;
         case OPT_EVENTS: events_path = optarg; break;
         case OPT_METRICS: metrics_path = optarg; break;
@@ -256,6 +261,13 @@ int kite_cmd_drift(int argc, char **argv)
         fprintf(stderr, "kite: %s\n", err);
         goto out;
     }
+    if (report_dir.krd_dir) {
+        if (kite_drift_report_dir_prepare(report_dir.krd_dir, err, sizeof err)) {
+            fprintf(stderr, "kite: --report-dir %s\n", err);
+            goto out;
+        }
+        kite_drift_set_check_hook(m, kite_drift_report_dir_hook, &report_dir);
+    }
     if (events_path && !(events = fopen(events_path, "w"))) {
         fprintf(stderr, "kite: %s: cannot write\n", events_path);
         goto out;
@@ -321,6 +333,12 @@ int kite_cmd_drift(int argc, char **argv)
             fprintf(stderr, "kite: %s: cannot write\n", metrics_path);
             goto out;
         }
+    }
+    if (report_dir.krd_dir) {
+        if (!quiet)
+            printf("%llu window reports written to %s\n", (unsigned long long)report_dir.krd_written,
+                   report_dir.krd_dir);
+        if (report_dir.krd_failed) goto out; /* each failure printed its line */
     }
     rc = fail_on_drift && all->kdr_dataset_drift ? DRIFT_EXIT_DRIFT : KITE_EXIT_OK;
 out:
