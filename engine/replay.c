@@ -12,6 +12,12 @@
 
 #define REPLAY_BUF 65536
 
+/* kro_stop may be stored by a signal handler; only a lock-free atomic is async-signal-safe.
+ * int64_t is long or long long, whichever is 64 bits. */
+_Static_assert(sizeof(int64_t) == sizeof(long) ? ATOMIC_LONG_LOCK_FREE == 2
+                                               : ATOMIC_LLONG_LOCK_FREE == 2,
+               "kro_stop needs a lock-free 64-bit atomic");
+
 typedef struct replay_state {
     size_t rs_delivered;
     size_t rs_failed;
@@ -112,6 +118,55 @@ static double replay_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static int replay_stopped(const kite_replay_opts *o)
+{
+    /* Relaxed: pairs with the caller's store, and orders nothing else (no data rides on it). */
+    return o->kro_stop && atomic_load_explicit(o->kro_stop, memory_order_relaxed);
+}
+
+/* Serves delivery reports until the time `due` (CLOCK_MONOTONIC seconds) or a stop request:
+ * polling 1 ms at a time bounds how late a stop is seen, and keeps reports flowing. */
+static void replay_wait_until(rd_kafka_t *rk, const kite_replay_opts *o, double due)
+{
+    while (!replay_stopped(o) && replay_now() < due) rd_kafka_poll(rk, 1);
+}
+
+/* Waits for every delivery report. Not stopped: as long as it takes (librdkafka fails a
+ * message after message.timeout.ms, so this ends). Stopped: KITE_REPLAY_STOP_FLUSH_MS more at
+ * most, then purges what is left; purged messages report __PURGE_QUEUE/__PURGE_INFLIGHT
+ * through replay_dr, so they are counted as not delivered rather than lost silently. */
+static void replay_flush(rd_kafka_t *rk, const kite_replay_opts *o)
+{
+    double give_up = 0;
+    while (rd_kafka_outq_len(rk) > 0) {
+        rd_kafka_flush(rk, 100);
+        if (!replay_stopped(o)) continue;
+        if (!give_up) give_up = replay_now() + KITE_REPLAY_STOP_FLUSH_MS / 1000.0;
+        if (replay_now() >= give_up) {
+            rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            rd_kafka_flush(rk, 1000); /* serves the purged messages' reports */
+            break;
+        }
+    }
+}
+
+/* Produces one event, retrying on __QUEUE_FULL after serving delivery reports (never
+ * dropped); a stop request ends the retries and returns __QUEUE_FULL, so a full queue cannot
+ * hold a stop. */
+static rd_kafka_resp_err_t replay_produce(rd_kafka_t *rk, const kite_replay_opts *o,
+                                          const char *key, const char *json, size_t len)
+{
+    for (;;) {
+        rd_kafka_resp_err_t perr = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(o->kro_topic),
+            RD_KAFKA_V_PARTITION(o->kro_partition >= 0 ? o->kro_partition : RD_KAFKA_PARTITION_UA),
+            RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_VALUE((void *)json, len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (perr != RD_KAFKA_RESP_ERR__QUEUE_FULL || replay_stopped(o)) return perr;
+        rd_kafka_poll(rk, 10);
+    }
+}
+
 static rd_kafka_t *replay_producer(const char *brokers, const kite_replay_opts *o,
                                    replay_state *st, char *errstr, size_t errstr_size)
 {
@@ -147,7 +202,8 @@ kite_err kite_replay_csv(const char *brokers, const kite_replay_opts *o, size_t 
     kite_err err = buf ? KITE_ERR_OK : KITE_ERR_NOMEM;
     size_t sent = 0;
     double start = replay_now();
-    for (long rep = 0; rep < (o->kro_repeat > 0 ? o->kro_repeat : 1) && !err; rep++) {
+    for (long rep = 0; rep < (o->kro_repeat > 0 ? o->kro_repeat : 1) && !err && !replay_stopped(o);
+         rep++) {
         kite_csv_reader *r = NULL;
         err = kite_csv_open(o->kro_path, &o->kro_csv, &r, errstr, errstr_size);
         if (err) break;
@@ -160,7 +216,7 @@ kite_err kite_replay_csv(const char *brokers, const kite_replay_opts *o, size_t 
             err = kite_errf(KITE_ERR_USAGE, errstr, errstr_size, "%s: no column \"%s\" for --key",
                             o->kro_path, o->kro_key);
         kite_csv_row row;
-        while (!err && (!o->kro_limit || (long)sent < o->kro_limit)) {
+        while (!err && !replay_stopped(o) && (!o->kro_limit || (long)sent < o->kro_limit)) {
             err = kite_csv_next(r, &row, errstr, errstr_size);
             if (err || row.kcr_nfields == 0) break;
             int nf = row.kcr_nfields < ncols ? row.kcr_nfields : ncols;
@@ -173,23 +229,14 @@ kite_err kite_replay_csv(const char *brokers, const kite_replay_opts *o, size_t 
                 break;
             }
             const char *key = key_col >= 0 && key_col < row.kcr_nfields ? row.kcr_fields[key_col] : NULL;
-            if (o->kro_rate > 0) {
-                double due = start + (double)sent / o->kro_rate;
-                while (replay_now() < due) rd_kafka_poll(rk, 1);
-            }
-            for (;;) {
-                rd_kafka_resp_err_t perr = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(o->kro_topic),
-                    RD_KAFKA_V_PARTITION(o->kro_partition >= 0 ? o->kro_partition : RD_KAFKA_PARTITION_UA),
-                    RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_VALUE(buf, len),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-                if (!perr) break;
-                if (perr != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                    err = kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "produce to %s: %s",
-                                    o->kro_topic, rd_kafka_err2str(perr));
-                    break;
-                }
-                rd_kafka_poll(rk, 10); /* __QUEUE_FULL: serve delivery reports, retry */
+            if (o->kro_rate > 0) replay_wait_until(rk, o, start + (double)sent / o->kro_rate);
+            if (replay_stopped(o)) break; /* the row read is not sent: stop means now */
+            rd_kafka_resp_err_t perr = replay_produce(rk, o, key, buf, len);
+            if (perr == RD_KAFKA_RESP_ERR__QUEUE_FULL) break; /* stopped while full */
+            if (perr) {
+                err = kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "produce to %s: %s",
+                                o->kro_topic, rd_kafka_err2str(perr));
+                break;
             }
             sent++;
             rd_kafka_poll(rk, 0);
@@ -197,8 +244,7 @@ kite_err kite_replay_csv(const char *brokers, const kite_replay_opts *o, size_t 
         free(names);
         kite_csv_close(r);
     }
-    while (rd_kafka_outq_len(rk) > 0 && rd_kafka_flush(rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT)
-        ;
+    replay_flush(rk, o);
     if (!err && st.rs_failed)
         err = kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "%zu event(s) not delivered: %s",
                         st.rs_failed, st.rs_first_error);

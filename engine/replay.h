@@ -4,7 +4,9 @@
 #ifndef KITE_REPLAY_H
 #define KITE_REPLAY_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "csv.h"
@@ -20,9 +22,25 @@ typedef struct kite_replay_opts {
     long kro_limit;             /* stop after this many events, 0 = no limit          */
     int kro_partition;          /* -1 = partitioner (by key)                          */
     const kite_config *kro_kafka; /* -X properties to apply (may be NULL)             */
+    /* Stop request, NULL for none: the caller (a signal handler, another thread) stores a
+     * non-zero value; the replay reads it (relaxed: it publishes no data) before every row,
+     * every millisecond of a --rate wait and while waiting for delivery reports. Once set,
+     * nothing more is produced, what was produced gets KITE_REPLAY_STOP_FLUSH_MS to be
+     * acknowledged, the rest is purged (and counted as not delivered). 64 bits so a caller's
+     * flag may carry more than a bit (kite serve keeps the first signal's time in one);
+     * lock-free on every target kite builds for (static assertion in replay.c), so a signal
+     * handler may store into it. */
+    const _Atomic int64_t *kro_stop;
 } kite_replay_opts;
 
-/* Produces the rows and waits for every delivery report; *produced = events acknowledged. */
+/* How long a stopped replay still waits for delivery reports of events already produced:
+ * on a live broker they come within linger.ms plus a round trip, so 5 s is generous, and a
+ * dead broker cannot hold a SIGTERM for librdkafka's message.timeout.ms (300 s). */
+#define KITE_REPLAY_STOP_FLUSH_MS 5000
+
+/* Produces the rows and waits for every delivery report; *produced = events acknowledged.
+ * A stop request (kro_stop) is not an error: KITE_ERR_OK with the events acknowledged so
+ * far, unless some produced event was not delivered. */
 kite_err kite_replay_csv(const char *brokers, const kite_replay_opts *o, size_t *produced,
                          char *errstr, size_t errstr_size);
 

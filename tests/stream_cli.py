@@ -1,13 +1,20 @@
 #!/usr/bin/python3
 """kite broker + kite produce + kite serve as separate processes over loopback (the README's
-"separate processes" recipe), a --config file, and the CLI's usage errors."""
+"separate processes" recipe), a --config file, the CLI's usage errors, kite produce --rate
+(the rate is honoured and every event arrives) and kite produce stopped by SIGTERM/SIGINT
+(exits promptly with a summary whose count is what the topic holds; against a dead broker
+after a bounded 5 s, naming the undelivered events)."""
 import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -20,6 +27,31 @@ def check(cond, what):
     if not cond:
         failures.append(what)
         print("FAIL:", what, file=sys.stderr)
+
+
+def topic_keys(addr, topic, partitions=2):
+    """Every message key in the topic, read from the beginning of each partition (assign, not
+    subscribe: no group join, which takes ~3 s on the mock)."""
+    c = Consumer({"bootstrap.servers": addr, "group.id": "stream-cli-count",
+                  "enable.partition.eof": True, "enable.auto.commit": False})
+    c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    keys, eof, deadline = [], set(), time.monotonic() + 30
+    while len(eof) < partitions and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                eof.add(m.partition())
+            continue
+        keys.append(m.key().decode() if m.key() is not None else None)
+    c.close()
+    return keys if len(eof) == partitions else None
+
+
+def summary_count(stderr):
+    m = re.search(r"kite produce: (\d+) events to \S+ in ([\d.]+) s", stderr)
+    return (int(m.group(1)), float(m.group(2))) if m else (None, None)
 
 
 def run(*argv, timeout=120):
@@ -36,7 +68,9 @@ check(r.returncode == 2 and "batch_size" in r.stderr, f"serve: bad batch size na
 r = run("serve", "--model", "models/nope.json", "--metrics-addr", "")
 check(r.returncode == 1 and "nope.json" in r.stderr, "serve: missing model named, exit 1")
 
-broker = subprocess.Popen([args.kite, "broker", "--partitions", "2"], cwd=args.root,
+broker = subprocess.Popen([args.kite, "broker", "--partitions", "2", "--topics",
+                           "events,predictions,alerts,dead-letters,rated,unrated,stop-SIGTERM,stop-SIGINT"],
+                          cwd=args.root,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 try:
     addr = broker.stdout.readline().strip()
@@ -56,6 +90,77 @@ try:
     check(re.search(r"^predictions +300 ", r.stdout, re.M) is not None,
           f"300 predictions in the summary ({r.stdout})")
     check("worker" in r.stderr, "worker start logged")
+
+    # --rate: 200 events at 100/s are spaced 10 ms apart, so the first-to-last span alone is
+    # 1.99 s; unthrottled the same 200 take well under that (checked too, so the timing check
+    # can tell the two apart). Every key 1..200 must be on the topic exactly once.
+    for topic, rate in (("rated", ["--rate", "100"]), ("unrated", [])):
+        t0 = time.monotonic()
+        r = run("produce", "--brokers", addr, "--topic", topic, "--input", "data/titanic.csv",
+                "--key", "PassengerId", "--limit", "200", *rate, timeout=60)
+        wall = time.monotonic() - t0
+        n, secs = summary_count(r.stderr)
+        check(r.returncode == 0 and n == 200, f"produce {rate}: 200 events delivered ({r.stderr})")
+        if rate:
+            check(secs is not None and secs >= 1.8,
+                  f"--rate 100: 200 events took {secs} s, expected >= 1.8 s")
+            check(wall < 8, f"--rate 100: 200 events took {wall:.2f} s of wall time, expected ~2 s")
+        else:
+            check(secs is not None and secs < 1.8,
+                  f"no --rate: 200 events took {secs} s, expected well under 1.8 s")
+        keys = topic_keys(addr, topic)
+        check(keys is not None and sorted(keys, key=int) == [str(i) for i in range(1, 201)],
+              f"{topic}: keys 1..200 once each on the topic "
+              f"({None if keys is None else len(keys)} messages)")
+
+    # A stop signal mid-stream: 891 rows at 20/s would take 44 s; the signal must end it
+    # within a couple of seconds, exit 0, and say how many were delivered: the topic's count.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        topic = f"stop-{sig.name}"
+        p = subprocess.Popen([args.kite, "produce", "--brokers", addr, "--topic", topic,
+                              "--input", "data/titanic.csv", "--key", "PassengerId",
+                              "--rate", "20"], cwd=args.root, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        p.send_signal(sig)
+        t0 = time.monotonic()
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+        took = time.monotonic() - t0
+        n, _ = summary_count(err)
+        check(p.returncode == 0, f"produce stopped by {sig.name}: exit 0 ({p.returncode}: {err})")
+        check(took < 3, f"produce stopped by {sig.name}: exited {took:.2f} s after the signal")
+        check(f"stopped by {sig.name}" in err, f"produce summary names {sig.name} ({err!r})")
+        check(n is not None and 10 <= n < 891,
+              f"produce stopped by {sig.name}: {n} events sent in ~1.5 s at 20/s, not all 891")
+        keys = topic_keys(addr, topic)
+        check(keys is not None and len(keys) == n and len(set(keys)) == n,
+              f"{topic}: the summary's {n} events are on the topic once each "
+              f"({None if keys is None else len(keys)} messages)")
+
+    # A stop with no broker to deliver to: the events wait in librdkafka's queue, which would
+    # hold the process for message.timeout.ms (300 s); a stop gives them 5 s, then purges
+    # them and reports them as not delivered (exit 1, nothing claimed as sent).
+    p = subprocess.Popen([args.kite, "produce", "--brokers", "127.0.0.1:1", "--topic", "t",
+                          "--input", "data/titanic.csv", "--limit", "5",
+                          "-X", "log_level=0"], cwd=args.root,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    try:
+        _, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    took = time.monotonic() - t0
+    check(4.5 <= took < 9, f"produce to a dead broker stopped by SIGTERM: exited {took:.2f} s "
+                           "after the signal, expected the 5 s delivery grace")
+    check(p.returncode == 1 and "5 event(s) not delivered" in err and "(0 events delivered)" in err,
+          f"produce to a dead broker: exit 1 naming the 5 undelivered events ({p.returncode}: {err!r})")
 finally:
     broker.terminate()
     broker.wait(timeout=30)

@@ -150,6 +150,11 @@ add_test(NAME stream_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(stream_cli PROPERTIES TIMEOUT 120)
+# The README's main job (tools/run-main.sh, KITE_SKIP_SETUP=1) on this build's kite.
+add_test(NAME main_job
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/main_job.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/main_job)
+set_tests_properties(main_job PROPERTIES TIMEOUT 120)
 # Portable build: on an emulated CPU without AVX (qemu-x86_64 -cpu Nehalem) the same binaries
 # must detect no vector ISA, choose scalar, and still score (KITE_ISA=avx2 falls back).
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
