@@ -45,8 +45,8 @@ typedef enum kite_http_endpoint {
 
 /* Status codes with their own series; anything else counts as "other". */
 #define KITE_HTTP_STATUSES(X) \
-    X(200) X(400) X(401) X(404) X(405) X(413) X(415) X(422) X(500) X(503)
-#define KITE_HTTP_STATUS_COUNT 11 /* the ten above + other */
+    X(200) X(400) X(401) X(404) X(405) X(408) X(413) X(415) X(422) X(500) X(503)
+#define KITE_HTTP_STATUS_COUNT 12 /* the eleven above + other */
 #define KITE_HTTP_LAT_BUCKETS 14  /* bounds in http_metrics.c; +1 for +Inf */
 
 /* Counters of one worker. Only the owning thread writes (relaxed load + relaxed store: a

@@ -262,6 +262,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   atomic_load_explicit(&k->hc_body_bytes, memory_order_relaxed) + n,
                                   memory_order_relaxed);
         }
+        /* The body must be in within --timeout-seconds of the headers. libmicrohttpd's
+         * connection timeout only measures inactivity, so a client sending a byte now and then
+         * would hold the request (and a drain waiting for it) open for as long as it likes.
+         * libmicrohttpd 0.9.75 cannot queue an answer in the middle of an upload, so the
+         * connection is closed; the request counts under code 408. */
+        if (kite_http_now_ns() - c->hc_start_ns > (uint64_t)srv->s_cfg.khc_timeout_s * 1000000000u) {
+            c->hc_status = 408;
+            return MHD_NO;
+        }
         if (c->hc_ep != KITE_EP_PREDICT || c->hc_too_large) return MHD_YES;
         if (c->hc_body_len + n > srv->s_cfg.khc_max_body) {
             c->hc_too_large = 1; /* chunked upload past the limit: keep reading, answer 413 */

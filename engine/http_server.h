@@ -39,7 +39,9 @@ typedef struct kite_http_config {
     int khc_threads;              /* worker pool size, 1..128; default 2                      */
     unsigned khc_max_connections; /* open connections at most; default 1024                   */
     size_t khc_max_body;          /* request body bytes at most; default 1 MiB                */
-    unsigned khc_timeout_s;       /* a connection idle (or trickling) this long is closed; 10 */
+    unsigned khc_timeout_s;       /* a connection idle this long is closed, and so is one
+                                   * whose request body is not in this long after its
+                                   * headers (a trickling upload); default 10                 */
     const char *khc_admin_token;  /* NULL or "": POST /admin/reload answers 404               */
     int khc_reuseport;            /* 1: SO_REUSEPORT, several processes share the port (def 1)*/
     int khc_pin_threads;          /* 1: pin worker i to allowed CPU i mod n (default 0)       */

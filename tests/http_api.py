@@ -8,6 +8,7 @@ import http.client
 import io
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -182,6 +183,40 @@ def test_slow_clients(port, threads, timeout_s, names):
     check(closed, "a trickling client is disconnected after the connection timeout")
     for s in slow:
         s.close()
+
+
+def test_trickling_body(port, timeout_s):
+    """--timeout-seconds is a deadline for the body, not only libmicrohttpd's inactivity
+    timeout: a client sending one body byte every 0.2 s (never idle) is cut timeout_s after its
+    headers, without an answer, and counted as 408."""
+    body = b'{"features":[1,1,1,1,1,1]}' + b" " * 200  # 45 s at 5 bytes/s
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body))
+    t0 = time.monotonic()
+    cut_at, answer = None, b""
+    for i in range(len(body)):
+        if time.monotonic() - t0 > timeout_s + 15:
+            break
+        try:
+            s.sendall(body[i:i + 1])
+        except OSError:
+            cut_at = time.monotonic() - t0
+            break
+        if select.select([s], [], [], 0.2)[0]:
+            try:
+                answer = s.recv(4096)
+            except OSError:
+                pass
+            cut_at = time.monotonic() - t0
+            break
+    s.close()
+    check(cut_at is not None and answer == b"" and timeout_s * 0.9 <= cut_at <= timeout_s + 10,
+          f"a body trickling one byte per 0.2 s is cut after --timeout-seconds {timeout_s} "
+          f"(cut at {cut_at}, answer {answer[:60]!r})")
+    st, _, text = request(port, "GET", "/metrics")
+    check('kite_http_requests_total{endpoint="predict",code="408"} 1' in text,
+          "the cut upload is counted as code 408")
 
 
 def test_keepalive_reuseport(kite, model, port, names):
@@ -479,6 +514,7 @@ def main():
         test_exact(kite, model, rows, srv.port, names)
         test_bad_input(srv.port, names)
         test_slow_clients(srv.port, 2, 1, names)
+        test_trickling_body(srv.port, 1)
         test_keepalive_reuseport(kite, model, srv.port, names)
         test_max_connections(kite, model, names)
         test_metrics(srv.port)

@@ -34,11 +34,11 @@ class Checks:
 class Kite:
     """A `kite serve --http 127.0.0.1:PORT` child; port 0 picks a free one."""
 
-    def __init__(self, kite, model, port=0, extra=(), env=None):
+    def __init__(self, kite, model, port=0, extra=(), env=None, stdout=subprocess.DEVNULL, cwd=None):
         self.args = [kite, "serve", "--http", f"127.0.0.1:{port}", "--model", model, *extra]
         self.lines = []
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True, env=env)
+        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=subprocess.PIPE,
+                                     text=True, env=env, cwd=cwd)
         self.port = None
         self.version = None
         self._ready = threading.Event()

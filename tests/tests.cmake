@@ -113,6 +113,12 @@ add_test(NAME http_browser
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_browser.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
+# HTTP /predict beside the Kafka pipeline (kite broker + kite serve --brokers --http): raw
+# rows equal kite score --spec and the pipeline's own predictions; SIGTERM drains both.
+add_test(NAME http_beside_kafka
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_beside_kafka.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/http_beside_kafka)
+set_tests_properties(http_beside_kafka PROPERTIES LABELS "http" TIMEOUT 180)
 # --- end http ---
 # --- stream (issue 5) ---
 kite_c_test(test_ring)

@@ -4,9 +4,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "csv.h"
 #include "forest.h"
+#include "http_server.h"
 #include "model.h"
 
 #define KITE_VERSION "0.1.0"
@@ -29,6 +31,29 @@ int kite_cmd_profile(int argc, char **argv);
 int kite_cmd_drift(int argc, char **argv);
 /* --- http --- */
 int kite_serve_http_main(int argc, char **argv); /* tools/cmd_serve_http.c */
+
+/* The HTTP server's command-line options, one parser for both modes of `kite serve --http`:
+ * alone (cmd_serve_http.c) and beside the Kafka pipeline (cmd_serve.c), so a flag means the
+ * same in both. Beside Kafka the model and feature spec are the pipeline's (--model,
+ * --feature-spec / the config file), so --model and --spec are not HTTP options there. */
+typedef struct kite_serve_http_opts {
+    kite_http_config sho_cfg;   /* threads, limits, timeouts, admin token, pin, quiet      */
+    const char *sho_listen;     /* --http ADDR:PORT as given                              */
+    double sho_grace_s;         /* --grace-seconds: longest drain after SIGTERM (30)       */
+    double sho_idle_s;          /* --drain-idle-seconds (1)                                */
+    char sho_addr[128];         /* the address part of sho_listen; sho_cfg points here     */
+} kite_serve_http_opts;
+
+/* Defaults; the admin token starts from $KITE_ADMIN_TOKEN. */
+void kite_serve_http_opts_init(kite_serve_http_opts *o);
+/* If argv[*i] is an HTTP option ("--name value", "--name=value" or a short "-t 2"), stores it,
+ * advances *i past its value and returns 1; returns 0 when it is not one, -1 after printing
+ * why its value is wrong (a usage error). beside_kafka: --model/--spec are not HTTP options. */
+int kite_serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_serve_http_opts *o);
+/* Splits sho_listen into sho_cfg's address and port; -1 after printing why it is wrong. */
+int kite_serve_http_listen(kite_serve_http_opts *o);
+/* The options' help lines (without --model/--spec when beside_kafka). */
+void kite_serve_http_help(FILE *out, int beside_kafka);
 int kite_cmd_serve(int argc, char **argv);
 int kite_cmd_produce(int argc, char **argv);
 int kite_cmd_broker(int argc, char **argv);

@@ -1,11 +1,16 @@
 /* kite serve: the streaming engine (engine/pipeline.h) behind a command line. Every key of the
  * configuration table is also a flag (--batch-size 512 = "batch_size": 512); flags override
- * the --config file; -X passes librdkafka properties through. */
+ * the --config file; -X passes librdkafka properties through. --http ADDR:PORT also serves
+ * HTTP /predict beside the pipeline, on the pipeline's model and feature spec, with the HTTP
+ * options of `kite serve --http` alone (cli.h: kite_serve_http_opts). */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -14,12 +19,41 @@
 #include "pipeline.h"
 #include "replay.h"
 
-static kite_pipeline *serve_pipeline;
+/* What the signal handler touches. Atomic pointers: main clears them before freeing, and a
+ * handler on another thread loads them once (seq_cst on both sides). The window between a
+ * handler's load and its use is a few instructions, while main frees only after the drains,
+ * which take at least milliseconds. */
+static _Atomic(kite_pipeline *) serve_pipeline;
+static _Atomic(kite_http_server *) serve_http;
+/* CLOCK_MONOTONIC ns of the first SIGTERM/SIGINT (0: none yet): the grace period counts from
+ * it. Written in a handler, so it must be lock-free. */
+static _Atomic int64_t serve_signal_ns;
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "serve_signal_ns is stored from a signal handler");
 
+static int64_t serve_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* async-signal-safe (POSIX) */
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Async-signal-safe: atomic stores, clock_gettime and write only. With HTTP beside the
+ * pipeline, /ready turns 503 before the pipeline is told to stop, so a balancer takes this
+ * process out while the pipeline drains; HTTP requests are still served meanwhile. */
 static void serve_on_signal(int sig)
 {
     (void)sig;
-    if (serve_pipeline) kite_pipeline_stop(serve_pipeline); /* one atomic store */
+    int64_t none = 0;
+    atomic_compare_exchange_strong(&serve_signal_ns, &none, serve_now_ns());
+    kite_http_server *http = atomic_load(&serve_http);
+    if (http) {
+        kite_http_server_begin_drain(http); /* one atomic store */
+        static const char msg[] =
+            "kite: stopping: HTTP /ready is 503; draining the Kafka pipeline, then HTTP\n";
+        if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) { /* nothing to do about it */ }
+    }
+    kite_pipeline *pl = atomic_load(&serve_pipeline);
+    if (pl) kite_pipeline_stop(pl); /* one atomic store */
 }
 
 static void serve_usage(FILE *out)
@@ -37,47 +71,76 @@ static void serve_usage(FILE *out)
             "  --replay-rate N        events/s for --replay (default: as fast as possible)\n"
             "  --replay-repeat N      replay the file N times\n"
             "  --metrics-dump FILE    write the final /metrics text to FILE at exit\n"
-            "  --http ADDR:PORT       also serve HTTP /predict (engine/http_server.h) on the model\n"
-            "  -q, --quiet            no summary\n\n"
+            "  --spec FILE            the same as --feature-spec\n"
+            "  -q, --quiet            no summary (and no HTTP log lines)\n\n"
             "keys (also flags: --batch-size for batch_size):\n");
     for (size_t k = 0; k < kite_config_nkeys; k++)
         fprintf(out, "  %-18s %s (default \"%s\")\n", kite_config_keys[k].ck_name,
                 kite_config_keys[k].ck_help, kite_config_keys[k].ck_default);
-    fprintf(out, "\nSIGINT/SIGTERM: stop consuming, drain, commit, exit 0.\n"
-                 "Exit status: 0 success, 1 error, 2 usage error.\n");
+    fprintf(out, "\nHTTP beside the pipeline (POST /predict, /health, /ready, /metrics, /model, /)\n"
+                 "on the pipeline's model and feature spec; the options of kite serve --http:\n");
+    kite_serve_http_help(out, 1);
+    fprintf(out, "\nSIGINT/SIGTERM: HTTP /ready turns 503 at once; stop consuming, drain, commit;\n"
+                 "then the HTTP drain (what is left of --grace-seconds); exit 0.\n"
+                 "Exit status: 0 success, 1 error (or HTTP requests cut by the grace period),\n"
+                 "2 usage error.\n");
 }
 
-/* --http ADDR:PORT beside the pipeline: the HTTP /predict server (engine/http_server.h) on the
- * same model. (`kite serve --http` with no Kafka setting runs the HTTP server alone.) */
-static int serve_http_start(const char *addr, const kite_config *cfg, kite_http_server **out)
+/* --http beside the pipeline: the HTTP server (engine/http_server.h) on the pipeline's model
+ * and feature spec, so /predict featurizes raw fields exactly as the Kafka path does. Its
+ * feature state is its own: keyed lags and windows over HTTP do not see Kafka events. */
+static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kite_http_server **out)
 {
-    char host[128];
-    const char *colon = strrchr(addr, ':');
-    char *end = NULL;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || end == colon + 1 || *end || port < 0 || port > 65535 ||
-        (size_t)(colon - addr) >= sizeof host) {
-        fprintf(stderr, "kite serve: --http \"%s\": expected ADDR:PORT\n", addr);
+    if (kite_serve_http_listen(o)) return -1;
+    kite_http_config *hc = &o->sho_cfg;
+    hc->khc_model_path = cfg->kc_model;
+    hc->khc_spec_path = cfg->kc_feature_spec && *cfg->kc_feature_spec ? cfg->kc_feature_spec : NULL;
+    if (!hc->khc_spec_path && cfg->kc_encode && *cfg->kc_encode)
+        fprintf(stderr, "kite: note: HTTP /predict does not apply the encode maps (%s); it takes "
+                        "the model's features (a feature_spec would serve raw fields)\n",
+                cfg->kc_encode);
+    char err[600];
+    if (kite_http_server_start(hc, out, err, sizeof err)) {
+        fprintf(stderr, "kite: --http: %s\n", err);
         return -1;
     }
-    const char *h = addr;
-    size_t hl = (size_t)(colon - addr);
-    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') h++, hl -= 2; /* [::1]:8080 */
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    kite_http_config hc;
-    kite_http_config_defaults(&hc);
-    hc.khc_address = host[0] ? host : "127.0.0.1";
-    hc.khc_port = (uint16_t)port;
-    hc.khc_model_path = cfg->kc_model;
-    char err[512];
-    if (kite_http_server_start(&hc, out, err, sizeof err)) {
-        fprintf(stderr, "kite serve: --http: %s\n", err);
-        return -1;
-    }
-    fprintf(stderr, "kite: HTTP /predict on %s port %u beside the Kafka pipeline\n",
-            hc.khc_address, (unsigned)kite_http_server_port(*out));
+    char version[17];
+    kite_http_server_version(*out, version);
+    int v6 = strchr(hc->khc_address, ':') != NULL;
+    fprintf(stderr, "kite: listening on http://%s%s%s:%u (model %s, version %s, spec %s, %d "
+                    "thread%s) beside the Kafka pipeline\n",
+            v6 ? "[" : "", hc->khc_address, v6 ? "]" : "", (unsigned)kite_http_server_port(*out),
+            hc->khc_model_path, version, hc->khc_spec_path ? hc->khc_spec_path : "none",
+            hc->khc_threads, hc->khc_threads == 1 ? "" : "s");
+    fflush(stderr);
     return 0;
+}
+
+/* After the pipeline has stopped: the HTTP drain in what is left of the grace period (counted
+ * from the signal, or from now when the pipeline ended by itself), then stop. Returns the
+ * number of requests the grace period cut. */
+static long serve_http_finish(kite_http_server *http, const kite_serve_http_opts *o,
+                              int pipeline_ok)
+{
+    kite_http_server_begin_drain(http); /* already done by the signal, unless it ended alone */
+    int64_t now = serve_now_ns(), sig = atomic_load(&serve_signal_ns);
+    double since = sig ? (double)(now - sig) * 1e-9 : 0;
+    double left = o->sho_grace_s - since;
+    if (left < 0) left = 0;
+    char when[64];
+    if (sig) snprintf(when, sizeof when, "%.2f s after the signal", since);
+    else snprintf(when, sizeof when, "by itself");
+    fprintf(stderr, "kite: Kafka pipeline stopped %s%s; HTTP drain, grace left %.3g s\n", when,
+            pipeline_ok ? " (drained, offsets committed)" : "", left);
+    fflush(stderr);
+    long cut = kite_http_server_drain(http, left, o->sho_idle_s);
+    atomic_store(&serve_http, NULL);
+    kite_http_server_stop(http);
+    if (cut)
+        fprintf(stderr, "kite: grace period over: %ld HTTP request%s cut\n", cut, cut == 1 ? "" : "s");
+    else
+        fprintf(stderr, "kite: HTTP drained, exiting\n");
+    return cut;
 }
 
 typedef struct serve_replay {
@@ -139,8 +202,10 @@ int kite_cmd_serve(int argc, char **argv)
     rp.opts.kro_csv = KITE_CSV_OPTIONS_DEFAULT;
     rp.opts.kro_repeat = 1;
     rp.opts.kro_partition = -1;
-    const char *dump = NULL, *http_addr = NULL;
+    const char *dump = NULL;
     kite_http_server *http = NULL;
+    kite_serve_http_opts hopts;
+    kite_serve_http_opts_init(&hopts);
     /* --config first, wherever it is, so flags override the file. */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc &&
@@ -160,6 +225,10 @@ int kite_cmd_serve(int argc, char **argv)
             quiet = 1;
             continue;
         }
+        /* HTTP options first: some take no value (--pin), and none is a config key. */
+        int hr = kite_serve_http_arg(argc, argv, &i, 1, &hopts);
+        if (hr < 0) goto out;
+        if (hr > 0) continue;
         if (!strncmp(a, "--", 2) && !strchr(a, '=') && !v) {
             fprintf(stderr, "kite serve: %s needs a value\n", a);
             goto out;
@@ -175,7 +244,13 @@ int kite_cmd_serve(int argc, char **argv)
                 goto out;
             }
             i++;
-        } else if (!strcmp(a, "--http")) http_addr = v, i++; else if (!strcmp(a, "--replay")) rp.opts.kro_path = v, i++;
+        } else if (!strcmp(a, "--spec")) {
+            if (kite_config_set(&cfg, "feature_spec", v, err, sizeof err)) {
+                fprintf(stderr, "kite serve: %s\n", err);
+                goto out;
+            }
+            i++;
+        } else if (!strcmp(a, "--replay")) rp.opts.kro_path = v, i++;
         else if (!strcmp(a, "--replay-key")) rp.opts.kro_key = v, i++;
         else if (!strcmp(a, "--replay-missing")) rp.opts.kro_csv.kco_missing = v, i++;
         else if (!strcmp(a, "--replay-rate")) rp.opts.kro_rate = atof(v), i++;
@@ -214,11 +289,13 @@ int kite_cmd_serve(int argc, char **argv)
         kite_pipeline_free(pl);
         goto out;
     }
-    if (http_addr && serve_http_start(http_addr, &cfg, &http)) {
+    hopts.sho_cfg.khc_quiet = quiet;
+    if (hopts.sho_listen && serve_http_start(&hopts, &cfg, &http)) {
         kite_pipeline_free(pl);
         goto out;
     }
-    serve_pipeline = pl;
+    atomic_store(&serve_http, http);
+    atomic_store(&serve_pipeline, pl);
     struct sigaction sa = {0};
     sa.sa_handler = serve_on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -239,9 +316,10 @@ int kite_cmd_serve(int argc, char **argv)
     }
     kite_err run_err = kite_pipeline_run(pl, err, sizeof err);
     if (replaying) pthread_join(replay_thread, NULL);
+    long http_cut = http ? serve_http_finish(http, &hopts, !run_err) : 0;
     if (run_err) fprintf(stderr, "kite: %s\n", err);
     else if (replaying && rp.err) fprintf(stderr, "kite: replay: %s\n", rp.errstr);
-    else rc = KITE_EXIT_OK;
+    else if (!http_cut) rc = KITE_EXIT_OK;
     if (!quiet) serve_print_summary(pl, replaying ? &rp : NULL);
     if (dump) {
         char *text = NULL;
@@ -254,13 +332,7 @@ int kite_cmd_serve(int argc, char **argv)
         if (f) fclose(f);
         free(text);
     }
-    serve_pipeline = NULL;
-    if (http) {
-        /* The pipeline has stopped: drain HTTP too (/ready 503, finish in-flight requests). */
-        kite_http_server_begin_drain(http);
-        kite_http_server_drain(http, 10, 0.5);
-        kite_http_server_stop(http);
-    }
+    atomic_store(&serve_pipeline, NULL);
     kite_pipeline_free(pl);
 out:
     kite_config_free(&cfg);
