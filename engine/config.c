@@ -53,6 +53,17 @@ const kite_config_key kite_config_keys[] = {
     KEY("drift_windows", KITE_CONF_STRING, kc_drift_windows, "sliding:1000:100", 0, 0,
         "drift windows, comma-separated `kite drift --window` specs (hourly/daily/weekly use "
         "the events' Kafka timestamps)"),
+    KEY("drift_report_dir", KITE_CONF_STRING, kc_drift_report_dir, "", 0, 0,
+        "write an HTML + JSON drift report per closed tumbling or hourly/daily/weekly window "
+        "into this directory (created if missing); empty: none"),
+    KEY("labels_topic", KITE_CONF_STRING, kc_labels_topic, "", 0, 0,
+        "topic of delayed labels: JSON {label_field: value} with the scored event's key; joined "
+        "to its prediction for the drift monitor's quality metrics (needs drift_profile)"),
+    KEY("label_field", KITE_CONF_STRING, kc_label_field, "", 0, 0,
+        "name of the label field, in labels_topic messages and (when present) in scored events "
+        "themselves (needs drift_profile)"),
+    KEY("label_buffer", KITE_CONF_INT, kc_label_buffer, "65536", 1, 1 << 24,
+        "predictions kept waiting for their label; the oldest is dropped (and counted) beyond"),
 };
 const size_t kite_config_nkeys = sizeof kite_config_keys / sizeof kite_config_keys[0];
 

@@ -32,6 +32,10 @@ typedef struct kite_config {
     char *kc_drift_profile;     /* reference profile (kite profile); "" = no drift monitor */
     char *kc_drift_topic;       /* drift status changes (JSON), one per change           */
     char *kc_drift_windows;     /* comma-separated window specs (kite drift --window)    */
+    char *kc_drift_report_dir;  /* a report per closed tumbling/time window; "" = none  */
+    char *kc_labels_topic;      /* delayed labels: {label_field: y} keyed like the event */
+    char *kc_label_field;       /* field holding the label (labels topic or the event)   */
+    long kc_label_buffer;       /* predictions awaiting their label (oldest dropped)     */
     char *kc_kafka[KITE_CONFIG_MAX_KAFKA][2]; /* -X key=value pairs, in order            */
     int kc_nkafka;
 } kite_config;

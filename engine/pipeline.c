@@ -25,7 +25,17 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
 {
     pthread_mutex_init(&pl->pl_drift_lock, NULL);
     const kite_config *cfg = &pl->pl_cfg;
-    if (!*cfg->kc_drift_profile) return KITE_ERR_OK;
+    if (!*cfg->kc_drift_profile) {
+        if (*cfg->kc_labels_topic || *cfg->kc_label_field || *cfg->kc_drift_report_dir)
+            return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "%s needs drift_profile",
+                             *cfg->kc_labels_topic ? "labels_topic"
+                             : *cfg->kc_label_field ? "label_field" : "drift_report_dir");
+        return KITE_ERR_OK;
+    }
+    if (*cfg->kc_labels_topic && !*cfg->kc_label_field)
+        return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                         "labels_topic %s: set label_field (the label's name in its messages)",
+                         cfg->kc_labels_topic);
     KITE_TRY(kite_profile_load(cfg->kc_drift_profile, &pl->pl_drift_profile, errstr, errstr_size));
     int nf = kite_event_map_num_features(pl->pl_map);
     if (kite_profile_num_features(&pl->pl_drift_profile) != nf)
@@ -46,9 +56,22 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
     }
     if (dc.kdc_nwindows == 0)
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "drift_windows: no window");
+    dc.kdc_label_capacity = (size_t)cfg->kc_label_buffer;
     pl->pl_drift_times = calloc((size_t)cfg->kc_batch_size, sizeof *pl->pl_drift_times);
     if (!pl->pl_drift_times) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift");
     KITE_TRY(kite_drift_monitor_new(&pl->pl_drift_profile, &dc, &pl->pl_drift, errstr, errstr_size));
+    if (*cfg->kc_drift_report_dir) {
+        if (kite_drift_report_dir_prepare(cfg->kc_drift_report_dir, errstr, errstr_size))
+            return KITE_ERR_CONFIG;
+        pl->pl_drift_reports = (kite_drift_report_dir){cfg->kc_drift_report_dir, "kite serve drift", 0, 0};
+        kite_drift_set_check_hook(pl->pl_drift, kite_drift_report_dir_hook, &pl->pl_drift_reports);
+        fprintf(stderr, "kite: drift reports per closed tumbling/time window into %s\n",
+                cfg->kc_drift_report_dir);
+    }
+    if (*cfg->kc_label_field)
+        fprintf(stderr, "kite: labels: field \"%s\"%s%s, joined by event key (up to %ld waiting)\n",
+                cfg->kc_label_field, *cfg->kc_labels_topic ? " on topic " : " in the events",
+                cfg->kc_labels_topic, cfg->kc_label_buffer);
     fprintf(stderr, "kite: drift monitoring against %s (%d features, windows %s, topic %s)\n",
             cfg->kc_drift_profile, nf, cfg->kc_drift_windows,
             *cfg->kc_drift_topic ? cfg->kc_drift_topic : "(none)");
@@ -97,10 +120,13 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
         w->kw_rows = calloc(batch * (nf ? nf : 1), sizeof(float));
         w->kw_margins = calloc(batch * groups, sizeof(float));
         w->kw_preds = calloc(batch * groups, sizeof(float));
+        w->kw_keys = calloc(batch, sizeof *w->kw_keys);
+        w->kw_has_key = calloc(batch, 1);
+        w->kw_labels = calloc(batch, sizeof *w->kw_labels);
         w->kw_out = malloc(PIPELINE_OUT_BUF);
         w->kw_out_cap = PIPELINE_OUT_BUF;
         if (!w->kw_msgs || !w->kw_items || !w->kw_rows || !w->kw_margins || !w->kw_preds ||
-            !w->kw_out)
+            !w->kw_keys || !w->kw_has_key || !w->kw_labels || !w->kw_out)
             return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "worker buffers");
     }
     return KITE_ERR_OK;
@@ -121,6 +147,9 @@ static kite_err pipeline_brokers(kite_pipeline *pl, char *errstr, size_t errstr_
         err = kite_mock_broker_create_topic(pl->pl_mock, t, (int)c->kc_partitions, errstr,
                                             errstr_size);
     free(names);
+    if (!err && *c->kc_labels_topic)
+        err = kite_mock_broker_create_topic(pl->pl_mock, c->kc_labels_topic, (int)c->kc_partitions,
+                                            errstr, errstr_size);
     fprintf(stderr, "kite: embedded broker at %s\n", pl->pl_brokers);
     return err;
 }
@@ -396,6 +425,9 @@ void kite_pipeline_free(kite_pipeline *pl)
         free(w->kw_rows);
         free(w->kw_margins);
         free(w->kw_preds);
+        free(w->kw_keys);
+        free(w->kw_has_key);
+        free(w->kw_labels);
         free(w->kw_out);
     }
     free(pl->pl_workers);

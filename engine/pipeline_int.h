@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "config.h"
 #include "drift.h"
+#include "drift_report.h"
 #include "event_map.h"
 #include "forest.h"
 #include "mock_broker.h"
@@ -52,7 +53,14 @@ typedef struct kite_batch_item {
     int kbi_pslot;
     uint64_t kbi_seq;
     int kbi_warming;                  /* its key was still warming up                    */
+    double kbi_label;                 /* label_field carried by the event itself; NaN: none */
 } kite_batch_item;
+
+/* A label taken from labels_topic, joined to its key's prediction after the batch. */
+typedef struct kite_label_item {
+    uint64_t kli_key;                 /* xxh3 of the Kafka message key                   */
+    double kli_label;
+} kite_label_item;
 
 typedef struct kite_worker {
     int kw_index;
@@ -70,6 +78,10 @@ typedef struct kite_worker {
     rd_kafka_message_t **kw_msgs;     /* consume buffer, batch_size                    */
     kite_batch_item *kw_items;        /* events of the batch that will be scored       */
     float *kw_rows, *kw_margins, *kw_preds;
+    uint64_t *kw_keys;                /* batch: xxh3 of each event's key (labels join)  */
+    uint8_t *kw_has_key;              /* batch: 1 when the event had a key              */
+    kite_label_item *kw_labels;       /* labels_topic messages taken, batch_size bound  */
+    size_t kw_nlabels;
     char *kw_out;                     /* output JSON buffer                            */
     size_t kw_out_cap;
     /* Published by the worker after each loop (release), read by the control thread
@@ -99,6 +111,7 @@ typedef struct kite_pipeline {
     pthread_mutex_t pl_drift_lock;
     double *pl_drift_times;
     rd_kafka_topic_t *pl_rkt_drift;
+    kite_drift_report_dir pl_drift_reports; /* drift_report_dir (written under the lock) */
     int pl_nworkers;
     kite_worker *pl_workers;
     kite_stats pl_stats;              /* blocks: workers, then delivery, then control   */
@@ -131,6 +144,9 @@ typedef struct kite_pipeline {
     int64_t pl_cpu_end_us;            /* process CPU after the final commit              */
     char pl_fatal_reason[256];
 } kite_pipeline;
+
+/* pipeline_worker.c */
+void kite_worker_apply_labels(kite_worker *w);
 
 /* kafka_producer.c */
 kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size);

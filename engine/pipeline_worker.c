@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <xxhash.h>
 
 #include "dispatch.h"
 #include "pin.h"
@@ -150,6 +151,49 @@ static void worker_dead_letter(kite_worker *w, const rd_kafka_message_t *m, int 
     kite_offsets_done(w->kw_parts[pslot], seq); /* drop the hold */
 }
 
+/* A labels_topic message: {label_field: number}, keyed like the event it labels. It has no
+ * output of its own, so its offset is done once the label is queued for the join (a label lost
+ * in a crash costs one quality sample, never an output). */
+static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m, cJSON *event, int pslot,
+                              uint64_t seq)
+{
+    kite_pipeline *pl = w->kw_pl;
+    const cJSON *v = cJSON_IsObject(event)
+                         ? cJSON_GetObjectItemCaseSensitive(event, pl->pl_cfg.kc_label_field) : NULL;
+    char reason[256];
+    if (!m->key || !m->key_len) {
+        worker_dead_letter(w, m, pslot, seq, "label event without a key (the key names the "
+                                             "prediction it labels)");
+        return;
+    }
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+        snprintf(reason, sizeof reason, "label event: field \"%s\" %s", pl->pl_cfg.kc_label_field,
+                 v ? "is not a finite number" : "is missing");
+        worker_dead_letter(w, m, pslot, seq, reason);
+        return;
+    }
+    if (w->kw_nlabels == (size_t)pl->pl_cfg.kc_batch_size) kite_worker_apply_labels(w);
+    w->kw_labels[w->kw_nlabels++] = (kite_label_item){XXH3_64bits(m->key, m->key_len), v->valuedouble};
+    kite_stats_add(w->kw_stats, KITE_C_LABELS, 1);
+    kite_offsets_done(w->kw_parts[pslot], seq); /* no output: the event is complete */
+}
+
+/* Joins the labels taken since the last call to their keys' predictions (under the drift
+ * lock, once per batch). */
+void kite_worker_apply_labels(kite_worker *w)
+{
+    if (!w->kw_nlabels) return;
+    kite_pipeline *pl = w->kw_pl;
+    uint64_t joined = 0;
+    pthread_mutex_lock(&pl->pl_drift_lock);
+    for (size_t i = 0; i < w->kw_nlabels; i++)
+        joined += (uint64_t)kite_drift_label(pl->pl_drift, w->kw_labels[i].kli_key, w->kw_labels[i].kli_label);
+    pthread_mutex_unlock(&pl->pl_drift_lock);
+    kite_stats_add(w->kw_stats, KITE_C_LABELS_JOINED, joined);
+    kite_stats_add(w->kw_stats, KITE_C_LABELS_UNMATCHED, (uint64_t)w->kw_nlabels - joined);
+    w->kw_nlabels = 0;
+}
+
 /* Takes one consumed message: control events, window bookkeeping, parse and featurize. */
 static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, int *keep)
 {
@@ -196,6 +240,16 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
     }
+    if (*pl->pl_cfg.kc_labels_topic && !strcmp(rd_kafka_topic_name(m->rkt), pl->pl_cfg.kc_labels_topic)) {
+        worker_take_label(w, m, event, pslot, seq);
+        cJSON_Delete(event);
+        return;
+    }
+    double label = NAN;
+    if (*pl->pl_cfg.kc_label_field) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(event, pl->pl_cfg.kc_label_field);
+        if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) label = v->valuedouble;
+    }
     int nf = kite_event_map_num_features(pl->pl_map), missing = 0, warming = 0;
     float *row = w->kw_rows + *nitems * (size_t)nf;
     kite_err err = kite_event_map_row(pl->pl_map, w->kw_evstate, event, row, &missing, &warming, reason,
@@ -207,7 +261,10 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     kite_stats_add(w->kw_stats, KITE_C_MISSING, (uint64_t)missing);
     if (warming) kite_stats_add(w->kw_stats, KITE_C_WARMING_UP, 1);
-    w->kw_items[*nitems] = (kite_batch_item){m, pslot, seq, warming};
+    w->kw_items[*nitems] = (kite_batch_item){m, pslot, seq, warming, label};
+    w->kw_has_key[*nitems] = m->key && m->key_len;
+    if (w->kw_has_key[*nitems]) w->kw_keys[*nitems] = XXH3_64bits(m->key, m->key_len);
+    if (!isnan(label)) kite_stats_add(w->kw_stats, KITE_C_LABELS, 1);
     (*nitems)++;
     *keep = 1;
 }
@@ -240,6 +297,14 @@ static void worker_score(kite_worker *w, size_t n)
         }
         kite_drift_observe(pl->pl_drift, w->kw_rows, n, nf, groups == 1 ? w->kw_preds : NULL,
                            pl->pl_drift_times);
+        /* Labels (single-output models): an event that carries its own label is a pair now;
+         * the others wait by key for a labels_topic message. */
+        for (size_t i = 0; groups == 1 && *pl->pl_cfg.kc_label_field && i < n; i++) {
+            if (!isnan(w->kw_items[i].kbi_label))
+                kite_drift_observe_pair(pl->pl_drift, w->kw_preds[i], w->kw_items[i].kbi_label);
+            else if (w->kw_has_key[i])
+                kite_drift_observe_keys(pl->pl_drift, &w->kw_keys[i], &w->kw_preds[i], 1);
+        }
         ndrift = kite_drift_events(pl->pl_drift, ev, WORKER_DRIFT_EVENTS);
         for (size_t e = 0; e < ndrift; e++)
             kite_drift_event_json(pl->pl_drift, &ev[e], drift_json[e], sizeof drift_json[e]);
@@ -334,6 +399,7 @@ void *kite_worker_main(void *arg)
             }
         }
         if (nitems) worker_score(w, nitems);
+        kite_worker_apply_labels(w); /* after the batch's own predictions wait for theirs */
         kite_worker_apply_deliveries(w);
         worker_publish_progress(w);
     }

@@ -34,6 +34,12 @@ static const stats_counter_desc stats_counters[KITE_C__COUNT] = {
     [KITE_C_KAFKA_ERRORS] = {"kite_kafka_errors_total",
                              "Errors reported by librdkafka (consumer and producer)."},
     [KITE_C_REBALANCES] = {"kite_rebalances_total", "Partition assignments and revocations handled."},
+    [KITE_C_LABELS] = {"kite_labels_total",
+                       "Labels received (labels_topic messages and label_field values of events)."},
+    [KITE_C_LABELS_JOINED] = {"kite_labels_joined_total",
+                              "Labels joined to a prediction (drift quality metrics)."},
+    [KITE_C_LABELS_UNMATCHED] = {"kite_labels_unmatched_total",
+                                 "Labels whose key had no prediction waiting (never seen, or dropped)."},
 };
 
 typedef struct stats_hist_desc {

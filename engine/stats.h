@@ -32,6 +32,9 @@ typedef enum kite_counter {
     KITE_C_QUEUE_FULL,        /* __QUEUE_FULL answers from produce, retried      */
     KITE_C_KAFKA_ERRORS,      /* consumer/producer errors reported by librdkafka */
     KITE_C_REBALANCES,
+    KITE_C_LABELS,            /* labels taken (labels_topic or label_field)      */
+    KITE_C_LABELS_JOINED,     /* labels joined to their key's waiting prediction */
+    KITE_C_LABELS_UNMATCHED,  /* labels whose key had no waiting prediction      */
     KITE_C__COUNT
 } kite_counter;
 

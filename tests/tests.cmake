@@ -178,3 +178,8 @@ add_test(NAME stream_drift
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_drift.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_drift)
 set_tests_properties(stream_drift PROPERTIES TIMEOUT 120)
+# Delayed labels (labels_topic) joined to predictions, and a report per closed tumbling window.
+add_test(NAME stream_labels
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_labels.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_labels)
+set_tests_properties(stream_labels PROPERTIES TIMEOUT 120)
