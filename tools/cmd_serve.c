@@ -157,7 +157,8 @@ static void *serve_replay_main(void *arg)
     serve_replay *r = arg;
     /* Start once partitions are assigned (the mock's first group join takes ~3 s), so the
      * latency summary measures streaming, not the wait for the group. */
-    for (int i = 0; i < 3000 && !kite_pipeline_ready(r->pl); i++) usleep(10000);
+    for (int i = 0; i < 3000 && !kite_pipeline_ready(r->pl) && !atomic_load(&serve_signal_ns); i++)
+        usleep(10000);
     r->err = kite_replay_csv(r->brokers, &r->opts, &r->produced, r->errstr, sizeof r->errstr);
     kite_pipeline_expect_consumed(r->pl, r->produced);
     kite_pipeline_hold_exit(r->pl, -1);
@@ -309,6 +310,7 @@ int kite_cmd_serve(int argc, char **argv)
         rp.brokers = kite_pipeline_brokers(pl);
         rp.opts.kro_topic = first_topic;
         rp.opts.kro_kafka = NULL;
+        rp.opts.kro_stop = &serve_signal_ns; /* SIGTERM/SIGINT end the replay between rows */
         rp.pl = pl;
         kite_pipeline_hold_exit(pl, +1);
         replaying = pthread_create(&replay_thread, NULL, serve_replay_main, &rp) == 0;
