@@ -52,6 +52,7 @@
 #include "prom.h"
 
 #define KITE_DRIFT_MAX_WINDOWS 8
+#define KITE_DRIFT_EVENT_QUEUE 1024 /* pending status-change events a monitor holds */
 #define KITE_DRIFT_WINDOW_NAME_MAX 32
 
 typedef enum {

@@ -16,7 +16,7 @@
 #include "drift.h"
 #include "drift_labels.h"
 
-#define DRIFT_EVENT_QUEUE 1024
+#define DRIFT_EVENT_QUEUE KITE_DRIFT_EVENT_QUEUE
 #define DRIFT_CHUNK_ROWS 256 /* rows binned per pass: scratch indices stay in L1 */
 
 typedef struct drift_window {

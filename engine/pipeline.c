@@ -123,6 +123,12 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
         w->kw_keys = calloc(batch, sizeof *w->kw_keys);
         w->kw_has_key = calloc(batch, 1);
         w->kw_labels = calloc(batch, sizeof *w->kw_labels);
+        if (*pl->pl_cfg.kc_drift_profile) {
+            w->kw_drift_ev = calloc(KITE_DRIFT_EVENT_QUEUE, sizeof *w->kw_drift_ev);
+            w->kw_drift_json = calloc(KITE_DRIFT_EVENT_QUEUE, KITE_DRIFT_JSON_MAX);
+            if (!w->kw_drift_ev || !w->kw_drift_json)
+                return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "worker drift buffers");
+        }
         w->kw_out = malloc(PIPELINE_OUT_BUF);
         w->kw_out_cap = PIPELINE_OUT_BUF;
         if (!w->kw_msgs || !w->kw_items || !w->kw_rows || !w->kw_margins || !w->kw_preds ||
@@ -428,6 +434,8 @@ void kite_pipeline_free(kite_pipeline *pl)
         free(w->kw_keys);
         free(w->kw_has_key);
         free(w->kw_labels);
+        free(w->kw_drift_ev);
+        free(w->kw_drift_json);
         free(w->kw_out);
     }
     free(pl->pl_workers);

@@ -24,6 +24,7 @@
 #include "stats_http.h"
 
 #define KITE_MAX_WORKERS 64
+#define KITE_DRIFT_JSON_MAX 512 /* one drift event as JSON (kite_drift_event_json) */
 #define KITE_MAX_WORKER_PARTITIONS 4096
 
 /* Delivery tag carried as each output message's opaque, and pushed back to its worker:
@@ -81,6 +82,8 @@ typedef struct kite_worker {
     uint64_t *kw_keys;                /* batch: xxh3 of each event's key (labels join)  */
     uint8_t *kw_has_key;              /* batch: 1 when the event had a key              */
     kite_label_item *kw_labels;       /* labels_topic messages taken, batch_size bound  */
+    kite_drift_event *kw_drift_ev;    /* drift_profile: KITE_DRIFT_EVENT_QUEUE events   */
+    char *kw_drift_json;              /* ... and their JSON, KITE_DRIFT_JSON_MAX each    */
     size_t kw_nlabels;
     char *kw_out;                     /* output JSON buffer                            */
     size_t kw_out_cap;

@@ -19,8 +19,9 @@
 #include "pin.h"
 #include "pipeline_int.h"
 
-/* Drift events taken per batch (more stay queued in the monitor for the next batch). */
-#define WORKER_DRIFT_EVENTS 32
+/* Drift events: each batch takes every pending one (the monitor's whole queue), so none is
+ * left behind when the stream ends; kw_drift_ev / kw_drift_json hold that many. */
+#define WORKER_DRIFT_EVENTS KITE_DRIFT_EVENT_QUEUE
 
 #define WORKER_DONE_BATCH 256
 #define WORKER_IDLE_WAIT_MS 100
@@ -286,10 +287,9 @@ static void worker_score(kite_worker *w, size_t n)
     /* Drift: the batch's rows and (single-output) predictions into the stream's monitor; status
      * changes go out as extra outputs of the batch's last event, so its offset is stored only
      * once they are delivered too (at least once, like alerts). */
-    char drift_json[WORKER_DRIFT_EVENTS][512];
     size_t ndrift = 0;
     if (pl->pl_drift) {
-        kite_drift_event ev[WORKER_DRIFT_EVENTS];
+        kite_drift_event *ev = w->kw_drift_ev;
         pthread_mutex_lock(&pl->pl_drift_lock);
         for (size_t i = 0; i < n; i++) {
             int64_t ts = rd_kafka_message_timestamp(w->kw_items[i].kbi_msg, NULL);
@@ -307,13 +307,14 @@ static void worker_score(kite_worker *w, size_t n)
         }
         ndrift = kite_drift_events(pl->pl_drift, ev, WORKER_DRIFT_EVENTS);
         for (size_t e = 0; e < ndrift; e++)
-            kite_drift_event_json(pl->pl_drift, &ev[e], drift_json[e], sizeof drift_json[e]);
+            kite_drift_event_json(pl->pl_drift, &ev[e], w->kw_drift_json + e * KITE_DRIFT_JSON_MAX,
+                                  KITE_DRIFT_JSON_MAX);
         pthread_mutex_unlock(&pl->pl_drift_lock);
     }
     for (size_t i = 0; i < n; i++) {
         kite_batch_item *it = &w->kw_items[i];
         for (size_t e = 0; i + 1 == n && e < ndrift; e++) {
-            size_t dlen = kite_output_text(w, drift_json[e]);
+            size_t dlen = kite_output_text(w, w->kw_drift_json + e * KITE_DRIFT_JSON_MAX);
             worker_emit(w, pl->pl_rkt_drift, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                         KITE_OUT_ALERT, dlen);
         }
