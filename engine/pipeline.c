@@ -359,6 +359,8 @@ void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
     int64_t first = atomic_load_explicit(&pl->pl_first_consume_us, memory_order_relaxed);
     int64_t last = atomic_load_explicit(&pl->pl_last_delivery_us, memory_order_relaxed);
     t->kpt_seconds = first && last > first ? (double)(last - first) * 1e-6 : 0;
+    if (pl->pl_drift && t->kpt_scored)
+        t->kpt_drift_us_per_event = kite_stats_hist_total(s, KITE_H_DRIFT) * 1e6 / (double)t->kpt_scored;
     if (first && pl->pl_cpu_end_us && t->kpt_consumed)
         t->kpt_cpu_us_per_event =
             (double)(pl->pl_cpu_end_us - pl->pl_cpu_first_us) / (double)t->kpt_consumed;

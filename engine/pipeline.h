@@ -27,6 +27,8 @@ typedef struct kite_pipeline_totals {
     double kpt_latency_p50_us, kpt_latency_p99_us, kpt_latency_p999_us;
     double kpt_cpu_us_per_event; /* process CPU (user + sys, all threads) from the first
                                   * event to the final commit, per event consumed          */
+    double kpt_drift_us_per_event; /* worker time in the drift monitor per scored event;
+                                    * 0 without drift_profile                               */
 } kite_pipeline_totals;
 
 kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *errstr,

@@ -290,6 +290,7 @@ static void worker_score(kite_worker *w, size_t n)
     size_t ndrift = 0;
     if (pl->pl_drift) {
         kite_drift_event *ev = w->kw_drift_ev;
+        double d0 = worker_mono_us();
         pthread_mutex_lock(&pl->pl_drift_lock);
         for (size_t i = 0; i < n; i++) {
             int64_t ts = rd_kafka_message_timestamp(w->kw_items[i].kbi_msg, NULL);
@@ -310,6 +311,7 @@ static void worker_score(kite_worker *w, size_t n)
             kite_drift_event_json(pl->pl_drift, &ev[e], w->kw_drift_json + e * KITE_DRIFT_JSON_MAX,
                                   KITE_DRIFT_JSON_MAX);
         pthread_mutex_unlock(&pl->pl_drift_lock);
+        kite_stats_observe(w->kw_stats, KITE_H_DRIFT, (worker_mono_us() - d0) * 1e-6);
     }
     for (size_t i = 0; i < n; i++) {
         kite_batch_item *it = &w->kw_items[i];

@@ -68,7 +68,20 @@ static const stats_hist_desc stats_hists[KITE_H__COUNT] = {
                            "dashboards is the share above 0.5.",
                            {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1},
                            10},
+    [KITE_H_DRIFT] = {"kite_drift_batch_seconds",
+                      "Time one scored batch spends in the drift monitor (binning, windows, checks, "
+                      "labels, reports); its sum over kite_events_scored_total is drift's cost per event.",
+                      {1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1},
+                      12},
 };
+
+double kite_stats_hist_total(const kite_stats *s, kite_hist h)
+{
+    int64_t sum = 0;
+    for (int b = 0; b < s->ks_nblocks; b++)
+        sum += atomic_load_explicit(&s->ks_blocks[b].ksb_hist_sum[h], memory_order_relaxed);
+    return (double)sum * 1e-6;
+}
 
 int kite_stats_init(kite_stats *s, int nblocks)
 {

@@ -43,6 +43,7 @@ typedef enum kite_hist {
     KITE_H_SCORING_LATENCY,   /* seconds: one batch through the kernel            */
     KITE_H_BATCH_EVENTS,      /* events per batch                                 */
     KITE_H_PREDICTION,        /* prediction values                                */
+    KITE_H_DRIFT,             /* seconds: one batch through the drift monitor     */
     KITE_H__COUNT
 } kite_hist;
 
@@ -78,6 +79,8 @@ void kite_stats_observe(kite_stats_block *b, kite_hist h, double value);
 void kite_stats_observe_latency_us(kite_stats_block *b, double us);
 
 uint64_t kite_stats_sum(const kite_stats *s, kite_counter c);
+/* Sum of a histogram's observations over every block (e.g. seconds spent). */
+double kite_stats_hist_total(const kite_stats *s, kite_hist h);
 
 /* Latency percentile (0 < q < 1) in microseconds from the fine buckets; 0 if none. */
 double kite_stats_latency_percentile_us(const kite_stats *s, double q);

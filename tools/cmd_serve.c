@@ -185,6 +185,10 @@ static void serve_print_summary(kite_pipeline *pl, const serve_replay *rp)
     if (t.kpt_cpu_us_per_event > 0)
         printf("cpu                    %.2f us per event (user + sys of this process, first "
                "event -> final commit)\n", t.kpt_cpu_us_per_event);
+    if (t.kpt_drift_us_per_event > 0)
+        printf("drift monitor          %.3f us per event (worker time inside the monitor; %.1f%% "
+               "of the cpu above)\n", t.kpt_drift_us_per_event,
+               t.kpt_cpu_us_per_event > 0 ? 100.0 * t.kpt_drift_us_per_event / t.kpt_cpu_us_per_event : 0.0);
     printf("latency, event timestamp -> prediction delivered: p50 %.2f ms, p99 %.2f ms, "
            "p99.9 %.2f ms\n",
            t.kpt_latency_p50_us / 1000, t.kpt_latency_p99_us / 1000, t.kpt_latency_p999_us / 1000);
