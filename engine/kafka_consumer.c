@@ -149,7 +149,10 @@ kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     rd_kafka_conf_set_rebalance_cb(conf, source_rebalance);
     rd_kafka_conf_set_error_cb(conf, source_error);
     char kerr[256];
-    pl->pl_consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof kerr);
+    rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof kerr);
+    pthread_mutex_lock(&pl->pl_handles_lock); /* the metrics renderer reads it */
+    pl->pl_consumer = consumer;
+    pthread_mutex_unlock(&pl->pl_handles_lock);
     if (!pl->pl_consumer) {
         rd_kafka_conf_destroy(conf);
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "consumer: %s", kerr);
@@ -182,6 +185,9 @@ void kite_source_close(kite_pipeline *pl)
             rd_kafka_queue_destroy(pl->pl_workers[i].kw_queue);
             pl->pl_workers[i].kw_queue = NULL;
         }
-    rd_kafka_destroy(pl->pl_consumer);
+    pthread_mutex_lock(&pl->pl_handles_lock); /* a /metrics render may be using it */
+    rd_kafka_t *consumer = pl->pl_consumer;
     pl->pl_consumer = NULL;
+    pthread_mutex_unlock(&pl->pl_handles_lock);
+    rd_kafka_destroy(consumer);
 }

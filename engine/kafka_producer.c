@@ -170,7 +170,10 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     rd_kafka_conf_set_dr_msg_cb(conf, sink_delivery_report);
     rd_kafka_conf_set_error_cb(conf, sink_error);
     char kerr[256];
-    pl->pl_producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof kerr);
+    rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof kerr);
+    pthread_mutex_lock(&pl->pl_handles_lock); /* the metrics renderer reads it */
+    pl->pl_producer = producer;
+    pthread_mutex_unlock(&pl->pl_handles_lock);
     if (!pl->pl_producer) {
         rd_kafka_conf_destroy(conf);
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "producer: %s", kerr);
@@ -256,6 +259,9 @@ void kite_sink_stop(kite_pipeline *pl)
     pl->pl_rkt_drift = NULL;
     if (pl->pl_rkt_dead) rd_kafka_topic_destroy(pl->pl_rkt_dead);
     pl->pl_rkt_pred = pl->pl_rkt_alert = pl->pl_rkt_dead = NULL;
-    if (pl->pl_producer) rd_kafka_destroy(pl->pl_producer);
+    pthread_mutex_lock(&pl->pl_handles_lock); /* a /metrics render may be using it */
+    rd_kafka_t *producer = pl->pl_producer;
     pl->pl_producer = NULL;
+    pthread_mutex_unlock(&pl->pl_handles_lock);
+    if (producer) rd_kafka_destroy(producer);
 }

@@ -173,6 +173,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
     if (!pl) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "pipeline");
     pthread_mutex_init(&pl->pl_park_lock, NULL);
     pthread_cond_init(&pl->pl_park_cond, NULL);
+    pthread_mutex_init(&pl->pl_handles_lock, NULL);
     *out = pl;
     /* Copy the configuration (strings duplicated) so the caller may free theirs. */
     KITE_TRY(kite_config_init(&pl->pl_cfg, errstr, errstr_size));
@@ -375,6 +376,8 @@ static void pipeline_render(void *opaque, kite_prom *p)
         kite_drift_metrics_render(pl->pl_drift, p);
         pthread_mutex_unlock(&pl->pl_drift_lock);
     }
+    /* The Kafka handles come and go on the running thread: hold them for this render. */
+    pthread_mutex_lock(&pl->pl_handles_lock);
     kite_prom_family(p, "kite_outputs_in_flight", "gauge",
                      "Output messages produced and awaiting their delivery report.");
     kite_prom_sample(p, "kite_outputs_in_flight", NULL,
@@ -398,6 +401,7 @@ static void pipeline_render(void *opaque, kite_prom *p)
         }
     }
     if (parts) rd_kafka_topic_partition_list_destroy(parts);
+    pthread_mutex_unlock(&pl->pl_handles_lock);
     kite_prom_family(p, "kite_workers", "gauge", "Worker threads.");
     kite_prom_sample(p, "kite_workers", NULL, pl->pl_nworkers);
     kite_prom_family(p, "kite_ready", "gauge", "1 when partitions are assigned and kite is healthy.");
@@ -453,6 +457,7 @@ void kite_pipeline_free(kite_pipeline *pl)
     free(pl->pl_brokers);
     kite_config_free(&pl->pl_cfg);
     pthread_mutex_destroy(&pl->pl_park_lock);
+    pthread_mutex_destroy(&pl->pl_handles_lock);
     pthread_cond_destroy(&pl->pl_park_cond);
     free(pl);
 }

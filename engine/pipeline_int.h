@@ -103,8 +103,13 @@ typedef struct kite_pipeline {
     kite_event_map *pl_map;
     kite_mock_broker *pl_mock;
     char *pl_brokers;
+    /* Created and destroyed by the running thread while the metrics server (its own thread)
+     * may render lag and queue gauges from them: both pointers are set, cleared and read by
+     * the renderer under pl_handles_lock (the hot path reads them after pthread_create /
+     * before pthread_join, which order them). */
     rd_kafka_t *pl_consumer;
     rd_kafka_t *pl_producer;
+    pthread_mutex_t pl_handles_lock;
     rd_kafka_topic_t *pl_rkt_pred, *pl_rkt_alert, *pl_rkt_dead;
     /* Drift (drift_profile set): one monitor for the whole stream, so every worker observes
      * under pl_drift_lock and /metrics renders under it too; pl_drift_times (batch_size) is

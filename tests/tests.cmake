@@ -183,3 +183,11 @@ add_test(NAME stream_labels
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_labels.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_labels)
 set_tests_properties(stream_labels PROPERTIES TIMEOUT 120)
+# kite serve's whole process (pipeline workers, delivery thread, drift lock, labels, HTTP beside
+# Kafka) under ThreadSanitizer too: a report makes kite exit 66, which these tests see.
+set_tests_properties(stream_labels stream_drift PROPERTIES LABELS tsan)
+set_tests_properties(http_beside_kafka PROPERTIES LABELS "http;tsan")
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(stream_labels stream_drift http_beside_kafka PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+endif()
