@@ -13,7 +13,18 @@ out=$(mktemp -d /tmp/kite-http-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$out"; }
 trap cleanup EXIT
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
+# The load generator and the FastAPI anchor are Debian packages too: install what is missing.
+missing=()
+for p in wrk python3-fastapi python3-uvicorn curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "http_bench: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+command -v wrk >/dev/null || { echo "http_bench: wrk is not installed" >&2; exit 1; }
 
 /usr/bin/python3 bench/http_train.py "$out"
 export KITE_BENCH_BODY="$out/body.json"

@@ -62,6 +62,8 @@ static void source_drop_windows(kite_pipeline *pl)
             w->kw_parts[i] = NULL;
         }
         w->kw_nparts = 0;
+        /* Relaxed: the workers are parked (or joined) here, and the control thread that reads
+         * these for exit_on_eof runs this very callback, so no other thread observes the reset. */
         atomic_store_explicit(&w->kw_eof_parts, 0, memory_order_relaxed);
         atomic_store_explicit(&w->kw_inflight, 0, memory_order_relaxed);
     }
@@ -81,13 +83,14 @@ static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         fputc('\n', stderr);
         rd_kafka_assign(rk, parts);
         atomic_store_explicit(&pl->pl_assigned, parts->cnt, memory_order_release);
+        /* Relaxed: /ready's flag publishes no data; a scrape may see it a moment late. */
         atomic_store_explicit(&pl->pl_ready, 1, memory_order_relaxed);
         return;
     }
     /* Revoke (or an error: treated as a revoke, as librdkafka's examples do). */
     int joined = atomic_load_explicit(&pl->pl_workers_joined, memory_order_acquire);
     if (!joined) kite_worker_park(pl);
-    atomic_store_explicit(&pl->pl_ready, 0, memory_order_relaxed);
+    atomic_store_explicit(&pl->pl_ready, 0, memory_order_relaxed); /* relaxed: see assign */
     if (kite_sink_wait_empty(pl, 120000) != 0)
         fprintf(stderr, "kite: revoke: outputs still in flight after 120 s; their events will "
                         "be consumed again by the next owner\n");

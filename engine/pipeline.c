@@ -87,6 +87,7 @@ static int pipeline_healthy(void *opaque)
 static int pipeline_is_ready(void *opaque)
 {
     kite_pipeline *pl = opaque;
+    /* Relaxed: flags for a load balancer's poll, no data read through them. */
     return pipeline_healthy(pl) && atomic_load_explicit(&pl->pl_ready, memory_order_relaxed) &&
            !atomic_load_explicit(&pl->pl_stop, memory_order_relaxed);
 }
@@ -237,6 +238,8 @@ void kite_pipeline_hold_exit(kite_pipeline *pl, int delta)
 
 void kite_pipeline_expect_consumed(kite_pipeline *pl, uint64_t n)
 {
+    /* Relaxed: a threshold compared with a counter; the hold (acq_rel in hold_exit), released
+     * after this store by the same caller, is what orders it before the exit decision. */
     atomic_store_explicit(&pl->pl_expect_consumed, n, memory_order_relaxed);
 }
 
@@ -357,6 +360,7 @@ void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
         .kpt_latency_p99_us = kite_stats_latency_percentile_us(s, 0.99),
         .kpt_latency_p999_us = kite_stats_latency_percentile_us(s, 0.999),
     };
+    /* Relaxed: timestamps for the summary, read after the workers were joined (the join orders). */
     int64_t first = atomic_load_explicit(&pl->pl_first_consume_us, memory_order_relaxed);
     int64_t last = atomic_load_explicit(&pl->pl_last_delivery_us, memory_order_relaxed);
     t->kpt_seconds = first && last > first ? (double)(last - first) * 1e-6 : 0;

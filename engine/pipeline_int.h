@@ -91,7 +91,6 @@ typedef struct kite_worker {
      * (acquire) for exit_on_eof: partitions at EOF and events still in flight. */
     _Atomic int kw_eof_parts;
     _Atomic uint64_t kw_inflight;
-    _Atomic uint64_t kw_assigned_parts;
 } kite_worker;
 
 typedef struct kite_pipeline {

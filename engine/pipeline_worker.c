@@ -128,7 +128,6 @@ static int worker_window(kite_worker *w, const rd_kafka_message_t *m)
                                        (size_t)w->kw_pl->pl_cfg.kc_max_inflight);
     if (!t) return -1;
     w->kw_parts[w->kw_nparts] = t;
-    atomic_store_explicit(&w->kw_assigned_parts, (uint64_t)w->kw_nparts + 1, memory_order_relaxed);
     return w->kw_last_part = w->kw_nparts++;
 }
 
@@ -379,6 +378,7 @@ void *kite_worker_main(void *arg)
         if (first_msg) {
             double first = worker_mono_us();
             int64_t expect = 0;
+            /* Relaxed CAS: only one worker must win; the time is read after the join. */
             if (atomic_compare_exchange_strong_explicit(&pl->pl_first_consume_us, &expect,
                                                         kite_now_us(), memory_order_relaxed,
                                                         memory_order_relaxed))
