@@ -5,5 +5,6 @@
 # e.g. bench/run.sh --benchmark_filter='d6_t500/batch:4096'
 set -eu
 cd "$(dirname "$0")/.."
-tools/setup.sh build -DKITE_BUILD_BENCH=ON
-exec build/kite_bench --benchmark_min_time=0.2 "$@"
+# Its own build directory, so the test build (build/) does not start building the bench too.
+tools/setup.sh build-bench -DKITE_BUILD_BENCH=ON
+exec build-bench/kite_bench --benchmark_min_time=0.2 "$@"
