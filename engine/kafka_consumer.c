@@ -15,24 +15,24 @@
 #include "kafka_conf.h"
 #include "pipeline_int.h"
 
+/* Stores each window's completed offset with the window's own one-entry list (no list is
+ * built per call: this runs once per batch and per delivery round). */
 void kite_source_store_offsets(kite_worker *w)
 {
-    rd_kafka_topic_partition_list_t *list = NULL;
+    uint64_t stored = 0;
     for (int i = 0; i < w->kw_nparts; i++) {
         kite_offsets *t = w->kw_parts[i];
         if (!t || t->ko_done_next <= t->ko_stored_next) continue;
-        if (!list) list = rd_kafka_topic_partition_list_new(4);
-        rd_kafka_topic_partition_list_add(list, t->ko_topic, t->ko_partition)->offset =
-            t->ko_done_next;
+        t->ko_store->elems[0].offset = t->ko_done_next;
         t->ko_stored_next = t->ko_done_next;
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->kw_pl->pl_consumer, t->ko_store);
+        /* A partition revoked meanwhile answers __STATE: its offset was committed at revoke. */
+        if (err && err != RD_KAFKA_RESP_ERR__STATE)
+            fprintf(stderr, "kite: offsets store %s/%d: %s\n", t->ko_topic, t->ko_partition,
+                    rd_kafka_err2str(err));
+        stored++;
     }
-    if (!list) return;
-    rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->kw_pl->pl_consumer, list);
-    /* A partition revoked meanwhile answers __STATE: its offset was committed at revoke. */
-    if (err && err != RD_KAFKA_RESP_ERR__STATE)
-        fprintf(stderr, "kite: offsets store: %s\n", rd_kafka_err2str(err));
-    kite_stats_add(w->kw_stats, KITE_C_OFFSETS_STORED, 1);
-    rd_kafka_topic_partition_list_destroy(list);
+    if (stored) kite_stats_add(w->kw_stats, KITE_C_OFFSETS_STORED, stored);
 }
 
 void kite_source_drain_all(kite_pipeline *pl)

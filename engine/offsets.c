@@ -12,7 +12,9 @@ kite_offsets *kite_offsets_new(const char *topic, rd_kafka_topic_t *rkt, int32_t
     t->ko_offset = malloc(capacity * sizeof *t->ko_offset);
     t->ko_ts_ms = malloc(capacity * sizeof *t->ko_ts_ms);
     t->ko_pending = calloc(capacity, 1);
-    if (!t->ko_topic || !t->ko_offset || !t->ko_ts_ms || !t->ko_pending) {
+    t->ko_store = rd_kafka_topic_partition_list_new(1);
+    if (t->ko_store) rd_kafka_topic_partition_list_add(t->ko_store, topic, partition);
+    if (!t->ko_topic || !t->ko_offset || !t->ko_ts_ms || !t->ko_pending || !t->ko_store) {
         kite_offsets_free(t);
         return NULL;
     }
@@ -30,6 +32,7 @@ void kite_offsets_free(kite_offsets *t)
     free(t->ko_offset);
     free(t->ko_ts_ms);
     free(t->ko_pending);
+    if (t->ko_store) rd_kafka_topic_partition_list_destroy(t->ko_store);
     free(t);
 }
 

@@ -31,6 +31,8 @@ typedef struct kite_offsets {
     uint64_t ko_tail;            /* oldest event not yet complete                   */
     int64_t ko_done_next;        /* offset + 1 of the last event completed in order */
     int64_t ko_stored_next;      /* what was last passed to rd_kafka_offsets_store  */
+    rd_kafka_topic_partition_list_t *ko_store; /* (topic, partition), made once: every offsets
+                                  * store reuses it, so storing allocates nothing per batch */
     int ko_at_eof;               /* an EOF event came after the last message        */
 } kite_offsets;
 

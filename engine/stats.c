@@ -28,7 +28,7 @@ static const stats_counter_desc stats_counters[KITE_C__COUNT] = {
     [KITE_C_WARMING_UP] = {"kite_events_warming_up_total",
                            "Events scored while their stream key was still warming up."},
     [KITE_C_OFFSETS_STORED] = {"kite_offset_stores_total",
-                               "Offset stores after complete deliveries (each covers one or more events)."},
+                               "Partition offsets stored after complete deliveries (each covers one or more events)."},
     [KITE_C_QUEUE_FULL] = {"kite_producer_queue_full_total",
                            "Produce calls answered __QUEUE_FULL (retried after polling, never dropped)."},
     [KITE_C_KAFKA_ERRORS] = {"kite_kafka_errors_total",
