@@ -69,7 +69,7 @@ r = run("serve", "--model", "models/nope.json", "--metrics-addr", "")
 check(r.returncode == 1 and "nope.json" in r.stderr, "serve: missing model named, exit 1")
 
 broker = subprocess.Popen([args.kite, "broker", "--partitions", "2", "--topics",
-                           "events,predictions,alerts,dead-letters,rated,unrated,stop-SIGTERM,stop-SIGINT"],
+                           "events,predictions,alerts,dead-letters,rated,unrated,stop-SIGTERM,stop-SIGINT,timed"],
                           cwd=args.root,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 try:
@@ -81,15 +81,45 @@ try:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({"brokers": addr, "model": "models/titanic.json",
                    "feature_spec": "models/titanic.spec.json", "exit_on_eof": True,
-                   "metrics_addr": "", "cores": "none",
+                   "metrics_addr": "", "cores": "auto", "workers": 2,
                    "kafka": {"consumer.session.timeout.ms": 6000}}, f)
         conf = f.name
-    r = run("serve", "--config", conf, "--batch-size", "32")
+    dump = os.path.join(tempfile.gettempdir(), "kite_stream_cli_size.prom")
+    r = run("serve", "--config", conf, "--batch-size", "32", "--metrics-dump", dump)
     os.unlink(conf)
     check(r.returncode == 0, f"kite serve --config exit 0 ({r.returncode}: {r.stderr[-500:]})")
     check(re.search(r"^predictions +300 ", r.stdout, re.M) is not None,
           f"300 predictions in the summary ({r.stdout})")
-    check("worker" in r.stderr, "worker start logged")
+    # cores auto: worker i pinned to core i (modulo the cores), each pin logged by hwloc index.
+    pins = {int(m.group(1)): (int(m.group(2)), int(m.group(3)))
+            for m in re.finditer(r"worker (\d+) pinned to core (\d+) of (\d+)", r.stderr)}
+    check(set(pins) == {0, 1} and all(core == w % n for w, (core, n) in pins.items()),
+          f"both workers pinned, worker i to core i mod cores ({pins})")
+
+    def metric(text, name):
+        m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
+        return float(m.group(1)) if m else None
+
+    # Batches close at batch_size events: 300 preloaded events, batches of at most 32.
+    text = open(dump).read() if os.path.exists(dump) else ""
+    batches, le32 = metric(text, "kite_batches_total"), metric(text, 'kite_batch_events_bucket{le="32"}')
+    check(batches is not None and batches >= 300 / 32 and le32 == batches,
+          f"size-closed batches: {batches} batches, all <= 32 events ({le32})")
+    # ... or batch_wait_us after their first event: events replayed at 200/s into a batch size
+    # of 65,536 must still leave in batches of a few events (the 2 ms wait closes them).
+    r = run("serve", "--brokers", addr, "--topics", "timed", "--model", "models/titanic.json",
+            "--feature-spec", "models/titanic.spec.json", "--replay", "data/titanic.csv",
+            "--replay-key", "PassengerId", "--replay-rate", "200", "--exit-on-eof",
+            "--metrics-addr", "", "--cores", "none", "--batch-size", "65536",
+            "--batch-wait-us", "2000", "--group-id", "timed", "--metrics-dump", dump,
+            "-X", "consumer.session.timeout.ms=6000", timeout=90)
+    text = open(dump).read() if os.path.exists(dump) else ""
+    scored, batches = metric(text, "kite_events_scored_total"), metric(text, "kite_batches_total")
+    le4 = metric(text, 'kite_batch_events_bucket{le="4"}')
+    check(r.returncode == 0 and scored == 891 and batches is not None and batches >= 891 / 4
+          and le4 is not None and le4 >= 0.9 * batches,
+          f"time-closed batches: {scored} events in {batches} batches, {le4} of <= 4 events "
+          f"(exit {r.returncode})")
 
     # --rate: 200 events at 100/s are spaced 10 ms apart, so the first-to-last span alone is
     # 1.99 s; unthrottled the same 200 take well under that (checked too, so the timing check
