@@ -115,10 +115,12 @@ try:
             "-X", "consumer.session.timeout.ms=6000", timeout=90)
     text = open(dump).read() if os.path.exists(dump) else ""
     scored, batches = metric(text, "kite_events_scored_total"), metric(text, "kite_batches_total")
-    le4 = metric(text, 'kite_batch_events_bucket{le="4"}')
-    check(r.returncode == 0 and scored == 891 and batches is not None and batches >= 891 / 4
-          and le4 is not None and le4 >= 0.9 * batches,
-          f"time-closed batches: {scored} events in {batches} batches, {le4} of <= 4 events "
+    # (The mock broker answers fetches every ~10 ms, so 2-3 events arrive together; a loaded
+    # machine bunches more. Size-closed only, they would leave in a handful of huge batches.)
+    le16 = metric(text, 'kite_batch_events_bucket{le="16"}')
+    check(r.returncode == 0 and scored == 891 and batches is not None and batches >= 891 / 16
+          and le16 is not None and le16 >= 0.9 * batches,
+          f"time-closed batches: {scored} events in {batches} batches, {le16} of <= 16 events "
           f"(exit {r.returncode})")
 
     # --rate: 200 events at 100/s are spaced 10 ms apart, so the first-to-last span alone is
