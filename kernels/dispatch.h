@@ -1,5 +1,8 @@
-/* Kernel dispatch: the traversal kernel is chosen once, at first use, from what the CPU and
- * the OS support (cpuid + xgetbv on x86), unless KITE_ISA=scalar|avx2|avx512|neon forces one. */
+/* Kernel dispatch: the traversal kernel is chosen once per process from what the CPU and the
+ * OS support (cpuid + xgetbv on x86), unless KITE_ISA=scalar|avx2|avx512|neon forces one. The
+ * choice is made by the first call of kite_isa_active, kite_isa_active_kernel or
+ * kite_forest_predict; a program that wants it made at start-up (KITE_ISA read and any warning
+ * printed before its own work) calls kite_isa_active() first, as kite's main does. */
 #ifndef KITE_DISPATCH_H
 #define KITE_DISPATCH_H
 
@@ -23,8 +26,9 @@ int kite_isa_available(kite_isa isa);
 /* The kernel for isa, or NULL when not available. */
 kite_margins_fn kite_isa_kernel(kite_isa isa);
 
-/* The ISA chosen for this process (first call decides; thread-safe). If KITE_ISA names an
- * unavailable ISA, the best available one is used and a one-line warning goes to stderr. */
+/* The ISA chosen for this process (the first call of this, kite_isa_active_kernel or
+ * kite_forest_predict decides; thread-safe). If KITE_ISA names an unavailable ISA, the best
+ * available one is used and a one-line warning goes to stderr. */
 kite_isa kite_isa_active(void);
 
 /* The kernel kite_forest_predict calls (the active ISA's); tests compare it with

@@ -62,6 +62,22 @@ foreach(_isa scalar avx2 avx512 neon)
 endforeach()
 add_test(NAME isa_force_cli
   COMMAND sh -c "KITE_ISA=scalar $<TARGET_FILE:kite> info | grep -qx 'kernel chosen: scalar'")
+# kite chooses its kernel at start-up, before any command: even `kite --version` (which scores
+# nothing) reads KITE_ISA and warns about one that does not exist.
+add_test(NAME isa_startup_cli
+  COMMAND sh -c "KITE_ISA=no_such_isa $<TARGET_FILE:kite> --version 2>&1 >/dev/null |
+                 grep -q 'KITE_ISA=no_such_isa is not available'")
+# kite_forest_predict allocates nothing per call: every available kernel (one child process
+# each, KITE_ISA forced), golden models, batch 1/7/16/4096. Interposes malloc, which ASan owns.
+if(NOT KITE_SANITIZE)
+  kite_c_test(test_forest_alloc)
+  set_tests_properties(test_forest_alloc PROPERTIES LABELS no_asan)
+endif()
+# kite bench: a row per available kernel and batch, positive timings; bad model exits 1.
+add_test(NAME bench_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bench_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(bench_cli PROPERTIES TIMEOUT 10)
 # NEON: cross-compiled with aarch64-linux-gnu-gcc and run under qemu-aarch64 (not under ASan).
 # golden_dump (x86, with the loaders) writes the golden models as plain images that the
 # loader-free aarch64 build reads (tests/golden_dump.h), so NEON is checked on them too.

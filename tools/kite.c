@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dispatch.h"
 
 /* `kite serve --http ADDR:PORT` with no Kafka setting (--config, --brokers, --topics, --replay,
  * -X) is the HTTP scoring server alone; anything else is the Kafka pipeline. */
@@ -42,6 +43,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* The traversal kernel is chosen here, at start-up, before any command runs: a bad KITE_ISA
+     * is reported first, not in the middle of a command's output, and no command's first
+     * score (or a serving thread's) pays for cpuid/xgetbv. */
+    (void)kite_isa_active();
     if (argc < 2) {
         usage(stderr);
         return KITE_EXIT_USAGE;
