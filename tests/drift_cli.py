@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """kite profile / kite drift from the command line: the --spec path (raw titanic.csv through
-its feature spec gives the same profile as the featurized CSV), --fail-on-drift, and bad input
-giving one clear line and the documented exit status."""
+its feature spec gives the same profile as the featurized CSV), --fail-on-drift, the test each
+column gets (every branch of the automatic choice, and --test overriding it), prediction drift,
+dataset drift on either side of --drift-share, and bad input giving one clear line and the
+documented exit status."""
 import argparse
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 
@@ -16,6 +20,203 @@ def run(args, expect):
         print(f"FAIL: {' '.join(args)}: exit {p.returncode}, expected {expect}\n{p.stderr}",
               file=sys.stderr)
     return ok, p
+
+
+def expect(cond, what):
+    if not cond:
+        print(f"FAIL: {what}", file=sys.stderr)
+    return bool(cond)
+
+
+def write_csv(path, columns, nrows, seed):
+    """columns: name -> f(row, rng) giving the field's text ("" = missing)."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write(",".join(columns) + "\n")
+        for i in range(nrows):
+            f.write(",".join(gen(i, rng) for gen in columns.values()) + "\n")
+
+
+def latest_all(path):
+    """The "all" window's latest check from a `kite drift --json` file."""
+    return [x for x in json.load(open(path))["windows"] if x["name"] == "all"][0]["latest"]
+
+
+# Synthetic columns for the automatic test choice, named by what decides it: the profile makes
+# integer-valued columns with <= 10 values categorical, any other column numeric; "distinct"
+# counts the reference's values.
+CHOICE_COLUMNS = {
+    "cont": lambda i, r: "%.6f" % r.gauss(0, 1),      # numeric, many values
+    "num6": lambda i, r: "%.1f" % (i % 6 + 0.5),      # numeric, 6 values: just above 5
+    "num5": lambda i, r: "%.1f" % (i % 5 + 0.5),      # numeric, 5 values: not > 5
+    "num3": lambda i, r: "%.1f" % (i % 3 + 0.5),      # numeric, 3 values
+    "num2": lambda i, r: "%.2f" % (i % 2 * 0.5 + 0.25),  # numeric, 2 values
+    "cat8": lambda i, r: str(i % 8),                  # categorical with 8 (> 5) categories
+    "cat3": lambda i, r: str(i % 3),                  # categorical, 3 categories
+    "bin": lambda i, r: str(i % 2),                   # categorical, binary
+    "gappy": lambda i, r: "" if i == 0 else "%.6f" % r.gauss(0, 1),  # one value missing
+}
+CHOICE_KIND = {"cont": "numeric", "num6": "numeric", "num5": "numeric", "num3": "numeric",
+               "num2": "numeric", "cat8": "categorical", "cat3": "categorical",
+               "bin": "categorical", "gappy": "numeric"}
+# Reference of 1000 rows (<= 1000 values: KS / chi-square / z) and of 1001 rows (> 1000:
+# Wasserstein / Jensen-Shannon); "gappy" has one value fewer than rows, so 1000 values in the
+# 1001-row reference: the rule counts values, not rows (missing values are excluded).
+CHOICE_SMALL = {"cont": "ks", "num6": "ks", "num5": "chisquare", "num3": "chisquare",
+                "num2": "z", "cat8": "chisquare", "cat3": "chisquare", "bin": "z",
+                "gappy": "ks"}
+CHOICE_LARGE = {"cont": "wasserstein", "num6": "wasserstein", "num5": "jensenshannon",
+                "num3": "jensenshannon", "num2": "jensenshannon", "cat8": "jensenshannon",
+                "cat3": "jensenshannon", "bin": "jensenshannon", "gappy": "ks"}
+P_TESTS = ("ks", "chisquare", "z")                 # drifted when p < 0.05
+DISTANCE_TESTS = ("jensenshannon", "wasserstein")  # no p-value; drifted when >= 0.1
+
+
+def check_test_choice(k, w):
+    """Each branch of the automatic per-column test (engine/drift.h), read from the JSON's
+    columns[].test, and --test overriding it."""
+    results = []
+    names = ",".join(CHOICE_COLUMNS)
+    for nrows, want in ((1000, CHOICE_SMALL), (1001, CHOICE_LARGE)):
+        ref, prof = w(f"choice{nrows}.csv"), w(f"choice{nrows}.json")
+        write_csv(ref, CHOICE_COLUMNS, nrows, seed=nrows)
+        results.append(run([k, "profile", "--columns", names, "--input", ref, "--output", prof], 0)[0])
+        kinds = {c["name"]: c["kind"] for c in json.load(open(prof))["columns"]}
+        results.append(expect(kinds == CHOICE_KIND, f"choice profile kinds {kinds}"))
+        ok, _ = run([k, "drift", "--reference", prof, "--input", ref, "--json", w("choice.json"), "-q"], 0)
+        cols = latest_all(w("choice.json"))["columns"] if ok else []
+        got = {c["name"]: c["test"] for c in cols}
+        results.append(expect(got == want, f"automatic tests, {nrows}-row reference: {got}, want {want}"))
+        drifted = [c["name"] for c in cols if c["drifted"]]
+        results.append(expect(cols and not drifted, f"the reference against itself drifts: {drifted}"))
+    # --test NAME: every column takes NAME, except that KS and Wasserstein need a numeric
+    # column's fine grid, so a categorical column keeps its automatic test. The current data is
+    # shifted so that every test has something to see: numeric values + 3 (past the reference's
+    # max), three rows in four of each categorical column in category 0.
+    def shift(name, gen):
+        def shifted(i, r):
+            v = gen(i, r)
+            if CHOICE_KIND[name] == "categorical":
+                return "0" if i % 4 else v
+            return "%.6f" % (float(v) + 3) if v else ""
+        return shifted
+    write_csv(w("choice_cur.csv"), {n: shift(n, g) for n, g in CHOICE_COLUMNS.items()}, 600, seed=7)
+    for name in ("auto", "psi", "ks", "chisquare", "z", "jensenshannon", "wasserstein"):
+        ok, _ = run([k, "drift", "--reference", w("choice1000.json"), "--input", w("choice_cur.csv"),
+                     "--test", name, "--json", w("choice.json"), "-q"], 0)
+        cols = latest_all(w("choice.json"))["columns"] if ok else []
+        got = {c["name"]: c["test"] for c in cols}
+        want = {n: CHOICE_SMALL[n] if name == "auto" or (name in ("ks", "wasserstein") and
+                                                         CHOICE_KIND[n] == "categorical") else name
+                for n in CHOICE_COLUMNS}
+        results.append(expect(got == want, f"--test {name}: {got}, want {want}"))
+        for c in cols:  # the statistic and verdict are the named test's
+            t, what = c["test"], f"--test {name}: column {c['name']} {c}"
+            if t == "psi":
+                ok = c["statistic"] == c["psi"] and c["p_value"] is None and \
+                    c["drifted"] == (c["status"] == "significant")
+            elif t in P_TESTS:
+                ok = c["p_value"] is not None and c["drifted"] == (c["p_value"] < 0.05)
+            elif t in DISTANCE_TESTS:
+                ok = c["p_value"] is None and c["drifted"] == (c["statistic"] >= 0.1)
+            else:
+                ok = False
+            results.append(expect(ok, what))
+        # Every shifted column drifts under each test (ks, chisquare, ... all see a +3 shift).
+        drifted = {c["name"] for c in cols if c["drifted"]}
+        results.append(expect(drifted == set(CHOICE_COLUMNS),
+                              f"--test {name}: drifted {sorted(drifted)}"))
+    ok, p = run([k, "drift", "--reference", w("choice1000.json"), "--input", w("choice_cur.csv"),
+                 "--test", "anderson", "-q"], 2)
+    results.append(ok and expect("unknown test 'anderson'" in p.stderr, f"--test anderson: {p.stderr}"))
+    return results
+
+
+def check_prediction_drift(k, r, w):
+    """Sex flipped in every row moves the Titanic model's predictions: prediction drift in the
+    JSON and a prediction event; the same rows in reverse order (the same distribution) give
+    neither."""
+    results = []
+    model = f"{r}/models/titanic.json"
+    rows = open(f"{r}/data/titanic_features.csv").read().splitlines()
+    sex = rows[0].split(",").index("Sex")
+    flipped = [rows[0]]
+    for line in rows[1:]:
+        v = line.split(",")
+        v[sex] = str(1 - int(v[sex]))
+        flipped.append(",".join(v))
+    open(w("pred_shifted.csv"), "w").write("\n".join(flipped) + "\n")
+    open(w("pred_same.csv"), "w").write("\n".join([rows[0]] + rows[:0:-1]) + "\n")
+    for name, want in (("pred_shifted", True), ("pred_same", False)):
+        ok, _ = run([k, "drift", "--reference", w("f.json"), "--model", model, "--input",
+                     w(name + ".csv"), "--json", w(name + ".json"), "--events", w(name + ".jsonl"),
+                     "-q"], 0)
+        if not ok:
+            results.append(False)
+            continue
+        latest = latest_all(w(name + ".json"))
+        pred = [c for c in latest["columns"] if c["role"] == "prediction"]
+        events = [json.loads(line) for line in open(w(name + ".jsonl"))]
+        pevents = [e for e in events if e["kind"] == "prediction"]
+        results.append(expect(latest.get("prediction_drift") is want and len(pred) == 1
+                              and pred[0]["drifted"] is want,
+                              f"{name}: prediction_drift {latest.get('prediction_drift')}, "
+                              f"prediction column {pred}, want {want}"))
+        want_events = [{"window": "all", "from": False, "to": True}] if want else []
+        got_events = [{x: e[x] for x in ("window", "from", "to")} for e in pevents]
+        results.append(expect(got_events == want_events,
+                              f"{name}: prediction events {pevents}, want {want_events}"))
+        if want and pevents:  # the event carries the prediction column's result (%.9g)
+            close = lambda a, b: math.isclose(a, b, rel_tol=1e-8)
+            results.append(expect(close(pevents[0]["statistic"], pred[0]["statistic"])
+                                  and close(pevents[0]["p_value"], pred[0]["p_value"])
+                                  and pred[0]["p_value"] < 0.05,
+                                  f"{name}: event {pevents[0]} vs column {pred[0]}"))
+    return results
+
+
+def check_dataset_share(k, w):
+    """drifted_share and dataset_drift on either side of --drift-share: 10 numeric features,
+    NSHIFT of them moved far past the reference's range (KS drifts), the others the reference's
+    own values in another order (KS statistic 0)."""
+    results = []
+    base = {f"x{j}": (lambda j: lambda i, rng: "%.6f" % (rng.gauss(0, 1) + j))(j) for j in range(10)}
+    write_csv(w("share_ref.csv"), base, 500, seed=11)
+    run([k, "profile", "--columns", ",".join(base), "--input", w("share_ref.csv"),
+         "--output", w("share_ref.json")], 0)
+    ref = open(w("share_ref.csv")).read().splitlines()
+    # (shifted features, --drift-share, expected dataset drift): share 0.4 below 0.5, 0.5 at it
+    # (>= drifts), 0.6 above it; 0.5 just below 0.51.
+    for nshift, share, want in ((4, "0.5", False), (5, "0.5", True), (6, "0.5", True),
+                                (5, "0.51", False)):
+        cur = [ref[0]]
+        for line in ref[:0:-1]:
+            v = line.split(",")
+            cur.append(",".join("%.6f" % (float(x) + 100) if j < nshift else x for j, x in enumerate(v)))
+        open(w("share_cur.csv"), "w").write("\n".join(cur) + "\n")
+        args = [k, "drift", "--reference", w("share_ref.json"), "--input", w("share_cur.csv"),
+                "--drift-share", share, "--json", w("share.json"), "--events", w("share.jsonl"), "-q"]
+        ok, _ = run(args + ["--fail-on-drift"], 3 if want else 0)
+        results.append(ok)
+        ok, _ = run(args, 0)
+        if not ok:
+            results.append(False)
+            continue
+        latest = latest_all(w("share.json"))
+        drifted = sorted(c["name"] for c in latest["columns"] if c["drifted"])
+        what = f"{nshift} of 10 shifted, --drift-share {share}"
+        results.append(expect(drifted == [f"x{j}" for j in range(nshift)], f"{what}: drifted {drifted}"))
+        results.append(expect(latest["drifted_features"] == nshift and
+                              latest["drifted_share"] == nshift / 10 and
+                              latest["dataset_drift"] is want,
+                              f"{what}: drifted_features {latest['drifted_features']}, "
+                              f"drifted_share {latest['drifted_share']}, dataset_drift "
+                              f"{latest['dataset_drift']}, want {want}"))
+        dataset = [e for e in map(json.loads, open(w("share.jsonl"))) if e["kind"] == "dataset"]
+        want_events = [(False, True, nshift / 10)] if want else []
+        got_events = [(e["from"], e["to"], e["drifted_share"]) for e in dataset]
+        results.append(expect(got_events == want_events, f"{what}: dataset events {dataset}"))
+    return results
 
 
 def main():
@@ -75,6 +276,9 @@ def main():
     open(w("shifted.csv"), "w").write("\n".join(out) + "\n")
     results.append(run([k, "drift", "--reference", w("f.json"), "--input", w("shifted.csv"),
                         "--fail-on-drift", "-q"], 3)[0])
+    results += check_test_choice(k, w)
+    results += check_prediction_drift(k, r, w)
+    results += check_dataset_share(k, w)
     # Event-time windows on the UCI file as shipped: one daily check per calendar day.
     aq = f"{r}/data/AirQualityUCI.csv"
     uci = ["-d", ";", "--decimal-comma", "--missing", "-200"]
