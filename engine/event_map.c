@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include "features.h"
+#include "f32.h"
 
 /* Field names hash into an open-addressing table twice the size of the feature list, so one
  * pass over the event's fields finds each feature in O(1) whatever the field order. */
@@ -285,7 +286,7 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const 
         int f = map_lookup(m, it->string);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
-        if (cJSON_IsNumber(it)) row[f] = (float)it->valuedouble;
+        if (cJSON_IsNumber(it)) row[f] = kite_f32(it->valuedouble);
         else if (cJSON_IsBool(it)) row[f] = cJSON_IsTrue(it) ? 1.0f : 0.0f;
         else if (cJSON_IsNull(it)) row[f] = NAN;
         else if (cJSON_IsString(it)) KITE_TRY(map_text(mf, it->valuestring, &row[f], errstr, errstr_size));

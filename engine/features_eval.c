@@ -7,6 +7,7 @@
 
 #include "event_time.h"
 #include "features_int.h"
+#include "f32.h"
 
 kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
 {
@@ -228,5 +229,5 @@ void kf_compute(const kite_feature_state *st, const unsigned char *slot, const d
         v = v != v ? pp[0] : v;
         tmp[j] = (v - pp[1]) / pp[2];
     }
-    for (int j = 0; j < s->ks_num_features; j++) out[j] = (float)tmp[j];
+    for (int j = 0; j < s->ks_num_features; j++) out[j] = kite_f32(tmp[j]);
 }

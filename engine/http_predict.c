@@ -22,6 +22,7 @@
 #include "feature_spec.h"
 #include "http_internal.h"
 #include "http_json.h"
+#include "f32.h"
 
 /* Longest field name compared after unescaping; longer ones cannot match any model name
  * worth having and are reported as unknown. */
@@ -229,7 +230,7 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
     case KITE_JSON_NUMBER: {
         /* strtod then a cast to float, as kite score (loaders/csv.c) converts CSV text: the
          * same digits give the same float32. */
-        float f = (float)v.ks_number;
+        float f = kite_f32(v.ks_number);
         if (isinf(f))
             return refuse(p, 422, "row %zu field \"%s\": %.*s is out of float32 range", r,
                           feature_name(p, col), (int)v.ks_len, v.ks_str);

@@ -1,4 +1,5 @@
 #include "csv.h"
+#include "f32.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -301,7 +302,7 @@ int kite_csv_parse_float(const kite_csv_options *opts, const char *text, float *
      * handed to XGBoost as float32, so kite sees what the training pipeline saw. */
     double d = strtod(tmp, &end);
     if (end == tmp || *end) return -1;
-    *out = (float)d;
+    *out = kite_f32(d);
     return 0;
 }
 

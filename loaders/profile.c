@@ -2,6 +2,7 @@
 #include "profile.h"
 
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,8 +204,9 @@ static kite_err get_floats(const load_ctx *x, const cJSON *o, int col, const cha
     const cJSON *it;
     cJSON_ArrayForEach(it, a)
     {
-        if (!cJSON_IsNumber(it) || !isfinite((float)it->valuedouble))
-            return bad(x, col, key, "holds a value that is not a finite number");
+        /* Range first: converting a double beyond FLT_MAX to float is undefined behaviour. */
+        if (!cJSON_IsNumber(it) || !(fabs(it->valuedouble) <= FLT_MAX))
+            return bad(x, col, key, "holds a value that is not a finite float32 number");
         (*out)[i] = (float)it->valuedouble;
         if (i > 0 && !((*out)[i] > (*out)[i - 1]))
             return bad(x, col, key, "values are not strictly increasing");
@@ -288,6 +290,10 @@ static kite_err load_root(const load_ctx *x, const cJSON *root, kite_profile *p)
     KITE_TRY(get_number(x, root, -1, "rows", 0, &p->kp_rows));
     KITE_TRY(get_number(x, root, -1, "bins", 0, &bins));
     KITE_TRY(get_number(x, root, -1, "fine_bins", 0, &fine));
+    /* The ranges `kite profile` accepts (--bins, --fine-bins); checked before the int cast,
+     * which is undefined for a double out of int's range. */
+    if (!(bins >= 1 && bins <= 1000)) return bad(x, -1, "bins", "must be an integer in [1, 1000]");
+    if (!(fine >= 1 && fine <= 4000)) return bad(x, -1, "fine_bins", "must be an integer in [1, 4000]");
     p->kp_bins = (int)bins;
     p->kp_fine_bins = (int)fine;
     const cJSON *cols = cJSON_GetObjectItemCaseSensitive(root, "columns");

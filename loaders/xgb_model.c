@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "ubjson.h"
+#include "f32.h"
 
 /* Nodes in one tree: 2^24 is over 8 million leaves, far beyond any lossguide tree. */
 #define KITE_MAX_TREE_NODES (1 << 24)
@@ -133,7 +134,7 @@ static kite_err xgb_read_array(xgb_ctx *ctx, const cJSON *tree, const char *key,
                             tree_id, key, i);
         }
         if (type == XGB_F32) {
-            ((float *)buf)[i] = (float)d;
+            ((float *)buf)[i] = kite_f32(d);
         } else {
             if (!(d == floor(d)) || d < -2147483648.0 || d > 2147483647.0) {
                 free(buf);
@@ -283,7 +284,7 @@ static kite_err xgb_base_score(xgb_ctx *ctx, const cJSON *lmp, float *out)
 {
     const cJSON *v = xgb_child(lmp, "base_score");
     if (!v) return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param: missing \"base_score\"");
-    if (cJSON_IsNumber(v)) { *out = (float)v->valuedouble; return KITE_ERR_OK; }
+    if (cJSON_IsNumber(v)) { *out = kite_f32(v->valuedouble); return KITE_ERR_OK; }
     if (!cJSON_IsString(v))
         return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param.base_score: expected a string");
     const char *s = v->valuestring;
@@ -436,7 +437,7 @@ static kite_err xgb_booster(xgb_ctx *ctx, const cJSON *learner, kite_model *m)
             double d;
             if (!xgb_number(v, &d) || !isfinite(d))
                 return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "weight_drop[%d]: expected a number", i);
-            m->km_tree_weight[i] = (float)d;
+            m->km_tree_weight[i] = kite_f32(d);
         }
     }
     return KITE_ERR_OK;
@@ -450,7 +451,7 @@ static kite_err xgb_from_cjson(xgb_ctx *ctx, const cJSON *root, kite_model *m)
     if (cJSON_IsArray(version) && cJSON_GetArraySize(version) == 3)
         for (int i = 0; i < 3; i++) {
             const cJSON *v = cJSON_GetArrayItem(version, i);
-            m->km_version[i] = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+            m->km_version[i] = cJSON_IsNumber(v) ? kite_int_clamp(v->valuedouble, 0, 1 << 20) : 0;
         }
     const cJSON *learner = NULL, *lmp = NULL;
     KITE_TRY(xgb_object(ctx, root, "learner", "top level", &learner));

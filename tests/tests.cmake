@@ -9,6 +9,7 @@ function(kite_c_test name)
 endfunction()
 
 kite_c_test(test_csv)
+kite_c_test(test_f32)
 kite_c_test(test_ubjson)
 kite_c_test(test_golden_lib)
 kite_c_test(test_prom)

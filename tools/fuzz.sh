@@ -26,7 +26,29 @@ clang $flags -Iengine tests/fuzz/fuzz_http_predict.c engine/http_predict.c engin
   build/libkite_kernels.a $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread \
   -o build-fuzz/fuzz_http_predict
 # --- end http ---
+# --- feature specs (then events through the state), reference profiles, serve configs ---
+mkdir -p build-fuzz/corpus_spec build-fuzz/corpus_profile build-fuzz/corpus_config
+cp models/*.spec.json build-fuzz/corpus_spec/
+printf '{"bins": 10, "fine_bins": 256, "kite_profile": 1, "rows": 2, "columns": []}' \
+  > build-fuzz/corpus_profile/empty.json
+[ -x build/kite ] && build/kite profile --model models/titanic.json --spec models/titanic.spec.json \
+  --input data/titanic.csv --label Survived --output build-fuzz/corpus_profile/titanic.json 2>/dev/null || true
+printf '{"brokers":"127.0.0.1:9092","topics":"events","model":"m.json","batch_size":64,"exit_on_eof":true,"kafka":{"linger.ms":"2"},"drift_windows":"sliding:1000:100,daily"}' \
+  > build-fuzz/corpus_config/a.json
+clang $flags -Iengine tests/fuzz/fuzz_spec.c loaders/feature_spec.c loaders/feature_spec_features.c \
+  loaders/event_time.c engine/features.c engine/features_eval.c kernels/kite_error.c kernels/model.c \
+  $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread -o build-fuzz/fuzz_spec
+clang $flags -Iengine tests/fuzz/fuzz_profile.c loaders/profile.c loaders/profile_build.c engine/drift.c \
+  engine/drift_check.c engine/drift_config.c engine/drift_labels.c engine/drift_quality.c \
+  engine/drift_stats.c engine/drift_metrics.c engine/prom.c kernels/binning_scalar.c \
+  kernels/binning_dispatch.c kernels/kite_error.c $(pkg-config --cflags --libs libcjson libxxhash) \
+  -lm -lpthread -o build-fuzz/fuzz_profile
+clang $flags -Iengine tests/fuzz/fuzz_config.c engine/config.c kernels/kite_error.c \
+  $(pkg-config --cflags --libs libcjson) -lm -o build-fuzz/fuzz_config
 cd build-fuzz
+./fuzz_spec -max_total_time="$secs" -max_len=16384 -rss_limit_mb=2048 corpus_spec
+./fuzz_profile -max_total_time="$secs" -max_len=32768 -rss_limit_mb=2048 corpus_profile
+./fuzz_config -max_total_time="$secs" -max_len=4096 corpus_config
 ./fuzz_model -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 corpus_model
 ./fuzz_csv -max_total_time="$secs" -max_len=8192 corpus_csv
 (cd .. && build-fuzz/fuzz_http_predict -max_total_time="$secs" -max_len=4096 build-fuzz/corpus_http)

@@ -1,0 +1,47 @@
+/* kite_f32 (kernels/f32.h): double -> float32 as IEEE 754 rounds it, defined for every double
+ * (a plain C cast is undefined beyond float's range), and the CSV loader's use of it. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "csv.h"
+#include "f32.h"
+#include "kite_test.h"
+
+int main(void)
+{
+    CHECK(kite_f32(1.5) == 1.5f);
+    CHECK(kite_f32(0.1) == 0.1f); /* nearest float, as the plain cast */
+    CHECK(kite_f32(-0.0) == 0.0f && signbit(kite_f32(-0.0)));
+    CHECK(isnan(kite_f32(NAN)));
+    CHECK(kite_f32(INFINITY) == INFINITY && kite_f32(-INFINITY) == -INFINITY);
+    CHECK(kite_f32(1e300) == INFINITY && kite_f32(-1e300) == -INFINITY);
+    CHECK(kite_f32((double)FLT_MAX) == FLT_MAX);
+    /* Above FLT_MAX but below the midpoint to 2^128: rounds down to FLT_MAX. */
+    CHECK(kite_f32(0x1.fffffefp127) == FLT_MAX && kite_f32(-0x1.fffffefp127) == -FLT_MAX);
+    /* The midpoint ties to even: infinity (FLT_MAX's significand is odd). */
+    CHECK(kite_f32(0x1.ffffffp127) == INFINITY);
+    CHECK(kite_f32(1e-50) == 0.0f);               /* underflow to zero, as the cast */
+    CHECK(kite_f32(0x1p-149) == 0x1p-149f);       /* the smallest subnormal survives */
+    CHECK(kite_int_clamp(1e300, 0, 100) == 100 && kite_int_clamp(-1e300, 0, 100) == 0);
+    CHECK(kite_int_clamp(NAN, 0, 100) == 0 && kite_int_clamp(7.9, 0, 100) == 7);
+
+    /* A CSV of out-of-range numbers loads as +-inf / FLT_MAX, as numpy's astype(float32). */
+    const char *path = "/tmp/kite_test_f32.csv";
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp) {
+        fputs("a,b,c\n1e300,-1e300,3.4028235e38\n", fp);
+        fclose(fp);
+        kite_matrix x;
+        char err[256];
+        CHECK_MSG(kite_csv_load_matrix(path, NULL, NULL, 3, &x, err, sizeof err) == KITE_ERR_OK, "%s", err);
+        if (x.km_data) {
+            CHECK(x.km_data[0] == INFINITY && x.km_data[1] == -INFINITY && x.km_data[2] == FLT_MAX);
+            kite_matrix_free(&x);
+        }
+        remove(path);
+    }
+    return kt_finish("test_f32");
+}
