@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: set up, build, run ctest; then an ASan+UBSan build of the tests, then a
+# The whole test suite: set up, build, run ctest; then an ASan+UBSan build of the tests (with
+# float-cast-overflow, which GCC leaves out of -fsanitize=undefined), then a
 # ThreadSanitizer build of the threaded tests.
 #   tools/run-tests.sh            everything (what CI runs)
 #   KITE_TEST_QUICK=1 tools/run-tests.sh   the Release build's tests only
@@ -14,7 +15,7 @@ echo "== tests: Release build =="
 if [ "${KITE_TEST_QUICK:-0}" != "1" ]; then
   echo "== tests: ASan + UBSan build =="
   tools/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
-    -DKITE_SANITIZE="address;undefined"
+    -DKITE_SANITIZE="address;undefined;float-cast-overflow"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE no_asan)
 
   # Threaded tests (label tsan) under ThreadSanitizer; tests/tsan.supp and
