@@ -208,3 +208,9 @@ if(KITE_SANITIZE MATCHES "thread")
   set_tests_properties(stream_labels stream_drift http_beside_kafka PROPERTIES ENVIRONMENT
     "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
 endif()
+
+# kite capacity: the planner measures through the real pipeline and its plan's arithmetic holds.
+add_test(NAME capacity_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_cli.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)

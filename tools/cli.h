@@ -57,6 +57,7 @@ void kite_serve_http_help(FILE *out, int beside_kafka);
 int kite_cmd_serve(int argc, char **argv);
 int kite_cmd_produce(int argc, char **argv);
 int kite_cmd_broker(int argc, char **argv);
+int kite_cmd_capacity(int argc, char **argv);
 
 /* Loads a model file and builds its forest; prints "kite: <reason>" on failure. */
 int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *forest);

@@ -29,6 +29,7 @@ static const kite_command commands[] = {
     {"serve", serve_route, "stream Kafka events through the model; --http serves /predict"},
     {"produce", kite_cmd_produce, "replay a CSV file as JSON events into a Kafka topic"},
     {"broker", kite_cmd_broker, "run the embedded (mock) Kafka cluster and print its address"},
+    {"capacity", kite_cmd_capacity, "measure a model's cost per event here; plan cores, partitions"},
 };
 
 static void usage(FILE *out)
