@@ -4,7 +4,7 @@
 Asserted: the measured sample is the requested number of events, all scored; the plan's
 arithmetic holds (events per core = 1e6 / CPU us per event; usable = that x (1 - headroom);
 cores = ceil(rate / usable); instances = ceil(cores / cores per instance); partitions = one per
-worker); a 10x higher rate needs about 10x the cores; bad usage exits 2, a bad model or input
+worker); bad usage exits 2, a bad model or input
 exits 1 with one line naming it."""
 import argparse
 import json
@@ -53,15 +53,6 @@ if cpu > 0:
     check(plan["instances"] == math.ceil(plan["cores"] / 3) and plan["cores_per_instance"] == 3,
           f"instances = ceil(cores / 3) ({plan['instances']})")
     check(plan["partitions"] == plan["instances"] * 3, f"one partition per worker ({plan['partitions']})")
-    # Ten times the rate, the same per-event cost (within the run-to-run noise of a short drain).
-    r10 = run(*base, "--rate", "2500000", "--headroom", "0.25", "--cores-per-instance", "3")
-    p10 = json.loads(r10.stdout) if r10.returncode == 0 else {}
-    if p10:
-        expect = math.ceil(2500000 / p10["usable_events_per_core_second"])
-        check(p10["cores"] == expect or abs(p10["cores"] - expect) <= 1,
-              f"10x the rate: cores = ceil(rate / usable) again ({p10['cores']} vs {expect})")
-    else:
-        check(False, f"second run ({r10.returncode}: {r10.stderr[-300:]})")
 # Text output names the plan.
 r = run("--model", "models/titanic.json", "--spec", "models/titanic.spec.json", "--input",
         "data/titanic.csv", "--events", "500", "--rate", "1000")

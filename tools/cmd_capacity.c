@@ -8,6 +8,7 @@
  * the first event to the final commit is divided by the events. The embedded broker runs inside
  * this process, so its CPU is counted too: the figure is an upper bound for a real cluster, where
  * the broker runs elsewhere. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -172,6 +173,16 @@ int kite_cmd_capacity(int argc, char **argv)
     int p = capacity_parse(argc, argv, &o);
     if (p) return p > 0 ? KITE_EXIT_OK : KITE_EXIT_USAGE;
 
+    /* Files first: a typo should cost a line, not a broker start and a group join. */
+    const char *files[] = {o.model, o.spec, o.input, o.drift_profile};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        FILE *fp = files[i] ? fopen(files[i], "rb") : NULL;
+        if (files[i] && !fp) {
+            fprintf(stderr, "kite capacity: %s: %s\n", files[i], strerror(errno));
+            return KITE_EXIT_ERROR;
+        }
+        if (fp) fclose(fp);
+    }
     char err[600];
     kite_mock_broker *broker = NULL;
     if (kite_mock_broker_new(1, &broker, err, sizeof err) ||
