@@ -140,6 +140,75 @@ static void sh_produce(sh_world *w, rd_kafka_t *p, int from, int to, double rate
     rd_kafka_flush(p, 30000);
 }
 
+/* Reads every partition of the given topics from the beginning to its end (one EOF each),
+ * calling on_message for each message; a consumer of its own (group only for the API, nothing
+ * committed), so it shares no state with the caller's threads. Returns the partitions that
+ * reached their end; the caller checks it against ntopics * SH_PARTITIONS. */
+typedef void (*sh_on_message)(void *ctx, const rd_kafka_message_t *m);
+static int sh_read_to_end(const char *bootstrap, const char *group, const char *const *topics,
+                          int ntopics, sh_on_message on_message, void *ctx)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", group, err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(ntopics * SH_PARTITIONS);
+    for (int t = 0; t < ntopics; t++)
+        for (int p = 0; p < SH_PARTITIONS; p++)
+            rd_kafka_topic_partition_list_add(parts, topics[t], p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(c, parts);
+    int eofs = 0, idle = 0;
+    while (eofs < parts->cnt && idle < 100) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
+        if (!m) {
+            idle++;
+            continue;
+        }
+        idle = 0;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) eofs++;
+        else if (!m->err) on_message(ctx, m);
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return eofs;
+}
+
+typedef struct sh_input_read {
+    sh_world *w;
+    int events;
+    unsigned char *seen;
+    size_t distinct, foreign;
+} sh_input_read;
+
+static void sh_take_input(void *ctx, const rd_kafka_message_t *m)
+{
+    sh_input_read *r = ctx;
+    sh_world *w = r->w;
+    if (m->partition < 0 || m->partition >= SH_PARTITIONS || m->offset < 0 || m->offset >= SH_MAX_OFFSETS)
+        return;
+    char key[32] = {0}, buf[512];
+    memcpy(key, m->key, m->key_len < sizeof key ? m->key_len : sizeof key - 1);
+    int i = key[0] == 'k' ? atoi(key + 1) : -1;
+    if (i < 0 || i >= r->events) {
+        r->foreign++;
+        return;
+    }
+    sh_event *e = &w->ev[m->partition][m->offset];
+    memcpy(e->key, key, sizeof e->key);
+    e->bad = sh_event_json(buf, sizeof buf, i);
+    e->key_ok = 1;
+    if (m->offset + 1 > w->count[m->partition]) w->count[m->partition] = m->offset + 1;
+    w->produced++;
+    w->bad += (size_t)e->bad;
+    r->distinct += !r->seen[i];
+    r->seen[i] = 1;
+}
+
 /* Rebuilds the expected events from the input log itself (what kite can consume), not from the
  * producer's delivery reports: under injected faults a report may carry no offset (see
  * acked_without_offset). Each message's key "k<i>" names its event, so whether it must become a
@@ -150,63 +219,20 @@ static size_t sh_read_inputs(sh_world *w, int events)
     memset(w->ev, 0, sizeof w->ev);
     memset(w->count, 0, sizeof w->count);
     w->produced = w->bad = 0;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char err[256];
-    rd_kafka_conf_set(conf, "bootstrap.servers", w->bootstrap, err, sizeof err);
-    rd_kafka_conf_set(conf, "group.id", "harness-input-reader", err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
-    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(SH_PARTITIONS);
-    for (int p = 0; p < SH_PARTITIONS; p++)
-        rd_kafka_topic_partition_list_add(parts, "events", p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(c, parts);
-    unsigned char *seen = calloc((size_t)events, 1);
-    size_t distinct = 0, foreign = 0;
-    int eofs = 0, idle = 0;
-    while (eofs < parts->cnt && idle < 100) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
-        if (!m) {
-            idle++;
-            continue;
-        }
-        idle = 0;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) eofs++;
-        else if (!m->err && m->partition >= 0 && m->partition < SH_PARTITIONS &&
-                 m->offset >= 0 && m->offset < SH_MAX_OFFSETS) {
-            char key[32] = {0}, buf[512];
-            memcpy(key, m->key, m->key_len < sizeof key ? m->key_len : sizeof key - 1);
-            int i = key[0] == 'k' ? atoi(key + 1) : -1;
-            if (i < 0 || i >= events) {
-                foreign++;
-            } else {
-                sh_event *e = &w->ev[m->partition][m->offset];
-                memcpy(e->key, key, sizeof e->key);
-                e->bad = sh_event_json(buf, sizeof buf, i);
-                e->key_ok = 1;
-                if (m->offset + 1 > w->count[m->partition]) w->count[m->partition] = m->offset + 1;
-                w->produced++;
-                w->bad += (size_t)e->bad;
-                distinct += !seen[i];
-                seen[i] = 1;
-            }
-        }
-        rd_kafka_message_destroy(m);
-    }
-    CHECK_MSG(eofs == parts->cnt, "input topic read to its end (%d of %d)", eofs, parts->cnt);
-    CHECK_MSG(foreign == 0, "%zu input messages name no produced event", foreign);
+    sh_input_read r = {w, events, calloc((size_t)events, 1), 0, 0};
+    static const char *const topics[] = {"events"};
+    int eofs = sh_read_to_end(w->bootstrap, "harness-input-reader", topics, 1, sh_take_input, &r);
+    CHECK_MSG(eofs == SH_PARTITIONS, "input topic read to its end (%d of %d)", eofs, SH_PARTITIONS);
+    CHECK_MSG(r.foreign == 0, "%zu input messages name no produced event", r.foreign);
     /* Every event acknowledged with an offset is in the log; one acknowledged without an offset
      * may be the mock broker's duplicate of an earlier try, so at most that many are absent. */
-    CHECK_MSG(distinct + w->acked_without_offset >= (size_t)events,
+    CHECK_MSG(r.distinct + w->acked_without_offset >= (size_t)events,
               "the input log holds %zu of %d events (%zu acknowledged without an offset)",
-              distinct, events, w->acked_without_offset);
-    if (distinct != (size_t)events || w->produced != distinct)
+              r.distinct, events, w->acked_without_offset);
+    if (r.distinct != (size_t)events || w->produced != r.distinct)
         printf("harness: input log holds %zu messages for %zu of %d events (%zu acknowledged "
-               "without an offset)\n", w->produced, distinct, events, w->acked_without_offset);
-    free(seen);
-    rd_kafka_topic_partition_list_destroy(parts);
-    rd_kafka_consumer_close(c);
-    rd_kafka_destroy(c);
+               "without an offset)\n", w->produced, r.distinct, events, w->acked_without_offset);
+    free(r.seen);
     return w->produced;
 }
 
@@ -245,38 +271,25 @@ static void sh_apply(sh_world *w, const char *topic, const rd_kafka_message_t *m
     cJSON_Delete(j);
 }
 
+typedef struct sh_output_read {
+    sh_world *w;
+    sh_tally *t;
+} sh_output_read;
+
+static void sh_take_output(void *ctx, const rd_kafka_message_t *m)
+{
+    sh_output_read *r = ctx;
+    sh_apply(r->w, rd_kafka_topic_name(m->rkt), m, r->t);
+}
+
 static sh_tally sh_read_outputs(sh_world *w)
 {
     sh_tally t = {0};
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char err[256];
-    rd_kafka_conf_set(conf, "bootstrap.servers", w->bootstrap, err, sizeof err);
-    rd_kafka_conf_set(conf, "group.id", "harness-reader", err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
-    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(12);
-    const char *topics[] = {"predictions", "dead-letters", "alerts"};
-    for (int i = 0; i < 3; i++)
-        for (int p = 0; p < SH_PARTITIONS; p++)
-            rd_kafka_topic_partition_list_add(parts, topics[i], p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(c, parts);
-    int eofs = 0, idle = 0;
-    while (eofs < parts->cnt && idle < 100) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
-        if (!m) {
-            idle++;
-            continue;
-        }
-        idle = 0;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) eofs++;
-        else if (!m->err) sh_apply(w, rd_kafka_topic_name(m->rkt), m, &t);
-        rd_kafka_message_destroy(m);
-    }
-    CHECK_MSG(eofs == parts->cnt, "output topics read to their end (%d of %d)", eofs, parts->cnt);
-    rd_kafka_topic_partition_list_destroy(parts);
-    rd_kafka_consumer_close(c);
-    rd_kafka_destroy(c);
+    sh_output_read r = {w, &t};
+    static const char *const topics[] = {"predictions", "dead-letters", "alerts"};
+    int eofs = sh_read_to_end(w->bootstrap, "harness-reader", topics, 3, sh_take_output, &r);
+    CHECK_MSG(eofs == 3 * SH_PARTITIONS, "output topics read to their end (%d of %d)", eofs,
+              3 * SH_PARTITIONS);
     return t;
 }
 

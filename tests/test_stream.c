@@ -358,46 +358,23 @@ static void restart_wait_outputs(rd_kafka_t *h, int64_t want)
 /* Per input partition: one past the highest input offset that has an output so far (what the
  * SIGKILLed member got to). Reads the output topics with its own consumer and touches no
  * shared state (the producer thread is still writing w). */
+static void restart_take_high(void *ctx, const rd_kafka_message_t *m)
+{
+    int64_t *high = ctx;
+    cJSON *j = cJSON_ParseWithLength(m->payload, m->len);
+    cJSON *jp = cJSON_GetObjectItemCaseSensitive(j, "partition");
+    cJSON *jo = cJSON_GetObjectItemCaseSensitive(j, "offset");
+    if (cJSON_IsNumber(jp) && cJSON_IsNumber(jo) && jp->valueint >= 0 && jp->valueint < SH_PARTITIONS &&
+        (int64_t)jo->valuedouble + 1 > high[jp->valueint])
+        high[jp->valueint] = (int64_t)jo->valuedouble + 1;
+    cJSON_Delete(j);
+}
+
 static void restart_output_high(const char *bootstrap, int64_t high[SH_PARTITIONS])
 {
     for (int p = 0; p < SH_PARTITIONS; p++) high[p] = 0;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char err[256];
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err);
-    rd_kafka_conf_set(conf, "group.id", "harness-high-reader", err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
-    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
-    const char *topics[] = {"predictions", "dead-letters"};
-    for (int t = 0; t < 2; t++)
-        for (int p = 0; p < SH_PARTITIONS; p++)
-            rd_kafka_topic_partition_list_add(parts, topics[t], p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(c, parts);
-    int eofs = 0, idle = 0;
-    while (eofs < parts->cnt && idle < 100) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
-        if (!m) {
-            idle++;
-            continue;
-        }
-        idle = 0;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            eofs++;
-        } else if (!m->err) {
-            cJSON *j = cJSON_ParseWithLength(m->payload, m->len);
-            cJSON *jp = cJSON_GetObjectItemCaseSensitive(j, "partition");
-            cJSON *jo = cJSON_GetObjectItemCaseSensitive(j, "offset");
-            if (cJSON_IsNumber(jp) && cJSON_IsNumber(jo) && jp->valueint >= 0 &&
-                jp->valueint < SH_PARTITIONS && (int64_t)jo->valuedouble + 1 > high[jp->valueint])
-                high[jp->valueint] = (int64_t)jo->valuedouble + 1;
-            cJSON_Delete(j);
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rd_kafka_topic_partition_list_destroy(parts);
-    rd_kafka_consumer_close(c);
-    rd_kafka_destroy(c);
+    static const char *const topics[] = {"predictions", "dead-letters"};
+    sh_read_to_end(bootstrap, "harness-high-reader", topics, 2, restart_take_high, high);
 }
 
 /* Waits (up to 60 s) until group "kite" has committed at least high[p] on every partition. */
