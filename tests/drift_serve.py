@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.request
 
-from confluent_kafka import Consumer, TopicPartition
+import kafka_util
 
 TOPIC = "drift-events"
 WINDOW = "tumbling_200"
@@ -39,30 +39,9 @@ def check(cond, what):
 
 
 def read_topic(addr, topic):
-    """Every partition of topic read from offset 0 to its high watermark (no group: assigned).
-    Returns (events, messages read, sum of high watermarks, partitions)."""
-    consumer = Consumer({"bootstrap.servers": addr, "group.id": "drift-serve-test",
-                         "enable.auto.commit": False})
-    meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-    parts = sorted(meta.partitions) if meta and not meta.error else []
-    events, total, want = [], 0, 0
-    for p in parts:
-        _, hi = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-        want += hi
-        consumer.assign([TopicPartition(topic, p, 0)])
-        seen = 0
-        for _ in range(3000):
-            if seen >= hi:
-                break
-            m = consumer.poll(0.2)
-            if m is None or m.error():
-                continue
-            seen = m.offset() + 1
-            total += 1
-            events.append(json.loads(m.value()))
-        consumer.unassign()
-    consumer.close()
-    return events, total, want, parts
+    """The drift events of every partition of topic, read to its high watermark."""
+    messages, total, want, parts = kafka_util.read_topic(addr, topic, "drift-serve-test")
+    return [json.loads(v) for _, v in messages], total, want, parts
 
 
 model, spec = f"{a.root}/models/titanic.json", f"{a.root}/models/titanic.spec.json"

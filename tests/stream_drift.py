@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.request
 
-from confluent_kafka import Consumer, TopicPartition
+import kafka_util
 
 ROWS = 1000
 SHIFT_IN_B = 500
@@ -122,28 +122,9 @@ try:
           f"{STREAM} predictions ({stdout})")
     check("drift monitoring against" in serve.stderr_text, "drift monitoring announced")
 
-    # Every partition of the drift topic read to its high watermark (no group: assigned from
-    # offset 0; the mock creates the topic on first produce, with its default partition count).
-    consumer = Consumer({"bootstrap.servers": addr, "group.id": "stream-drift-test",
-                         "enable.auto.commit": False})
-    parts = sorted(consumer.list_topics("drift-events", timeout=10).topics["drift-events"].partitions)
-    events, total, want = [], 0, 0
-    for p in parts:
-        lo, hi = consumer.get_watermark_offsets(TopicPartition("drift-events", p), timeout=10)
-        want += hi
-        consumer.assign([TopicPartition("drift-events", p, 0)])
-        seen = 0
-        for _ in range(3000):
-            if seen >= hi:
-                break
-            m = consumer.poll(0.2)
-            if m is None or m.error():
-                continue
-            seen = m.offset() + 1
-            total += 1
-            events.append(json.loads(m.value()))
-        consumer.unassign()
-    consumer.close()
+    # Every partition of the drift topic read to its high watermark.
+    messages, total, want, parts = kafka_util.read_topic(addr, "drift-events", "stream-drift-test")
+    events = [json.loads(v) for _, v in messages]
     check(parts and total == want, f"drift topic read to its end ({total} of {want} in {len(parts)} partitions)")
     # Partitions interleave: put the events back in stream order (stable within a check).
     events.sort(key=lambda e: e.get("end_event", 0))

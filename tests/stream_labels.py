@@ -25,7 +25,9 @@ import sys
 import time
 import urllib.request
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
+
+import kafka_util
 
 FIRST = 446
 WINDOW = 200
@@ -129,28 +131,16 @@ try:
     serve.wait(timeout=60)
     check(serve.returncode == 0, f"SIGTERM: exit 0 ({serve.returncode})")
 
-    # Read both output topics to their high watermarks (no group: assign from offset 0).
-    from confluent_kafka import TopicPartition
-    consumer = Consumer({"bootstrap.servers": addr, "group.id": "stream-labels-test",
-                         "enable.auto.commit": False})
+    # Both output topics read to their high watermarks.
     preds, dead = {}, []
     for topic in ("predictions", "dead-letters"):
-        lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
-        consumer.assign([TopicPartition(topic, 0, 0)])
-        seen = 0
-        for _ in range(3000):
-            if seen >= hi:
-                break
-            m = consumer.poll(0.2)
-            if m is None or m.error():
-                continue
-            seen = m.offset() + 1
+        messages, total, want, _ = kafka_util.read_topic(addr, topic, "stream-labels-test")
+        check(total == want, f"{topic} read to its end ({total} of {want})")
+        for key, value in messages:
             if topic == "predictions":
-                preds[m.key().decode()] = json.loads(m.value())["prediction"]
+                preds[key.decode()] = json.loads(value)["prediction"]
             else:
-                dead.append(json.loads(m.value()))
-        consumer.unassign()
-    consumer.close()
+                dead.append(json.loads(value))
 finally:
     if serve and serve.poll() is None:
         serve.kill()
