@@ -277,7 +277,7 @@ static void test_keys_and_bad_events(void)
 }
 
 /* Rolling windows (shifted, with missing values) against brute force over a long series, so
- * the rings and deques wrap many times. */
+ * the rings and min/max blocks wrap many times. */
 static void test_rolling_brute_force(void)
 {
     const char *json =

@@ -1,6 +1,6 @@
 /* Streaming integration tests on the in-process mock cluster (see stream_harness.h):
  *   test_stream basic          N events in -> exactly N outputs, by key and offset; malformed
- *                              events dead-lettered with reasons; metrics pass promtool rules
+ *                              events dead-lettered with reasons; the metrics text counts them
  *   test_stream faults         the same with Produce/Fetch/OffsetCommit errors injected and the
  *                              broker taken down and up mid-stream: none missing, duplicates
  *                              counted
