@@ -11,7 +11,7 @@ cp tests/golden/*.json tests/golden/*.ubj build-fuzz/corpus_model/ 2>/dev/null |
 head -c 4000 data/titanic_features.csv > build-fuzz/corpus_csv/titanic.csv
 head -c 4000 data/AirQualityUCI.csv > build-fuzz/corpus_csv/air.csv
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ikernels -Iloaders"
-kernels="kernels/kite_error.c kernels/model.c kernels/forest.c kernels/traverse_scalar.c kernels/dispatch.c"
+kernels="kernels/kite_error.c kernels/model.c kernels/forest.c kernels/perfect.c kernels/traverse_scalar.c kernels/traverse_row.c kernels/dispatch.c"
 clang $flags tests/fuzz/fuzz_model.c $kernels loaders/ubjson.c loaders/xgb_model.c \
   $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread -o build-fuzz/fuzz_model
 clang $flags tests/fuzz/fuzz_csv.c kernels/kite_error.c loaders/csv.c -lm -o build-fuzz/fuzz_csv
