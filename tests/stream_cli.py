@@ -117,10 +117,12 @@ try:
     scored, batches = metric(text, "kite_events_scored_total"), metric(text, "kite_batches_total")
     # (The mock broker answers fetches every ~10 ms, so 2-3 events arrive together; a loaded
     # machine bunches more. Size-closed only, they would leave in a handful of huge batches.)
-    le16 = metric(text, 'kite_batch_events_bucket{le="16"}')
-    check(r.returncode == 0 and scored == 891 and batches is not None and batches >= 891 / 16
-          and le16 is not None and le16 >= 0.9 * batches,
-          f"time-closed batches: {scored} events in {batches} batches, {le16} of <= 16 events "
+    # Closed by size alone the 891 events would leave as one batch; the bound below leaves room
+    # for a loaded (sanitizer) run stalling a fetch or two.
+    le64 = metric(text, 'kite_batch_events_bucket{le="64"}')
+    check(r.returncode == 0 and scored == 891 and batches is not None and batches >= 891 / 64
+          and le64 is not None and le64 >= 0.9 * batches,
+          f"time-closed batches: {scored} events in {batches} batches, {le64} of <= 64 events "
           f"(exit {r.returncode})")
 
     # --rate: 200 events at 100/s are spaced 10 ms apart, so the first-to-last span alone is
