@@ -229,5 +229,5 @@ void kf_compute(const kite_feature_state *st, const unsigned char *slot, const d
         v = v != v ? pp[0] : v;
         tmp[j] = (v - pp[1]) / pp[2];
     }
-    for (int j = 0; j < s->ks_num_features; j++) out[j] = kite_f32(tmp[j]);
+    kite_f32_array(tmp, out, (size_t)s->ks_num_features);
 }

@@ -24,6 +24,13 @@ int main(void)
     CHECK(kite_f32(0x1.ffffffp127) == INFINITY);
     CHECK(kite_f32(1e-50) == 0.0f);               /* underflow to zero, as the cast */
     CHECK(kite_f32(0x1p-149) == 0x1p-149f);       /* the smallest subnormal survives */
+    /* The array form (the feature rows' hot loop) gives the same answers. */
+    const double in[6] = {1.5, 1e300, -1e300, 0x1.fffffefp127, NAN, 0.1};
+    float out[6];
+    kite_f32_array(in, out, 6);
+    for (int i = 0; i < 6; i++)
+        CHECK_MSG(memcmp(&out[i], &(float){kite_f32(in[i])}, sizeof(float)) == 0 || (isnan(out[i]) && isnan(in[i])),
+                  "kite_f32_array[%d] = %g, kite_f32 = %g", i, (double)out[i], (double)kite_f32(in[i]));
     CHECK(kite_int_clamp(1e300, 0, 100) == 100 && kite_int_clamp(-1e300, 0, 100) == 0);
     CHECK(kite_int_clamp(NAN, 0, 100) == 0 && kite_int_clamp(7.9, 0, 100) == 7);
 
