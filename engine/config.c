@@ -204,6 +204,14 @@ kite_err kite_config_load(kite_config *c, const char *path, char *errstr, size_t
     }
     fclose(f);
     text[len] = 0;
+    kite_err err = kite_config_parse(c, text, len, path, errstr, errstr_size);
+    free(text);
+    return err;
+}
+
+kite_err kite_config_parse(kite_config *c, const char *text, size_t len, const char *path,
+                           char *errstr, size_t errstr_size)
+{
     cJSON *root = cJSON_ParseWithLength(text, len);
     kite_err err = KITE_ERR_OK;
     if (!root || !cJSON_IsObject(root)) {
@@ -258,6 +266,5 @@ kite_err kite_config_load(kite_config *c, const char *path, char *errstr, size_t
     }
 done:
     cJSON_Delete(root);
-    free(text);
     return err;
 }

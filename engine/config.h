@@ -67,6 +67,9 @@ kite_err kite_config_set_kafka(kite_config *c, const char *kv, char *errstr, siz
 
 /* Reads a JSON object of keys; "kafka": {"prop": "value"} holds librdkafka properties. */
 kite_err kite_config_load(kite_config *c, const char *path, char *errstr, size_t errstr_size);
+/* Same, from a JSON text of len bytes; path names it in messages. */
+kite_err kite_config_parse(kite_config *c, const char *text, size_t len, const char *path,
+                           char *errstr, size_t errstr_size);
 
 /* Whether name is a key of the table (with '-' or '_'). */
 const kite_config_key *kite_config_find(const char *name);

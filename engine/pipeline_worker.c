@@ -262,9 +262,11 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     kite_stats_add(w->kw_stats, KITE_C_MISSING, (uint64_t)missing);
     if (warming) kite_stats_add(w->kw_stats, KITE_C_WARMING_UP, 1);
     w->kw_items[*nitems] = (kite_batch_item){m, pslot, seq, warming, label};
-    w->kw_has_key[*nitems] = m->key && m->key_len;
-    if (w->kw_has_key[*nitems]) w->kw_keys[*nitems] = XXH3_64bits(m->key, m->key_len);
-    if (!isnan(label)) kite_stats_add(w->kw_stats, KITE_C_LABELS, 1);
+    if (*pl->pl_cfg.kc_label_field) { /* keys are hashed only for the labels join */
+        w->kw_has_key[*nitems] = m->key && m->key_len;
+        if (w->kw_has_key[*nitems]) w->kw_keys[*nitems] = XXH3_64bits(m->key, m->key_len);
+        if (!isnan(label)) kite_stats_add(w->kw_stats, KITE_C_LABELS, 1);
+    }
     (*nitems)++;
     *keep = 1;
 }

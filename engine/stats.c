@@ -169,14 +169,12 @@ void kite_stats_render(const kite_stats *s, kite_prom *p)
     for (int h = 0; h < KITE_H__COUNT; h++) {
         const stats_hist_desc *d = &stats_hists[h];
         uint64_t counts[KITE_HIST_MAX_BOUNDS + 1] = {0};
-        int64_t sum = 0;
-        for (int b = 0; b < s->ks_nblocks; b++) {
+        for (int b = 0; b < s->ks_nblocks; b++)
             for (size_t i = 0; i <= d->nbounds; i++)
                 counts[i] += atomic_load_explicit(&s->ks_blocks[b].ksb_hist[h][i],
                                                   memory_order_relaxed);
-            sum += atomic_load_explicit(&s->ks_blocks[b].ksb_hist_sum[h], memory_order_relaxed);
-        }
         kite_prom_family(p, d->name, "histogram", d->help);
-        kite_prom_histogram(p, d->name, NULL, d->bounds, counts, d->nbounds, (double)sum * 1e-6);
+        kite_prom_histogram(p, d->name, NULL, d->bounds, counts, d->nbounds,
+                            kite_stats_hist_total(s, (kite_hist)h));
     }
 }

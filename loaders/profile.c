@@ -339,18 +339,23 @@ kite_err kite_profile_load(const char *path, kite_profile *out, char *errstr, si
     kite_err err = KITE_ERR_OK;
     char *text = read_file(path, errstr, errstr_size, &err);
     if (!text) return err;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
-    if (!root) {
-        err = kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "%s: offset %zu: invalid JSON", path,
-                        end ? (size_t)(end - text) : (size_t)0);
-        free(text);
-        return err;
-    }
-    load_ctx x = {path, errstr, errstr_size};
-    err = load_root(&x, root, out);
-    cJSON_Delete(root);
+    err = kite_profile_parse(text, strlen(text), path, out, errstr, errstr_size);
     free(text);
+    return err;
+}
+
+kite_err kite_profile_parse(const char *json, size_t len, const char *name, kite_profile *out,
+                            char *errstr, size_t errstr_size)
+{
+    memset(out, 0, sizeof *out);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (!root)
+        return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "%s: offset %zu: invalid JSON", name,
+                         end ? (size_t)(end - json) : (size_t)0);
+    load_ctx x = {name, errstr, errstr_size};
+    kite_err err = load_root(&x, root, out);
+    cJSON_Delete(root);
     if (err != KITE_ERR_OK) kite_profile_free(out);
     return err;
 }

@@ -80,6 +80,9 @@ kite_err kite_profile_build(const float *rows, size_t nrows, size_t stride, int 
 kite_err kite_profile_save(const kite_profile *p, const char *path, char *errstr,
                            size_t errstr_size);
 kite_err kite_profile_load(const char *path, kite_profile *out, char *errstr, size_t errstr_size);
+/* Same, from a JSON text of len bytes; name stands for the path in messages. */
+kite_err kite_profile_parse(const char *json, size_t len, const char *name, kite_profile *out,
+                            char *errstr, size_t errstr_size);
 void kite_profile_free(kite_profile *p);
 
 /* Column index by name, or -1. */

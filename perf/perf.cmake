@@ -18,9 +18,7 @@ endif()
 # on it against the committed baseline (perf_check_slowed_kernel), proving it catches a slower
 # kernel and not only a doctored baseline. x86-64 only: the baseline holds scalar and AVX2.
 if(NOT KITE_SANITIZE AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
-  add_executable(perf_kernels_slowed EXCLUDE_FROM_ALL perf/perf_kernels.c
-    kernels/kite_error.c kernels/model.c kernels/forest.c kernels/perfect.c
-    kernels/traverse_scalar.c kernels/traverse_row.c kernels/dispatch.c
+  add_executable(perf_kernels_slowed EXCLUDE_FROM_ALL perf/perf_kernels.c ${KITE_KERNEL_SOURCES}
     kernels/traverse_avx2.c kernels/traverse_avx512.c)
   set_source_files_properties(kernels/traverse_avx2.c
     PROPERTIES COMPILE_OPTIONS "-mavx2")

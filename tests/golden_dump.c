@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "golden_case.h"
 #include "golden_dump.h"
-#include "xgb_model.h"
 
 #define W(ptr, size, count) write_or_zeros(fp, (ptr), (size), (size_t)(count))
 
@@ -50,54 +49,35 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: golden_dump DIR\n");
         return 2;
     }
-    FILE *mf = fopen("tests/golden/manifest.json", "rb");
-    if (!mf) {
-        fprintf(stderr, "golden_dump: tests/golden/manifest.json: cannot open (run from the source root)\n");
-        return 1;
-    }
-    static char text[1 << 20];
-    size_t len = fread(text, 1, sizeof text - 1, mf);
-    fclose(mf);
-    text[len] = 0;
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root = golden_manifest();
+    if (!root) return 1;
     const cJSON *models = cJSON_GetObjectItem(root, "models");
-    int written = 0;
-    for (const cJSON *e = models ? models->child : NULL; e; e = e->next) {
+    int written = 0, rc = 0;
+    for (const cJSON *e = models ? models->child : NULL; e && !rc; e = e->next) {
         char path[1024], err[512];
-        const char *name = cJSON_GetObjectItem(e, "name")->valuestring;
-        kite_model m;
-        kite_matrix x, want;
-        snprintf(path, sizeof path, "tests/golden/%s", cJSON_GetObjectItem(e, "model")->valuestring);
-        if (kite_model_load(path, &m, err, sizeof err) != KITE_ERR_OK) {
+        golden_case c;
+        if (golden_case_load(e, &c, err, sizeof err)) {
             fprintf(stderr, "golden_dump: %s\n", err);
-            return 1;
+            rc = 1;
+            break;
         }
-        snprintf(path, sizeof path, "tests/golden/%s", cJSON_GetObjectItem(e, "rows")->valuestring);
-        if (kite_csv_load_matrix(path, NULL, m.km_feature_names, m.km_num_feature, &x, err, sizeof err)) {
-            fprintf(stderr, "golden_dump: %s\n", err);
-            return 1;
-        }
-        snprintf(path, sizeof path, "tests/golden/%s", cJSON_GetObjectItem(e, "margin")->valuestring);
-        if (kite_csv_load_matrix(path, NULL, NULL, m.km_num_group, &want, err, sizeof err)) {
-            fprintf(stderr, "golden_dump: %s\n", err);
-            return 1;
-        }
-        snprintf(path, sizeof path, "%s/%s.kgd", argv[1], name);
+        snprintf(path, sizeof path, "%s/%s.kgd", argv[1], c.gc_name);
         FILE *fp = fopen(path, "wb");
-        if (!fp || !write_image(fp, &m, &x, &want) || fclose(fp)) {
+        int ok = fp && write_image(fp, &c.gc_model, &c.gc_rows, &c.gc_margins);
+        if (fp && fclose(fp)) ok = 0;
+        if (ok) {
+            printf("%s\n", path);
+            written++;
+        } else {
             fprintf(stderr, "golden_dump: %s: cannot write\n", path);
-            return 1;
+            rc = 1;
         }
-        printf("%s\n", path);
-        written++;
-        kite_matrix_free(&x);
-        kite_matrix_free(&want);
-        kite_model_free(&m);
+        golden_case_free(&c);
     }
     cJSON_Delete(root);
-    if (written == 0) {
-        fprintf(stderr, "golden_dump: no models in tests/golden/manifest.json\n");
-        return 1;
+    if (!rc && written == 0) {
+        fprintf(stderr, "golden_dump: no models in %s\n", GOLDEN_MANIFEST);
+        rc = 1;
     }
-    return 0;
+    return rc;
 }

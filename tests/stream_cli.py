@@ -59,6 +59,20 @@ def run(*argv, timeout=120):
                           timeout=timeout)
 
 
+def signal_and_wait(p, sig, after):
+    """Sends sig to process p `after` seconds from now; returns (its stderr, seconds it took to
+    exit after the signal). A process still running 30 s later is killed."""
+    time.sleep(after)
+    p.send_signal(sig)
+    t0 = time.monotonic()
+    try:
+        _, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    return err, time.monotonic() - t0
+
+
 r = run("produce", "--topic", "t", "--input", "data/titanic.csv")
 check(r.returncode == 2 and "--brokers" in r.stderr, f"produce without --brokers: usage error ({r.stderr})")
 r = run("serve", "--no-such-flag", "1")
@@ -155,15 +169,7 @@ try:
                               "--input", "data/titanic.csv", "--key", "PassengerId",
                               "--rate", "20"], cwd=args.root, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        p.send_signal(sig)
-        t0 = time.monotonic()
-        try:
-            _, err = p.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            _, err = p.communicate()
-        took = time.monotonic() - t0
+        err, took = signal_and_wait(p, sig, 1.5)
         n, _ = summary_count(err)
         check(p.returncode == 0, f"produce stopped by {sig.name}: exit 0 ({p.returncode}: {err})")
         check(took < 3, f"produce stopped by {sig.name}: exited {took:.2f} s after the signal")
@@ -182,15 +188,7 @@ try:
                           "--input", "data/titanic.csv", "--limit", "5",
                           "-X", "log_level=0"], cwd=args.root,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(1)
-    p.send_signal(signal.SIGTERM)
-    t0 = time.monotonic()
-    try:
-        _, err = p.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        _, err = p.communicate()
-    took = time.monotonic() - t0
+    err, took = signal_and_wait(p, signal.SIGTERM, 1)
     check(4.5 <= took < 9, f"produce to a dead broker stopped by SIGTERM: exited {took:.2f} s "
                            "after the signal, expected the 5 s delivery grace")
     check(p.returncode == 1 and "5 event(s) not delivered" in err and "(0 events delivered)" in err,

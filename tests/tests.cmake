@@ -87,7 +87,7 @@ target_link_libraries(golden_dump PRIVATE kite::kite)
 kite_target_defaults(golden_dump)
 add_test(NAME kernels_equal_neon_qemu
   COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon
-          $<TARGET_FILE:golden_dump>
+          $<TARGET_FILE:golden_dump> ${KITE_KERNEL_SOURCES}
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
 include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)

@@ -65,6 +65,11 @@ int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *fores
 /* Parses a delimiter argument: "," ";" "\t" or "tab". Returns 0 on error. */
 char kite_cli_delimiter(const char *arg);
 
+/* Parses a number in [lo, hi] for option `opt` of `command` ("kite serve"); on a bad value
+ * prints "<command>: <opt>: '<arg>' is not a number in [lo, hi]" and returns -1. */
+int kite_cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
+                    double *out);
+
 /* Monotonic clock in seconds. */
 double kite_cli_now(void);
 

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,4 +33,17 @@ double kite_cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int kite_cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
+                    double *out)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "%s: %s: '%s' is not a number in [%g, %g]\n", command, opt, arg, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }

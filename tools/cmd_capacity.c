@@ -22,6 +22,7 @@
 #include "replay.h"
 
 #define CAPACITY_TOPIC "capacity-events"
+#define CAPACITY "kite capacity" /* prefix of usage errors */
 
 static void capacity_usage(FILE *out)
 {
@@ -56,19 +57,6 @@ typedef struct capacity_opts {
     int json;
 } capacity_opts;
 
-/* Parses a positive number into *out; prints why not and returns -1. */
-static int capacity_number(const char *flag, const char *arg, double lo, double hi, double *out)
-{
-    char *end = NULL;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "kite capacity: %s: '%s' is not a number in [%g, %g]\n", flag, arg, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int capacity_parse(int argc, char **argv, capacity_opts *o)
 {
     enum { OPT_EVENTS = 256, OPT_HEAD, OPT_CPI, OPT_BATCH, OPT_DRIFT, OPT_DC, OPT_MISSING, OPT_JSON };
@@ -95,21 +83,21 @@ static int capacity_parse(int argc, char **argv, capacity_opts *o)
         case 'i': o->input = optarg; break;
         case 'k': o->key = optarg; break;
         case 'r':
-            if (capacity_number("--rate", optarg, 1e-3, 1e12, &o->rate)) return -1;
+            if (kite_cli_number(CAPACITY, "--rate", optarg, 1e-3, 1e12, &o->rate)) return -1;
             break;
         case OPT_EVENTS:
-            if (capacity_number("--events", optarg, 100, 10000000, &v)) return -1;
+            if (kite_cli_number(CAPACITY, "--events", optarg, 100, 10000000, &v)) return -1;
             o->events = (long)v;
             break;
         case OPT_HEAD:
-            if (capacity_number("--headroom", optarg, 0, 0.95, &o->headroom)) return -1;
+            if (kite_cli_number(CAPACITY, "--headroom", optarg, 0, 0.95, &o->headroom)) return -1;
             break;
         case OPT_CPI:
-            if (capacity_number("--cores-per-instance", optarg, 1, 1024, &v)) return -1;
+            if (kite_cli_number(CAPACITY, "--cores-per-instance", optarg, 1, 1024, &v)) return -1;
             o->cores_per_instance = (long)v;
             break;
         case OPT_BATCH:
-            if (capacity_number("--batch-size", optarg, 1, 65536, &v)) return -1;
+            if (kite_cli_number(CAPACITY, "--batch-size", optarg, 1, 65536, &v)) return -1;
             o->batch_size = (long)v;
             break;
         case OPT_DRIFT: o->drift_profile = optarg; break;

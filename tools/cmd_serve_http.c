@@ -94,18 +94,6 @@ void kite_serve_http_help(FILE *out, int beside_kafka)
     }
 }
 
-static int parse_number(const char *opt, const char *arg, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "kite serve: %s: '%s' is not a number in [%g, %g]\n", opt, arg, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* argv[*i] names which option (long, alias or short)? *inline_value: the text after '='. */
 static const sho_option *sho_find(const char *a, const char **inline_value)
 {
@@ -147,7 +135,8 @@ int kite_serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_se
     char opt[48];
     snprintf(opt, sizeof opt, "--%s", so->so_name);
     double x = 0;
-    if (so->so_lo < so->so_hi && parse_number(opt, v, so->so_lo, so->so_hi, &x)) return -1;
+    if (so->so_lo < so->so_hi && kite_cli_number("kite serve", opt, v, so->so_lo, so->so_hi, &x))
+        return -1;
     kite_http_config *c = &o->sho_cfg;
     switch (so->so_kind) {
     case SHO_HTTP: o->sho_listen = v; break;
@@ -189,7 +178,7 @@ int kite_serve_http_listen(kite_serve_http_opts *o)
     memcpy(o->sho_addr, a, alen);
     o->sho_addr[alen] = 0;
     double port;
-    if (parse_number("--http port", colon + 1, 0, 65535, &port)) return -1;
+    if (kite_cli_number("kite serve", "--http port", colon + 1, 0, 65535, &port)) return -1;
     o->sho_cfg.khc_address = alen ? o->sho_addr : "127.0.0.1";
     o->sho_cfg.khc_port = (uint16_t)port;
     return 0;
