@@ -1,5 +1,7 @@
 # ctest registration (included from the top-level CMakeLists.txt).
-set(KITE_PYTHON /usr/bin/python3)
+set(KITE_PYTHON /usr/bin/python3) # Debian's: XGBoost 1.7.4, the 1.7 golden set
+# The project venv (tools/venv.sh; XGBoost 3.4 and the other pinned peers), set by tools/setup.sh.
+set(KITE_VENV_PYTHON "" CACHE FILEPATH "python of the project venv (tools/venv.sh)")
 
 function(kite_c_test name)
   add_executable(${name} tests/${name}.c)

@@ -30,7 +30,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+# The pinned test peers (XGBoost 3.4, Treelite, ONNX Runtime, Evidently, ...) in a venv outside
+# the repo; KITE_NO_VENV=1 builds without it (tests that need it then fail, they do not skip).
+venv_python=""
+if [ "${KITE_NO_VENV:-0}" != "1" ]; then
+  venv_python=$(tools/venv.sh)
+fi
+
 build_dir="${1:-build}"
 shift || true
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DKITE_VENV_PYTHON="$venv_python" "$@" >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" >&2
