@@ -1,6 +1,7 @@
 #include "model.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void tree_free(kite_tree *t)
 {
@@ -23,11 +24,41 @@ void kite_model_free(kite_model *model)
     free(model->km_trees);
     free(model->km_tree_group);
     free(model->km_tree_weight);
+    free(model->km_base_margins);
+    free(model->km_base_scores);
+    free(model->km_iteration_indptr);
     if (model->km_feature_names)
         for (int32_t i = 0; i < model->km_num_feature; i++) free(model->km_feature_names[i]);
     free(model->km_feature_names);
     free(model->km_feature_is_cat);
     *model = (kite_model){0};
+}
+
+kite_err kite_model_keep_iterations(kite_model *m, int32_t begin, int32_t end, char *errstr,
+                                    size_t errstr_size)
+{
+    int32_t n = m->km_num_iterations;
+    if (end == 0) end = n;
+    if (begin < 0 || end > n || begin >= end)
+        return kite_errf(KITE_ERR_USAGE, errstr, errstr_size,
+                         "iteration range %d:%d is outside the model's %d boosting rounds", begin,
+                         end, n);
+    int32_t t0 = m->km_iteration_indptr[begin], t1 = m->km_iteration_indptr[end];
+    for (int32_t i = 0; i < m->km_num_trees; i++)
+        if (i < t0 || i >= t1) tree_free(&m->km_trees[i]);
+    int32_t keep = t1 - t0;
+    memmove(m->km_trees, m->km_trees + t0, (size_t)keep * sizeof *m->km_trees);
+    memmove(m->km_tree_group, m->km_tree_group + t0, (size_t)keep * sizeof *m->km_tree_group);
+    if (m->km_tree_weight)
+        memmove(m->km_tree_weight, m->km_tree_weight + t0, (size_t)keep * sizeof(float));
+    for (int32_t i = begin; i <= end; i++)
+        m->km_iteration_indptr[i - begin] = m->km_iteration_indptr[i] - t0;
+    m->km_num_trees = keep;
+    m->km_num_iterations = end - begin;
+    if (m->km_best_iteration >= 0)
+        m->km_best_iteration = m->km_best_iteration >= begin && m->km_best_iteration < end
+                                   ? m->km_best_iteration - begin : -1;
+    return KITE_ERR_OK;
 }
 
 /* Walks one tree from the root with an explicit stack. Every node must be reached exactly

@@ -27,7 +27,7 @@ static int write_image(FILE *fp, const kite_model *m, const kite_matrix *x, cons
     int ok = W(KITE_GOLDEN_DUMP_MAGIC, 1, 8);
     int32_t head[8] = {m->km_num_feature, m->km_num_group, m->km_num_trees, (int32_t)m->km_transform,
                        m->km_version[0], m->km_version[1], m->km_version[2], m->km_tree_weight != NULL};
-    ok = ok && W(head, sizeof head[0], 8) && W(&m->km_base_margin, sizeof(float), 1);
+    ok = ok && W(head, sizeof head[0], 8) && W(m->km_base_margins, sizeof(float), (size_t)m->km_num_group);
     for (int32_t t = 0; ok && t < m->km_num_trees; t++) {
         const kite_tree *tr = &m->km_trees[t];
         int32_t n = tr->kt_num_nodes;
