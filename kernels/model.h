@@ -39,6 +39,16 @@ typedef struct kite_tree {
     uint32_t kt_num_cats;
 } kite_tree;
 
+/* One categorical feature's training categories (XGBoost 3.1+'s gradient_booster.model.cats,
+ * from the training DataFrame): a tree's category code is a position in this list. */
+typedef struct kite_category_dict {
+    int32_t kcd_count;   /* categories; 0 for a feature without a dictionary                   */
+    int kcd_numeric;     /* 1: numeric categories (kcd_values), 0: strings (kcd_names)          */
+    char **kcd_names;    /* kcd_count UTF-8 strings, code = index                               */
+    double *kcd_values;  /* kcd_count numbers, code = index                                     */
+    int32_t *kcd_sorted; /* codes ordered by name / value, for binary search                     */
+} kite_category_dict;
+
 typedef struct kite_model {
     int32_t km_num_feature;
     int32_t km_num_group;     /* outputs per row: max(num_class, num_target, 1)        */
@@ -61,10 +71,21 @@ typedef struct kite_model {
     char **km_feature_names;  /* km_num_feature names, or NULL when the file has none  */
     uint8_t *km_feature_is_cat; /* 1 where feature_types says "c"; NULL when absent   */
     int km_version[3];        /* XGBoost version that wrote the file                  */
+    kite_category_dict *km_cats; /* km_num_feature dictionaries, or NULL (before 3.1, or
+                                  * a model trained without pandas categoricals)       */
     uint64_t km_fingerprint;  /* xxh64 of the model file bytes                        */
 } kite_model;
 
 void kite_model_free(kite_model *model);
+
+/* The code of a category given as text for feature f, by the model's dictionary: the string
+ * looked up (string dictionaries; text that is not a category but a number is taken as the
+ * code itself, as XGBoost takes numpy input), or the number looked up (numeric dictionaries,
+ * as XGBoost re-codes a DataFrame). Returns KITE_ERR_OK with *code, or KITE_ERR_PARSE with
+ * "category \"x\" is not one of feature F's N training categories" (XGBoost 3.x refuses
+ * those too). A feature without a dictionary: KITE_ERR_USAGE. */
+kite_err kite_model_category_code(const kite_model *m, int32_t f, const char *text, float *code,
+                                  char *errstr, size_t errstr_size);
 
 /* Keeps only the trees of boosting rounds [begin, end) (XGBoost's iteration_range; end 0
  * means the last round), freeing the others. Fails with a message naming the range when

@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "ubjson.h"
+#include "xgb_cats.h"
 #include "xgb_objective.h"
 #include "f32.h"
 
@@ -532,6 +533,7 @@ static kite_err xgb_split_vector_trees(xgb_ctx *ctx, kite_model *m, float **vecs
     old.km_num_trees = n;
     old.km_tree_weight = NULL, old.km_base_margins = NULL, old.km_base_scores = NULL;
     old.km_iteration_indptr = NULL, old.km_feature_names = NULL, old.km_feature_is_cat = NULL;
+    old.km_cats = NULL;
     kite_model_free(&old); /* the original trees and arrays only */
     m->km_trees = trees;
     m->km_tree_group = group;
@@ -601,6 +603,12 @@ static kite_err xgb_booster(xgb_ctx *ctx, const cJSON *learner, kite_model *m)
         err = xgb_iterations(ctx, model, param, m->km_num_trees, any_vec ? 1 : m->km_num_group,
                              &m->km_iteration_indptr, &m->km_num_iterations);
     if (err == KITE_ERR_OK && any_vec) err = xgb_split_vector_trees(ctx, m, vecs);
+    const cJSON *cats = xgb_child(model, "cats");
+    if (err == KITE_ERR_OK && cats) {
+        char what[384];
+        err = kite__xgb_read_cats(cats, m, what, sizeof what);
+        if (err != KITE_ERR_OK) err = XGB_FAIL(ctx, err, "%s", what);
+    }
     for (int32_t t = 0; t < (int32_t)ntrees; t++) free(vecs[t]);
     free(vecs);
     return err;

@@ -25,6 +25,12 @@ add_test(NAME golden_cli
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)
 # XGBoost 2.x schema (list base_score, iteration_indptr, size_leaf_vector 1): the JSON golden
 # models rewritten as 2.x saves them must score bit for bit the same.
+# XGBoost 3.4's golden set (tools/gen_golden3.py) and the version cases (1.7.2 .. 3.4.1,
+# tools/gen_golden3_versions.sh): margins and predictions bit for bit (0 ulp), in every kernel
+# this CPU runs (each forced with KITE_ISA). NEON runs them in kernels_equal_neon_qemu.
+add_test(NAME golden3_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden3 --versions --pred-ulp 0 --every-kernel)
 add_test(NAME golden_v2_schema
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_v2_schema.py --kite $<TARGET_FILE:kite>
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)

@@ -257,7 +257,6 @@ int kite_cmd_score(int argc, char **argv)
 
     char err[1024];
     kite_matrix x;
-    char *const *names = by_position ? NULL : model.km_feature_names;
     float *labels = NULL;
     size_t nlabels = 0;
     if (spec_path) {
@@ -273,7 +272,7 @@ int kite_cmd_score(int argc, char **argv)
             return KITE_EXIT_ERROR;
         }
         nlabels = labels ? x.km_rows : 0;
-    } else if (kite_csv_load_matrix(input, &csv, names, model.km_num_feature, &x, err, sizeof err)) {
+    } else if (kite_csv_load_model_rows(input, &csv, &model, by_position, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         kite_forest_free(&forest);
         kite_model_free(&model);
