@@ -3,9 +3,9 @@
 python: tools/venv.sh). Two references, so that every automatic test runs:
 
   full   the whole reference (4,679 rows, > 1000 values): Wasserstein (numeric) and
-         Jensen-Shannon (categorical);
-  small  its first 1,000 rows (<= 1000 values): KS (numeric), chi-square (weekday, 7 values)
-         and z (weekend, binary);
+         Jensen-Shannon (categorical, and the numeric period with 4 values);
+  small  its first 1,000 rows (<= 1000 values): KS (numeric), chi-square (weekday, 7 values,
+         and period) and z (weekend, binary);
 
 both against the whole current stream (4,678 rows, two sensors shifted). Prints the per-column
 table and fails unless, per column: the same test; statistic and p-value within 1e-6 relative

@@ -4,7 +4,8 @@ the shared part of tests/drift_evidently.py (the ctest) and bench/drift_vs_evide
 The split is tests/drift_airquality.py's (reference: the even rows of the UCI air-quality data;
 current: the odd rows in a fixed random order, PT08.S1(CO) + 300 and T + 10 from current row
 2000 on), plus two columns derived from Date so that the categorical tests run too: weekday
-(0-6, seven categories) and weekend (0/1, binary). Both files keep the UCI dialect (';', decimal
+(0-6, seven categories) and weekend (0/1, binary), and one from Time, period (the quarter of the
+day as 0.5 .. 3.5: numeric with four values). Both files keep the UCI dialect (';', decimal
 comma, -200 = missing). Each tool reads the same files: kite through `kite profile` + `kite
 drift`, Evidently through pandas.read_csv, with the column kinds kite's profile chose."""
 import json
@@ -20,7 +21,7 @@ from scipy import stats
 
 FEATURES = ["PT08.S1(CO)", "PT08.S2(NMHC)", "PT08.S3(NOx)", "PT08.S4(NO2)", "PT08.S5(O3)",
             "T", "RH", "AH"]
-DERIVED = ["weekday", "weekend"]
+DERIVED = ["weekday", "weekend", "period"]
 COLUMNS = FEATURES + DERIVED
 SHIFT = {"PT08.S1(CO)": 300.0, "T": 10.0}
 SHIFT_AT = 2000
@@ -47,6 +48,10 @@ def airquality_split(data):
     day = pd.to_datetime(df["Date"], format="%d/%m/%Y").dt.dayofweek
     df["weekday"] = day.astype(float)
     df["weekend"] = (day >= 5).astype(float)
+    # Quarter of the day as 0.5, 1.5, 2.5, 3.5: numeric (not integer-valued) with 4 values, the
+    # branch where Evidently gives a numeric column chi-square / Jensen-Shannon.
+    hour = pd.to_numeric(df["Time"].str.slice(0, 2))
+    df["period"] = (hour // 6).astype(float) + 0.5
     ref, cur = df.iloc[0::2], df.iloc[1::2]
     cur = cur.sample(frac=1.0, random_state=7).reset_index(drop=True)
     for col, off in SHIFT.items():
@@ -59,7 +64,7 @@ def write_uci(df, path):
     AH's four), integers for the derived columns."""
     out = pd.DataFrame(index=df.index)
     for c in COLUMNS:
-        fmt = "%.0f" if c in DERIVED else "%.4f"
+        fmt = "%.0f" if c in ("weekday", "weekend") else "%.4f"
         v = df[c].to_numpy()
         text = np.char.mod(fmt, np.nan_to_num(v, nan=0.0))
         text = np.char.replace(text, ".", ",")
