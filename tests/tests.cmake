@@ -222,3 +222,10 @@ add_test(NAME capacity_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
+
+# --- issue 10: kite drift beside Evidently 0.7's DataDriftPreset (venv python) on the air-quality
+# split, a > 1000-value and a <= 1000-value reference: per-column table, same tests/flags ---
+add_test(NAME drift_evidently
+  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_evidently.py --kite $<TARGET_FILE:kite>
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_evidently)
+set_tests_properties(drift_evidently PROPERTIES TIMEOUT 300)
