@@ -229,3 +229,22 @@ add_test(NAME drift_evidently
   COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_evidently.py --kite $<TARGET_FILE:kite>
           --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_evidently)
 set_tests_properties(drift_evidently PROPERTIES TIMEOUT 300)
+# --- ops (issue 15): Grafana dashboards, alert rules, a real Prometheus and Alertmanager ---
+# promtool check/test rules, every rule's fire and silent cases (and mutants of each rule).
+add_test(NAME ops_rules
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_rules.py --root ${CMAKE_SOURCE_DIR})
+# The committed dashboards JSON is what tools/gen_dashboards.py (Grafana Foundation SDK) writes.
+add_test(NAME ops_dashboards_generated
+  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tools/gen_dashboards.py --check)
+# Every panel's expression through a real Prometheus scraping kite serve (drift, labels, --http).
+add_test(NAME ops_dashboards
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_dashboards.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/ops_dashboards)
+# A sensor shift fires the drift alert through Prometheus and Alertmanager to a webhook; it resolves.
+add_test(NAME ops_alerts
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_alerts.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/ops_alerts)
+set_tests_properties(ops_rules ops_dashboards_generated ops_dashboards ops_alerts PROPERTIES LABELS ops)
+set_tests_properties(ops_rules ops_dashboards_generated PROPERTIES TIMEOUT 60)
+set_tests_properties(ops_dashboards ops_alerts PROPERTIES TIMEOUT 240)
+# --- end ops ---

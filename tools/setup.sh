@@ -17,6 +17,8 @@ KITE_PACKAGES=(
   haproxy chromium
   # --- stream: the seed-style baseline consumer in bench/stream_bench.sh ---
   python3-confluent-kafka
+  # --- ops: the alert rules fire through Alertmanager (tests/ops_alerts.py); YAML in the tests ---
+  prometheus-alertmanager python3-yaml
 )
 
 missing=()
