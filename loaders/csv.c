@@ -315,9 +315,11 @@ void kite_matrix_free(kite_matrix *m)
 
 /* One field for column j: a number, or (when the model has a category dictionary for
  * feature j) a category coded by it. 0, or -1 with the reason in why. */
-static int field_value(const kite_csv_options *o, const kite_model *model, int j, const char *text,
-                       float *v, char *why, size_t why_size)
+int kite_csv_parse_model_value(const kite_csv_options *o, const kite_model *model, int j,
+                               const char *text, float *v, char *why, size_t why_size)
 {
+    static const kite_csv_options defaults = KITE_CSV_OPTIONS_DEFAULT;
+    if (!o) o = &defaults;
     const kite_category_dict *d = model && model->km_cats ? &model->km_cats[j] : NULL;
     if (d && d->kcd_count > 0 && !kite_csv_is_missing(o, text)) {
         if (kite_model_category_code(model, j, text, v, why, why_size) == KITE_ERR_OK) return 0;
@@ -367,7 +369,8 @@ static kite_err load_matrix(const char *path, const kite_csv_options *opts, char
             float v = NAN;
             char why[256];
             if (map[j] < row.kcr_nfields &&
-                field_value(&r->cr_opts, model, j, row.kcr_fields[map[j]], &v, why, sizeof why)) {
+                kite_csv_parse_model_value(&r->cr_opts, model, j, row.kcr_fields[map[j]], &v, why,
+                                           sizeof why)) {
                 err = kite_errf(KITE_ERR_CSV, errstr, errstr_size, "%s:%zu:%zu: column \"%s\": %s",
                                 path, row.kcr_line, row.kcr_columns[map[j]], r->cr_header[map[j]],
                                 why);

@@ -79,6 +79,11 @@ kite_err kite_csv_load_model_rows(const char *path, const kite_csv_options *opts
                                   const kite_model *model, int by_position, kite_matrix *out,
                                   char *errstr, size_t errstr_size);
 
+/* One field as model feature j: a number (as kite_csv_parse_float), or a category coded by
+ * the model's dictionary when it has one for j. 0, or -1 with the reason in why. */
+int kite_csv_parse_model_value(const kite_csv_options *opts, const kite_model *model, int j,
+                               const char *text, float *v, char *why, size_t why_size);
+
 /* Loads one named column as floats (e.g. a label column). */
 kite_err kite_csv_load_column(const char *path, const kite_csv_options *opts, const char *name,
                               float **out, size_t *nrows, char *errstr, size_t errstr_size);

@@ -14,6 +14,7 @@ kite_c_test(test_csv)
 kite_c_test(test_f32)
 kite_c_test(test_ubjson)
 kite_c_test(test_golden_lib)
+kite_c_test(test_categories)
 kite_c_test(test_prom)
 
 # promtool (Debian's prometheus package) must accept what the writer produces.
@@ -31,6 +32,10 @@ add_test(NAME golden_cli
 add_test(NAME golden3_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
           --golden ${CMAKE_SOURCE_DIR}/tests/golden3 --versions --pred-ulp 0 --every-kernel)
+# 3.x models on the HTTP path (category strings by the model's dictionary) and refused kinds.
+add_test(NAME golden3_paths
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden3_paths.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden3)
 add_test(NAME golden_v2_schema
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_v2_schema.py --kite $<TARGET_FILE:kite>
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)

@@ -326,10 +326,19 @@ def gen_versions(g, rng, names, x_train, x_test):
                 feature_types=["q", "c"], enable_categorical=True)
 
 
+def gen_refused(out, rng, names, x_train):
+    """Model kinds kite refuses (tests/golden3_refused.py checks the one-line message)."""
+    os.makedirs(out, exist_ok=True)
+    y = target(x_train, "reg", rng)
+    bst = train({"booster": "gblinear", "objective": "reg:squarederror"}, x_train, y, 5, names)
+    bst.save_model(os.path.join(out, "gblinear.json"))
+    print("refused: gblinear.json")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden3"))
-    ap.add_argument("--set", choices=["full", "versions"], default="full")
+    ap.add_argument("--set", choices=["full", "versions", "refused"], default="full")
     ap.add_argument("--seed", type=int, default=20261202)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -339,6 +348,9 @@ def main():
     x_test = make_data(rng, N_TEST, missing=0.15)
     g = Golden(args.out)
     print("xgboost", xgb.__version__)
+    if args.set == "refused":
+        gen_refused(args.out, rng, names, x_train)
+        return 0
     if args.set == "versions":
         gen_versions(g, rng, names, x_train, x_test)
     else:
