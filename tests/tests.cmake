@@ -216,3 +216,11 @@ add_test(NAME capacity_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
+
+# --- status page (issue 15): GET /status of kite serve and kite serve --http in headless
+# Chromium: no console errors, numbers equal /metrics, charts in a screenshot ---
+add_test(NAME status_browser
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/status_browser.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
+set_tests_properties(status_browser PROPERTIES LABELS "http;browser" TIMEOUT 180)
+# --- end status page ---
