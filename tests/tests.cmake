@@ -224,3 +224,14 @@ add_test(NAME status_browser
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
 set_tests_properties(status_browser PROPERTIES LABELS "http;browser" TIMEOUT 180)
 # --- end status page ---
+
+# --- install (issue 15): cpack -G DEB, unpacked into a throwaway root: Depends, file places,
+# kite info, the unit's ExecStart and systemd-analyze verify, a C program through pkg-config and
+# find_package(kite). Needs the install rules (KITE_INSTALL, on by default; not with sanitizers).
+if(KITE_INSTALL AND NOT KITE_SANITIZE)
+  add_test(NAME install_deb
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/install_deb.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+            ${CMAKE_BINARY_DIR}/install_deb)
+  set_tests_properties(install_deb PROPERTIES LABELS "install;no_asan" TIMEOUT 300)
+endif()
+# --- end install ---
