@@ -156,6 +156,9 @@ struct kite_http_server {
 uint64_t kite_http_server_new_id(void);
 /* The calling thread's slot (registers it on first use); NULL when all slots are taken. */
 kite_http_slot *kite_http_slot_get(kite_http_server *srv);
+/* The same for a thread that is not a worker (the status sampler): never pinned, so --pin
+ * keeps giving the workers their CPUs. */
+kite_http_slot *kite_http_slot_get_unpinned(kite_http_server *srv);
 /* Publishes the serving model in the caller's hazard slot and returns it; release with
  * kite_http_model_release. */
 kite_http_model *kite_http_model_acquire(kite_http_server *srv, kite_http_slot *slot);

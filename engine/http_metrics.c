@@ -141,7 +141,8 @@ void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_pr
 void kite_http_metrics_status_render(void *opaque, kite_prom *p)
 {
     kite_http_server *srv = opaque;
-    kite_http_slot *slot = kite_http_slot_get(srv);
+    /* A request thread (GET /status) has its slot already; the sampler gets one, unpinned. */
+    kite_http_slot *slot = kite_http_slot_get_unpinned(srv);
     if (!slot) { /* every slot taken: nothing safe to read the model through */
         p->kp_oom = 1;
         return;
