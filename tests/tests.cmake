@@ -265,3 +265,21 @@ add_test(NAME bench_peers_smoke
           --workdir ${CMAKE_BINARY_DIR}/bench_peers_smoke)
 set_tests_properties(bench_peers_smoke PROPERTIES TIMEOUT 180 LABELS no_asan)
 # --- end bench peers ---
+# --- status page (issue 15): GET /status of kite serve and kite serve --http in headless
+# Chromium: no console errors, numbers equal /metrics, charts in a screenshot ---
+add_test(NAME status_browser
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/status_browser.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
+set_tests_properties(status_browser PROPERTIES LABELS "http;browser" TIMEOUT 180)
+# --- end status page ---
+
+# --- install (issue 15): cpack -G DEB, unpacked into a throwaway root: Depends, file places,
+# kite info, the unit's ExecStart and systemd-analyze verify, a C program through pkg-config and
+# find_package(kite). Needs the install rules (KITE_INSTALL, on by default; not with sanitizers).
+if(KITE_INSTALL AND NOT KITE_SANITIZE)
+  add_test(NAME install_deb
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/install_deb.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+            ${CMAKE_BINARY_DIR}/install_deb)
+  set_tests_properties(install_deb PROPERTIES LABELS "install;no_asan" TIMEOUT 300)
+endif()
+# --- end install ---

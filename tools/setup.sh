@@ -19,6 +19,9 @@ KITE_PACKAGES=(
   python3-confluent-kafka
   # --- ops: the alert rules fire through Alertmanager (tests/ops_alerts.py); YAML in the tests ---
   prometheus-alertmanager python3-yaml
+  # --- install (issue 15): the man page from kite --help; tests/install_deb.sh checks the unit
+  # (systemd-analyze, man for its Documentation=) and the status page (curl) ---
+  help2man man-db curl
 )
 
 missing=()
