@@ -216,3 +216,7 @@ add_test(NAME capacity_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
+# --- numbers: locale-free parse (strtod/strtof bit for bit) and shortest float32 text (issue 13) ---
+kite_c_test(test_num)
+set_tests_properties(test_num PROPERTIES TIMEOUT 120)
+# --- end numbers ---
