@@ -9,6 +9,7 @@
 
 #include "features.h"
 #include "f32.h"
+#include "num.h"
 
 #include <stdio.h>
 
@@ -72,7 +73,7 @@ static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *er
         char *save2 = NULL;
         for (char *pair = strtok_r(eq + 1, ",", &save2); pair; pair = strtok_r(NULL, ",", &save2)) {
             char *colon = strrchr(pair, ':'), *end = NULL;
-            float v = colon ? strtof(colon + 1, &end) : 0;
+            float v = colon ? kite_num_parse_float(colon + 1, &end) : 0;
             if (!colon || end == colon + 1 || *end) {
                 err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                                 "encode %s: \"%s\" is not text:number", mf->mf_name, pair);
@@ -241,7 +242,7 @@ static kite_err map_text(const map_feature *mf, const char *text, float *out, ch
             return KITE_ERR_OK;
         }
     char *end = NULL;
-    float v = strtof(text, &end);
+    float v = kite_num_parse_float(text, &end); /* strtof's float, locale-free */
     if (*text && end != text && !*end) {
         *out = v;
         return KITE_ERR_OK;

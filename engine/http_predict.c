@@ -22,6 +22,7 @@
 #include "feature_spec.h"
 #include "http_internal.h"
 #include "http_json.h"
+#include "num.h"
 #include "f32.h"
 
 /* Longest field name compared after unescaping; longer ones cannot match any model name
@@ -609,7 +610,10 @@ static int parse_csv(predict *p, char *body, size_t len)
 static void put_value(kite_http_conn *c, float v)
 {
     if (isnan(v) || isinf(v)) kite_http_conn_append(c, "null", 4);
-    else kite_http_conn_printf(c, "%.9g", (double)v);
+    else {
+        char t[KITE_NUM_FLOAT_CHARS];
+        kite_http_conn_append(c, t, kite_num_format_float(v, t)); /* kite score's digits */
+    }
 }
 
 static void put_row(kite_http_conn *c, const float *v, int n, int as_array)
@@ -638,7 +642,8 @@ static void write_csv(kite_http_conn *c, const kite_forest *f, const float *pred
     for (size_t r = 0; r < nrows; r++) {
         for (int k = 0; k < cols; k++) {
             if (k) kite_http_conn_append(c, ",", 1);
-            kite_http_conn_printf(c, "%.9g", (double)v[r * (size_t)groups + (size_t)k]);
+            char t[KITE_NUM_FLOAT_CHARS];
+            kite_http_conn_append(c, t, kite_num_format_float(v[r * (size_t)groups + (size_t)k], t));
         }
         kite_http_conn_append(c, "\n", 1);
     }

@@ -1,5 +1,6 @@
 #include "csv.h"
 #include "f32.h"
+#include "num.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -273,7 +274,8 @@ int kite_csv_is_missing(const kite_csv_options *opts, const char *text)
         if (opts->kco_decimal_comma)
             for (char *p = tmp; *p; p++)
                 if (*p == ',') *p = '.';
-        double a = strtod(tmp, &end1), b = strtod(opts->kco_missing, &end2);
+        double a = kite_num_parse_double(tmp, &end1),
+               b = kite_num_parse_double(opts->kco_missing, &end2);
         if (end1 != tmp && !*end1 && end2 != opts->kco_missing && !*end2 && a == b) return 1;
     }
     return 0;
@@ -297,10 +299,10 @@ int kite_csv_parse_float(const kite_csv_options *opts, const char *text, float *
         for (char *p = tmp; *p; p++)
             if (*p == ',') *p = '.';
     char *end;
-    errno = 0;
     /* strtod then a cast to float: the value a pandas/numpy float64 column becomes when it is
-     * handed to XGBoost as float32, so kite sees what the training pipeline saw. */
-    double d = strtod(tmp, &end);
+     * handed to XGBoost as float32, so kite sees what the training pipeline saw (the locale-free
+     * parser returns strtod's double bit for bit, loaders/num.h). */
+    double d = kite_num_parse_double(tmp, &end);
     if (end == tmp || *end) return -1;
     *out = kite_f32(d);
     return 0;

@@ -283,3 +283,15 @@ if(KITE_INSTALL AND NOT KITE_SANITIZE)
   set_tests_properties(install_deb PROPERTIES LABELS "install;no_asan" TIMEOUT 300)
 endif()
 # --- end install ---
+# --- numbers: locale-free parse (strtod/strtof bit for bit) and shortest float32 text (issue 13) ---
+kite_c_test(test_num)
+set_tests_properties(test_num PROPERTIES TIMEOUT 120)
+# --- end numbers ---
+# --- perf gate: kite bench --json / --baseline (issue 13); valgrind, so not under sanitizers ---
+if(NOT KITE_SANITIZE)
+  add_test(NAME bench_gate
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bench_gate.py --kite $<TARGET_FILE:kite>
+            --kite-slowed $<TARGET_FILE:kite_slowed>)
+  set_tests_properties(bench_gate PROPERTIES LABELS no_asan TIMEOUT 300)
+endif()
+# --- end perf gate ---

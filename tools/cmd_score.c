@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "dispatch.h"
+#include "num.h"
 #include "featurize_csv.h"
 #include "pin.h"
 
@@ -45,7 +46,8 @@ static void score_usage(FILE *out)
             "                          (classification) or RMSE (regression) on stderr\n"
             "  -q, --quiet             no summary on stderr\n"
             "  -h, --help              this text\n\n"
-            "Floats are printed with %%.9g, so they read back as the same float32.\n"
+            "Floats are printed with the fewest digits (at most 9) that read back as the same\n"
+            "float32.\n"
             "Exit status: 0 on success, 1 on a bad model/input, 2 on a usage error.\n");
 }
 
@@ -140,8 +142,18 @@ static int write_predictions(FILE *fp, const kite_forest *f, const float *out, s
     }
     for (size_t r = 0; r < nrows; r++) {
         const float *row = out + r * (size_t)groups;
-        for (int k = 0; k < cols; k++) fprintf(fp, k ? ",%.9g" : "%.9g", (double)row[k]);
-        fputc('\n', fp);
+        /* Shortest text that reads back as the same float32 (loaders/num.h), one fwrite a row. */
+        char line[512], *o = line;
+        for (int k = 0; k < cols; k++) {
+            if (o + KITE_NUM_FLOAT_CHARS + 2 > line + sizeof line) {
+                fwrite(line, 1, (size_t)(o - line), fp);
+                o = line;
+            }
+            if (k) *o++ = ',';
+            o += kite_num_format_float(row[k], o);
+        }
+        *o++ = '\n';
+        fwrite(line, 1, (size_t)(o - line), fp);
     }
     return ferror(fp) ? -1 : 0;
 }
