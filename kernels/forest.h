@@ -35,6 +35,7 @@
 #include "kite_error.h"
 #include "model.h"
 #include "perfect.h"
+#include "bytebin.h"
 
 #define KITE_NODE_LEAF (-1)
 #define KITE_NODE_DEFAULT_LEFT 1u
@@ -73,6 +74,7 @@ typedef struct kite_forest {
     /* XGBoost < 2.0 sends an out-of-range category the default way; 2.x sends it left. */
     int kf_invalid_cat_default;
     kite_perfect *kf_perfect;   /* SIMD layout (perfect.h); owned, freed by kite_forest_free */
+    struct kite_bytebin *kf_bytebin; /* byte-binned layout (bytebin.h); owned; NULL if OOM   */
 } kite_forest;
 
 kite_err kite_forest_build(const kite_model *model, kite_forest *out, char *errstr,
