@@ -28,6 +28,7 @@ void kite_forest_free(kite_forest *f)
     free(f->kf_cat_refs);
     free(f->kf_cat_bits);
     kite_perfect_free(f->kf_perfect);
+    kite_bytebin_free(f->kf_bytebin);
     *f = (kite_forest){0};
 }
 
@@ -144,6 +145,8 @@ kite_err kite_forest_build(const kite_model *m, kite_forest *f, char *errstr, si
     free(depth);
     kite_err err = kite_perfect_build(f, errstr, errstr_size);
     if (err != KITE_ERR_OK) kite_forest_free(f);
+    /* An optimisation only: out of memory here leaves it NULL and the float kernels score. */
+    else f->kf_bytebin = kite_bytebin_build(f);
     return err;
 }
 

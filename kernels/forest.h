@@ -35,6 +35,7 @@
 #include "kite_error.h"
 #include "model.h"
 #include "perfect.h"
+#include "bytebin.h"
 
 #define KITE_NODE_LEAF (-1)
 #define KITE_NODE_DEFAULT_LEFT 1u
@@ -74,6 +75,7 @@ typedef struct kite_forest {
      * the node's default way; 1.7.3 and later send it left. Chosen from the model's stamp. */
     int kf_invalid_cat_default;
     kite_perfect *kf_perfect;   /* SIMD layout (perfect.h); owned, freed by kite_forest_free */
+    struct kite_bytebin *kf_bytebin; /* byte-binned layout (bytebin.h); owned; NULL if OOM   */
 } kite_forest;
 
 kite_err kite_forest_build(const kite_model *model, kite_forest *out, char *errstr,

@@ -1,7 +1,8 @@
 /* Golden models through the library call (no CLI): kite_model_load + kite_forest_build +
  * kite_forest_predict with margins compared to XGBoost's bit for bit, for every model in
  * golden set (tests/golden_case.h: 1.7.4, 3.4 and the version cases) and every kernel this
- * build and CPU can run. */
+ * build and CPU can run. With AVX-512 VBMI, the byte kernel must have scored with byte codes on
+ * every model its layout covers (500 rows: seven full 64-row blocks and a partial one). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "dispatch.h"
 #include "golden_case.h"
 #include "kite_test.h"
+
+static int byte_models, models_seen;
 
 static void check_model(const char *dir, const cJSON *entry)
 {
@@ -35,13 +38,25 @@ static void check_model(const char *dir, const cJSON *entry)
         kite_margins_fn fn = kite_isa_kernel((kite_isa)isa);
         if (!fn) continue;
         memset(got, 0xff, n * sizeof(float));
+        size_t byte_rows = kite__bytebin_rows;
         fn(&f, x->km_data, x->km_rows, x->km_cols, got);
+        if (isa == KITE_ISA_AVX512VBMI) {
+            int covered = f.kf_bytebin && f.kf_bytebin->kb_ok;
+            CHECK_MSG((kite__bytebin_rows - byte_rows == x->km_rows) == covered,
+                      "%s: byte layout %s, but %zu of %zu rows took byte codes", c.gc_name,
+                      covered ? "covers it" : "does not cover it", kite__bytebin_rows - byte_rows,
+                      x->km_rows);
+            printf("%s: avx512vbmi %s\n", c.gc_name,
+                   covered ? "scored with byte codes" : f.kf_bytebin ? f.kf_bytebin->kb_reason : "-");
+            byte_models += covered;
+        }
         size_t bad = 0;
         for (size_t i = 0; i < n; i++) bad += memcmp(&got[i], &want->km_data[i], sizeof(float)) != 0;
         CHECK_MSG(bad == 0, "%s, kernel %s: %zu of %zu margins differ", c.gc_name,
                   kite_isa_name((kite_isa)isa), bad, n);
     }
     free(got);
+    models_seen++;
     kite_forest_free(&f);
     golden_case_free(&c);
 }
@@ -56,6 +71,11 @@ int main(void)
         CHECK(cJSON_GetArraySize(models) >= 3);
         for (const cJSON *e = models ? models->child : NULL; e; e = e->next) check_model(GOLDEN_DIRS[d], e);
         cJSON_Delete(root);
+    }
+    if (kite_isa_available(KITE_ISA_AVX512VBMI)) {
+        printf("avx512vbmi: %d of %d golden models scored with byte codes\n", byte_models, models_seen);
+        CHECK_MSG(byte_models >= models_seen / 2, "byte codes on only %d of %d golden models",
+                  byte_models, models_seen);
     }
     return kt_finish("test_golden_lib");
 }

@@ -66,11 +66,13 @@ add_test(NAME features_cli
 # --- end features ---
 # --- kernels / SIMD (issue 3) ---
 kite_c_test(test_kernels_equal)
+# The byte-binned kernel (issue 13): bin equivalence, applicability rules from both sides.
+kite_c_test(test_bytebin)
 kite_c_test(test_pin)
 add_executable(test_isa_force tests/test_isa_force.c)
 target_link_libraries(test_isa_force PRIVATE kite::kite)
 kite_target_defaults(test_isa_force)
-foreach(_isa scalar avx2 avx512 neon)
+foreach(_isa scalar avx2 avx512 avx512vbmi neon)
   add_test(NAME isa_force_${_isa} COMMAND test_isa_force ${_isa})
   set_tests_properties(isa_force_${_isa} PROPERTIES ENVIRONMENT "KITE_ISA=${_isa}")
 endforeach()
