@@ -147,17 +147,21 @@ try:
     # Wait for >= 12 scrapes of every target and for both quality kinds to be in Prometheus.
     deadline = time.time() + 120
     # (Cumulative: under load a 1 s scrape can time out now and then.)
-    want = ['count(up) == 3 and min(sum_over_time(up[1m])) >= 12',
+    want = ['count(up) == 3 and min(sum_over_time(up[5m])) >= 12',
             'kite_drift_quality{metric="accuracy"}', 'kite_drift_quality{metric="rmse"}',
             'kite_drift_reference_quality{metric="rmse"}', 'kite_http_model_reloads_total{result="ok"} > 0']
     missing = want
     while time.time() < deadline and missing:
         missing = [e for e in want if prom.value(e) is None]
         time.sleep(1)
-    check(not missing, f"Prometheus scraped every target 12 times (in the last minute) and has quality, reference and a reload ({missing})")
+    check(not missing, f"Prometheus scraped every target 12 times and has quality, reference and a reload ({missing})")
     check(sent["ok"] > 0 and sent["422"] > 0 and sent["reload"] == 1 and sent["other"] == 0,
           f"HTTP traffic answered as sent ({sent})")
 
+    ref_rmse = json.load(open(w("ref.json")))["quality"]["metrics"]["rmse"]
+    got = prom.value('kite_drift_reference_quality{metric="rmse"}')
+    check(got is not None and abs(got - ref_rmse) <= 1e-12 * ref_rmse,
+          f"kite_drift_reference_quality{{metric=\"rmse\"}} {got} is the profile's {ref_rmse}")
     names = set(json.loads(ops_util.http_get(prom.url + "/api/v1/label/__name__/values")[1])["data"])
     # --- every panel expression, with the dashboard's defaults ---
     total = 0
