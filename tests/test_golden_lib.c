@@ -1,6 +1,7 @@
 /* Golden models through the library call (no CLI): kite_model_load + kite_forest_build +
  * kite_forest_predict with margins compared to XGBoost's bit for bit, for every model in
- * tests/golden/manifest.json and every kernel this build and CPU can run. */
+ * golden set (tests/golden_case.h: 1.7.4, 3.4 and the version cases) and every kernel this
+ * build and CPU can run. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,13 @@
 #include "golden_case.h"
 #include "kite_test.h"
 
-static void check_model(const cJSON *entry)
+static void check_model(const char *dir, const cJSON *entry)
 {
     char err[512];
     golden_case c;
     /* Rows or margins that did not load (or disagree on the row count) would compare nothing,
      * or read past the margins: fail and stop for this model. */
-    if (golden_case_load(entry, &c, err, sizeof err)) {
+    if (golden_case_load(dir, entry, &c, err, sizeof err)) {
         CHECK_MSG(0, "%s", err);
         return;
     }
@@ -47,12 +48,14 @@ static void check_model(const cJSON *entry)
 
 int main(void)
 {
-    cJSON *root = golden_manifest();
-    CHECK(root != NULL);
-    if (!root) return kt_finish("test_golden_lib");
-    const cJSON *models = cJSON_GetObjectItem(root, "models");
-    CHECK(cJSON_GetArraySize(models) >= 8);
-    for (const cJSON *e = models ? models->child : NULL; e; e = e->next) check_model(e);
-    cJSON_Delete(root);
+    for (size_t d = 0; d < GOLDEN_NUM_DIRS; d++) {
+        cJSON *root = golden_manifest(GOLDEN_DIRS[d]);
+        CHECK(root != NULL);
+        if (!root) continue;
+        const cJSON *models = cJSON_GetObjectItem(root, "models");
+        CHECK(cJSON_GetArraySize(models) >= 3);
+        for (const cJSON *e = models ? models->child : NULL; e; e = e->next) check_model(GOLDEN_DIRS[d], e);
+        cJSON_Delete(root);
+    }
     return kt_finish("test_golden_lib");
 }

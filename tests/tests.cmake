@@ -25,6 +25,12 @@ add_test(NAME golden_cli
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)
 # XGBoost 2.x schema (list base_score, iteration_indptr, size_leaf_vector 1): the JSON golden
 # models rewritten as 2.x saves them must score bit for bit the same.
+# XGBoost 3.4's golden set (tools/gen_golden3.py) and the version cases (1.7.2 .. 3.4.1,
+# tools/gen_golden3_versions.sh): margins and predictions bit for bit (0 ulp), in every kernel
+# this CPU runs (each forced with KITE_ISA). NEON runs them in kernels_equal_neon_qemu.
+add_test(NAME golden3_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden3 --versions --pred-ulp 0 --every-kernel)
 add_test(NAME golden_v2_schema
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_v2_schema.py --kite $<TARGET_FILE:kite>
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)
@@ -216,6 +222,13 @@ add_test(NAME capacity_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
+
+# --- issue 10: kite drift beside Evidently 0.7's DataDriftPreset (venv python) on the air-quality
+# split, a > 1000-value and a <= 1000-value reference: per-column table, same tests/flags ---
+add_test(NAME drift_evidently
+  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_evidently.py --kite $<TARGET_FILE:kite>
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_evidently)
+set_tests_properties(drift_evidently PROPERTIES TIMEOUT 300)
 # --- ops (issue 15): Grafana dashboards, alert rules, a real Prometheus and Alertmanager ---
 # promtool check/test rules, every rule's fire and silent cases (and mutants of each rule).
 add_test(NAME ops_rules
