@@ -148,6 +148,8 @@ try:
     check(status == "success" and not data["result"],
           f"no KiteFeatureDrift pending or firing in Prometheus before the shift ({status}, "
           f"{[r['metric'].get('feature') for r in data['result']] if status == 'success' else data})")
+    status, data = prom.query(f'ALERTS{{alertname="KiteFeatureDrift"}}[{int(time.time() - t_prom) + 1}s]')
+    check(status == "success" and data["result"], "the same query over the whole run finds them (the check above can fail)")
     check(fired, "a KiteFeatureDrift notification reached the webhook")
     if fired:
         t_fire = fired[0][0]

@@ -118,16 +118,18 @@ try:
     # a wrong-length row now and then (422), one reload half way.
     base = f"http://127.0.0.1:{aq.http_port}"
     nfeat = len(json.loads(ops_util.http_get(base + "/model")[1])["features"])
-    sent = {"ok": 0, "422": 0, "reload": 0, "other": 0}
+    sent = {"ok": 0, "422": 0, "reload": 0, "other": 0, "timeout": 0}
 
     def post(path, body, headers=None):
         req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json", **(headers or {})})
         try:
-            with urllib.request.urlopen(req, timeout=5) as r:
+            with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status
         except urllib.error.HTTPError as e:
             return e.code
+        except OSError:  # a timeout on a loaded machine: not what this test is about, but counted
+            return None
 
     def traffic():
         i = 0
@@ -135,7 +137,7 @@ try:
             i += 1
             row = [float(i % 7)] * nfeat if i % 10 else [1.0] * (nfeat - 1)
             code = post("/predict", {"features": row})
-            sent["ok" if code == 200 else "422" if code == 422 else "other"] += 1
+            sent["ok" if code == 200 else "422" if code == 422 else "timeout" if code is None else "other"] += 1
             if i == 100:
                 code = post("/admin/reload", {}, {"Authorization": "Bearer " + TOKEN})
                 sent["reload" if code == 200 else "other"] += 1
@@ -147,17 +149,21 @@ try:
     # Wait for >= 12 scrapes of every target and for both quality kinds to be in Prometheus.
     deadline = time.time() + 120
     # (Cumulative: under load a 1 s scrape can time out now and then.)
-    want = ['count(up) == 3 and min(sum_over_time(up[1m])) >= 12',
+    want = ['count(up) == 3 and min(sum_over_time(up[5m])) >= 12',
             'kite_drift_quality{metric="accuracy"}', 'kite_drift_quality{metric="rmse"}',
             'kite_drift_reference_quality{metric="rmse"}', 'kite_http_model_reloads_total{result="ok"} > 0']
     missing = want
     while time.time() < deadline and missing:
         missing = [e for e in want if prom.value(e) is None]
         time.sleep(1)
-    check(not missing, f"Prometheus scraped every target 12 times (in the last minute) and has quality, reference and a reload ({missing})")
+    check(not missing, f"Prometheus scraped every target 12 times and has quality, reference and a reload ({missing})")
     check(sent["ok"] > 0 and sent["422"] > 0 and sent["reload"] == 1 and sent["other"] == 0,
           f"HTTP traffic answered as sent ({sent})")
 
+    ref_rmse = json.load(open(w("ref.json")))["quality"]["metrics"]["rmse"]
+    got = prom.value('kite_drift_reference_quality{metric="rmse"}')
+    check(got is not None and abs(got - ref_rmse) <= 1e-12 * ref_rmse,
+          f"kite_drift_reference_quality{{metric=\"rmse\"}} {got} is the profile's {ref_rmse}")
     names = set(json.loads(ops_util.http_get(prom.url + "/api/v1/label/__name__/values")[1])["data"])
     # --- every panel expression, with the dashboard's defaults ---
     total = 0

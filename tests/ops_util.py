@@ -5,6 +5,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -60,6 +61,8 @@ class Prometheus:
     YAML is a superset of JSON, so the config is written as JSON."""
 
     def __init__(self, workdir, jobs, interval="1s", rule_files=(), alertmanager=None):
+        # A fresh TSDB: a previous run's series (other ports) would still answer instant queries.
+        shutil.rmtree(os.path.join(workdir, "tsdb"), ignore_errors=True)
         os.makedirs(workdir, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -110,6 +113,7 @@ class Prometheus:
 
 class Alertmanager:
     def __init__(self, workdir, config_path):
+        shutil.rmtree(os.path.join(workdir, "am-data"), ignore_errors=True)  # no earlier run's alerts
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(workdir, "alertmanager.log"), "w")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes kite's Grafana dashboards (ops/grafana/dashboards/{overview,drift,http}.json) with the
-Grafana Foundation SDK (PyPI grafana-foundation-sdk, the 11.6 schema build; no dependencies).
+Grafana Foundation SDK (PyPI grafana-foundation-sdk==1769699379!11.6.0, the Grafana 11.6 schema
+build; it has no dependencies).
 
     tools/gen_dashboards.py            write the three files
     tools/gen_dashboards.py --check    exit 1 if a committed file differs from what this writes
