@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "csv.h"
 #include "dispatch.h"
@@ -79,6 +80,43 @@ int main(void)
     CHECK(kite_event_map_new(&m, NULL, disagree, &map, err, sizeof err) == KITE_ERR_CONFIG);
     CHECK_MSG(strstr(err, "model's own category dictionary") != NULL, "%s", err);
     CHECK(kite_event_map_new(&m, NULL, "color=purple:3", &map, err, sizeof err) == KITE_ERR_CONFIG);
+
+    /* A feature spec whose category map disagrees with the model's dictionary is refused at
+     * load; the one that agrees loads. */
+    const char *colors[12];
+    for (int c = 0; c < 12; c++) colors[c] = m.km_cats[1].kcd_names[c];
+    for (int wrong = 0; wrong < 2; wrong++) {
+        char spec[4096], path[] = "/tmp/kite_test_categories_XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        size_t o = (size_t)snprintf(spec, sizeof spec,
+                                    "{\"kite_feature_spec\": 1, \"name\": \"cats\", \"inputs\": ["
+                                    "{\"name\": \"num_a\", \"type\": \"number\"},"
+                                    "{\"name\": \"color\", \"type\": \"category\", \"unseen\": null, \"map\": {");
+        for (int c = 0; c < 12; c++)
+            o += (size_t)snprintf(spec + o, sizeof spec - o, "%s\"%s\": %d", c ? "," : "", colors[c],
+                                  wrong && c == 3 ? 4 : c);
+        o += (size_t)snprintf(spec + o, sizeof spec - o,
+                              "}}, {\"name\": \"num_b\", \"type\": \"number\"},"
+                              "{\"name\": \"size\", \"type\": \"category\", \"unseen\": null, "
+                              "\"map\": {\"%s\": 0, \"%s\": 1, \"%s\": 2}}],"
+                              "\"features\": [{\"name\": \"num_a\", \"kind\": \"value\", \"input\": \"num_a\"},"
+                              "{\"name\": \"color\", \"kind\": \"value\", \"input\": \"color\"},"
+                              "{\"name\": \"num_b\", \"kind\": \"value\", \"input\": \"num_b\"},"
+                              "{\"name\": \"size\", \"kind\": \"value\", \"input\": \"size\"}]}",
+                              m.km_cats[3].kcd_names[0], m.km_cats[3].kcd_names[1], m.km_cats[3].kcd_names[2]);
+        CHECK(write(fd, spec, o) == (ssize_t)o);
+        close(fd);
+        kite_err e = kite_event_map_new(&m, path, NULL, &map, err, sizeof err);
+        if (wrong)
+            CHECK_MSG(e != KITE_ERR_OK && strstr(err, "model's own category dictionary codes it 3"),
+                      "a disagreeing spec map: %s", err);
+        else
+            CHECK_MSG(e == KITE_ERR_OK, "an agreeing spec map loads: %s", err);
+        if (e == KITE_ERR_OK) kite_event_map_free(map);
+        map = NULL;
+        unlink(path);
+    }
 
     kite_forest_free(&f);
     kite_matrix_free(&x);
