@@ -17,6 +17,8 @@ KITE_PACKAGES=(
   haproxy chromium
   # --- stream: the seed-style baseline consumer in bench/stream_bench.sh ---
   python3-confluent-kafka
+  # --- kafka: the real Apache Kafka cluster of the `kafka` tests (tools/kafka-cluster.sh) ---
+  openjdk-17-jre-headless maven
 )
 
 missing=()
@@ -35,6 +37,12 @@ fi
 venv_python=""
 if [ "${KITE_NO_VENV:-0}" != "1" ]; then
   venv_python=$(tools/venv.sh)
+fi
+
+# The pinned Apache Kafka broker's jars (tools/kafka/pom.xml), fetched once into the same cache
+# as the venv, so the `kafka` tests start a real cluster without downloading anything.
+if [ "${KITE_NO_KAFKA:-0}" != "1" ]; then
+  tools/kafka/fetch.sh >/dev/null
 fi
 
 build_dir="${1:-build}"
