@@ -4,16 +4,17 @@
 # jars tools/kafka/fetch.sh cached (the pinned version in tools/kafka/pom.xml).
 #
 #   tools/kafka-cluster.sh start [--brokers 1|3] [--dir D]   format, start, wait, print bootstrap
-#   tools/kafka-cluster.sh stop [--dir D]                    SIGTERM every node (SIGKILL after 30 s)
-#   tools/kafka-cluster.sh kill NODE [--dir D]               SIGKILL node NODE (1..N)
-#   tools/kafka-cluster.sh restart NODE [--dir D]            stop it if running, start it, wait
+#   tools/kafka-cluster.sh stop [NODE|all] [--dir D]         SIGTERM (SIGKILL after 30 s); data kept
+#   tools/kafka-cluster.sh kill NODE|all [--dir D]           SIGKILL node NODE (1..N)
+#   tools/kafka-cluster.sh restart NODE|all [--dir D]        stop if running, start again, wait
 #   tools/kafka-cluster.sh pause|resume NODE [--dir D]       SIGSTOP / SIGCONT (NODE may be "all")
 #   tools/kafka-cluster.sh bootstrap [--dir D]               the bootstrap list (host:port,...)
 #   tools/kafka-cluster.sh leader TOPIC PARTITION [--dir D]  the node leading that partition
 #   tools/kafka-cluster.sh status [--dir D]                  one line per node: pid, state
 #
 # D (default $KITE_KAFKA_DIR or /tmp/kite-kafka-$UID) holds cluster.env (node count, ports),
-# bootstrap, and nodeN/{server.properties,pid,server.log,data}. `start` wipes D's old data.
+# bootstrap, and nodeN/{server.properties,pid,server.log,data}. `start` wipes D's old data and
+# picks new ports; `stop` then `restart all` brings the same cluster back (same data, ports).
 # Ports are free ports picked at start (two per node), kept across restarts of a node.
 # 3 nodes: default.replication.factor=3, min.insync.replicas=2, the offsets and transaction
 # logs 3/2; 1 node: all 1. Group joins are immediate (group.initial.rebalance.delay.ms=0) and
@@ -192,6 +193,7 @@ EOF
 cmd_stop() {
   [ -f "$dir/cluster.env" ] || return 0
   load_env
+  if [ ${#args[@]} -eq 1 ] && [ "${args[0]}" != all ]; then stop_node "$(nodes_of "${args[0]}")" TERM; return; fi
   for i in $(seq 1 "$KC_NODES"); do
     local p; p=$(node_pid "$i")
     [ -n "$p" ] && { kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; }
@@ -218,20 +220,23 @@ case "$cmd" in
   kill|restart|pause|resume)
     [ ${#args[@]} -eq 1 ] || usage
     load_env
-    for n in $(nodes_of "${args[0]}"); do
+    targets=$(nodes_of "${args[0]}")
+    for n in $targets; do
       case "$cmd" in
         kill) stop_node "$n" KILL ;;
         pause) node_alive "$n" || die "node $n is not running"; kill -STOP "$(node_pid "$n")" ;;
         resume) node_alive "$n" || die "node $n is not running"; kill -CONT "$(node_pid "$n")" ;;
-        restart)
-          node_alive "$n" && stop_node "$n" TERM
-          launch "$n"
-          # Up when its own listener answers and the cluster lists it among the brokers again.
-          port_var="KC_PORT_$n"
-          wait_metadata "127.0.0.1:${!port_var}" 1 "restart node $n"
-          wait_metadata "$KC_BOOTSTRAP" "$KC_NODES" "restart node $n" ;;
+        restart) node_alive "$n" && stop_node "$n" TERM; launch "$n" ;;
       esac
-    done ;;
+    done
+    if [ "$cmd" = restart ]; then
+      # All launched before any wait: a lone node of a stopped 3-voter quorum cannot elect a
+      # controller. Up when each one's own listener and every node list all the brokers.
+      addrs=""
+      for n in $targets; do port_var="KC_PORT_$n"; addrs+="${addrs:+,}127.0.0.1:${!port_var}"; done
+      wait_metadata "$addrs" "$KC_NODES" "restart ${args[0]}"
+      wait_metadata "$KC_BOOTSTRAP" "$KC_NODES" "restart ${args[0]}"
+    fi ;;
   leader) load_env; cmd_leader ;;
   *) usage ;;
 esac
