@@ -11,6 +11,8 @@
 #   tools/kafka-cluster.sh bootstrap [--dir D]               the bootstrap list (host:port,...)
 #   tools/kafka-cluster.sh leader TOPIC PARTITION [--dir D]  the node leading that partition
 #   tools/kafka-cluster.sh status [--dir D]                  one line per node: pid, state
+#   tools/kafka-cluster.sh topics [--partitions N] [--replication R] NAME... [--dir D]
+#                      delete every non-internal topic, create NAME... (tools/kafka/topics.py)
 #
 # D (default $KITE_KAFKA_DIR or /tmp/kite-kafka-$UID) holds cluster.env (node count, ports),
 # bootstrap, and nodeN/{server.properties,pid,server.log,data}. `start` wipes D's old data and
@@ -38,7 +40,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 die() { echo "kafka-cluster: $*" >&2; exit 1; }
-usage() { sed -n '5,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 node_pid() { cat "$dir/node$1/pid" 2>/dev/null || true; }
 node_alive() { local p; p=$(node_pid "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
@@ -113,7 +115,7 @@ cmd_start() {
   rm -rf "$dir"; mkdir -p "$dir"
   # Two free loopback ports per node (bound together, so all distinct).
   local ports
-  ports=$(python3 - "$brokers" <<'PY'
+  ports=$(/usr/bin/python3 - "$brokers" <<'PY'
 import socket, sys
 socks = [socket.socket() for _ in range(2 * int(sys.argv[1]))]
 for s in socks:
@@ -238,5 +240,6 @@ case "$cmd" in
       wait_metadata "$KC_BOOTSTRAP" "$KC_NODES" "restart ${args[0]}"
     fi ;;
   leader) load_env; cmd_leader ;;
+  topics) load_env; exec /usr/bin/python3 "$root/tools/kafka/topics.py" "$KC_BOOTSTRAP" "${args[@]}" ;;
   *) usage ;;
 esac
