@@ -64,6 +64,15 @@ const kite_config_key kite_config_keys[] = {
         "themselves (needs drift_profile)"),
     KEY("label_buffer", KITE_CONF_INT, kc_label_buffer, "65536", 1, 1 << 24,
         "predictions kept waiting for their label; the oldest is dropped (and counted) beyond"),
+    /* lifecycle (issue 16) */
+    KEY("registry_uri", KITE_CONF_STRING, kc_registry_uri, "", 0, 0,
+        "local MLflow registry (file store path or file:// URI) for model \"models:/NAME@ALIAS\" "
+        "or \"models:/NAME/3\"; empty: $MLFLOW_REGISTRY_URI, $MLFLOW_TRACKING_URI, ./mlruns"),
+    KEY("model_watch_ms", KITE_CONF_INT, kc_model_watch_ms, "0", 0, 86400000,
+        "check the model reference this often (files, registry alias) and reload on a change; 0: "
+        "only SIGHUP and POST /admin/reload"),
+    KEY("admin_token", KITE_CONF_STRING, kc_admin_token, "", 0, 0,
+        "enables POST /admin/reload on metrics_addr with 'Authorization: Bearer TOKEN'; empty: off"),
 };
 const size_t kite_config_nkeys = sizeof kite_config_keys / sizeof kite_config_keys[0];
 

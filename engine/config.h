@@ -36,6 +36,10 @@ typedef struct kite_config {
     char *kc_labels_topic;      /* delayed labels: {label_field: y} keyed like the event */
     char *kc_label_field;       /* field holding the label (labels topic or the event)   */
     long kc_label_buffer;       /* predictions awaiting their label (oldest dropped)     */
+    /* lifecycle (issue 16): model references, hot reload */
+    char *kc_registry_uri;      /* MLflow file store for models:/ references            */
+    long kc_model_watch_ms;     /* > 0: poll the model reference this often, reload on change */
+    char *kc_admin_token;       /* POST /admin/reload on metrics_addr; "" = off          */
     char *kc_kafka[KITE_CONFIG_MAX_KAFKA][2]; /* -X key=value pairs, in order            */
     int kc_nkafka;
 } kite_config;

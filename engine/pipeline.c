@@ -37,7 +37,7 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
                          "labels_topic %s: set label_field (the label's name in its messages)",
                          cfg->kc_labels_topic);
     KITE_TRY(kite_profile_load(cfg->kc_drift_profile, &pl->pl_drift_profile, errstr, errstr_size));
-    int nf = kite_event_map_num_features(pl->pl_map);
+    int nf = kite_model_swap_initial(pl->pl_swap)->ks_nfeatures;
     if (kite_profile_num_features(&pl->pl_drift_profile) != nf)
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                          "drift_profile %s: %d features, but the model has %d",
@@ -78,6 +78,64 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
     return KITE_ERR_OK;
 }
 
+/* The served model (engine/model_swap.h): the reference in `model` resolved and loaded. */
+static kite_err pipeline_swap_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
+{
+    const kite_config *cfg = &pl->pl_cfg;
+    int required = 0;
+    if (*cfg->kc_drift_profile) { /* every version must fit the one drift monitor */
+        kite_profile prof = {0};
+        KITE_TRY(kite_profile_load(cfg->kc_drift_profile, &prof, errstr, errstr_size));
+        required = kite_profile_num_features(&prof);
+        kite_profile_free(&prof);
+    }
+    kite_model_swap_config sc = {cfg->kc_model, cfg->kc_registry_uri, cfg->kc_feature_spec, cfg->kc_encode,
+                                 required};
+    KITE_TRY(kite_model_swap_new(&sc, (int)cfg->kc_workers, &pl->pl_swap, errstr, errstr_size));
+    char what[384];
+    kite_model_swap_describe(pl->pl_swap, what, sizeof what);
+    fprintf(stderr, "kite: serving %s%s\n", what,
+            cfg->kc_model_watch_ms > 0 ? "; watching the model reference" : "");
+    return KITE_ERR_OK;
+}
+
+/* Control thread, each loop: a SIGHUP's request, the watcher's poll, and freeing versions
+ * every worker has moved past. */
+static void pipeline_reload_check(kite_pipeline *pl)
+{
+    char msg[1024];
+    /* Acquire: pairs with kite_pipeline_reload's release. */
+    if (atomic_exchange_explicit(&pl->pl_reload_request, 0, memory_order_acquire))
+        kite_model_swap_reload(pl->pl_swap, "SIGHUP", msg, sizeof msg);
+    long every = pl->pl_cfg.kc_model_watch_ms;
+    if (every > 0) {
+        int64_t now = kite_now_us();
+        if (now >= pl->pl_watch_next_us) {
+            pl->pl_watch_next_us = now + every * 1000;
+            if (kite_model_swap_changed(pl->pl_swap)) kite_model_swap_reload(pl->pl_swap, "watch", msg, sizeof msg);
+        }
+    }
+    kite_model_swap_reclaim(pl->pl_swap);
+}
+
+/* POST /admin/reload on the metrics address (token checked there): reloads now, on the HTTP
+ * thread; the swap's lock orders it with the control thread's reloads. */
+static int pipeline_admin_reload(void *opaque, char *body, size_t size)
+{
+    kite_pipeline *pl = opaque;
+    char msg[1024];
+    kite_swap_result r = kite_model_swap_reload(pl->pl_swap, "admin", msg, sizeof msg);
+    static const char *const names[] = {"swapped", "unchanged", "refused"};
+    size_t n = (size_t)snprintf(body, size, "{\"result\":\"%s\",\"message\":\"", names[r]);
+    for (const char *c = msg; *c && n + 8 < size; c++) { /* JSON string escaping */
+        if (*c == '"' || *c == '\\') body[n++] = '\\', body[n++] = *c;
+        else if ((unsigned char)*c < 0x20) body[n++] = ' ';
+        else body[n++] = *c;
+    }
+    snprintf(body + n, size - n, "\"}\n");
+    return r == KITE_SWAP_REFUSED ? 422 : 200;
+}
+
 static int pipeline_healthy(void *opaque)
 {
     kite_pipeline *pl = opaque;
@@ -103,8 +161,9 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
     pl->pl_stats_delivery = &pl->pl_stats.ks_blocks[pl->pl_nworkers];
     pl->pl_stats_control = &pl->pl_stats.ks_blocks[pl->pl_nworkers + 1];
     size_t batch = (size_t)pl->pl_cfg.kc_batch_size;
-    size_t nf = (size_t)kite_event_map_num_features(pl->pl_map);
-    size_t groups = (size_t)pl->pl_forest.kf_num_group;
+    const kite_served *first = kite_model_swap_initial(pl->pl_swap);
+    size_t nf = (size_t)first->ks_nfeatures;
+    size_t groups = (size_t)first->ks_groups;
     /* The delivery ring must hold every output a worker can have in flight, so the
      * delivery thread never waits on it for long: the producer queue's own bound. */
     size_t ring = 1u << 21;
@@ -115,7 +174,11 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
         w->kw_stats = &pl->pl_stats.ks_blocks[i];
         KITE_TRY(kite_ring_init(&w->kw_done, ring, errstr, errstr_size));
         KITE_TRY(kite_arena_init(&w->kw_arena, PIPELINE_ARENA_BYTES, errstr, errstr_size));
-        KITE_TRY(kite_event_state_new(pl->pl_map, &w->kw_evstate, errstr, errstr_size));
+        w->kw_served = first;
+        w->kw_map = first->ks_map;
+        w->kw_row_cap = nf;
+        w->kw_group_cap = groups;
+        KITE_TRY(kite_event_state_new(first->ks_map, &w->kw_evstate, errstr, errstr_size));
         w->kw_msgs = calloc(batch, sizeof *w->kw_msgs);
         w->kw_items = calloc(batch, sizeof *w->kw_items);
         w->kw_rows = calloc(batch * (nf ? nf : 1), sizeof(float));
@@ -194,24 +257,15 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
         snprintf(kv, sizeof kv, "%s=%s", cfg->kc_kafka[i][0], cfg->kc_kafka[i][1]);
         KITE_TRY(kite_config_set_kafka(&pl->pl_cfg, kv, errstr, errstr_size));
     }
-    KITE_TRY(kite_model_load(cfg->kc_model, &pl->pl_model, errstr, errstr_size));
-    char inner[384];
-    if (kite_forest_build(&pl->pl_model, &pl->pl_forest, inner, sizeof inner))
-        return kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size, "%s: %s", cfg->kc_model, inner);
-    const char *base = strrchr(cfg->kc_model, '/');
-    snprintf(pl->pl_model_name, sizeof pl->pl_model_name, "%s", base ? base + 1 : cfg->kc_model);
-    for (char *c = pl->pl_model_name; *c; c++)
-        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
-    snprintf(pl->pl_fingerprint, sizeof pl->pl_fingerprint, "%016" PRIx64,
-             pl->pl_model.km_fingerprint);
-    KITE_TRY(kite_event_map_new(&pl->pl_model, cfg->kc_feature_spec, cfg->kc_encode, &pl->pl_map,
-                                errstr, errstr_size));
+    KITE_TRY(pipeline_swap_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_drift_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_workers_new(pl, errstr, errstr_size));
     kite_arena_install_cjson();
     KITE_TRY(pipeline_brokers(pl, errstr, errstr_size));
     if (*cfg->kc_metrics_addr) {
-        kite_metrics_handlers h = {pipeline_render, pipeline_healthy, pipeline_is_ready, pl, "kite serve"};
+        kite_metrics_handlers h = {pipeline_render, pipeline_healthy, pipeline_is_ready, pl, "kite serve",
+                                   *cfg->kc_admin_token ? pipeline_admin_reload : NULL,
+                                   cfg->kc_admin_token};
         KITE_TRY(kite_metrics_server_start(cfg->kc_metrics_addr, &h, &pl->pl_http, errstr,
                                            errstr_size));
         fprintf(stderr, "kite: metrics on http://%s/metrics (port %d)\n", cfg->kc_metrics_addr,
@@ -227,6 +281,12 @@ void kite_pipeline_stop(kite_pipeline *pl)
 {
     /* Release: pairs with the acquire loads in the worker and control loops. */
     atomic_store_explicit(&pl->pl_stop, 1, memory_order_release);
+}
+
+void kite_pipeline_reload(kite_pipeline *pl)
+{
+    /* Release: pairs with the control loop's exchange (acquire); no data rides on it. */
+    atomic_store_explicit(&pl->pl_reload_request, 1, memory_order_release);
 }
 
 void kite_pipeline_hold_exit(kite_pipeline *pl, int delta)
@@ -313,6 +373,7 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
             rd_kafka_message_destroy(m);
         }
         /* Two consecutive checks 50 ms apart, so a late EOF flip is not mistaken for the end. */
+        pipeline_reload_check(pl);
         if (pl->pl_cfg.kc_exit_on_eof) eof_rounds = pipeline_consumed_all(pl) ? eof_rounds + 1 : 0;
         if (eof_rounds >= 2) break;
     }
@@ -410,11 +471,7 @@ static void pipeline_render(void *opaque, kite_prom *p)
     kite_prom_sample(p, "kite_workers", NULL, pl->pl_nworkers);
     kite_prom_family(p, "kite_ready", "gauge", "1 when partitions are assigned and kite is healthy.");
     kite_prom_sample(p, "kite_ready", NULL, pipeline_is_ready(pl));
-    char labels[256];
-    snprintf(labels, sizeof labels, "model=\"%s\",fingerprint=\"%s\"", pl->pl_model_name,
-             pl->pl_fingerprint);
-    kite_prom_family(p, "kite_model_info", "gauge", "The model being served (value 1).");
-    kite_prom_sample(p, "kite_model_info", labels, 1);
+    kite_model_swap_render(pl->pl_swap, p);
 }
 
 void kite_pipeline_metrics_text(kite_pipeline *pl, char **text_out)
@@ -454,9 +511,7 @@ void kite_pipeline_free(kite_pipeline *pl)
     kite_profile_free(&pl->pl_drift_profile);
     free(pl->pl_drift_times);
     pthread_mutex_destroy(&pl->pl_drift_lock);
-    kite_event_map_free(pl->pl_map);
-    kite_forest_free(&pl->pl_forest);
-    kite_model_free(&pl->pl_model);
+    kite_model_swap_free(pl->pl_swap);
     kite_mock_broker_free(pl->pl_mock);
     free(pl->pl_brokers);
     kite_config_free(&pl->pl_cfg);

@@ -35,6 +35,8 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
                            size_t errstr_size);
 kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size);
 void kite_pipeline_stop(kite_pipeline *pl);
+/* Async-signal-safe (SIGHUP): asks the control thread to reload the model (one atomic store). */
+void kite_pipeline_reload(kite_pipeline *pl);
 /* exit_on_eof waits while holds > 0 (e.g. a replay still producing): delta +1 / -1. */
 void kite_pipeline_hold_exit(kite_pipeline *pl, int delta);
 /* exit_on_eof also waits until at least n events were consumed (a replay's count). */

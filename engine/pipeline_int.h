@@ -17,6 +17,7 @@
 #include "forest.h"
 #include "mock_broker.h"
 #include "model.h"
+#include "model_swap.h"
 #include "offsets.h"
 #include "pipeline.h"
 #include "ring.h"
@@ -76,6 +77,11 @@ typedef struct kite_worker {
     kite_stats_block *kw_stats;
     kite_arena kw_arena;
     kite_event_state *kw_evstate;     /* feature state of this worker's keys            */
+    /* The version scoring this worker's batch (model_swap.h); kw_evstate belongs to
+     * kw_map; kw_rows/kw_margins/kw_preds hold batch_size x kw_row_cap / kw_group_cap. */
+    const kite_served *kw_served;
+    const kite_event_map *kw_map;
+    size_t kw_row_cap, kw_group_cap;
     rd_kafka_message_t **kw_msgs;     /* consume buffer, batch_size                    */
     kite_batch_item *kw_items;        /* events of the batch that will be scored       */
     float *kw_rows, *kw_margins, *kw_preds;
@@ -95,11 +101,11 @@ typedef struct kite_worker {
 
 typedef struct kite_pipeline {
     kite_config pl_cfg;               /* copy of the caller's, with defaults applied    */
-    kite_model pl_model;
-    kite_forest pl_forest;
-    char pl_model_name[128];
-    char pl_fingerprint[20];
-    kite_event_map *pl_map;
+    /* The served model, its forest and event map (engine/model_swap.h): workers take the
+     * version at each batch start; reloads (SIGHUP, /admin/reload, watch) swap it. */
+    kite_model_swap *pl_swap;
+    _Atomic int pl_reload_request;    /* SIGHUP -> control thread (kite_pipeline_reload)   */
+    int64_t pl_watch_next_us;         /* control thread: next model_watch_ms check          */
     kite_mock_broker *pl_mock;
     char *pl_brokers;
     /* Created and destroyed by the running thread while the metrics server (its own thread)

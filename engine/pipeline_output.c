@@ -2,7 +2,8 @@
  * dead letter whose payload does not fit, a rare path).
  *
  *   prediction:  {"key","topic","partition","offset","prediction","margin","model",
- *                 "model_fingerprint","event_ts_ms","processed_ts_ms"}
+ *                 "model_fingerprint","model_version","event_ts_ms","processed_ts_ms"}
+ *                (model*: the version that scored the event's batch, engine/model_swap.h)
  *                ("prediction"/"margin" are arrays for multi-output models)
  *   alert:       {"key","topic","partition","offset","rule","prediction"}
  *   dead letter: {"reason","topic","partition","offset","key","payload"} (payload as text) */
@@ -141,10 +142,10 @@ static void out_floats(out_buf *b, const float *v, int n)
 size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
                               const float *margin, int warming_up, int64_t now_ms)
 {
-    kite_pipeline *pl = w->kw_pl;
+    const kite_served *sv = w->kw_served; /* the version that scored this batch */
     out_buf b = {w, 0};
-    int groups = pl->pl_forest.kf_num_group;
-    int outs = kite_forest_outputs_per_row(&pl->pl_forest);
+    int groups = sv->ks_forest.kf_num_group;
+    int outs = kite_forest_outputs_per_row(&sv->ks_forest);
     OUT_LIT(&b, "{");
     out_key(&b, m);
     OUT_LIT(&b, ",");
@@ -154,9 +155,11 @@ size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const
     OUT_LIT(&b, ",\"margin\":");
     out_floats(&b, margin, groups);
     OUT_LIT(&b, ",\"model\":\"");
-    out_lit(&b, pl->pl_model_name, strlen(pl->pl_model_name)); /* quotes removed at load */
+    out_lit(&b, sv->ks_name, strlen(sv->ks_name)); /* quotes removed at load */
     OUT_LIT(&b, "\",\"model_fingerprint\":\"");
-    out_lit(&b, pl->pl_fingerprint, strlen(pl->pl_fingerprint));
+    out_lit(&b, sv->ks_fingerprint, strlen(sv->ks_fingerprint));
+    OUT_LIT(&b, "\",\"model_version\":\"");
+    out_lit(&b, sv->ks_version, strlen(sv->ks_version));
     OUT_LIT(&b, "\",\"event_ts_ms\":");
     out_i64(&b, rd_kafka_message_timestamp(m, NULL));
     OUT_LIT(&b, ",\"processed_ts_ms\":");

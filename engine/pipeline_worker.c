@@ -250,9 +250,9 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(event, pl->pl_cfg.kc_label_field);
         if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) label = v->valuedouble;
     }
-    int nf = kite_event_map_num_features(pl->pl_map), missing = 0, warming = 0;
+    int nf = w->kw_served->ks_nfeatures, missing = 0, warming = 0;
     float *row = w->kw_rows + *nitems * (size_t)nf;
-    kite_err err = kite_event_map_row(pl->pl_map, w->kw_evstate, event, row, &missing, &warming, reason,
+    kite_err err = kite_event_map_row(w->kw_map, w->kw_evstate, event, row, &missing, &warming, reason,
                                       sizeof reason);
     cJSON_Delete(event); /* arena memory: frees nothing, kept for the malloc fallback */
     if (err) {
@@ -274,8 +274,8 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
 static void worker_score(kite_worker *w, size_t n)
 {
     kite_pipeline *pl = w->kw_pl;
-    const kite_forest *f = &pl->pl_forest;
-    size_t nf = (size_t)kite_event_map_num_features(pl->pl_map);
+    const kite_forest *f = &w->kw_served->ks_forest;
+    size_t nf = (size_t)w->kw_served->ks_nfeatures;
     size_t groups = (size_t)f->kf_num_group;
     double t0 = worker_mono_us();
     kite_forest_predict(f, w->kw_rows, n, nf, w->kw_margins, 1);
@@ -339,6 +339,45 @@ static void worker_score(kite_worker *w, size_t n)
     }
 }
 
+/* Between batches: the model version for the next batch (engine/model_swap.h). A new
+ * version with wider rows or more outputs grows the batch buffers; one with another feature
+ * map (a changed spec) gets fresh key state, since the old state computed other features.
+ * Returns -1 when out of memory (the pipeline then stops). */
+static int worker_model(kite_worker *w)
+{
+    kite_model_swap *sw = w->kw_pl->pl_swap;
+    const kite_served *s = kite_model_swap_peek(sw);
+    if (s != w->kw_served) {
+        size_t batch = (size_t)w->kw_pl->pl_cfg.kc_batch_size;
+        size_t nf = (size_t)s->ks_nfeatures, groups = (size_t)s->ks_groups;
+        if (nf > w->kw_row_cap) {
+            float *rows = realloc(w->kw_rows, batch * nf * sizeof(float));
+            if (!rows) return -1;
+            w->kw_rows = rows;
+            w->kw_row_cap = nf;
+        }
+        if (groups > w->kw_group_cap) {
+            float *margins = realloc(w->kw_margins, batch * groups * sizeof(float));
+            if (margins) w->kw_margins = margins;
+            float *preds = margins ? realloc(w->kw_preds, batch * groups * sizeof(float)) : NULL;
+            if (!preds) return -1;
+            w->kw_preds = preds;
+            w->kw_group_cap = groups;
+        }
+        if (s->ks_map != w->kw_map) {
+            kite_event_state *st = NULL;
+            char err[256];
+            if (kite_event_state_new(s->ks_map, &st, err, sizeof err)) return -1;
+            kite_event_state_free(w->kw_evstate); /* before hold: it may read the old map */
+            w->kw_evstate = st;
+            w->kw_map = s->ks_map;
+        }
+        w->kw_served = s;
+    }
+    kite_model_swap_hold(sw, w->kw_index, s);
+    return 0;
+}
+
 static void worker_pin(kite_worker *w)
 {
     const char *cores = w->kw_pl->pl_cfg.kc_cores;
@@ -372,6 +411,12 @@ void *kite_worker_main(void *arg)
     /* Acquire: pairs with the release store in kite_pipeline_stop / run's shutdown. */
     while (!atomic_load_explicit(&pl->pl_stop, memory_order_acquire)) {
         worker_maybe_park(w);
+        if (worker_model(w)) {
+            snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason,
+                     "worker %d: out of memory switching model versions", w->kw_index);
+            atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release);
+            break;
+        }
         kite_worker_apply_deliveries(w);
         size_t nitems = 0, got = 0;
         /* rd_kafka_consume_batch_queue waits for a full batch or its timeout, so block for
@@ -409,6 +454,7 @@ void *kite_worker_main(void *arg)
         worker_publish_progress(w);
     }
     kite_arena_bind(NULL);
+    kite_model_swap_leave(pl->pl_swap, w->kw_index);
     pthread_mutex_lock(&pl->pl_park_lock);
     pl->pl_running_workers--;
     pthread_cond_broadcast(&pl->pl_park_cond);

@@ -29,6 +29,36 @@ static enum MHD_Result metrics_reply(struct MHD_Connection *c, unsigned status, 
     return ret;
 }
 
+/* Constant-time comparison of the Authorization header with "Bearer <token>" (as
+ * engine/http_server.c does for kite serve --http). */
+static int metrics_token_ok(const char *token, struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncmp(h, "Bearer ", 7)) return 0;
+    h += 7;
+    size_t a = strlen(h), b = strlen(token);
+    unsigned diff = (unsigned)(a != b);
+    for (size_t i = 0; i < b; i++) diff |= (unsigned char)(h[i < a ? i : 0] ^ token[i]);
+    return diff == 0 && b > 0;
+}
+
+static enum MHD_Result metrics_admin(kite_metrics_server *s, struct MHD_Connection *c, const char *method)
+{
+    const kite_metrics_handlers *h = &s->ms_handlers;
+    if (!h->kmh_admin_reload || !h->kmh_admin_token || !*h->kmh_admin_token) {
+        static const char off[] = "/admin/reload is off: set admin_token\n";
+        return metrics_reply(c, 404, "text/plain", off, sizeof off - 1);
+    }
+    if (strcmp(method, "POST")) return metrics_reply(c, 405, "text/plain", "POST only\n", 10);
+    if (!metrics_token_ok(h->kmh_admin_token, c)) {
+        static const char no[] = "missing or wrong 'Authorization: Bearer <token>'\n";
+        return metrics_reply(c, 401, "text/plain", no, sizeof no - 1);
+    }
+    char body[2048];
+    int status = h->kmh_admin_reload(h->kmh_opaque, body, sizeof body);
+    return metrics_reply(c, (unsigned)status, "application/json", body, strlen(body));
+}
+
 static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *c, const char *url,
                                       const char *method, const char *version,
                                       const char *upload, size_t *upload_size, void **con_cls)
@@ -41,6 +71,7 @@ static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *c, const
         *upload_size = 0;
         return MHD_YES;
     }
+    if (!strcmp(url, "/admin/reload")) return metrics_admin(s, c, method);
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return metrics_reply(c, 405, "text/plain", "method not allowed\n", 19);
     const kite_metrics_handlers *h = &s->ms_handlers;

@@ -18,6 +18,10 @@ typedef struct kite_metrics_handlers {
     int (*kmh_ready)(void *opaque);                  /* /ready:  200 if non-zero, else 503  */
     void *kmh_opaque;
     const char *kmh_title;                           /* status page title; NULL: "kite serve" */
+    /* POST /admin/reload (NULL: 404): body receives the JSON reply, returns the HTTP status;
+     * called only with "Authorization: Bearer <kmh_admin_token>" (else 401). */
+    int (*kmh_admin_reload)(void *opaque, char *body, size_t size);
+    const char *kmh_admin_token;
 } kite_metrics_handlers;
 
 /* addr: "host:port" (IPv4 host or "*" / "" for any; port 0 picks a free one). */

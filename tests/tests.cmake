@@ -297,3 +297,12 @@ if(NOT KITE_SANITIZE)
   set_tests_properties(bench_gate PROPERTIES LABELS no_asan TIMEOUT 300)
 endif()
 # --- end perf gate ---
+# --- lifecycle (issue 16): hot reload, model registry ---
+# 20 model swaps (SIGHUP, POST /admin/reload) while events flow, two refused versions, then the
+# watcher: each prediction equals kite score with the version named on it (Debian's XGBoost 1.7
+# trains the versions).
+add_test(NAME stream_reload
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_reload.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_reload)
+set_tests_properties(stream_reload PROPERTIES TIMEOUT 240)
+# --- end lifecycle ---

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "registry.h"
 #include "xgb_model.h"
 
 /* "A:B" (rounds A to B-1), "A:" or ":B"; B 0 or absent means the last round. */
@@ -34,7 +35,14 @@ int kite_cli_load_forest_rounds(const char *path, const char *range, int best_it
                 range);
         return -1;
     }
-    if (kite_model_load(path, model, err, sizeof err) != KITE_ERR_OK) {
+    /* A registry reference (models:/NAME@ALIAS, an MLflow model directory, a versioned
+     * directory: loaders/registry.h) names the file to load; a plain file is itself. */
+    kite_model_ref ref;
+    if (kite_registry_resolve(path, getenv("KITE_REGISTRY_URI"), &ref, err, sizeof err) != KITE_ERR_OK) {
+        fprintf(stderr, "kite: %s\n", err);
+        return -1;
+    }
+    if (kite_model_load(ref.kmr_model, model, err, sizeof err) != KITE_ERR_OK) {
         fprintf(stderr, "kite: %s\n", err);
         return -1;
     }

@@ -56,6 +56,14 @@ static void serve_on_signal(int sig)
     if (pl) kite_pipeline_stop(pl); /* one atomic store */
 }
 
+/* Async-signal-safe: one atomic store; the control thread reloads. */
+static void serve_on_hup(int sig)
+{
+    (void)sig;
+    kite_pipeline *pl = atomic_load(&serve_pipeline);
+    if (pl) kite_pipeline_reload(pl);
+}
+
 static void serve_usage(FILE *out)
 {
     fprintf(out,
@@ -288,6 +296,13 @@ int kite_cmd_serve(int argc, char **argv)
         }
     }
     rc = KITE_EXIT_ERROR;
+    /* --admin-token (or $KITE_ADMIN_TOKEN) also guards POST /admin/reload of the pipeline's
+     * model on metrics_addr, unless the config's admin_token names another. */
+    if (!*cfg.kc_admin_token && hopts.sho_cfg.khc_admin_token && *hopts.sho_cfg.khc_admin_token &&
+        kite_config_set(&cfg, "admin_token", hopts.sho_cfg.khc_admin_token, err, sizeof err)) {
+        fprintf(stderr, "kite serve: %s\n", err);
+        goto out;
+    }
     kite_pipeline *pl = NULL;
     if (kite_pipeline_new(&cfg, &pl, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
@@ -305,6 +320,9 @@ int kite_cmd_serve(int argc, char **argv)
     sa.sa_handler = serve_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction hup = {0}; /* SIGHUP reloads the model (engine/model_swap.h) */
+    hup.sa_handler = serve_on_hup;
+    sigaction(SIGHUP, &hup, NULL);
     pthread_t replay_thread;
     int replaying = 0;
     char first_topic[256];
