@@ -150,6 +150,16 @@ kite_err kite__yaml_get(const char *path, const char *key_path, char *value, siz
             }
             err = yaml_scalar(path, line, v, value, value_size, errstr, errstr_size);
             found = 1;
+        } else if (*v && !strncmp(key_path, full, strlen(full)) && key_path[strlen(full)] == '.') {
+            /* A key on the path holds a value in place of the mapping kite looks into. */
+            if (*v == '{' || *v == '[')
+                err = kite_errf(KITE_ERR_UNSUPPORTED, errstr, errstr_size,
+                                "%s: line %d: %s in flow style ('%c') is outside the YAML kite reads",
+                                path, line, full, *v);
+            else
+                err = kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "%s: line %d: %s is a value, not a mapping",
+                                path, line, full);
+            goto out;
         } else if (!*v) {
             if (depth == YAML_MAX_DEPTH) {
                 err = kite_errf(KITE_ERR_LIMIT, errstr, errstr_size, "%s: line %d: nested deeper than %d",
@@ -171,13 +181,15 @@ static kite_err reg_mlflow_model(const char *dir, kite_model_ref *out, char *err
 {
     char mlmodel[KITE_REF_PATH_MAX], data[512];
     KITE_TRY(reg_path(mlmodel, sizeof mlmodel, errstr, errstr_size, "%s/MLmodel", dir));
-    if (kite__yaml_get(mlmodel, "flavors.xgboost.data", data, sizeof data, errstr, errstr_size)) {
+    kite_err yerr = kite__yaml_get(mlmodel, "flavors.xgboost.data", data, sizeof data, errstr, errstr_size);
+    if (yerr) {
         char inner[256];
-        if (kite__yaml_get(mlmodel, "flavors.xgboost", data, sizeof data, inner, sizeof inner) ==
-            KITE_ERR_PARSE && strstr(inner, "no key"))
+        if (yerr == KITE_ERR_PARSE && strstr(errstr, "no key") &&
+            kite__yaml_get(mlmodel, "flavors.xgboost", data, sizeof data, inner, sizeof inner) ==
+                KITE_ERR_PARSE && strstr(inner, "no key"))
             return kite_errf(KITE_ERR_UNSUPPORTED, errstr, errstr_size,
                              "%s: no xgboost flavor (kite scores XGBoost models only)", mlmodel);
-        return KITE_ERR_PARSE;
+        return yerr;
     }
     if (strstr(data, "..") || data[0] == '/')
         return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,

@@ -355,6 +355,12 @@ if(KITE_TEST_KAFKA)
   set_tests_properties(kafka_fault_matrix PROPERTIES TIMEOUT 480)
 endif()
 # --- lifecycle (issue 16), on the real cluster too (fixture kafka_cluster above) ---
+# MLflow (the venv's mlflow-skinny) creates a file-store registry, two versions, an alias and a
+# model directory; kite score loads each, kite serve follows the alias on a watch.
+add_test(NAME registry_mlflow
+  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/registry_mlflow.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/registry_mlflow)
+set_tests_properties(registry_mlflow PROPERTIES TIMEOUT 180)
 set_tests_properties(stream_reload PROPERTIES TIMEOUT 240)
 if(KITE_TEST_KAFKA)
   add_test(NAME stream_reload_kafka
