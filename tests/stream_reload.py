@@ -162,8 +162,15 @@ def admin(port, token=TOKEN):
             return e.code, {"message": body}
 
 
+acked, failed = set(), []
+
+
 def produce(keys, rate):
-    p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 5})
+    """Sends keys at rate/s; acked gets each key whose delivery report succeeded (an event the
+    broker never took is not kite's to score; the test asserts there is none)."""
+    def report(err, msg):
+        (failed.append(err) if err else acked.add(msg.key().decode()))
+    p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 5, "on_delivery": report})
     t0 = time.time()
     for i, k in enumerate(keys):
         row = events[k]
@@ -179,7 +186,9 @@ def produce(keys, rate):
         ahead = (i + 1) / rate - (time.time() - t0)
         if ahead > 0:
             time.sleep(ahead)
-    p.flush(30)
+    for _ in range(60):  # a loaded 3-node cluster can lag well behind the send rate
+        if not p.flush(5):
+            break
 
 
 def read_all(topic):
@@ -292,6 +301,8 @@ try:
         time.sleep(0.35)
     check(producer.is_alive(), "events were still flowing after the last swap")
     producer.join()
+    check(len(acked) == len(keys) and not failed, f"every event acknowledged by the broker "
+          f"({len(acked)} of {len(keys)}, {len(failed)} failed)")
     check(wait_metric(port, "kite_events_scored_total", len(keys), seconds=120) == len(keys),
           f"{len(keys)} events scored")
     check(metric(port, "kite_model_generation") == SWAPS + 1, f"generation {SWAPS + 1}")
