@@ -73,6 +73,13 @@ const kite_config_key kite_config_keys[] = {
         "only SIGHUP and POST /admin/reload"),
     KEY("admin_token", KITE_CONF_STRING, kc_admin_token, "", 0, 0,
         "enables POST /admin/reload on metrics_addr with 'Authorization: Bearer TOKEN'; empty: off"),
+    KEY("shadow_model", KITE_CONF_STRING, kc_shadow_model, "", 0, 0,
+        "candidate model (a reference like model) that scores every event beside the serving one; "
+        "its disagreement goes to /metrics (kite_shadow_*); empty: none"),
+    KEY("shadow_tolerance", KITE_CONF_DOUBLE, kc_shadow_tolerance, "1e-6", 0, 1e300,
+        "a shadow prediction further than this from the serving one is a disagreement"),
+    KEY("shadow_topic", KITE_CONF_STRING, kc_shadow_topic, "", 0, 0,
+        "topic for shadow predictions (JSON with both predictions); empty: none"),
 };
 const size_t kite_config_nkeys = sizeof kite_config_keys / sizeof kite_config_keys[0];
 

@@ -40,6 +40,9 @@ typedef struct kite_config {
     char *kc_registry_uri;      /* MLflow file store for models:/ references            */
     long kc_model_watch_ms;     /* > 0: poll the model reference this often, reload on change */
     char *kc_admin_token;       /* POST /admin/reload on metrics_addr; "" = off          */
+    char *kc_shadow_model;      /* candidate scoring beside the serving model; "" = none */
+    double kc_shadow_tolerance; /* |shadow - serving| above this counts as a disagreement */
+    char *kc_shadow_topic;      /* shadow predictions; "" = metrics only                 */
     char *kc_kafka[KITE_CONFIG_MAX_KAFKA][2]; /* -X key=value pairs, in order            */
     int kc_nkafka;
 } kite_config;

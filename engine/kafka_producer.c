@@ -188,6 +188,10 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
             return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "drift topic %s: %s",
                              pl->pl_cfg.kc_drift_topic, rd_kafka_err2str(rd_kafka_last_error()));
     }
+    if (pl->pl_shadow && *pl->pl_cfg.kc_shadow_topic &&
+        !(pl->pl_rkt_shadow = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_shadow_topic, NULL)))
+        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "shadow topic %s: %s",
+                         pl->pl_cfg.kc_shadow_topic, rd_kafka_err2str(rd_kafka_last_error()));
     if (!pl->pl_rkt_pred || !pl->pl_rkt_dead || (*pl->pl_cfg.kc_alerts_topic && !pl->pl_rkt_alert))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "producer: output topic: %s",
                          rd_kafka_err2str(rd_kafka_last_error()));
@@ -261,6 +265,8 @@ void kite_sink_stop(kite_pipeline *pl)
     if (pl->pl_rkt_alert) rd_kafka_topic_destroy(pl->pl_rkt_alert);
     if (pl->pl_rkt_drift) rd_kafka_topic_destroy(pl->pl_rkt_drift);
     pl->pl_rkt_drift = NULL;
+    if (pl->pl_rkt_shadow) rd_kafka_topic_destroy(pl->pl_rkt_shadow);
+    pl->pl_rkt_shadow = NULL;
     if (pl->pl_rkt_dead) rd_kafka_topic_destroy(pl->pl_rkt_dead);
     pl->pl_rkt_pred = pl->pl_rkt_alert = pl->pl_rkt_dead = NULL;
     pthread_mutex_lock(&pl->pl_handles_lock); /* a /metrics render may be using it */

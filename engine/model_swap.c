@@ -307,31 +307,34 @@ kite_swap_result kite_model_swap_reload(kite_model_swap *sw, const char *why, ch
     return res;
 }
 
-void kite_model_swap_render(kite_model_swap *sw, kite_prom *p)
+void kite_model_swap_render(kite_model_swap *sw, kite_prom *p, const char *prefix)
 {
+    char name[96];
+#define SWAP_NAME(suffix) (snprintf(name, sizeof name, "%s" suffix, prefix), name)
     pthread_mutex_lock(&sw->sw_lock); /* the active version cannot be freed meanwhile */
     const kite_served *s = swap_active(sw);
     char labels[1600];
     snprintf(labels, sizeof labels, "model=\"%s\",fingerprint=\"%s\",version=\"%.1200s\"", s->ks_name,
              s->ks_fingerprint, s->ks_version);
-    kite_prom_family(p, "kite_model_info", "gauge", "The model being served (value 1).");
-    kite_prom_sample(p, "kite_model_info", labels, 1);
-    kite_prom_family(p, "kite_model_generation", "gauge",
+    kite_prom_family(p, SWAP_NAME("_info"), "gauge", "The model being served (value 1).");
+    kite_prom_sample(p, name, labels, 1);
+    kite_prom_family(p, SWAP_NAME("_generation"), "gauge",
                      "Generation of the served model: 1 at start, +1 per swap.");
-    kite_prom_sample(p, "kite_model_generation", NULL, (double)s->ks_generation);
-    kite_prom_family(p, "kite_model_reloads_total", "counter",
+    kite_prom_sample(p, name, NULL, (double)s->ks_generation);
+    kite_prom_family(p, SWAP_NAME("_reloads_total"), "counter",
                      "Model reloads (SIGHUP, POST /admin/reload, model_watch_ms) by result.");
-    kite_prom_sample(p, "kite_model_reloads_total", "result=\"swapped\"", (double)sw->sw_swapped);
-    kite_prom_sample(p, "kite_model_reloads_total", "result=\"unchanged\"", (double)sw->sw_unchanged);
-    kite_prom_sample(p, "kite_model_reloads_total", "result=\"refused\"", (double)sw->sw_refused);
-    kite_prom_family(p, "kite_model_last_reload_ok", "gauge",
+    kite_prom_sample(p, name, "result=\"swapped\"", (double)sw->sw_swapped);
+    kite_prom_sample(p, name, "result=\"unchanged\"", (double)sw->sw_unchanged);
+    kite_prom_sample(p, name, "result=\"refused\"", (double)sw->sw_refused);
+    kite_prom_family(p, SWAP_NAME("_last_reload_ok"), "gauge",
                      "0 when the last reload refused its model (the previous one still serves).");
-    kite_prom_sample(p, "kite_model_last_reload_ok", NULL, sw->sw_last_ok);
+    kite_prom_sample(p, name, NULL, sw->sw_last_ok);
     int retired = 0;
     for (const kite_served *r = sw->sw_retired; r; r = r->ks_retired_next) retired++;
-    kite_prom_family(p, "kite_model_versions_retired", "gauge",
+    kite_prom_family(p, SWAP_NAME("_versions_retired"), "gauge",
                      "Replaced versions still held by a worker's batch (freed once all moved on).");
-    kite_prom_sample(p, "kite_model_versions_retired", NULL, retired);
+    kite_prom_sample(p, name, NULL, retired);
+#undef SWAP_NAME
     pthread_mutex_unlock(&sw->sw_lock);
 }
 

@@ -90,8 +90,9 @@ int kite_model_swap_changed(kite_model_swap *sw);
 /* Frees retired versions every reader has moved past (C1, C2); returns how many remain. */
 int kite_model_swap_reclaim(kite_model_swap *sw);
 
-/* kite_model_info{model,fingerprint,version}, kite_model_generation, reload counters. */
-void kite_model_swap_render(kite_model_swap *sw, kite_prom *p);
+/* PREFIX_info{model,fingerprint,version}, PREFIX_generation, reload counters (prefix
+ * "kite_model" for the serving model, "kite_shadow_model" for the candidate). */
+void kite_model_swap_render(kite_model_swap *sw, kite_prom *p, const char *prefix);
 /* The current version under the swap's lock, for readers outside the workers (summary). */
 void kite_model_swap_describe(kite_model_swap *sw, char *out, size_t size);
 /* The first version's row width and output count (buffers are sized from it). */

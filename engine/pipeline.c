@@ -92,6 +92,16 @@ static kite_err pipeline_swap_new(kite_pipeline *pl, char *errstr, size_t errstr
     kite_model_swap_config sc = {cfg->kc_model, cfg->kc_registry_uri, cfg->kc_feature_spec, cfg->kc_encode,
                                  required};
     KITE_TRY(kite_model_swap_new(&sc, (int)cfg->kc_workers, &pl->pl_swap, errstr, errstr_size));
+    if (*cfg->kc_shadow_model) { /* it scores the serving rows: the same width */
+        sc.ksc_model = cfg->kc_shadow_model;
+        sc.ksc_required_features = kite_model_swap_initial(pl->pl_swap)->ks_nfeatures;
+        KITE_TRY(kite_shadow_new(&sc, cfg->kc_shadow_tolerance, (int)cfg->kc_workers, &pl->pl_shadow,
+                                 errstr, errstr_size));
+        char cand[384];
+        kite_model_swap_describe(pl->pl_shadow->sh_swap, cand, sizeof cand);
+        fprintf(stderr, "kite: shadow model %s (tolerance %g, topic %s)\n", cand, cfg->kc_shadow_tolerance,
+                *cfg->kc_shadow_topic ? cfg->kc_shadow_topic : "(none)");
+    }
     char what[384];
     kite_model_swap_describe(pl->pl_swap, what, sizeof what);
     fprintf(stderr, "kite: serving %s%s\n", what,
@@ -105,17 +115,22 @@ static void pipeline_reload_check(kite_pipeline *pl)
 {
     char msg[1024];
     /* Acquire: pairs with kite_pipeline_reload's release. */
-    if (atomic_exchange_explicit(&pl->pl_reload_request, 0, memory_order_acquire))
+    if (atomic_exchange_explicit(&pl->pl_reload_request, 0, memory_order_acquire)) {
         kite_model_swap_reload(pl->pl_swap, "SIGHUP", msg, sizeof msg);
+        if (pl->pl_shadow) kite_model_swap_reload(pl->pl_shadow->sh_swap, "SIGHUP, shadow", msg, sizeof msg);
+    }
     long every = pl->pl_cfg.kc_model_watch_ms;
     if (every > 0) {
         int64_t now = kite_now_us();
         if (now >= pl->pl_watch_next_us) {
             pl->pl_watch_next_us = now + every * 1000;
             if (kite_model_swap_changed(pl->pl_swap)) kite_model_swap_reload(pl->pl_swap, "watch", msg, sizeof msg);
+            if (pl->pl_shadow && kite_model_swap_changed(pl->pl_shadow->sh_swap))
+                kite_model_swap_reload(pl->pl_shadow->sh_swap, "watch, shadow", msg, sizeof msg);
         }
     }
     kite_model_swap_reclaim(pl->pl_swap);
+    if (pl->pl_shadow) kite_model_swap_reclaim(pl->pl_shadow->sh_swap);
 }
 
 /* POST /admin/reload on the metrics address (token checked there): reloads now, on the HTTP
@@ -125,6 +140,10 @@ static int pipeline_admin_reload(void *opaque, char *body, size_t size)
     kite_pipeline *pl = opaque;
     char msg[1024];
     kite_swap_result r = kite_model_swap_reload(pl->pl_swap, "admin", msg, sizeof msg);
+    if (pl->pl_shadow) { /* the candidate too; the reply is the serving model's */
+        char smsg[1024];
+        kite_model_swap_reload(pl->pl_shadow->sh_swap, "admin, shadow", smsg, sizeof smsg);
+    }
     static const char *const names[] = {"swapped", "unchanged", "refused"};
     size_t n = (size_t)snprintf(body, size, "{\"result\":\"%s\",\"message\":\"", names[r]);
     for (const char *c = msg; *c && n + 8 < size; c++) { /* JSON string escaping */
@@ -471,7 +490,8 @@ static void pipeline_render(void *opaque, kite_prom *p)
     kite_prom_sample(p, "kite_workers", NULL, pl->pl_nworkers);
     kite_prom_family(p, "kite_ready", "gauge", "1 when partitions are assigned and kite is healthy.");
     kite_prom_sample(p, "kite_ready", NULL, pipeline_is_ready(pl));
-    kite_model_swap_render(pl->pl_swap, p);
+    kite_model_swap_render(pl->pl_swap, p, "kite_model");
+    if (pl->pl_shadow) kite_shadow_render(pl->pl_shadow, p);
 }
 
 void kite_pipeline_metrics_text(kite_pipeline *pl, char **text_out)
@@ -504,6 +524,8 @@ void kite_pipeline_free(kite_pipeline *pl)
         free(w->kw_drift_ev);
         free(w->kw_drift_json);
         free(w->kw_out);
+        free(w->kw_shadow_margins);
+        free(w->kw_shadow_preds);
     }
     free(pl->pl_workers);
     kite_stats_free(&pl->pl_stats);
@@ -512,6 +534,7 @@ void kite_pipeline_free(kite_pipeline *pl)
     free(pl->pl_drift_times);
     pthread_mutex_destroy(&pl->pl_drift_lock);
     kite_model_swap_free(pl->pl_swap);
+    kite_shadow_free(pl->pl_shadow);
     kite_mock_broker_free(pl->pl_mock);
     free(pl->pl_brokers);
     kite_config_free(&pl->pl_cfg);

@@ -19,6 +19,7 @@
 #include "model.h"
 #include "model_swap.h"
 #include "offsets.h"
+#include "shadow.h"
 #include "pipeline.h"
 #include "ring.h"
 #include "stats.h"
@@ -82,6 +83,8 @@ typedef struct kite_worker {
     const kite_served *kw_served;
     const kite_event_map *kw_map;
     size_t kw_row_cap, kw_group_cap;
+    float *kw_shadow_margins, *kw_shadow_preds; /* shadow_model: batch_size x its groups   */
+    size_t kw_shadow_group_cap;
     rd_kafka_message_t **kw_msgs;     /* consume buffer, batch_size                    */
     kite_batch_item *kw_items;        /* events of the batch that will be scored       */
     float *kw_rows, *kw_margins, *kw_preds;
@@ -106,6 +109,8 @@ typedef struct kite_pipeline {
     kite_model_swap *pl_swap;
     _Atomic int pl_reload_request;    /* SIGHUP -> control thread (kite_pipeline_reload)   */
     int64_t pl_watch_next_us;         /* control thread: next model_watch_ms check          */
+    kite_shadow *pl_shadow;           /* shadow_model (engine/shadow.h), NULL: none          */
+    rd_kafka_topic_t *pl_rkt_shadow;  /* shadow_topic, NULL: none                           */
     kite_mock_broker *pl_mock;
     char *pl_brokers;
     /* Created and destroyed by the running thread while the metrics server (its own thread)
@@ -194,6 +199,8 @@ size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const
 size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred);
 size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason);
 size_t kite_output_text(kite_worker *w, const char *text); /* a drift event's JSON as is */
+size_t kite_output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
+                          float shadow_pred, float serving_pred);
 
 int64_t kite_now_us(void);      /* CLOCK_REALTIME, microseconds (comparable to Kafka's) */
 int64_t kite_process_cpu_us(void); /* user + system CPU of the whole process           */

@@ -197,6 +197,32 @@ size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, cons
     return b.ob_len;
 }
 
+/* {"key","topic","partition","offset","prediction","serving_prediction","diff","model",
+ *  "model_fingerprint","model_version"}: the candidate's first output beside the serving one. */
+size_t kite_output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
+                          float shadow_pred, float serving_pred)
+{
+    out_buf b = {w, 0};
+    OUT_LIT(&b, "{");
+    out_key(&b, m);
+    OUT_LIT(&b, ",");
+    out_source(&b, m);
+    OUT_LIT(&b, ",\"prediction\":");
+    out_float(&b, shadow_pred);
+    OUT_LIT(&b, ",\"serving_prediction\":");
+    out_float(&b, serving_pred);
+    OUT_LIT(&b, ",\"diff\":");
+    out_float(&b, shadow_pred - serving_pred);
+    OUT_LIT(&b, ",\"model\":\"");
+    out_lit(&b, shadow->ks_name, strlen(shadow->ks_name));
+    OUT_LIT(&b, "\",\"model_fingerprint\":\"");
+    out_lit(&b, shadow->ks_fingerprint, strlen(shadow->ks_fingerprint));
+    OUT_LIT(&b, "\",\"model_version\":\"");
+    out_lit(&b, shadow->ks_version, strlen(shadow->ks_version));
+    OUT_LIT(&b, "\"}");
+    return b.ob_len;
+}
+
 size_t kite_output_text(kite_worker *w, const char *text)
 {
     out_buf b = {w, 0};

@@ -271,6 +271,43 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     *keep = 1;
 }
 
+/* shadow_model: the candidate scores the batch's rows too (engine/shadow.h); NULL when its
+ * buffers cannot grow (counted as a Kafka-side error would be: logged once per batch). */
+static const kite_served *worker_shadow_score(kite_worker *w, size_t n, size_t nf)
+{
+    kite_pipeline *pl = w->kw_pl;
+    kite_model_swap *sw = pl->pl_shadow->sh_swap;
+    const kite_served *s = kite_model_swap_peek(sw);
+    kite_model_swap_hold(sw, w->kw_index, s); /* holds nothing else: the batch is this one */
+    size_t groups = (size_t)s->ks_groups, batch = (size_t)pl->pl_cfg.kc_batch_size;
+    if (groups > w->kw_shadow_group_cap) {
+        float *m = realloc(w->kw_shadow_margins, batch * groups * sizeof(float));
+        if (m) w->kw_shadow_margins = m;
+        float *p = m ? realloc(w->kw_shadow_preds, batch * groups * sizeof(float)) : NULL;
+        if (!p) {
+            fprintf(stderr, "kite: worker %d: out of memory for shadow scoring\n", w->kw_index);
+            return NULL;
+        }
+        w->kw_shadow_preds = p;
+        w->kw_shadow_group_cap = groups;
+    }
+    kite_forest_predict(&s->ks_forest, w->kw_rows, n, nf, w->kw_shadow_margins, 1);
+    memcpy(w->kw_shadow_preds, w->kw_shadow_margins, n * groups * sizeof(float));
+    kite_forest_transform(&s->ks_forest, w->kw_shadow_preds, n);
+    return s;
+}
+
+static void worker_shadow_emit(kite_worker *w, const kite_batch_item *it, const kite_served *s,
+                               size_t i, float serving)
+{
+    kite_pipeline *pl = w->kw_pl;
+    float cand = w->kw_shadow_preds[i * (size_t)s->ks_groups];
+    kite_shadow_observe(pl->pl_shadow, w->kw_index, serving, cand);
+    if (!pl->pl_rkt_shadow) return;
+    size_t len = kite_output_shadow(w, it->kbi_msg, s, cand, serving);
+    worker_emit(w, pl->pl_rkt_shadow, it->kbi_msg, it->kbi_pslot, it->kbi_seq, KITE_OUT_ALERT, len);
+}
+
 static void worker_score(kite_worker *w, size_t n)
 {
     kite_pipeline *pl = w->kw_pl;
@@ -281,6 +318,7 @@ static void worker_score(kite_worker *w, size_t n)
     kite_forest_predict(f, w->kw_rows, n, nf, w->kw_margins, 1);
     memcpy(w->kw_preds, w->kw_margins, n * groups * sizeof(float));
     kite_forest_transform(f, w->kw_preds, n);
+    const kite_served *shadow = pl->pl_shadow ? worker_shadow_score(w, n, nf) : NULL;
     kite_stats_observe(w->kw_stats, KITE_H_SCORING_LATENCY, (worker_mono_us() - t0) * 1e-6);
     kite_stats_observe(w->kw_stats, KITE_H_BATCH_EVENTS, (double)n);
     kite_stats_add(w->kw_stats, KITE_C_BATCHES, 1);
@@ -326,6 +364,7 @@ static void worker_score(kite_worker *w, size_t n)
         size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);
         worker_emit(w, pl->pl_rkt_pred, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                     KITE_OUT_PREDICTION, len);
+        if (shadow) worker_shadow_emit(w, it, shadow, i, pred[0]);
         kite_stats_add(w->kw_stats, KITE_C_SCORED, 1);
         kite_stats_observe(w->kw_stats, KITE_H_PREDICTION, pred[0]);
         if (pl->pl_rkt_alert && pred[0] >= pl->pl_cfg.kc_alert_threshold) {
@@ -375,6 +414,10 @@ static int worker_model(kite_worker *w)
         w->kw_served = s;
     }
     kite_model_swap_hold(sw, w->kw_index, s);
+    if (w->kw_pl->pl_shadow) { /* an idle worker must not keep old candidates alive */
+        kite_model_swap *ssw = w->kw_pl->pl_shadow->sh_swap;
+        kite_model_swap_hold(ssw, w->kw_index, kite_model_swap_peek(ssw));
+    }
     return 0;
 }
 
@@ -422,6 +465,13 @@ void *kite_worker_main(void *arg)
         /* rd_kafka_consume_batch_queue waits for a full batch or its timeout, so block for
          * the first event alone, then take more only until the batch's deadline. */
         rd_kafka_message_t *first_msg = rd_kafka_consume_queue(w->kw_queue, WORKER_IDLE_WAIT_MS);
+        /* The batch starts with its first event: take the version now, not before the wait,
+         * so an event that arrives after a swap is scored by the new version. */
+        if (first_msg && worker_model(w)) {
+            rd_kafka_message_destroy(first_msg);
+            atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release);
+            break;
+        }
         if (first_msg) {
             double first = worker_mono_us();
             int64_t expect = 0;
@@ -455,6 +505,7 @@ void *kite_worker_main(void *arg)
     }
     kite_arena_bind(NULL);
     kite_model_swap_leave(pl->pl_swap, w->kw_index);
+    if (pl->pl_shadow) kite_model_swap_leave(pl->pl_shadow->sh_swap, w->kw_index);
     pthread_mutex_lock(&pl->pl_park_lock);
     pl->pl_running_workers--;
     pthread_cond_broadcast(&pl->pl_park_cond);

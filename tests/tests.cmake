@@ -361,6 +361,12 @@ add_test(NAME registry_mlflow
   COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/registry_mlflow.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/registry_mlflow)
 set_tests_properties(registry_mlflow PROPERTIES TIMEOUT 180)
+# Shadow scoring: a candidate beside the serving model, disagreement metrics equal to kite score
+# of both, the shadow topic, promotion by SIGHUP.
+add_test(NAME stream_shadow
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_shadow.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_shadow)
+set_tests_properties(stream_shadow PROPERTIES TIMEOUT 180)
 set_tests_properties(stream_reload PROPERTIES TIMEOUT 240)
 if(KITE_TEST_KAFKA)
   add_test(NAME stream_reload_kafka

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""Shadow scoring (issue 16, deliverable 3): a candidate model scores every event beside the
+serving one. Two Titanic models on the spec's six features (trained here with XGBoost) serve and
+shadow 2 x 891 passengers. Asserted:
+  - kite_shadow_rows_total equals the events scored; kite_shadow_disagreements_total equals the
+    number of events whose `kite score` predictions of the two models differ by more than
+    shadow_tolerance (computed here from kite score of each model);
+  - the abs-diff histogram's count equals the rows, its sum equals the sum of |diff| (1e-3);
+  - the shadow topic has one record per event with the candidate's prediction (= kite score of
+    the candidate, float32) and the serving one;
+  - promotion is a reload: with the candidate copied over the serving file and SIGHUP, the
+    next events' predictions carry the candidate's fingerprint, and the disagreement stops
+    growing (serving and shadow are then the same model)."""
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import xgboost as xgb
+from confluent_kafka import Consumer, Producer
+
+import kafka_util
+
+TOL = 0.01
+ap = argparse.ArgumentParser()
+ap.add_argument("--kite", required=True)
+ap.add_argument("--root", required=True)
+ap.add_argument("--workdir", required=True)
+args = ap.parse_args()
+shutil.rmtree(args.workdir, ignore_errors=True)
+os.makedirs(args.workdir)
+w = lambda *p: os.path.join(args.workdir, *p)
+SPEC = os.path.join(args.root, "models/titanic.spec.json")
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+subprocess.run([args.kite, "featurize", "--spec", SPEC, "--input", "data/titanic.csv", "--output",
+                w("features.csv"), "--keep", "Survived"], cwd=args.root, check=True)
+feat = list(csv.DictReader(open(w("features.csv"))))
+names = [c for c in feat[0].keys() if c != "Survived"]
+X = np.array([[float(r[c]) if r[c] != "" else np.nan for c in names] for r in feat])
+y = np.array([float(r["Survived"]) for r in feat])
+for i, (d, r) in enumerate(((2, 4), (4, 15))):
+    xgb.train({"objective": "binary:logistic", "max_depth": d, "seed": i},
+              xgb.DMatrix(X, y, feature_names=names), r).save_model(w("m%d.json" % i))
+shutil.copy(w("m0.json"), w("serving.json"))
+
+
+def score(model):
+    out = subprocess.run([args.kite, "score", "--model", model, "--spec", SPEC, "--input", "data/titanic.csv",
+                          "-q"], cwd=args.root, check=True, capture_output=True, text=True).stdout.splitlines()
+    col = out[0].split(",").index("prediction")
+    return np.array([float(l.split(",")[col]) for l in out[1:]], dtype=np.float32)
+
+
+a, b = score(w("m0.json")), score(w("m1.json"))
+diff = b.astype(np.float64) - a.astype(np.float64)
+want_dis = int((np.abs(diff) > TOL).sum())
+rows = list(csv.DictReader(open(os.path.join(args.root, "data/titanic.csv"))))
+fields = [f for f in rows[0] if f != "Survived"]
+num = ("Pclass", "Age", "SibSp", "Parch", "Fare")
+broker = kafka_util.Broker(args.kite, args.root, None, partitions=2, topics=("shadow",))
+log = w("serve.log")
+serve = subprocess.Popen(
+    [args.kite, "serve", "--brokers", broker.addr, "--model", w("serving.json"), "--feature-spec", SPEC,
+     "--shadow-model", w("m1.json"), "--shadow-tolerance", str(TOL), "--shadow-topic", "shadow",
+     "--workers", "2", "--cores", "none", "--metrics-addr", "127.0.0.1:0", "--batch-size", "32",
+     "-X", "consumer.session.timeout.ms=6000"],
+    cwd=args.root, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+try:
+    port = None
+    for _ in range(300):
+        m = re.search(r"metrics on .*\(port (\d+)\)", open(log).read())
+        if m:
+            port = int(m.group(1))
+            break
+        time.sleep(0.1)
+
+    def metric(name):
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        except OSError:
+            return None
+        m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
+        return float(m.group(1)) if m else None
+
+    def wait(name, want, seconds=60):
+        got = None
+        for _ in range(seconds * 20):
+            got = metric(name)
+            if got is not None and got >= want:
+                break
+            time.sleep(0.05)
+        return got
+
+    p = Producer({"bootstrap.servers": broker.addr})
+
+    def send(tag):
+        for i, r in enumerate(rows):
+            ev = {f: (None if r[f] == "" else float(r[f]) if f in num else r[f]) for f in fields}
+            p.produce("events", key="%s-%d" % (tag, i), value=json.dumps(ev))
+        p.flush(30)
+
+    check(wait("kite_ready", 1) == 1, "ready")
+    send("a")
+    n = len(rows)
+    check(wait("kite_events_scored_total", n) == n, "first pass scored")
+    check(wait("kite_shadow_rows_total", n, 10) == n, f"kite_shadow_rows_total = {n}")
+    check(metric("kite_shadow_disagreements_total") == want_dis,
+          f"disagreements = {want_dis} (|diff| > {TOL} by kite score of both models)")
+    check(metric("kite_shadow_abs_diff_count") == n, "abs-diff histogram counts every row")
+    check(abs(metric("kite_shadow_abs_diff_sum") - np.abs(diff).sum()) < 1e-3,
+          f"abs-diff sum {metric('kite_shadow_abs_diff_sum')} ~ {np.abs(diff).sum():.4f}")
+    # Promotion: the candidate becomes the serving file; SIGHUP.
+    shutil.copy(w("m1.json"), w("serving.json.tmp"))
+    os.rename(w("serving.json.tmp"), w("serving.json"))
+    serve.send_signal(signal.SIGHUP)
+    check(wait("kite_model_generation", 2, 10) == 2, "promotion: SIGHUP swapped the serving model")
+    send("b")
+    check(wait("kite_events_scored_total", 2 * n) == 2 * n, "second pass scored")
+    check(wait("kite_shadow_rows_total", 2 * n, 10) == 2 * n, "shadow scored the second pass too")
+    check(metric("kite_shadow_disagreements_total") == want_dis, "after promotion: no new disagreement")
+    serve.send_signal(signal.SIGTERM)
+    check(serve.wait(timeout=60) == 0, "SIGTERM: exit 0")
+    c = Consumer({"bootstrap.servers": broker.addr, "group.id": "rd", "auto.offset.reset": "earliest"})
+    c.subscribe(["shadow", "predictions"])
+    shadow, preds, idle = {}, {}, 0
+    while (len(shadow) < 2 * n or len(preds) < 2 * n) and idle < 50:
+        ms = c.consume(1000, 0.2)
+        idle = idle + 1 if not ms else 0
+        for m in ms:
+            if not m.error():
+                (shadow if m.topic() == "shadow" else preds)[m.key().decode()] = json.loads(m.value())
+    c.close()
+    check(len(shadow) == 2 * n, f"shadow topic: one record per event ({len(shadow)})")
+    f32 = lambda v: struct.pack("<f", v)
+    ok = all(f32(shadow["a-%d" % i]["prediction"]) == f32(b[i]) and
+             f32(shadow["a-%d" % i]["serving_prediction"]) == f32(a[i]) for i in range(n) if "a-%d" % i in shadow)
+    check(ok, "shadow records: candidate = kite score of m1, serving = kite score of m0")
+    fp1 = shadow["a-0"]["model_fingerprint"]
+    check(all(preds["b-%d" % i]["model_fingerprint"] == fp1 and f32(preds["b-%d" % i]["prediction"]) == f32(b[i])
+              for i in range(n)), "after promotion the predictions are the candidate's")
+finally:
+    if serve.poll() is None:
+        serve.kill()
+    broker.stop()
+print("%d failure(s)" % len(failures))
+sys.exit(1 if failures else 0)
