@@ -367,6 +367,13 @@ add_test(NAME stream_shadow
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_shadow.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_shadow)
 set_tests_properties(stream_shadow PROPERTIES TIMEOUT 180)
+# Drift that retrains: the air-quality stream with labels and an injected sensor shift; the
+# drift event -> tools/retrain.py registers version 2 and moves the alias -> kite serve swaps;
+# version 2 beats version 1 on the shifted data, no event lost.
+add_test(NAME retrain_loop
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/retrain_loop.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/retrain_loop)
+set_tests_properties(retrain_loop PROPERTIES TIMEOUT 180)
 set_tests_properties(stream_reload PROPERTIES TIMEOUT 240)
 if(KITE_TEST_KAFKA)
   add_test(NAME stream_reload_kafka
