@@ -374,6 +374,11 @@ add_test(NAME retrain_loop
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/retrain_loop.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/retrain_loop)
 set_tests_properties(retrain_loop PROPERTIES TIMEOUT 180)
+# Batch commands for orchestrators: --json summary lines and the exit codes 0/1/2/3.
+add_test(NAME cli_json
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_json.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/cli_json)
+set_tests_properties(cli_json PROPERTIES TIMEOUT 60)
 set_tests_properties(stream_reload PROPERTIES TIMEOUT 240)
 if(KITE_TEST_KAFKA)
   add_test(NAME stream_reload_kafka

@@ -14,7 +14,16 @@
 #define KITE_VERSION "0.1.0"
 
 /* Exit codes used by every subcommand. */
-enum { KITE_EXIT_OK = 0, KITE_EXIT_ERROR = 1, KITE_EXIT_USAGE = 2 };
+/* Stable exit codes of every batch command (README "Exit codes"): 3 is a finding the caller
+ * asked to fail on (kite drift --fail-on-drift). */
+enum { KITE_EXIT_OK = 0, KITE_EXIT_ERROR = 1, KITE_EXIT_USAGE = 2, KITE_EXIT_FINDING = 3 };
+
+/* --json of score, featurize, profile: one line on stdout,
+ * {"command":C,"result":"ok"|"error","exit":rc<, fields>} (fields: JSON members, may be ""). */
+__attribute__((format(printf, 3, 4))) void kite_cli_json_result(const char *command, int rc,
+                                                                 const char *fields_fmt, ...);
+/* A JSON string of s (quotes and escapes) into out; always NUL-terminates. */
+void kite_cli_json_string(char *out, size_t size, const char *s);
 
 typedef struct kite_command {
     const char *name;

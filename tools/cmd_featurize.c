@@ -28,6 +28,8 @@ static void featurize_usage(FILE *out)
             "      --max-bad N         bad rows tolerated before the exit status is 1 (default 0);\n"
             "                          every bad row is skipped and reported on stderr\n"
             "  -q, --quiet             no summary on stderr\n"
+            "      --json              one JSON summary line on stdout (needs -o): command, result,\n"
+            "                          exit, rows, warming_up, bad, features, keys, output, seconds\n"
             "  -h, --help              this text\n\n"
             "Floats are printed with %%.9g, so they read back as the same float32.\n"
             "Exit status: 0 on success, 1 on a bad spec/input or too many bad rows, 2 on a usage error.\n");
@@ -46,7 +48,7 @@ static long featurize_count(const char *opt, const char *arg, long max)
 
 int kite_cmd_featurize(int argc, char **argv)
 {
-    enum { OPT_DROP_WARMUP = 256, OPT_MAX_KEYS, OPT_MAX_BAD };
+    enum { OPT_DROP_WARMUP = 256, OPT_MAX_KEYS, OPT_MAX_BAD, OPT_JSON };
     static const struct option opts[] = {
         {"spec", required_argument, 0, 's'},      {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'},    {"keep", required_argument, 0, 'k'},
@@ -54,9 +56,10 @@ int kite_cmd_featurize(int argc, char **argv)
         {"max-keys", required_argument, 0, OPT_MAX_KEYS},
         {"max-bad", required_argument, 0, OPT_MAX_BAD},
         {"quiet", no_argument, 0, 'q'},           {"help", no_argument, 0, 'h'},
+        {"json", no_argument, 0, OPT_JSON},
         {0, 0, 0, 0}};
     const char *spec_path = NULL, *input = NULL, *output = NULL, *keep[FEATURIZE_MAX_KEEP];
-    int nkeep = 0, drop_warmup = 0, quiet = 0;
+    int nkeep = 0, drop_warmup = 0, quiet = 0, json = 0;
     long max_keys = 0, max_bad = 0;
     optind = 1;
     int c;
@@ -75,6 +78,7 @@ int kite_cmd_featurize(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': featurize_usage(stdout); return KITE_EXIT_OK;
         case OPT_DROP_WARMUP: drop_warmup = 1; break;
+        case OPT_JSON: json = 1; break;
         case OPT_MAX_KEYS:
             if ((max_keys = featurize_count("--max-keys", optarg, 100000000)) < 0) return KITE_EXIT_USAGE;
             break;
@@ -91,6 +95,10 @@ int kite_cmd_featurize(int argc, char **argv)
         return KITE_EXIT_USAGE;
     }
 
+    if (json && !output) {
+        fprintf(stderr, "kite featurize: --json writes the summary on stdout: give the features -o FILE\n");
+        return KITE_EXIT_USAGE;
+    }
     double t0 = kite_cli_now();
     char err[1024];
     kite_feature_spec *spec;
@@ -172,6 +180,14 @@ int kite_cmd_featurize(int argc, char **argv)
                 "%.1f ms\n", rows + (drop_warmup ? warming : 0), warming,
                 drop_warmup ? ", dropped" : "", bad, nout, kite_features_num_keys(fz.kz_state),
                 (kite_cli_now() - t0) * 1e3);
+    if (json) {
+        char o[2200];
+        kite_cli_json_string(o, sizeof o, output);
+        kite_cli_json_result("featurize", rc, "\"rows\":%zu,\"warming_up\":%zu,\"bad\":%zu,\"features\":%d,"
+                             "\"keys\":%zu,\"output\":%s,\"seconds\":%.6f",
+                             rows + (drop_warmup ? warming : 0), warming, bad, nout,
+                             (size_t)kite_features_num_keys(fz.kz_state), o, kite_cli_now() - t0);
+    }
     free(row);
     kite_featurizer_close(&fz);
     kite_feature_spec_free(spec);

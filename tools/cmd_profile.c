@@ -36,6 +36,8 @@ static void profile_usage(FILE *out)
             "  -d, --delimiter C        field delimiter (default ',')\n"
             "      --decimal-comma      numbers use a decimal comma\n"
             "      --missing MARKER     a value that means missing, e.g. -200\n"
+            "      --json               one JSON summary line on stdout: command, result, exit,\n"
+            "                           rows, columns, task, output\n"
             "  -h, --help               this text\n\n"
             "Exit status: 0 on success, 1 on bad input, 2 on a usage error.\n");
 }
@@ -55,7 +57,7 @@ static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
 int kite_cmd_profile(int argc, char **argv)
 {
     enum { OPT_LABEL = 256, OPT_BINS, OPT_FINE, OPT_MAXCAT, OPT_CAT, OPT_NUM,
-           OPT_POS, OPT_DC, OPT_MISSING };
+           OPT_POS, OPT_DC, OPT_MISSING, OPT_JSON };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},   {"spec", required_argument, 0, 's'},
         {"columns", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
@@ -65,7 +67,9 @@ int kite_cmd_profile(int argc, char **argv)
         {"categorical", required_argument, 0, OPT_CAT}, {"numeric", required_argument, 0, OPT_NUM},
         {"by-position", no_argument, 0, OPT_POS}, {"delimiter", required_argument, 0, 'd'},
         {"decimal-comma", no_argument, 0, OPT_DC}, {"missing", required_argument, 0, OPT_MISSING},
+        {"json", no_argument, 0, OPT_JSON},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    int json = 0;
     const char *model_path = NULL, *spec = NULL, *columns = NULL, *input = NULL, *output = NULL;
     const char *label = NULL, *cat_list = NULL, *num_list = NULL;
     int by_position = 0;
@@ -102,6 +106,7 @@ int kite_cmd_profile(int argc, char **argv)
             break;
         case OPT_DC: csv.kco_decimal_comma = 1; break;
         case OPT_MISSING: csv.kco_missing = optarg; break;
+        case OPT_JSON: json = 1; break;
         case 'h': profile_usage(stdout); return KITE_EXIT_OK;
         default: profile_usage(stderr); return KITE_EXIT_USAGE;
         }
@@ -211,6 +216,12 @@ int kite_cmd_profile(int argc, char **argv)
     fprintf(stderr, "kite: profiled %zu rows, %d columns%s -> %s\n", x.km_rows, prof.kp_ncolumns,
             pred ? " (incl. prediction)" : "", output);
     rc = KITE_EXIT_OK;
+    if (json) {
+        char o[2200];
+        kite_cli_json_string(o, sizeof o, output);
+        kite_cli_json_result("profile", rc, "\"rows\":%zu,\"columns\":%d,\"task\":\"%s\",\"output\":%s",
+                             x.km_rows, prof.kp_ncolumns, prof.kp_task, o);
+    }
 out_names:
     free(fnames);
     free(fptrs);

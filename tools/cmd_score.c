@@ -45,6 +45,8 @@ static void score_usage(FILE *out)
             "      --label COLUMN      compare predictions with this column; print accuracy\n"
             "                          (classification) or RMSE (regression) on stderr\n"
             "  -q, --quiet             no summary on stderr\n"
+            "      --json              one JSON summary line on stdout (needs -o): command, result,\n"
+            "                          exit, rows, model, fingerprint, trees, output, seconds\n"
             "  -h, --help              this text\n\n"
             "Floats are printed with the fewest digits (at most 9) that read back as the same\n"
             "float32.\n"
@@ -199,7 +201,7 @@ static void print_quality(const kite_forest *f, const float *out, const float *l
 int kite_cmd_score(int argc, char **argv)
 {
     enum { OPT_MARGIN = 256, OPT_DECIMAL_COMMA, OPT_MISSING, OPT_BY_POSITION, OPT_LABEL,
-           OPT_RANGE, OPT_BEST };
+           OPT_RANGE, OPT_BEST, OPT_JSON };
     const char *spec_path = NULL; /* --spec: raw rows through a feature spec */
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},     {"input", required_argument, 0, 'i'},
@@ -212,9 +214,10 @@ int kite_cmd_score(int argc, char **argv)
         {"spec", required_argument, 0, 's'},
         {"iteration-range", required_argument, 0, OPT_RANGE},
         {"best-iteration", no_argument, 0, OPT_BEST},
+        {"json", no_argument, 0, OPT_JSON},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *range = NULL;
-    int best = 0;
+    int best = 0, json = 0;
     const char *model_path = NULL, *input = NULL, *output = NULL, *label = NULL;
     int margin_only = 0, threads = 1, by_position = 0, quiet = 0;
     kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
@@ -251,6 +254,7 @@ int kite_cmd_score(int argc, char **argv)
         case OPT_LABEL: label = optarg; break;
         case OPT_RANGE: range = optarg; break;
         case OPT_BEST: best = 1; break;
+        case OPT_JSON: json = 1; break;
         default: score_usage(stderr); return KITE_EXIT_USAGE;
         }
     }
@@ -261,6 +265,10 @@ int kite_cmd_score(int argc, char **argv)
         return KITE_EXIT_USAGE;
     }
 
+    if (json && !output) {
+        fprintf(stderr, "kite score: --json writes the summary on stdout: give the predictions -o FILE\n");
+        return KITE_EXIT_USAGE;
+    }
     double t0 = kite_cli_now();
     kite_model model;
     kite_forest forest;
@@ -329,6 +337,15 @@ int kite_cmd_score(int argc, char **argv)
                 score_s * 1e3, score_s > 0 ? (double)x.km_rows / score_s : 0.0,
                 (kite_cli_now() - t0) * 1e3);
         if (labels && !margin_only) print_quality(&forest, out, labels, nlabels);
+    }
+    if (json) {
+        char m[2200], o[2200];
+        kite_cli_json_string(m, sizeof m, model_path);
+        kite_cli_json_string(o, sizeof o, output);
+        kite_cli_json_result("score", rc, "\"rows\":%zu,\"model\":%s,\"fingerprint\":\"%016llx\","
+                             "\"trees\":%d,\"output\":%s,\"seconds\":%.6f", x.km_rows, m,
+                             (unsigned long long)model.km_fingerprint, forest.kf_num_trees, o,
+                             kite_cli_now() - t0);
     }
     free(out);
     free(labels);
