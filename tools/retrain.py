@@ -5,7 +5,8 @@
       --label 'CO(GT)' [--drift-topic drift-events] [--events-topic events] [--window 600]
       [--alias production] [--timeout 120] [--kite build/kite]
 
-1. Waits on the drift topic (kite serve's drift_topic) for a status change to "significant".
+1. Waits on the drift topic (kite serve's drift_topic) for a status change to "significant"
+   (--no-wait: goes on at once, when a batch `kite drift --fail-on-drift` decided).
 2. Reads the events topic to its end and keeps the last --window events that carry the label
    (plus the spec's warm-up before them: lags and rolling windows need their history).
 3. Featurizes them with `kite featurize --spec` (the features kite serve computes), boosts on
@@ -88,6 +89,8 @@ def main():
     ap.add_argument("--alias", default="production")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--rounds", type=int, default=80)
+    ap.add_argument("--no-wait", dest="wait", action="store_false",
+                    help="retrain now (a batch `kite drift --fail-on-drift` already decided)")
     ap.add_argument("--eta", type=float, default=0.1)
     ap.add_argument("--no-warm-start", dest="warm_start", action="store_false",
                     help="train from scratch instead of boosting on from the serving version")
@@ -100,7 +103,8 @@ def main():
     except ImportError as e:
         fail("needs confluent-kafka, numpy and xgboost: %s" % e)
 
-    ev = wait_drift(Consumer, args.brokers, args.drift_topic, args.group, args.timeout)
+    ev = wait_drift(Consumer, args.brokers, args.drift_topic, args.group, args.timeout) if args.wait \
+        else {"trigger": "--no-wait"}
     if ev is None:
         print(json.dumps({"result": "no_drift", "timeout_s": args.timeout}))
         sys.exit(EXIT_NO_DRIFT)
