@@ -379,6 +379,12 @@ add_test(NAME cli_json
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_json.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/cli_json)
 set_tests_properties(cli_json PROPERTIES TIMEOUT 60)
+# The swap protocol (workers, control thread, metrics thread's /admin/reload) under TSan too.
+set_tests_properties(stream_reload stream_shadow PROPERTIES LABELS tsan)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(stream_reload stream_shadow PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+endif()
 set_tests_properties(stream_reload PROPERTIES TIMEOUT 240)
 if(KITE_TEST_KAFKA)
   add_test(NAME stream_reload_kafka
