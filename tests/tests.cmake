@@ -222,7 +222,12 @@ set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
 add_test(NAME status_browser
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/status_browser.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
-set_tests_properties(status_browser PROPERTIES LABELS "http;browser" TIMEOUT 180)
+# tsan too: the sampler thread renders /metrics while workers run and requests read its ring.
+set_tests_properties(status_browser PROPERTIES LABELS "http;browser;tsan" TIMEOUT 180)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(status_browser PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+endif()
 # --- end status page ---
 
 # --- install (issue 15): cpack -G DEB, unpacked into a throwaway root: Depends, file places,
