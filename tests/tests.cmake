@@ -219,6 +219,10 @@ set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
 
 # --- status page (issue 15): GET /status of kite serve and kite serve --http in headless
 # Chromium: no console errors, numbers equal /metrics, charts in a screenshot ---
+# The parser, histogram_quantile and the sampler in C (no browser).
+kite_c_test(test_status)
+target_include_directories(test_status PRIVATE engine)
+set_tests_properties(test_status PROPERTIES LABELS tsan)
 add_test(NAME status_browser
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/status_browser.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
