@@ -174,11 +174,11 @@ for h in "$root"/usr/include/kite/*.h; do
   fi
 done
 cat > "$work/score.c" <<'EOF'
-/* Scores one row given on the command line with an XGBoost model, through libkite. */
+/* Scores one row given on the command line with an XGBoost model, through libkite; prints the
+ * prediction as kite score does (shortest text that reads back as the same float32). */
 #include <kite/kite.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 int main(int argc, char **argv)
 {
@@ -191,10 +191,12 @@ int main(int argc, char **argv)
         return 1;
     }
     float row[256], out[64];
+    char text[KITE_NUM_FLOAT_CHARS];
     for (int i = 0; i < model.km_num_feature && i < 256; i++)
-        row[i] = i + 2 < argc ? strtof(argv[i + 2], NULL) : NAN;
+        row[i] = i + 2 < argc ? kite_num_parse_float(argv[i + 2], NULL) : NAN;
     kite_forest_predict(&forest, row, 1, (size_t)model.km_num_feature, out, 0);
-    printf("%.9g\n", out[0]);
+    kite_num_format_float(out[0], text);
+    printf("%s\n", text);
     kite_forest_free(&forest);
     kite_model_free(&model);
     return 0;

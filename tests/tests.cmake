@@ -276,10 +276,19 @@ set_tests_properties(bench_peers_smoke PROPERTIES TIMEOUT 180 LABELS no_asan)
 # --- end bench peers ---
 # --- status page (issue 15): GET /status of kite serve and kite serve --http in headless
 # Chromium: no console errors, numbers equal /metrics, charts in a screenshot ---
+# The parser, histogram_quantile and the sampler in C (no browser).
+kite_c_test(test_status)
+target_include_directories(test_status PRIVATE engine)
+set_tests_properties(test_status PROPERTIES LABELS tsan)
 add_test(NAME status_browser
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/status_browser.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
-set_tests_properties(status_browser PROPERTIES LABELS "http;browser" TIMEOUT 180)
+# tsan too: the sampler thread renders /metrics while workers run and requests read its ring.
+set_tests_properties(status_browser PROPERTIES LABELS "http;browser;tsan" TIMEOUT 180)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(status_browser PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+endif()
 # --- end status page ---
 
 # --- install (issue 15): cpack -G DEB, unpacked into a throwaway root: Depends, file places,
