@@ -244,20 +244,23 @@ void kite_event_state_free(kite_event_state *s)
     free(s);
 }
 
-static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s, const cJSON *event,
-                             float *row, int *warming_up, char *errstr, size_t errstr_size)
+static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
+                             const kite_event_json *event, float *row, int *warming_up,
+                             char *errstr, size_t errstr_size)
 {
     for (int i = 0; i < m->em_nnames; i++) s->es_inputs[i].kind = KITE_RAW_ABSENT;
-    for (const cJSON *it = event->child; it; it = it->next) {
-        int i = map_lookup(m, it->string);
+    for (int k = 0; k < event->ej_nfields; k++) {
+        const kite_event_field *it = &event->ej_fields[k];
+        int i = map_lookup(m, it->ef_name);
         if (i < 0) continue;
         kite_raw_value *rv = &s->es_inputs[i];
-        if (cJSON_IsNumber(it)) *rv = (kite_raw_value){KITE_RAW_NUMBER, it->valuedouble, NULL, 0};
-        else if (cJSON_IsBool(it))
-            *rv = (kite_raw_value){KITE_RAW_NUMBER, cJSON_IsTrue(it) ? 1.0 : 0.0, NULL, 0};
-        else if (cJSON_IsString(it))
-            *rv = (kite_raw_value){KITE_RAW_TEXT, 0, it->valuestring, strlen(it->valuestring)};
-        else if (!cJSON_IsNull(it))
+        if (it->ef_kind == KITE_EV_NUMBER)
+            *rv = (kite_raw_value){KITE_RAW_NUMBER, it->ef_number, NULL, 0};
+        else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
+            *rv = (kite_raw_value){KITE_RAW_NUMBER, it->ef_kind == KITE_EV_TRUE ? 1.0 : 0.0, NULL, 0};
+        else if (it->ef_kind == KITE_EV_TEXT)
+            *rv = (kite_raw_value){KITE_RAW_TEXT, 0, it->ef_text, strlen(it->ef_text)};
+        else if (it->ef_kind != KITE_EV_NULL)
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
                              "field \"%s\": expected a number, text, boolean or null",
                              m->em_features[i].mf_name);
@@ -268,12 +271,12 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s, const
     return KITE_ERR_OK;
 }
 
-kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const cJSON *event,
-                            float *row, int *missing, int *warming_up, char *errstr,
-                            size_t errstr_size)
+kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
+                            const kite_event_json *event, float *row, int *missing,
+                            int *warming_up, char *errstr, size_t errstr_size)
 {
     *warming_up = 0;
-    if (!cJSON_IsObject(event))
+    if (!event->ej_is_object)
         return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "event is not a JSON object");
     if (m->em_spec) {
         KITE_TRY(map_row_spec(m, s, event, row, warming_up, errstr, errstr_size));
@@ -283,14 +286,17 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const 
         return KITE_ERR_OK;
     }
     for (int f = 0; f < m->em_nfeatures; f++) row[f] = NAN;
-    for (const cJSON *it = event->child; it; it = it->next) {
-        int f = map_lookup(m, it->string);
+    for (int k = 0; k < event->ej_nfields; k++) {
+        const kite_event_field *it = &event->ej_fields[k];
+        int f = map_lookup(m, it->ef_name);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
-        if (cJSON_IsNumber(it)) row[f] = kite_f32(it->valuedouble);
-        else if (cJSON_IsBool(it)) row[f] = cJSON_IsTrue(it) ? 1.0f : 0.0f;
-        else if (cJSON_IsNull(it)) row[f] = NAN;
-        else if (cJSON_IsString(it)) KITE_TRY(map_text(mf, it->valuestring, &row[f], errstr, errstr_size));
+        if (it->ef_kind == KITE_EV_NUMBER) row[f] = kite_f32(it->ef_number);
+        else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
+            row[f] = it->ef_kind == KITE_EV_TRUE ? 1.0f : 0.0f;
+        else if (it->ef_kind == KITE_EV_NULL) row[f] = NAN;
+        else if (it->ef_kind == KITE_EV_TEXT)
+            KITE_TRY(map_text(mf, it->ef_text, &row[f], errstr, errstr_size));
         else
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
                              "field \"%s\": expected a number, text, boolean or null", mf->mf_name);

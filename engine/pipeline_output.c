@@ -60,18 +60,31 @@ static void out_lit(out_buf *b, const char *text, size_t len)
 }
 #define OUT_LIT(b, s) out_lit((b), (s), sizeof(s) - 1)
 
+/* Two digits per division: offsets and millisecond timestamps have 6-13 digits. */
 static void out_i64(out_buf *b, int64_t v)
 {
-    char tmp[24];
-    int n = 0;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                                "34353637383940414243444546474849505152535455565758596061626364656667"
+                                "6869707172737475767778798081828384858687888990919293949596979899";
+    char tmp[24], *p = tmp + sizeof tmp;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do tmp[n++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    if (v < 0) tmp[n++] = '-';
-    if (out_reserve(b, (size_t)n + 1)) return;
-    char *o = b->ob_w->kw_out + b->ob_len;
-    for (int i = 0; i < n; i++) o[i] = tmp[n - 1 - i];
-    b->ob_len += (size_t)n;
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
+    if (v < 0) *--p = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    if (out_reserve(b, n + 1)) return;
+    memcpy(b->ob_w->kw_out + b->ob_len, p, n);
+    b->ob_len += n;
 }
 
 /* A JSON string of arbitrary bytes: quotes, backslashes and control bytes escaped; other
@@ -173,7 +186,11 @@ size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred
     out_key(&b, m);
     OUT_LIT(&b, ",");
     out_source(&b, m);
-    out_printf(&b, ",\"rule\":\"prediction >= %g\",\"prediction\":", w->kw_pl->pl_cfg.kc_alert_threshold);
+    if (!w->kw_alert_head_len) /* printf once per worker, not per alert */
+        w->kw_alert_head_len = (size_t)snprintf(w->kw_alert_head, sizeof w->kw_alert_head,
+                                                ",\"rule\":\"prediction >= %g\",\"prediction\":",
+                                                w->kw_pl->pl_cfg.kc_alert_threshold);
+    out_lit(&b, w->kw_alert_head, w->kw_alert_head_len);
     out_float(&b, pred);
     OUT_LIT(&b, "}");
     return b.ob_len;
