@@ -21,6 +21,9 @@ static void ej_skip_ws(kite_event_json *ev)
     if (ev->ej_p == ev->ej_end) ev->ej_p--;
 }
 
+/* The bytes a string scan stops at: its end, an escape, a NUL (which ends a C string). */
+static const unsigned char ej_special[256] = {[0] = 1, ['"'] = 1, ['\\'] = 1};
+
 static unsigned ej_hex4(const unsigned char *s) /* parse_hex4: an invalid digit gives 0 */
 {
     unsigned h = 0;
@@ -77,29 +80,33 @@ static int ej_utf16(const unsigned char *in, const unsigned char *end, char **ou
 }
 
 /* parse_string, at a '"'. *text (if not NULL) gets the unescaped, NUL-terminated copy in
- * ej_text; a string that is not kept gives its room back. On failure ej_p is where the copy
+ * ej_text and *len (if not NULL) its strlen; a string that is not kept gives its room back. On failure ej_p is where the copy
  * stopped, as cJSON reports it. */
-static int ej_string(kite_event_json *ev, const char **text)
+static int ej_string(kite_event_json *ev, const char **text, size_t *len)
 {
     const unsigned char *in = ev->ej_p + 1, *end = ev->ej_p + 1;
-    int escaped = 0;
     if (!ej_can(ev, 0) || *ev->ej_p != '"') goto fail; /* cJSON then reports the next byte */
-    while (end < ev->ej_end && *end != '"') {
+    char *o = ev->ej_out, *start = o;
+    int plain = 1; /* no backslash and no NUL byte: one copy, the length known */
+    for (;;) {
+        /* One table load a byte over the run of ordinary ones. */
+        while (end < ev->ej_end && !ej_special[*end]) end++;
+        if (end >= ev->ej_end) goto fail;
+        if (*end == '"') break;
+        plain = 0;
         if (*end == '\\') {
             if (end + 1 >= ev->ej_end) goto fail;
-            escaped = 1;
             end++;
         }
         end++;
     }
-    if (end >= ev->ej_end) goto fail;
-    char *o = ev->ej_out, *start = o;
-    if (!escaped) { /* the common case: one copy, or none for a string nobody keeps */
+    if (plain) { /* the common case; no copy at all for a string nobody keeps */
         if (text) {
             size_t n = (size_t)(end - in);
             memcpy(o, in, n);
             o[n] = 0;
             *text = start;
+            if (len) *len = n;
             ev->ej_out = o + n + 1;
         }
         ev->ej_p = end + 1;
@@ -127,10 +134,11 @@ static int ej_string(kite_event_json *ev, const char **text)
         }
         in += seq;
     }
-    *o++ = 0;
+    *o = 0;
     if (text) {
         *text = start;
-        ev->ej_out = o;
+        if (len) *len = strlen(start); /* up to a \u0000, as C code reads it */
+        ev->ej_out = o + 1;
     }
     ev->ej_p = end + 1;
     return 0;
@@ -180,7 +188,8 @@ static int ej_container(kite_event_json *ev, int object, int top)
         kite_event_field *f = NULL;
         if (object) {
             const char *name = NULL;
-            if (ej_string(ev, top ? &name : NULL)) return -1;
+            size_t name_len = 0;
+            if (ej_string(ev, top ? &name : NULL, &name_len)) return -1;
             ej_skip_ws(ev);
             if (!ej_can(ev, 0) || *ev->ej_p != ':') return -1;
             ev->ej_p++;
@@ -197,7 +206,7 @@ static int ej_container(kite_event_json *ev, int object, int top)
                     ev->ej_cap = cap;
                 }
                 f = &ev->ej_fields[ev->ej_nfields++];
-                *f = (kite_event_field){name, KITE_EV_NULL, 0, NULL};
+                *f = (kite_event_field){name, name_len, KITE_EV_NULL, 0, NULL};
             }
         }
         int rc = ej_value(ev, f);
@@ -239,7 +248,7 @@ static int ej_value(kite_event_json *ev, kite_event_field *f)
         return 0;
     case '"':
         f->ef_kind = KITE_EV_TEXT;
-        return ej_string(ev, f == &dummy ? NULL : &f->ef_text);
+        return ej_string(ev, f == &dummy ? NULL : &f->ef_text, NULL);
     case '[':
     case '{':
         f->ef_kind = KITE_EV_NESTED;

@@ -28,6 +28,7 @@ typedef enum kite_ev_kind {
 
 typedef struct kite_event_field {
     const char *ef_name;  /* unescaped, NUL-terminated (a \u0000 ends it, as in cJSON) */
+    size_t ef_name_len;   /* strlen(ef_name)                                            */
     kite_ev_kind ef_kind;
     double ef_number;     /* KITE_EV_NUMBER                                             */
     const char *ef_text;  /* KITE_EV_TEXT: unescaped, NUL-terminated                    */

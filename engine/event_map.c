@@ -20,6 +20,7 @@ typedef struct map_code {
 
 typedef struct map_feature {
     const char *mf_name;      /* model feature (direct) or spec input name; not owned */
+    size_t mf_name_len;
     map_code *mf_codes;       /* encode table for text values                  */
     int mf_ncodes;
 } map_feature;
@@ -33,15 +34,20 @@ struct kite_event_map {
     size_t em_mask;
 };
 
-static uint64_t map_hash(const char *s) { return XXH3_64bits(s, strlen(s)); }
+/* A name and its length (events give the length, so no strlen per field). */
+static int map_lookup_n(const kite_event_map *m, const char *name, size_t len)
+{
+    for (size_t i = XXH3_64bits(name, len) & m->em_mask;; i = (i + 1) & m->em_mask) {
+        int f = m->em_slots[i];
+        if (!f) return -1;
+        const map_feature *mf = &m->em_features[f - 1];
+        if (mf->mf_name_len == len && !memcmp(mf->mf_name, name, len)) return f - 1;
+    }
+}
 
 static int map_lookup(const kite_event_map *m, const char *name)
 {
-    for (size_t i = map_hash(name) & m->em_mask;; i = (i + 1) & m->em_mask) {
-        int f = m->em_slots[i];
-        if (!f) return -1;
-        if (!strcmp(m->em_features[f - 1].mf_name, name)) return f - 1;
-    }
+    return map_lookup_n(m, name, strlen(name));
 }
 
 static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *errstr,
@@ -110,8 +116,9 @@ static kite_err map_names(kite_event_map *m, int n, const char *(*name)(const vo
     m->em_mask = size - 1;
     for (int f = 0; f < n; f++) {
         m->em_features[f].mf_name = name(ctx, f);
+        m->em_features[f].mf_name_len = strlen(m->em_features[f].mf_name);
         if (map_lookup(m, m->em_features[f].mf_name) >= 0) continue; /* duplicate: first wins */
-        size_t i = map_hash(m->em_features[f].mf_name) & m->em_mask;
+        size_t i = XXH3_64bits(m->em_features[f].mf_name, m->em_features[f].mf_name_len) & m->em_mask;
         while (m->em_slots[i]) i = (i + 1) & m->em_mask;
         m->em_slots[i] = f + 1;
     }
@@ -251,7 +258,7 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
     for (int i = 0; i < m->em_nnames; i++) s->es_inputs[i].kind = KITE_RAW_ABSENT;
     for (int k = 0; k < event->ej_nfields; k++) {
         const kite_event_field *it = &event->ej_fields[k];
-        int i = map_lookup(m, it->ef_name);
+        int i = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (i < 0) continue;
         kite_raw_value *rv = &s->es_inputs[i];
         if (it->ef_kind == KITE_EV_NUMBER)
@@ -288,7 +295,7 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
     for (int f = 0; f < m->em_nfeatures; f++) row[f] = NAN;
     for (int k = 0; k < event->ej_nfields; k++) {
         const kite_event_field *it = &event->ej_fields[k];
-        int f = map_lookup(m, it->ef_name);
+        int f = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
         if (it->ef_kind == KITE_EV_NUMBER) row[f] = kite_f32(it->ef_number);

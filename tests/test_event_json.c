@@ -155,7 +155,8 @@ static void compare(const char *text, size_t len)
         for (const cJSON *it = c->child; it && !why; it = it->next, i++) {
             const kite_event_field *f = i < ev.ej_nfields ? &ev.ej_fields[i] : NULL;
             if (!f) why = "fewer fields";
-            else if (strcmp(f->ef_name, it->string)) why = "a name differs";
+            else if (strcmp(f->ef_name, it->string) || f->ef_name_len != strlen(f->ef_name))
+                why = "a name differs";
             else if (cJSON_IsNumber(it))
                 why = f->ef_kind != KITE_EV_NUMBER || memcmp(&f->ef_number, &it->valuedouble, 8)
                           ? "a number differs" : NULL;
@@ -189,7 +190,7 @@ int main(void)
         "{\"", "{\"a", "{\"a\":", "{\"a\":1", "{\"a\":1 ", "[1,2", "[1,]", "{\"a\":[1,{\"b\":[]}]}",
         "\xEF\xBB\xBF{\"a\":1}", "\xEF\xBB\xBF{}", "{\"a\":\"\\\"}", "{\"a\":-}", "{\"a\":01}",
         "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}", "{\"a\":-inf}", "{\"a\":1e400}", "{\"\\u0000x\":1}",
-        "{\"a\":\"x\\u0000y\"}", "{\"a\":true,\"a\":false}", "\x01{\"a\":1}", "{\"a\"\x1f:\x02 1}",
+        "{\"a\":\"x\\u0000y\"}", "{\"a\":true,\"a\":false}", "{\"a\\\"b\":1}", "\x01{\"a\":1}", "{\"a\"\x1f:\x02 1}",
     };
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) compare(fixed[i], strlen(fixed[i]));
     /* Nesting at cJSON's limit (1000) and one past it. */
