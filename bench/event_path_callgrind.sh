@@ -7,6 +7,7 @@
 # formatter inside them). Only the worker thread is counted; the rd_kafka_* lines are
 # librdkafka's part of it (consume, produce), the rest is kite's own share.
 #   bench/event_path_callgrind.sh [KITE_BINARY] [REPEAT]   (default build/kite, 5)
+#   ALL_THREADS=1 bench/event_path_callgrind.sh ...        (every thread, start-up included)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kite="${1:-build/kite}"
@@ -19,8 +20,11 @@ trap 'kill $broker_pid 2>/dev/null || true; [ -n "${KEEP_CG:-}" ] && cp "$tmp/cg
 for _ in $(seq 50); do [ -s "$tmp/broker" ] && break; sleep 0.1; done
 B=$(cat "$tmp/broker")
 "$kite" produce -b "$B" -t events -i data/titanic.csv -k PassengerId --repeat "$repeat" -q
-# Only the worker thread's loop is collected (not model loading, not librdkafka's own threads).
-valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" --toggle-collect=kite_worker_main \
+# Only the worker thread's loop is collected (not model loading, not librdkafka's own threads);
+# ALL_THREADS=1 collects the whole process (compare two REPEATs to take start-up out).
+toggle=--toggle-collect=kite_worker_main
+[ "${ALL_THREADS:-0}" = 1 ] && toggle=--collect-atstart=yes
+valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$toggle" \
   "$kite" serve --brokers "$B" --model models/titanic.json --encode 'Sex=male:0,female:1' \
   --exit-on-eof --workers 1 --cores none --batch-size 1024 --batch-wait-us 1000 --metrics-addr '' \
   --group-id cg -X consumer.session.timeout.ms=6000 >"$tmp/serve.log" 2>&1 ||

@@ -24,6 +24,11 @@ static void ej_skip_ws(kite_event_json *ev)
 /* The bytes a string scan stops at: its end, an escape, a NUL (which ends a C string). */
 static const unsigned char ej_special[256] = {[0] = 1, ['"'] = 1, ['\\'] = 1};
 
+/* The bytes cJSON copies into a number for strtod. */
+static const unsigned char ej_number_byte[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['+'] = 1, ['-'] = 1, ['e'] = 1, ['E'] = 1, ['.'] = 1};
+
 static unsigned ej_hex4(const unsigned char *s) /* parse_hex4: an invalid digit gives 0 */
 {
     unsigned h = 0;
@@ -151,13 +156,8 @@ fail:
  * 1.7.15 copies all of it; upstream 1.7.15 stopped at 63). */
 static int ej_number(kite_event_json *ev, double *out)
 {
-    size_t n = 0;
-    while (ej_can(ev, n)) {
-        unsigned char c = ev->ej_p[n];
-        if (!((c >= '0' && c <= '9') || c == '+' || c == '-' || c == 'e' || c == 'E' || c == '.'))
-            break;
-        n++;
-    }
+    size_t n = 0, left = (size_t)(ev->ej_end - ev->ej_p);
+    while (n < left && ej_number_byte[ev->ej_p[n]]) n++;
     size_t used;
     double v = kite_num_parse_double_n((const char *)ev->ej_p, n, &used);
     if (!used) return -1;
