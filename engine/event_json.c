@@ -94,7 +94,8 @@ static int ej_string(kite_event_json *ev, const char **text, size_t *len)
     char *o = ev->ej_out, *start = o;
     int plain = 1; /* no backslash and no NUL byte: one copy, the length known */
     for (;;) {
-        /* One table load a byte over the run of ordinary ones. */
+        /* One table load a byte over the run of ordinary ones (eight bytes a step was slower:
+         * event names and values are mostly under 16 bytes). */
         while (end < ev->ej_end && !ej_special[*end]) end++;
         if (end >= ev->ej_end) goto fail;
         if (*end == '"') break;

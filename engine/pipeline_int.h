@@ -88,8 +88,16 @@ typedef struct kite_worker {
     size_t kw_nlabels;
     char *kw_out;                     /* output JSON buffer                            */
     size_t kw_out_cap;
-    char kw_alert_head[96];           /* pipeline_output.c: the alert's fixed text, made once */
+    /* pipeline_output.c: output text that does not change per event, made once (the alert's
+     * rule, the model fields) or once per source topic ("topic":"t","partition":). */
+    char kw_alert_head[96];
     size_t kw_alert_head_len;
+    char kw_model_tail[224];
+    size_t kw_model_tail_len;
+    const void *kw_src_rkt;
+    const char *kw_src_topic;
+    char kw_src_text[600];
+    size_t kw_src_len;
     /* Published by the worker after each loop (release), read by the control thread
      * (acquire) for exit_on_eof: partitions at EOF and events still in flight. */
     _Atomic int kw_eof_parts;

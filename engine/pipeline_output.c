@@ -112,12 +112,40 @@ static void out_string(out_buf *b, const void *data, size_t len)
     b->ob_len = (size_t)(o - b->ob_w->kw_out);
 }
 
-static void out_source(out_buf *b, const rd_kafka_message_t *m)
+/* Writes the text of make(b) and keeps a copy in cache (when it fits) for the next call. */
+static void out_cached(out_buf *b, char *cache, size_t cache_size, size_t *cache_len,
+                       void (*make)(out_buf *, const void *), const void *arg)
+{
+    size_t at = b->ob_len;
+    make(b, arg);
+    size_t n = b->ob_len - at;
+    if (n <= cache_size && b->ob_len <= b->ob_w->kw_out_cap) {
+        memcpy(cache, b->ob_w->kw_out + at, n);
+        *cache_len = n;
+    }
+}
+
+static void out_make_source(out_buf *b, const void *topic)
 {
     OUT_LIT(b, "\"topic\":");
-    const char *topic = rd_kafka_topic_name(m->rkt);
     out_string(b, topic, strlen(topic));
     OUT_LIT(b, ",\"partition\":");
+}
+
+static void out_source(out_buf *b, const rd_kafka_message_t *m)
+{
+    kite_worker *w = b->ob_w;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    /* Per source topic, not per event: the topic's escaped name (checked by name as well as
+     * by handle, so a handle reused for another topic cannot pass). */
+    if (w->kw_src_len && m->rkt == w->kw_src_rkt && !strcmp(topic, w->kw_src_topic)) {
+        out_lit(b, w->kw_src_text, w->kw_src_len);
+    } else {
+        w->kw_src_len = 0;
+        out_cached(b, w->kw_src_text, sizeof w->kw_src_text, &w->kw_src_len, out_make_source, topic);
+        w->kw_src_rkt = m->rkt;
+        w->kw_src_topic = topic;
+    }
     out_i64(b, m->partition);
     OUT_LIT(b, ",\"offset\":");
     out_i64(b, m->offset);
@@ -151,6 +179,16 @@ static void out_floats(out_buf *b, const float *v, int n)
     OUT_LIT(b, "]");
 }
 
+static void out_make_model(out_buf *b, const void *arg)
+{
+    const kite_pipeline *pl = arg;
+    OUT_LIT(b, ",\"model\":\"");
+    out_lit(b, pl->pl_model_name, strlen(pl->pl_model_name)); /* quotes removed at load */
+    OUT_LIT(b, "\",\"model_fingerprint\":\"");
+    out_lit(b, pl->pl_fingerprint, strlen(pl->pl_fingerprint));
+    OUT_LIT(b, "\",\"event_ts_ms\":");
+}
+
 size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
                               const float *margin, int warming_up, int64_t now_ms)
 {
@@ -166,11 +204,10 @@ size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const
     out_floats(&b, pred, outs);
     OUT_LIT(&b, ",\"margin\":");
     out_floats(&b, margin, groups);
-    OUT_LIT(&b, ",\"model\":\"");
-    out_lit(&b, pl->pl_model_name, strlen(pl->pl_model_name)); /* quotes removed at load */
-    OUT_LIT(&b, "\",\"model_fingerprint\":\"");
-    out_lit(&b, pl->pl_fingerprint, strlen(pl->pl_fingerprint));
-    OUT_LIT(&b, "\",\"event_ts_ms\":");
+    if (w->kw_model_tail_len) out_lit(&b, w->kw_model_tail, w->kw_model_tail_len);
+    else
+        out_cached(&b, w->kw_model_tail, sizeof w->kw_model_tail, &w->kw_model_tail_len,
+                   out_make_model, pl);
     out_i64(&b, rd_kafka_message_timestamp(m, NULL));
     OUT_LIT(&b, ",\"processed_ts_ms\":");
     out_i64(&b, now_ms);
