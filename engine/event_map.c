@@ -11,6 +11,8 @@
 #include "f32.h"
 #include "num.h"
 
+#include <stdio.h>
+
 /* Field names hash into an open-addressing table twice the size of the feature list, so one
  * pass over the event's fields finds each feature in O(1) whatever the field order. */
 typedef struct map_code {
@@ -31,6 +33,8 @@ struct kite_event_map {
     int em_nfeatures;         /* values per output row                         */
     kite_feature_spec *em_spec; /* NULL: direct mapping                        */
     int *em_slots;            /* feature index + 1, 0 = empty                  */
+    const kite_model *em_model; /* direct mapping: its category dictionaries code text
+                                 * (the model outlives the map; NULL with a spec)   */
     size_t em_mask;
 };
 
@@ -147,6 +151,35 @@ static kite_err map_new_spec(const kite_model *model, const char *path, kite_eve
                      errstr, errstr_size);
 }
 
+/* Whether direct-mapped feature f has a category dictionary in the model (XGBoost 3.1+). */
+static int map_has_dict(const kite_event_map *m, int f)
+{
+    return m->em_model && m->em_model->km_cats && m->em_model->km_cats[f].kcd_count > 0;
+}
+
+/* An encode table entry must agree with the model's own dictionary where it has one. */
+static kite_err map_check_encode(const kite_event_map *m, char *errstr, size_t errstr_size)
+{
+    for (int f = 0; f < m->em_nfeatures; f++) {
+        const map_feature *mf = &m->em_features[f];
+        if (!map_has_dict(m, f)) continue;
+        for (int c = 0; c < mf->mf_ncodes; c++) {
+            float code;
+            char why[256];
+            if (kite_model_category_code(m->em_model, f, mf->mf_codes[c].mc_text, &code, why,
+                                         sizeof why) != KITE_ERR_OK)
+                return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "encode %s: %s", mf->mf_name, why);
+            if (code != mf->mf_codes[c].mc_value)
+                return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                                 "encode %s: \"%s\" is %g here but %g in the model's own category "
+                                 "dictionary (drop the encode entry: kite codes by the model's)",
+                                 mf->mf_name, mf->mf_codes[c].mc_text, (double)mf->mf_codes[c].mc_value,
+                                 (double)code);
+        }
+    }
+    return KITE_ERR_OK;
+}
+
 kite_err kite_event_map_new(const kite_model *model, const char *spec_path, const char *encode,
                             kite_event_map **out, char *errstr, size_t errstr_size)
 {
@@ -178,8 +211,10 @@ kite_err kite_event_map_new(const kite_model *model, const char *spec_path, cons
         kite_event_map_free(m);
         return nerr;
     }
+    m->em_model = model;
     if (encode && *encode) {
         kite_err err = map_parse_encode(m, encode, errstr, errstr_size);
+        if (!err) err = map_check_encode(m, errstr, errstr_size);
         if (err) {
             kite_event_map_free(m);
             return err;
@@ -298,7 +333,16 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
         int f = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
-        if (it->ef_kind == KITE_EV_NUMBER) row[f] = kite_f32(it->ef_number);
+        if (map_has_dict(m, f) && (it->ef_kind == KITE_EV_TEXT ||
+                                   (it->ef_kind == KITE_EV_NUMBER &&
+                                    m->em_model->km_cats[f].kcd_numeric))) {
+            /* Category text (or a numeric category's value) coded by the model's dictionary. */
+            char num[40], why[256];
+            const char *text = it->ef_text;
+            if (it->ef_kind != KITE_EV_TEXT) snprintf(num, sizeof num, "%.17g", it->ef_number), text = num;
+            if (kite_model_category_code(m->em_model, f, text, &row[f], why, sizeof why) != KITE_ERR_OK)
+                return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\": %s", mf->mf_name, why);
+        } else if (it->ef_kind == KITE_EV_NUMBER) row[f] = kite_f32(it->ef_number);
         else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
             row[f] = it->ef_kind == KITE_EV_TRUE ? 1.0f : 0.0f;
         else if (it->ef_kind == KITE_EV_NULL) row[f] = NAN;
