@@ -524,12 +524,13 @@ typedef struct fatal_ctx {
 static void *fatal_thread(void *arg)
 {
     fatal_ctx *c = arg;
-    kite_pipeline_totals t = {0};
-    for (int i = 0; i < 3000 && t.kpt_consumed < 2000; i++) {
+    uint64_t consumed = 0;
+    for (int i = 0; i < 3000 && consumed < 2000; i++) {
         usleep(2000);
-        kite_pipeline_totals_get(c->pl, &t); /* relaxed sums, as a /metrics scrape reads them */
+        /* Relaxed per-thread sums, as a /metrics scrape reads them while the run goes on. */
+        consumed = kite_stats_sum(&c->pl->pl_stats, KITE_C_CONSUMED);
     }
-    c->consumed = t.kpt_consumed;
+    c->consumed = consumed;
     /* Every output still queued, in flight or produced after this fails with __FATAL and can
      * never be delivered: the run must end on the error, not wait for them. */
     clock_gettime(CLOCK_MONOTONIC, &c->at);
