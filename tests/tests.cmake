@@ -29,9 +29,16 @@ add_test(NAME golden_cli
 # XGBoost 3.4's golden set (tools/gen_golden3.py) and the version cases (1.7.2 .. 3.4.1,
 # tools/gen_golden3_versions.sh): margins and predictions bit for bit (0 ulp), in every kernel
 # this CPU runs (each forced with KITE_ISA). NEON runs them in kernels_equal_neon_qemu.
+# Sanitizer builds run the CLI with the start-up kernel only (test_golden_lib still runs every
+# kernel there): 213 instrumented runs took ~4 minutes.
+if(KITE_SANITIZE)
+  set(_golden3_kernels "")
+else()
+  set(_golden3_kernels --every-kernel)
+endif()
 add_test(NAME golden3_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
-          --golden ${CMAKE_SOURCE_DIR}/tests/golden3 --versions --pred-ulp 0 --every-kernel)
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden3 --versions --pred-ulp 0 ${_golden3_kernels})
 # 3.x models on the HTTP path (category strings by the model's dictionary) and refused kinds.
 add_test(NAME golden3_paths
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden3_paths.py --kite $<TARGET_FILE:kite>
@@ -269,10 +276,19 @@ set_tests_properties(bench_peers_smoke PROPERTIES TIMEOUT 180 LABELS no_asan)
 # --- end bench peers ---
 # --- status page (issue 15): GET /status of kite serve and kite serve --http in headless
 # Chromium: no console errors, numbers equal /metrics, charts in a screenshot ---
+# The parser, histogram_quantile and the sampler in C (no browser).
+kite_c_test(test_status)
+target_include_directories(test_status PRIVATE engine)
+set_tests_properties(test_status PROPERTIES LABELS tsan)
 add_test(NAME status_browser
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/status_browser.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
-set_tests_properties(status_browser PROPERTIES LABELS "http;browser" TIMEOUT 180)
+# tsan too: the sampler thread renders /metrics while workers run and requests read its ring.
+set_tests_properties(status_browser PROPERTIES LABELS "http;browser;tsan" TIMEOUT 180)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(status_browser PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+endif()
 # --- end status page ---
 
 # --- install (issue 15): cpack -G DEB, unpacked into a throwaway root: Depends, file places,
@@ -288,6 +304,7 @@ endif()
 # --- numbers: locale-free parse (strtod/strtof bit for bit) and shortest float32 text (issue 13) ---
 kite_c_test(test_num)
 set_tests_properties(test_num PROPERTIES TIMEOUT 120)
+kite_c_test(test_event_json) # the event parser against cJSON
 # --- end numbers ---
 # --- perf gate: kite bench --json / --baseline (issue 13); valgrind, so not under sanitizers ---
 if(NOT KITE_SANITIZE)
@@ -304,6 +321,15 @@ endif()
 add_test(NAME stream_reload
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_reload.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_reload)
+# A fatal producer error mid-stream ends the run within seconds (on the mock; the real
+# cluster's output-leader kill is what raises it there).
+add_test(NAME stream_fatal COMMAND test_stream fatal WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_fatal PROPERTIES LABELS tsan TIMEOUT 120)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(stream_fatal PROPERTIES ENVIRONMENT
+                       "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+endif()
+
 # --- real Kafka (issue 11): the stream tests again on a 3-node Apache Kafka 4.1 cluster (KRaft,
 # tools/kafka-cluster.sh), and the fault matrix. One cluster serves the whole run: fixture
 # kafka_cluster starts it (~10-20 s) and stops it; the tests take it one at a time
