@@ -115,7 +115,15 @@ def build_tl2cgen(model_path, cache):
     # parallel_comp splits the trees over that many translation units, compiled side by side;
     # ten trees each keeps every function small enough for -O3 to stay quick.
     units = max(1, model.num_tree // 10)
-    tl2cgen.generate_c_code(model, dirpath=src, params={"parallel_comp": units}, verbose=0)
+    # TL2cgen's C++ logger writes to fd 1; keep stdout for the tables.
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        tl2cgen.generate_c_code(model, dirpath=src, params={"parallel_comp": units}, verbose=0)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
     sources = sorted(f for f in os.listdir(src) if f.endswith(".c"))
     cc = os.environ.get("CC", "cc")
     flags = ["-O3", "-march=native", "-fPIC", "-std=c99"]
