@@ -211,7 +211,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
     kite_arena_install_cjson();
     KITE_TRY(pipeline_brokers(pl, errstr, errstr_size));
     if (*cfg->kc_metrics_addr) {
-        kite_metrics_handlers h = {pipeline_render, pipeline_healthy, pipeline_is_ready, pl};
+        kite_metrics_handlers h = {pipeline_render, pipeline_healthy, pipeline_is_ready, pl, "kite serve"};
         KITE_TRY(kite_metrics_server_start(cfg->kc_metrics_addr, &h, &pl->pl_http, errstr,
                                            errstr_size));
         fprintf(stderr, "kite: metrics on http://%s/metrics (port %d)\n", cfg->kc_metrics_addr,
@@ -435,6 +435,7 @@ void kite_pipeline_free(kite_pipeline *pl)
         kite_worker *w = &pl->pl_workers[i];
         kite_ring_free(&w->kw_done);
         kite_arena_free(&w->kw_arena);
+        kite_event_json_free(&w->kw_event);
         kite_event_state_free(w->kw_evstate);
         free(w->kw_msgs);
         free(w->kw_items);

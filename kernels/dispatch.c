@@ -23,7 +23,7 @@
 #define KITE_ARM64 1
 #endif
 
-static const char *const isa_names[] = {"scalar", "avx2", "avx512", "neon"};
+static const char *const isa_names[] = {"scalar", "avx2", "avx512", "avx512vbmi", "neon"};
 _Static_assert(sizeof isa_names / sizeof isa_names[0] == KITE_ISA__COUNT,
                "isa_names must list every kite_isa");
 
@@ -46,6 +46,11 @@ static const kite_margins_fn isa_kernels[] = {
 #else
     [KITE_ISA_AVX512] = NULL,
 #endif
+#ifdef KITE_HAVE_AVX512VBMI
+    [KITE_ISA_AVX512VBMI] = kite_margins_avx512vbmi,
+#else
+    [KITE_ISA_AVX512VBMI] = NULL,
+#endif
 #ifdef KITE_HAVE_NEON
     [KITE_ISA_NEON] = kite_margins_neon,
 #else
@@ -59,6 +64,7 @@ _Static_assert(sizeof isa_kernels / sizeof isa_kernels[0] == KITE_ISA__COUNT,
 typedef struct cpu_caps {
     int cc_avx2;   /* AVX2 instructions and YMM state enabled by the OS              */
     int cc_avx512; /* AVX-512 F+DQ+BW+VL and opmask/ZMM state enabled by the OS     */
+    int cc_vbmi;   /* cc_avx512 and AVX-512 VBMI (vpermb, vpermi2b)                 */
     int cc_neon;   /* AArch64 Advanced SIMD                                         */
     char cc_names[160];
 } cpu_caps;
@@ -87,12 +93,13 @@ static void detect_caps(void)
 {
 #ifdef KITE_X86
     unsigned a, b, c, d;
-    unsigned ecx1 = 0, ebx7 = 0;
+    unsigned ecx1 = 0, ebx7 = 0, ecx7 = 0;
     unsigned max_leaf = __get_cpuid_max(0, NULL);
     if (max_leaf >= 1 && __get_cpuid(1, &a, &b, &c, &d)) ecx1 = c;
     if (max_leaf >= 7) {
         __cpuid_count(7, 0, a, b, c, d);
         ebx7 = b;
+        ecx7 = c;
     }
     int osxsave = (ecx1 >> 27) & 1;
     unsigned long long xcr0 = osxsave ? xgetbv0() : 0;
@@ -111,10 +118,12 @@ static void detect_caps(void)
     caps_add("avx512dq", dq);
     caps_add("avx512bw", bw);
     caps_add("avx512vl", vl);
+    caps_add("avx512vbmi", (ecx7 >> 1) & 1);
     caps_add("os-ymm", ymm_os);
     caps_add("os-zmm", zmm_os);
     caps.cc_avx2 = avx && avx2 && ymm_os;
     caps.cc_avx512 = caps.cc_avx2 && f512 && dq && bw && vl && zmm_os;
+    caps.cc_vbmi = caps.cc_avx512 && ((ecx7 >> 1) & 1);
 #elif defined(KITE_ARM64)
     caps.cc_neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
     caps_add("asimd", caps.cc_neon);
@@ -129,6 +138,7 @@ static int cpu_supports(kite_isa isa)
     case KITE_ISA_SCALAR: return 1;
     case KITE_ISA_AVX2: return caps.cc_avx2;
     case KITE_ISA_AVX512: return caps.cc_avx512;
+    case KITE_ISA_AVX512VBMI: return caps.cc_vbmi;
     case KITE_ISA_NEON: return caps.cc_neon;
     default: return 0;
     }

@@ -1,5 +1,5 @@
 /* Kernel dispatch: the traversal kernel is chosen once per process from what the CPU and the
- * OS support (cpuid + xgetbv on x86), unless KITE_ISA=scalar|avx2|avx512|neon forces one. The
+ * OS support (cpuid + xgetbv on x86), unless KITE_ISA=scalar|avx2|avx512|avx512vbmi|neon forces one. The
  * choice is made by the first call of kite_isa_active, kite_isa_active_kernel or
  * kite_forest_predict; a program that wants it made at start-up (KITE_ISA read and any warning
  * printed before its own work) calls kite_isa_active() first, as kite's main does. */
@@ -14,6 +14,7 @@ typedef enum kite_isa {
     KITE_ISA_SCALAR,
     KITE_ISA_AVX2,
     KITE_ISA_AVX512,
+    KITE_ISA_AVX512VBMI, /* the byte-binned kernel (bytebin.h); AVX-512 F+DQ+BW+VL+VBMI */
     KITE_ISA_NEON,
     KITE_ISA__COUNT
 } kite_isa;

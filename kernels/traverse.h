@@ -34,5 +34,9 @@ void kite_margins_avx512(const kite_forest *f, const float *rows, size_t nrows, 
                          float *out);
 void kite_margins_neon(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
                        float *out);
+/* The byte-binned kernel (traverse_avx512vbmi.c, layout in bytebin.h): 64 rows per register;
+ * batches and forests it does not cover go to kite_margins_avx512. */
+void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
+                             float *out);
 
 #endif

@@ -70,11 +70,13 @@ static inline kv_m kv_right(kv_f x, kv_f thr)
 {
     return _mm256_castps_si256(_mm256_cmp_ps(x, thr, _CMP_NLT_UQ));
 }
+/* !(x < thr) where x is a number (a NaN threshold sends it right, as in XGBoost), dright
+ * where x is NaN: one blend on the NaN lanes. */
 static inline kv_m kv_right_nan(kv_f x, kv_f thr, kv_m dright)
 {
-    kv_m ge = _mm256_castps_si256(_mm256_cmp_ps(x, thr, _CMP_GE_OQ));
-    kv_m nan = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
-    return _mm256_or_si256(ge, _mm256_and_si256(nan, dright));
+    __m256 nlt = _mm256_cmp_ps(x, thr, _CMP_NLT_UQ);
+    __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    return _mm256_castps_si256(_mm256_blendv_ps(nlt, _mm256_castsi256_ps(dright), nan));
 }
 
 #include "traverse_simd_impl.h"

@@ -83,11 +83,13 @@ static inline kv_i kv_lookup_i(const int32_t *tab, int n, kv_i pos)
 }
 
 static inline kv_m kv_right(kv_f x, kv_f thr) { return _mm512_cmp_ps_mask(x, thr, _CMP_NLT_UQ); }
+/* !(x < thr) where x is a number (a NaN threshold sends it right, as in XGBoost), dright
+ * where x is NaN. */
 static inline kv_m kv_right_nan(kv_f x, kv_f thr, kv_m dright)
 {
-    kv_m ge = _mm512_cmp_ps_mask(x, thr, _CMP_GE_OQ);
+    kv_m nlt = _mm512_cmp_ps_mask(x, thr, _CMP_NLT_UQ);
     kv_m nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-    return ge | (nan & dright);
+    return (kv_m)((nlt & ~nan) | (nan & dright));
 }
 
 #include "traverse_simd_impl.h"

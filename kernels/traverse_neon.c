@@ -82,11 +82,13 @@ static inline kv_f kv_lookup_f(const float *tab, int n, kv_i pos)
 
 /* !(x < thr): NaN compares false, so NaN lanes go right; only used for NaN-free rows. */
 static inline kv_m kv_right(kv_f x, kv_f thr) { return vmvnq_u32(vcltq_f32(x, thr)); }
+/* !(x < thr) where x is a number (a NaN threshold sends it right, as in XGBoost), dright
+ * where x is NaN: one bit-select on the NaN lanes. */
 static inline kv_m kv_right_nan(kv_f x, kv_f thr, kv_m dright)
 {
-    kv_m ge = vcgeq_f32(x, thr);
+    kv_m nlt = vmvnq_u32(vcltq_f32(x, thr));
     kv_m nan = vmvnq_u32(vceqq_f32(x, x));
-    return vorrq_u32(ge, vandq_u32(nan, dright));
+    return vbslq_u32(nan, dright, nlt);
 }
 
 #include "traverse_simd_impl.h"

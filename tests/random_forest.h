@@ -41,12 +41,21 @@ typedef struct rf_options {
     int ro_leaf_percent;   /* chance (percent) that a node above max depth is a leaf */
     int ro_cat_percent;    /* chance (percent) that a split is categorical */
     int ro_dart;           /* give every tree a dart weight */
+    /* Per feature, how many distinct split values to use (NULL: the 33-value grid). Feature f's
+     * splits cycle through rf_split_value(n, 0..n-1), so with enough splits it has exactly n:
+     * the byte kernel's 255-value limit is tested from both sides with it. */
+    const int *ro_splits;
+    int ro_neg_zero;       /* write the 0.0 thresholds of every other split as -0.0 */
 } rf_options;
 
 typedef struct rf_builder {
     kite_tree *rb_tree;
     int32_t rb_cap;
+    uint32_t *rb_next;     /* with ro_splits: per feature, the next split value's index */
 } rf_builder;
+
+/* Value i of a feature with n split values: multiples of 0.25 around 0 (0.0 among them). */
+static inline float rf_split_value(int n, uint32_t i) { return ((float)(int)i - (float)(n / 2)) * 0.25f; }
 
 static int32_t rf_node(rf_builder *b)
 {
@@ -87,7 +96,13 @@ static void rf_grow(rf_builder *b, rf_rng *g, const rf_options *o, int32_t id, i
         return;
     }
     t->kt_feature[id] = (int32_t)rf_below(g, (uint32_t)o->ro_num_feature);
-    t->kt_value[id] = rf_grid(g);
+    if (o->ro_splits) {
+        int32_t f = t->kt_feature[id], n = o->ro_splits[f];
+        t->kt_value[id] = rf_split_value(n, b->rb_next[f]++ % (uint32_t)n);
+    } else {
+        t->kt_value[id] = rf_grid(g);
+    }
+    if (o->ro_neg_zero && t->kt_value[id] == 0.0f && (id & 1)) t->kt_value[id] = -0.0f;
     t->kt_default_left[id] = (uint8_t)rf_below(g, 2);
     if ((int)rf_below(g, 100) < o->ro_cat_percent) {
         t->kt_is_cat[id] = 1;
@@ -117,22 +132,28 @@ static void rf_model(kite_model *m, const rf_options *o, uint64_t seed)
     m->km_tree_group = calloc((size_t)o->ro_num_trees + 1, sizeof(int32_t));
     if (o->ro_dart) m->km_tree_weight = calloc((size_t)o->ro_num_trees + 1, sizeof(float));
     if (!m->km_trees || !m->km_tree_group || (o->ro_dart && !m->km_tree_weight)) abort();
-    m->km_base_margin = rf_grid(&g) + 0.1f;
-    m->km_base_score = m->km_base_margin;
+    m->km_base_margins = calloc((size_t)o->ro_num_group, sizeof(float));
+    m->km_base_scores = calloc((size_t)o->ro_num_group, sizeof(float));
+    if (!m->km_base_margins || !m->km_base_scores) abort();
+    for (int k = 0; k < o->ro_num_group; k++) /* each output its own intercept, as in 3.1+ */
+        m->km_base_scores[k] = m->km_base_margins[k] = rf_grid(&g) + 0.1f * (float)(k + 1);
     m->km_transform = KITE_TRANSFORM_IDENTITY;
     m->km_version[0] = 2;
     snprintf(m->km_objective, sizeof m->km_objective, "reg:squarederror");
     snprintf(m->km_booster, sizeof m->km_booster, o->ro_dart ? "dart" : "gbtree");
+    uint32_t *next = calloc((size_t)o->ro_num_feature + 1, sizeof(uint32_t));
+    if (!next) abort();
     for (int ti = 0; ti < o->ro_num_trees; ti++) {
-        rf_builder b = {&m->km_trees[ti], 0};
+        rf_builder b = {&m->km_trees[ti], 0, next};
         rf_grow(&b, &g, o, rf_node(&b), 0);
         m->km_tree_group[ti] = ti % o->ro_num_group;
         if (o->ro_dart) m->km_tree_weight[ti] = 0.5f + (float)rf_below(&g, 100) * 0.013f;
     }
+    free(next);
 }
 
 /* nrows x stride floats; the first num_feature columns are features, the rest filler. */
-static float *rf_rows(size_t nrows, size_t stride, int num_feature, int nan_percent,
+static inline float *rf_rows(size_t nrows, size_t stride, int num_feature, int nan_percent,
                       uint64_t seed)
 {
     rf_rng g = {seed};
@@ -145,6 +166,31 @@ static float *rf_rows(size_t nrows, size_t stride, int num_feature, int nan_perc
         else if (k == 99) x[i] = (rf_below(&g, 2) ? INFINITY : -INFINITY);
         else if (k >= 90) x[i] = (float)((int32_t)rf_next(&g)) * 1e-8f;
         else x[i] = rf_grid(&g);
+    }
+    return x;
+}
+
+/* Rows for a forest built with ro_splits: feature f's values mostly on its split values and
+ * one step beyond either end (so every bin occurs, and values equal to thresholds), plus NaN
+ * (nan_percent), +-inf, -0.0 and off-grid values. */
+static inline float *rf_rows_splits(size_t nrows, size_t stride, const rf_options *o, int nan_percent,
+                             uint64_t seed)
+{
+    rf_rng g = {seed};
+    float *x = malloc((nrows * stride + 1) * sizeof(float));
+    if (!x) abort();
+    for (size_t i = 0; i < nrows * stride; i++) {
+        size_t f = i % stride;
+        uint32_t k = rf_below(&g, 100);
+        if (f >= (size_t)o->ro_num_feature) x[i] = 1e30f; /* never read */
+        else if ((int)k < nan_percent) x[i] = NAN;
+        else if (k == 99) x[i] = (rf_below(&g, 2) ? INFINITY : -INFINITY);
+        else if (k == 98) x[i] = -0.0f;
+        else if (k >= 94) x[i] = (float)((int32_t)rf_next(&g)) * 1e-8f;
+        else {
+            int n = o->ro_splits[f];
+            x[i] = rf_split_value(n, rf_below(&g, (uint32_t)n + 2)) - 0.25f;
+        }
     }
     return x;
 }

@@ -39,9 +39,14 @@ int main(int argc, char **argv)
     CHECK_MSG(kite_forest_build(&m, &f, err, sizeof err) == KITE_ERR_OK, "%s", err);
     float *x = rf_rows(50, 8, 8, 10, 6);
     float got[50], ref[50];
+    size_t byte_rows = kite__bytebin_rows;
     kite_forest_predict(&f, x, 50, 8, got, 1);
     kite_margins_scalar(&f, x, 50, 8, ref);
     CHECK(memcmp(got, ref, sizeof got) == 0);
+    /* The byte kernel really scored (50 rows >= KITE_BYTEBIN_MIN_ROWS, a byte-eligible forest). */
+    if (active == KITE_ISA_AVX512VBMI)
+        CHECK_MSG(kite__bytebin_rows - byte_rows == 50, "avx512vbmi active but %zu rows took byte codes",
+                  kite__bytebin_rows - byte_rows);
     free(x);
     kite_forest_free(&f);
     kite_model_free(&m);

@@ -1,7 +1,9 @@
 /* The all-kernels equality test: random forests (depth 1..12, 1..6 groups, dart weights,
  * categorical splits, perfect and node-walking trees) and random rows (NaN, +-inf, values equal
  * to thresholds, odd strides and batch sizes) scored by every kernel this build and CPU can
- * run; margins must equal the scalar kernel's bit for bit. Uses kernels/ only, so the NEON
+ * run; margins must equal the scalar kernel's bit for bit. Then forests shaped for the byte
+ * kernel's limits: features with 1, 255 and 256 distinct split values, -0.0 thresholds,
+ * depth 6..9, 16 and 17 groups, NaN-heavy rows, batch sizes 1..4097 around every block edge. Uses kernels/ only, so the NEON
  * cross build (tests/neon_qemu.sh) compiles and runs this same file under qemu-aarch64. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "random_forest.h"
 
 static int kernels_run[KITE_ISA__COUNT];
+static int byte_cases; /* cases where the byte kernel scored rows with byte codes */
 
 static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, int nan_percent)
 {
@@ -25,7 +28,8 @@ static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, 
         kite_model_free(&m);
         return;
     }
-    float *x = rf_rows(nrows, stride, o->ro_num_feature, nan_percent, 77 + (uint64_t)c);
+    float *x = o->ro_splits ? rf_rows_splits(nrows, stride, o, nan_percent, 77 + (uint64_t)c)
+                            : rf_rows(nrows, stride, o->ro_num_feature, nan_percent, 77 + (uint64_t)c);
     size_t n = nrows * (size_t)o->ro_num_group;
     float *want = malloc((n + 1) * sizeof(float));
     float *got = malloc((n + 1) * sizeof(float));
@@ -35,7 +39,9 @@ static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, 
         if (!fn) continue;
         kernels_run[isa]++;
         memset(got, 0xff, (n + 1) * sizeof(float));
+        size_t byte_rows = kite__bytebin_rows;
         fn(&f, x, nrows, stride, got);
+        byte_cases += kite__bytebin_rows != byte_rows;
         size_t bad = 0, first = 0;
         for (size_t i = 0; i < n; i++)
             if (memcmp(&got[i], &want[i], sizeof(float)) && !bad++) first = i;
@@ -73,10 +79,40 @@ int main(int argc, char **argv)
         int nan_percent = c % 4 == 0 ? 0 : (int)rf_below(&g, 30);
         check_case(c, &o, nrows, stride, nan_percent);
     }
+    int random_byte_cases = byte_cases;
+    /* Forests at the byte kernel's limits. Features: 1 split value, 255, 255 or 256, a few. */
+    static const size_t batches[] = {1, 2, 17, 47, 48, 49, 63, 64, 65, 111, 112, 113,
+                                     127, 128, 129, 1000, 4095, 4096, 4097};
+    const size_t nbatches = sizeof batches / sizeof batches[0];
+    int limit_cases = 0;
+    for (int shape = 0; shape < 8 && cases >= 120; shape++) {
+        int splits[4] = {1, 255, shape % 2 ? 256 : 255, 7};
+        rf_options o = {0};
+        o.ro_num_feature = 4;
+        o.ro_splits = splits;
+        o.ro_neg_zero = 1;
+        o.ro_max_depth = 6 + shape / 2; /* 6, 7, 8 (the byte layout's deepest) and 9 */
+        o.ro_num_trees = 900 >> (shape / 2);
+        o.ro_num_group = shape == 2 ? 16 : shape == 3 ? 17 : 1;
+        o.ro_leaf_percent = shape % 3 == 0 ? 0 : 20;
+        for (size_t bi = shape % 2; bi < nbatches; bi += 2) {
+            int nan_percent = (int)(bi * 7 % 90); /* 0 .. 89: NaN-heavy rows too */
+            check_case(1000 + 100 * shape + (int)bi, &o, batches[bi], 4 + bi % 3, nan_percent);
+            limit_cases++;
+        }
+    }
     for (int isa = 1; isa < KITE_ISA__COUNT; isa++)
         if (kite_isa_available((kite_isa)isa))
-            printf("kernel %s: compared on %d random forests\n", kite_isa_name((kite_isa)isa),
-                   kernels_run[isa]);
+            printf("kernel %s: compared on %d random forests and %d limit cases\n",
+                   kite_isa_name((kite_isa)isa), kernels_run[isa] - limit_cases, limit_cases);
+    if (kite_isa_available(KITE_ISA_AVX512VBMI)) {
+        printf("kernel avx512vbmi: byte codes scored %d random forests and %d limit cases\n",
+               random_byte_cases, byte_cases - random_byte_cases);
+        /* The byte path must really have run, on random forests and at the limits. */
+        CHECK_MSG(random_byte_cases >= 30 && byte_cases - random_byte_cases >= 20,
+                  "byte kernel ran on only %d + %d cases", random_byte_cases,
+                  byte_cases - random_byte_cases);
+    }
     /* A build with no vector kernel for this CPU compares nothing: say so, don't pass. */
     int any = 0;
     for (int isa = 1; isa < KITE_ISA__COUNT; isa++) any |= kernels_run[isa] > 0;

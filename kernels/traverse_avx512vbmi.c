@@ -1,0 +1,385 @@
+/* Byte-binned traversal kernel: 64 rows per AVX-512 register. Compiled with -mavx512f -mavx512dq
+ * -mavx512bw -mavx512vl -mavx512vbmi (its own object library); dispatch.c calls it only when
+ * cpuid reports VBMI and the OS saves ZMM state. The layout and why it is exact: bytebin.h.
+ *
+ * Per block of 64 rows:
+ *   1. Binning. Rows are read 16 x 16 (16 rows, 16 features, masked loads), transposed into 16
+ *      feature vectors, and each value's bin found by the branch-free Eytzinger search, 8
+ *      features' searches interleaved (independent chains). The first four steps read their
+ *      probe from one register (vpermps over table entries 1..15), the next ones from two- and
+ *      four-register permutes. Each bin is written twice as a byte: NaN -> 0 (column 2f) and
+ *      NaN -> 255 (column 2f+1).
+ *   2. Walk. Every tree, in model order, walks all 64 lanes at once: k = 2k + (code > thr[k]).
+ *      The threshold of each lane's node is one vpermb over the tree's 64-byte table; the code
+ *      of each lane's node comes from its level's candidate columns, merged with byte blends
+ *      whose masks are the earlier levels' compare results (the root's decision first, so most
+ *      of the merging does not wait for the last level). Levels 6 and 7 (trees of depth 7..8)
+ *      select among the level's distinct columns by a vpermb'ed slot number instead.
+ *   3. Leaves. Four vpermb give the four bytes of each lane's leaf float; byte unpacks put
+ *      them together as four vectors of 16 floats, each added onto its rows' margins: the rows
+ *      land in a fixed permuted lane order (see leaf_add), undone once per block at the end.
+ *
+ * Batches below KITE_BYTEBIN_MIN_ROWS, tails of fewer rows, and forests the byte layout does not
+ * cover go to kite_margins_avx512 (exact as well). */
+#include <immintrin.h>
+#include <string.h>
+
+#include "bytebin.h"
+#include "traverse.h"
+
+#define VBMI_LANES 64
+#define VBMI_COLS_BYTES (2 * KITE_BYTEBIN_MAX_FEATURES * VBMI_LANES)
+
+/* ---- binning ------------------------------------------------------------------------------ */
+
+/* 16 x 16 floats: r[i] = row i (16 features) in, r[j] = feature j (16 rows) out. */
+static inline __attribute__((always_inline)) void transpose16(__m512 r[16])
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* u[4i + e]: element e of each 128-bit lane, rows 4i..4i+3 */
+        u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (int h = 0; h < 2; h++)
+        for (int e = 0; e < 4; e++) {
+            t[8 * h + e] = _mm512_shuffle_f32x4(u[8 * h + e], u[8 * h + 4 + e], 0x88);
+            t[8 * h + 4 + e] = _mm512_shuffle_f32x4(u[8 * h + e], u[8 * h + 4 + e], 0xdd);
+        }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
+        r[4 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
+        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
+        r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xdd);
+    }
+}
+
+/* E[k] for every lane, k in [2^step, 2^(step+1)) (e: one feature's table, 64-byte aligned). */
+static inline __attribute__((always_inline)) __m512 eytz_probe(const float *e, __m512i k, int step)
+{
+    if (step == 0) return _mm512_set1_ps(e[1]);
+    if (step <= 3) return _mm512_permutexvar_ps(k, _mm512_load_ps(e));
+    if (step == 4) return _mm512_permutexvar_ps(k, _mm512_load_ps(e + 16));
+    if (step == 5) return _mm512_permutex2var_ps(_mm512_load_ps(e + 32), k, _mm512_load_ps(e + 48));
+    const __mmask16 b5 = _mm512_test_epi32_mask(k, _mm512_set1_epi32(32));
+    if (step == 6)
+        return _mm512_mask_blend_ps(
+            b5, _mm512_permutex2var_ps(_mm512_load_ps(e + 64), k, _mm512_load_ps(e + 80)),
+            _mm512_permutex2var_ps(_mm512_load_ps(e + 96), k, _mm512_load_ps(e + 112)));
+    const __mmask16 b6 = _mm512_test_epi32_mask(k, _mm512_set1_epi32(64));
+    __m512 a = _mm512_permutex2var_ps(_mm512_load_ps(e + 128), k, _mm512_load_ps(e + 144));
+    __m512 b = _mm512_permutex2var_ps(_mm512_load_ps(e + 160), k, _mm512_load_ps(e + 176));
+    __m512 c = _mm512_permutex2var_ps(_mm512_load_ps(e + 192), k, _mm512_load_ps(e + 208));
+    __m512 d = _mm512_permutex2var_ps(_mm512_load_ps(e + 224), k, _mm512_load_ps(e + 240));
+    return _mm512_mask_blend_ps(b6, _mm512_mask_blend_ps(b5, a, b), _mm512_mask_blend_ps(b5, c, d));
+}
+
+/* Eight searches at once: x[j] (16 rows of feature f0 + j) -> both code columns of f0 + j. */
+static inline __attribute__((always_inline)) void
+bin8(const kite_bytebin *b, int32_t f0, const __m512 *x, uint8_t *codes, int lane0, int steps)
+{
+    const float *e[8];
+    __m512i k[8];
+    for (int j = 0; j < 8; j++) {
+        e[j] = b->kb_eytz + (size_t)(f0 + j) * (size_t)b->kb_eytz_stride;
+        k[j] = _mm512_set1_epi32(1);
+    }
+    const __m512i one = _mm512_set1_epi32(1);
+    for (int s = 0; s < steps; s++)
+        for (int j = 0; j < 8; j++) {
+            __mmask16 le = _mm512_cmp_ps_mask(eytz_probe(e[j], k[j], s), x[j], _CMP_LE_OQ);
+            k[j] = _mm512_mask_add_epi32(_mm512_add_epi32(k[j], k[j]), le,
+                                         _mm512_add_epi32(k[j], k[j]), one);
+        }
+    const __m512i top = _mm512_set1_epi32(1 << steps);
+    for (int j = 0; j < 8; j++) {
+        __m128i code = _mm512_cvtepi32_epi8(_mm512_sub_epi32(k[j], top));
+        __mmask16 nan = _mm512_cmp_ps_mask(x[j], x[j], _CMP_UNORD_Q);
+        uint8_t *col = codes + (size_t)(2 * (f0 + j)) * VBMI_LANES + lane0;
+        _mm_storeu_si128((__m128i *)col, code);
+        _mm_storeu_si128((__m128i *)(col + VBMI_LANES),
+                         _mm_mask_mov_epi8(code, nan, _mm_set1_epi8((char)0xff)));
+    }
+}
+
+/* Codes of the block of rows [r0, r0 + count) (count <= 64; lanes past count repeat the last
+ * row, so every load stays inside the caller's rows). */
+static inline __attribute__((always_inline)) void
+bin_block_steps(const kite_bytebin *b, const float *rows, size_t stride, size_t r0, size_t count,
+                uint8_t *codes, int steps)
+{
+    const int32_t nf = b->kb_num_feature;
+    for (int tile = 0; tile < VBMI_LANES / 16; tile++)
+        for (int32_t f0 = 0; f0 < nf; f0 += 16) {
+            __mmask16 fm = (__mmask16)(nf - f0 >= 16 ? 0xffff : (1u << (nf - f0)) - 1);
+            __m512 x[16];
+            for (int i = 0; i < 16; i++) {
+                size_t r = (size_t)(16 * tile + i);
+                r = r < count ? r : count - 1;
+                x[i] = _mm512_maskz_loadu_ps(fm, rows + (r0 + r) * stride + f0);
+            }
+            transpose16(x);
+            bin8(b, f0, x, codes, 16 * tile, steps);
+            if (nf - f0 > 8) bin8(b, f0 + 8, x + 8, codes, 16 * tile, steps);
+        }
+}
+
+static void bin_block(const kite_bytebin *b, const float *rows, size_t stride, size_t r0,
+                      size_t count, uint8_t *codes)
+{
+    switch (b->kb_steps) {
+    case 1: bin_block_steps(b, rows, stride, r0, count, codes, 1); break;
+    case 2: bin_block_steps(b, rows, stride, r0, count, codes, 2); break;
+    case 3: bin_block_steps(b, rows, stride, r0, count, codes, 3); break;
+    case 4: bin_block_steps(b, rows, stride, r0, count, codes, 4); break;
+    case 5: bin_block_steps(b, rows, stride, r0, count, codes, 5); break;
+    case 6: bin_block_steps(b, rows, stride, r0, count, codes, 6); break;
+    case 7: bin_block_steps(b, rows, stride, r0, count, codes, 7); break;
+    default: bin_block_steps(b, rows, stride, r0, count, codes, 8); break;
+    }
+}
+
+/* ---- walk --------------------------------------------------------------------------------- */
+
+static inline __m512i col_load(const uint8_t *codes, uint16_t off)
+{
+    return _mm512_load_si512((const void *)(codes + off));
+}
+
+/* The code each lane's node reads at level L < 6: the 2^L candidates (nodes 2^L .. 2^(L+1)-1)
+ * merged by the decisions m[0] (root) .. m[L-1]. */
+static inline __attribute__((always_inline)) __m512i
+level_codes(const uint16_t *col, const uint8_t *codes, const __mmask64 *m, int level)
+{
+    const int n = 1 << level;
+    if (level == 0) return col_load(codes, col[1]);
+    __m512i xs[32];
+    const int half = n / 2;
+#pragma GCC unroll 32
+    for (int j = 0; j < half; j++)
+        xs[j] = _mm512_mask_blend_epi8(m[0], col_load(codes, col[n + j]),
+                                       col_load(codes, col[n + half + j]));
+#pragma GCC unroll 8
+    for (int b = 1; b < level; b++) {
+        const int h = half >> b;
+#pragma GCC unroll 16
+        for (int j = 0; j < h; j++) xs[j] = _mm512_mask_blend_epi8(m[b], xs[j], xs[j + h]);
+    }
+    return xs[0];
+}
+
+/* Levels 6 and 7: each lane's code among the level's 2^bits distinct columns, by slot number. */
+static inline __attribute__((always_inline)) __m512i
+slot_codes_bits(const uint16_t *slotcol, const uint8_t *codes, __m512i slot, int bits)
+{
+    if (bits == 0) return col_load(codes, slotcol[0]);
+    __m512i xs[32];
+    const int half = 1 << (bits - 1);
+    __mmask64 top = _mm512_test_epi8_mask(slot, _mm512_set1_epi8((char)half));
+#pragma GCC unroll 32
+    for (int j = 0; j < half; j++)
+        xs[j] = _mm512_mask_blend_epi8(top, col_load(codes, slotcol[j]),
+                                       col_load(codes, slotcol[j + half]));
+#pragma GCC unroll 8
+    for (int b = bits - 2; b >= 0; b--) {
+        const int h = 1 << b;
+        __mmask64 m = _mm512_test_epi8_mask(slot, _mm512_set1_epi8((char)h));
+#pragma GCC unroll 16
+        for (int j = 0; j < h; j++) xs[j] = _mm512_mask_blend_epi8(m, xs[j], xs[j + h]);
+    }
+    return xs[0];
+}
+
+static __m512i slot_codes(const uint16_t *slotcol, const uint8_t *codes, __m512i slot, int bits)
+{
+    switch (bits) {
+    case 0: return slot_codes_bits(slotcol, codes, slot, 0);
+    case 1: return slot_codes_bits(slotcol, codes, slot, 1);
+    case 2: return slot_codes_bits(slotcol, codes, slot, 2);
+    case 3: return slot_codes_bits(slotcol, codes, slot, 3);
+    case 4: return slot_codes_bits(slotcol, codes, slot, 4);
+    case 5: return slot_codes_bits(slotcol, codes, slot, 5);
+    default: return slot_codes_bits(slotcol, codes, slot, 6);
+    }
+}
+
+static inline __m512i step(__m512i k, __mmask64 right)
+{
+    __m512i k2 = _mm512_add_epi8(k, k);
+    return _mm512_mask_sub_epi8(k2, right, k2, _mm512_set1_epi8(-1));
+}
+
+/* The four leaf bytes of every lane, as four vectors of 16 floats: d[q] lane 4j + i holds the
+ * leaf of byte lane 16j + 4q + i (the unpacks work within 128-bit lanes). */
+static inline __attribute__((always_inline)) void
+leaf_floats(__m512i b0, __m512i b1, __m512i b2, __m512i b3, __m512 d[4])
+{
+    __m512i lo01 = _mm512_unpacklo_epi8(b0, b1), hi01 = _mm512_unpackhi_epi8(b0, b1);
+    __m512i lo23 = _mm512_unpacklo_epi8(b2, b3), hi23 = _mm512_unpackhi_epi8(b2, b3);
+    d[0] = _mm512_castsi512_ps(_mm512_unpacklo_epi16(lo01, lo23));
+    d[1] = _mm512_castsi512_ps(_mm512_unpackhi_epi16(lo01, lo23));
+    d[2] = _mm512_castsi512_ps(_mm512_unpacklo_epi16(hi01, hi23));
+    d[3] = _mm512_castsi512_ps(_mm512_unpackhi_epi16(hi01, hi23));
+}
+
+/* One tree of depth `depth` (a constant at each call) over one block's codes: leaves in d. */
+static inline __attribute__((always_inline)) void
+tree_leaves_depth(const uint8_t *rec, const kite_bytetree *t, const uint8_t *codes, int depth,
+                  __m512 d[4])
+{
+    const int large = depth > 6;
+    const uint8_t *thr = rec;
+    const uint16_t *col = (const uint16_t *)(rec + (large ? 256 : 64));
+    const uint8_t *planes = rec + (large ? 256 : 64) + 128;
+    const __m512i thr0 = _mm512_load_si512((const void *)thr);
+    __m512i k = _mm512_set1_epi8(1);
+    __mmask64 m[6];
+#pragma GCC unroll 6
+    for (int level = 0; level < (depth < 6 ? depth : 6); level++) {
+        __m512i x = level_codes(col, codes, m, level);
+        m[level] = _mm512_cmpgt_epu8_mask(x, _mm512_permutexvar_epi8(k, thr0));
+        k = step(k, m[level]);
+    }
+    __m512i b[4];
+    if (!large) {
+        for (int i = 0; i < 4; i++)
+            b[i] = _mm512_permutexvar_epi8(k, _mm512_load_si512((const void *)(planes + 64 * i)));
+        leaf_floats(b[0], b[1], b[2], b[3], d);
+        return;
+    }
+    const uint8_t *slot = planes + 4 * 256;
+    const uint16_t *slotcol = (const uint16_t *)(slot + 256);
+    { /* level 6: k in 64..127, one 64-byte table */
+        __m512i s = _mm512_permutexvar_epi8(k, _mm512_load_si512((const void *)(slot + 64)));
+        __m512i x = slot_codes(slotcol, codes, s, t->kbt_slot_bits[0]);
+        __m512i th = _mm512_permutexvar_epi8(k, _mm512_load_si512((const void *)(thr + 64)));
+        k = step(k, _mm512_cmpgt_epu8_mask(x, th));
+    }
+    if (depth == 8) { /* level 7: k in 128..255, two-register tables */
+        __m512i s = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(slot + 128)), k,
+                                             _mm512_load_si512((const void *)(slot + 192)));
+        __m512i x = slot_codes(slotcol + 64, codes, s, t->kbt_slot_bits[1]);
+        __m512i th = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(thr + 128)), k,
+                                              _mm512_load_si512((const void *)(thr + 192)));
+        k = step(k, _mm512_cmpgt_epu8_mask(x, th)); /* wraps to the leaf index 0..255 */
+    }
+    /* k = (2^D + leaf) mod 256: depth 7 uses the upper half of the planes only. */
+    __mmask64 upper = _mm512_test_epi8_mask(k, _mm512_set1_epi8((char)0x80));
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *p = planes + 256 * i;
+        __m512i hi = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(p + 128)), k,
+                                              _mm512_load_si512((const void *)(p + 192)));
+        if (depth == 7) {
+            b[i] = hi;
+        } else {
+            __m512i lo = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)p), k,
+                                                  _mm512_load_si512((const void *)(p + 64)));
+            b[i] = _mm512_mask_blend_epi8(upper, lo, hi);
+        }
+    }
+    leaf_floats(b[0], b[1], b[2], b[3], d);
+}
+
+static inline __attribute__((always_inline)) void
+tree_leaves(const kite_bytebin *bb, const kite_bytetree *t, const uint8_t *codes, __m512 d[4])
+{
+    const uint8_t *rec = bb->kb_arena + t->kbt_off;
+    switch (t->kbt_depth) {
+    case 0: tree_leaves_depth(rec, t, codes, 0, d); break;
+    case 1: tree_leaves_depth(rec, t, codes, 1, d); break;
+    case 2: tree_leaves_depth(rec, t, codes, 2, d); break;
+    case 3: tree_leaves_depth(rec, t, codes, 3, d); break;
+    case 4: tree_leaves_depth(rec, t, codes, 4, d); break;
+    case 5: tree_leaves_depth(rec, t, codes, 5, d); break;
+    case 6: tree_leaves_depth(rec, t, codes, 6, d); break;
+    case 7: tree_leaves_depth(rec, t, codes, 7, d); break;
+    default: tree_leaves_depth(rec, t, codes, 8, d); break;
+    }
+}
+
+/* Margins of the block [r0, r0 + count) in natural row order from four accumulators in the
+ * leaf order (d[q] lane 4j + i = row 16j + 4q + i): a 4 x 4 transpose of 128-bit blocks. */
+static inline void block_unpermute(const __m512 d[4], __m512 v[4])
+{
+    __m512 t0 = _mm512_shuffle_f32x4(d[0], d[1], 0x44), t1 = _mm512_shuffle_f32x4(d[0], d[1], 0xee);
+    __m512 t2 = _mm512_shuffle_f32x4(d[2], d[3], 0x44), t3 = _mm512_shuffle_f32x4(d[2], d[3], 0xee);
+    v[0] = _mm512_shuffle_f32x4(t0, t2, 0x88);
+    v[1] = _mm512_shuffle_f32x4(t0, t2, 0xdd);
+    v[2] = _mm512_shuffle_f32x4(t1, t3, 0x88);
+    v[3] = _mm512_shuffle_f32x4(t1, t3, 0xdd);
+}
+
+static void store_block(const __m512 acc[4], float *out, size_t count, size_t groups, size_t g)
+{
+    __m512 v[4];
+    block_unpermute(acc, v);
+    for (int q = 0; q < 4; q++) {
+        size_t first = (size_t)q * 16;
+        if (first >= count) break;
+        size_t n = count - first < 16 ? count - first : 16;
+        if (groups == 1) {
+            _mm512_mask_storeu_ps(out + first, (__mmask16)((1u << n) - 1), v[q]);
+        } else {
+            float lanes[16];
+            _mm512_storeu_ps(lanes, v[q]);
+            for (size_t l = 0; l < n; l++) out[(first + l) * groups + g] = lanes[l];
+        }
+    }
+}
+
+/* One block of up to 64 rows, one output group: accumulators stay in registers. */
+static void block_single(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count)
+{
+    __m512 acc[4];
+    for (int q = 0; q < 4; q++) acc[q] = _mm512_set1_ps(bb->kb_base_margins[0]);
+    for (int32_t ti = 0; ti < bb->kb_num_trees; ti++) {
+        __m512 d[4];
+        tree_leaves(bb, &bb->kb_trees[ti], codes, d);
+        for (int q = 0; q < 4; q++) acc[q] = _mm512_add_ps(acc[q], d[q]);
+    }
+    store_block(acc, out, count, 1, 0);
+}
+
+/* Several output groups: one set of accumulators per group, on the stack. */
+static void block_groups(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count)
+{
+    const size_t groups = (size_t)bb->kb_num_group;
+    __m512 acc[KITE_BYTEBIN_MAX_GROUPS][4];
+    for (size_t g = 0; g < groups; g++)
+        for (int q = 0; q < 4; q++) acc[g][q] = _mm512_set1_ps(bb->kb_base_margins[g]);
+    for (int32_t ti = 0; ti < bb->kb_num_trees; ti++) {
+        const kite_bytetree *t = &bb->kb_trees[ti];
+        __m512 d[4];
+        tree_leaves(bb, t, codes, d);
+        for (int q = 0; q < 4; q++) acc[t->kbt_group][q] = _mm512_add_ps(acc[t->kbt_group][q], d[q]);
+    }
+    for (size_t g = 0; g < groups; g++) store_block(acc[g], out, count, groups, g);
+}
+
+void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
+                             float *out)
+{
+    const kite_bytebin *bb = f->kf_bytebin;
+    if (!kite_bytebin_applies(f, nrows) || (size_t)f->kf_num_feature > stride) {
+        kite_margins_avx512(f, rows, nrows, stride, out);
+        return;
+    }
+    _Alignas(64) uint8_t codes[VBMI_COLS_BYTES];
+    const size_t groups = (size_t)f->kf_num_group;
+    size_t r = 0;
+    while (r < nrows) {
+        size_t count = nrows - r < VBMI_LANES ? nrows - r : VBMI_LANES;
+        if (count < KITE_BYTEBIN_MIN_ROWS) break;
+        bin_block(bb, rows, stride, r, count, codes);
+        if (groups == 1) block_single(bb, codes, out + r, count);
+        else block_groups(bb, codes, out + r * groups, count);
+        r += count;
+    }
+    kite__bytebin_rows += r;
+    if (r < nrows) kite_margins_avx512(f, rows + r * stride, nrows - r, stride, out + r * groups);
+}
