@@ -17,8 +17,9 @@
 #include <string>
 #include <vector>
 
-// kite's headers are C11; their _Static_asserts read as C++'s static_assert.
+// kite's headers are C11; their _Static_asserts and _Thread_locals read as C++'s keywords.
 #define _Static_assert static_assert
+#define _Thread_local thread_local
 extern "C" {
 #include "csv.h"
 #include "dispatch.h"
