@@ -96,8 +96,11 @@ run kite_half "http://127.0.0.1:$kport/predict" "$HALF_CONNS" "$delay"
 
 echo "== summary ($(nproc) cores, wrk -t2 on the same machine; load average $(cut -d' ' -f1-3 /proc/loadavg)) =="
 printf "%-34s %12s %10s\n" "" "req/s" "p99"
-printf "%-34s %12s %10s\n" "FastAPI+XGBoost $(/usr/bin/python3 -c 'import xgboost; print(xgboost.__version__)'), ${CONNS} conns" "$(rps fastapi)" "$(p99 fastapi)"
-printf "%-34s %12s %10s\n" "FastAPI+XGBoost $("$venv_python" -c 'import xgboost; print(xgboost.__version__)'), ${CONNS} conns" "$(rps fastapi3)" "$(p99 fastapi3)"
+xgb_version() { "$1" -c 'import xgboost; print(xgboost.__version__)'; }
+printf "%-34s %12s %10s\n" "FastAPI+XGBoost $(xgb_version /usr/bin/python3), ${CONNS} conns" \
+  "$(rps fastapi)" "$(p99 fastapi)"
+printf "%-34s %12s %10s\n" "FastAPI+XGBoost $(xgb_version "$venv_python"), ${CONNS} conns" \
+  "$(rps fastapi3)" "$(p99 fastapi3)"
 printf "%-34s %12s %10s\n" "kite, ${CONNS} conns" "$kmax" "$(p99 kite)"
 printf "%-34s %12s %10s\n" "kite, paced (target $target)" "$(rps kite_half)" "$(p99 kite_half)"
 awk -v a="$kmax" -v b="$(rps fastapi)" 'BEGIN { printf "kite / FastAPI (Debian, XGBoost 1.7): %.1fx\n", a / b }'

@@ -301,8 +301,8 @@ def main():
           % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
              platform.processor() or platform.machine(), os.cpu_count(), load))
     print("# xgboost %s (py and C API), libxgboost %s, treelite %s + tl2cgen %s, onnxruntime %s "
-          "(onnxmltools %s); median of %d reps of >= %g ms; b = batch rows, t = threads; t1: thread "
-          "CPU time, t2+: wall clock"
+          "(onnxmltools %s); median of %d reps of >= %g ms; b = batch rows, t = threads; "
+          "t1: thread CPU time, t2+: wall clock"
           % (xgb.__version__, a.xgboost17_lib, treelite.__version__, tl2cgen.__version__,
              ort.__version__, onnxmltools.__version__, a.reps, a.min_ms))
     failed = False

@@ -83,5 +83,6 @@ cpu = ru.ru_utime + ru.ru_stime - cpu0
 consumer.close()
 ck = confluent_kafka.version()  # a (str, int) tuple in 1.x, a str in 2.x
 print(f"seed-style consumer (batch {args.batch}; xgboost {xgb.__version__}, confluent-kafka "
-      f"{ck[0] if isinstance(ck, tuple) else ck}, librdkafka {confluent_kafka.libversion()[0]}): {seen} events "
-      f"in {t1 - t0:.3f} s = {seen / (t1 - t0):.0f} events/s, {cpu / seen * 1e6:.2f} us CPU per event")
+      f"{ck[0] if isinstance(ck, tuple) else ck}, librdkafka {confluent_kafka.libversion()[0]}): "
+      f"{seen} events in {t1 - t0:.3f} s = {seen / (t1 - t0):.0f} events/s, "
+      f"{cpu / seen * 1e6:.2f} us CPU per event")
