@@ -17,8 +17,9 @@
 #include <string>
 #include <vector>
 
-// kite's headers are C11; their _Static_asserts read as C++'s static_assert.
+// kite's headers are C11; their _Static_asserts and _Thread_locals read as C++'s keywords.
 #define _Static_assert static_assert
+#define _Thread_local thread_local
 extern "C" {
 #include "csv.h"
 #include "dispatch.h"
@@ -179,19 +180,24 @@ int main(int argc, char **argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
 
   std::printf("\nns per tree per row (one thread; lower is better)\n");
-  std::printf("%-30s %10s %10s %10s %10s %10s  %s\n", "model/batch", "scalar", "avx2", "avx512",
-              "neon", "xgboost", "xgboost / best kite");
+  // Columns: every kernel this build knows (dispatch.h's list), then XGBoost.
+  std::vector<std::string> columns;
+  for (int isa = 0; isa < KITE_ISA__COUNT; isa++) columns.push_back(kite_isa_name(kite_isa(isa)));
+  columns.push_back("xgboost");
+  std::printf("%-30s", "model/batch");
+  for (const std::string &c : columns) std::printf(" %10s", c.c_str());
+  std::printf("  %s\n", "xgboost / best kite");
   for (auto &[key, engines] : g_results) {
     std::printf("%-30s", key.c_str());
     double best = 0;
-    for (const char *e : {"scalar", "avx2", "avx512", "neon", "xgboost"}) {
+    for (const std::string &e : columns) {
       auto it = engines.find(e);
       if (it == engines.end()) {
         std::printf(" %10s", "-");
         continue;
       }
       std::printf(" %10.3f", it->second);
-      if (std::strcmp(e, "xgboost") && (best == 0 || it->second < best)) best = it->second;
+      if (e != "xgboost" && (best == 0 || it->second < best)) best = it->second;
     }
     auto x = engines.find("xgboost");
     if (x != engines.end() && best > 0) std::printf("  %.1fx", x->second / best);
