@@ -99,7 +99,9 @@ int kite_bytebin_applies(const struct kite_forest *f, size_t nrows);
 
 /* Rows the calling thread has scored with byte codes so far (the kernel adds to it; tests read
  * it to prove which path ran). Thread-local, so no cache line is shared between threads. */
+#ifndef __cplusplus /* C++ spells it thread_local; no C++ caller needs it */
 extern _Thread_local size_t kite__bytebin_rows;
+#endif
 
 /* Bin of x for feature f: the scalar definition the kernel's vector search must match
  * (NaN -> 0; the kernel then writes 255 into the NaN-goes-right column). */

@@ -215,7 +215,8 @@ slot_codes_bits(const uint16_t *slotcol, const uint8_t *codes, __m512i slot, int
     return xs[0];
 }
 
-static __m512i slot_codes(const uint16_t *slotcol, const uint8_t *codes, __m512i slot, int bits)
+static inline __attribute__((always_inline)) __m512i
+slot_codes(const uint16_t *slotcol, const uint8_t *codes, __m512i slot, int bits)
 {
     switch (bits) {
     case 0: return slot_codes_bits(slotcol, codes, slot, 0);
