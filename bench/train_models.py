@@ -13,6 +13,7 @@ import xgboost as xgb
 
 MODELS = {
     # name: (trees, params)
+    "d4_t20": (20, {"max_depth": 4}),  # ctest bench_peers_smoke's tiny model
     "d3_t100": (100, {"max_depth": 3}),
     "d6_t100": (100, {"max_depth": 6}),
     "d6_t500": (500, {"max_depth": 6}),

@@ -17,7 +17,7 @@ static kite_drift_test auto_test(const kite_profile_column *c)
     int nb = c->kpc_kind == KITE_PROFILE_NUMERIC ? c->kpc_nfine + 1 : c->kpc_nedges + 1;
     for (int i = 0; i < nb; i++) nvalues += counts[i] > 0;
     int numeric = c->kpc_kind == KITE_PROFILE_NUMERIC && nvalues > 5;
-    if (c->kpc_count <= 1000) {
+    if (c->kpc_count <= KITE_PROFILE_SMALL_REFERENCE) {
         if (numeric) return KITE_DRIFT_TEST_KS;
         return nvalues > 2 ? KITE_DRIFT_TEST_CHI2 : KITE_DRIFT_TEST_Z;
     }

@@ -32,9 +32,9 @@
  *   PSI level  none < psi_moderate (0.1) <= moderate < psi_significant (0.25) <= significant,
  *              on the coarse quantile bins (missing values excluded).
  *   test       chosen per column as Evidently does unless kdc_test overrides it: reference
- *              <= 1000 values: numeric with > 5 distinct values -> KS (p < 0.05 drifts),
+ *              <= 1000 values: numeric with > 5 distinct values -> KS (p <= 0.05 drifts),
  *              else chi-square (> 2 categories) or z-test (binary); reference > 1000:
- *              numeric -> Wasserstein distance normed by the reference std (>= 0.1 drifts),
+ *              numeric with > 5 values -> Wasserstein distance normed by the reference std (>= 0.1 drifts),
  *              else Jensen-Shannon distance (>= 0.1 drifts). KS and Wasserstein use the fine
  *              grid; "distinct values" counts the reference's bins (quantile edges collapse
  *              ties, so a numeric column with <= 5 values has <= 5 occupied bins).

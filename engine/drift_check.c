@@ -58,7 +58,8 @@ static void column_check(const kite_drift_monitor *m, const double *sum, int c,
     default: f->kdf_stat = f->kdf_psi; break;
     }
     switch (f->kdf_test) {
-    case KITE_DRIFT_TEST_KS:
+    /* Evidently's comparisons: KS drifts at p <= threshold, chi-square and z at p < threshold. */
+    case KITE_DRIFT_TEST_KS: f->kdf_drifted = f->kdf_pvalue <= cfg->kdc_pvalue; break;
     case KITE_DRIFT_TEST_CHI2:
     case KITE_DRIFT_TEST_Z: f->kdf_drifted = f->kdf_pvalue < cfg->kdc_pvalue; break;
     case KITE_DRIFT_TEST_JS:

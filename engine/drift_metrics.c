@@ -146,6 +146,20 @@ void kite_drift_metrics_render(const kite_drift_monitor *m, kite_prom *p)
         }
     }
 
+    /* The profile's baseline quality (kite profile --label), so an alert can compare a
+     * window's quality with the reference's (e.g. RMSE above 1.5 times the reference's). */
+    const kite_profile *prof = m->dm_profile;
+    if (prof->kp_nmetrics > 0) {
+        kite_prom_family(p, "kite_drift_reference_quality", "gauge",
+                         "Model quality on the reference profile's labelled rows (kite profile --label)");
+        for (int i = 0; i < prof->kp_nmetrics; i++) {
+            char esc[2 * sizeof prof->kp_metrics[i].kpm_name];
+            kite_prom_escape(esc, sizeof esc, prof->kp_metrics[i].kpm_name);
+            snprintf(labels, sizeof labels, "metric=\"%s\"", esc);
+            kite_prom_sample(p, "kite_drift_reference_quality", labels, prof->kp_metrics[i].kpm_value);
+        }
+    }
+
     kite_prom_family(p, "kite_drift_checks_total", "counter", "Checks run per window");
     for (int w = 0; w < m->dm_cfg.kdc_nwindows; w++) {
         window_label(m, w, win, sizeof win);

@@ -7,24 +7,9 @@
 
 #include "drift_int.h"
 #include "drift_report.h"
+#include "html_svg.h"
 
 #define HTML_TIME_SERIES 8 /* PSI-over-time lines: the columns with the largest latest PSI */
-
-static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                      "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-
-static void html_text(FILE *fp, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", fp); break;
-        case '>': fputs("&gt;", fp); break;
-        case '&': fputs("&amp;", fp); break;
-        case '"': fputs("&quot;", fp); break;
-        default: fputc(*s, fp);
-        }
-    }
-}
 
 static void num(FILE *fp, double v)
 {
@@ -53,7 +38,7 @@ static void psi_bars(FILE *fp, const kite_drift_monitor *m, const kite_drift_res
         const kite_drift_feature *f = &r->kdr_columns[c];
         double y = 10 + c * (bar + 4), v = isfinite(f->kdf_psi) ? f->kdf_psi : 0;
         fprintf(fp, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 6, y + bar - 4);
-        html_text(fp, m->dm_profile->kp_columns[c].kpc_name);
+        kite__html_svg_text(fp, m->dm_profile->kp_columns[c].kpc_name);
         fprintf(fp, "</text><rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>"
                     "<text x=\"%.1f\" y=\"%.1f\">%.3f</text>\n",
                 left, y, v / maxv * span, bar, level_color(f->kdf_level), left + v / maxv * span + 4,
@@ -65,52 +50,6 @@ static void psi_bars(FILE *fp, const kite_drift_monitor *m, const kite_drift_res
                     "<text x=\"%.1f\" y=\"%.0f\" fill=\"%s\">%g</text>\n",
                 left + thr[t] / maxv * span, left + thr[t] / maxv * span, H - 16, t ? "#d62728" : "#ff7f0e",
                 left + thr[t] / maxv * span - 8, H - 4, t ? "#d62728" : "#ff7f0e", thr[t]);
-    fputs("</svg>\n", fp);
-}
-
-/* A line chart of nseries series over npoints checks; values[s * npoints + i]. */
-static void line_chart(FILE *fp, const char *const *names, const double *values, int nseries,
-                       size_t npoints, const double *hlines, int nhlines)
-{
-    const double W = 700, H = 260, l = 50, r = 160, t = 10, b = 30;
-    double lo = 0, hi = 0;
-    for (size_t i = 0; i < (size_t)nseries * npoints; i++)
-        if (isfinite(values[i])) {
-            if (values[i] > hi) hi = values[i];
-            if (values[i] < lo) lo = values[i];
-        }
-    for (int i = 0; i < nhlines; i++)
-        if (hlines[i] * 1.1 > hi) hi = hlines[i] * 1.1;
-    if (hi <= lo) hi = lo + 1;
-    double pw = W - l - r, ph = H - t - b;
-#define X(i) (l + (npoints > 1 ? (double)(i) / (double)(npoints - 1) : 0.5) * pw)
-#define Y(v) (t + ph - ((v) - lo) / (hi - lo) * ph)
-    fprintf(fp, "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n", W, H, W, H);
-    fprintf(fp, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n", l, t, pw, ph);
-    fprintf(fp, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.3g</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.3g</text>\n",
-            l - 4, t + 10, hi, l - 4, t + ph, lo);
-    fprintf(fp, "<text x=\"%.0f\" y=\"%.0f\">check 1</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">check %zu</text>\n",
-            l, H - 8, l + pw, H - 8, npoints);
-    for (int i = 0; i < nhlines; i++)
-        fprintf(fp, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#aaa\" stroke-dasharray=\"4 3\"/>\n",
-                l, l + pw, Y(hlines[i]), Y(hlines[i]));
-    for (int s = 0; s < nseries; s++) {
-        const char *color = palette[s % 8];
-        fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
-        for (size_t i = 0; i < npoints; i++) {
-            double v = values[(size_t)s * npoints + i];
-            if (isfinite(v)) fprintf(fp, "%.1f,%.1f ", X(i), Y(v));
-        }
-        fputs("\"/>\n", fp);
-        if (npoints == 1 && isfinite(values[(size_t)s * npoints]))
-            fprintf(fp, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n", X(0), Y(values[(size_t)s * npoints]), color);
-        fprintf(fp, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">",
-                W - r + 10, t + 4 + s * 16, color, W - r + 24, t + 13 + s * 16);
-        html_text(fp, names[s]);
-        fputs("</text>\n", fp);
-    }
-#undef X
-#undef Y
     fputs("</svg>\n", fp);
 }
 
@@ -184,7 +123,11 @@ static void over_time(FILE *fp, const kite_drift_monitor *m, int w, const kite_d
     }
     double thr[2] = {m->dm_cfg.kdc_psi_moderate, m->dm_cfg.kdc_psi_significant};
     fprintf(fp, "<h2>PSI over time</h2><p>The %d columns with the largest PSI now, over the last %zu checks.</p>\n", ns, n);
-    line_chart(fp, names, vals, ns, n, thr, 2);
+    char last[32];
+    snprintf(last, sizeof last, "check %zu", n);
+    kite__html_svg_line_chart(fp, &(kite__html_svg_chart){.names = names, .values = vals, .nseries = ns,
+                                                       .npoints = n, .hlines = thr, .nhlines = 2,
+                                                       .x_first = "check 1", .x_last = last});
     fputs("<h2>Quality over time</h2>\n", fp);
     if (m->dm_task == KITE_TASK_NONE) {
         fputs("<p>No task known (profile without labels): quality not tracked.</p>\n", fp);
@@ -210,7 +153,8 @@ static void over_time(FILE *fp, const kite_drift_monitor *m, int w, const kite_d
         }
     }
     fputs("<p>Metrics over labelled predictions joined in each window (binned ROC AUC).</p>\n", fp);
-    line_chart(fp, qn, vals, nq, n, NULL, 0);
+    kite__html_svg_line_chart(fp, &(kite__html_svg_chart){.names = qn, .values = vals, .nseries = nq,
+                                                       .npoints = n, .x_first = "check 1", .x_last = last});
 done:
     free(rs);
     free(order);
@@ -227,15 +171,15 @@ kite_err kite_drift_report_html_write(const kite_drift_monitor *m, int w, const 
     FILE *fp = fopen(path, "w");
     if (!fp) return kite_errf(KITE_ERR_IO, errstr, errstr_size, "%s: cannot write", path);
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", fp);
-    html_text(fp, title);
+    kite__html_svg_text(fp, title);
     fputs("</title>\n<style>body{font:14px sans-serif;margin:24px;color:#222}"
           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
           "td:first-child,th:first-child{text-align:left}svg text{font:11px sans-serif}"
           ".cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #ddd;padding:6px}"
           ".badge{padding:2px 8px;border-radius:4px;color:#fff}</style></head><body>\n<h1>", fp);
-    html_text(fp, title);
+    kite__html_svg_text(fp, title);
     fputs("</h1>\n<p>Window <b>", fp);
-    html_text(fp, m->dm_cfg.kdc_windows[w].kwc_name);
+    kite__html_svg_text(fp, m->dm_cfg.kdc_windows[w].kwc_name);
     fprintf(fp, "</b>: check %llu, %.0f events, ending at event %llu. Drifted features: %d of %d "
                 "(share %.3f, threshold %.2f). ",
             (unsigned long long)r->kdr_seq, r->kdr_events, (unsigned long long)r->kdr_end_event,
@@ -253,7 +197,7 @@ kite_err kite_drift_report_html_write(const kite_drift_monitor *m, int w, const 
         const kite_drift_feature *f = &r->kdr_columns[c];
         const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
         fputs("<tr><td>", fp);
-        html_text(fp, pc->kpc_name);
+        kite__html_svg_text(fp, pc->kpc_name);
         fprintf(fp, "</td><td>%s</td><td>%s</td><td>", pc->kpc_kind ? "categorical" : "numeric",
                 kite_drift_test_name(f->kdf_test));
         num(fp, f->kdf_stat);
@@ -272,7 +216,7 @@ kite_err kite_drift_report_html_write(const kite_drift_monitor *m, int w, const 
     fputs("<h2>Reference vs current histograms</h2>\n<div class=\"cards\">\n", fp);
     for (int c = 0; c < m->dm_ncols; c++) {
         fputs("<div class=\"card\"><b>", fp);
-        html_text(fp, m->dm_profile->kp_columns[c].kpc_name);
+        kite__html_svg_text(fp, m->dm_profile->kp_columns[c].kpc_name);
         fprintf(fp, "</b> PSI %.3f<br>\n", r->kdr_columns[c].kdf_psi);
         histogram_chart(fp, m, w, c);
         fputs("</div>\n", fp);

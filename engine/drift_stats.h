@@ -2,7 +2,7 @@
  * current histogram c[0..n) (counts, not proportions; doubles so decayed windows fit).
  *
  * Every function ignores bins where both counts are zero, returns NaN when either side has no
- * observations, and runs in O(n) without allocating. The definitions match the Python
+ * observations, and runs in O(n) without allocating (except the exact KS p-value, below). The definitions match the Python
  * libraries the seed systems used, on the same bins (tests/drift_stats_check.py compares them
  * with numpy/scipy to 1e-9 relative):
  *
@@ -17,9 +17,13 @@
  *             the current has make the statistic infinite (p = 0).
  *   KS        max_i |F_r(i) - F_c(i)| over the cumulative shares at bin boundaries (a binned
  *             two-sample KS: exact when every distinct value has its own bin, otherwise a lower
- *             bound of the raw-data statistic). p-value: the asymptotic Kolmogorov
- *             distribution at sqrt(nm/(n+m)) D (scipy.special.kolmogorov), i.e. ks_2samp's
- *             mode="asymp" without its rounding of the effective size.
+ *             bound of the raw-data statistic). p-value as scipy.stats.ks_2samp's default
+ *             method="auto" (what Evidently calls): when both totals are whole counts
+ *             <= KITE_DRIFT_KS_EXACT_MAX, the exact distribution (scipy's own algorithms,
+ *             bit for bit: O(n) for equal sizes, else O(max(n, m) (2 D min(n, m) + 1)) steps
+ *             and one allocation of max(n, m) doubles); otherwise the asymptotic Kolmogorov
+ *             distribution at sqrt(nm/(n+m)) D (scipy.special.kolmogorov; scipy's "asymp"
+ *             uses the finite-n kstwo.sf(D, round(nm/(n+m))) instead).
  *   W1        Wasserstein-1 distance from binned CDFs: sum_i |F_r(i) - F_c(i)| (x_{i+1} - x_i)
  *             over the interior edges x (values beyond the outer edges count at the edge).
  *   z         two-proportion z-test on one category (Evidently's test for binary columns);
@@ -30,6 +34,7 @@
 #include <stddef.h>
 
 #define KITE_DRIFT_PSI_EPSILON 1e-4
+#define KITE_DRIFT_KS_EXACT_MAX 10000 /* scipy ks_2samp's MAX_AUTO_N */
 
 double kite_drift_psi(const double *ref, const double *cur, size_t n);
 /* The same PSI with the reference side prepared once (the drift monitor's check path):

@@ -9,6 +9,9 @@
 
 #include "features.h"
 #include "f32.h"
+#include "num.h"
+
+#include <stdio.h>
 
 /* Field names hash into an open-addressing table twice the size of the feature list, so one
  * pass over the event's fields finds each feature in O(1) whatever the field order. */
@@ -29,6 +32,8 @@ struct kite_event_map {
     int em_nfeatures;         /* values per output row                         */
     kite_feature_spec *em_spec; /* NULL: direct mapping                        */
     int *em_slots;            /* feature index + 1, 0 = empty                  */
+    const kite_model *em_model; /* direct mapping: its category dictionaries code text
+                                 * (the model outlives the map; NULL with a spec)   */
     size_t em_mask;
 };
 
@@ -68,7 +73,7 @@ static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *er
         char *save2 = NULL;
         for (char *pair = strtok_r(eq + 1, ",", &save2); pair; pair = strtok_r(NULL, ",", &save2)) {
             char *colon = strrchr(pair, ':'), *end = NULL;
-            float v = colon ? strtof(colon + 1, &end) : 0;
+            float v = colon ? kite_num_parse_float(colon + 1, &end) : 0;
             if (!colon || end == colon + 1 || *end) {
                 err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                                 "encode %s: \"%s\" is not text:number", mf->mf_name, pair);
@@ -139,6 +144,35 @@ static kite_err map_new_spec(const kite_model *model, const char *path, kite_eve
                      errstr, errstr_size);
 }
 
+/* Whether direct-mapped feature f has a category dictionary in the model (XGBoost 3.1+). */
+static int map_has_dict(const kite_event_map *m, int f)
+{
+    return m->em_model && m->em_model->km_cats && m->em_model->km_cats[f].kcd_count > 0;
+}
+
+/* An encode table entry must agree with the model's own dictionary where it has one. */
+static kite_err map_check_encode(const kite_event_map *m, char *errstr, size_t errstr_size)
+{
+    for (int f = 0; f < m->em_nfeatures; f++) {
+        const map_feature *mf = &m->em_features[f];
+        if (!map_has_dict(m, f)) continue;
+        for (int c = 0; c < mf->mf_ncodes; c++) {
+            float code;
+            char why[256];
+            if (kite_model_category_code(m->em_model, f, mf->mf_codes[c].mc_text, &code, why,
+                                         sizeof why) != KITE_ERR_OK)
+                return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "encode %s: %s", mf->mf_name, why);
+            if (code != mf->mf_codes[c].mc_value)
+                return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
+                                 "encode %s: \"%s\" is %g here but %g in the model's own category "
+                                 "dictionary (drop the encode entry: kite codes by the model's)",
+                                 mf->mf_name, mf->mf_codes[c].mc_text, (double)mf->mf_codes[c].mc_value,
+                                 (double)code);
+        }
+    }
+    return KITE_ERR_OK;
+}
+
 kite_err kite_event_map_new(const kite_model *model, const char *spec_path, const char *encode,
                             kite_event_map **out, char *errstr, size_t errstr_size)
 {
@@ -170,8 +204,10 @@ kite_err kite_event_map_new(const kite_model *model, const char *spec_path, cons
         kite_event_map_free(m);
         return nerr;
     }
+    m->em_model = model;
     if (encode && *encode) {
         kite_err err = map_parse_encode(m, encode, errstr, errstr_size);
+        if (!err) err = map_check_encode(m, errstr, errstr_size);
         if (err) {
             kite_event_map_free(m);
             return err;
@@ -206,7 +242,7 @@ static kite_err map_text(const map_feature *mf, const char *text, float *out, ch
             return KITE_ERR_OK;
         }
     char *end = NULL;
-    float v = strtof(text, &end);
+    float v = kite_num_parse_float(text, &end); /* strtof's float, locale-free */
     if (*text && end != text && !*end) {
         *out = v;
         return KITE_ERR_OK;
@@ -286,7 +322,15 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const 
         int f = map_lookup(m, it->string);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
-        if (cJSON_IsNumber(it)) row[f] = kite_f32(it->valuedouble);
+        if (map_has_dict(m, f) && (cJSON_IsString(it) || (cJSON_IsNumber(it) &&
+                                                          m->em_model->km_cats[f].kcd_numeric))) {
+            /* Category text (or a numeric category's value) coded by the model's dictionary. */
+            char num[40], why[256];
+            const char *text = it->valuestring;
+            if (!cJSON_IsString(it)) snprintf(num, sizeof num, "%.17g", it->valuedouble), text = num;
+            if (kite_model_category_code(m->em_model, f, text, &row[f], why, sizeof why) != KITE_ERR_OK)
+                return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\": %s", mf->mf_name, why);
+        } else if (cJSON_IsNumber(it)) row[f] = kite_f32(it->valuedouble);
         else if (cJSON_IsBool(it)) row[f] = cJSON_IsTrue(it) ? 1.0f : 0.0f;
         else if (cJSON_IsNull(it)) row[f] = NAN;
         else if (cJSON_IsString(it)) KITE_TRY(map_text(mf, it->valuestring, &row[f], errstr, errstr_size));

@@ -11,6 +11,8 @@
 #include "forest.h"
 #include "http_server.h"
 #include "model.h"
+#include "prom.h"
+#include "status.h"
 
 /* Worker slots: one per thread that ever served a request (the pool's workers, plus whichever
  * thread runs completion callbacks at stop). --threads is capped at 128, so this is not
@@ -40,7 +42,7 @@ int kite_http_model_feature(const kite_http_model *m, const char *name, size_t l
 
 typedef enum kite_http_endpoint {
     KITE_EP_PREDICT, KITE_EP_HEALTH, KITE_EP_READY, KITE_EP_METRICS, KITE_EP_PAGE,
-    KITE_EP_MODEL, KITE_EP_RELOAD, KITE_EP_OTHER, KITE_EP__COUNT
+    KITE_EP_MODEL, KITE_EP_RELOAD, KITE_EP_STATUS, KITE_EP_OTHER, KITE_EP__COUNT
 } kite_http_endpoint;
 
 /* Status codes with their own series; anything else counts as "other". */
@@ -103,6 +105,7 @@ typedef struct kite_http_conn {
     kite_http_endpoint hc_ep;
     unsigned hc_status;
     int hc_too_large;        /* body exceeded khc_max_body while streaming in          */
+    int hc_status_json;      /* KITE_EP_STATUS: /status.json rather than the page      */
     uint64_t hc_start_ns;
 } kite_http_conn;
 
@@ -147,11 +150,15 @@ struct kite_http_server {
     atomic_int s_next_cpu;             /* relaxed fetch_add: pinning round robin             */
     kite_http_slot *s_slots;           /* KITE_HTTP_MAX_SLOTS                                */
     double s_started_unix;
+    kite_status *s_status;             /* GET /status: sampler over kite_http_metrics_prom   */
 };
 
 uint64_t kite_http_server_new_id(void);
 /* The calling thread's slot (registers it on first use); NULL when all slots are taken. */
 kite_http_slot *kite_http_slot_get(kite_http_server *srv);
+/* The same for a thread that is not a worker (the status sampler): never pinned, so --pin
+ * keeps giving the workers their CPUs. */
+kite_http_slot *kite_http_slot_get_unpinned(kite_http_server *srv);
 /* Publishes the serving model in the caller's hazard slot and returns it; release with
  * kite_http_model_release. */
 kite_http_model *kite_http_model_acquire(kite_http_server *srv, kite_http_slot *slot);
@@ -164,6 +171,10 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
                            const char *content_type, const char *accept, int margin_query,
                            int *csv_out);
 void kite_http_metrics_render(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c);
+/* The /metrics text into p (the status sampler's source; slot: the calling thread's). */
+void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_prom *p);
+/* kite_status_render_fn over a server: takes the calling thread's slot. */
+void kite_http_metrics_status_render(void *srv, kite_prom *p);
 
 extern const char kite_http_page_html[];
 extern const size_t kite_http_page_html_len;

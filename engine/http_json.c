@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kite_error.h"
+#include "num.h"
 
 /* Deepest nesting kite_json_skip follows: request bodies are two or three levels deep, so
  * anything past this is refused rather than walked (a bound on work per byte). */
@@ -142,12 +143,11 @@ static int number(kite_json *j, kite_json_scalar *out, char *errstr, size_t errs
     }
     size_t n = (size_t)(p - s);
     if (n >= JSON_MAX_NUMBER) return fail(j, errstr, errstr_size, "number too long");
-    /* strtod on a bounded copy: the body is NUL-terminated, but the token must end here. */
-    char tmp[JSON_MAX_NUMBER];
-    memcpy(tmp, s, n);
-    tmp[n] = 0;
+    /* strtod's double over exactly the token (loaders/num.h: bit for bit, locale-free). */
+    size_t used;
     out->ks_kind = KITE_JSON_NUMBER;
-    out->ks_number = strtod(tmp, NULL);
+    out->ks_number = kite_num_parse_double_n(s, n, &used);
+    if (used != n) return fail(j, errstr, errstr_size, "expected a number"); /* grammar above */
     out->ks_str = s;
     out->ks_len = n;
     j->kj_p = p;

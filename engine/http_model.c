@@ -209,7 +209,7 @@ static void pin_this_thread(kite_http_server *srv)
 /* Its address identifies the calling thread among live threads. */
 static _Thread_local char tls_token;
 
-kite_http_slot *kite_http_slot_get(kite_http_server *srv)
+static kite_http_slot *slot_get(kite_http_server *srv, int may_pin)
 {
     if (tls_server_id == srv->s_id && tls_slot) return tls_slot;
     /* A thread that alternates between servers finds the slot it already has. relaxed: a
@@ -228,9 +228,13 @@ kite_http_slot *kite_http_slot_get(kite_http_server *srv)
     tls_server_id = srv->s_id;
     tls_slot = &srv->s_slots[i];
     atomic_store_explicit(&tls_slot->hs_owner, (void *)&tls_token, memory_order_relaxed);
-    if (srv->s_cfg.khc_pin_threads) pin_this_thread(srv);
+    if (may_pin && srv->s_cfg.khc_pin_threads) pin_this_thread(srv);
     return tls_slot;
 }
+
+kite_http_slot *kite_http_slot_get(kite_http_server *srv) { return slot_get(srv, 1); }
+
+kite_http_slot *kite_http_slot_get_unpinned(kite_http_server *srv) { return slot_get(srv, 0); }
 
 kite_http_model *kite_http_model_acquire(kite_http_server *srv, kite_http_slot *slot)
 {

@@ -22,6 +22,7 @@
 #include "feature_spec.h"
 #include "http_internal.h"
 #include "http_json.h"
+#include "num.h"
 #include "f32.h"
 
 /* Longest field name compared after unescaping; longer ones cannot match any model name
@@ -227,7 +228,27 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
     switch (k) {
     case KITE_JSON_ERROR: return refuse(p, 400, "%s", jerr);
     case KITE_JSON_NULL: *out = NAN; return 0;
+    case KITE_JSON_STRING:
     case KITE_JSON_NUMBER: {
+        const kite_model *model = &p->p_model->hm_model;
+        const kite_category_dict *d = model->km_cats ? &model->km_cats[col] : NULL;
+        if (d && d->kcd_count > 0 && (k == KITE_JSON_STRING || d->kcd_numeric)) {
+            /* A category (or a numeric category's value) coded by the model's own dictionary. */
+            char text[256], why[256];
+            size_t len = k == KITE_JSON_STRING && v.ks_escaped
+                             ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len;
+            if (len >= sizeof text)
+                return refuse(p, 422, "row %zu field \"%s\": category longer than %zu bytes", r,
+                              feature_name(p, col), sizeof text - 1);
+            memcpy(text, v.ks_str, len);
+            text[len] = 0;
+            if (kite_model_category_code(model, col, text, out, why, sizeof why) != KITE_ERR_OK)
+                return refuse(p, 422, "row %zu field \"%s\": %s", r, feature_name(p, col), why);
+            return 0;
+        }
+        if (k == KITE_JSON_STRING)
+            return refuse(p, 422, "row %zu field \"%s\": expected a number or null, got a string", r,
+                          feature_name(p, col));
         /* strtod then a cast to float, as kite score (loaders/csv.c) converts CSV text: the
          * same digits give the same float32. */
         float f = kite_f32(v.ks_number);
@@ -569,9 +590,11 @@ static int parse_csv(predict *p, char *body, size_t len)
         for (int f = 0; f < nf; f++) {
             if (map[f] >= n)
                 return refuse(p, 422, "CSV line %zu: %d fields, the header has %d", line_no, n, ncols);
-            if (kite_csv_parse_float(NULL, fields[map[f]], &row[f]))
-                return refuse(p, 422, "CSV line %zu column \"%s\": \"%.40s\" is not a number",
-                              line_no, feature_name(p, f), fields[map[f]]);
+            char why[256];
+            if (kite_csv_parse_model_value(NULL, &p->p_model->hm_model, f, fields[map[f]], &row[f],
+                                           why, sizeof why))
+                return refuse(p, 422, "CSV line %zu column \"%s\": %s", line_no, feature_name(p, f),
+                              why);
             if (isinf(row[f]))
                 return refuse(p, 422, "CSV line %zu column \"%s\": \"%.40s\" is out of float32 range",
                               line_no, feature_name(p, f), fields[map[f]]);
@@ -587,7 +610,10 @@ static int parse_csv(predict *p, char *body, size_t len)
 static void put_value(kite_http_conn *c, float v)
 {
     if (isnan(v) || isinf(v)) kite_http_conn_append(c, "null", 4);
-    else kite_http_conn_printf(c, "%.9g", (double)v);
+    else {
+        char t[KITE_NUM_FLOAT_CHARS];
+        kite_http_conn_append(c, t, kite_num_format_float(v, t)); /* kite score's digits */
+    }
 }
 
 static void put_row(kite_http_conn *c, const float *v, int n, int as_array)
@@ -616,7 +642,8 @@ static void write_csv(kite_http_conn *c, const kite_forest *f, const float *pred
     for (size_t r = 0; r < nrows; r++) {
         for (int k = 0; k < cols; k++) {
             if (k) kite_http_conn_append(c, ",", 1);
-            kite_http_conn_printf(c, "%.9g", (double)v[r * (size_t)groups + (size_t)k]);
+            char t[KITE_NUM_FLOAT_CHARS];
+            kite_http_conn_append(c, t, kite_num_format_float(v[r * (size_t)groups + (size_t)k], t));
         }
         kite_http_conn_append(c, "\n", 1);
     }

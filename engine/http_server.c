@@ -110,6 +110,7 @@ static kite_http_endpoint route(const char *url)
     if (!strcmp(url, "/") || !strcmp(url, "/index.html")) return KITE_EP_PAGE;
     if (!strcmp(url, "/model")) return KITE_EP_MODEL;
     if (!strcmp(url, "/admin/reload")) return KITE_EP_RELOAD;
+    if (!strcmp(url, "/status") || !strcmp(url, "/status.json")) return KITE_EP_STATUS;
     return KITE_EP_OTHER;
 }
 
@@ -191,8 +192,21 @@ static enum MHD_Result serve_simple(kite_http_server *srv, struct MHD_Connection
         kite_http_conn_append(c, "}\n", 2);
         return respond_json(srv, conn, c, c->hc_resp_oom ? 500 : 200);
     }
+    case KITE_EP_STATUS: {
+        const char *frag = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "fragment");
+        int json = c->hc_status_json;
+        size_t len = 0;
+        char *body = json ? kite_status_json(srv->s_status, &len)
+                          : kite_status_page(srv->s_status, frag && !strcmp(frag, "1"), &len);
+        if (!body) return respond_error(srv, conn, c, 500, "out of memory rendering the status page");
+        kite_http_conn_reset_resp(c);
+        kite_http_conn_append(c, body, len);
+        free(body);
+        return respond(srv, conn, c, c->hc_resp_oom ? 500 : 200, c->hc_resp, c->hc_resp_len,
+                       json ? "application/json" : "text/html; charset=utf-8");
+    }
     default:
-        return respond_error(srv, conn, c, 404, "no such endpoint; try /predict, /health, /ready, /metrics, /model or /");
+        return respond_error(srv, conn, c, 404, "no such endpoint; try /predict, /health, /ready, /metrics, /model, /status or /");
     }
 }
 
@@ -216,12 +230,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         c->hc_status = 0;
         c->hc_start_ns = now;
         c->hc_ep = route(url);
+        c->hc_status_json = !strcmp(url, "/status.json");
         *req_cls = c;
         /* relaxed: gauges for the drain loop and /metrics */
         atomic_fetch_add_explicit(&srv->s_in_flight, 1, memory_order_relaxed);
         /* Probes do not count as traffic: a balancer keeps checking /ready after it has
          * taken us out of rotation, and the drain must not wait for that to stop. */
-        if (c->hc_ep != KITE_EP_HEALTH && c->hc_ep != KITE_EP_READY && c->hc_ep != KITE_EP_METRICS)
+        if (c->hc_ep != KITE_EP_HEALTH && c->hc_ep != KITE_EP_READY && c->hc_ep != KITE_EP_METRICS &&
+            c->hc_ep != KITE_EP_STATUS)
             atomic_store_explicit(&srv->s_last_request_ns, now, memory_order_relaxed);
         if (!slot) return respond_error(srv, conn, c, 503, "no worker slot left");
         int wants_body = c->hc_ep == KITE_EP_PREDICT || c->hc_ep == KITE_EP_RELOAD;
@@ -495,6 +511,13 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->s_daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->s_port = di ? di->port : cfg->khc_port;
+    err = kite_status_start("kite serve --http", kite_http_metrics_status_render, srv, 0,
+                            &srv->s_status, errstr, errstr_size);
+    if (err) {
+        MHD_stop_daemon(srv->s_daemon);
+        free_server(srv);
+        return err;
+    }
     *out = srv;
     return KITE_ERR_OK;
 }
@@ -531,6 +554,7 @@ void kite_http_server_stop(kite_http_server *srv)
 {
     if (!srv) return;
     if (srv->s_daemon) MHD_stop_daemon(srv->s_daemon);
+    kite_status_stop(srv->s_status); /* after the daemon: no request reads it any more */
     if (srv->s_quiesced_fd >= 0) close(srv->s_quiesced_fd);
     free_server(srv);
 }

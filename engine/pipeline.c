@@ -211,7 +211,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
     kite_arena_install_cjson();
     KITE_TRY(pipeline_brokers(pl, errstr, errstr_size));
     if (*cfg->kc_metrics_addr) {
-        kite_metrics_handlers h = {pipeline_render, pipeline_healthy, pipeline_is_ready, pl};
+        kite_metrics_handlers h = {pipeline_render, pipeline_healthy, pipeline_is_ready, pl, "kite serve"};
         KITE_TRY(kite_metrics_server_start(cfg->kc_metrics_addr, &h, &pl->pl_http, errstr,
                                            errstr_size));
         fprintf(stderr, "kite: metrics on http://%s/metrics (port %d)\n", cfg->kc_metrics_addr,

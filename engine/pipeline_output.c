@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
 #include "pipeline_int.h"
 
 typedef struct out_buf {
@@ -116,15 +117,25 @@ static void out_key(out_buf *b, const rd_kafka_message_t *m)
     else OUT_LIT(b, "null");
 }
 
+/* The shortest text that reads back as the same float32 (loaders/num.h), without printf. */
+static void out_float(out_buf *b, float v)
+{
+    if (out_reserve(b, KITE_NUM_FLOAT_CHARS)) return;
+    b->ob_len += kite_num_format_float(v, b->ob_w->kw_out + b->ob_len);
+}
+
 static void out_floats(out_buf *b, const float *v, int n)
 {
     if (n == 1) {
-        out_printf(b, "%.9g", (double)v[0]);
+        out_float(b, v[0]);
         return;
     }
-    out_printf(b, "[");
-    for (int i = 0; i < n; i++) out_printf(b, i ? ",%.9g" : "%.9g", (double)v[i]);
-    out_printf(b, "]");
+    OUT_LIT(b, "[");
+    for (int i = 0; i < n; i++) {
+        if (i) OUT_LIT(b, ",");
+        out_float(b, v[i]);
+    }
+    OUT_LIT(b, "]");
 }
 
 size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
@@ -162,8 +173,9 @@ size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred
     out_key(&b, m);
     OUT_LIT(&b, ",");
     out_source(&b, m);
-    out_printf(&b, ",\"rule\":\"prediction >= %g\",\"prediction\":%.9g}",
-               w->kw_pl->pl_cfg.kc_alert_threshold, (double)pred);
+    out_printf(&b, ",\"rule\":\"prediction >= %g\",\"prediction\":", w->kw_pl->pl_cfg.kc_alert_threshold);
+    out_float(&b, pred);
+    OUT_LIT(&b, "}");
     return b.ob_len;
 }
 

@@ -8,10 +8,13 @@
 
 #include <microhttpd.h>
 
+#include "status.h"
+
 struct kite_metrics_server {
     struct MHD_Daemon *ms_daemon;
     kite_metrics_handlers ms_handlers;
     int ms_port;
+    kite_status *ms_status; /* the status page's sampler over kmh_render */
 };
 
 static enum MHD_Result metrics_reply(struct MHD_Connection *c, unsigned status, const char *type,
@@ -62,7 +65,20 @@ static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *c, const
         return ok ? metrics_reply(c, 200, "text/plain", "ready\n", 6)
                   : metrics_reply(c, 503, "text/plain", "not ready\n", 10);
     }
-    return metrics_reply(c, 404, "text/plain", "not found\n", 10);
+    if (!strcmp(url, "/status") || !strcmp(url, "/") || !strcmp(url, "/status.json")) {
+        const char *frag = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fragment");
+        int json = !strcmp(url, "/status.json");
+        size_t len = 0;
+        char *body = json ? kite_status_json(s->ms_status, &len)
+                          : kite_status_page(s->ms_status, frag && !strcmp(frag, "1"), &len);
+        enum MHD_Result r =
+            !body ? metrics_reply(c, 500, "text/plain", "out of memory\n", 14)
+                  : metrics_reply(c, 200, json ? "application/json" : "text/html; charset=utf-8",
+                                  body, len);
+        free(body);
+        return r;
+    }
+    return metrics_reply(c, 404, "text/plain", "not found; try /metrics, /health, /ready or /status\n", 52);
 }
 
 kite_err kite_metrics_server_start(const char *addr, const kite_metrics_handlers *h,
@@ -89,11 +105,18 @@ kite_err kite_metrics_server_start(const char *addr, const kite_metrics_handlers
     kite_metrics_server *s = calloc(1, sizeof *s);
     if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "metrics server");
     s->ms_handlers = *h;
+    kite_err err = kite_status_start(h->kmh_title ? h->kmh_title : "kite serve", h->kmh_render,
+                                     h->kmh_opaque, 0, &s->ms_status, errstr, errstr_size);
+    if (err) {
+        free(s);
+        return err;
+    }
     s->ms_daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
                                     (uint16_t)port, NULL, NULL, metrics_handle, s,
                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
                                     MHD_OPTION_END);
     if (!s->ms_daemon) {
+        kite_status_stop(s->ms_status);
         free(s);
         return kite_errf(KITE_ERR_HTTP, errstr, errstr_size,
                          "metrics: cannot listen on %s (address in use?)", addr);
@@ -110,5 +133,6 @@ void kite_metrics_server_stop(kite_metrics_server *s)
 {
     if (!s) return;
     MHD_stop_daemon(s->ms_daemon);
+    kite_status_stop(s->ms_status); /* after the daemon: no request can still read it */
     free(s);
 }

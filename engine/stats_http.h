@@ -1,4 +1,5 @@
-/* The metrics endpoint: GET /metrics (Prometheus text 0.0.4), /health and /ready, served by
+/* The metrics endpoint: GET /metrics (Prometheus text 0.0.4), /health and /ready, and the live
+ * status page (GET /status or /, GET /status.json; engine/status.h) over kmh_render, served by
  * libmicrohttpd's own thread. Rendering sums the per-thread stats blocks at scrape time, so
  * that thread is the "stats thread": writers never wait for it. */
 #ifndef KITE_STATS_HTTP_H
@@ -16,6 +17,7 @@ typedef struct kite_metrics_handlers {
     int (*kmh_healthy)(void *opaque);                /* /health: 200 if non-zero, else 503  */
     int (*kmh_ready)(void *opaque);                  /* /ready:  200 if non-zero, else 503  */
     void *kmh_opaque;
+    const char *kmh_title;                           /* status page title; NULL: "kite serve" */
 } kite_metrics_handlers;
 
 /* addr: "host:port" (IPv4 host or "*" / "" for any; port 0 picks a free one). */

@@ -246,7 +246,8 @@ kite_bytebin *kite_bytebin_build(const kite_forest *f)
     b->kb_num_feature_pad = (f->kf_num_feature + 15) & ~15;
     b->kb_num_trees = f->kf_num_trees;
     b->kb_num_group = f->kf_num_group;
-    b->kb_base_margin = f->kf_base_margin;
+    for (int32_t g = 0; g < f->kf_num_group && g < KITE_BYTEBIN_MAX_GROUPS; g++)
+        b->kb_base_margins[g] = f->kf_base_margins[g];
     if (!check_trees(f, b)) return b;
     bytebin_ctx c = {.bc_f = f, .bc_b = b};
     int r = collect_thresholds(&c);

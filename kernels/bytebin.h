@@ -78,7 +78,7 @@ typedef struct kite_bytebin {
     int32_t kb_num_group;
     int32_t kb_steps;       /* S: search steps per value, 1..8                        */
     int32_t kb_max_splits;  /* largest number of distinct thresholds of one feature   */
-    float kb_base_margin;
+    float kb_base_margins[KITE_BYTEBIN_MAX_GROUPS]; /* each output's intercept (forest's) */
     int32_t kb_eytz_stride; /* floats per feature in kb_eytz: max(2^S, 16)            */
     float *kb_eytz;         /* kb_num_feature_pad tables (see above), 64-aligned       */
     kite_bytetree *kb_trees;

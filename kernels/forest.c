@@ -24,6 +24,7 @@ void kite_forest_free(kite_forest *f)
     free(f->kf_tree_root);
     free(f->kf_tree_group);
     free(f->kf_tree_depth);
+    free(f->kf_base_margins);
     free(f->kf_cat_refs);
     free(f->kf_cat_bits);
     kite_perfect_free(f->kf_perfect);
@@ -67,13 +68,14 @@ kite_err kite_forest_build(const kite_model *m, kite_forest *f, char *errstr, si
     f->kf_tree_depth = calloc(ntrees + 1, 1);
     f->kf_cat_refs = calloc(cat_nodes + 1, sizeof(kite_cat_ref));
     f->kf_cat_bits = calloc(cat_word_total + 1, sizeof(uint32_t));
+    f->kf_base_margins = calloc((size_t)(m->km_num_group > 0 ? m->km_num_group : 1), sizeof(float));
     int32_t max_nodes = 1;
     for (size_t ti = 0; ti < ntrees; ti++)
         if (m->km_trees[ti].kt_num_nodes > max_nodes) max_nodes = m->km_trees[ti].kt_num_nodes;
     int32_t *queue = malloc((size_t)max_nodes * sizeof(int32_t));
     uint8_t *depth = malloc((size_t)max_nodes);
     if (!f->kf_nodes || !f->kf_tree_root || !f->kf_tree_group || !f->kf_tree_depth ||
-        !f->kf_cat_refs || !f->kf_cat_bits || !queue || !depth) {
+        !f->kf_cat_refs || !f->kf_cat_bits || !f->kf_base_margins || !queue || !depth) {
         free(queue);
         free(depth);
         kite_forest_free(f);
@@ -83,9 +85,10 @@ kite_err kite_forest_build(const kite_model *m, kite_forest *f, char *errstr, si
     f->kf_num_trees = m->km_num_trees;
     f->kf_num_feature = m->km_num_feature;
     f->kf_num_group = m->km_num_group;
-    f->kf_base_margin = m->km_base_margin;
+    for (int32_t g = 0; g < m->km_num_group; g++) f->kf_base_margins[g] = m->km_base_margins[g];
     f->kf_transform = m->km_transform;
-    f->kf_invalid_cat_default = m->km_version[0] < 2;
+    const int *v = m->km_version;
+    f->kf_invalid_cat_default = v[0] < 1 || (v[0] == 1 && (v[1] < 7 || (v[1] == 7 && v[2] < 3)));
 
     uint32_t next = 0, next_cat = 0, next_word = 0;
     for (size_t ti = 0; ti < ntrees; ti++) {
@@ -152,7 +155,7 @@ int kite_forest_cat_goes_right(const kite_forest *f, const kite_node *node, floa
     const kite_cat_ref *ref = &f->kf_cat_refs[node->kn_flags >> KITE_NODE_CAT_SHIFT];
     /* XGBoost casts the value to int32 (truncation). Negative values, values from 2^24 on
      * (where float stops representing every integer) and categories past the bitset are
-     * "invalid": XGBoost 1.x sends them the default way, 2.x sends them left. */
+     * "invalid": XGBoost before 1.7.3 sends them the default way, 1.7.3+ sends them left. */
     if (x < 0.0f || x >= 16777216.0f || x >= (float)(ref->kc_nwords * 32u)) {
         if (f->kf_invalid_cat_default) return !(node->kn_flags & KITE_NODE_DEFAULT_LEFT);
         return 0;
@@ -161,7 +164,15 @@ int kite_forest_cat_goes_right(const kite_forest *f, const kite_node *node, floa
     return (f->kf_cat_bits[ref->kc_word + c / 32] >> (c % 32)) & 1u;
 }
 
-static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* XGBoost's Sigmoid caps expf's argument at 88.7 (expf(88.7) ~ 3.3e38 stays finite), so
+ * margins below -88.7 give ~3.0e-39, not 0. */
+static float sigmoidf(float x) { return 1.0f / (1.0f + expf(fminf(-x, 88.7f))); }
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
 
 void kite_forest_transform(const kite_forest *f, float *v, size_t nrows)
 {
@@ -190,6 +201,20 @@ void kite_forest_transform(const kite_forest *f, float *v, size_t nrows)
             }
             for (size_t k = 0; k < g; k++) row[k] /= (float)wsum;
         }
+        return;
+    case KITE_TRANSFORM_CUMULATIVE:
+        for (size_t r = 0; r < nrows; r++) {
+            float *row = v + r * g;
+            for (size_t k = 1; k < g; k++) {
+                float x = row[k];
+                /* softplus as max(x, 0) + log1p(exp(-|x|)): no overflow for large x */
+                float sp = fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+                row[k] = row[k - 1] + (sp + 1e-6f);
+            }
+        }
+        return;
+    case KITE_TRANSFORM_SORTED:
+        for (size_t r = 0; r < nrows; r++) qsort(v + r * g, g, sizeof(float), cmp_float);
         return;
     case KITE_TRANSFORM_SOFTMAX:
         for (size_t r = 0; r < nrows; r++) {

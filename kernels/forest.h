@@ -68,10 +68,11 @@ typedef struct kite_forest {
     int32_t kf_num_feature;
     int32_t kf_num_group;
     int32_t kf_max_depth;
-    float kf_base_margin;
+    float *kf_base_margins;     /* kf_num_group intercepts (margin space), owned      */
     kite_transform kf_transform;
     int kf_has_categorical;
-    /* XGBoost < 2.0 sends an out-of-range category the default way; 2.x sends it left. */
+    /* XGBoost before 1.7.3 sends an invalid category (negative, >= 2^24, past the bitset)
+     * the node's default way; 1.7.3 and later send it left. Chosen from the model's stamp. */
     int kf_invalid_cat_default;
     kite_perfect *kf_perfect;   /* SIMD layout (perfect.h); owned, freed by kite_forest_free */
     struct kite_bytebin *kf_bytebin; /* byte-binned layout (bytebin.h); owned; NULL if OOM   */

@@ -374,7 +374,7 @@ block_single_nv(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t
 {
     __m512 acc[2][4];
     for (int v = 0; v < nv; v++)
-        for (int q = 0; q < 4; q++) acc[v][q] = _mm512_set1_ps(bb->kb_base_margin);
+        for (int q = 0; q < 4; q++) acc[v][q] = _mm512_set1_ps(bb->kb_base_margins[0]);
     for (int32_t ti = 0; ti < bb->kb_num_trees; ti++) {
         __m512 d[2][4];
         tree_leaves(bb, &bb->kb_trees[ti], codes, nv, d);
@@ -395,7 +395,7 @@ block_groups_nv(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t
     __m512 acc[KITE_BYTEBIN_MAX_GROUPS][2][4];
     for (size_t g = 0; g < groups; g++)
         for (int v = 0; v < nv; v++)
-            for (int q = 0; q < 4; q++) acc[g][v][q] = _mm512_set1_ps(bb->kb_base_margin);
+            for (int q = 0; q < 4; q++) acc[g][v][q] = _mm512_set1_ps(bb->kb_base_margins[g]);
     for (int32_t ti = 0; ti < bb->kb_num_trees; ti++) {
         const kite_bytetree *t = &bb->kb_trees[ti];
         __m512 d[2][4];

@@ -37,7 +37,7 @@ void kite_margins_scalar(const kite_forest *f, const float *rows, size_t nrows, 
     for (size_t r = 0; r < nrows; r++) {
         const float *row = rows + r * stride;
         float *o = out + r * groups;
-        for (size_t g = 0; g < groups; g++) o[g] = f->kf_base_margin;
+        for (size_t g = 0; g < groups; g++) o[g] = f->kf_base_margins[g];
         for (int32_t t = 0; t < f->kf_num_trees; t++) {
             const kite_node *leaf = scalar_leaf(f, f->kf_nodes, f->kf_tree_root[t], row);
             o[f->kf_tree_group[t]] += leaf->kn_value;

@@ -343,7 +343,8 @@ void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t strid
     size_t vec_floats = features * KV_LANES;
     int group_cols = vec_floats * KITE_SIMD_GROUP <= KITE_SIMD_COLS_FLOATS;
     int single_cols = vec_floats <= KITE_SIMD_COLS_FLOATS;
-    for (size_t i = 0; i < nrows * groups; i++) out[i] = f->kf_base_margin;
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t g = 0; g < groups; g++) out[r * groups + g] = f->kf_base_margins[g];
     const size_t block = (size_t)KV_LANES * KITE_SIMD_GROUP;
     size_t r = 0;
     for (; r + block <= nrows; r += block) {

@@ -1,5 +1,6 @@
 #include "csv.h"
 #include "f32.h"
+#include "num.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -273,7 +274,8 @@ int kite_csv_is_missing(const kite_csv_options *opts, const char *text)
         if (opts->kco_decimal_comma)
             for (char *p = tmp; *p; p++)
                 if (*p == ',') *p = '.';
-        double a = strtod(tmp, &end1), b = strtod(opts->kco_missing, &end2);
+        double a = kite_num_parse_double(tmp, &end1),
+               b = kite_num_parse_double(opts->kco_missing, &end2);
         if (end1 != tmp && !*end1 && end2 != opts->kco_missing && !*end2 && a == b) return 1;
     }
     return 0;
@@ -297,10 +299,10 @@ int kite_csv_parse_float(const kite_csv_options *opts, const char *text, float *
         for (char *p = tmp; *p; p++)
             if (*p == ',') *p = '.';
     char *end;
-    errno = 0;
     /* strtod then a cast to float: the value a pandas/numpy float64 column becomes when it is
-     * handed to XGBoost as float32, so kite sees what the training pipeline saw. */
-    double d = strtod(tmp, &end);
+     * handed to XGBoost as float32, so kite sees what the training pipeline saw (the locale-free
+     * parser returns strtod's double bit for bit, loaders/num.h). */
+    double d = kite_num_parse_double(tmp, &end);
     if (end == tmp || *end) return -1;
     *out = kite_f32(d);
     return 0;
@@ -313,8 +315,28 @@ void kite_matrix_free(kite_matrix *m)
     *m = (kite_matrix){0};
 }
 
-kite_err kite_csv_load_matrix(const char *path, const kite_csv_options *opts, char *const *names,
-                              int ncols, kite_matrix *out, char *errstr, size_t errstr_size)
+/* One field for column j: a number, or (when the model has a category dictionary for
+ * feature j) a category coded by it. 0, or -1 with the reason in why. */
+int kite_csv_parse_model_value(const kite_csv_options *o, const kite_model *model, int j,
+                               const char *text, float *v, char *why, size_t why_size)
+{
+    static const kite_csv_options defaults = KITE_CSV_OPTIONS_DEFAULT;
+    if (!o) o = &defaults;
+    const kite_category_dict *d = model && model->km_cats ? &model->km_cats[j] : NULL;
+    if (d && d->kcd_count > 0 && !kite_csv_is_missing(o, text)) {
+        if (kite_model_category_code(model, j, text, v, why, why_size) == KITE_ERR_OK) return 0;
+        return -1;
+    }
+    if (kite_csv_parse_float(o, text, v)) {
+        snprintf(why, why_size, "\"%s\" is not a number", text);
+        return -1;
+    }
+    return 0;
+}
+
+static kite_err load_matrix(const char *path, const kite_csv_options *opts, char *const *names,
+                            int ncols, const kite_model *model, kite_matrix *out, char *errstr,
+                            size_t errstr_size)
 {
     *out = (kite_matrix){0};
     kite_csv_reader *r;
@@ -347,12 +369,13 @@ kite_err kite_csv_load_matrix(const char *path, const kite_csv_options *opts, ch
         }
         for (int j = 0; j < ncols; j++) {
             float v = NAN;
+            char why[256];
             if (map[j] < row.kcr_nfields &&
-                kite_csv_parse_float(&r->cr_opts, row.kcr_fields[map[j]], &v)) {
-                err = kite_errf(KITE_ERR_CSV, errstr, errstr_size,
-                                "%s:%zu:%zu: column \"%s\": \"%s\" is not a number", path,
-                                row.kcr_line, row.kcr_columns[map[j]], r->cr_header[map[j]],
-                                row.kcr_fields[map[j]]);
+                kite_csv_parse_model_value(&r->cr_opts, model, j, row.kcr_fields[map[j]], &v, why,
+                                           sizeof why)) {
+                err = kite_errf(KITE_ERR_CSV, errstr, errstr_size, "%s:%zu:%zu: column \"%s\": %s",
+                                path, row.kcr_line, row.kcr_columns[map[j]], r->cr_header[map[j]],
+                                why);
                 break;
             }
             data[rows * (size_t)ncols + (size_t)j] = v;
@@ -369,6 +392,20 @@ kite_err kite_csv_load_matrix(const char *path, const kite_csv_options *opts, ch
     out->km_rows = rows;
     out->km_cols = (size_t)ncols;
     return KITE_ERR_OK;
+}
+
+kite_err kite_csv_load_matrix(const char *path, const kite_csv_options *opts, char *const *names,
+                              int ncols, kite_matrix *out, char *errstr, size_t errstr_size)
+{
+    return load_matrix(path, opts, names, ncols, NULL, out, errstr, errstr_size);
+}
+
+kite_err kite_csv_load_model_rows(const char *path, const kite_csv_options *opts,
+                                  const kite_model *model, int by_position, kite_matrix *out,
+                                  char *errstr, size_t errstr_size)
+{
+    return load_matrix(path, opts, by_position ? NULL : model->km_feature_names,
+                       model->km_num_feature, model, out, errstr, errstr_size);
 }
 
 kite_err kite_csv_load_column(const char *path, const kite_csv_options *opts, const char *name,

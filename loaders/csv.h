@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "kite_error.h"
+#include "model.h"
 
 typedef struct kite_csv_options {
     char kco_delimiter;          /* ',' by default; ';' for AirQualityUCI.csv              */
@@ -69,6 +70,19 @@ void kite_matrix_free(kite_matrix *m);
 kite_err kite_csv_load_matrix(const char *path, const kite_csv_options *opts,
                               char *const *names, int ncols, kite_matrix *out, char *errstr,
                               size_t errstr_size);
+
+/* The model's feature columns (by its feature_names, or the first ones by position when it has
+ * none or by_position is set), with
+ * category strings coded by the model's own dictionary (XGBoost 3.1+ `cats`): a category the
+ * model never saw is an error naming it, as in XGBoost. */
+kite_err kite_csv_load_model_rows(const char *path, const kite_csv_options *opts,
+                                  const kite_model *model, int by_position, kite_matrix *out,
+                                  char *errstr, size_t errstr_size);
+
+/* One field as model feature j: a number (as kite_csv_parse_float), or a category coded by
+ * the model's dictionary when it has one for j. 0, or -1 with the reason in why. */
+int kite_csv_parse_model_value(const kite_csv_options *opts, const kite_model *model, int j,
+                               const char *text, float *v, char *why, size_t why_size);
 
 /* Loads one named column as floats (e.g. a label column). */
 kite_err kite_csv_load_column(const char *path, const kite_csv_options *opts, const char *name,

@@ -471,6 +471,32 @@ kite_err kite_feature_spec_check_model(const kite_feature_spec *s, const kite_mo
                              "%s: feature %d is \"%s\" but the model's feature %d is \"%s\"",
                              s->ks_path, j, s->ks_features[j].ksf_name, j,
                              model->km_feature_names[j]);
+    /* A category input fed straight to a feature the model has a dictionary for (XGBoost
+     * 3.1+ cats) must code every category as the model does: a map that disagrees would
+     * score every such row silently wrong. */
+    for (int j = 0; model->km_cats && j < s->ks_num_features; j++) {
+        const kite_spec_feature *f = &s->ks_features[j];
+        if (model->km_cats[j].kcd_count == 0 || f->ksf_kind != KITE_FEAT_VALUE) continue;
+        const kite_spec_input *in = &s->ks_inputs[f->ksf_input];
+        if (in->ksi_type != KITE_INPUT_CATEGORY) continue;
+        if (f->ksf_center != 0.0 || f->ksf_scale != 1.0)
+            return kite_errf(KITE_ERR_SPEC, errstr, errstr_size,
+                             "%s: feature \"%s\" is categorical in the model: it cannot be standardized",
+                             s->ks_path, f->ksf_name);
+        for (int c = 0; c < in->ksi_num_cats; c++) {
+            float code;
+            char why[256];
+            if (kite_model_category_code(model, j, in->ksi_cat_names[c], &code, why, sizeof why) !=
+                KITE_ERR_OK)
+                return kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s: input \"%s\": map: %s",
+                                 s->ks_path, in->ksi_name, why);
+            if ((double)code != in->ksi_cat_values[c])
+                return kite_errf(KITE_ERR_SPEC, errstr, errstr_size,
+                                 "%s: input \"%s\": map[\"%s\"] is %g but the model's own category "
+                                 "dictionary codes it %g", s->ks_path, in->ksi_name,
+                                 in->ksi_cat_names[c], in->ksi_cat_values[c], (double)code);
+        }
+    }
     return KITE_ERR_OK;
 }
 

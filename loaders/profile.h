@@ -10,7 +10,9 @@
  *                       histogram has kpc_nedges + 1 bins (underflow, the quantile bins,
  *                       overflow; see kernels/binning.h), kpc_counts holds the reference's.
  *                       kpc_fine_edges / kpc_fine_counts: the same on a fine quantile grid
- *                       (256 by default) for KS and Wasserstein.
+ *                       (256 by default) for KS and Wasserstein; with at most
+ *                       KITE_PROFILE_SMALL_REFERENCE values instead every distinct value v
+ *                       and nextafterf(v) are edges (each value alone in its bin).
  *   categorical column  kpc_edges holds the category values (sorted, exact floats), and
  *                       kpc_counts has kpc_nedges + 1 entries: one per category, then "other"
  *                       (a value the reference never had). No fine grid.
@@ -24,6 +26,10 @@
 
 #define KITE_PROFILE_NAME_MAX 96
 #define KITE_PROFILE_MAX_METRICS 16
+/* Evidently's size threshold: a column with at most this many reference values gets p-value
+ * tests (KS, chi-square, z), above it distances (engine/drift.c); such a column's fine grid
+ * holds every distinct value exactly (loaders/profile_build.c), so its KS statistic is exact. */
+#define KITE_PROFILE_SMALL_REFERENCE 1000
 
 typedef enum { KITE_PROFILE_FEATURE = 0, KITE_PROFILE_PREDICTION = 1 } kite_profile_role;
 typedef enum { KITE_PROFILE_NUMERIC = 0, KITE_PROFILE_CATEGORICAL = 1 } kite_profile_kind;

@@ -36,6 +36,23 @@ static int quantile_edges(const float *v, size_t m, int bins, float *edges)
     return n;
 }
 
+/* The fine grid of a small reference (at most KITE_PROFILE_SMALL_REFERENCE values, where the
+ * drift test is KS): each distinct value v alone in [v, nextafterf(v)) and the gap up to the next
+ * value in a bin of its own. Both sides' CDFs are then known at every reference value and just
+ * below the next one; the reference's CDF is constant in between, so the binned KS statistic is
+ * the raw-data one (scipy's ks_2samp, what Evidently runs) whatever the current values are. At
+ * most 2 m edges. */
+static int exact_edges(const float *v, size_t m, float *edges)
+{
+    int n = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (n > 0 && v[i] < edges[n - 1]) continue; /* a repeat of the previous value */
+        if (n == 0 || v[i] > edges[n - 1]) edges[n++] = v[i];
+        edges[n++] = nextafterf(v[i], INFINITY);
+    }
+    return n;
+}
+
 static void histogram(const float *edges, int nedges, const float *v, size_t m, double *counts)
 {
     for (size_t i = 0; i < m; i++) counts[kite_bin_of(edges, nedges, v[i])] += 1;
@@ -79,13 +96,16 @@ static kite_err build_column(kite_profile_column *c, float *v, size_t m, size_t 
         c->kpc_nedges = n;
         return KITE_ERR_OK;
     }
+    int small = m <= KITE_PROFILE_SMALL_REFERENCE;
     int cap = (o->kpo_bins > o->kpo_fine_bins ? o->kpo_bins : o->kpo_fine_bins) + 2;
+    if (small && cap < 2 * (int)m) cap = 2 * (int)m;
     c->kpc_edges = malloc((size_t)cap * sizeof *c->kpc_edges);
     c->kpc_fine_edges = malloc((size_t)cap * sizeof *c->kpc_fine_edges);
     if (!c->kpc_edges || !c->kpc_fine_edges)
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "profile: no memory");
     c->kpc_nedges = quantile_edges(v, m, o->kpo_bins, c->kpc_edges);
-    c->kpc_nfine = quantile_edges(v, m, o->kpo_fine_bins, c->kpc_fine_edges);
+    c->kpc_nfine = small ? exact_edges(v, m, c->kpc_fine_edges)
+                         : quantile_edges(v, m, o->kpo_fine_bins, c->kpc_fine_edges);
     c->kpc_counts = calloc((size_t)c->kpc_nedges + 2, sizeof *c->kpc_counts);
     c->kpc_fine_counts = calloc((size_t)c->kpc_nfine + 2, sizeof *c->kpc_fine_counts);
     if (!c->kpc_counts || !c->kpc_fine_counts)

@@ -14,6 +14,8 @@
 #include <xxhash.h>
 
 #include "ubjson.h"
+#include "xgb_cats.h"
+#include "xgb_objective.h"
 #include "f32.h"
 
 /* Nodes in one tree: 2^24 is over 8 million leaves, far beyond any lossguide tree. */
@@ -196,8 +198,68 @@ static kite_err xgb_read_categories(xgb_ctx *ctx, const cJSON *tj, int ti, kite_
     return KITE_ERR_OK;
 }
 
-static kite_err xgb_read_tree(xgb_ctx *ctx, const cJSON *tj, int ti, int num_feature, kite_tree *t)
+/* A vector-leaf tree's leaves (multi_strategy=multi_output_tree): K values per leaf. XGBoost
+ * 2.0-3.1 keep them in base_weights (num_nodes x K, row = node); 3.2+ in leaf_weights
+ * (leaves x K), where a leaf's right_children entry is its row. Fills vec (num_nodes x K, per
+ * node) and sets the leaves' right child back to -1. */
+static kite_err xgb_read_leaf_vectors(xgb_ctx *ctx, const cJSON *tj, int ti, int k, kite_tree *t,
+                                      float **vec_out)
 {
+    int n = t->kt_num_nodes;
+    const cJSON *lw = xgb_child(tj, "leaf_weights");
+    const cJSON *src = lw ? lw : xgb_child(tj, "base_weights");
+    const char *key = lw ? "leaf_weights" : "base_weights";
+    if (!cJSON_IsArray(src))
+        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "tree %d: vector leaves without \"%s\"", ti, key);
+    int len = cJSON_GetArraySize(src);
+    if ((!lw && len != n * k) || (lw && len % k))
+        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "tree %d: \"%s\" has %d values for %d-vectors", ti,
+                        key, len, k);
+    float *all = malloc(((size_t)len + 1) * sizeof(float));
+    float *vec = calloc((size_t)n * (size_t)k + 1, sizeof(float));
+    if (!all || !vec) {
+        free(all);
+        free(vec);
+        return XGB_FAIL(ctx, KITE_ERR_NOMEM, "tree %d: out of memory", ti);
+    }
+    int i = 0;
+    kite_err err = KITE_ERR_OK;
+    for (const cJSON *v = src->child; v; v = v->next, i++) {
+        double d;
+        if (!xgb_number(v, &d) || isnan(d)) {
+            err = XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "tree %d: %s[%d]: expected a number", ti, key, i);
+            break;
+        }
+        all[i] = kite_f32(d);
+    }
+    for (int nid = 0; nid < n && err == KITE_ERR_OK; nid++) {
+        if (t->kt_left[nid] != -1) continue;
+        int row = nid;
+        if (lw) {
+            row = t->kt_right[nid];
+            if (row < 0 || row >= len / k) {
+                err = XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL,
+                               "tree %d node %d: leaf row %d outside leaf_weights' %d rows", ti, nid,
+                               row, len / k);
+                break;
+            }
+            t->kt_right[nid] = -1;
+        }
+        memcpy(vec + (size_t)nid * (size_t)k, all + (size_t)row * (size_t)k, (size_t)k * sizeof(float));
+    }
+    free(all);
+    if (err != KITE_ERR_OK) {
+        free(vec);
+        return err;
+    }
+    *vec_out = vec;
+    return KITE_ERR_OK;
+}
+
+static kite_err xgb_read_tree(xgb_ctx *ctx, const cJSON *tj, int ti, int num_feature, int num_group,
+                              kite_tree *t, float **leaf_vec_out)
+{
+    *leaf_vec_out = NULL;
     if (!cJSON_IsObject(tj))
         return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "trees[%d]: expected an object", ti);
     const cJSON *param = NULL;
@@ -209,10 +271,10 @@ static kite_err xgb_read_tree(xgb_ctx *ctx, const cJSON *tj, int ti, int num_fea
     KITE_TRY(xgb_int_param(ctx, param, "num_nodes", where, 1, KITE_MAX_TREE_NODES, &nodes));
     if (xgb_child(param, "size_leaf_vector"))
         KITE_TRY(xgb_int_param(ctx, param, "size_leaf_vector", where, 0, 1 << 20, &leaf_vec));
-    if (leaf_vec > 1)
-        return XGB_FAIL(ctx, KITE_ERR_UNSUPPORTED,
-                        "tree %d: vector leaves (size_leaf_vector %lld, multi-target trees) are not "
-                        "supported", ti, leaf_vec);
+    if (leaf_vec > 1 && leaf_vec != num_group)
+        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL,
+                        "tree %d: size_leaf_vector %lld, but the model has %d outputs", ti, leaf_vec,
+                        num_group);
     int n = (int)nodes;
     t->kt_num_nodes = n;
     KITE_TRY(xgb_read_array(ctx, tj, "left_children", ti, n, XGB_I32, 1, (void **)&t->kt_left));
@@ -221,6 +283,7 @@ static kite_err xgb_read_tree(xgb_ctx *ctx, const cJSON *tj, int ti, int num_fea
     KITE_TRY(xgb_read_array(ctx, tj, "split_conditions", ti, n, XGB_F32, 1, (void **)&t->kt_value));
     KITE_TRY(xgb_read_array(ctx, tj, "default_left", ti, n, XGB_U8, 1, (void **)&t->kt_default_left));
     KITE_TRY(xgb_read_array(ctx, tj, "split_type", ti, n, XGB_U8, 0, (void **)&t->kt_is_cat));
+    if (leaf_vec > 1) KITE_TRY(xgb_read_leaf_vectors(ctx, tj, ti, (int)leaf_vec, t, leaf_vec_out));
     for (int i = 0; i < n; i++) {
         int leaf = t->kt_left[i] == -1;
         if (leaf != (t->kt_right[i] == -1))
@@ -231,7 +294,7 @@ static kite_err xgb_read_tree(xgb_ctx *ctx, const cJSON *tj, int ti, int num_fea
             return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL,
                             "tree %d node %d: split feature %d >= num_feature %d", ti, i,
                             t->kt_feature[i], num_feature);
-        if (leaf && isnan(t->kt_value[i]))
+        if (leaf && !*leaf_vec_out && isnan(t->kt_value[i]))
             return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "tree %d node %d: leaf value is NaN", ti, i);
         if (!leaf && !(t->kt_is_cat && t->kt_is_cat[i]) && isnan(t->kt_value[i]))
             return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "tree %d node %d: split threshold is NaN",
@@ -251,104 +314,35 @@ static kite_err xgb_read_tree(xgb_ctx *ctx, const cJSON *tj, int ti, int num_fea
     return KITE_ERR_OK;
 }
 
-typedef struct xgb_objective {
-    const char *name;
-    kite_transform transform;
-    enum { MARGIN_IDENTITY, MARGIN_LOGIT, MARGIN_LOG } margin;
-} xgb_objective;
-
-/* Objective -> prediction transform and base_score -> margin (ObjFunction::ProbToMargin). */
-static const xgb_objective xgb_objectives[] = {
-    {"binary:logistic", KITE_TRANSFORM_SIGMOID, MARGIN_LOGIT},
-    {"reg:logistic", KITE_TRANSFORM_SIGMOID, MARGIN_LOGIT},
-    {"binary:logitraw", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"binary:hinge", KITE_TRANSFORM_HINGE, MARGIN_IDENTITY},
-    {"reg:squarederror", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"reg:linear", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"reg:squaredlogerror", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"reg:pseudohubererror", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"reg:absoluteerror", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"reg:quantileerror", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"count:poisson", KITE_TRANSFORM_EXP, MARGIN_LOG},
-    {"reg:gamma", KITE_TRANSFORM_EXP, MARGIN_LOG},
-    {"reg:tweedie", KITE_TRANSFORM_EXP, MARGIN_LOG},
-    {"multi:softprob", KITE_TRANSFORM_SOFTPROB, MARGIN_IDENTITY},
-    {"multi:softmax", KITE_TRANSFORM_SOFTMAX, MARGIN_IDENTITY},
-    {"rank:pairwise", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"rank:ndcg", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-    {"rank:map", KITE_TRANSFORM_IDENTITY, MARGIN_IDENTITY},
-};
-
-/* base_score is "5E-1" in 1.7 and may be "[5E-1]" (one value per target) in 2.x. */
-static kite_err xgb_base_score(xgb_ctx *ctx, const cJSON *lmp, float *out)
-{
-    const cJSON *v = xgb_child(lmp, "base_score");
-    if (!v) return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param: missing \"base_score\"");
-    if (cJSON_IsNumber(v)) { *out = kite_f32(v->valuedouble); return KITE_ERR_OK; }
-    if (!cJSON_IsString(v))
-        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param.base_score: expected a string");
-    const char *s = v->valuestring;
-    while (isspace((unsigned char)*s)) s++;
-    int list = *s == '[';
-    if (list) s++;
-    char *end;
-    errno = 0;
-    float f = strtof(s, &end);
-    if (end == s || errno == ERANGE)
-        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param.base_score: \"%s\" is not a number",
-                        v->valuestring);
-    while (isspace((unsigned char)*end)) end++;
-    if (list) {
-        if (*end == ',')
-            return XGB_FAIL(ctx, KITE_ERR_UNSUPPORTED,
-                            "learner_model_param.base_score: one value per target (%s) is not supported",
-                            v->valuestring);
-        if (*end != ']')
-            return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param.base_score: \"%s\" is malformed",
-                            v->valuestring);
-        end++;
-    }
-    if (*end)
-        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param.base_score: \"%s\" is malformed",
-                        v->valuestring);
-    *out = f;
-    return KITE_ERR_OK;
-}
-
-static kite_err xgb_objective_apply(xgb_ctx *ctx, const cJSON *learner, kite_model *m)
+/* learner_model_param.base_score (a number, or a string: "5E-1", "[5E-1]", "[v0,v1,...]")
+ * and learner.objective.name -> intercepts per output and the prediction transform. */
+static kite_err xgb_objective(xgb_ctx *ctx, const cJSON *learner, const cJSON *lmp, kite_model *m)
 {
     const cJSON *obj = NULL;
     KITE_TRY(xgb_object(ctx, learner, "objective", "learner", &obj));
     const cJSON *name = xgb_child(obj, "name");
     if (!cJSON_IsString(name))
         return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner.objective.name: expected a string");
-    const xgb_objective *o = NULL;
-    for (size_t i = 0; i < sizeof xgb_objectives / sizeof xgb_objectives[0]; i++)
-        if (!strcmp(xgb_objectives[i].name, name->valuestring)) o = &xgb_objectives[i];
-    if (!o)
-        return XGB_FAIL(ctx, KITE_ERR_UNSUPPORTED, "objective \"%s\" is not supported",
-                        name->valuestring);
-    snprintf(m->km_objective, sizeof m->km_objective, "%s", o->name);
-    m->km_transform = o->transform;
-    float b = m->km_base_score;
-    switch (o->margin) {
-    case MARGIN_IDENTITY:
-        m->km_base_margin = b;
-        break;
-    case MARGIN_LOGIT:
-        if (!(b > 0.0f && b < 1.0f))
-            return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL,
-                            "base_score %g must be in (0, 1) for %s", (double)b, o->name);
-        m->km_base_margin = -logf(1.0f / b - 1.0f);
-        break;
-    case MARGIN_LOG:
-        if (!(b > 0.0f))
-            return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "base_score %g must be > 0 for %s",
-                            (double)b, o->name);
-        m->km_base_margin = logf(b);
-        break;
+    const cJSON *v = xgb_child(lmp, "base_score");
+    if (!v) return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param: missing \"base_score\"");
+    float one, *base = &one;
+    int nbase = 1;
+    char what[384];
+    kite_err err = KITE_ERR_OK;
+    if (cJSON_IsNumber(v)) {
+        one = kite_f32(v->valuedouble);
+    } else if (cJSON_IsString(v)) {
+        base = malloc((size_t)m->km_num_group * sizeof(float));
+        if (!base) return XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
+        err = kite__xgb_parse_base_score(v->valuestring, base, m->km_num_group, &nbase, what,
+                                         sizeof what);
+    } else {
+        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "learner_model_param.base_score: expected a string");
     }
-    return KITE_ERR_OK;
+    if (err == KITE_ERR_OK)
+        err = kite__xgb_apply_objective(name->valuestring, base, nbase, m, what, sizeof what);
+    if (base != &one) free(base);
+    return err == KITE_ERR_OK ? err : XGB_FAIL(ctx, err, "%s", what);
 }
 
 static kite_err xgb_feature_info(xgb_ctx *ctx, const cJSON *learner, kite_model *m)
@@ -377,6 +371,176 @@ static kite_err xgb_feature_info(xgb_ctx *ctx, const cJSON *learner, kite_model 
             m->km_feature_is_cat[i] = cJSON_IsString(v) && !strcmp(v->valuestring, "c");
     }
     return KITE_ERR_OK;
+}
+
+/* DART weights: 1.x-3.2 name the booster "dart" and keep weight_drop beside its "gbtree"
+ * object; 3.3 saves a "gbtree" with weight_drop beside "model", 3.4 inside "model". From 3.3
+ * the list may be shorter than the trees (the missing weights are 1). */
+static kite_err xgb_weights(xgb_ctx *ctx, const cJSON *gb, const cJSON *model, int dart,
+                            const int *version, int32_t ntrees, float **out)
+{
+    const cJSON *w = xgb_child(model, "weight_drop");
+    if (!w) w = xgb_child(gb, "weight_drop");
+    *out = NULL;
+    if (!w) {
+        if (dart) return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "gradient_booster: missing field \"weight_drop\"");
+        return KITE_ERR_OK;
+    }
+    if (!cJSON_IsArray(w))
+        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "weight_drop: expected an array");
+    int nw = cJSON_GetArraySize(w);
+    int shorter_ok = version[0] > 3 || (version[0] == 3 && version[1] >= 3);
+    if (nw > ntrees || (nw < ntrees && !shorter_ok))
+        return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "weight_drop has %d weights, num_trees is %d", nw,
+                        ntrees);
+    float *wt = malloc(((size_t)ntrees + 1) * sizeof(float));
+    if (!wt) return XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
+    int i = 0;
+    for (const cJSON *v = w->child; v; v = v->next, i++) {
+        double d;
+        if (!xgb_number(v, &d) || !isfinite(d)) {
+            free(wt);
+            return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "weight_drop[%d]: expected a number", i);
+        }
+        wt[i] = kite_f32(d);
+    }
+    for (; i < ntrees; i++) wt[i] = 1.0f;
+    *out = wt;
+    return KITE_ERR_OK;
+}
+
+/* Boosting rounds as first-tree offsets over the file's trees: model.iteration_indptr (2.0+),
+ * else num_parallel_tree x num_group trees per round (1.x). */
+static kite_err xgb_iterations(xgb_ctx *ctx, const cJSON *model, const cJSON *param, int32_t ntrees,
+                               int32_t group, int32_t **out, int32_t *niter)
+{
+    const cJSON *ip = xgb_child(model, "iteration_indptr");
+    int32_t *ptr;
+    if (cJSON_IsArray(ip) && cJSON_GetArraySize(ip) >= 1) {
+        int n = cJSON_GetArraySize(ip);
+        ptr = malloc((size_t)n * sizeof *ptr);
+        if (!ptr) return XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
+        int i = 0;
+        for (const cJSON *v = ip->child; v; v = v->next, i++) {
+            double d;
+            if (!xgb_number(v, &d) || d != floor(d) || d < (i ? ptr[i - 1] : 0) || d > ntrees ||
+                (i == 0 && d != 0)) {
+                free(ptr);
+                return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL,
+                                "iteration_indptr[%d]: must rise from 0 to num_trees %d", i, ntrees);
+            }
+            ptr[i] = (int32_t)d;
+        }
+        int32_t last = ptr[n - 1];
+        if (last != ntrees) {
+            free(ptr);
+            return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "iteration_indptr ends at %d, num_trees is %d",
+                            last, ntrees);
+        }
+        *niter = n - 1;
+    } else {
+        long long npar = 1;
+        if (xgb_child(param, "num_parallel_tree"))
+            KITE_TRY(xgb_int_param(ctx, param, "num_parallel_tree", "gbtree_model_param", 1, 1 << 20, &npar));
+        int32_t per = (int32_t)npar * group;
+        int32_t n = (ntrees + per - 1) / per;
+        ptr = malloc(((size_t)n + 1) * sizeof *ptr);
+        if (!ptr) return XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
+        for (int32_t i = 0; i <= n; i++) ptr[i] = i * per < ntrees ? i * per : ntrees;
+        *niter = n;
+    }
+    *out = ptr;
+    return KITE_ERR_OK;
+}
+
+/* A copy of a vector-leaf tree's structure with output k's leaf values. */
+static kite_err tree_copy_for_output(const kite_tree *src, const float *vec, int k, int K,
+                                     kite_tree *dst)
+{
+    size_t n = (size_t)src->kt_num_nodes;
+    *dst = (kite_tree){.kt_num_nodes = src->kt_num_nodes};
+    dst->kt_left = malloc(n * sizeof(int32_t));
+    dst->kt_right = malloc(n * sizeof(int32_t));
+    dst->kt_feature = malloc(n * sizeof(int32_t));
+    dst->kt_value = malloc(n * sizeof(float));
+    dst->kt_default_left = malloc(n);
+    if (!dst->kt_left || !dst->kt_right || !dst->kt_feature || !dst->kt_value || !dst->kt_default_left)
+        return KITE_ERR_NOMEM;
+    memcpy(dst->kt_left, src->kt_left, n * sizeof(int32_t));
+    memcpy(dst->kt_right, src->kt_right, n * sizeof(int32_t));
+    memcpy(dst->kt_feature, src->kt_feature, n * sizeof(int32_t));
+    memcpy(dst->kt_default_left, src->kt_default_left, n);
+    for (size_t i = 0; i < n; i++)
+        dst->kt_value[i] = src->kt_left[i] == -1 ? vec[i * (size_t)K + (size_t)k] : src->kt_value[i];
+    if (src->kt_is_cat) {
+        size_t nc = src->kt_num_cats ? src->kt_num_cats : 1;
+        dst->kt_is_cat = malloc(n);
+        dst->kt_cat_begin = malloc(n * sizeof(uint32_t));
+        dst->kt_cat_count = malloc(n * sizeof(uint32_t));
+        dst->kt_cats = malloc(nc * sizeof(uint32_t));
+        if (!dst->kt_is_cat || !dst->kt_cat_begin || !dst->kt_cat_count || !dst->kt_cats)
+            return KITE_ERR_NOMEM;
+        memcpy(dst->kt_is_cat, src->kt_is_cat, n);
+        if (src->kt_cat_begin) {
+            memcpy(dst->kt_cat_begin, src->kt_cat_begin, n * sizeof(uint32_t));
+            memcpy(dst->kt_cat_count, src->kt_cat_count, n * sizeof(uint32_t));
+            memcpy(dst->kt_cats, src->kt_cats, src->kt_num_cats * sizeof(uint32_t));
+        }
+        dst->kt_num_cats = src->kt_num_cats;
+    }
+    return KITE_ERR_OK;
+}
+
+/* Vector-leaf trees become one scalar tree per output, in output order, so every output
+ * still adds its leaves in tree order (the additions XGBoost makes, in the same order); the
+ * round offsets move with them. */
+static kite_err xgb_split_vector_trees(xgb_ctx *ctx, kite_model *m, float **vecs)
+{
+    int32_t n = m->km_num_trees, K = m->km_num_group, total = 0;
+    for (int32_t i = 0; i < n; i++) total += vecs[i] ? K : 1;
+    if (total == n) return KITE_ERR_OK;
+    kite_tree *trees = calloc((size_t)total + 1, sizeof *trees);
+    int32_t *group = calloc((size_t)total + 1, sizeof *group);
+    float *weight = m->km_tree_weight ? calloc((size_t)total + 1, sizeof *weight) : NULL;
+    int32_t *newpos = calloc((size_t)n + 1, sizeof *newpos);
+    if (!trees || !group || !newpos || (m->km_tree_weight && !weight)) {
+        free(trees); free(group); free(weight); free(newpos);
+        return XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
+    }
+    int32_t o = 0;
+    kite_err err = KITE_ERR_OK;
+    for (int32_t i = 0; i < n; i++) {
+        newpos[i] = o;
+        int32_t copies = vecs[i] ? K : 1;
+        for (int32_t k = 0; k < copies; k++, o++) {
+            if (weight) weight[o] = m->km_tree_weight[i];
+            if (!vecs[i]) {
+                trees[o] = m->km_trees[i];
+                group[o] = m->km_tree_group[i];
+                m->km_trees[i] = (kite_tree){0};
+                continue;
+            }
+            group[o] = k;
+            if (err == KITE_ERR_OK && tree_copy_for_output(&m->km_trees[i], vecs[i], k, K, &trees[o]) != KITE_ERR_OK)
+                err = XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
+        }
+    }
+    newpos[n] = o;
+    for (int32_t it = 0; it <= m->km_num_iterations; it++)
+        m->km_iteration_indptr[it] = newpos[m->km_iteration_indptr[it]];
+    free(newpos);
+    kite_model old = *m;
+    old.km_num_trees = n;
+    old.km_tree_weight = NULL, old.km_base_margins = NULL, old.km_base_scores = NULL;
+    old.km_iteration_indptr = NULL, old.km_feature_names = NULL, old.km_feature_is_cat = NULL;
+    old.km_cats = NULL;
+    kite_model_free(&old); /* the original trees and arrays only */
+    m->km_trees = trees;
+    m->km_tree_group = group;
+    free(m->km_tree_weight);
+    m->km_tree_weight = weight;
+    m->km_num_trees = total;
+    return err;
 }
 
 static kite_err xgb_booster(xgb_ctx *ctx, const cJSON *learner, kite_model *m)
@@ -412,35 +576,55 @@ static kite_err xgb_booster(xgb_ctx *ctx, const cJSON *learner, kite_model *m)
     m->km_num_trees = (int32_t)ntrees;
     m->km_trees = calloc((size_t)ntrees + 1, sizeof(kite_tree));
     m->km_tree_group = calloc((size_t)ntrees + 1, sizeof(int32_t));
-    if (!m->km_trees || !m->km_tree_group) return XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
+    float **vecs = calloc((size_t)ntrees + 1, sizeof(float *));
+    if (!m->km_trees || !m->km_tree_group || !vecs) {
+        free(vecs);
+        return XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
+    }
+    kite_err err = KITE_ERR_OK;
     int i = 0;
-    for (const cJSON *v = info->child; v; v = v->next, i++) {
+    for (const cJSON *v = info->child; v && err == KITE_ERR_OK; v = v->next, i++) {
         double d;
         if (!xgb_number(v, &d) || d != floor(d) || d < 0 || d >= m->km_num_group)
-            return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "tree_info[%d]: must be a group in [0, %d)", i,
-                            m->km_num_group);
-        m->km_tree_group[i] = (int32_t)d;
+            err = XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "tree_info[%d]: must be a group in [0, %d)", i,
+                           m->km_num_group);
+        else
+            m->km_tree_group[i] = (int32_t)d;
     }
     i = 0;
-    for (const cJSON *tj = trees->child; tj; tj = tj->next, i++)
-        KITE_TRY(xgb_read_tree(ctx, tj, i, m->km_num_feature, &m->km_trees[i]));
-    if (dart) {
-        const cJSON *w = NULL;
-        KITE_TRY(xgb_array(ctx, gb, "weight_drop", "gradient_booster", &w));
-        if (cJSON_GetArraySize(w) != ntrees)
-            return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "weight_drop has %d weights, num_trees is %lld",
-                            cJSON_GetArraySize(w), ntrees);
-        m->km_tree_weight = calloc((size_t)ntrees + 1, sizeof(float));
-        if (!m->km_tree_weight) return XGB_FAIL(ctx, KITE_ERR_NOMEM, "out of memory");
-        i = 0;
-        for (const cJSON *v = w->child; v; v = v->next, i++) {
-            double d;
-            if (!xgb_number(v, &d) || !isfinite(d))
-                return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "weight_drop[%d]: expected a number", i);
-            m->km_tree_weight[i] = kite_f32(d);
-        }
+    int any_vec = 0;
+    for (const cJSON *tj = trees->child; tj && err == KITE_ERR_OK; tj = tj->next, i++) {
+        err = xgb_read_tree(ctx, tj, i, m->km_num_feature, m->km_num_group, &m->km_trees[i], &vecs[i]);
+        any_vec |= vecs[i] != NULL;
     }
-    return KITE_ERR_OK;
+    if (err == KITE_ERR_OK)
+        err = xgb_weights(ctx, gb, model, dart, m->km_version, m->km_num_trees, &m->km_tree_weight);
+    if (err == KITE_ERR_OK)
+        err = xgb_iterations(ctx, model, param, m->km_num_trees, any_vec ? 1 : m->km_num_group,
+                             &m->km_iteration_indptr, &m->km_num_iterations);
+    if (err == KITE_ERR_OK && any_vec) err = xgb_split_vector_trees(ctx, m, vecs);
+    const cJSON *cats = xgb_child(model, "cats");
+    if (err == KITE_ERR_OK && cats) {
+        char what[384];
+        err = kite__xgb_read_cats(cats, m, what, sizeof what);
+        if (err != KITE_ERR_OK) err = XGB_FAIL(ctx, err, "%s", what);
+    }
+    for (int32_t t = 0; t < (int32_t)ntrees; t++) free(vecs[t]);
+    free(vecs);
+    return err;
+}
+
+/* learner.attributes.best_iteration: early stopping's best round (a string), -1 if none. */
+static void xgb_best_iteration(const cJSON *learner, kite_model *m)
+{
+    const cJSON *v = xgb_child(xgb_child(learner, "attributes"), "best_iteration");
+    m->km_best_iteration = -1;
+    if (cJSON_IsString(v)) {
+        char *end;
+        long x = strtol(v->valuestring, &end, 10);
+        if (end != v->valuestring && !*end && x >= 0 && x < m->km_num_iterations)
+            m->km_best_iteration = (int32_t)x;
+    }
 }
 
 static kite_err xgb_from_cjson(xgb_ctx *ctx, const cJSON *root, kite_model *m)
@@ -461,15 +645,16 @@ static kite_err xgb_from_cjson(xgb_ctx *ctx, const cJSON *root, kite_model *m)
     KITE_TRY(xgb_int_param(ctx, lmp, "num_class", "learner_model_param", 0, 1 << 16, &nclass));
     if (xgb_child(lmp, "num_target"))
         KITE_TRY(xgb_int_param(ctx, lmp, "num_target", "learner_model_param", 0, 1 << 16, &ntarget));
-    if (ntarget > 1)
-        return XGB_FAIL(ctx, KITE_ERR_UNSUPPORTED, "multi-target models (num_target %lld) are not supported",
-                        ntarget);
+    if (nclass > 1 && ntarget > 1)
+        return XGB_FAIL(ctx, KITE_ERR_UNSUPPORTED,
+                        "num_class %lld with num_target %lld (multi-class multi-target) is not supported",
+                        nclass, ntarget);
     m->km_num_feature = (int32_t)nf;
-    m->km_num_group = nclass > 1 ? (int32_t)nclass : 1;
-    KITE_TRY(xgb_base_score(ctx, lmp, &m->km_base_score));
-    KITE_TRY(xgb_objective_apply(ctx, learner, m));
+    m->km_num_group = nclass > 1 ? (int32_t)nclass : ntarget > 1 ? (int32_t)ntarget : 1;
+    KITE_TRY(xgb_objective(ctx, learner, lmp, m));
     KITE_TRY(xgb_feature_info(ctx, learner, m));
     KITE_TRY(xgb_booster(ctx, learner, m));
+    xgb_best_iteration(learner, m);
     char verr[384];
     if (kite_model_validate(m, verr, sizeof verr) != KITE_ERR_OK)
         return XGB_FAIL(ctx, KITE_ERR_INVALID_MODEL, "%s", verr);

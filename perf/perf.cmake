@@ -34,3 +34,42 @@ if(NOT KITE_SANITIZE AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$"
     COMMAND sh ${CMAKE_SOURCE_DIR}/perf/expect_regression.sh $<TARGET_FILE:perf_kernels_slowed>)
   set_tests_properties(perf_check_slowed_kernel PROPERTIES LABELS no_asan)
 endif()
+
+# --- perf gate (issue 13): a whole kite CLI whose kernels are built at -O0, for the test that
+# `kite bench --baseline` fails on a slower build (tests/bench_gate.py). Its kernel library is
+# kite_kernels' own source list (ISA object libraries included, each source with its flags)
+# linked whole ahead of kite::kite, so every kernel symbol resolves to the slowed copy and
+# nothing of kite_kernels.a is pulled in beside it. Built with perf_kernels (tests on). ---
+if(NOT KITE_SANITIZE)
+  set(_slow_src "")
+  get_target_property(_kernel_items kite_kernels SOURCES)
+  foreach(_item IN LISTS _kernel_items)
+    if(_item MATCHES "^\\$<TARGET_OBJECTS:(.+)>$")
+      set(_obj ${CMAKE_MATCH_1})
+      get_target_property(_obj_src ${_obj} SOURCES)
+      get_target_property(_obj_opts ${_obj} COMPILE_OPTIONS)
+      set_source_files_properties(${_obj_src} PROPERTIES COMPILE_OPTIONS "${_obj_opts}")
+      list(APPEND _slow_src ${_obj_src})
+    else()
+      list(APPEND _slow_src ${_item})
+    endif()
+  endforeach()
+  add_library(kite_kernels_slowed STATIC EXCLUDE_FROM_ALL ${_slow_src})
+  target_include_directories(kite_kernels_slowed PUBLIC kernels)
+  get_target_property(_kernel_defs kite_kernels COMPILE_DEFINITIONS)
+  if(_kernel_defs)
+    target_compile_definitions(kite_kernels_slowed PRIVATE ${_kernel_defs})
+  endif()
+  target_link_libraries(kite_kernels_slowed PUBLIC m Threads::Threads)
+  kite_target_defaults(kite_kernels_slowed)
+  target_compile_options(kite_kernels_slowed PRIVATE -O0)
+  get_target_property(_kite_src kite SOURCES)
+  add_executable(kite_slowed EXCLUDE_FROM_ALL ${_kite_src})
+  target_include_directories(kite_slowed PRIVATE tools)
+  target_compile_definitions(kite_slowed PRIVATE KITE_BUILD_TYPE="${CMAKE_BUILD_TYPE}, kernels at -O0")
+  target_link_libraries(kite_slowed PRIVATE -Wl,--whole-archive kite_kernels_slowed
+                        -Wl,--no-whole-archive kite::kite)
+  kite_target_defaults(kite_slowed)
+  add_dependencies(perf_kernels kite_slowed)
+endif()
+# --- end perf gate ---

@@ -3,16 +3,19 @@
 PSI (numpy, epsilon 1e-4 for empty shares as Evidently), Jensen-Shannon distance
 (scipy.spatial.distance.jensenshannon), chi-square (scipy.stats.chisquare against reference
 shares, as Evidently's chi-square test), KS statistic (scipy.stats.ks_2samp on raw samples whose
-distinct values each have a bin) and its asymptotic p-value (scipy.special.kolmogorov), binned
+distinct values each have a bin) and its p-value (ks_2samp's: exact for sizes <= 10000, else the
+asymptotic scipy.special.kolmogorov), binned
 Wasserstein (scipy.stats.wasserstein_distance on bin masses at their lower edges) and the
 two-proportion z-test (scipy.stats.norm). Tolerance: 1e-9 relative."""
 import argparse
+import math
 import subprocess
 import sys
 
 import numpy as np
 from scipy import special, stats
 from scipy.spatial import distance
+from scipy.stats._stats_py import _attempt_exact_2kssamp  # ks_2samp's exact p-value
 
 REL = 1e-9
 
@@ -23,6 +26,17 @@ def close(a, b):
     if np.isinf(a) or np.isinf(b):
         return a == b
     return abs(a - b) <= REL * max(abs(a), abs(b)) or abs(a - b) < 1e-280
+
+
+def ks_pvalue(tr, tc, d):
+    """ks_2samp's method="auto" p-value: exact for sizes <= 10000 (scipy's own routine), else
+    the asymptotic Kolmogorov distribution (kite's; scipy's "asymp" is kstwo.sf, see README)."""
+    if max(tr, tc) <= 10000:
+        ok, _, p = _attempt_exact_2kssamp(int(tr), int(tc), math.gcd(int(tr), int(tc)), d,
+                                          "two-sided")
+        if ok:
+            return float(p)
+    return float(special.kolmogorov(np.sqrt(tr * tc / (tr + tc)) * d))
 
 
 def reference(r, c, edges, zbin):
@@ -40,7 +54,7 @@ def reference(r, c, edges, zbin):
         res = stats.chisquare(c[m], f_exp=r[m] / tr * tc)
         chi, chi_p, dof = float(res.statistic), float(res.pvalue), int(m.sum()) - 1
     d = float(np.max(np.abs(np.cumsum(r) / tr - np.cumsum(c) / tc)))
-    ks_p = float(special.kolmogorov(np.sqrt(tr * tc / (tr + tc)) * d))
+    ks_p = ks_pvalue(tr, tc, d)
     pos = np.concatenate([[edges[0]], edges])  # bin 0 at edges[0], bin i at edges[i-1]
     w = float(stats.wasserstein_distance(pos, pos, r, c))
     p1, p2 = r[zbin] / tr, c[zbin] / tc
@@ -89,7 +103,8 @@ def main():
         print("drift_stats_io answered %d of %d cases" % (len(out.splitlines()), len(cases)))
         failures += 1
 
-    # The binned KS statistic equals ks_2samp's on raw data when every distinct value has a bin.
+    # The binned KS statistic and p-value equal ks_2samp's on raw data when every distinct value
+    # has a bin.
     for t in range(50):
         a = rng.integers(0, 40, int(rng.integers(20, 2000)))
         b = rng.integers(3, 45, int(rng.integers(20, 2000)))
@@ -100,10 +115,12 @@ def main():
                f"{' '.join(str(float(v)) for v in vals[1:])} 0\n"
         got = subprocess.run([args.io], input=line, capture_output=True, text=True,
                              check=True).stdout.split()
-        want = stats.ks_2samp(a, b).statistic
-        if not close(float(got[5]), float(want)):
+        want = stats.ks_2samp(a, b)  # and the p-value: exact here (sizes <= 10000)
+        if not close(float(got[5]), float(want.statistic)) or not close(float(got[6]),
+                                                                         float(want.pvalue)):
             failures += 1
-            print(f"raw KS case {t}: kite {got[5]} scipy ks_2samp {want!r}", file=sys.stderr)
+            print(f"raw KS case {t}: kite {got[5]} p {got[6]} scipy ks_2samp {want!r}",
+                  file=sys.stderr)
     print(f"drift_stats_check: {len(cases) * len(names) + 50} comparisons, {failures} failures")
     return 1 if failures else 0
 

@@ -1,6 +1,8 @@
-/* The golden cases of tests/golden/manifest.json, loaded the one way every C test and tool
- * reads them: the model, its rows (columns by the model's feature names) and XGBoost's margins,
- * checked to have as many rows. Run from the source root. */
+/* The golden cases of every golden set (GOLDEN_DIRS: XGBoost 1.7.4's tests/golden, 3.4's
+ * tests/golden3 and the version cases tests/golden3/v*), loaded the one way every C test and
+ * tool reads them: the model (cut to the rounds its manifest "args" name), its rows (columns by
+ * the model's feature names; category strings coded by the model's dictionary) and XGBoost's
+ * margins, checked to have as many rows. Run from the source root. */
 #ifndef KITE_GOLDEN_CASE_H
 #define KITE_GOLDEN_CASE_H
 
@@ -11,19 +13,27 @@
 #include "csv.h"
 #include "xgb_model.h"
 
-#define GOLDEN_MANIFEST "tests/golden/manifest.json"
+#include <string.h>
+
+static const char *const GOLDEN_DIRS[] = {
+    "tests/golden",        "tests/golden3",        "tests/golden3/v1.7.2", "tests/golden3/v2.1.4",
+    "tests/golden3/v3.1.3", "tests/golden3/v3.2.0", "tests/golden3/v3.3.0", "tests/golden3/v3.4.1",
+};
+#define GOLDEN_NUM_DIRS (sizeof GOLDEN_DIRS / sizeof GOLDEN_DIRS[0])
 
 typedef struct golden_case {
-    const char *gc_name;   /* the manifest's, valid while its cJSON lives */
+    char gc_name[160];     /* "<dir>/<name>" */
     kite_model gc_model;
     kite_matrix gc_rows;   /* gc_model.km_num_feature columns */
     kite_matrix gc_margins; /* gc_model.km_num_group columns, one row per row */
 } golden_case;
 
-/* The manifest as a cJSON tree (cJSON_Delete it), or NULL with a line on stderr. */
-static inline cJSON *golden_manifest(void)
+/* A golden dir's manifest as a cJSON tree (cJSON_Delete it), or NULL with a line on stderr. */
+static inline cJSON *golden_manifest(const char *dir)
 {
-    FILE *fp = fopen(GOLDEN_MANIFEST, "rb");
+    char mpath[512];
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
+    FILE *fp = fopen(mpath, "rb");
     cJSON *root = NULL;
     if (fp) {
         fseek(fp, 0, SEEK_END);
@@ -37,7 +47,7 @@ static inline cJSON *golden_manifest(void)
         free(text);
         fclose(fp);
     }
-    if (!root) fprintf(stderr, "%s: cannot read (run from the source root)\n", GOLDEN_MANIFEST);
+    if (!root) fprintf(stderr, "%s: cannot read (run from the source root)\n", mpath);
     return root;
 }
 
@@ -49,17 +59,42 @@ static inline void golden_case_free(golden_case *c)
 }
 
 /* Loads one manifest entry; 0, or -1 with the reason in err (nothing left to free). */
-static inline int golden_case_load(const cJSON *entry, golden_case *c, char *err, size_t err_size)
+/* The manifest's "args" as `kite score` reads them: --best-iteration, --iteration-range A:B. */
+static inline int golden_case_rounds(const cJSON *entry, kite_model *m, char *err, size_t err_size)
+{
+    const cJSON *args = cJSON_GetObjectItem(entry, "args");
+    for (const cJSON *a = args ? args->child : NULL; a; a = a->next) {
+        int32_t begin = 0, end = 0;
+        if (!strcmp(a->valuestring, "--best-iteration")) {
+            if (m->km_best_iteration >= 0) end = m->km_best_iteration + 1;
+        } else if (!strcmp(a->valuestring, "--iteration-range") && a->next) {
+            a = a->next;
+            if (sscanf(a->valuestring, "%d:%d", &begin, &end) != 2) return -1;
+        } else {
+            snprintf(err, err_size, "golden manifest: unknown arg %s", a->valuestring);
+            return -1;
+        }
+        if (kite_model_keep_iterations(m, begin, end, err, err_size) != KITE_ERR_OK) return -1;
+    }
+    return 0;
+}
+
+static inline int golden_case_load(const char *dir, const cJSON *entry, golden_case *c, char *err,
+                                   size_t err_size)
 {
     char path[1024];
-    *c = (golden_case){.gc_name = cJSON_GetObjectItem(entry, "name")->valuestring};
-    snprintf(path, sizeof path, "tests/golden/%s", cJSON_GetObjectItem(entry, "model")->valuestring);
+    memset(c, 0, sizeof *c);
+    snprintf(c->gc_name, sizeof c->gc_name, "%s/%s", dir, cJSON_GetObjectItem(entry, "name")->valuestring);
+    snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetObjectItem(entry, "model")->valuestring);
     if (kite_model_load(path, &c->gc_model, err, err_size) != KITE_ERR_OK) return -1;
-    snprintf(path, sizeof path, "tests/golden/%s", cJSON_GetObjectItem(entry, "rows")->valuestring);
-    int bad = kite_csv_load_matrix(path, NULL, c->gc_model.km_feature_names,
-                                   c->gc_model.km_num_feature, &c->gc_rows, err, err_size) != KITE_ERR_OK;
+    if (golden_case_rounds(entry, &c->gc_model, err, err_size)) {
+        kite_model_free(&c->gc_model);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetObjectItem(entry, "rows")->valuestring);
+    int bad = kite_csv_load_model_rows(path, NULL, &c->gc_model, 0, &c->gc_rows, err, err_size) != KITE_ERR_OK;
     if (!bad) {
-        snprintf(path, sizeof path, "tests/golden/%s", cJSON_GetObjectItem(entry, "margin")->valuestring);
+        snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetObjectItem(entry, "margin")->valuestring);
         bad = kite_csv_load_matrix(path, NULL, NULL, c->gc_model.km_num_group, &c->gc_margins, err,
                                    err_size) != KITE_ERR_OK;
     }

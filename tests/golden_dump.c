@@ -27,7 +27,7 @@ static int write_image(FILE *fp, const kite_model *m, const kite_matrix *x, cons
     int ok = W(KITE_GOLDEN_DUMP_MAGIC, 1, 8);
     int32_t head[8] = {m->km_num_feature, m->km_num_group, m->km_num_trees, (int32_t)m->km_transform,
                        m->km_version[0], m->km_version[1], m->km_version[2], m->km_tree_weight != NULL};
-    ok = ok && W(head, sizeof head[0], 8) && W(&m->km_base_margin, sizeof(float), 1);
+    ok = ok && W(head, sizeof head[0], 8) && W(m->km_base_margins, sizeof(float), (size_t)m->km_num_group);
     for (int32_t t = 0; ok && t < m->km_num_trees; t++) {
         const kite_tree *tr = &m->km_trees[t];
         int32_t n = tr->kt_num_nodes;
@@ -49,19 +49,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: golden_dump DIR\n");
         return 2;
     }
-    cJSON *root = golden_manifest();
+    int written = 0, rc = 0;
+    for (size_t di = 0; di < GOLDEN_NUM_DIRS && !rc; di++) {
+    cJSON *root = golden_manifest(GOLDEN_DIRS[di]);
     if (!root) return 1;
     const cJSON *models = cJSON_GetObjectItem(root, "models");
-    int written = 0, rc = 0;
     for (const cJSON *e = models ? models->child : NULL; e && !rc; e = e->next) {
-        char path[1024], err[512];
+        char path[1024], err[512], stem[160];
         golden_case c;
-        if (golden_case_load(e, &c, err, sizeof err)) {
+        if (golden_case_load(GOLDEN_DIRS[di], e, &c, err, sizeof err)) {
             fprintf(stderr, "golden_dump: %s\n", err);
             rc = 1;
             break;
         }
-        snprintf(path, sizeof path, "%s/%s.kgd", argv[1], c.gc_name);
+        snprintf(stem, sizeof stem, "%s", c.gc_name);
+        for (char *s = stem; *s; s++)
+            if (*s == '/') *s = '_';
+        snprintf(path, sizeof path, "%s/%s.kgd", argv[1], stem);
         FILE *fp = fopen(path, "wb");
         int ok = fp && write_image(fp, &c.gc_model, &c.gc_rows, &c.gc_margins);
         if (fp && fclose(fp)) ok = 0;
@@ -75,8 +79,9 @@ int main(int argc, char **argv)
         golden_case_free(&c);
     }
     cJSON_Delete(root);
+    }
     if (!rc && written == 0) {
-        fprintf(stderr, "golden_dump: no models in %s\n", GOLDEN_MANIFEST);
+        fprintf(stderr, "golden_dump: no models in the golden dirs\n");
         rc = 1;
     }
     return rc;

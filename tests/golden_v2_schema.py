@@ -11,7 +11,8 @@ saves the same booster:
   - every tree's tree_param.size_leaf_vector "1" (2.x writes 1 for a scalar leaf, 1.7 wrote 0);
   - rank:* objectives with 2.x's "lambdarank_param" instead of "lambda_rank_param".
 Then `kite score --margin` on the rewritten model must give XGBoost's golden margins bit for bit,
-and 2.x multi-target / vector-leaf models must be refused with one line naming why."""
+and 2.x models whose leaf vectors or intercept lists disagree with their outputs must be refused
+with one line naming why (real multi-target and vector-leaf models are in tests/golden3)."""
 import argparse
 import json
 import os
@@ -78,15 +79,15 @@ def main():
             print("%-4s %-24s 2.x schema, margin max|diff|=%g" % ("ok" if ok else "FAIL", entry["name"], diff))
             failures += not ok
             checked += 1
-        # 2.x multi-target models (one base_score per target, vector leaves) are refused with one
-        # line naming what is unsupported, exit 1.
+        # Intercept lists and leaf vectors that disagree with the number of outputs are refused
+        # with one line naming the field, exit 1.
         src = json.load(open(os.path.join(args.golden, "reg_logistic.json")))
         multi = to_v2(src)
         multi["learner"]["learner_model_param"]["base_score"] = "[5E-1,2.5E-1]"
-        multi["learner"]["learner_model_param"]["num_target"] = "2"
+        multi["learner"]["learner_model_param"]["num_target"] = "3"
         vector_leaf = to_v2(src)
         vector_leaf["learner"]["gradient_booster"]["model"]["trees"][0]["tree_param"]["size_leaf_vector"] = "3"
-        for name, model, want in (("multi-target", multi, "num_target"),
+        for name, model, want in (("intercept list", multi, "base_score has 2 values for 3 outputs"),
                                   ("vector-leaf", vector_leaf, "size_leaf_vector")):
             path = os.path.join(tmp, name + ".v2.json")
             json.dump(model, open(path, "w"))

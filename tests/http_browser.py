@@ -33,7 +33,7 @@ class Chrome:
             os.dup2(r, 3)
             os.dup2(w, 4)
         self.proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run",
              "--disable-extensions", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
              "--remote-debugging-pipe", "about:blank"],
@@ -44,6 +44,7 @@ class Chrome:
         self.buf = b""
         self.next_id = 0
         self.session = None
+        self.events = []  # protocol events (console, exceptions, network) seen while waiting
 
     def send(self, method, params=None, session=True):
         self.next_id += 1
@@ -56,6 +57,8 @@ class Chrome:
             while b"\0" in self.buf:
                 raw, self.buf = self.buf.split(b"\0", 1)
                 reply = json.loads(raw)
+                if "method" in reply:
+                    self.events.append(reply)
                 if reply.get("id") == self.next_id:
                     if "error" in reply:
                         raise RuntimeError(f"{method}: {reply['error']}")

@@ -46,8 +46,8 @@ def case_list(model):
            lambda m: m["learner"]["gradient_booster"]["model"]["gbtree_model_param"].__setitem__("num_trees", "1000000000000"))
     mutate("num_trees disagrees", "num_trees is",
            lambda m: m["learner"]["gradient_booster"]["model"]["gbtree_model_param"].__setitem__("num_trees", "7"))
-    mutate("unsupported objective", "objective \"survival:aft\" is not supported",
-           lambda m: m["learner"]["objective"].__setitem__("name", "survival:aft"))
+    mutate("unsupported objective", "objective \"reg:made_up\" is not supported",
+           lambda m: m["learner"]["objective"].__setitem__("name", "reg:made_up"))
     mutate("unsupported booster", "booster \"gblinear\" is not supported",
            lambda m: m["learner"]["gradient_booster"].__setitem__("name", "gblinear"))
     mutate("missing learner", "missing field \"learner\"", lambda m: m.pop("learner"))
@@ -57,8 +57,12 @@ def case_list(model):
            lambda m: m["learner"]["learner_model_param"].__setitem__("base_score", "abc"))
     mutate("logistic base_score out of range", "must be in (0, 1)",
            lambda m: m["learner"]["learner_model_param"].__setitem__("base_score", "1.5"))
-    mutate("multi-target", "multi-target",
-           lambda m: m["learner"]["learner_model_param"].__setitem__("num_target", "3"))
+    mutate("multi-class multi-target", "multi-class multi-target",
+           lambda m: m["learner"]["learner_model_param"].update(num_target="3", num_class="4"))
+    mutate("base_score list length", "base_score has 2 values for 3 outputs",
+           lambda m: m["learner"]["learner_model_param"].update(num_target="3", base_score="[1E-1,2E-1]"))
+    mutate("vector leaf size", "size_leaf_vector 2, but the model has 1 outputs",
+           lambda m: tree0(m)["tree_param"].__setitem__("size_leaf_vector", "2"))
     mutate("one child missing", "one child is -1",
            lambda m: tree0(m)["right_children"].__setitem__(0, -1))
     text = json.dumps(model).encode()

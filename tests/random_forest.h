@@ -132,8 +132,11 @@ static void rf_model(kite_model *m, const rf_options *o, uint64_t seed)
     m->km_tree_group = calloc((size_t)o->ro_num_trees + 1, sizeof(int32_t));
     if (o->ro_dart) m->km_tree_weight = calloc((size_t)o->ro_num_trees + 1, sizeof(float));
     if (!m->km_trees || !m->km_tree_group || (o->ro_dart && !m->km_tree_weight)) abort();
-    m->km_base_margin = rf_grid(&g) + 0.1f;
-    m->km_base_score = m->km_base_margin;
+    m->km_base_margins = calloc((size_t)o->ro_num_group, sizeof(float));
+    m->km_base_scores = calloc((size_t)o->ro_num_group, sizeof(float));
+    if (!m->km_base_margins || !m->km_base_scores) abort();
+    for (int k = 0; k < o->ro_num_group; k++) /* each output its own intercept, as in 3.1+ */
+        m->km_base_scores[k] = m->km_base_margins[k] = rf_grid(&g) + 0.1f * (float)(k + 1);
     m->km_transform = KITE_TRANSFORM_IDENTITY;
     m->km_version[0] = 2;
     snprintf(m->km_objective, sizeof m->km_objective, "reg:squarederror");

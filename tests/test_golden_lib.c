@@ -1,8 +1,8 @@
 /* Golden models through the library call (no CLI): kite_model_load + kite_forest_build +
  * kite_forest_predict with margins compared to XGBoost's bit for bit, for every model in
- * tests/golden/manifest.json and every kernel this build and CPU can run. With AVX-512 VBMI,
- * the byte kernel must have scored with byte codes on every model its layout covers (500 rows:
- * seven full 64-row blocks and a partial one). */
+ * golden set (tests/golden_case.h: 1.7.4, 3.4 and the version cases) and every kernel this
+ * build and CPU can run. With AVX-512 VBMI, the byte kernel must have scored with byte codes on
+ * every model its layout covers (500 rows: seven full 64-row blocks and a partial one). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +13,13 @@
 
 static int byte_models, models_seen;
 
-static void check_model(const cJSON *entry)
+static void check_model(const char *dir, const cJSON *entry)
 {
     char err[512];
     golden_case c;
     /* Rows or margins that did not load (or disagree on the row count) would compare nothing,
      * or read past the margins: fail and stop for this model. */
-    if (golden_case_load(entry, &c, err, sizeof err)) {
+    if (golden_case_load(dir, entry, &c, err, sizeof err)) {
         CHECK_MSG(0, "%s", err);
         return;
     }
@@ -63,17 +63,19 @@ static void check_model(const cJSON *entry)
 
 int main(void)
 {
-    cJSON *root = golden_manifest();
-    CHECK(root != NULL);
-    if (!root) return kt_finish("test_golden_lib");
-    const cJSON *models = cJSON_GetObjectItem(root, "models");
-    CHECK(cJSON_GetArraySize(models) >= 8);
-    for (const cJSON *e = models ? models->child : NULL; e; e = e->next) check_model(e);
+    for (size_t d = 0; d < GOLDEN_NUM_DIRS; d++) {
+        cJSON *root = golden_manifest(GOLDEN_DIRS[d]);
+        CHECK(root != NULL);
+        if (!root) continue;
+        const cJSON *models = cJSON_GetObjectItem(root, "models");
+        CHECK(cJSON_GetArraySize(models) >= 3);
+        for (const cJSON *e = models ? models->child : NULL; e; e = e->next) check_model(GOLDEN_DIRS[d], e);
+        cJSON_Delete(root);
+    }
     if (kite_isa_available(KITE_ISA_AVX512VBMI)) {
         printf("avx512vbmi: %d of %d golden models scored with byte codes\n", byte_models, models_seen);
         CHECK_MSG(byte_models >= models_seen / 2, "byte codes on only %d of %d golden models",
                   byte_models, models_seen);
     }
-    cJSON_Delete(root);
     return kt_finish("test_golden_lib");
 }

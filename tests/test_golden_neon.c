@@ -38,7 +38,8 @@ static int read_image(const char *path, image *img)
     int32_t head[8];
     int ok = fread(magic, 1, 8, fp) == 8 && !memcmp(magic, KITE_GOLDEN_DUMP_MAGIC, 8) &&
              fread(head, sizeof head[0], 8, fp) == 8 &&
-             fread(&img->m.km_base_margin, sizeof(float), 1, fp) == 1 && head[2] > 0;
+             head[1] > 0 && head[2] > 0 &&
+             (img->m.km_base_margins = read_array(fp, sizeof(float), (size_t)head[1])) != NULL;
     kite_model *m = &img->m;
     if (ok) {
         m->km_num_feature = head[0], m->km_num_group = head[1], m->km_num_trees = head[2];

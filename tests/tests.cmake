@@ -14,6 +14,7 @@ kite_c_test(test_csv)
 kite_c_test(test_f32)
 kite_c_test(test_ubjson)
 kite_c_test(test_golden_lib)
+kite_c_test(test_categories)
 kite_c_test(test_prom)
 
 # promtool (Debian's prometheus package) must accept what the writer produces.
@@ -25,6 +26,16 @@ add_test(NAME golden_cli
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)
 # XGBoost 2.x schema (list base_score, iteration_indptr, size_leaf_vector 1): the JSON golden
 # models rewritten as 2.x saves them must score bit for bit the same.
+# XGBoost 3.4's golden set (tools/gen_golden3.py) and the version cases (1.7.2 .. 3.4.1,
+# tools/gen_golden3_versions.sh): margins and predictions bit for bit (0 ulp), in every kernel
+# this CPU runs (each forced with KITE_ISA). NEON runs them in kernels_equal_neon_qemu.
+add_test(NAME golden3_cli
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden3 --versions --pred-ulp 0 --every-kernel)
+# 3.x models on the HTTP path (category strings by the model's dictionary) and refused kinds.
+add_test(NAME golden3_paths
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden3_paths.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden3)
 add_test(NAME golden_v2_schema
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_v2_schema.py --kite $<TARGET_FILE:kite>
           --golden ${CMAKE_SOURCE_DIR}/tests/golden)
@@ -218,3 +229,71 @@ add_test(NAME capacity_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
+
+# --- issue 10: kite drift beside Evidently 0.7's DataDriftPreset (venv python) on the air-quality
+# split, a > 1000-value and a <= 1000-value reference: per-column table, same tests/flags ---
+add_test(NAME drift_evidently
+  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_evidently.py --kite $<TARGET_FILE:kite>
+          --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_evidently)
+set_tests_properties(drift_evidently PROPERTIES TIMEOUT 300)
+# --- ops (issue 15): Grafana dashboards, alert rules, a real Prometheus and Alertmanager ---
+# promtool check/test rules, every rule's fire and silent cases (and mutants of each rule).
+add_test(NAME ops_rules
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_rules.py --root ${CMAKE_SOURCE_DIR})
+# The committed dashboards JSON is what tools/gen_dashboards.py (Grafana Foundation SDK) writes.
+add_test(NAME ops_dashboards_generated
+  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tools/gen_dashboards.py --check)
+# Every panel's expression through a real Prometheus scraping kite serve (drift, labels, --http).
+add_test(NAME ops_dashboards
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_dashboards.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/ops_dashboards)
+# A sensor shift fires the drift alert through Prometheus and Alertmanager to a webhook; it resolves.
+add_test(NAME ops_alerts
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_alerts.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/ops_alerts)
+set_tests_properties(ops_rules ops_dashboards_generated ops_dashboards ops_alerts PROPERTIES LABELS ops)
+set_tests_properties(ops_rules ops_dashboards_generated PROPERTIES TIMEOUT 60)
+set_tests_properties(ops_dashboards ops_alerts PROPERTIES TIMEOUT 240)
+# --- end ops ---
+# --- bench peers (issue 10): the peer harness end to end on a tiny model, batch 16, one
+# repetition: every peer (XGBoost 3.4 Python and C API, XGBoost 1.7.4 C API, TL2cgen compiled
+# -O3 -march=native, ONNX Runtime, every kite kernel) times and agrees with XGBoost 3.4.
+# no_asan: it dlopens uninstrumented libraries (libxgboost, the TL2cgen predictor).
+include(${CMAKE_SOURCE_DIR}/bench/peers.cmake)
+add_test(NAME bench_peers_smoke
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bench_peers_smoke.py
+          --venv-python "${KITE_VENV_PYTHON}" --harness $<TARGET_FILE:kite_bench_peers>
+          --kite $<TARGET_FILE:kite> --root ${CMAKE_SOURCE_DIR}
+          --workdir ${CMAKE_BINARY_DIR}/bench_peers_smoke)
+set_tests_properties(bench_peers_smoke PROPERTIES TIMEOUT 180 LABELS no_asan)
+# --- end bench peers ---
+# --- status page (issue 15): GET /status of kite serve and kite serve --http in headless
+# Chromium: no console errors, numbers equal /metrics, charts in a screenshot ---
+add_test(NAME status_browser
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/status_browser.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
+set_tests_properties(status_browser PROPERTIES LABELS "http;browser" TIMEOUT 180)
+# --- end status page ---
+
+# --- install (issue 15): cpack -G DEB, unpacked into a throwaway root: Depends, file places,
+# kite info, the unit's ExecStart and systemd-analyze verify, a C program through pkg-config and
+# find_package(kite). Needs the install rules (KITE_INSTALL, on by default; not with sanitizers).
+if(KITE_INSTALL AND NOT KITE_SANITIZE)
+  add_test(NAME install_deb
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/install_deb.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+            ${CMAKE_BINARY_DIR}/install_deb)
+  set_tests_properties(install_deb PROPERTIES LABELS "install;no_asan" TIMEOUT 300)
+endif()
+# --- end install ---
+# --- numbers: locale-free parse (strtod/strtof bit for bit) and shortest float32 text (issue 13) ---
+kite_c_test(test_num)
+set_tests_properties(test_num PROPERTIES TIMEOUT 120)
+# --- end numbers ---
+# --- perf gate: kite bench --json / --baseline (issue 13); valgrind, so not under sanitizers ---
+if(NOT KITE_SANITIZE)
+  add_test(NAME bench_gate
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bench_gate.py --kite $<TARGET_FILE:kite>
+            --kite-slowed $<TARGET_FILE:kite_slowed>)
+  set_tests_properties(bench_gate PROPERTIES LABELS no_asan TIMEOUT 300)
+endif()
+# --- end perf gate ---

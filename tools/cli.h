@@ -61,6 +61,11 @@ int kite_cmd_capacity(int argc, char **argv);
 
 /* Loads a model file and builds its forest; prints "kite: <reason>" on failure. */
 int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *forest);
+/* The same, keeping only boosting rounds: range "A:B" (--iteration-range, NULL for all),
+ * best_iteration (--best-iteration: rounds up to the model's best_iteration, when it has one).
+ * Prints one line and returns -1 on failure. */
+int kite_cli_load_forest_rounds(const char *path, const char *range, int best_iteration,
+                                kite_model *model, kite_forest *forest);
 
 /* Parses a delimiter argument: "," ";" "\t" or "tab". Returns 0 on error. */
 char kite_cli_delimiter(const char *arg);

@@ -6,11 +6,45 @@
 #include "cli.h"
 #include "xgb_model.h"
 
-int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *forest)
+/* "A:B" (rounds A to B-1), "A:" or ":B"; B 0 or absent means the last round. */
+static int parse_range(const char *s, int32_t *begin, int32_t *end)
+{
+    char *colon = strchr(s, ':'), *e;
+    if (!colon) return -1;
+    long a = 0, b = 0;
+    if (colon != s) {
+        a = strtol(s, &e, 10);
+        if (e != colon || a < 0 || a > 1 << 30) return -1;
+    }
+    if (colon[1]) {
+        b = strtol(colon + 1, &e, 10);
+        if (*e || b < 0 || b > 1 << 30) return -1;
+    }
+    *begin = (int32_t)a, *end = (int32_t)b;
+    return 0;
+}
+
+int kite_cli_load_forest_rounds(const char *path, const char *range, int best_iteration,
+                                kite_model *model, kite_forest *forest)
 {
     char err[512];
+    int32_t begin = 0, end = 0;
+    if (range && parse_range(range, &begin, &end)) {
+        fprintf(stderr, "kite: --iteration-range \"%s\": expected BEGIN:END (rounds BEGIN to END-1)\n",
+                range);
+        return -1;
+    }
     if (kite_model_load(path, model, err, sizeof err) != KITE_ERR_OK) {
         fprintf(stderr, "kite: %s\n", err);
+        return -1;
+    }
+    /* --best-iteration: what the sklearn wrapper's predict does, rounds 0..best_iteration;
+     * a model without early stopping keeps every round there too. */
+    if (best_iteration && model->km_best_iteration >= 0) end = model->km_best_iteration + 1;
+    if ((range || best_iteration) &&
+        kite_model_keep_iterations(model, begin, end, err, sizeof err) != KITE_ERR_OK) {
+        fprintf(stderr, "kite: %s: %s\n", path, err);
+        kite_model_free(model);
         return -1;
     }
     if (kite_forest_build(model, forest, err, sizeof err) != KITE_ERR_OK) {
@@ -19,6 +53,11 @@ int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *fores
         return -1;
     }
     return 0;
+}
+
+int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *forest)
+{
+    return kite_cli_load_forest_rounds(path, NULL, 0, model, forest);
 }
 
 char kite_cli_delimiter(const char *arg)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "dispatch.h"
+#include "num.h"
 #include "featurize_csv.h"
 #include "pin.h"
 
@@ -37,11 +38,16 @@ static void score_usage(FILE *out)
             "  -s, --spec FILE         the input has raw rows: turn each into the model's features\n"
             "                          with this feature spec first (its CSV dialect and missing\n"
             "                          markers apply; its feature order must match the model's)\n"
+            "      --iteration-range A:B  score boosting rounds A to B-1 only (XGBoost's\n"
+            "                          iteration_range; default: every round, as Booster.predict)\n"
+            "      --best-iteration    score rounds 0..best_iteration when the model was early\n"
+            "                          stopped, as the sklearn wrapper's predict does\n"
             "      --label COLUMN      compare predictions with this column; print accuracy\n"
             "                          (classification) or RMSE (regression) on stderr\n"
             "  -q, --quiet             no summary on stderr\n"
             "  -h, --help              this text\n\n"
-            "Floats are printed with %%.9g, so they read back as the same float32.\n"
+            "Floats are printed with the fewest digits (at most 9) that read back as the same\n"
+            "float32.\n"
             "Exit status: 0 on success, 1 on a bad model/input, 2 on a usage error.\n");
 }
 
@@ -136,8 +142,18 @@ static int write_predictions(FILE *fp, const kite_forest *f, const float *out, s
     }
     for (size_t r = 0; r < nrows; r++) {
         const float *row = out + r * (size_t)groups;
-        for (int k = 0; k < cols; k++) fprintf(fp, k ? ",%.9g" : "%.9g", (double)row[k]);
-        fputc('\n', fp);
+        /* Shortest text that reads back as the same float32 (loaders/num.h), one fwrite a row. */
+        char line[512], *o = line;
+        for (int k = 0; k < cols; k++) {
+            if (o + KITE_NUM_FLOAT_CHARS + 2 > line + sizeof line) {
+                fwrite(line, 1, (size_t)(o - line), fp);
+                o = line;
+            }
+            if (k) *o++ = ',';
+            o += kite_num_format_float(row[k], o);
+        }
+        *o++ = '\n';
+        fwrite(line, 1, (size_t)(o - line), fp);
     }
     return ferror(fp) ? -1 : 0;
 }
@@ -182,7 +198,8 @@ static void print_quality(const kite_forest *f, const float *out, const float *l
 
 int kite_cmd_score(int argc, char **argv)
 {
-    enum { OPT_MARGIN = 256, OPT_DECIMAL_COMMA, OPT_MISSING, OPT_BY_POSITION, OPT_LABEL };
+    enum { OPT_MARGIN = 256, OPT_DECIMAL_COMMA, OPT_MISSING, OPT_BY_POSITION, OPT_LABEL,
+           OPT_RANGE, OPT_BEST };
     const char *spec_path = NULL; /* --spec: raw rows through a feature spec */
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},     {"input", required_argument, 0, 'i'},
@@ -193,7 +210,11 @@ int kite_cmd_score(int argc, char **argv)
         {"by-position", no_argument, 0, OPT_BY_POSITION},
         {"label", required_argument, 0, OPT_LABEL}, {"quiet", no_argument, 0, 'q'},
         {"spec", required_argument, 0, 's'},
+        {"iteration-range", required_argument, 0, OPT_RANGE},
+        {"best-iteration", no_argument, 0, OPT_BEST},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    const char *range = NULL;
+    int best = 0;
     const char *model_path = NULL, *input = NULL, *output = NULL, *label = NULL;
     int margin_only = 0, threads = 1, by_position = 0, quiet = 0;
     kite_csv_options csv = KITE_CSV_OPTIONS_DEFAULT;
@@ -228,6 +249,8 @@ int kite_cmd_score(int argc, char **argv)
         case OPT_MISSING: csv.kco_missing = optarg; break;
         case OPT_BY_POSITION: by_position = 1; break;
         case OPT_LABEL: label = optarg; break;
+        case OPT_RANGE: range = optarg; break;
+        case OPT_BEST: best = 1; break;
         default: score_usage(stderr); return KITE_EXIT_USAGE;
         }
     }
@@ -241,12 +264,11 @@ int kite_cmd_score(int argc, char **argv)
     double t0 = kite_cli_now();
     kite_model model;
     kite_forest forest;
-    if (kite_cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
+    if (kite_cli_load_forest_rounds(model_path, range, best, &model, &forest)) return KITE_EXIT_ERROR;
     double t_model = kite_cli_now();
 
     char err[1024];
     kite_matrix x;
-    char *const *names = by_position ? NULL : model.km_feature_names;
     float *labels = NULL;
     size_t nlabels = 0;
     if (spec_path) {
@@ -262,7 +284,7 @@ int kite_cmd_score(int argc, char **argv)
             return KITE_EXIT_ERROR;
         }
         nlabels = labels ? x.km_rows : 0;
-    } else if (kite_csv_load_matrix(input, &csv, names, model.km_num_feature, &x, err, sizeof err)) {
+    } else if (kite_csv_load_model_rows(input, &csv, &model, by_position, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         kite_forest_free(&forest);
         kite_model_free(&model);
