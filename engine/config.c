@@ -39,7 +39,7 @@ const kite_config_key kite_config_keys[] = {
         "cores to pin workers to: comma list (worker i -> i-th entry), 'auto' (worker i -> "
         "core i) or 'none'"),
     KEY("metrics_addr", KITE_CONF_STRING, kc_metrics_addr, "127.0.0.1:9464", 0, 0,
-        "address of /metrics, /health, /ready; empty disables"),
+        "address of /metrics, /health, /ready and the status page /status; empty disables"),
     KEY("partitions", KITE_CONF_INT, kc_partitions, "4", 1, 1024,
         "partitions of each topic created on the embedded broker"),
     KEY("exit_on_eof", KITE_CONF_BOOL, kc_exit_on_eof, "false", 0, 1,

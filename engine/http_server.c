@@ -487,6 +487,14 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     /* relaxed: no worker exists yet; MHD_start_daemon's thread creation publishes it */
     atomic_store_explicit(&srv->s_model, m, memory_order_relaxed);
 
+    /* The status sampler first: it renders from what is set up above, and s_status is written
+     * before the daemon's threads exist, so every request sees it. */
+    err = kite_status_start("kite serve --http", kite_http_metrics_status_render, srv, 0,
+                            &srv->s_status, errstr, errstr_size);
+    if (err) {
+        free_server(srv);
+        return err;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_TURBO | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     srv->s_daemon = MHD_start_daemon(
@@ -503,6 +511,7 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
         MHD_OPTION_END);
     if (!srv->s_daemon) {
         char why[200];
+        kite_status_stop(srv->s_status);
         bind_reason((struct sockaddr *)&ss, salen, cfg->khc_reuseport, why, sizeof why);
         kite_errf(KITE_ERR_HTTP, errstr, errstr_size, "cannot listen on %s%s%s:%u: %s",
                   ipv6 ? "[" : "", addr, ipv6 ? "]" : "", (unsigned)cfg->khc_port, why);
@@ -511,13 +520,6 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->s_daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->s_port = di ? di->port : cfg->khc_port;
-    err = kite_status_start("kite serve --http", kite_http_metrics_status_render, srv, 0,
-                            &srv->s_status, errstr, errstr_size);
-    if (err) {
-        MHD_stop_daemon(srv->s_daemon);
-        free_server(srv);
-        return err;
-    }
     *out = srv;
     return KITE_ERR_OK;
 }
@@ -555,6 +557,7 @@ void kite_http_server_stop(kite_http_server *srv)
     if (!srv) return;
     if (srv->s_daemon) MHD_stop_daemon(srv->s_daemon);
     kite_status_stop(srv->s_status); /* after the daemon: no request reads it any more */
+    srv->s_status = NULL;
     if (srv->s_quiesced_fd >= 0) close(srv->s_quiesced_fd);
     free_server(srv);
 }

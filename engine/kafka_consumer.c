@@ -3,11 +3,14 @@
  * rd_kafka_queue_forward), so a worker consumes its partitions with no lock shared with the
  * other workers. The control thread serves the consumer's own queue: rebalances and errors.
  *
- * Rebalance (eager, range assignor; never mixed with cooperative members, which the mock
- * cluster aborts on): on assign, forward each partition's queue, then assign. On revoke,
+ * Rebalance (eager range assignor by default; never mixed with cooperative members, which the
+ * mock cluster aborts on): on assign, forward each partition's queue, then assign. On revoke,
  * park the workers (batch consume is unsafe during a rebalance in 2.0.x), wait until every
  * output has its delivery report, store and commit offsets synchronously, drop the windows,
- * unforward the queues, unassign, unpark. */
+ * unforward the queues, unassign, unpark. With a cooperative assignor (`-X
+ * consumer.partition.assignment.strategy=cooperative-sticky`, real Kafka) a callback names only
+ * the partitions that move, applied with incremental_(un)assign; the revoke still drains and
+ * commits everything, and windows are made again on a kept partition's next message. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,29 @@ static void source_drop_windows(kite_pipeline *pl)
     }
 }
 
+/* Applies an assignment change; cooperative protocols take only the partitions that move (a
+ * plain assign is refused there, and the consumer would silently consume nothing). Returns
+ * the partitions assigned afterwards. */
+static int source_apply(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int assign)
+{
+    const char *what = assign ? "assign" : "unassign";
+    if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE")) {
+        rd_kafka_error_t *e = assign ? rd_kafka_incremental_assign(rk, parts)
+                                     : rd_kafka_incremental_unassign(rk, parts);
+        if (e) {
+            fprintf(stderr, "kite: incremental %s: %s\n", what, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    } else {
+        rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign ? parts : NULL);
+        if (e) fprintf(stderr, "kite: %s: %s\n", what, rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_t *now = NULL;
+    int n = rd_kafka_assignment(rk, &now) ? 0 : now->cnt;
+    if (now) rd_kafka_topic_partition_list_destroy(now);
+    return n;
+}
+
 static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -81,8 +107,7 @@ static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             fprintf(stderr, " %s/%d->worker %d", parts->elems[i].topic, parts->elems[i].partition,
                     parts->elems[i].partition % pl->pl_nworkers);
         fputc('\n', stderr);
-        rd_kafka_assign(rk, parts);
-        atomic_store_explicit(&pl->pl_assigned, parts->cnt, memory_order_release);
+        atomic_store_explicit(&pl->pl_assigned, source_apply(rk, parts, 1), memory_order_release);
         /* Relaxed: /ready's flag publishes no data; a scrape may see it a moment late. */
         atomic_store_explicit(&pl->pl_ready, 1, memory_order_relaxed);
         return;
@@ -100,8 +125,9 @@ static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         fprintf(stderr, "kite: revoke: commit: %s\n", rd_kafka_err2str(cerr));
     source_drop_windows(pl);
     source_forward(pl, parts, 0);
-    rd_kafka_assign(rk, NULL);
-    atomic_store_explicit(&pl->pl_assigned, 0, memory_order_release);
+    int kept = source_apply(rk, parts, 0);
+    atomic_store_explicit(&pl->pl_assigned, kept, memory_order_release);
+    atomic_store_explicit(&pl->pl_ready, kept > 0, memory_order_relaxed); /* relaxed: see assign */
     fprintf(stderr, "kite: revoked %d partition(s), offsets committed\n", parts->cnt);
     if (!joined) kite_worker_unpark(pl);
 }

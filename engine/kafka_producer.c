@@ -232,7 +232,11 @@ int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms)
         if (rd_kafka_outq_len(pl->pl_producer) == 0 &&
             atomic_load_explicit(&pl->pl_retry_pending, memory_order_acquire) == 0)
             break;
-        if (waited >= timeout_ms) return -1;
+        /* A fatal producer (e.g. librdkafka 2.0's idempotence "sequence desynchronization"
+         * after an output leader dies) delivers nothing more: waiting out the timeout would
+         * hold a revoke, and then the shutdown, for minutes. Their offsets stay unstored. */
+        if (waited >= timeout_ms || atomic_load_explicit(&pl->pl_fatal, memory_order_acquire))
+            return -1;
         usleep(1000);
     }
     kite_source_drain_all(pl);

@@ -162,7 +162,8 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
 int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
                       const char *payload, size_t len, int64_t ts_ms, uint64_t tag);
 /* Workers parked or joined: waits until every output has a delivery report (or timeout_ms
- * passes), applying delivery tags meanwhile so no ring fills; 0 when empty. */
+ * passes, or a fatal error makes it hopeless), applying delivery tags meanwhile so no ring
+ * fills; 0 when empty. */
 int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms);
 void kite_sink_stop(kite_pipeline *pl);
 

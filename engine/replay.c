@@ -202,7 +202,10 @@ kite_err kite_replay_csv(const char *brokers, const kite_replay_opts *o, size_t 
     kite_err err = buf ? KITE_ERR_OK : KITE_ERR_NOMEM;
     size_t sent = 0;
     double start = replay_now();
-    for (long rep = 0; rep < (o->kro_repeat > 0 ? o->kro_repeat : 1) && !err && !replay_stopped(o);
+    /* The limit ends the repeats too: kite capacity repeats up to 1,000,000 times to reach its
+     * --events, and each repeat opens the file again. */
+    for (long rep = 0; rep < (o->kro_repeat > 0 ? o->kro_repeat : 1) && !err && !replay_stopped(o) &&
+                       (!o->kro_limit || (long)sent < o->kro_limit);
          rep++) {
         kite_csv_reader *r = NULL;
         err = kite_csv_open(o->kro_path, &o->kro_csv, &r, errstr, errstr_size);

@@ -231,6 +231,7 @@ kite_err kite_status_start(const char *title, kite_status_render_fn render, void
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "status page: cannot start its thread");
     }
     s->st_started = 1;
+    pthread_setname_np(s->st_thread, "kite-status"); /* its CPU shows in top -H, /proc */
     *out = s;
     return KITE_ERR_OK;
 }

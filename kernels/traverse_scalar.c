@@ -34,13 +34,19 @@ void kite_margins_scalar(const kite_forest *f, const float *rows, size_t nrows, 
                          float *out)
 {
     size_t groups = (size_t)f->kf_num_group;
+    /* Locals, so the float stores into out cannot make the compiler reload the forest's
+     * fields per tree (out is a float array, as the intercepts are). */
+    const float *base = f->kf_base_margins;
+    const kite_node *nodes = f->kf_nodes;
+    const uint32_t *roots = f->kf_tree_root, *tree_group = f->kf_tree_group;
+    const int32_t ntrees = f->kf_num_trees;
     for (size_t r = 0; r < nrows; r++) {
         const float *row = rows + r * stride;
         float *o = out + r * groups;
-        for (size_t g = 0; g < groups; g++) o[g] = f->kf_base_margins[g];
-        for (int32_t t = 0; t < f->kf_num_trees; t++) {
-            const kite_node *leaf = scalar_leaf(f, f->kf_nodes, f->kf_tree_root[t], row);
-            o[f->kf_tree_group[t]] += leaf->kn_value;
+        for (size_t g = 0; g < groups; g++) o[g] = base[g];
+        for (int32_t t = 0; t < ntrees; t++) {
+            const kite_node *leaf = scalar_leaf(f, nodes, roots[t], row);
+            o[tree_group[t]] += leaf->kn_value;
         }
     }
 }

@@ -343,8 +343,15 @@ void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t strid
     size_t vec_floats = features * KV_LANES;
     int group_cols = vec_floats * KITE_SIMD_GROUP <= KITE_SIMD_COLS_FLOATS;
     int single_cols = vec_floats <= KITE_SIMD_COLS_FLOATS;
-    for (size_t r = 0; r < nrows; r++)
-        for (size_t g = 0; g < groups; g++) out[r * groups + g] = f->kf_base_margins[g];
+    /* Each output's intercept; one group (the common case) is a plain fill. */
+    const float *base = f->kf_base_margins;
+    if (groups == 1) {
+        const float b0 = base[0];
+        for (size_t r = 0; r < nrows; r++) out[r] = b0;
+    } else {
+        for (size_t r = 0; r < nrows; r++)
+            for (size_t g = 0; g < groups; g++) out[r * groups + g] = base[g];
+    }
     const size_t block = (size_t)KV_LANES * KITE_SIMD_GROUP;
     size_t r = 0;
     for (; r + block <= nrows; r += block) {

@@ -2,7 +2,7 @@
  * (pkg-config kite, or find_package(kite) and kite::kite in CMake).
  *
  *   kite_model_load / kite_forest_build / kite_forest_predict   load and score XGBoost models
- *   kite_csv_*                                                  the CSV loader
+ *   kite_csv_*, kite_num_*                                      the CSV loader, number text <-> float
  *   kite_feature_spec_* / kite_feature_state_*                  raw events -> feature rows
  *   kite_profile_* / kite_drift_*                               reference profiles and drift
  *   kite_http_server_*                                          the HTTP scoring server
@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "xgb_model.h"
 #include "csv.h"
+#include "num.h"
 #include "feature_spec.h"
 #include "feature_state.h"
 #include "profile.h"

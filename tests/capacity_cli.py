@@ -12,10 +12,15 @@ import math
 import subprocess
 import sys
 
+from kafka_util import Broker
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
+ap.add_argument("--kafka-dir", help="measure on the real Kafka cluster tools/kafka-cluster.sh started there (default: the embedded broker)")
 args = ap.parse_args()
+brokers = ["--brokers", Broker(args.kite, args.root, args.kafka_dir, partitions=1,
+                              topics=("capacity-events",)).addr] if args.kafka_dir else []
 failures = []
 
 
@@ -26,7 +31,7 @@ def check(cond, what):
 
 
 def run(*extra):
-    return subprocess.run([args.kite, "capacity", *extra], cwd=args.root, capture_output=True,
+    return subprocess.run([args.kite, "capacity", *extra, *brokers], cwd=args.root, capture_output=True,
                           text=True, timeout=120)
 
 

@@ -26,6 +26,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
 ap.add_argument("--workdir", required=True)
+ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
 a = ap.parse_args()
 os.makedirs(a.workdir, exist_ok=True)
 w = lambda n: os.path.join(a.workdir, n)
@@ -55,11 +56,10 @@ for i, r in enumerate(rows[1:]):
 with open(w("shifted.csv"), "w", newline="") as f:
     csv.writer(f).writerows(rows)
 
-broker = subprocess.Popen([a.kite, "broker"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True)
+broker = kafka_util.Broker(a.kite, a.root, a.kafka_dir)
 events, summary, text = [], "", ""
 try:
-    addr = broker.stdout.readline().strip()
+    addr = broker.addr
     check(addr, "kite broker printed its address")
     proc = subprocess.Popen(
         [a.kite, "serve", "--brokers", addr, "--model", model, "--feature-spec", spec,
@@ -102,8 +102,7 @@ try:
     check(parts and total == want,
           f"{TOPIC} read to its end ({total} of {want} in {len(parts)} partitions)")
 finally:
-    broker.terminate()
-    broker.wait(timeout=30)
+    broker.stop()
 
 with open(w("drift_events.jsonl"), "w") as f:
     f.writelines(json.dumps(e) + "\n" for e in events)

@@ -26,6 +26,7 @@ typedef struct golden_case {
     kite_model gc_model;
     kite_matrix gc_rows;   /* gc_model.km_num_feature columns */
     kite_matrix gc_margins; /* gc_model.km_num_group columns, one row per row */
+    kite_matrix gc_preds;   /* XGBoost's predictions (outputs per row columns) */
 } golden_case;
 
 /* A golden dir's manifest as a cJSON tree (cJSON_Delete it), or NULL with a line on stderr. */
@@ -55,6 +56,7 @@ static inline void golden_case_free(golden_case *c)
 {
     kite_matrix_free(&c->gc_rows);
     kite_matrix_free(&c->gc_margins);
+    kite_matrix_free(&c->gc_preds);
     kite_model_free(&c->gc_model);
 }
 
@@ -97,6 +99,11 @@ static inline int golden_case_load(const char *dir, const cJSON *entry, golden_c
         snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetObjectItem(entry, "margin")->valuestring);
         bad = kite_csv_load_matrix(path, NULL, NULL, c->gc_model.km_num_group, &c->gc_margins, err,
                                    err_size) != KITE_ERR_OK;
+    }
+    if (!bad) {
+        int outs = c->gc_model.km_transform == KITE_TRANSFORM_SOFTMAX ? 1 : c->gc_model.km_num_group;
+        snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetObjectItem(entry, "pred")->valuestring);
+        bad = kite_csv_load_matrix(path, NULL, NULL, outs, &c->gc_preds, err, err_size) != KITE_ERR_OK;
     }
     if (!bad && c->gc_margins.km_rows != c->gc_rows.km_rows) {
         snprintf(err, err_size, "%s: %zu rows but %zu rows of margins", c->gc_name,

@@ -22,7 +22,8 @@ static int write_or_zeros(FILE *fp, const void *ptr, size_t size, size_t count)
     return 1;
 }
 
-static int write_image(FILE *fp, const kite_model *m, const kite_matrix *x, const kite_matrix *want)
+static int write_image(FILE *fp, const kite_model *m, const kite_matrix *x, const kite_matrix *want,
+                       const kite_matrix *pred)
 {
     int ok = W(KITE_GOLDEN_DUMP_MAGIC, 1, 8);
     int32_t head[8] = {m->km_num_feature, m->km_num_group, m->km_num_trees, (int32_t)m->km_transform,
@@ -40,7 +41,9 @@ static int write_image(FILE *fp, const kite_model *m, const kite_matrix *x, cons
     if (m->km_tree_weight) ok = ok && W(m->km_tree_weight, 4, m->km_num_trees);
     uint64_t dims[2] = {x->km_rows, x->km_cols};
     ok = ok && W(dims, sizeof dims[0], 2) && W(x->km_data, 4, x->km_rows * x->km_cols);
-    return ok && W(want->km_data, 4, x->km_rows * (size_t)m->km_num_group);
+    ok = ok && W(want->km_data, 4, x->km_rows * (size_t)m->km_num_group);
+    uint64_t pcols = pred->km_cols;
+    return ok && W(&pcols, sizeof pcols, 1) && W(pred->km_data, 4, x->km_rows * pred->km_cols);
 }
 
 int main(int argc, char **argv)
@@ -67,7 +70,7 @@ int main(int argc, char **argv)
             if (*s == '/') *s = '_';
         snprintf(path, sizeof path, "%s/%s.kgd", argv[1], stem);
         FILE *fp = fopen(path, "wb");
-        int ok = fp && write_image(fp, &c.gc_model, &c.gc_rows, &c.gc_margins);
+        int ok = fp && write_image(fp, &c.gc_model, &c.gc_rows, &c.gc_margins, &c.gc_preds);
         if (fp && fclose(fp)) ok = 0;
         if (ok) {
             printf("%s\n", path);

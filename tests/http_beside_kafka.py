@@ -32,6 +32,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafka_util import Broker  # noqa: E402
 from http_util import HANG_GUARD_S, Checks, Kite, field, post_json, request, wait_until  # noqa: E402
 
 T = Checks()
@@ -144,6 +145,7 @@ def main():
     ap.add_argument("--kite", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
     a = ap.parse_args()
     kite, root = os.path.abspath(a.kite), os.path.abspath(a.root)
     os.makedirs(a.workdir, exist_ok=True)
@@ -162,13 +164,12 @@ def main():
 
     usage_checks(kite, root)
 
-    broker = subprocess.Popen([kite, "broker", "--partitions", "1"], cwd=root,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    broker = Broker(kite, root, a.kafka_dir, partitions=1)
     servers = []
     frozen = False
     try:
-        addr = broker.stdout.readline().strip()
-        check(re.fullmatch(r"127\.0\.0\.1:\d+", addr) is not None, f"kite broker address {addr!r}")
+        addr = broker.addr
+        check(broker.real or re.fullmatch(r"127\.0\.0\.1:\d+", addr) is not None, f"kite broker address {addr!r}")
         r = subprocess.run([kite, "produce", "--brokers", addr, "--topic", "events", "--input",
                             rows_csv, "--key", "PassengerId", "--limit", str(N_KAFKA)],
                            cwd=root, capture_output=True, text=True, timeout=120)
@@ -247,7 +248,7 @@ def main():
         held.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
         time.sleep(0.2)  # let the server read the headers: the request is in flight now
-        broker.send_signal(signal.SIGSTOP)
+        broker.pause()
         frozen = True
         t_sig = time.monotonic()
         srv.signal(signal.SIGTERM)
@@ -275,7 +276,7 @@ def main():
               not pipeline_done,
               f"the request in flight at SIGTERM is answered during the pipeline's drain "
               f"({text[:120]!r}, pipeline stopped {pipeline_done})")
-        broker.send_signal(signal.SIGCONT)
+        broker.resume()
         frozen = False
         rc = srv.wait(GRACE_S + 30)
         took = time.monotonic() - t_sig
@@ -315,11 +316,10 @@ def main():
               f"({rc}, {took:.2f} s): {short.log()[-400:]}")
     finally:
         if frozen:
-            broker.send_signal(signal.SIGCONT)
+            broker.resume()
         for s in servers:
             s.kill()
-        broker.terminate()
-        broker.wait(timeout=30)
+        broker.stop()
     return T.finish("http_beside_kafka")
 
 

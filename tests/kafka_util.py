@@ -29,3 +29,61 @@ def read_topic(addr, topic, group="kite-test-reader"):
         consumer.unassign()
     consumer.close()
     return messages, total, want, parts
+
+
+# Topics every stream test may write: created up front on the real cluster (where an
+# auto-created topic would get the cluster's 4 partitions, not the test's count).
+STANDARD_TOPICS = ("events", "predictions", "alerts", "dead-letters", "drift-events")
+
+
+class Broker:
+    """The broker a stream test runs on: `kite broker` (librdkafka's mock cluster, the default)
+    or, when the test is given --kafka-dir D, the real Kafka cluster that tools/kafka-cluster.sh
+    started in D (ctest label `kafka`). On the real cluster every non-internal topic is deleted
+    first (their committed offsets go with them), then `topics` and STANDARD_TOPICS are created
+    with `partitions` each, so the test starts as it does on a fresh mock.
+    addr is the bootstrap list; pause()/resume() freeze and thaw the broker (SIGSTOP/SIGCONT of
+    the mock process, or of every node); stop() returns the mock's exit status (0 for the
+    cluster, which stays up for the next test)."""
+
+    def __init__(self, kite, root, kafka_dir=None, partitions=4, topics=()):
+        import subprocess
+        self._sp, self.root, self.kafka_dir, self.proc = subprocess, root, kafka_dir, None
+        self.real = bool(kafka_dir)
+        if self.real:
+            with open(f"{kafka_dir}/bootstrap") as f:
+                self.addr = f.read().strip()
+            self._cluster("topics", "--partitions", str(partitions),
+                          *dict.fromkeys((*topics, *STANDARD_TOPICS)))
+        else:
+            argv = [kite, "broker", "--partitions", str(partitions)]
+            if topics:
+                argv += ["--topics", ",".join(topics)]
+            self.proc = subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, text=True)
+            self.addr = self.proc.stdout.readline().strip()
+
+    def _cluster(self, *argv):
+        self._sp.run([f"{self.root}/tools/kafka-cluster.sh", *argv, "--dir", self.kafka_dir],
+                     check=True, timeout=120)
+
+    def pause(self):
+        if self.real:
+            self._cluster("pause", "all")
+        else:
+            import signal
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        if self.real:
+            self._cluster("resume", "all")
+        else:
+            import signal
+            self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        if self.real:
+            return 0
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        return self.proc.returncode

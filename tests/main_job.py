@@ -12,10 +12,13 @@ import subprocess
 import sys
 import time
 
+from kafka_util import Broker
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
 ap.add_argument("--workdir", required=True)
+ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: the embedded mock)")
 args = ap.parse_args()
 failures = []
 LIMIT_S = 60
@@ -36,6 +39,8 @@ def number(pattern, text, what, cast=int):
 os.makedirs(args.workdir, exist_ok=True)
 env = dict(os.environ, KITE_SKIP_SETUP="1", KITE_BUILD_DIR=os.path.dirname(os.path.abspath(args.kite)),
            KITE_OUT_DIR=os.path.abspath(args.workdir))
+if args.kafka_dir:  # the job's stream on the real cluster: one input partition, as embedded
+    env["KITE_BROKERS"] = Broker(args.kite, args.root, args.kafka_dir, partitions=1).addr
 t0 = time.monotonic()
 r = subprocess.run([os.path.join(args.root, "tools", "run-main.sh")], cwd=args.root, env=env,
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=LIMIT_S * 2)

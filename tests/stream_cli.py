@@ -16,9 +16,12 @@ import time
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from kafka_util import Broker
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
+ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
 args = ap.parse_args()
 failures = []
 
@@ -82,13 +85,13 @@ check(r.returncode == 2 and "batch_size" in r.stderr, f"serve: bad batch size na
 r = run("serve", "--model", "models/nope.json", "--metrics-addr", "")
 check(r.returncode == 1 and "nope.json" in r.stderr, "serve: missing model named, exit 1")
 
-broker = subprocess.Popen([args.kite, "broker", "--partitions", "2", "--topics",
-                           "events,predictions,alerts,dead-letters,rated,unrated,stop-SIGTERM,stop-SIGINT,timed"],
-                          cwd=args.root,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+broker = Broker(args.kite, args.root, args.kafka_dir, partitions=2,
+                topics=("events", "predictions", "alerts", "dead-letters", "rated", "unrated",
+                        "stop-SIGTERM", "stop-SIGINT", "timed"))
 try:
-    addr = broker.stdout.readline().strip()
-    check(re.fullmatch(r"127\.0\.0\.1:\d+", addr) is not None, f"kite broker prints its address ({addr!r})")
+    addr = broker.addr
+    check(broker.real or re.fullmatch(r"127\.0\.0\.1:\d+", addr) is not None,
+          f"kite broker prints its address ({addr!r})")
     r = run("produce", "--brokers", addr, "--topic", "events", "--input", "data/titanic.csv",
             "--key", "PassengerId", "--limit", "300")
     check(r.returncode == 0 and "300 events" in r.stderr, f"kite produce sent 300 events ({r.stderr})")
@@ -194,8 +197,7 @@ try:
     check(p.returncode == 1 and "5 event(s) not delivered" in err and "(0 events delivered)" in err,
           f"produce to a dead broker: exit 1 naming the 5 undelivered events ({p.returncode}: {err!r})")
 finally:
-    broker.terminate()
-    broker.wait(timeout=30)
-check(broker.returncode == 0, f"kite broker exits 0 on SIGTERM ({broker.returncode})")
+    rc = broker.stop()
+check(rc == 0, f"kite broker exits 0 on SIGTERM ({rc})")
 print(f"stream_cli: {len(failures)} failed")
 sys.exit(1 if failures else 0)

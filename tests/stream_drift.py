@@ -39,6 +39,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
 ap.add_argument("--workdir", required=True)
+ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
 args = ap.parse_args()
 os.makedirs(args.workdir, exist_ok=True)
 w = lambda name: os.path.join(args.workdir, name)
@@ -78,10 +79,9 @@ subprocess.run([args.kite, "profile", "--model", "models/airquality.json", "--sp
 profile = json.load(open(w("ref.json")))
 print("profile written:", w("ref.json"))
 
-broker = subprocess.Popen([args.kite, "broker", "--partitions", "1"], cwd=args.root,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=1)
 try:
-    addr = broker.stdout.readline().strip()
+    addr = broker.addr
     serve = subprocess.Popen(
         [args.kite, "serve", "--brokers", addr, "--model", "models/airquality.json",
          "--feature-spec", "models/airquality.spec.json", "--replay", w("cur.csv"),
@@ -129,8 +129,7 @@ try:
     # Partitions interleave: put the events back in stream order (stable within a check).
     events.sort(key=lambda e: e.get("end_event", 0))
 finally:
-    broker.terminate()
-    broker.wait(timeout=30)
+    broker.stop()
 
 with open(w("drift_events.jsonl"), "w") as f:
     f.writelines(json.dumps(e) + "\n" for e in events)

@@ -1,6 +1,7 @@
-/* Shared pieces of the streaming integration tests: an in-process mock cluster, a producer of
- * Titanic-like JSON events (some malformed on purpose), and a reader of the output topics that
- * checks every input event by (partition, offset) and key. */
+/* Shared pieces of the streaming integration tests: an in-process mock cluster (or, with
+ * KITE_TEST_KAFKA_DIR=D, the real Kafka cluster tools/kafka-cluster.sh started in D), a producer
+ * of Titanic-like JSON events (some malformed on purpose), and a reader of the output topics
+ * that checks every input event by (partition, offset) and key. */
 #ifndef KITE_STREAM_HARNESS_H
 #define KITE_STREAM_HARNESS_H
 
@@ -30,8 +31,10 @@ typedef struct sh_event {
 } sh_event;
 
 typedef struct sh_world {
-    kite_mock_broker *broker;
+    kite_mock_broker *broker; /* NULL on the real cluster */
     const char *bootstrap;
+    const char *kafka_dir;    /* the real cluster's tools/kafka-cluster.sh --dir, or NULL */
+    char bootstrap_buf[512];
     sh_event ev[SH_PARTITIONS][SH_MAX_OFFSETS]; /* by input partition and offset */
     int64_t count[SH_PARTITIONS];               /* offsets produced per partition */
     size_t produced, bad;
@@ -64,10 +67,41 @@ static void sh_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     w->bad += (size_t)e->bad;
 }
 
+/* tools/kafka-cluster.sh ARGS --dir <the real cluster's dir> (run from the source tree, as
+ * ctest does); its first output line in out when out is given. Returns the exit status. */
+static int sh_cluster(const sh_world *w, const char *args, char *out, size_t out_size)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "tools/kafka-cluster.sh %s --dir '%s'", args, w->kafka_dir);
+    FILE *f = popen(cmd, "r");
+    if (!f) return -1;
+    char line[512] = "";
+    if (!fgets(line, sizeof line, f)) line[0] = 0;
+    while (fgetc(f) != EOF) {}
+    int rc = pclose(f);
+    line[strcspn(line, "\n")] = 0;
+    if (out) snprintf(out, out_size, "%s", line);
+    return rc;
+}
+
 static sh_world *sh_world_new(void)
 {
     sh_world *w = calloc(1, sizeof *w);
     char err[256];
+    const char *dir = getenv("KITE_TEST_KAFKA_DIR");
+    if (dir && *dir) {
+        /* A clean slate on the real cluster: every topic deleted (their group offsets with
+         * them), the four created with SH_PARTITIONS partitions, replicated 3 times. */
+        w->kafka_dir = dir;
+        if (sh_cluster(w, "bootstrap", w->bootstrap_buf, sizeof w->bootstrap_buf) ||
+            !w->bootstrap_buf[0] ||
+            sh_cluster(w, "topics --partitions 4 events predictions alerts dead-letters", NULL, 0)) {
+            fprintf(stderr, "harness: no real Kafka cluster in %s (tools/kafka-cluster.sh start)\n", dir);
+            exit(1);
+        }
+        w->bootstrap = w->bootstrap_buf;
+        return w;
+    }
     if (kite_mock_broker_new(1, &w->broker, err, sizeof err)) {
         fprintf(stderr, "harness: %s\n", err);
         exit(1);

@@ -36,6 +36,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
 ap.add_argument("--workdir", required=True)
+ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
 args = ap.parse_args()
 os.makedirs(args.workdir, exist_ok=True)
 w = lambda name: os.path.join(args.workdir, name)
@@ -65,12 +66,11 @@ if os.path.isdir(reports):
     for f in os.listdir(reports):
         os.remove(os.path.join(reports, f))
 
-broker = subprocess.Popen([args.kite, "broker", "--partitions", "1", "--topics",
-                           "events,predictions,alerts,dead-letters,labels,drift-events"],
-                          cwd=args.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=1,
+                topics=("events", "predictions", "alerts", "dead-letters", "labels", "drift-events"))
 serve = None
 try:
-    addr = broker.stdout.readline().strip()
+    addr = broker.addr
     serve = subprocess.Popen(
         [args.kite, "serve", "--brokers", addr, "--model", "models/titanic.json",
          "--feature-spec", "models/titanic.spec.json", "--workers", "1", "--cores", "none",
@@ -144,8 +144,7 @@ try:
 finally:
     if serve and serve.poll() is None:
         serve.kill()
-    broker.terminate()
-    broker.wait(timeout=30)
+    broker.stop()
 
 check(len(preds) == len(rows), f"{len(preds)} predictions on the topic")
 reasons = sorted(d.get("reason", "") for d in dead)

@@ -11,10 +11,15 @@ import time
 import urllib.error
 import urllib.request
 
+from kafka_util import Broker
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
+ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: the embedded mock)")
 args = ap.parse_args()
+# With --kafka-dir, --replay goes to the real cluster instead of kite's embedded broker.
+brokers = ["--brokers", Broker(args.kite, args.root, args.kafka_dir).addr] if args.kafka_dir else []
 
 failures = []
 
@@ -36,7 +41,7 @@ def get(port, path):
 proc = subprocess.Popen(
     [args.kite, "serve", "--model", "models/titanic.json", "--feature-spec", "models/titanic.spec.json",
      "--replay", "data/titanic.csv", "--replay-key", "PassengerId", "--metrics-addr", "127.0.0.1:0",
-     "--cores", "none", "-X", "consumer.session.timeout.ms=6000"],
+     "--cores", "none", "-X", "consumer.session.timeout.ms=6000", *brokers],
     cwd=args.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 port = None
 deadline = time.time() + 30

@@ -1,9 +1,11 @@
-/* Streaming integration tests on the in-process mock cluster (see stream_harness.h):
+/* Streaming integration tests on the in-process mock cluster, or with KITE_TEST_KAFKA_DIR=D on
+ * the real cluster in D (see stream_harness.h; ctest's *_kafka tests):
  *   test_stream basic          N events in -> exactly N outputs, by key and offset; malformed
  *                              events dead-lettered with reasons; the metrics text counts them
  *   test_stream faults         the same with Produce/Fetch/OffsetCommit errors injected and the
  *                              broker taken down and up mid-stream: none missing, duplicates
- *                              counted
+ *                              counted (real cluster: the leader of events/0 is killed with
+ *                              SIGKILL mid-stream and restarted later, in place of both)
  *   test_stream restart KITE   `kite serve` killed (SIGKILL) mid-stream, then SIGTERM'd
  *                              mid-stream, then run to the end: none missing; duplicates
  *                              reported; the graceful stop exits 0 and adds none */
@@ -146,9 +148,33 @@ typedef struct fault_ctx {
     kite_pipeline *pl;
 } fault_ctx;
 
+/* The real cluster's fault: kill -9 the broker leading events/0 after the first third, restart
+ * it after the second (tools/kafka-cluster.sh). */
+static void fault_real(fault_ctx *c)
+{
+    char leader[32] = "";
+    sh_produce(c->w, c->p, 0, FAULT_EVENTS / 3, 1500);
+    CHECK(sh_cluster(c->w, "leader events 0", leader, sizeof leader) == 0 && atoi(leader) > 0);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "kill %d", atoi(leader));
+    CHECK_MSG(sh_cluster(c->w, cmd, NULL, 0) == 0, "faults: %s", cmd);
+    printf("faults: node %d (leader of events/0) killed\n", atoi(leader));
+    sh_produce(c->w, c->p, FAULT_EVENTS / 3, 2 * FAULT_EVENTS / 3, 1500);
+    snprintf(cmd, sizeof cmd, "restart %d", atoi(leader));
+    CHECK_MSG(sh_cluster(c->w, cmd, NULL, 0) == 0, "faults: %s", cmd);
+    sh_produce(c->w, c->p, 2 * FAULT_EVENTS / 3, FAULT_EVENTS, 1500);
+}
+
 static void *fault_thread(void *arg)
 {
     fault_ctx *c = arg;
+    if (c->w->kafka_dir) {
+        fault_real(c);
+        size_t in_log = sh_read_inputs(c->w, FAULT_EVENTS);
+        kite_pipeline_expect_consumed(c->pl, in_log);
+        kite_pipeline_hold_exit(c->pl, -1);
+        return NULL;
+    }
     rd_kafka_mock_cluster_t *mc = kite_mock_broker_cluster(c->w->broker);
     sh_produce(c->w, c->p, 0, FAULT_EVENTS / 3, 1500);
     rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 4, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,

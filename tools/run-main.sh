@@ -3,6 +3,8 @@
 # through kite serve on the embedded Kafka broker and print the summary.
 #   KITE_BUILD_DIR  build directory (default build)
 #   KITE_OUT_DIR    where the predictions and metrics files go (default: the build directory)
+#   KITE_BROKERS   stream through this Kafka cluster instead of the embedded broker (its
+#                  "events" topic: one partition keeps the hours in order)
 #   KITE_SKIP_SETUP=1  no install/configure/build: run the kite already in KITE_BUILD_DIR
 #                  (ctest main_job runs the job this way, on the binary under test, without
 #                  apt-get or a rebuild racing the test run)
@@ -33,7 +35,7 @@ echo "== kite: streaming AirQualityUCI.csv through the embedded Kafka broker =="
   --replay data/AirQualityUCI.csv --replay-delimiter ';' --replay-decimal-comma \
   --replay-rate 20000 --partitions 1 --alert-threshold 4 \
   --exit-on-eof --metrics-addr 127.0.0.1:0 --metrics-dump "$out/stream_metrics.txt" \
-  --batch-size 256 -X consumer.session.timeout.ms=6000
+  --batch-size 256 -X consumer.session.timeout.ms=6000 ${KITE_BROKERS:+--brokers "$KITE_BROKERS"}
 echo "metrics at exit ($out/stream_metrics.txt; promtool check metrics: $(promtool check metrics \
   < "$out/stream_metrics.txt" 2>&1 | wc -l) problems):"
 grep -E '^kite_(events_consumed|events_scored|events_warming_up|dead_letters|alerts|kafka_errors)_total|^kite_event_latency_seconds_count' \

@@ -22,6 +22,8 @@ KITE_PACKAGES=(
   # --- install (issue 15): the man page from kite --help; tests/install_deb.sh checks the unit
   # (systemd-analyze, man for its Documentation=) and the status page (curl) ---
   help2man man-db curl
+  # --- kafka: the real Apache Kafka cluster of the `kafka` tests (tools/kafka-cluster.sh) ---
+  openjdk-17-jre-headless maven
 )
 
 missing=()
@@ -40,6 +42,12 @@ fi
 venv_python=""
 if [ "${KITE_NO_VENV:-0}" != "1" ]; then
   venv_python=$(tools/venv.sh)
+fi
+
+# The pinned Apache Kafka broker's jars (tools/kafka/pom.xml), fetched once into the same cache
+# as the venv, so the `kafka` tests start a real cluster without downloading anything.
+if [ "${KITE_NO_KAFKA:-0}" != "1" ]; then
+  tools/kafka/fetch.sh >/dev/null
 fi
 
 build_dir="${1:-build}"
