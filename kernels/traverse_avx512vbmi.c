@@ -429,12 +429,115 @@ static void block_groups2(const kite_bytebin *bb, const uint8_t *codes, float *o
     block_groups_nv(bb, codes, out, count, 2);
 }
 
+/* ---- small batches: 64 trees per register, one row at a time (bytebin.h, kb_lanes) ---- */
+
+/* Offsets of node k's 64-lane row in a lane group's thr / col tables. */
+static const uint16_t lane_node_off[64] = {0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960, 1024, 1088, 1152, 1216, 1280, 1344, 1408, 1472, 1536, 1600, 1664, 1728, 1792, 1856, 1920, 1984, 2048, 2112, 2176, 2240, 2304, 2368, 2432, 2496, 2560, 2624, 2688, 2752, 2816, 2880, 2944, 3008, 3072, 3136, 3200, 3264, 3328, 3392, 3456, 3520, 3584, 3648, 3712, 3776, 3840, 3904, 3968, 4032};
+
+/* The row's 2F byte codes (column 2f, 2f+1 at rc[2f], rc[2f+1]): 16 features per vector, each
+ * probe a gather from its own feature's table (one row: no table is shared by the lanes). */
+static inline __attribute__((always_inline)) void row_codes_steps(const kite_bytebin *b,
+                                                                  const float *row, uint8_t *rc,
+                                                                  int steps)
+{
+    const int32_t nf = b->kb_num_feature;
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int32_t f0 = 0; f0 < 64; f0 += 16) {
+        if (f0 >= nf) {
+            _mm256_store_si256((__m256i *)(rc + 2 * f0), _mm256_setzero_si256());
+            continue;
+        }
+        __mmask16 fm = (__mmask16)(nf - f0 >= 16 ? 0xffff : (1u << (nf - f0)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(fm, row + f0);
+        __m512i base = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(f0), iota),
+                                          _mm512_set1_epi32(b->kb_eytz_stride));
+        __m512i k = one;
+#pragma GCC unroll 8
+        for (int s = 0; s < steps; s++) {
+            __m512 probe = _mm512_i32gather_ps(_mm512_add_epi32(base, k), b->kb_eytz, 4);
+            __mmask16 le = _mm512_cmp_ps_mask(probe, x, _CMP_LE_OQ);
+            __m512i k2 = _mm512_add_epi32(k, k);
+            k = _mm512_mask_add_epi32(k2, le, k2, one);
+        }
+        __m128i lo = _mm512_cvtepi32_epi8(_mm512_sub_epi32(k, _mm512_set1_epi32(1 << steps)));
+        __m128i hi = _mm_mask_mov_epi8(lo, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q),
+                                       _mm_set1_epi8((char)0xff));
+        _mm_store_si128((__m128i *)(rc + 2 * f0), _mm_unpacklo_epi8(lo, hi));
+        _mm_store_si128((__m128i *)(rc + 2 * f0 + 16), _mm_unpackhi_epi8(lo, hi));
+    }
+}
+
+/* One lane group of depth `depth`: each lane's leaf position, k - 2^depth, into pos. */
+static inline __attribute__((always_inline)) void
+lanes_group_depth(const uint8_t *grp, __m512i rlo, __m512i rhi, int depth, uint8_t *pos)
+{
+    __m512i k = _mm512_set1_epi8(1);
+    __mmask64 m[6];
+#pragma GCC unroll 6
+    for (int level = 0; level < depth; level++) {
+        __m512i colsel = level_codes(lane_node_off, grp + 64 * 64, m, level);
+        __m512i th = level_codes(lane_node_off, grp, m, level);
+        __m512i code = _mm512_permutex2var_epi8(rlo, colsel, rhi);
+        m[level] = _mm512_cmpgt_epu8_mask(code, th);
+        k = step(k, m[level]);
+    }
+    _mm512_store_si512((void *)pos, _mm512_sub_epi8(k, _mm512_set1_epi8((char)(1 << depth))));
+}
+
+/* One row's margins, every tree, leaves added in tree order. */
+static void lanes_row(const kite_bytebin *b, const float *row, float *o)
+{
+    _Alignas(64) uint8_t rc[128];
+    switch (b->kb_steps) {
+    case 1: row_codes_steps(b, row, rc, 1); break;
+    case 2: row_codes_steps(b, row, rc, 2); break;
+    case 3: row_codes_steps(b, row, rc, 3); break;
+    case 4: row_codes_steps(b, row, rc, 4); break;
+    case 5: row_codes_steps(b, row, rc, 5); break;
+    case 6: row_codes_steps(b, row, rc, 6); break;
+    case 7: row_codes_steps(b, row, rc, 7); break;
+    default: row_codes_steps(b, row, rc, 8); break;
+    }
+    const __m512i rlo = _mm512_load_si512((const void *)rc), rhi = _mm512_load_si512((const void *)(rc + 64));
+    for (int32_t g = 0; g < b->kb_num_group; g++) o[g] = b->kb_base_margins[g];
+    for (int32_t lg = 0; lg < b->kb_lane_groups; lg++) {
+        const uint8_t *grp = b->kb_lanes + (size_t)lg * KITE_BYTEBIN_LANE_GROUP_BYTES;
+        _Alignas(64) uint8_t pos[64];
+        switch (b->kb_lane_depth[lg]) {
+        case 0: lanes_group_depth(grp, rlo, rhi, 0, pos); break;
+        case 1: lanes_group_depth(grp, rlo, rhi, 1, pos); break;
+        case 2: lanes_group_depth(grp, rlo, rhi, 2, pos); break;
+        case 3: lanes_group_depth(grp, rlo, rhi, 3, pos); break;
+        case 4: lanes_group_depth(grp, rlo, rhi, 4, pos); break;
+        case 5: lanes_group_depth(grp, rlo, rhi, 5, pos); break;
+        default: lanes_group_depth(grp, rlo, rhi, 6, pos); break;
+        }
+        const float *leaf = (const float *)(grp + 2 * 64 * 64);
+        int32_t first = 64 * lg, n = b->kb_num_trees - first < 64 ? b->kb_num_trees - first : 64;
+        if (b->kb_num_group == 1) {
+            float acc = o[0];
+            for (int32_t l = 0; l < n; l++) acc += leaf[l * 64 + pos[l]];
+            o[0] = acc;
+        } else {
+            for (int32_t l = 0; l < n; l++) o[b->kb_trees[first + l].kbt_group] += leaf[l * 64 + pos[l]];
+        }
+    }
+}
+
 void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
                              float *out)
 {
     const kite_bytebin *bb = f->kf_bytebin;
+    const int lanes = bb && bb->kb_ok && bb->kb_lanes && (size_t)f->kf_num_feature <= stride;
     if (!kite_bytebin_applies(f, nrows) || (size_t)f->kf_num_feature > stride) {
-        kite_margins_avx512(f, rows, nrows, stride, out);
+        if (lanes && nrows <= KITE_BYTEBIN_LANE_MAX_ROWS) {
+            for (size_t r = 0; r < nrows; r++)
+                lanes_row(bb, rows + r * stride, out + r * (size_t)f->kf_num_group);
+            kite__bytebin_lane_rows += nrows;
+        } else {
+            kite_margins_avx512(f, rows, nrows, stride, out);
+        }
         return;
     }
     _Alignas(64) uint8_t codes[2 * VBMI_COLS_BYTES];
@@ -454,6 +557,10 @@ void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nro
         }
     }
     kite__bytebin_rows += nbyte;
-    if (nbyte < nrows)
+    if (nbyte < nrows && lanes && nrows - nbyte <= KITE_BYTEBIN_LANE_MAX_ROWS) {
+        for (size_t r = nbyte; r < nrows; r++) lanes_row(bb, rows + r * stride, out + r * groups);
+        kite__bytebin_lane_rows += nrows - nbyte;
+    } else if (nbyte < nrows) {
         kite_margins_avx512(f, rows + nbyte * stride, nrows - nbyte, stride, out + nbyte * groups);
+    }
 }
