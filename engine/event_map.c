@@ -22,6 +22,7 @@ typedef struct map_code {
 
 typedef struct map_feature {
     const char *mf_name;      /* model feature (direct) or spec input name; not owned */
+    size_t mf_name_len;
     map_code *mf_codes;       /* encode table for text values                  */
     int mf_ncodes;
 } map_feature;
@@ -37,15 +38,20 @@ struct kite_event_map {
     size_t em_mask;
 };
 
-static uint64_t map_hash(const char *s) { return XXH3_64bits(s, strlen(s)); }
+/* A name and its length (events give the length, so no strlen per field). */
+static int map_lookup_n(const kite_event_map *m, const char *name, size_t len)
+{
+    for (size_t i = XXH3_64bits(name, len) & m->em_mask;; i = (i + 1) & m->em_mask) {
+        int f = m->em_slots[i];
+        if (!f) return -1;
+        const map_feature *mf = &m->em_features[f - 1];
+        if (mf->mf_name_len == len && !memcmp(mf->mf_name, name, len)) return f - 1;
+    }
+}
 
 static int map_lookup(const kite_event_map *m, const char *name)
 {
-    for (size_t i = map_hash(name) & m->em_mask;; i = (i + 1) & m->em_mask) {
-        int f = m->em_slots[i];
-        if (!f) return -1;
-        if (!strcmp(m->em_features[f - 1].mf_name, name)) return f - 1;
-    }
+    return map_lookup_n(m, name, strlen(name));
 }
 
 static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *errstr,
@@ -114,8 +120,9 @@ static kite_err map_names(kite_event_map *m, int n, const char *(*name)(const vo
     m->em_mask = size - 1;
     for (int f = 0; f < n; f++) {
         m->em_features[f].mf_name = name(ctx, f);
+        m->em_features[f].mf_name_len = strlen(m->em_features[f].mf_name);
         if (map_lookup(m, m->em_features[f].mf_name) >= 0) continue; /* duplicate: first wins */
-        size_t i = map_hash(m->em_features[f].mf_name) & m->em_mask;
+        size_t i = XXH3_64bits(m->em_features[f].mf_name, m->em_features[f].mf_name_len) & m->em_mask;
         while (m->em_slots[i]) i = (i + 1) & m->em_mask;
         m->em_slots[i] = f + 1;
     }
@@ -279,20 +286,23 @@ void kite_event_state_free(kite_event_state *s)
     free(s);
 }
 
-static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s, const cJSON *event,
-                             float *row, int *warming_up, char *errstr, size_t errstr_size)
+static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
+                             const kite_event_json *event, float *row, int *warming_up,
+                             char *errstr, size_t errstr_size)
 {
     for (int i = 0; i < m->em_nnames; i++) s->es_inputs[i].kind = KITE_RAW_ABSENT;
-    for (const cJSON *it = event->child; it; it = it->next) {
-        int i = map_lookup(m, it->string);
+    for (int k = 0; k < event->ej_nfields; k++) {
+        const kite_event_field *it = &event->ej_fields[k];
+        int i = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (i < 0) continue;
         kite_raw_value *rv = &s->es_inputs[i];
-        if (cJSON_IsNumber(it)) *rv = (kite_raw_value){KITE_RAW_NUMBER, it->valuedouble, NULL, 0};
-        else if (cJSON_IsBool(it))
-            *rv = (kite_raw_value){KITE_RAW_NUMBER, cJSON_IsTrue(it) ? 1.0 : 0.0, NULL, 0};
-        else if (cJSON_IsString(it))
-            *rv = (kite_raw_value){KITE_RAW_TEXT, 0, it->valuestring, strlen(it->valuestring)};
-        else if (!cJSON_IsNull(it))
+        if (it->ef_kind == KITE_EV_NUMBER)
+            *rv = (kite_raw_value){KITE_RAW_NUMBER, it->ef_number, NULL, 0};
+        else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
+            *rv = (kite_raw_value){KITE_RAW_NUMBER, it->ef_kind == KITE_EV_TRUE ? 1.0 : 0.0, NULL, 0};
+        else if (it->ef_kind == KITE_EV_TEXT)
+            *rv = (kite_raw_value){KITE_RAW_TEXT, 0, it->ef_text, strlen(it->ef_text)};
+        else if (it->ef_kind != KITE_EV_NULL)
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
                              "field \"%s\": expected a number, text, boolean or null",
                              m->em_features[i].mf_name);
@@ -303,12 +313,12 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s, const
     return KITE_ERR_OK;
 }
 
-kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const cJSON *event,
-                            float *row, int *missing, int *warming_up, char *errstr,
-                            size_t errstr_size)
+kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
+                            const kite_event_json *event, float *row, int *missing,
+                            int *warming_up, char *errstr, size_t errstr_size)
 {
     *warming_up = 0;
-    if (!cJSON_IsObject(event))
+    if (!event->ej_is_object)
         return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "event is not a JSON object");
     if (m->em_spec) {
         KITE_TRY(map_row_spec(m, s, event, row, warming_up, errstr, errstr_size));
@@ -318,22 +328,26 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const 
         return KITE_ERR_OK;
     }
     for (int f = 0; f < m->em_nfeatures; f++) row[f] = NAN;
-    for (const cJSON *it = event->child; it; it = it->next) {
-        int f = map_lookup(m, it->string);
+    for (int k = 0; k < event->ej_nfields; k++) {
+        const kite_event_field *it = &event->ej_fields[k];
+        int f = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
-        if (map_has_dict(m, f) && (cJSON_IsString(it) || (cJSON_IsNumber(it) &&
-                                                          m->em_model->km_cats[f].kcd_numeric))) {
+        if (map_has_dict(m, f) && (it->ef_kind == KITE_EV_TEXT ||
+                                   (it->ef_kind == KITE_EV_NUMBER &&
+                                    m->em_model->km_cats[f].kcd_numeric))) {
             /* Category text (or a numeric category's value) coded by the model's dictionary. */
             char num[40], why[256];
-            const char *text = it->valuestring;
-            if (!cJSON_IsString(it)) snprintf(num, sizeof num, "%.17g", it->valuedouble), text = num;
+            const char *text = it->ef_text;
+            if (it->ef_kind != KITE_EV_TEXT) snprintf(num, sizeof num, "%.17g", it->ef_number), text = num;
             if (kite_model_category_code(m->em_model, f, text, &row[f], why, sizeof why) != KITE_ERR_OK)
                 return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\": %s", mf->mf_name, why);
-        } else if (cJSON_IsNumber(it)) row[f] = kite_f32(it->valuedouble);
-        else if (cJSON_IsBool(it)) row[f] = cJSON_IsTrue(it) ? 1.0f : 0.0f;
-        else if (cJSON_IsNull(it)) row[f] = NAN;
-        else if (cJSON_IsString(it)) KITE_TRY(map_text(mf, it->valuestring, &row[f], errstr, errstr_size));
+        } else if (it->ef_kind == KITE_EV_NUMBER) row[f] = kite_f32(it->ef_number);
+        else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
+            row[f] = it->ef_kind == KITE_EV_TRUE ? 1.0f : 0.0f;
+        else if (it->ef_kind == KITE_EV_NULL) row[f] = NAN;
+        else if (it->ef_kind == KITE_EV_TEXT)
+            KITE_TRY(map_text(mf, it->ef_text, &row[f], errstr, errstr_size));
         else
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
                              "field \"%s\": expected a number, text, boolean or null", mf->mf_name);

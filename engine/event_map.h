@@ -13,8 +13,7 @@
 
 #include <stddef.h>
 
-#include <cjson/cJSON.h>
-
+#include "event_json.h"
 #include "kite_error.h"
 #include "model.h"
 
@@ -35,11 +34,12 @@ void kite_event_state_free(kite_event_state *s);
 
 int kite_event_map_num_features(const kite_event_map *m);
 
-/* Fills row (num_features floats, NaN = missing) from a JSON object. *missing receives the
- * number of missing values, *warming_up 1 while the event's key is warming up. Returns non-OK
- * with a one-line reason (for the dead-letter record) when the event cannot be featurized. */
-kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s, const cJSON *event,
-                            float *row, int *missing, int *warming_up, char *errstr,
-                            size_t errstr_size);
+/* Fills row (num_features floats, NaN = missing) from a parsed event (engine/event_json.h;
+ * a field named twice: the last one counts). *missing receives the number of missing values,
+ * *warming_up 1 while the event's key is warming up. Returns non-OK with a one-line reason
+ * (for the dead-letter record) when the event cannot be featurized. */
+kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
+                            const kite_event_json *event, float *row, int *missing,
+                            int *warming_up, char *errstr, size_t errstr_size);
 
 #endif

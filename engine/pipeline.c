@@ -435,6 +435,7 @@ void kite_pipeline_free(kite_pipeline *pl)
         kite_worker *w = &pl->pl_workers[i];
         kite_ring_free(&w->kw_done);
         kite_arena_free(&w->kw_arena);
+        kite_event_json_free(&w->kw_event);
         kite_event_state_free(w->kw_evstate);
         free(w->kw_msgs);
         free(w->kw_items);

@@ -75,6 +75,7 @@ typedef struct kite_worker {
     int kw_last_part;                 /* kw_parts index of the last message's partition */
     kite_stats_block *kw_stats;
     kite_arena kw_arena;
+    kite_event_json kw_event;         /* the event being taken: its parsed fields       */
     kite_event_state *kw_evstate;     /* feature state of this worker's keys            */
     rd_kafka_message_t **kw_msgs;     /* consume buffer, batch_size                    */
     kite_batch_item *kw_items;        /* events of the batch that will be scored       */
@@ -87,6 +88,16 @@ typedef struct kite_worker {
     size_t kw_nlabels;
     char *kw_out;                     /* output JSON buffer                            */
     size_t kw_out_cap;
+    /* pipeline_output.c: output text that does not change per event, made once (the alert's
+     * rule, the model fields) or once per source topic ("topic":"t","partition":). */
+    char kw_alert_head[96];
+    size_t kw_alert_head_len;
+    char kw_model_tail[224];
+    size_t kw_model_tail_len;
+    const void *kw_src_rkt;
+    const char *kw_src_topic;
+    char kw_src_text[600];
+    size_t kw_src_len;
     /* Published by the worker after each loop (release), read by the control thread
      * (acquire) for exit_on_eof: partitions at EOF and events still in flight. */
     _Atomic int kw_eof_parts;

@@ -60,18 +60,31 @@ static void out_lit(out_buf *b, const char *text, size_t len)
 }
 #define OUT_LIT(b, s) out_lit((b), (s), sizeof(s) - 1)
 
+/* Two digits per division: offsets and millisecond timestamps have 6-13 digits. */
 static void out_i64(out_buf *b, int64_t v)
 {
-    char tmp[24];
-    int n = 0;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                                "34353637383940414243444546474849505152535455565758596061626364656667"
+                                "6869707172737475767778798081828384858687888990919293949596979899";
+    char tmp[24], *p = tmp + sizeof tmp;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do tmp[n++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    if (v < 0) tmp[n++] = '-';
-    if (out_reserve(b, (size_t)n + 1)) return;
-    char *o = b->ob_w->kw_out + b->ob_len;
-    for (int i = 0; i < n; i++) o[i] = tmp[n - 1 - i];
-    b->ob_len += (size_t)n;
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
+    if (v < 0) *--p = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    if (out_reserve(b, n + 1)) return;
+    memcpy(b->ob_w->kw_out + b->ob_len, p, n);
+    b->ob_len += n;
 }
 
 /* A JSON string of arbitrary bytes: quotes, backslashes and control bytes escaped; other
@@ -99,12 +112,40 @@ static void out_string(out_buf *b, const void *data, size_t len)
     b->ob_len = (size_t)(o - b->ob_w->kw_out);
 }
 
-static void out_source(out_buf *b, const rd_kafka_message_t *m)
+/* Writes the text of make(b) and keeps a copy in cache (when it fits) for the next call. */
+static void out_cached(out_buf *b, char *cache, size_t cache_size, size_t *cache_len,
+                       void (*make)(out_buf *, const void *), const void *arg)
+{
+    size_t at = b->ob_len;
+    make(b, arg);
+    size_t n = b->ob_len - at;
+    if (n <= cache_size && b->ob_len <= b->ob_w->kw_out_cap) {
+        memcpy(cache, b->ob_w->kw_out + at, n);
+        *cache_len = n;
+    }
+}
+
+static void out_make_source(out_buf *b, const void *topic)
 {
     OUT_LIT(b, "\"topic\":");
-    const char *topic = rd_kafka_topic_name(m->rkt);
     out_string(b, topic, strlen(topic));
     OUT_LIT(b, ",\"partition\":");
+}
+
+static void out_source(out_buf *b, const rd_kafka_message_t *m)
+{
+    kite_worker *w = b->ob_w;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    /* Per source topic, not per event: the topic's escaped name (checked by name as well as
+     * by handle, so a handle reused for another topic cannot pass). */
+    if (w->kw_src_len && m->rkt == w->kw_src_rkt && !strcmp(topic, w->kw_src_topic)) {
+        out_lit(b, w->kw_src_text, w->kw_src_len);
+    } else {
+        w->kw_src_len = 0;
+        out_cached(b, w->kw_src_text, sizeof w->kw_src_text, &w->kw_src_len, out_make_source, topic);
+        w->kw_src_rkt = m->rkt;
+        w->kw_src_topic = topic;
+    }
     out_i64(b, m->partition);
     OUT_LIT(b, ",\"offset\":");
     out_i64(b, m->offset);
@@ -138,6 +179,16 @@ static void out_floats(out_buf *b, const float *v, int n)
     OUT_LIT(b, "]");
 }
 
+static void out_make_model(out_buf *b, const void *arg)
+{
+    const kite_pipeline *pl = arg;
+    OUT_LIT(b, ",\"model\":\"");
+    out_lit(b, pl->pl_model_name, strlen(pl->pl_model_name)); /* quotes removed at load */
+    OUT_LIT(b, "\",\"model_fingerprint\":\"");
+    out_lit(b, pl->pl_fingerprint, strlen(pl->pl_fingerprint));
+    OUT_LIT(b, "\",\"event_ts_ms\":");
+}
+
 size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
                               const float *margin, int warming_up, int64_t now_ms)
 {
@@ -153,11 +204,10 @@ size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const
     out_floats(&b, pred, outs);
     OUT_LIT(&b, ",\"margin\":");
     out_floats(&b, margin, groups);
-    OUT_LIT(&b, ",\"model\":\"");
-    out_lit(&b, pl->pl_model_name, strlen(pl->pl_model_name)); /* quotes removed at load */
-    OUT_LIT(&b, "\",\"model_fingerprint\":\"");
-    out_lit(&b, pl->pl_fingerprint, strlen(pl->pl_fingerprint));
-    OUT_LIT(&b, "\",\"event_ts_ms\":");
+    if (w->kw_model_tail_len) out_lit(&b, w->kw_model_tail, w->kw_model_tail_len);
+    else
+        out_cached(&b, w->kw_model_tail, sizeof w->kw_model_tail, &w->kw_model_tail_len,
+                   out_make_model, pl);
     out_i64(&b, rd_kafka_message_timestamp(m, NULL));
     OUT_LIT(&b, ",\"processed_ts_ms\":");
     out_i64(&b, now_ms);
@@ -173,7 +223,11 @@ size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred
     out_key(&b, m);
     OUT_LIT(&b, ",");
     out_source(&b, m);
-    out_printf(&b, ",\"rule\":\"prediction >= %g\",\"prediction\":", w->kw_pl->pl_cfg.kc_alert_threshold);
+    if (!w->kw_alert_head_len) /* printf once per worker, not per alert */
+        w->kw_alert_head_len = (size_t)snprintf(w->kw_alert_head, sizeof w->kw_alert_head,
+                                                ",\"rule\":\"prediction >= %g\",\"prediction\":",
+                                                w->kw_pl->pl_cfg.kc_alert_threshold);
+    out_lit(&b, w->kw_alert_head, w->kw_alert_head_len);
     out_float(&b, pred);
     OUT_LIT(&b, "}");
     return b.ob_len;

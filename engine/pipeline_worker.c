@@ -1,18 +1,18 @@
 /* A worker: consumes its partitions' forwarded queue in batches (N events or T microseconds
- * from the batch's first event, whichever first), parses each event with cJSON into its
- * arena, maps it to a feature row, scores the batch with the active kernel and produces the
+ * from the batch's first event, whichever first), parses each event's fields into its
+ * reusable field list (engine/event_json.h), maps them to a feature row, scores the batch with the active kernel and produces the
  * outputs. Delivery tags come back through the worker's SPSC ring and complete events in
  * their partition's window; offsets are stored as the windows advance.
  *
- * Per event on this path: no lock and no malloc of ours (arena parse, preallocated rows and
- * output buffer; librdkafka allocates its own message copy inside produce). */
+ * Per event on this path: no lock and no malloc of ours (a field list that only grows,
+ * preallocated rows and output buffer; librdkafka allocates its own message copy inside
+ * produce). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
 #include <xxhash.h>
 
 #include "dispatch.h"
@@ -154,26 +154,26 @@ static void worker_dead_letter(kite_worker *w, const rd_kafka_message_t *m, int 
 /* A labels_topic message: {label_field: number}, keyed like the event it labels. It has no
  * output of its own, so its offset is done once the label is queued for the join (a label lost
  * in a crash costs one quality sample, never an output). */
-static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m, cJSON *event, int pslot,
-                              uint64_t seq)
+static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m,
+                              const kite_event_json *event, int pslot, uint64_t seq)
 {
     kite_pipeline *pl = w->kw_pl;
-    const cJSON *v = cJSON_IsObject(event)
-                         ? cJSON_GetObjectItemCaseSensitive(event, pl->pl_cfg.kc_label_field) : NULL;
+    const kite_event_field *v =
+        event->ej_is_object ? kite_event_json_get(event, pl->pl_cfg.kc_label_field) : NULL;
     char reason[256];
     if (!m->key || !m->key_len) {
         worker_dead_letter(w, m, pslot, seq, "label event without a key (the key names the "
                                              "prediction it labels)");
         return;
     }
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+    if (!v || v->ef_kind != KITE_EV_NUMBER || !isfinite(v->ef_number)) {
         snprintf(reason, sizeof reason, "label event: field \"%s\" %s", pl->pl_cfg.kc_label_field,
                  v ? "is not a finite number" : "is missing");
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
     }
     if (w->kw_nlabels == (size_t)pl->pl_cfg.kc_batch_size) kite_worker_apply_labels(w);
-    w->kw_labels[w->kw_nlabels++] = (kite_label_item){XXH3_64bits(m->key, m->key_len), v->valuedouble};
+    w->kw_labels[w->kw_nlabels++] = (kite_label_item){XXH3_64bits(m->key, m->key_len), v->ef_number};
     kite_stats_add(w->kw_stats, KITE_C_LABELS, 1);
     kite_offsets_done(w->kw_parts[pslot], seq); /* no output: the event is complete */
 }
@@ -228,33 +228,30 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     uint64_t seq = kite_offsets_add(t, m->offset, rd_kafka_message_timestamp(m, NULL));
     kite_stats_add(w->kw_stats, KITE_C_CONSUMED, 1);
     char reason[256];
-    kite_arena_reset(&w->kw_arena);
-    cJSON *event = m->len ? cJSON_ParseWithLength(m->payload, m->len) : NULL;
-    if (!event) {
-        const char *at = cJSON_GetErrorPtr();
-        long pos = at && m->len && at >= (const char *)m->payload &&
-                           at <= (const char *)m->payload + m->len
-                       ? (long)(at - (const char *)m->payload) : 0;
-        snprintf(reason, sizeof reason, m->len ? "malformed JSON near byte %ld" : "empty event",
-                 pos);
+    kite_arena_reset(&w->kw_arena); /* the thread's other cJSON use (drift events) */
+    kite_event_json *event = &w->kw_event;
+    size_t at = 0;
+    int perr = m->len ? kite_event_json_parse(event, m->payload, m->len, &at) : -1;
+    if (perr) {
+        if (!m->len) snprintf(reason, sizeof reason, "empty event");
+        else if (perr == -2) snprintf(reason, sizeof reason, "out of memory parsing the event");
+        else snprintf(reason, sizeof reason, "malformed JSON near byte %zu", at);
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
     }
     if (*pl->pl_cfg.kc_labels_topic && !strcmp(rd_kafka_topic_name(m->rkt), pl->pl_cfg.kc_labels_topic)) {
         worker_take_label(w, m, event, pslot, seq);
-        cJSON_Delete(event);
         return;
     }
     double label = NAN;
     if (*pl->pl_cfg.kc_label_field) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(event, pl->pl_cfg.kc_label_field);
-        if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) label = v->valuedouble;
+        const kite_event_field *v = kite_event_json_get(event, pl->pl_cfg.kc_label_field);
+        if (v && v->ef_kind == KITE_EV_NUMBER && isfinite(v->ef_number)) label = v->ef_number;
     }
     int nf = kite_event_map_num_features(pl->pl_map), missing = 0, warming = 0;
     float *row = w->kw_rows + *nitems * (size_t)nf;
     kite_err err = kite_event_map_row(pl->pl_map, w->kw_evstate, event, row, &missing, &warming, reason,
                                       sizeof reason);
-    cJSON_Delete(event); /* arena memory: frees nothing, kept for the malloc fallback */
     if (err) {
         worker_dead_letter(w, m, pslot, seq, reason);
         return;

@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kafka_conf.h"
+#include "num.h"
 
 #define REPLAY_BUF 65536
 
@@ -61,7 +62,7 @@ static int json_number(char *dst, size_t size, const kite_csv_options *csv, cons
         for (char *c = tmp; *c; c++)
             if (*c == ',') *c = '.';
     char *end = NULL;
-    double v = strtod(tmp, &end);
+    double v = kite_num_parse_double(tmp, &end); /* strtod's value, locale-free (num.h) */
     if (*end || !isfinite(v)) return 0;
     /* Keep the text when it is already a JSON number; else print the parsed value. */
     int plain = tmp[0] != '+' && tmp[0] != '.' && !(tmp[0] == '-' && tmp[1] == '.') &&

@@ -8,9 +8,10 @@
  * Eisel-Lemire (one or two 64x128-bit products against a table of powers of five) for up to
  * 19 significant digits. It does not set errno (kite reads none after strtod).
  *
- * Why not glibc: strtod costs ~500-900 instructions a number and cJSON adds a localeconv()
- * per number; the fast path is ~60-120. Why not a library: Debian packages none for C
- * (fast_float and double-conversion are C++, Ryu only as Rust crates).
+ * Why not glibc: strtod costs ~700 instructions a number (callgrind, Titanic-like values) and
+ * cJSON adds a localeconv() per number; this parser ~190, and %.9g ~2,100 against ~275 for
+ * the formatter (bench/RESULTS.md). Why not a library: Debian packages none for C (fast_float
+ * and double-conversion are C++, Ryu only as Rust crates).
  *
  * Formatting (loaders/num_format.c) writes the shortest decimal that reads back as the same
  * float32 (Ryu's f2s), laid out as printf's %g with precision 9 would lay it out: fixed for

@@ -167,10 +167,18 @@ size_t kite_num_format_float(float v, char *buf)
     uint32_t digits;
     int32_t e10;
     fmt_shortest(ieee_m, ieee_e, &digits, &e10);
+    /* At most 9 digits, 10 when rounding up carried (999999999 + 1); two per division. */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                                "34353637383940414243444546474849505152535455565758596061626364656667"
+                                "6869707172737475767778798081828384858687888990919293949596979899";
     char d[10];
-    int nd = 0;
-    for (uint32_t t = digits; t; t /= 10) nd++;
-    for (int i = nd - 1; i >= 0; i--, digits /= 10) d[i] = (char)('0' + digits % 10);
+    int nd = digits >= 1000000000u ? 10 : digits >= 100000000u ? 9 : digits >= 10000000u ? 8
+           : digits >= 1000000u    ? 7  : digits >= 100000u    ? 6 : digits >= 10000u    ? 5
+           : digits >= 1000u       ? 4  : digits >= 100u       ? 3 : digits >= 10u       ? 2 : 1;
+    int i = nd;
+    for (; digits >= 100; digits /= 100, i -= 2) memcpy(d + i - 2, pairs + 2 * (digits % 100), 2);
+    if (digits >= 10) memcpy(d + i - 2, pairs + 2 * digits, 2);
+    else d[i - 1] = (char)('0' + digits);
     /* Ryu's digits have no trailing zeros except where the interval forces them; %g drops
      * them anyway. */
     while (nd > 1 && d[nd - 1] == '0') {
@@ -198,9 +206,16 @@ size_t kite_num_format_float(float v, char *buf)
         memcpy(p, d, (size_t)nd);
         p += nd;
     } else {
-        for (int i = 0; i <= x || i < nd; i++) {
-            if (i == x + 1) *p++ = '.';
-            *p++ = i < nd ? d[i] : '0';
+        if (nd <= x + 1) { /* an integer: the digits, then zeros */
+            memcpy(p, d, (size_t)nd);
+            p += nd;
+            for (int z = nd; z <= x; z++) *p++ = '0';
+        } else {
+            memcpy(p, d, (size_t)x + 1);
+            p += x + 1;
+            *p++ = '.';
+            memcpy(p, d + x + 1, (size_t)(nd - x - 1));
+            p += nd - x - 1;
         }
     }
     *p = 0;

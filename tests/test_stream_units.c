@@ -98,22 +98,31 @@ static void test_event_map(void)
           KITE_ERR_CONFIG);
     float row[16];
     int missing, warming;
-    cJSON *e = cJSON_Parse("{\"Age\": null, \"Sex\": \"female\", \"Pclass\": 3, \"x\": [1], \"Fare\": \"7.5\"}");
-    CHECK(kite_event_map_row(m, NULL, e, row, &missing, &warming, err, sizeof err) == KITE_ERR_OK);
+    kite_event_json ev = {0};
+    size_t at;
+#define EVENT(text) kite_event_json_parse(&ev, text, strlen(text), &at)
+    CHECK(EVENT("{\"Age\": null, \"Sex\": \"female\", \"Pclass\": 3, \"x\": [1], \"Fare\": \"7.5\"}") == 0);
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_OK);
     CHECK(row[0] == 3 && row[1] == 1 && isnan(row[2]) && row[5] == 7.5f && missing == 3);
-    cJSON_Delete(e);
-    e = cJSON_Parse("{\"Sex\": \"alien\"}");
-    CHECK(kite_event_map_row(m, NULL, e, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(EVENT("{\"Sex\": \"alien\"}") == 0);
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK_MSG(strstr(err, "Sex") && strstr(err, "alien"), "%s", err);
-    cJSON_Delete(e);
+    CHECK(EVENT("[1, 2]") == 0 && !ev.ej_is_object);
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(EVENT("{\"Pclass\": {\"a\": 1}}") == 0);
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(EVENT("{\"Pclass\": 1, \"Pclass\": 2}") == 0); /* the last one counts */
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_OK &&
+          row[0] == 2);
     kite_event_map_free(m);
     /* With the spec: inputs by the spec's names, features computed by the spec. */
     CHECK(kite_event_map_new(&model, "models/titanic.spec.json", NULL, &m, err, sizeof err) == KITE_ERR_OK);
     kite_event_state *st = NULL;
     CHECK(kite_event_state_new(m, &st, err, sizeof err) == KITE_ERR_OK && st);
-    e = cJSON_Parse("{\"Pclass\": \"first\"}");
-    CHECK(kite_event_map_row(m, st, e, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
-    cJSON_Delete(e);
+    CHECK(EVENT("{\"Pclass\": \"first\"}") == 0);
+    CHECK(kite_event_map_row(m, st, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+#undef EVENT
+    kite_event_json_free(&ev);
     kite_event_state_free(st);
     kite_event_map_free(m);
     kite_model_free(&model);

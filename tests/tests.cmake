@@ -304,6 +304,7 @@ endif()
 # --- numbers: locale-free parse (strtod/strtof bit for bit) and shortest float32 text (issue 13) ---
 kite_c_test(test_num)
 set_tests_properties(test_num PROPERTIES TIMEOUT 120)
+kite_c_test(test_event_json) # the event parser against cJSON
 # --- end numbers ---
 # --- perf gate: kite bench --json / --baseline (issue 13); valgrind, so not under sanitizers ---
 if(NOT KITE_SANITIZE)

@@ -231,6 +231,10 @@ static int bench_gate_figures(const bench_opts *o, const kite_model *model, cons
             e->be_per_row = ir / (double)nrows;
         }
     }
+    if (!fig->bf_nentries) {
+        fprintf(stderr, "kite bench: no kernel could be measured this way\n");
+        return -1;
+    }
     return 0;
 }
 

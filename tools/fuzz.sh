@@ -14,7 +14,8 @@ flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ikerne
 kernels="kernels/kite_error.c kernels/model.c kernels/forest.c kernels/perfect.c kernels/traverse_scalar.c kernels/traverse_row.c kernels/dispatch.c"
 clang $flags tests/fuzz/fuzz_model.c $kernels loaders/ubjson.c loaders/xgb_model.c \
   $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread -o build-fuzz/fuzz_model
-clang $flags tests/fuzz/fuzz_csv.c kernels/kite_error.c loaders/csv.c -lm -o build-fuzz/fuzz_csv
+clang $flags tests/fuzz/fuzz_csv.c kernels/kite_error.c loaders/csv.c loaders/num_parse.c -lm -lpthread \
+  -o build-fuzz/fuzz_csv
 # --- http: the /predict body parser (needs build/ for the libraries it links) ---
 mkdir -p build-fuzz/corpus_http
 printf '\x00{"features":[3,0,22,1,0,7.25]}' > build-fuzz/corpus_http/features.bin
@@ -45,7 +46,16 @@ clang $flags -Iengine tests/fuzz/fuzz_profile.c loaders/profile.c loaders/profil
   -lm -lpthread -o build-fuzz/fuzz_profile
 clang $flags -Iengine tests/fuzz/fuzz_config.c engine/config.c kernels/kite_error.c \
   $(pkg-config --cflags --libs libcjson) -lm -o build-fuzz/fuzz_config
+# --- numbers (issue 13): the event parser against cJSON, differences abort ---
+mkdir -p build-fuzz/corpus_event
+printf '{"PassengerId":1,"Survived":0,"Pclass":3,"Name":"Braund, Mr. Owen Harris","Sex":"male","Age":22,"Fare":7.25,"Cabin":null}' \
+  > build-fuzz/corpus_event/titanic.json
+printf '{"a\\u00e9":"x\\uD83D\\uDE00","n":[1,{"b":-0.5e-3}],"t":true}' > build-fuzz/corpus_event/escapes.json
+clang $flags -Iengine tests/fuzz/fuzz_event_json.c engine/event_json.c loaders/num_parse.c \
+  $(pkg-config --cflags --libs libcjson) -lm -lpthread -o build-fuzz/fuzz_event_json
+# --- end numbers ---
 cd build-fuzz
+./fuzz_event_json -max_total_time="$secs" -max_len=4096 corpus_event
 ./fuzz_spec -max_total_time="$secs" -max_len=16384 -rss_limit_mb=2048 corpus_spec
 ./fuzz_profile -max_total_time="$secs" -max_len=32768 -rss_limit_mb=2048 corpus_profile
 ./fuzz_config -max_total_time="$secs" -max_len=4096 corpus_config
