@@ -272,7 +272,7 @@ add_test(NAME bench_peers_smoke
           --venv-python "${KITE_VENV_PYTHON}" --harness $<TARGET_FILE:kite_bench_peers>
           --kite $<TARGET_FILE:kite> --root ${CMAKE_SOURCE_DIR}
           --workdir ${CMAKE_BINARY_DIR}/bench_peers_smoke)
-set_tests_properties(bench_peers_smoke PROPERTIES TIMEOUT 300 LABELS no_asan)
+set_tests_properties(bench_peers_smoke PROPERTIES TIMEOUT 300)
 # --- end bench peers ---
 # --- status page (issue 15): GET /status of kite serve and kite serve --http in headless
 # Chromium: no console errors, numbers equal /metrics, charts in a screenshot ---
