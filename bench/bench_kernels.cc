@@ -149,8 +149,10 @@ bool LoadModel(const std::string &dir, const std::string &name) {
   int perfect = 0;
   for (int t = 0; t < m->trees; t++)
     perfect += m->forest.kf_perfect->kp_trees[t].kpt_kind == KITE_PTREE_PERFECT;
-  std::fprintf(stderr, "bench: %s: %d trees, max depth %d, %d padded to perfect trees\n",
-               name.c_str(), m->trees, m->forest.kf_max_depth, perfect);
+  const kite_bytebin *bb = m->forest.kf_bytebin;
+  std::fprintf(stderr, "bench: %s: %d trees, max depth %d, %d padded to perfect trees, byte codes: %s\n",
+               name.c_str(), m->trees, m->forest.kf_max_depth, perfect,
+               bb && bb->kb_ok ? "yes" : bb ? bb->kb_reason : "no layout");
   g_models.push_back(std::move(m));
   return true;
 }
@@ -163,7 +165,7 @@ int main(int argc, char **argv) {
   std::string dir = env ? env : KITE_BENCH_DEFAULT_MODELS;
   if (!LoadRows(dir + "/rows.csv")) return 1;
   for (const char *name :
-       {"d3_t100", "d6_t100", "d6_t500", "d6_t1000", "d8_t500", "lossguide255_t500"})
+       {"d3_t100", "d6_t100", "d6_t500", "d6_t1000", "d8_t300", "d8_t500", "lossguide255_t500"})
     if (!LoadModel(dir, name)) return 1;
 
   for (auto &m : g_models)

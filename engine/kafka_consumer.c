@@ -117,8 +117,8 @@ static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (!joined) kite_worker_park(pl);
     atomic_store_explicit(&pl->pl_ready, 0, memory_order_relaxed); /* relaxed: see assign */
     if (kite_sink_wait_empty(pl, 120000) != 0)
-        fprintf(stderr, "kite: revoke: outputs still in flight after 120 s; their events will "
-                        "be consumed again by the next owner\n");
+        fprintf(stderr, "kite: revoke: outputs still in flight (after 120 s, or a fatal error); "
+                        "their events will be consumed again by the next owner\n");
     for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
     rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
     if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)

@@ -218,7 +218,11 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     kite_offsets *t = w->kw_parts[pslot];
     while (kite_offsets_full(t)) {
-        /* Backpressure: the window is bounded; wait for deliveries to free it. */
+        /* Backpressure: the window is bounded; wait for deliveries to free it. After a fatal
+         * error none will come: leave the event unconsumed (no offset is stored past it) so
+         * the worker can stop instead of waiting forever. Acquire: pairs with the release
+         * stores of pl_fatal. */
+        if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire)) return;
         if (!kite_worker_apply_deliveries(w)) {
             struct timespec ts = {0, 100000};
             nanosleep(&ts, NULL);

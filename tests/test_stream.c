@@ -8,7 +8,10 @@
  *                              SIGKILL mid-stream and restarted later, in place of both)
  *   test_stream restart KITE   `kite serve` killed (SIGKILL) mid-stream, then SIGTERM'd
  *                              mid-stream, then run to the end: none missing; duplicates
- *                              reported; the graceful stop exits 0 and adds none */
+ *                              reported; the graceful stop exits 0 and adds none
+ *   test_stream fatal          a fatal producer error mid-stream (librdkafka's idempotent producer
+ *                              can go fatal when an output leader dies) ends the run within
+ *                              seconds with the error, not after the drain timeouts */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/types.h>
@@ -20,6 +23,7 @@
 #include "features.h"
 #include "xgb_model.h"
 #include "pipeline.h"
+#include "pipeline_int.h" /* pl_producer, for rd_kafka_test_fatal_error */
 #include "stream_harness.h"
 
 #define BASIC_EVENTS 2000
@@ -507,12 +511,78 @@ static int test_restart(const char *kite)
     return kt_finish("test_stream restart");
 }
 
+/* ---- fatal: the producer goes fatal while outputs flow ---- */
+
+#define FATAL_EVENTS 20000
+
+typedef struct fatal_ctx {
+    kite_pipeline *pl;
+    struct timespec at; /* when the fatal error was raised */
+    uint64_t consumed;  /* events consumed by then        */
+} fatal_ctx;
+
+static void *fatal_thread(void *arg)
+{
+    fatal_ctx *c = arg;
+    uint64_t consumed = 0;
+    for (int i = 0; i < 3000 && consumed < 2000; i++) {
+        usleep(2000);
+        /* Relaxed per-thread sums, as a /metrics scrape reads them while the run goes on. */
+        consumed = kite_stats_sum(&c->pl->pl_stats, KITE_C_CONSUMED);
+    }
+    c->consumed = consumed;
+    /* Every output still queued, in flight or produced after this fails with __FATAL and can
+     * never be delivered: the run must end on the error, not wait for them. */
+    clock_gettime(CLOCK_MONOTONIC, &c->at);
+    pthread_mutex_lock(&c->pl->pl_handles_lock); /* as the metrics renderer reads the handle */
+    rd_kafka_test_fatal_error(c->pl->pl_producer, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              "test_stream fatal");
+    pthread_mutex_unlock(&c->pl->pl_handles_lock);
+    return NULL;
+}
+
+static int test_fatal(void)
+{
+    sh_world *w = sh_world_new();
+    rd_kafka_t *p = sh_producer(w);
+    sh_produce(w, p, 0, FATAL_EVENTS, 0);
+    kite_pipeline *pl = run_pipeline_new(w, 2);
+    kite_pipeline_hold_exit(pl, +1); /* only the fatal error ends this run */
+    fatal_ctx c = {.pl = pl};
+    pthread_t t;
+    pthread_create(&t, NULL, fatal_thread, &c);
+    char errstr[512];
+    kite_err err = kite_pipeline_run(pl, errstr, sizeof errstr);
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    pthread_join(t, NULL);
+    double took = (double)(end.tv_sec - c.at.tv_sec) + (double)(end.tv_nsec - c.at.tv_nsec) * 1e-9;
+    kite_pipeline_totals tot;
+    kite_pipeline_totals_get(pl, &tot);
+    printf("fatal: raised after %llu events; the run ended %.2f s later (%llu consumed, %llu "
+           "delivery errors): %s\n", (unsigned long long)c.consumed, took,
+           (unsigned long long)tot.kpt_consumed, (unsigned long long)tot.kpt_delivery_errors,
+           err ? errstr : "no error");
+    CHECK_MSG(c.consumed >= 2000 && c.consumed < FATAL_EVENTS && tot.kpt_delivery_errors > 0,
+              "the fatal error came mid-stream with outputs pending (%llu consumed, %llu failed)",
+              (unsigned long long)c.consumed, (unsigned long long)tot.kpt_delivery_errors);
+    CHECK_MSG(err != KITE_ERR_OK && strstr(errstr, "fatal"), "the run names the fatal error (%s)",
+              err ? errstr : "returned OK");
+    CHECK_MSG(took < 20, "the run ended %.1f s after the fatal error (the drain waits 120 s)", took);
+    kite_pipeline_free(pl);
+    rd_kafka_destroy(p);
+    kite_mock_broker_free(w->broker);
+    free(w);
+    return kt_finish("test_stream fatal");
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "basic";
     if (!strcmp(mode, "basic")) return test_basic();
     if (!strcmp(mode, "faults")) return test_faults();
     if (!strcmp(mode, "rebalance")) return test_rebalance();
+    if (!strcmp(mode, "fatal")) return test_fatal();
     if (!strcmp(mode, "restart") && argc > 2) return test_restart(argv[2]);
     fprintf(stderr, "usage: test_stream basic|faults|restart KITE\n");
     return 2;

@@ -314,6 +314,15 @@ if(NOT KITE_SANITIZE)
   set_tests_properties(bench_gate PROPERTIES LABELS no_asan TIMEOUT 300)
 endif()
 # --- end perf gate ---
+# A fatal producer error mid-stream ends the run within seconds (on the mock; the real
+# cluster's output-leader kill is what raises it there).
+add_test(NAME stream_fatal COMMAND test_stream fatal WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_fatal PROPERTIES LABELS tsan TIMEOUT 120)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(stream_fatal PROPERTIES ENVIRONMENT
+                       "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+endif()
+
 # --- real Kafka (issue 11): the stream tests again on a 3-node Apache Kafka 4.1 cluster (KRaft,
 # tools/kafka-cluster.sh), and the fault matrix. One cluster serves the whole run: fixture
 # kafka_cluster starts it (~10-20 s) and stops it; the tests take it one at a time

@@ -109,7 +109,11 @@ cmd_start() {
   [ "$brokers" = 1 ] || [ "$brokers" = 3 ] || die "--brokers must be 1 or 3 (got $brokers)"
   if [ -f "$dir/cluster.env" ]; then
     load_env
-    for i in $(seq 1 "$KC_NODES"); do node_alive "$i" && die "node $i is running in $dir: stop it first"; done
+    # A cluster left running in this directory (an interrupted test run) is stopped first, so a
+    # fresh start always works.
+    for i in $(seq 1 "$KC_NODES"); do
+      if node_alive "$i"; then echo "kafka-cluster: stopping node $i left running in $dir" >&2; stop_node "$i" TERM; fi
+    done
   fi
   local libs; libs=$("$root/tools/kafka/fetch.sh")
   rm -rf "$dir"; mkdir -p "$dir"
