@@ -61,6 +61,7 @@ typedef int (*peers_score_fn)(void *ctx, const float *rows, size_t n, int thread
 typedef struct peers_engine {
     char name[64];
     peers_score_fn score;
+    void (*close)(void *ctx); /* frees ctx and what it holds; NULL when ctx is not the engine's */
     void *ctx;
 } peers_engine;
 
@@ -165,18 +166,26 @@ fail:
     return -1;
 }
 
+static void peers_xgb_close(void *ctx) {
+    peers_xgb *x = ctx;
+    if (x->booster) x->free_booster(x->booster);
+    if (x->lib) dlclose(x->lib);
+    free(x);
+}
+
 static int peers_xgb_open(const char *lib, const char *model, peers_engine *e) {
     peers_xgb *x = calloc(1, sizeof *x);
     if (!x) return -1;
     x->lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     if (!x->lib) {
         fprintf(stderr, "kite_bench_peers: %s\n", dlerror());
-        free(x);
+        peers_xgb_close(x);
         return -1;
     }
 #define PEERS_SYM(field, name)                                                                  \
     if (!(*(void **)&x->field = dlsym(x->lib, name))) {                                         \
         fprintf(stderr, "kite_bench_peers: %s: no symbol %s\n", lib, name);                     \
+        peers_xgb_close(x);                                                                     \
         return -1;                                                                              \
     }
     PEERS_SYM(create, "XGBoosterCreate")
@@ -189,12 +198,14 @@ static int peers_xgb_open(const char *lib, const char *model, peers_engine *e) {
 #undef PEERS_SYM
     if (x->create(NULL, 0, &x->booster) || x->load(x->booster, model)) {
         fprintf(stderr, "kite_bench_peers: xgboost %s: %s\n", model, x->last_error());
+        peers_xgb_close(x);
         return -1;
     }
     int major, minor, patch;
     x->version(&major, &minor, &patch);
     snprintf(e->name, sizeof e->name, "xgboost-%d.%d.%d-c", major, minor, patch);
     e->score = peers_xgb_score;
+    e->close = peers_xgb_close;
     e->ctx = x;
     return 0;
 }
@@ -247,13 +258,20 @@ static int peers_tl2_score(void *ctx, const float *rows, size_t n, int threads, 
     return 0;
 }
 
+static void peers_tl2_close(void *ctx) {
+    peers_tl2 *t = ctx;
+    free(t->entries);
+    if (t->lib) dlclose(t->lib);
+    free(t);
+}
+
 static int peers_tl2_open(const char *so, int max_threads, peers_engine *e) {
     peers_tl2 *t = calloc(1, sizeof *t);
     if (!t) return -1;
     t->lib = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     if (!t->lib) {
         fprintf(stderr, "kite_bench_peers: %s\n", dlerror());
-        free(t);
+        peers_tl2_close(t);
         return -1;
     }
     int32_t (*num_feature)(void), (*num_target)(void);
@@ -263,18 +281,24 @@ static int peers_tl2_open(const char *so, int max_threads, peers_engine *e) {
     if (!t->predict || !num_feature || !num_target) {
         fprintf(stderr, "kite_bench_peers: %s: not a TL2cgen predictor (predict, "
                         "get_num_feature, get_num_target)\n", so);
+        peers_tl2_close(t);
         return -1;
     }
     if (num_target() != 1 || (size_t)num_feature() > peers_ncols) {
         fprintf(stderr, "kite_bench_peers: %s: %d targets, %d features; want 1 target and at "
                         "most %zu features\n", so, num_target(), num_feature(), peers_ncols);
+        peers_tl2_close(t);
         return -1;
     }
     t->max_threads = max_threads;
     t->entries = calloc((size_t)max_threads * peers_ncols, sizeof *t->entries);
-    if (!t->entries) return -1;
+    if (!t->entries) {
+        peers_tl2_close(t);
+        return -1;
+    }
     snprintf(e->name, sizeof e->name, "tl2cgen");
     e->score = peers_tl2_score;
+    e->close = peers_tl2_close;
     e->ctx = t;
     return 0;
 }
@@ -286,16 +310,17 @@ static double peers_median(double *v, int n) {
 }
 
 static int peers_time(const peers_engine *e, const peers_opts *o, float *out) {
+    int rc = -1;
     double *wall = calloc((size_t)o->reps, sizeof *wall);
     double *cpu = calloc((size_t)o->reps, sizeof *cpu);
-    if (!wall || !cpu) return -1;
+    if (!wall || !cpu) goto done;
     for (int ti = 0; ti < o->nthreads; ti++)
         for (int bi = 0; bi < o->nbatches; bi++) {
             size_t b = (size_t)o->batches[bi];
             int th = o->threads[ti];
             size_t windows = peers_nrows / b, w = 0;
             double t0 = peers_now_ns(CLOCK_MONOTONIC);
-            if (e->score(e->ctx, peers_rows, b, th, out)) return -1; /* warm-up */
+            if (e->score(e->ctx, peers_rows, b, th, out)) goto done; /* warm-up */
             /* Clocks are read every `stride` calls (about 20 us of work) so that reading them
              * (a system call for the thread CPU clock) stays out of the per-call figure. */
             double warm = peers_now_ns(CLOCK_MONOTONIC) - t0;
@@ -308,7 +333,7 @@ static int peers_time(const peers_engine *e, const peers_opts *o, float *out) {
                 do {
                     for (long k = 0; k < stride; k++) {
                         if (e->score(e->ctx, peers_rows + w * b * peers_ncols, b, th, out))
-                            return -1;
+                            goto done;
                         w = w + 1 == windows ? 0 : w + 1;
                     }
                     c += stride;
@@ -323,9 +348,11 @@ static int peers_time(const peers_engine *e, const peers_opts *o, float *out) {
                    peers_median(cpu, o->reps), calls);
             fflush(stdout);
         }
+    rc = 0;
+done:
     free(wall);
     free(cpu);
-    return 0;
+    return rc;
 }
 
 static int peers_predictions(const peers_engine *e, const char *dir, float *out) {
@@ -372,23 +399,29 @@ int main(int argc, char **argv) {
     }
     if (!o.model || !o.rows || !o.engine || o.reps < 1 || o.min_ms < 0) return peers_usage();
 
+    /* Every failure below goes to done, which frees what was made (zeroed structs free to
+     * nothing), so a sanitizer build reports no leak on an error exit either. */
+    int rc = 1, n = 0;
     char err[512];
-    kite_model model;
-    kite_forest forest;
+    kite_model model = {0};
+    kite_forest forest = {0};
+    kite_matrix x = {0};
+    float *out = NULL;
+    peers_engine engines[KITE_ISA__COUNT];
+    peers_kite kites[KITE_ISA__COUNT];
     if (kite_model_load(o.model, &model, err, sizeof err) ||
         kite_forest_build(&model, &forest, err, sizeof err)) {
         fprintf(stderr, "kite_bench_peers: %s\n", err);
-        return 1;
+        goto done;
     }
     if (forest.kf_num_group != 1) {
         fprintf(stderr, "kite_bench_peers: %s: %d outputs per row; the peer bench takes "
                         "single-output models\n", o.model, (int)forest.kf_num_group);
-        return 1;
+        goto done;
     }
-    kite_matrix x;
     if (kite_csv_load_matrix(o.rows, NULL, NULL, forest.kf_num_feature, &x, err, sizeof err)) {
         fprintf(stderr, "kite_bench_peers: %s\n", err);
-        return 1;
+        goto done;
     }
     peers_rows = x.km_data;
     peers_nrows = x.km_rows;
@@ -398,14 +431,11 @@ int main(int argc, char **argv) {
         if ((size_t)o.batches[i] > peers_nrows) {
             fprintf(stderr, "kite_bench_peers: %s: batch %d > %zu rows\n", o.rows, o.batches[i],
                     peers_nrows);
-            return 1;
+            goto done;
         }
     for (int i = 0; i < o.nthreads; i++)
         if (o.threads[i] > max_threads) max_threads = o.threads[i];
 
-    peers_engine engines[KITE_ISA__COUNT];
-    peers_kite kites[KITE_ISA__COUNT];
-    int n = 0;
     if (!strcmp(o.engine, "kite")) {
         for (int isa = 0; isa < KITE_ISA__COUNT; isa++) {
             if (!kite_isa_available((kite_isa)isa)) continue;
@@ -413,26 +443,35 @@ int main(int argc, char **argv) {
             snprintf(engines[n].name, sizeof engines[n].name, "kite-%s",
                      kite_isa_name((kite_isa)isa));
             engines[n].score = peers_kite_score;
+            engines[n].close = NULL;
             engines[n].ctx = &kites[n];
             n++;
         }
     } else if (!strncmp(o.engine, "xgboost=", 8)) {
-        if (peers_xgb_open(o.engine + 8, o.model, &engines[n++])) return 1;
+        if (peers_xgb_open(o.engine + 8, o.model, &engines[n])) goto done;
+        n++;
     } else if (!strncmp(o.engine, "tl2cgen=", 8)) {
-        if (peers_tl2_open(o.engine + 8, max_threads, &engines[n++])) return 1;
-    } else
-        return peers_usage();
+        if (peers_tl2_open(o.engine + 8, max_threads, &engines[n])) goto done;
+        n++;
+    } else {
+        rc = peers_usage();
+        goto done;
+    }
 
-    float *out = calloc(peers_nrows, sizeof *out);
-    if (!out) return 1;
+    out = calloc(peers_nrows, sizeof *out);
+    if (!out) goto done;
     printf("# engine\tbatch\tthreads\twall_ns_per_call\tcpu_ns_per_call\tcalls\n");
     for (int i = 0; i < n; i++) {
-        if (o.predictions && peers_predictions(&engines[i], o.predictions, out)) return 1;
-        if (peers_time(&engines[i], &o, out)) return 1;
+        if (o.predictions && peers_predictions(&engines[i], o.predictions, out)) goto done;
+        if (peers_time(&engines[i], &o, out)) goto done;
     }
+    rc = 0;
+done:
+    for (int i = 0; i < n; i++)
+        if (engines[i].close) engines[i].close(engines[i].ctx);
     free(out);
     kite_matrix_free(&x);
     kite_forest_free(&forest);
     kite_model_free(&model);
-    return 0;
+    return rc;
 }
