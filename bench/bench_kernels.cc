@@ -17,8 +17,9 @@
 #include <string>
 #include <vector>
 
-// kite's headers are C11; their _Static_asserts read as C++'s static_assert.
+// kite's headers are C11; their _Static_asserts and _Thread_locals read as C++'s keywords.
 #define _Static_assert static_assert
+#define _Thread_local thread_local
 extern "C" {
 #include "csv.h"
 #include "dispatch.h"
@@ -148,8 +149,10 @@ bool LoadModel(const std::string &dir, const std::string &name) {
   int perfect = 0;
   for (int t = 0; t < m->trees; t++)
     perfect += m->forest.kf_perfect->kp_trees[t].kpt_kind == KITE_PTREE_PERFECT;
-  std::fprintf(stderr, "bench: %s: %d trees, max depth %d, %d padded to perfect trees\n",
-               name.c_str(), m->trees, m->forest.kf_max_depth, perfect);
+  const kite_bytebin *bb = m->forest.kf_bytebin;
+  std::fprintf(stderr, "bench: %s: %d trees, max depth %d, %d padded to perfect trees, byte codes: %s\n",
+               name.c_str(), m->trees, m->forest.kf_max_depth, perfect,
+               bb && bb->kb_ok ? "yes" : bb ? bb->kb_reason : "no layout");
   g_models.push_back(std::move(m));
   return true;
 }
@@ -162,7 +165,7 @@ int main(int argc, char **argv) {
   std::string dir = env ? env : KITE_BENCH_DEFAULT_MODELS;
   if (!LoadRows(dir + "/rows.csv")) return 1;
   for (const char *name :
-       {"d3_t100", "d6_t100", "d6_t500", "d6_t1000", "d8_t500", "lossguide255_t500"})
+       {"d3_t100", "d6_t100", "d6_t500", "d6_t1000", "d8_t300", "d8_t500", "lossguide255_t500"})
     if (!LoadModel(dir, name)) return 1;
 
   for (auto &m : g_models)
@@ -179,19 +182,24 @@ int main(int argc, char **argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
 
   std::printf("\nns per tree per row (one thread; lower is better)\n");
-  std::printf("%-30s %10s %10s %10s %10s %10s  %s\n", "model/batch", "scalar", "avx2", "avx512",
-              "neon", "xgboost", "xgboost / best kite");
+  // Columns: every kernel this build knows (dispatch.h's list), then XGBoost.
+  std::vector<std::string> columns;
+  for (int isa = 0; isa < KITE_ISA__COUNT; isa++) columns.push_back(kite_isa_name(kite_isa(isa)));
+  columns.push_back("xgboost");
+  std::printf("%-30s", "model/batch");
+  for (const std::string &c : columns) std::printf(" %10s", c.c_str());
+  std::printf("  %s\n", "xgboost / best kite");
   for (auto &[key, engines] : g_results) {
     std::printf("%-30s", key.c_str());
     double best = 0;
-    for (const char *e : {"scalar", "avx2", "avx512", "neon", "xgboost"}) {
+    for (const std::string &e : columns) {
       auto it = engines.find(e);
       if (it == engines.end()) {
         std::printf(" %10s", "-");
         continue;
       }
       std::printf(" %10.3f", it->second);
-      if (std::strcmp(e, "xgboost") && (best == 0 || it->second < best)) best = it->second;
+      if (e != "xgboost" && (best == 0 || it->second < best)) best = it->second;
     }
     auto x = engines.find("xgboost");
     if (x != engines.end() && best > 0) std::printf("  %.1fx", x->second / best);

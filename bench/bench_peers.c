@@ -21,9 +21,11 @@
  * batch of 16 or fewer rows runs on the calling thread alone); XGBoost threads itself.
  *
  * Output, one line per engine x batch x threads (tab-separated, after a '#' header):
- *   engine  batch  threads  ns_per_call_median  ns_per_call_min  calls
- * where each of --reps repetitions makes calls until --min-ms have passed (wall clock:
- * threads count) and reports its mean; the median and minimum are over repetitions. With
+ *   engine  batch  threads  wall_ns_per_call  cpu_ns_per_call  calls
+ * where each of --reps repetitions makes calls until --min-ms have passed and reports its mean
+ * wall-clock and calling-thread CPU time per call; both are medians over repetitions. One-thread
+ * runs last --min-ms of CPU time (the time descheduled on a shared machine is not the
+ * engine's), runs on more threads --min-ms of wall clock (the other threads' work is in it). With
  * --predictions DIR, DIR/<engine>.f32 holds the margins of all rows (float32, row-major).
  * Exit 1 with one line on stderr on any failure. */
 #include <dlfcn.h>
@@ -59,15 +61,20 @@ typedef int (*peers_score_fn)(void *ctx, const float *rows, size_t n, int thread
 typedef struct peers_engine {
     char name[64];
     peers_score_fn score;
+    void (*close)(void *ctx); /* frees ctx and what it holds; NULL when ctx is not the engine's */
     void *ctx;
 } peers_engine;
 
 static const float *peers_rows;
 static size_t peers_nrows, peers_ncols;
 
-static double peers_now_ns(void) {
+/* One thread's CPU time: what a one-thread run is timed by, since on a shared machine the time
+ * it spends descheduled is not the engine's. */
+#define PEERS_CPU_CLOCK CLOCK_THREAD_CPUTIME_ID
+
+static double peers_now_ns(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -159,18 +166,26 @@ fail:
     return -1;
 }
 
+static void peers_xgb_close(void *ctx) {
+    peers_xgb *x = ctx;
+    if (x->booster) x->free_booster(x->booster);
+    if (x->lib) dlclose(x->lib);
+    free(x);
+}
+
 static int peers_xgb_open(const char *lib, const char *model, peers_engine *e) {
     peers_xgb *x = calloc(1, sizeof *x);
     if (!x) return -1;
     x->lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     if (!x->lib) {
         fprintf(stderr, "kite_bench_peers: %s\n", dlerror());
-        free(x);
+        peers_xgb_close(x);
         return -1;
     }
 #define PEERS_SYM(field, name)                                                                  \
     if (!(*(void **)&x->field = dlsym(x->lib, name))) {                                         \
         fprintf(stderr, "kite_bench_peers: %s: no symbol %s\n", lib, name);                     \
+        peers_xgb_close(x);                                                                     \
         return -1;                                                                              \
     }
     PEERS_SYM(create, "XGBoosterCreate")
@@ -183,12 +198,14 @@ static int peers_xgb_open(const char *lib, const char *model, peers_engine *e) {
 #undef PEERS_SYM
     if (x->create(NULL, 0, &x->booster) || x->load(x->booster, model)) {
         fprintf(stderr, "kite_bench_peers: xgboost %s: %s\n", model, x->last_error());
+        peers_xgb_close(x);
         return -1;
     }
     int major, minor, patch;
     x->version(&major, &minor, &patch);
     snprintf(e->name, sizeof e->name, "xgboost-%d.%d.%d-c", major, minor, patch);
     e->score = peers_xgb_score;
+    e->close = peers_xgb_close;
     e->ctx = x;
     return 0;
 }
@@ -241,13 +258,20 @@ static int peers_tl2_score(void *ctx, const float *rows, size_t n, int threads, 
     return 0;
 }
 
+static void peers_tl2_close(void *ctx) {
+    peers_tl2 *t = ctx;
+    free(t->entries);
+    if (t->lib) dlclose(t->lib);
+    free(t);
+}
+
 static int peers_tl2_open(const char *so, int max_threads, peers_engine *e) {
     peers_tl2 *t = calloc(1, sizeof *t);
     if (!t) return -1;
     t->lib = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     if (!t->lib) {
         fprintf(stderr, "kite_bench_peers: %s\n", dlerror());
-        free(t);
+        peers_tl2_close(t);
         return -1;
     }
     int32_t (*num_feature)(void), (*num_target)(void);
@@ -257,53 +281,78 @@ static int peers_tl2_open(const char *so, int max_threads, peers_engine *e) {
     if (!t->predict || !num_feature || !num_target) {
         fprintf(stderr, "kite_bench_peers: %s: not a TL2cgen predictor (predict, "
                         "get_num_feature, get_num_target)\n", so);
+        peers_tl2_close(t);
         return -1;
     }
     if (num_target() != 1 || (size_t)num_feature() > peers_ncols) {
         fprintf(stderr, "kite_bench_peers: %s: %d targets, %d features; want 1 target and at "
                         "most %zu features\n", so, num_target(), num_feature(), peers_ncols);
+        peers_tl2_close(t);
         return -1;
     }
     t->max_threads = max_threads;
     t->entries = calloc((size_t)max_threads * peers_ncols, sizeof *t->entries);
-    if (!t->entries) return -1;
+    if (!t->entries) {
+        peers_tl2_close(t);
+        return -1;
+    }
     snprintf(e->name, sizeof e->name, "tl2cgen");
     e->score = peers_tl2_score;
+    e->close = peers_tl2_close;
     e->ctx = t;
     return 0;
 }
 
 /* --- the timing loop --- */
+static double peers_median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, peers_cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static int peers_time(const peers_engine *e, const peers_opts *o, float *out) {
-    double *per_call = calloc((size_t)o->reps, sizeof *per_call);
-    if (!per_call) return -1;
+    int rc = -1;
+    double *wall = calloc((size_t)o->reps, sizeof *wall);
+    double *cpu = calloc((size_t)o->reps, sizeof *cpu);
+    if (!wall || !cpu) goto done;
     for (int ti = 0; ti < o->nthreads; ti++)
         for (int bi = 0; bi < o->nbatches; bi++) {
             size_t b = (size_t)o->batches[bi];
             int th = o->threads[ti];
             size_t windows = peers_nrows / b, w = 0;
-            if (e->score(e->ctx, peers_rows, b, th, out)) return -1; /* warm-up */
+            double t0 = peers_now_ns(CLOCK_MONOTONIC);
+            if (e->score(e->ctx, peers_rows, b, th, out)) goto done; /* warm-up */
+            /* Clocks are read every `stride` calls (about 20 us of work) so that reading them
+             * (a system call for the thread CPU clock) stays out of the per-call figure. */
+            double warm = peers_now_ns(CLOCK_MONOTONIC) - t0;
+            long stride = warm > 20e3 ? 1 : warm < 20 ? 1000 : (long)(20e3 / warm);
             long calls = 0;
             for (int r = 0; r < o->reps; r++) {
                 long c = 0;
-                double t0 = peers_now_ns(), el;
+                double w0 = peers_now_ns(CLOCK_MONOTONIC), c0 = peers_now_ns(PEERS_CPU_CLOCK);
+                double w_el, c_el;
                 do {
-                    if (e->score(e->ctx, peers_rows + w * b * peers_ncols, b, th, out)) return -1;
-                    w = w + 1 == windows ? 0 : w + 1;
-                    c++;
-                    el = peers_now_ns() - t0;
-                } while (el < o->min_ms * 1e6);
-                per_call[r] = el / (double)c;
+                    for (long k = 0; k < stride; k++) {
+                        if (e->score(e->ctx, peers_rows + w * b * peers_ncols, b, th, out))
+                            goto done;
+                        w = w + 1 == windows ? 0 : w + 1;
+                    }
+                    c += stride;
+                    w_el = peers_now_ns(CLOCK_MONOTONIC) - w0;
+                    c_el = peers_now_ns(PEERS_CPU_CLOCK) - c0;
+                } while ((th == 1 ? c_el : w_el) < o->min_ms * 1e6);
+                wall[r] = w_el / (double)c;
+                cpu[r] = c_el / (double)c;
                 calls += c;
             }
-            qsort(per_call, (size_t)o->reps, sizeof *per_call, peers_cmp_double);
-            double med = o->reps % 2 ? per_call[o->reps / 2]
-                                     : (per_call[o->reps / 2 - 1] + per_call[o->reps / 2]) / 2;
-            printf("%s\t%zu\t%d\t%.1f\t%.1f\t%ld\n", e->name, b, th, med, per_call[0], calls);
+            printf("%s\t%zu\t%d\t%.1f\t%.1f\t%ld\n", e->name, b, th, peers_median(wall, o->reps),
+                   peers_median(cpu, o->reps), calls);
             fflush(stdout);
         }
-    free(per_call);
-    return 0;
+    rc = 0;
+done:
+    free(wall);
+    free(cpu);
+    return rc;
 }
 
 static int peers_predictions(const peers_engine *e, const char *dir, float *out) {
@@ -350,23 +399,29 @@ int main(int argc, char **argv) {
     }
     if (!o.model || !o.rows || !o.engine || o.reps < 1 || o.min_ms < 0) return peers_usage();
 
+    /* Every failure below goes to done, which frees what was made (zeroed structs free to
+     * nothing), so a sanitizer build reports no leak on an error exit either. */
+    int rc = 1, n = 0;
     char err[512];
-    kite_model model;
-    kite_forest forest;
+    kite_model model = {0};
+    kite_forest forest = {0};
+    kite_matrix x = {0};
+    float *out = NULL;
+    peers_engine engines[KITE_ISA__COUNT];
+    peers_kite kites[KITE_ISA__COUNT];
     if (kite_model_load(o.model, &model, err, sizeof err) ||
         kite_forest_build(&model, &forest, err, sizeof err)) {
         fprintf(stderr, "kite_bench_peers: %s\n", err);
-        return 1;
+        goto done;
     }
     if (forest.kf_num_group != 1) {
         fprintf(stderr, "kite_bench_peers: %s: %d outputs per row; the peer bench takes "
                         "single-output models\n", o.model, (int)forest.kf_num_group);
-        return 1;
+        goto done;
     }
-    kite_matrix x;
     if (kite_csv_load_matrix(o.rows, NULL, NULL, forest.kf_num_feature, &x, err, sizeof err)) {
         fprintf(stderr, "kite_bench_peers: %s\n", err);
-        return 1;
+        goto done;
     }
     peers_rows = x.km_data;
     peers_nrows = x.km_rows;
@@ -376,14 +431,11 @@ int main(int argc, char **argv) {
         if ((size_t)o.batches[i] > peers_nrows) {
             fprintf(stderr, "kite_bench_peers: %s: batch %d > %zu rows\n", o.rows, o.batches[i],
                     peers_nrows);
-            return 1;
+            goto done;
         }
     for (int i = 0; i < o.nthreads; i++)
         if (o.threads[i] > max_threads) max_threads = o.threads[i];
 
-    peers_engine engines[KITE_ISA__COUNT];
-    peers_kite kites[KITE_ISA__COUNT];
-    int n = 0;
     if (!strcmp(o.engine, "kite")) {
         for (int isa = 0; isa < KITE_ISA__COUNT; isa++) {
             if (!kite_isa_available((kite_isa)isa)) continue;
@@ -391,26 +443,35 @@ int main(int argc, char **argv) {
             snprintf(engines[n].name, sizeof engines[n].name, "kite-%s",
                      kite_isa_name((kite_isa)isa));
             engines[n].score = peers_kite_score;
+            engines[n].close = NULL;
             engines[n].ctx = &kites[n];
             n++;
         }
     } else if (!strncmp(o.engine, "xgboost=", 8)) {
-        if (peers_xgb_open(o.engine + 8, o.model, &engines[n++])) return 1;
+        if (peers_xgb_open(o.engine + 8, o.model, &engines[n])) goto done;
+        n++;
     } else if (!strncmp(o.engine, "tl2cgen=", 8)) {
-        if (peers_tl2_open(o.engine + 8, max_threads, &engines[n++])) return 1;
-    } else
-        return peers_usage();
-
-    float *out = calloc(peers_nrows, sizeof *out);
-    if (!out) return 1;
-    printf("# engine\tbatch\tthreads\tns_per_call_median\tns_per_call_min\tcalls\n");
-    for (int i = 0; i < n; i++) {
-        if (o.predictions && peers_predictions(&engines[i], o.predictions, out)) return 1;
-        if (peers_time(&engines[i], &o, out)) return 1;
+        if (peers_tl2_open(o.engine + 8, max_threads, &engines[n])) goto done;
+        n++;
+    } else {
+        rc = peers_usage();
+        goto done;
     }
+
+    out = calloc(peers_nrows, sizeof *out);
+    if (!out) goto done;
+    printf("# engine\tbatch\tthreads\twall_ns_per_call\tcpu_ns_per_call\tcalls\n");
+    for (int i = 0; i < n; i++) {
+        if (o.predictions && peers_predictions(&engines[i], o.predictions, out)) goto done;
+        if (peers_time(&engines[i], &o, out)) goto done;
+    }
+    rc = 0;
+done:
+    for (int i = 0; i < n; i++)
+        if (engines[i].close) engines[i].close(engines[i].ctx);
     free(out);
     kite_matrix_free(&x);
     kite_forest_free(&forest);
     kite_model_free(&model);
-    return 0;
+    return rc;
 }

@@ -11,7 +11,8 @@ tests/drift_evidently_compare.py (reference rows from its reference, current row
 shifted current), in the UCI dialect, written once per N and reused. Timed, wall clock, once
 per tool (the machine is shared, so run-to-run noise is large): kite's `profile` and `drift`
 (from the CSV files, the whole job); Evidently's pandas.read_csv of both files and its
-Report.run (Dataset.from_pandas included). Also prints the per-column agreement at that size."""
+Report.run (Dataset.from_pandas included); wall and CPU seconds (kite: its processes' user +
+system time; Evidently: this process's, one thread). Also prints the per-column agreement at that size."""
 import argparse
 import os
 import resource
@@ -44,20 +45,25 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     ref0, cur0 = dec.airquality_split(args.data)
-    print("rows       kite profile  kite drift  kite total | pandas read  evidently run  evidently total | ratio (total)")
+    print("wall seconds (CPU seconds)\n"
+          "rows        kite profile    kite drift    kite total | pandas read    evidently run"
+          "  evidently total | ratio wall (CPU)")
     for n in [int(x) for x in args.rows.split(",")]:
         rp, cp = (os.path.join(args.workdir, f"{s}_{n}.csv") for s in ("ref", "cur"))
         write_sample(ref0, n, 1, rp)
         write_sample(cur0, n, 2, cp)
-        kcols, kinds, latest, (t_prof, t_drift) = dec.run_kite(args.kite, rp, cp, args.workdir, f"k{n}")
-        t0 = time.perf_counter()
+        kcols, kinds, latest, (t_prof, t_drift, c_prof, c_drift) = dec.run_kite(
+            args.kite, rp, cp, args.workdir, f"k{n}")
+        t0, c0 = time.perf_counter(), time.process_time()
         ref, cur = dec.read_uci(rp), dec.read_uci(cp)
-        t_read = time.perf_counter() - t0
-        ev, share, t_ev = dec.run_evidently(ref, cur, kinds)
+        t_read, c_read = time.perf_counter() - t0, time.process_time() - c0
+        ev, share, (t_ev, c_ev) = dec.run_evidently(ref, cur, kinds)
         rows = dec.compare(kcols, ev, ref, cur)
-        kt, et = t_prof + t_drift, t_read + t_ev
-        print(f"{n:>10,}  {t_prof:10.2f}s  {t_drift:9.2f}s  {kt:9.2f}s | {t_read:10.2f}s  "
-              f"{t_ev:12.2f}s  {et:14.2f}s | {et / kt:.1f}x", flush=True)
+        kt, kc, et, ec = t_prof + t_drift, c_prof + c_drift, t_read + t_ev, c_read + c_ev
+        f = lambda t, c: f"{t:7.2f} ({c:6.2f})"
+        print(f"{n:>10,}  {f(t_prof, c_prof)} {f(t_drift, c_drift)} {f(kt, kc)} | "
+              f"{f(t_read, c_read)} {f(t_ev, c_ev)} {f(et, ec)} | {et / kt:.1f}x ({ec / kc:.1f}x)",
+              flush=True)
         print(dec.table(rows))
         same = all(r["same_test"] and r["kite_drifted"] == r["ev_drifted"] for r in rows)
         print(f"   same test and drifted flag on every column: {same}; drifted share kite "

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # /predict throughput and latency, kite vs the FastAPI + XGBoost anchor, in one go (wrk on
 # loopback). Single-row requests, 100 trees depth 6, 32 features (trained by http_train.py).
+# The anchor runs twice, the same app (bench/http_fastapi_seed.py) on two sets of packages:
+# Debian's (python3-fastapi, uvicorn, XGBoost 1.7.4) and the project venv's (tools/venv.sh:
+# FastAPI, uvicorn with uvloop + httptools, XGBoost 3.4).
 #   bench/http_bench.sh [BUILD_DIR]        env: DUR (seconds per run, 10), CONNS (16),
 #                                          KITE_THREADS (2)
 # Prints each wrk run and a summary: max req/s of both, the ratio, and kite's p99 at half its
@@ -38,12 +41,26 @@ fport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.
 KITE_BENCH_MODEL="$out/model.json" /usr/bin/python3 -m uvicorn --app-dir bench http_fastapi_seed:app \
   --host 127.0.0.1 --port "$fport" --workers 1 --log-level warning &
 pids+=($!)
-for _ in $(seq 200); do curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
-  --data @"$out/body.json" "http://127.0.0.1:$fport/predict" && break; sleep 0.1; done
+venv_python=$(tools/venv.sh)
+vport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+KITE_BENCH_MODEL="$out/model.json" "$venv_python" -m uvicorn --app-dir bench http_fastapi_seed:app \
+  --host 127.0.0.1 --port "$vport" --workers 1 --log-level warning &
+pids+=($!)
+for port in "$fport" "$vport"; do
+  for _ in $(seq 200); do curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+    --data @"$out/body.json" "http://127.0.0.1:$port/predict" && break; sleep 0.1; done
+done
+versions() { "$1" -c 'import fastapi, uvicorn, xgboost, importlib.util as u
+print("fastapi %s, uvicorn %s (%s, %s), xgboost %s" % (fastapi.__version__, uvicorn.__version__,
+      "uvloop" if u.find_spec("uvloop") else "asyncio", "httptools" if u.find_spec("httptools") else "h11",
+      xgboost.__version__))'; }
+deb_versions=$(versions /usr/bin/python3)
+venv_versions=$(versions "$venv_python")
 
 echo "== same answer from both =="
 curl -s -X POST -H 'Content-Type: application/json' --data @"$out/body.json" "http://127.0.0.1:$kport/predict"
 curl -s -X POST -H 'Content-Type: application/json' --data @"$out/body.json" "http://127.0.0.1:$fport/predict"; echo
+curl -s -X POST -H 'Content-Type: application/json' --data @"$out/body.json" "http://127.0.0.1:$vport/predict"; echo
 
 run() { # name url conns [delay_ms]
   KITE_BENCH_DELAY_MS="${4:-0}" wrk -t2 -c"$3" -d"${DUR}s" -s bench/http_post.lua --latency "$2" | tee "$out/$1.txt"
@@ -52,8 +69,10 @@ rps() { awk '/Requests\/sec/ {print $2}' "$out/$1.txt"; }
 p99() { awk '$1 == "99%" {print $2}' "$out/$1.txt"; }
 errs() { awk '/Non-2xx|Socket errors/ {print}' "$out/$1.txt"; }
 
-echo "== FastAPI + XGBoost (1 uvicorn worker), $CONNS connections =="
+echo "== FastAPI + XGBoost, Debian: $deb_versions (1 uvicorn worker), $CONNS connections =="
 run fastapi "http://127.0.0.1:$fport/predict" "$CONNS"
+echo "== FastAPI + XGBoost, venv: $venv_versions (1 uvicorn worker), $CONNS connections =="
+run fastapi3 "http://127.0.0.1:$vport/predict" "$CONNS"
 echo "== kite ($KITE_THREADS threads), $CONNS connections =="
 run kite "http://127.0.0.1:$kport/predict" "$CONNS"
 kmax=$(rps kite)
@@ -77,9 +96,14 @@ run kite_half "http://127.0.0.1:$kport/predict" "$HALF_CONNS" "$delay"
 
 echo "== summary ($(nproc) cores, wrk -t2 on the same machine; load average $(cut -d' ' -f1-3 /proc/loadavg)) =="
 printf "%-34s %12s %10s\n" "" "req/s" "p99"
-printf "%-34s %12s %10s\n" "FastAPI+XGBoost, ${CONNS} conns" "$(rps fastapi)" "$(p99 fastapi)"
+xgb_version() { "$1" -c 'import xgboost; print(xgboost.__version__)'; }
+printf "%-34s %12s %10s\n" "FastAPI+XGBoost $(xgb_version /usr/bin/python3), ${CONNS} conns" \
+  "$(rps fastapi)" "$(p99 fastapi)"
+printf "%-34s %12s %10s\n" "FastAPI+XGBoost $(xgb_version "$venv_python"), ${CONNS} conns" \
+  "$(rps fastapi3)" "$(p99 fastapi3)"
 printf "%-34s %12s %10s\n" "kite, ${CONNS} conns" "$kmax" "$(p99 kite)"
 printf "%-34s %12s %10s\n" "kite, paced (target $target)" "$(rps kite_half)" "$(p99 kite_half)"
-awk -v a="$kmax" -v b="$(rps fastapi)" 'BEGIN { printf "kite / FastAPI: %.1fx\n", a / b }'
-for n in fastapi kite kite_half; do e=$(errs $n); [ -n "$e" ] && echo "$n: $e"; done
+awk -v a="$kmax" -v b="$(rps fastapi)" 'BEGIN { printf "kite / FastAPI (Debian, XGBoost 1.7): %.1fx\n", a / b }'
+awk -v a="$kmax" -v b="$(rps fastapi3)" 'BEGIN { printf "kite / FastAPI (venv, XGBoost 3.4): %.1fx\n", a / b }'
+for n in fastapi fastapi3 kite kite_half; do e=$(errs $n); [ -n "$e" ] && echo "$n: $e"; done
 true

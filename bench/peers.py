@@ -69,25 +69,31 @@ def windows(rows, b):
     return [rows[i * b:(i + 1) * b] for i in range(rows.shape[0] // b)]
 
 
-def time_calls(fn, blocks, reps, min_ms):
-    """Median and minimum ns per call over reps repetitions of >= min_ms each (after a warm-up
-    call), call k scoring blocks[k mod len(blocks)], as kite_bench_peers times its engines."""
+def time_calls(fn, blocks, threads, reps, min_ms):
+    """Wall-clock and calling-thread CPU ns per call, medians over reps repetitions of >= min_ms
+    (of CPU time on one thread, of wall clock on more), call k scoring blocks[k mod len(blocks)]:
+    kite_bench_peers's method, clocks read every ~20 us of calls."""
+    t0 = time.perf_counter_ns()
     fn(blocks[0])
-    per_call = []
+    warm = time.perf_counter_ns() - t0
+    stride = 1 if warm > 20e3 else max(1, int(20e3 / max(warm, 1)))
+    wall, cpu = [], []
     calls = w = 0
     for _ in range(reps):
         c = 0
-        t0 = time.perf_counter_ns()
+        w0, c0 = time.perf_counter_ns(), time.thread_time_ns()
         while True:
-            fn(blocks[w])
-            w = w + 1 if w + 1 < len(blocks) else 0
-            c += 1
-            el = time.perf_counter_ns() - t0
-            if el >= min_ms * 1e6:
+            for _ in range(stride):
+                fn(blocks[w])
+                w = w + 1 if w + 1 < len(blocks) else 0
+            c += stride
+            w_el, c_el = time.perf_counter_ns() - w0, time.thread_time_ns() - c0
+            if (c_el if threads == 1 else w_el) >= min_ms * 1e6:
                 break
-        per_call.append(el / c)
+        wall.append(w_el / c)
+        cpu.append(c_el / c)
         calls += c
-    return statistics.median(per_call), min(per_call), calls
+    return statistics.median(wall), statistics.median(cpu), calls
 
 
 def build_onnx(model_path, nfeat, cache):
@@ -115,7 +121,15 @@ def build_tl2cgen(model_path, cache):
     # parallel_comp splits the trees over that many translation units, compiled side by side;
     # ten trees each keeps every function small enough for -O3 to stay quick.
     units = max(1, model.num_tree // 10)
-    tl2cgen.generate_c_code(model, dirpath=src, params={"parallel_comp": units}, verbose=0)
+    # TL2cgen's C++ logger writes to fd 1; keep stdout for the tables.
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        tl2cgen.generate_c_code(model, dirpath=src, params={"parallel_comp": units}, verbose=0)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
     sources = sorted(f for f in os.listdir(src) if f.endswith(".c"))
     cc = os.environ.get("CC", "cc")
     flags = ["-O3", "-march=native", "-fPIC", "-std=c99"]
@@ -148,8 +162,8 @@ def run_harness(a, model_path, rows_path, engine, preds_dir):
     for line in r.stdout.splitlines():
         if line.startswith("#") or not line.strip():
             continue
-        name, batch, threads, med, mn, calls = line.split("\t")
-        out.append((name, int(batch), int(threads), float(med), float(mn), int(calls)))
+        name, batch, threads, wall, cpu, calls = line.split("\t")
+        out.append((name, int(batch), int(threads), float(wall), float(cpu), int(calls)))
     return out
 
 
@@ -162,7 +176,7 @@ def bench_model(a, name, rows, rows_path):
     batches = [int(b) for b in a.batches.split(",")]
     threads = [int(t) for t in a.threads.split(",")]
     nfeat = rows.shape[1]
-    timings = []  # (engine, batch, threads, ns_per_call_median, ns_per_call_min, calls)
+    timings = []  # (engine, batch, threads, wall ns per call, thread CPU ns per call, calls)
     preds = {}
 
     # The Python peers, in this process.
@@ -174,9 +188,9 @@ def bench_model(a, name, rows, rows_path):
     for t in threads:
         booster.set_param({"nthread": t})
         for b in batches:
-            med, mn, calls = time_calls(lambda x: booster.inplace_predict(x, predict_type="margin"),
-                                        windows(rows, b), a.reps, a.min_ms)
-            timings.append((py_name, b, t, med, mn, calls))
+            timings.append((py_name, b, t) + time_calls(
+                lambda x: booster.inplace_predict(x, predict_type="margin"), windows(rows, b), t,
+                a.reps, a.min_ms))
 
     onnx_path = build_onnx(model_path, nfeat, cache)
     for t in threads:
@@ -188,9 +202,8 @@ def bench_model(a, name, rows, rows_path):
         if "onnxruntime" not in preds:
             preds["onnxruntime"] = sess.run(None, {iname: rows})[0].ravel().astype(np.float32)
         for b in batches:
-            med, mn, calls = time_calls(lambda x: sess.run(None, {iname: x}), windows(rows, b),
-                                        a.reps, a.min_ms)
-            timings.append(("onnxruntime", b, t, med, mn, calls))
+            timings.append(("onnxruntime", b, t) + time_calls(
+                lambda x: sess.run(None, {iname: x}), windows(rows, b), t, a.reps, a.min_ms))
 
     # The C engines, each group in its own process (two libxgboost cannot share one).
     so = build_tl2cgen(model_path, cache)
@@ -232,9 +245,11 @@ def engine_order(timings):
 
 
 def table(res, batches, threads):
-    """Markdown: rows engines, columns batch x threads, cells ns per tree per row (median)."""
+    """Markdown: rows engines, columns batch x threads, cells ns per tree per row (median):
+    calling-thread CPU time on one thread, wall clock on more."""
     cols = [(b, t) for t in threads for b in batches]
-    ns = {(e, b, t): med / (res["trees"] * b) for e, b, t, med, _, _ in res["timings"]}
+    ns = {(e, b, t): (cpu if t == 1 else wall) / (res["trees"] * b)
+          for e, b, t, wall, cpu, _ in res["timings"]}
     names = engine_order(res["timings"])
     lines = ["| engine | " + " | ".join("b%d t%d" % c for c in cols) + " |",
              "|---|" + "---:|" * len(cols)]
@@ -286,7 +301,8 @@ def main():
           % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
              platform.processor() or platform.machine(), os.cpu_count(), load))
     print("# xgboost %s (py and C API), libxgboost %s, treelite %s + tl2cgen %s, onnxruntime %s "
-          "(onnxmltools %s); reps %d x >= %g ms, median; b = batch rows, t = threads"
+          "(onnxmltools %s); median of %d reps of >= %g ms; b = batch rows, t = threads; "
+          "t1: thread CPU time, t2+: wall clock"
           % (xgb.__version__, a.xgboost17_lib, treelite.__version__, tl2cgen.__version__,
              ort.__version__, onnxmltools.__version__, a.reps, a.min_ms))
     failed = False
@@ -306,8 +322,8 @@ def main():
             failed |= not r["agrees"]
         sys.stdout.flush()
         report.append({"model": name, "trees": res["trees"], "agreement": agree,
-                       "timings": [dict(zip(("engine", "batch", "threads", "ns_per_call_median",
-                                             "ns_per_call_min", "calls"), t))
+                       "timings": [dict(zip(("engine", "batch", "threads", "wall_ns_per_call",
+                                             "cpu_ns_per_call", "calls"), t))
                                    for t in res["timings"]]})
     if a.json:
         with open(a.json, "w") as f:

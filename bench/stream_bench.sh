@@ -5,7 +5,9 @@
 #      kite process from its first event to its final commit: consume, parse, map, score,
 #      produce, delivery reports, offset store and commit);
 #   3. the seed-style Python consumer (bench/stream_seed_consumer.py) on the same events, batch
-#      10 and 1000: events/s and CPU us per event;
+#      10 and 1000: events/s and CPU us per event; on Debian's packages (XGBoost 1.7.4,
+#      confluent-kafka on librdkafka 2.0.2) and on the venv's (tools/venv.sh: XGBoost 3.4,
+#      confluent-kafka's wheel with its own librdkafka);
 #   4. latency: kite serve live while kite produce sends at 50% of kite's maximum rate;
 #      p50/p99 from event timestamp (ms resolution) to the prediction's delivery report;
 #   5. the SPSC ring between two pinned threads (bench_ring);
@@ -46,6 +48,9 @@ build/kite serve --brokers "$B" --model models/titanic.json --encode 'Sex=male:0
 echo "== seed-style Python consumer (confluent-kafka + xgboost), same events =="
 /usr/bin/python3 bench/stream_seed_consumer.py --brokers "$B" --events "$events" --batch 10 --group seed10
 /usr/bin/python3 bench/stream_seed_consumer.py --brokers "$B" --events "$events" --batch 1000 --group seed1000
+venv_python=$(tools/venv.sh)
+"$venv_python" bench/stream_seed_consumer.py --brokers "$B" --events "$events" --batch 10 --group seed10-venv
+"$venv_python" bench/stream_seed_consumer.py --brokers "$B" --events "$events" --batch 1000 --group seed1000-venv
 half=$((rate / 2))
 echo "== latency: kite serve live, events produced at $half events/s (50% of $rate) =="
 build/kite serve --brokers "$B" --topics live --model models/titanic.json \

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The seed-style baseline: a Python consumer (confluent-kafka, the same librdkafka 2.0.2) that
+"""The seed-style baseline: a Python consumer (confluent-kafka; Debian's links the same librdkafka
+2.0.2 as kite, the venv's wheel bundles its own) that
 polls batches, json.loads each event, builds the Titanic feature row, scores the batch with the
 XGBoost Python package and produces one JSON prediction per event, auto-committing offsets, as
 the seeds' consumers do. Prints events/s and CPU microseconds per event (user + sys of this
@@ -13,6 +14,7 @@ import time
 
 import numpy as np
 import xgboost as xgb
+import confluent_kafka
 from confluent_kafka import Consumer, Producer
 
 ap = argparse.ArgumentParser()
@@ -79,5 +81,8 @@ t1 = time.time()
 ru = resource.getrusage(resource.RUSAGE_SELF)
 cpu = ru.ru_utime + ru.ru_stime - cpu0
 consumer.close()
-print(f"seed-style consumer (batch {args.batch}): {seen} events in {t1 - t0:.3f} s = "
-      f"{seen / (t1 - t0):.0f} events/s, {cpu / seen * 1e6:.2f} us CPU per event")
+ck = confluent_kafka.version()  # a (str, int) tuple in 1.x, a str in 2.x
+print(f"seed-style consumer (batch {args.batch}; xgboost {xgb.__version__}, confluent-kafka "
+      f"{ck[0] if isinstance(ck, tuple) else ck}, librdkafka {confluent_kafka.libversion()[0]}): "
+      f"{seen} events in {t1 - t0:.3f} s = {seen / (t1 - t0):.0f} events/s, "
+      f"{cpu / seen * 1e6:.2f} us CPU per event")

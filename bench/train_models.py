@@ -18,6 +18,7 @@ MODELS = {
     "d6_t100": (100, {"max_depth": 6}),
     "d6_t500": (500, {"max_depth": 6}),
     "d6_t1000": (1000, {"max_depth": 6}),
+    "d8_t300": (300, {"max_depth": 8}),
     "d8_t500": (500, {"max_depth": 8}),
     "lossguide255_t500": (500, {"grow_policy": "lossguide", "max_leaves": 255, "max_depth": 0}),
 }

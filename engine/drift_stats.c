@@ -189,9 +189,8 @@ static long gcd_long(long a, long b)
 }
 
 /* The two-sided p-value for D = gmax / (tr tc), chosen as ks_2samp's method="auto" (Evidently's
- * call): exact when both sizes are whole counts <= KITE_DRIFT_KS_EXACT_MAX, else the asymptotic
- * Kolmogorov distribution at sqrt(tr tc / (tr + tc)) D (scipy's "asymp" uses kstwo.sf(D,
- * round(en)) there instead; README "Drift side by side with Evidently" has the difference). */
+ * call): exact when both sizes are whole counts <= KITE_DRIFT_KS_EXACT_MAX, else scipy's
+ * "asymp", kstwo.sf(D, round(tr tc / (tr + tc))) (engine/drift_kstwo.c). */
 static double ks_pvalue(double tr, double tc, double gmax)
 {
     double d = gmax / (tr * tc);
@@ -211,7 +210,11 @@ static double ks_pvalue(double tr, double tc, double gmax)
         }
         if (p >= 0 && p <= 1) return p; /* scipy falls back to the asymptotic form otherwise */
     }
-    double p = kite_kolmogorov_sf(sqrt(tr * tc / (tr + tc)) * d);
+    /* scipy's "asymp": the finite-n distribution at n = round(nm / (n + m)), half to even. */
+    double big = tr > tc ? tr : tc, small = tr > tc ? tc : tr;
+    double en = nearbyint(big * small / (big + small));
+    if (en >= 1 && en < 1e15) return kite_kstwo_sf((long)en, d);
+    double p = kite_kolmogorov_sf(sqrt(tr * tc / (tr + tc)) * d); /* decayed windows below 1 */
     return p < 0 ? 0 : p > 1 ? 1 : p;
 }
 

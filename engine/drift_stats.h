@@ -21,9 +21,9 @@
  *             method="auto" (what Evidently calls): when both totals are whole counts
  *             <= KITE_DRIFT_KS_EXACT_MAX, the exact distribution (scipy's own algorithms,
  *             bit for bit: O(n) for equal sizes, else O(max(n, m) (2 D min(n, m) + 1)) steps
- *             and one allocation of max(n, m) doubles); otherwise the asymptotic Kolmogorov
- *             distribution at sqrt(nm/(n+m)) D (scipy.special.kolmogorov; scipy's "asymp"
- *             uses the finite-n kstwo.sf(D, round(nm/(n+m))) instead).
+ *             and one allocation of max(n, m) doubles); otherwise scipy's "asymp", the
+ *             finite-n one-sample distribution kstwo.sf(D, round(nm/(n+m))) (kite_kstwo_sf;
+ *             the Kolmogorov limit only for decayed windows holding less than one event).
  *   W1        Wasserstein-1 distance from binned CDFs: sum_i |F_r(i) - F_c(i)| (x_{i+1} - x_i)
  *             over the interior edges x (values beyond the outer edges count at the edge).
  *   z         two-proportion z-test on one category (Evidently's test for binary columns);
@@ -63,5 +63,8 @@ double kite_drift_ztest(const double *ref, const double *cur, size_t n, size_t k
 double kite_gamma_q(double a, double x);
 double kite_chi2_sf(double x, double dof);
 double kite_kolmogorov_sf(double x);
+/* P(D_n >= x) of the one-sample two-sided KS statistic, scipy.stats.kstwo.sf(x, n)
+ * (engine/drift_kstwo.c); allocates a few small matrices on some branches (NaN if that fails). */
+double kite_kstwo_sf(long n, double x);
 
 #endif

@@ -25,6 +25,8 @@ void kite_bytebin_free(kite_bytebin *b)
     free(b->kb_eytz);
     free(b->kb_trees);
     free(b->kb_arena);
+    free(b->kb_lanes);
+    free(b->kb_lane_depth);
     free(b);
 }
 
@@ -113,6 +115,58 @@ static void fill(bytebin_ctx *c, uint32_t src, int level, uint32_t pos)
     }
     fill(c, n->kn_left, level + 1, 2 * pos);
     fill(c, n->kn_left + 1, level + 1, 2 * pos + 1);
+}
+
+/* Lane layout: node k (level `level`, position pos) of the tree in `lane` from source src. */
+static void fill_lane(const bytebin_ctx *c, uint8_t *grp, int depth, int lane, uint32_t src,
+                      int level, uint32_t pos)
+{
+    const kite_node *n = &c->bc_f->kf_nodes[src];
+    uint8_t *thr = grp, *col = grp + 64 * 64;
+    float *leaf = (float *)(grp + 2 * 64 * 64);
+    uint32_t k = (1u << level) + pos;
+    if (level == depth) {
+        leaf[lane * 64 + pos] = n->kn_value;
+        return;
+    }
+    if (n->kn_feature == KITE_NODE_LEAF) { /* both halves of the padded subtree: the leaf */
+        thr[k * 64 + (uint32_t)lane] = KITE_BYTEBIN_PAD_NODE;
+        fill_lane(c, grp, depth, lane, src, level + 1, 2 * pos);
+        fill_lane(c, grp, depth, lane, src, level + 1, 2 * pos + 1);
+        return;
+    }
+    thr[k * 64 + (uint32_t)lane] = (uint8_t)split_index(c, n->kn_feature, n->kn_value);
+    col[k * 64 + (uint32_t)lane] =
+        (uint8_t)(2 * n->kn_feature + !(n->kn_flags & KITE_NODE_DEFAULT_LEFT));
+    fill_lane(c, grp, depth, lane, n->kn_left, level + 1, 2 * pos);
+    fill_lane(c, grp, depth, lane, n->kn_left + 1, level + 1, 2 * pos + 1);
+}
+
+/* The small-batch lane groups, when every tree is <= 6 deep and 2F codes fit two registers;
+ * -1 when out of memory. Unused lanes and nodes stay 255 / column 0 / leaf 0.0 (never added). */
+static int build_lanes(bytebin_ctx *c)
+{
+    const kite_forest *f = c->bc_f;
+    kite_bytebin *b = c->bc_b;
+    if (f->kf_num_feature > 64) return 1;
+    for (int32_t ti = 0; ti < f->kf_num_trees; ti++)
+        if (b->kb_trees[ti].kbt_depth > 6) return 1;
+    int32_t groups = (f->kf_num_trees + 63) / 64;
+    b->kb_lanes = bytebin_alloc((size_t)groups * KITE_BYTEBIN_LANE_GROUP_BYTES);
+    b->kb_lane_depth = calloc((size_t)groups + 1, 1);
+    if (!b->kb_lanes || !b->kb_lane_depth) return -1;
+    b->kb_lane_groups = groups;
+    for (int32_t g = 0; g < groups; g++) {
+        uint8_t *grp = b->kb_lanes + (size_t)g * KITE_BYTEBIN_LANE_GROUP_BYTES;
+        memset(grp, KITE_BYTEBIN_PAD_NODE, 64 * 64);
+        int depth = 0;
+        for (int32_t ti = 64 * g; ti < f->kf_num_trees && ti < 64 * (g + 1); ti++)
+            if (b->kb_trees[ti].kbt_depth > depth) depth = b->kb_trees[ti].kbt_depth;
+        b->kb_lane_depth[g] = (uint8_t)depth;
+        for (int32_t ti = 64 * g; ti < f->kf_num_trees && ti < 64 * (g + 1); ti++)
+            fill_lane(c, grp, depth, (int)(ti - 64 * g), f->kf_tree_root[ti], 0, 0);
+    }
+    return 1;
 }
 
 static int refuse(kite_bytebin *b, const char *why)
@@ -269,6 +323,7 @@ kite_bytebin *kite_bytebin_build(const kite_forest *f)
         }
     }
     if (r == 1) r = build_trees(&c);
+    if (r == 1 && !b->kb_reason[0]) r = build_lanes(&c);
     free(c.bc_thr);
     free(c.bc_first);
     if (r < 0) {
@@ -280,6 +335,7 @@ kite_bytebin *kite_bytebin_build(const kite_forest *f)
 }
 
 _Thread_local size_t kite__bytebin_rows;
+_Thread_local size_t kite__bytebin_lane_rows;
 
 int kite_bytebin_applies(const kite_forest *f, size_t nrows)
 {

@@ -42,6 +42,14 @@
  * Leaf values are the forest's (dart weights already applied); each row still adds its leaves in
  * tree order in float32, so margins equal the scalar kernel's.
  *
+ * Small batches (kb_lanes, when kb_ok, every tree is at most 6 deep and num_feature <= 64):
+ * trees in lanes instead of rows. Trees are taken 64 at a time (a lane group; the last one may
+ * be partial); for group g at kb_lanes + g * KITE_BYTEBIN_LANE_GROUP_BYTES:
+ *   thr[k][lane]    64 x 64 bytes   threshold index of node k of tree 64g + lane (255: padded)
+ *   col[k][lane]    64 x 64 bytes   its code column (2f or 2f+1, < 128)
+ *   leaf[lane][p]   64 x 64 floats  leaf p of the tree padded to the group's depth
+ * A row's 2F codes fit two registers, so each lane's code is one vpermi2b of its column.
+ *
  * Applicability (kb_ok): every feature has <= 255 distinct thresholds and none is NaN; every
  * tree is KITE_PTREE_PERFECT of depth <= KITE_BYTEBIN_MAX_DEPTH (no categorical split, no
  * deep lossguide tree); num_feature <= KITE_BYTEBIN_MAX_FEATURES; num_group <=
@@ -60,6 +68,10 @@
 #define KITE_BYTEBIN_MAX_GROUPS 16     /* per-group accumulators of a block on the stack   */
 #define KITE_BYTEBIN_MIN_ROWS 48       /* smaller batches (and tails) use the float kernel */
 #define KITE_BYTEBIN_PAD_NODE 255      /* threshold index of a padded node: always left    */
+#define KITE_BYTEBIN_LANE_GROUP_BYTES (2 * 64 * 64 + 64 * 64 * 4)
+/* Batches (and tails) of at most this many rows take the lanes path: from 8 rows on the float
+ * kernel's 16-lane vectors were faster (bench/RESULTS.md), below it walks one row at a time. */
+#define KITE_BYTEBIN_LANE_MAX_ROWS 7
 
 typedef struct kite_bytetree {
     uint32_t kbt_off;   /* byte offset of this tree's record in kb_arena (64-aligned) */
@@ -82,6 +94,9 @@ typedef struct kite_bytebin {
     int32_t kb_eytz_stride; /* floats per feature in kb_eytz: max(2^S, 16)            */
     float *kb_eytz;         /* kb_num_feature_pad tables (see above), 64-aligned       */
     kite_bytetree *kb_trees;
+    uint8_t *kb_lanes;      /* small-batch groups (above), NULL when not built         */
+    uint8_t *kb_lane_depth; /* per lane group: depth its trees are padded to           */
+    int32_t kb_lane_groups;
     uint8_t *kb_arena;      /* tree records, 64-aligned                               */
     size_t kb_arena_size;
 } kite_bytebin;
@@ -99,7 +114,10 @@ int kite_bytebin_applies(const struct kite_forest *f, size_t nrows);
 
 /* Rows the calling thread has scored with byte codes so far (the kernel adds to it; tests read
  * it to prove which path ran). Thread-local, so no cache line is shared between threads. */
+#ifndef __cplusplus /* C++ spells it thread_local; no C++ caller needs it */
 extern _Thread_local size_t kite__bytebin_rows;
+extern _Thread_local size_t kite__bytebin_lane_rows; /* rows scored by the lanes path */
+#endif
 
 /* Bin of x for feature f: the scalar definition the kernel's vector search must match
  * (NaN -> 0; the kernel then writes 255 into the NaN-goes-right column). */

@@ -2,14 +2,15 @@
  * -mavx512bw -mavx512vl -mavx512vbmi (its own object library); dispatch.c calls it only when
  * cpuid reports VBMI and the OS saves ZMM state. The layout and why it is exact: bytebin.h.
  *
- * Per block of 64 rows:
- *   1. Binning. Rows are read 16 x 16 (16 rows, 16 features, masked loads), transposed into 16
- *      feature vectors, and each value's bin found by the branch-free Eytzinger search, 8
- *      features' searches interleaved (independent chains). The first four steps read their
- *      probe from one register (vpermps over table entries 1..15), the next ones from two- and
- *      four-register permutes. Each bin is written twice as a byte: NaN -> 0 (column 2f) and
- *      NaN -> 255 (column 2f+1).
- *   2. Walk. Every tree, in model order, walks all 64 lanes at once: k = 2k + (code > thr[k]).
+ * Per block of 128 rows (two vectors of 64; the last block may hold one, or a partial one):
+ *   1. Binning. Rows are read 16 x 16 (16 rows, 16 features, masked loads) and transposed into
+ *      feature-major order; then each feature's 128 values are binned by the branch-free
+ *      Eytzinger search, 8 searches of 16 lanes interleaved (independent chains over the one
+ *      feature's table). The first four steps read their probe from one register (vpermps over
+ *      table entries 1..15), the later ones from two- and four-register permutes. Each bin is
+ *      written twice as a byte: NaN -> 0 (column 2f) and NaN -> 255 (column 2f+1). Measured
+ *      about 0.4 ns per value here (a sixth of a 500-tree depth-6 score; bench/RESULTS.md).
+ *   2. Walk. Every tree, in model order, walks both vectors: k = 2k + (code > thr[k]).
  *      The threshold of each lane's node is one vpermb over the tree's 64-byte table; the code
  *      of each lane's node comes from its level's candidate columns, merged with byte blends
  *      whose masks are the earlier levels' compare results (the root's decision first, so most
@@ -79,69 +80,88 @@ static inline __attribute__((always_inline)) __m512 eytz_probe(const float *e, _
     return _mm512_mask_blend_ps(b6, _mm512_mask_blend_ps(b5, a, b), _mm512_mask_blend_ps(b5, c, d));
 }
 
-/* Eight searches at once: x[j] (16 rows of feature f0 + j) -> both code columns of f0 + j. */
+/* One feature's codes for nvec vectors of 16 rows (xc: the feature's values, 16 per vector):
+ * nvec independent searches interleaved, all reading the one feature's table. Vector j's codes
+ * go to both columns of the feature, rows 16j.. of the block (64-row vector j / 4). */
 static inline __attribute__((always_inline)) void
-bin8(const kite_bytebin *b, int32_t f0, const __m512 *x, uint8_t *codes, int lane0, int steps)
+bin_feature(const float *e, const float *xc, uint8_t *codes, size_t column, int nvec, int steps)
 {
-    const float *e[8];
     __m512i k[8];
-    for (int j = 0; j < 8; j++) {
-        e[j] = b->kb_eytz + (size_t)(f0 + j) * (size_t)b->kb_eytz_stride;
-        k[j] = _mm512_set1_epi32(1);
-    }
     const __m512i one = _mm512_set1_epi32(1);
+#pragma GCC unroll 8
+    for (int j = 0; j < nvec; j++) k[j] = one;
+#pragma GCC unroll 8
     for (int s = 0; s < steps; s++)
-        for (int j = 0; j < 8; j++) {
-            __mmask16 le = _mm512_cmp_ps_mask(eytz_probe(e[j], k[j], s), x[j], _CMP_LE_OQ);
-            k[j] = _mm512_mask_add_epi32(_mm512_add_epi32(k[j], k[j]), le,
-                                         _mm512_add_epi32(k[j], k[j]), one);
+#pragma GCC unroll 8
+        for (int j = 0; j < nvec; j++) {
+            __mmask16 le = _mm512_cmp_ps_mask(eytz_probe(e, k[j], s), _mm512_load_ps(xc + 16 * j),
+                                              _CMP_LE_OQ);
+            __m512i k2 = _mm512_add_epi32(k[j], k[j]);
+            k[j] = _mm512_mask_add_epi32(k2, le, k2, one);
         }
     const __m512i top = _mm512_set1_epi32(1 << steps);
-    for (int j = 0; j < 8; j++) {
+#pragma GCC unroll 8
+    for (int j = 0; j < nvec; j++) {
+        const __m512 x = _mm512_load_ps(xc + 16 * j);
         __m128i code = _mm512_cvtepi32_epi8(_mm512_sub_epi32(k[j], top));
-        __mmask16 nan = _mm512_cmp_ps_mask(x[j], x[j], _CMP_UNORD_Q);
-        uint8_t *col = codes + (size_t)(2 * (f0 + j)) * VBMI_LANES + lane0;
-        _mm_storeu_si128((__m128i *)col, code);
-        _mm_storeu_si128((__m128i *)(col + VBMI_LANES),
-                         _mm_mask_mov_epi8(code, nan, _mm_set1_epi8((char)0xff)));
+        __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+        uint8_t *col = codes + (size_t)(j / 4) * VBMI_COLS_BYTES + column * VBMI_LANES + 16 * (j % 4);
+        _mm_store_si128((__m128i *)col, code);
+        _mm_store_si128((__m128i *)(col + VBMI_LANES),
+                        _mm_mask_mov_epi8(code, nan, _mm_set1_epi8((char)0xff)));
     }
 }
 
-/* Codes of the block of rows [r0, r0 + count) (count <= 64; lanes past count repeat the last
- * row, so every load stays inside the caller's rows). */
+/* Codes of the rows [r0, r0 + count), count <= 16 * nvec (rows past count repeat the last one,
+ * so every load stays inside the caller's rows), for vectors codes and codes + VBMI_COLS_BYTES.
+ * Per group of 16 features: 16 x 16 tiles transposed into xcol (feature-major), then binned
+ * feature by feature. */
 static inline __attribute__((always_inline)) void
 bin_block_steps(const kite_bytebin *b, const float *rows, size_t stride, size_t r0, size_t count,
-                uint8_t *codes, int steps)
+                uint8_t *codes, int nvec, int steps)
 {
+    _Alignas(64) float xcol[16][128];
     const int32_t nf = b->kb_num_feature;
-    for (int tile = 0; tile < VBMI_LANES / 16; tile++)
-        for (int32_t f0 = 0; f0 < nf; f0 += 16) {
-            __mmask16 fm = (__mmask16)(nf - f0 >= 16 ? 0xffff : (1u << (nf - f0)) - 1);
+    const float *last = rows + (r0 + count - 1) * stride;
+    for (int32_t f0 = 0; f0 < nf; f0 += 16) {
+        __mmask16 fm = (__mmask16)(nf - f0 >= 16 ? 0xffff : (1u << (nf - f0)) - 1);
+        for (int tile = 0; tile < nvec; tile++) {
             __m512 x[16];
+            const float *p = rows + (r0 + 16 * (size_t)tile) * stride + f0;
+#pragma GCC unroll 16
             for (int i = 0; i < 16; i++) {
-                size_t r = (size_t)(16 * tile + i);
-                r = r < count ? r : count - 1;
-                x[i] = _mm512_maskz_loadu_ps(fm, rows + (r0 + r) * stride + f0);
+                const float *row = 16 * (size_t)tile + (size_t)i < count ? p + (size_t)i * stride : last + f0;
+                x[i] = _mm512_maskz_loadu_ps(fm, row);
             }
             transpose16(x);
-            bin8(b, f0, x, codes, 16 * tile, steps);
-            if (nf - f0 > 8) bin8(b, f0 + 8, x + 8, codes, 16 * tile, steps);
+#pragma GCC unroll 16
+            for (int j = 0; j < 16; j++) _mm512_store_ps(&xcol[j][16 * tile], x[j]);
         }
+        const int32_t fn = nf - f0 < 16 ? nf - f0 : 16;
+        for (int32_t j = 0; j < fn; j++)
+            bin_feature(b->kb_eytz + (size_t)(f0 + j) * (size_t)b->kb_eytz_stride, xcol[j], codes,
+                        (size_t)(2 * (f0 + j)), nvec, steps);
+    }
 }
 
+#define BIN_STEPS(nvec)                                                                         \
+    switch (b->kb_steps) {                                                                      \
+    case 1: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 1); break;                 \
+    case 2: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 2); break;                 \
+    case 3: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 3); break;                 \
+    case 4: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 4); break;                 \
+    case 5: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 5); break;                 \
+    case 6: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 6); break;                 \
+    case 7: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 7); break;                 \
+    default: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 8); break;                \
+    }
+
+/* One vector (count <= 64 rows) or two (64 < count <= 128). */
 static void bin_block(const kite_bytebin *b, const float *rows, size_t stride, size_t r0,
                       size_t count, uint8_t *codes)
 {
-    switch (b->kb_steps) {
-    case 1: bin_block_steps(b, rows, stride, r0, count, codes, 1); break;
-    case 2: bin_block_steps(b, rows, stride, r0, count, codes, 2); break;
-    case 3: bin_block_steps(b, rows, stride, r0, count, codes, 3); break;
-    case 4: bin_block_steps(b, rows, stride, r0, count, codes, 4); break;
-    case 5: bin_block_steps(b, rows, stride, r0, count, codes, 5); break;
-    case 6: bin_block_steps(b, rows, stride, r0, count, codes, 6); break;
-    case 7: bin_block_steps(b, rows, stride, r0, count, codes, 7); break;
-    default: bin_block_steps(b, rows, stride, r0, count, codes, 8); break;
-    }
+    if (count > VBMI_LANES) BIN_STEPS(8)
+    else BIN_STEPS(4)
 }
 
 /* ---- walk --------------------------------------------------------------------------------- */
@@ -195,7 +215,8 @@ slot_codes_bits(const uint16_t *slotcol, const uint8_t *codes, __m512i slot, int
     return xs[0];
 }
 
-static __m512i slot_codes(const uint16_t *slotcol, const uint8_t *codes, __m512i slot, int bits)
+static inline __attribute__((always_inline)) __m512i
+slot_codes(const uint16_t *slotcol, const uint8_t *codes, __m512i slot, int bits)
 {
     switch (bits) {
     case 0: return slot_codes_bits(slotcol, codes, slot, 0);
@@ -227,78 +248,92 @@ leaf_floats(__m512i b0, __m512i b1, __m512i b2, __m512i b3, __m512 d[4])
     d[3] = _mm512_castsi512_ps(_mm512_unpackhi_epi16(hi01, hi23));
 }
 
-/* One tree of depth `depth` (a constant at each call) over one block's codes: leaves in d. */
+/* One tree of depth `depth` over nv vectors of 64 rows (both constants at each call; vector v's
+ * codes at codes + v * VBMI_COLS_BYTES): leaves in d[v]. Two vectors share the tree's tables
+ * and each node's column offset (one scalar load for both), and give the core two independent
+ * chains per level. */
 static inline __attribute__((always_inline)) void
 tree_leaves_depth(const uint8_t *rec, const kite_bytetree *t, const uint8_t *codes, int depth,
-                  __m512 d[4])
+                  int nv, __m512 d[][4])
 {
     const int large = depth > 6;
     const uint8_t *thr = rec;
     const uint16_t *col = (const uint16_t *)(rec + (large ? 256 : 64));
     const uint8_t *planes = rec + (large ? 256 : 64) + 128;
     const __m512i thr0 = _mm512_load_si512((const void *)thr);
-    __m512i k = _mm512_set1_epi8(1);
-    __mmask64 m[6];
+    __m512i k[2];
+    __mmask64 m[2][6];
+    for (int v = 0; v < nv; v++) k[v] = _mm512_set1_epi8(1);
 #pragma GCC unroll 6
-    for (int level = 0; level < (depth < 6 ? depth : 6); level++) {
-        __m512i x = level_codes(col, codes, m, level);
-        m[level] = _mm512_cmpgt_epu8_mask(x, _mm512_permutexvar_epi8(k, thr0));
-        k = step(k, m[level]);
-    }
-    __m512i b[4];
+    for (int level = 0; level < (depth < 6 ? depth : 6); level++)
+        for (int v = 0; v < nv; v++) {
+            __m512i x = level_codes(col, codes + v * VBMI_COLS_BYTES, m[v], level);
+            m[v][level] = _mm512_cmpgt_epu8_mask(x, _mm512_permutexvar_epi8(k[v], thr0));
+            k[v] = step(k[v], m[v][level]);
+        }
     if (!large) {
-        for (int i = 0; i < 4; i++)
-            b[i] = _mm512_permutexvar_epi8(k, _mm512_load_si512((const void *)(planes + 64 * i)));
-        leaf_floats(b[0], b[1], b[2], b[3], d);
+        for (int v = 0; v < nv; v++) {
+            __m512i b[4];
+            for (int i = 0; i < 4; i++)
+                b[i] = _mm512_permutexvar_epi8(k[v], _mm512_load_si512((const void *)(planes + 64 * i)));
+            leaf_floats(b[0], b[1], b[2], b[3], d[v]);
+        }
         return;
     }
     const uint8_t *slot = planes + 4 * 256;
     const uint16_t *slotcol = (const uint16_t *)(slot + 256);
-    { /* level 6: k in 64..127, one 64-byte table */
-        __m512i s = _mm512_permutexvar_epi8(k, _mm512_load_si512((const void *)(slot + 64)));
-        __m512i x = slot_codes(slotcol, codes, s, t->kbt_slot_bits[0]);
-        __m512i th = _mm512_permutexvar_epi8(k, _mm512_load_si512((const void *)(thr + 64)));
-        k = step(k, _mm512_cmpgt_epu8_mask(x, th));
+    for (int v = 0; v < nv; v++) { /* level 6: k in 64..127, one 64-byte table */
+        const uint8_t *cv = codes + v * VBMI_COLS_BYTES;
+        __m512i s = _mm512_permutexvar_epi8(k[v], _mm512_load_si512((const void *)(slot + 64)));
+        __m512i x = slot_codes(slotcol, cv, s, t->kbt_slot_bits[0]);
+        __m512i th = _mm512_permutexvar_epi8(k[v], _mm512_load_si512((const void *)(thr + 64)));
+        k[v] = step(k[v], _mm512_cmpgt_epu8_mask(x, th));
     }
-    if (depth == 8) { /* level 7: k in 128..255, two-register tables */
-        __m512i s = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(slot + 128)), k,
-                                             _mm512_load_si512((const void *)(slot + 192)));
-        __m512i x = slot_codes(slotcol + 64, codes, s, t->kbt_slot_bits[1]);
-        __m512i th = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(thr + 128)), k,
-                                              _mm512_load_si512((const void *)(thr + 192)));
-        k = step(k, _mm512_cmpgt_epu8_mask(x, th)); /* wraps to the leaf index 0..255 */
-    }
-    /* k = (2^D + leaf) mod 256: depth 7 uses the upper half of the planes only. */
-    __mmask64 upper = _mm512_test_epi8_mask(k, _mm512_set1_epi8((char)0x80));
-    for (int i = 0; i < 4; i++) {
-        const uint8_t *p = planes + 256 * i;
-        __m512i hi = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(p + 128)), k,
-                                              _mm512_load_si512((const void *)(p + 192)));
-        if (depth == 7) {
-            b[i] = hi;
-        } else {
-            __m512i lo = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)p), k,
-                                                  _mm512_load_si512((const void *)(p + 64)));
-            b[i] = _mm512_mask_blend_epi8(upper, lo, hi);
+    if (depth == 8)
+        for (int v = 0; v < nv; v++) { /* level 7: k in 128..255, two-register tables */
+            const uint8_t *cv = codes + v * VBMI_COLS_BYTES;
+            __m512i s = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(slot + 128)), k[v],
+                                                 _mm512_load_si512((const void *)(slot + 192)));
+            __m512i x = slot_codes(slotcol + 64, cv, s, t->kbt_slot_bits[1]);
+            __m512i th = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(thr + 128)), k[v],
+                                                  _mm512_load_si512((const void *)(thr + 192)));
+            k[v] = step(k[v], _mm512_cmpgt_epu8_mask(x, th)); /* wraps to the leaf index 0..255 */
         }
+    /* k = (2^D + leaf) mod 256: depth 7 uses the upper half of the planes only. */
+    for (int v = 0; v < nv; v++) {
+        __mmask64 upper = _mm512_test_epi8_mask(k[v], _mm512_set1_epi8((char)0x80));
+        __m512i b[4];
+        for (int i = 0; i < 4; i++) {
+            const uint8_t *p = planes + 256 * i;
+            __m512i hi = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)(p + 128)), k[v],
+                                                  _mm512_load_si512((const void *)(p + 192)));
+            if (depth == 7) {
+                b[i] = hi;
+            } else {
+                __m512i lo = _mm512_permutex2var_epi8(_mm512_load_si512((const void *)p), k[v],
+                                                      _mm512_load_si512((const void *)(p + 64)));
+                b[i] = _mm512_mask_blend_epi8(upper, lo, hi);
+            }
+        }
+        leaf_floats(b[0], b[1], b[2], b[3], d[v]);
     }
-    leaf_floats(b[0], b[1], b[2], b[3], d);
 }
 
 static inline __attribute__((always_inline)) void
-tree_leaves(const kite_bytebin *bb, const kite_bytetree *t, const uint8_t *codes, __m512 d[4])
+tree_leaves(const kite_bytebin *bb, const kite_bytetree *t, const uint8_t *codes, int nv,
+            __m512 d[][4])
 {
     const uint8_t *rec = bb->kb_arena + t->kbt_off;
     switch (t->kbt_depth) {
-    case 0: tree_leaves_depth(rec, t, codes, 0, d); break;
-    case 1: tree_leaves_depth(rec, t, codes, 1, d); break;
-    case 2: tree_leaves_depth(rec, t, codes, 2, d); break;
-    case 3: tree_leaves_depth(rec, t, codes, 3, d); break;
-    case 4: tree_leaves_depth(rec, t, codes, 4, d); break;
-    case 5: tree_leaves_depth(rec, t, codes, 5, d); break;
-    case 6: tree_leaves_depth(rec, t, codes, 6, d); break;
-    case 7: tree_leaves_depth(rec, t, codes, 7, d); break;
-    default: tree_leaves_depth(rec, t, codes, 8, d); break;
+    case 0: tree_leaves_depth(rec, t, codes, 0, nv, d); break;
+    case 1: tree_leaves_depth(rec, t, codes, 1, nv, d); break;
+    case 2: tree_leaves_depth(rec, t, codes, 2, nv, d); break;
+    case 3: tree_leaves_depth(rec, t, codes, 3, nv, d); break;
+    case 4: tree_leaves_depth(rec, t, codes, 4, nv, d); break;
+    case 5: tree_leaves_depth(rec, t, codes, 5, nv, d); break;
+    case 6: tree_leaves_depth(rec, t, codes, 6, nv, d); break;
+    case 7: tree_leaves_depth(rec, t, codes, 7, nv, d); break;
+    default: tree_leaves_depth(rec, t, codes, 8, nv, d); break;
     }
 }
 
@@ -332,54 +367,200 @@ static void store_block(const __m512 acc[4], float *out, size_t count, size_t gr
     }
 }
 
-/* One block of up to 64 rows, one output group: accumulators stay in registers. */
-static void block_single(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count)
+/* One block of nv vectors (count rows, the last vector possibly partial), one output group:
+ * the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void
+block_single_nv(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count, int nv)
 {
-    __m512 acc[4];
-    for (int q = 0; q < 4; q++) acc[q] = _mm512_set1_ps(bb->kb_base_margins[0]);
+    __m512 acc[2][4];
+    for (int v = 0; v < nv; v++)
+        for (int q = 0; q < 4; q++) acc[v][q] = _mm512_set1_ps(bb->kb_base_margins[0]);
     for (int32_t ti = 0; ti < bb->kb_num_trees; ti++) {
-        __m512 d[4];
-        tree_leaves(bb, &bb->kb_trees[ti], codes, d);
-        for (int q = 0; q < 4; q++) acc[q] = _mm512_add_ps(acc[q], d[q]);
+        __m512 d[2][4];
+        tree_leaves(bb, &bb->kb_trees[ti], codes, nv, d);
+        for (int v = 0; v < nv; v++)
+            for (int q = 0; q < 4; q++) acc[v][q] = _mm512_add_ps(acc[v][q], d[v][q]);
     }
-    store_block(acc, out, count, 1, 0);
+    for (int v = 0; v < nv; v++) {
+        size_t first = (size_t)v * VBMI_LANES;
+        store_block(acc[v], out + first, count - first < VBMI_LANES ? count - first : VBMI_LANES, 1, 0);
+    }
 }
 
 /* Several output groups: one set of accumulators per group, on the stack. */
-static void block_groups(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count)
+static inline __attribute__((always_inline)) void
+block_groups_nv(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count, int nv)
 {
     const size_t groups = (size_t)bb->kb_num_group;
-    __m512 acc[KITE_BYTEBIN_MAX_GROUPS][4];
+    __m512 acc[KITE_BYTEBIN_MAX_GROUPS][2][4];
     for (size_t g = 0; g < groups; g++)
-        for (int q = 0; q < 4; q++) acc[g][q] = _mm512_set1_ps(bb->kb_base_margins[g]);
+        for (int v = 0; v < nv; v++)
+            for (int q = 0; q < 4; q++) acc[g][v][q] = _mm512_set1_ps(bb->kb_base_margins[g]);
     for (int32_t ti = 0; ti < bb->kb_num_trees; ti++) {
         const kite_bytetree *t = &bb->kb_trees[ti];
-        __m512 d[4];
-        tree_leaves(bb, t, codes, d);
-        for (int q = 0; q < 4; q++) acc[t->kbt_group][q] = _mm512_add_ps(acc[t->kbt_group][q], d[q]);
+        __m512 d[2][4];
+        tree_leaves(bb, t, codes, nv, d);
+        for (int v = 0; v < nv; v++)
+            for (int q = 0; q < 4; q++)
+                acc[t->kbt_group][v][q] = _mm512_add_ps(acc[t->kbt_group][v][q], d[v][q]);
     }
-    for (size_t g = 0; g < groups; g++) store_block(acc[g], out, count, groups, g);
+    for (size_t g = 0; g < groups; g++)
+        for (int v = 0; v < nv; v++) {
+            size_t first = (size_t)v * VBMI_LANES;
+            store_block(acc[g][v], out + first * groups,
+                        count - first < VBMI_LANES ? count - first : VBMI_LANES, groups, g);
+        }
+}
+
+static void block_single1(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count)
+{
+    block_single_nv(bb, codes, out, count, 1);
+}
+static void block_single2(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count)
+{
+    block_single_nv(bb, codes, out, count, 2);
+}
+static void block_groups1(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count)
+{
+    block_groups_nv(bb, codes, out, count, 1);
+}
+static void block_groups2(const kite_bytebin *bb, const uint8_t *codes, float *out, size_t count)
+{
+    block_groups_nv(bb, codes, out, count, 2);
+}
+
+/* ---- small batches: 64 trees per register, one row at a time (bytebin.h, kb_lanes) ---- */
+
+/* Offsets of node k's 64-lane row in a lane group's thr / col tables. */
+static const uint16_t lane_node_off[64] = {0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960, 1024, 1088, 1152, 1216, 1280, 1344, 1408, 1472, 1536, 1600, 1664, 1728, 1792, 1856, 1920, 1984, 2048, 2112, 2176, 2240, 2304, 2368, 2432, 2496, 2560, 2624, 2688, 2752, 2816, 2880, 2944, 3008, 3072, 3136, 3200, 3264, 3328, 3392, 3456, 3520, 3584, 3648, 3712, 3776, 3840, 3904, 3968, 4032};
+
+/* The row's 2F byte codes (column 2f, 2f+1 at rc[2f], rc[2f+1]): 16 features per vector, each
+ * probe a gather from its own feature's table (one row: no table is shared by the lanes). */
+static inline __attribute__((always_inline)) void row_codes_steps(const kite_bytebin *b,
+                                                                  const float *row, uint8_t *rc,
+                                                                  int steps)
+{
+    const int32_t nf = b->kb_num_feature;
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int32_t f0 = 0; f0 < 64; f0 += 16) {
+        if (f0 >= nf) {
+            _mm256_store_si256((__m256i *)(rc + 2 * f0), _mm256_setzero_si256());
+            continue;
+        }
+        __mmask16 fm = (__mmask16)(nf - f0 >= 16 ? 0xffff : (1u << (nf - f0)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(fm, row + f0);
+        __m512i base = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(f0), iota),
+                                          _mm512_set1_epi32(b->kb_eytz_stride));
+        __m512i k = one;
+#pragma GCC unroll 8
+        for (int s = 0; s < steps; s++) {
+            __m512 probe = _mm512_i32gather_ps(_mm512_add_epi32(base, k), b->kb_eytz, 4);
+            __mmask16 le = _mm512_cmp_ps_mask(probe, x, _CMP_LE_OQ);
+            __m512i k2 = _mm512_add_epi32(k, k);
+            k = _mm512_mask_add_epi32(k2, le, k2, one);
+        }
+        __m128i lo = _mm512_cvtepi32_epi8(_mm512_sub_epi32(k, _mm512_set1_epi32(1 << steps)));
+        __m128i hi = _mm_mask_mov_epi8(lo, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q),
+                                       _mm_set1_epi8((char)0xff));
+        _mm_store_si128((__m128i *)(rc + 2 * f0), _mm_unpacklo_epi8(lo, hi));
+        _mm_store_si128((__m128i *)(rc + 2 * f0 + 16), _mm_unpackhi_epi8(lo, hi));
+    }
+}
+
+/* One lane group of depth `depth`: each lane's leaf position, k - 2^depth, into pos. */
+static inline __attribute__((always_inline)) void
+lanes_group_depth(const uint8_t *grp, __m512i rlo, __m512i rhi, int depth, uint8_t *pos)
+{
+    __m512i k = _mm512_set1_epi8(1);
+    __mmask64 m[6];
+#pragma GCC unroll 6
+    for (int level = 0; level < depth; level++) {
+        __m512i colsel = level_codes(lane_node_off, grp + 64 * 64, m, level);
+        __m512i th = level_codes(lane_node_off, grp, m, level);
+        __m512i code = _mm512_permutex2var_epi8(rlo, colsel, rhi);
+        m[level] = _mm512_cmpgt_epu8_mask(code, th);
+        k = step(k, m[level]);
+    }
+    _mm512_store_si512((void *)pos, _mm512_sub_epi8(k, _mm512_set1_epi8((char)(1 << depth))));
+}
+
+/* One row's margins, every tree, leaves added in tree order. */
+static void lanes_row(const kite_bytebin *b, const float *row, float *o)
+{
+    _Alignas(64) uint8_t rc[128];
+    switch (b->kb_steps) {
+    case 1: row_codes_steps(b, row, rc, 1); break;
+    case 2: row_codes_steps(b, row, rc, 2); break;
+    case 3: row_codes_steps(b, row, rc, 3); break;
+    case 4: row_codes_steps(b, row, rc, 4); break;
+    case 5: row_codes_steps(b, row, rc, 5); break;
+    case 6: row_codes_steps(b, row, rc, 6); break;
+    case 7: row_codes_steps(b, row, rc, 7); break;
+    default: row_codes_steps(b, row, rc, 8); break;
+    }
+    const __m512i rlo = _mm512_load_si512((const void *)rc), rhi = _mm512_load_si512((const void *)(rc + 64));
+    for (int32_t g = 0; g < b->kb_num_group; g++) o[g] = b->kb_base_margins[g];
+    for (int32_t lg = 0; lg < b->kb_lane_groups; lg++) {
+        const uint8_t *grp = b->kb_lanes + (size_t)lg * KITE_BYTEBIN_LANE_GROUP_BYTES;
+        _Alignas(64) uint8_t pos[64];
+        switch (b->kb_lane_depth[lg]) {
+        case 0: lanes_group_depth(grp, rlo, rhi, 0, pos); break;
+        case 1: lanes_group_depth(grp, rlo, rhi, 1, pos); break;
+        case 2: lanes_group_depth(grp, rlo, rhi, 2, pos); break;
+        case 3: lanes_group_depth(grp, rlo, rhi, 3, pos); break;
+        case 4: lanes_group_depth(grp, rlo, rhi, 4, pos); break;
+        case 5: lanes_group_depth(grp, rlo, rhi, 5, pos); break;
+        default: lanes_group_depth(grp, rlo, rhi, 6, pos); break;
+        }
+        const float *leaf = (const float *)(grp + 2 * 64 * 64);
+        int32_t first = 64 * lg, n = b->kb_num_trees - first < 64 ? b->kb_num_trees - first : 64;
+        if (b->kb_num_group == 1) {
+            float acc = o[0];
+            for (int32_t l = 0; l < n; l++) acc += leaf[l * 64 + pos[l]];
+            o[0] = acc;
+        } else {
+            for (int32_t l = 0; l < n; l++) o[b->kb_trees[first + l].kbt_group] += leaf[l * 64 + pos[l]];
+        }
+    }
 }
 
 void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
                              float *out)
 {
     const kite_bytebin *bb = f->kf_bytebin;
+    const int lanes = bb && bb->kb_ok && bb->kb_lanes && (size_t)f->kf_num_feature <= stride;
     if (!kite_bytebin_applies(f, nrows) || (size_t)f->kf_num_feature > stride) {
-        kite_margins_avx512(f, rows, nrows, stride, out);
+        if (lanes && nrows <= KITE_BYTEBIN_LANE_MAX_ROWS) {
+            for (size_t r = 0; r < nrows; r++)
+                lanes_row(bb, rows + r * stride, out + r * (size_t)f->kf_num_group);
+            kite__bytebin_lane_rows += nrows;
+        } else {
+            kite_margins_avx512(f, rows, nrows, stride, out);
+        }
         return;
     }
-    _Alignas(64) uint8_t codes[VBMI_COLS_BYTES];
+    _Alignas(64) uint8_t codes[2 * VBMI_COLS_BYTES];
     const size_t groups = (size_t)f->kf_num_group;
-    size_t r = 0;
-    while (r < nrows) {
-        size_t count = nrows - r < VBMI_LANES ? nrows - r : VBMI_LANES;
-        if (count < KITE_BYTEBIN_MIN_ROWS) break;
+    /* Rows scored with byte codes: whole vectors, and a last partial one of >= 48 rows. */
+    size_t nbyte = nrows - nrows % VBMI_LANES;
+    if (nrows % VBMI_LANES >= KITE_BYTEBIN_MIN_ROWS) nbyte = nrows;
+    for (size_t r = 0; r < nbyte; r += 2 * VBMI_LANES) {
+        size_t count = nbyte - r < 2 * VBMI_LANES ? nbyte - r : 2 * VBMI_LANES;
         bin_block(bb, rows, stride, r, count, codes);
-        if (groups == 1) block_single(bb, codes, out + r, count);
-        else block_groups(bb, codes, out + r * groups, count);
-        r += count;
+        if (count > VBMI_LANES) {
+            if (groups == 1) block_single2(bb, codes, out + r, count);
+            else block_groups2(bb, codes, out + r * groups, count);
+        } else {
+            if (groups == 1) block_single1(bb, codes, out + r, count);
+            else block_groups1(bb, codes, out + r * groups, count);
+        }
     }
-    kite__bytebin_rows += r;
-    if (r < nrows) kite_margins_avx512(f, rows + r * stride, nrows - r, stride, out + r * groups);
+    kite__bytebin_rows += nbyte;
+    if (nbyte < nrows && lanes && nrows - nbyte <= KITE_BYTEBIN_LANE_MAX_ROWS) {
+        for (size_t r = nbyte; r < nrows; r++) lanes_row(bb, rows + r * stride, out + r * groups);
+        kite__bytebin_lane_rows += nrows - nbyte;
+    } else if (nbyte < nrows) {
+        kite_margins_avx512(f, rows + nbyte * stride, nrows - nbyte, stride, out + nbyte * groups);
+    }
 }

@@ -11,6 +11,7 @@ drift`, Evidently through pandas.read_csv, with the column kinds kite's profile 
 import json
 import math
 import os
+import resource
 import subprocess
 import time
 import warnings
@@ -78,31 +79,35 @@ def read_uci(path):
 
 
 def run_kite(kite, ref_csv, cur_csv, workdir, tag):
-    """kite profile + kite drift; returns ({column: result}, profile kinds, latest, seconds)."""
+    """kite profile + kite drift; returns ({column: result}, profile kinds, latest,
+    (profile s, drift s, profile CPU s, drift CPU s))."""
     prof, out = os.path.join(workdir, tag + "_ref.json"), os.path.join(workdir, tag + "_drift.json")
-    t0 = time.perf_counter()
+    cpu = lambda: (lambda r: r.ru_utime + r.ru_stime)(resource.getrusage(resource.RUSAGE_CHILDREN))
+    t0, c0 = time.perf_counter(), cpu()
     subprocess.run([kite, "profile", "--columns", ",".join(COLUMNS), "--input", ref_csv,
                     "--output", prof] + DIALECT, check=True)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), cpu()
     subprocess.run([kite, "drift", "--reference", prof, "--input", cur_csv, "--json", out, "-q"]
                    + DIALECT, check=True)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), cpu()
     kinds = {c["name"]: c["kind"] for c in json.load(open(prof))["columns"]}
     latest = [w for w in json.load(open(out))["windows"] if w["name"] == "all"][0]["latest"]
-    return {c["name"]: c for c in latest["columns"]}, kinds, latest, (t1 - t0, t2 - t1)
+    return ({c["name"]: c for c in latest["columns"]}, kinds, latest,
+            (t1 - t0, t2 - t1, c1 - c0, c2 - c1))
 
 
 def run_evidently(ref, cur, kinds):
     """DataDriftPreset with include_tests (a FAIL test = drifted); returns
-    ({column: (method, drift score, threshold, drifted)}, drifted share, seconds)."""
+    ({column: (method, drift score, threshold, drifted)}, drifted share, (seconds, CPU
+    seconds of this process))."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
     dd = DataDefinition(numerical_columns=[c for c in COLUMNS if kinds[c] == "numeric"],
                         categorical_columns=[c for c in COLUMNS if kinds[c] == "categorical"])
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     snap = Report([DataDriftPreset()], include_tests=True).run(
         Dataset.from_pandas(cur, data_definition=dd), Dataset.from_pandas(ref, data_definition=dd))
-    seconds = time.perf_counter() - t0
+    seconds = (time.perf_counter() - t0, time.process_time() - c0)
     d = snap.dict()
     res, share = {}, None
     for m in d["metrics"]:

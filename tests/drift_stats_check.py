@@ -3,8 +3,8 @@
 PSI (numpy, epsilon 1e-4 for empty shares as Evidently), Jensen-Shannon distance
 (scipy.spatial.distance.jensenshannon), chi-square (scipy.stats.chisquare against reference
 shares, as Evidently's chi-square test), KS statistic (scipy.stats.ks_2samp on raw samples whose
-distinct values each have a bin) and its p-value (ks_2samp's: exact for sizes <= 10000, else the
-asymptotic scipy.special.kolmogorov), binned
+distinct values each have a bin) and its p-value (ks_2samp's: exact for sizes <= 10000, else
+scipy.stats.kstwo.sf at the rounded effective size), binned
 Wasserstein (scipy.stats.wasserstein_distance on bin masses at their lower edges) and the
 two-proportion z-test (scipy.stats.norm). Tolerance: 1e-9 relative."""
 import argparse
@@ -30,13 +30,14 @@ def close(a, b):
 
 def ks_pvalue(tr, tc, d):
     """ks_2samp's method="auto" p-value: exact for sizes <= 10000 (scipy's own routine), else
-    the asymptotic Kolmogorov distribution (kite's; scipy's "asymp" is kstwo.sf, see README)."""
+    "asymp": kstwo.sf(d, round(nm / (n + m)))."""
     if max(tr, tc) <= 10000:
         ok, _, p = _attempt_exact_2kssamp(int(tr), int(tc), math.gcd(int(tr), int(tc)), d,
                                           "two-sided")
         if ok:
             return float(p)
-    return float(special.kolmogorov(np.sqrt(tr * tc / (tr + tc)) * d))
+    m, n = sorted([float(tr), float(tc)], reverse=True)
+    return float(stats.kstwo.sf(d, np.round(m * n / (m + n))))
 
 
 def reference(r, c, edges, zbin):
@@ -84,6 +85,20 @@ def main():
         c[0] += 1
         edges = np.sort(rng.choice(np.arange(-5000, 5000), n - 1, replace=False)).astype(np.float32) / 8
         cases.append((r, c, edges.astype(float), int(rng.integers(0, n))))
+    # Two-bin cases for the KS p-value beyond 10000 values a side (kstwo.sf, every branch of its
+    # method choice: n <= 140 and above, D from ~0 to far in the tail).
+    for tr in (12, 60, 139, 141, 300, 1000, 5000, 20000, 400000):
+        for tc in (10001, 30000, 2000000):
+            for _ in range(8):
+                # Both bins filled on both sides and unequal shares, so that the other
+                # statistics stay off their degenerate cases (one bin, PSI of equal shares).
+                a = int(rng.integers(1, tr))
+                b = round((a / tr + (rng.random() ** 3) * rng.choice([-0.3, 0.3])) * tc)
+                b = min(max(b, 1), tc - 1)
+                if b * tr == a * tc:
+                    b += 1
+                r, c = np.array([a, tr - a], float), np.array([b, tc - b], float)
+                cases.append((r, c, np.array([0.5]), 0))
     text = "".join(
         f"{len(r)} {' '.join('%d' % v for v in r)} {' '.join('%d' % v for v in c)} "
         f"{' '.join(repr(float(e)) for e in edges)} {z}\n"

@@ -36,6 +36,7 @@ typedef struct shape {
     const char *sh_name;
     int sh_features, sh_splits_last, sh_depth, sh_groups, sh_cat, sh_nan_threshold;
     int sh_ok;                 /* expected kb_ok */
+    int sh_lanes;              /* expected small-batch lanes layout */
     const char *sh_reason;     /* expected in kb_reason when not ok */
 } shape;
 
@@ -55,17 +56,20 @@ static void build(const shape *s, kite_model *m, kite_forest *f, rf_options *o, 
 /* Scores nrows rows with the byte kernel; checks the margins and how many rows took byte
  * codes (want_byte_rows). */
 static void check_batch(const kite_forest *f, const rf_options *o, size_t nrows, size_t want_byte_rows,
-                        const char *name)
+                        size_t want_lane_rows, const char *name)
 {
     kite_margins_fn fn = kite_isa_kernel(KITE_ISA_AVX512VBMI);
     float *x = rf_rows_splits(nrows, (size_t)o->ro_num_feature, o, 20, nrows);
     size_t n = nrows * (size_t)o->ro_num_group;
     float *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
     kite_margins_scalar(f, x, nrows, (size_t)o->ro_num_feature, want);
-    size_t before = kite__bytebin_rows;
+    size_t before = kite__bytebin_rows, lanes_before = kite__bytebin_lane_rows;
     fn(f, x, nrows, (size_t)o->ro_num_feature, got);
     CHECK_MSG(kite__bytebin_rows - before == want_byte_rows, "%s, %zu rows: %zu rows took byte codes, want %zu",
               name, nrows, kite__bytebin_rows - before, want_byte_rows);
+    CHECK_MSG(kite__bytebin_lane_rows - lanes_before == want_lane_rows,
+              "%s, %zu rows: %zu rows took the lanes path, want %zu", name, nrows,
+              kite__bytebin_lane_rows - lanes_before, want_lane_rows);
     CHECK_MSG(memcmp(got, want, n * sizeof(float)) == 0, "%s, %zu rows: margins differ from scalar",
               name, nrows);
     free(x);
@@ -76,17 +80,20 @@ static void check_batch(const kite_forest *f, const rf_options *o, size_t nrows,
 int main(void)
 {
     static const shape shapes[] = {
-        {"255 split values", 4, 255, 6, 1, 0, 0, 1, NULL},
-        {"256 split values", 4, 256, 6, 1, 0, 0, 0, "256 distinct split values"},
-        {"1 split value everywhere", 3, 1, 6, 1, 0, 0, 1, NULL},
-        {"depth 8", 4, 255, 8, 1, 0, 0, 1, NULL},
-        {"depth 9", 4, 40, 9, 1, 0, 0, 0, "deeper than 8 levels"},
-        {"16 groups", 4, 100, 6, 16, 0, 0, 1, NULL},
-        {"17 groups", 4, 100, 6, 17, 0, 0, 0, "too many output groups"},
-        {"128 features", 128, 30, 6, 1, 0, 0, 1, NULL},
-        {"129 features", 129, 30, 6, 1, 0, 0, 0, "more features"},
-        {"categorical", 4, 30, 6, 1, 1, 0, 0, "categorical"},
-        {"NaN threshold", 4, 30, 6, 1, 0, 1, 0, "NaN"},
+        {"255 split values", 4, 255, 6, 1, 0, 0, 1, 1, NULL},
+        {"256 split values", 4, 256, 6, 1, 0, 0, 0, 0, "256 distinct split values"},
+        {"1 split value everywhere", 3, 1, 6, 1, 0, 0, 1, 1, NULL},
+        {"depth 7", 4, 200, 7, 1, 0, 0, 1, 0, NULL},
+        {"depth 8", 4, 255, 8, 1, 0, 0, 1, 0, NULL},
+        {"depth 9", 4, 40, 9, 1, 0, 0, 0, 0, "deeper than 8 levels"},
+        {"16 groups", 4, 100, 6, 16, 0, 0, 1, 1, NULL},
+        {"17 groups", 4, 100, 6, 17, 0, 0, 0, 0, "too many output groups"},
+        {"64 features", 64, 30, 6, 1, 0, 0, 1, 1, NULL},
+        {"65 features", 65, 30, 6, 1, 0, 0, 1, 0, NULL},
+        {"128 features", 128, 30, 6, 1, 0, 0, 1, 0, NULL},
+        {"129 features", 129, 30, 6, 1, 0, 0, 0, 0, "more features"},
+        {"categorical", 4, 30, 6, 1, 1, 0, 0, 0, "categorical"},
+        {"NaN threshold", 4, 30, 6, 1, 0, 1, 0, 0, "NaN"},
     };
     const int have_vbmi = kite_isa_available(KITE_ISA_AVX512VBMI);
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
@@ -101,6 +108,8 @@ int main(void)
         if (!b) continue;
         CHECK_MSG(b->kb_ok == s->sh_ok, "%s: kb_ok %d, want %d (%s)", s->sh_name, b->kb_ok, s->sh_ok,
                   b->kb_reason);
+        CHECK_MSG((b->kb_lanes != NULL) == s->sh_lanes, "%s: lanes layout %s, want %s", s->sh_name,
+                  b->kb_lanes ? "built" : "absent", s->sh_lanes ? "built" : "absent");
         if (s->sh_reason)
             CHECK_MSG(strstr(b->kb_reason, s->sh_reason) != NULL, "%s: reason '%s' lacks '%s'",
                       s->sh_name, b->kb_reason, s->sh_reason);
@@ -115,13 +124,16 @@ int main(void)
             printf("%s: float kernels (%s)\n", s->sh_name, b->kb_reason);
         }
         if (have_vbmi) {
-            /* Batch limits: below 48 rows the float kernel; a tail under 48 rows too. */
-            const size_t min = KITE_BYTEBIN_MIN_ROWS;
-            const size_t sizes[] = {1, min - 1, min, 64, 64 + min - 1, 64 + min, 4096, 4097};
+            /* Batch limits: below 48 rows no byte vectors (and a tail under 48 rows); of those,
+             * up to 7 rows the lanes path where it is built, else the float kernel. */
+            const size_t min = KITE_BYTEBIN_MIN_ROWS, few = KITE_BYTEBIN_LANE_MAX_ROWS;
+            const size_t sizes[] = {1, few, few + 1, min - 1, min, 64, 64 + few, 64 + few + 1,
+                                    64 + min - 1, 64 + min, 4096, 4097};
             for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
                 size_t nrows = sizes[k], byte = 0;
                 if (b->kb_ok && nrows >= min) byte = nrows % 64 >= min ? nrows : nrows - nrows % 64;
-                check_batch(&f, &o, nrows, byte, s->sh_name);
+                size_t rest = nrows - byte, lane = b->kb_lanes && rest <= few ? rest : 0;
+                check_batch(&f, &o, nrows, byte, lane, s->sh_name);
             }
         }
         kite_forest_free(&f);

@@ -11,7 +11,7 @@
 #include "golden_case.h"
 #include "kite_test.h"
 
-static int byte_models, models_seen;
+static int byte_models, lane_models, models_seen;
 
 static void check_model(const char *dir, const cJSON *entry)
 {
@@ -54,6 +54,16 @@ static void check_model(const char *dir, const cJSON *entry)
         for (size_t i = 0; i < n; i++) bad += memcmp(&got[i], &want->km_data[i], sizeof(float)) != 0;
         CHECK_MSG(bad == 0, "%s, kernel %s: %zu of %zu margins differ", c.gc_name,
                   kite_isa_name((kite_isa)isa), bad, n);
+        /* A small batch too (the one-row paths: the float kernels' and the byte lanes path). */
+        size_t few = x->km_rows < 5 ? x->km_rows : 5, nfew = few * (size_t)c.gc_model.km_num_group;
+        size_t lane_rows = kite__bytebin_lane_rows;
+        memset(got, 0xff, nfew * sizeof(float));
+        fn(&f, x->km_data, few, x->km_cols, got);
+        if (isa == KITE_ISA_AVX512VBMI) lane_models += kite__bytebin_lane_rows - lane_rows == few;
+        bad = 0;
+        for (size_t i = 0; i < nfew; i++) bad += memcmp(&got[i], &want->km_data[i], sizeof(float)) != 0;
+        CHECK_MSG(bad == 0, "%s, kernel %s, batch %zu: %zu of %zu margins differ", c.gc_name,
+                  kite_isa_name((kite_isa)isa), few, bad, nfew);
     }
     free(got);
     models_seen++;
@@ -73,7 +83,10 @@ int main(void)
         cJSON_Delete(root);
     }
     if (kite_isa_available(KITE_ISA_AVX512VBMI)) {
-        printf("avx512vbmi: %d of %d golden models scored with byte codes\n", byte_models, models_seen);
+        printf("avx512vbmi: %d of %d golden models scored with byte codes, %d by the lanes path at "
+               "batch 5\n", byte_models, models_seen, lane_models);
+        CHECK_MSG(lane_models >= models_seen / 4, "lanes path on only %d of %d golden models",
+                  lane_models, models_seen);
         CHECK_MSG(byte_models >= models_seen / 2, "byte codes on only %d of %d golden models",
                   byte_models, models_seen);
     }

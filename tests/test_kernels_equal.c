@@ -15,6 +15,7 @@
 
 static int kernels_run[KITE_ISA__COUNT];
 static int byte_cases; /* cases where the byte kernel scored rows with byte codes */
+static int lane_cases; /* ... and where its small-batch lanes path scored rows */
 
 static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, int nan_percent)
 {
@@ -39,9 +40,10 @@ static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, 
         if (!fn) continue;
         kernels_run[isa]++;
         memset(got, 0xff, (n + 1) * sizeof(float));
-        size_t byte_rows = kite__bytebin_rows;
+        size_t byte_rows = kite__bytebin_rows, lane_rows = kite__bytebin_lane_rows;
         fn(&f, x, nrows, stride, got);
         byte_cases += kite__bytebin_rows != byte_rows;
+        lane_cases += kite__bytebin_lane_rows != lane_rows;
         size_t bad = 0, first = 0;
         for (size_t i = 0; i < n; i++)
             if (memcmp(&got[i], &want[i], sizeof(float)) && !bad++) first = i;
@@ -106,8 +108,9 @@ int main(int argc, char **argv)
             printf("kernel %s: compared on %d random forests and %d limit cases\n",
                    kite_isa_name((kite_isa)isa), kernels_run[isa] - limit_cases, limit_cases);
     if (kite_isa_available(KITE_ISA_AVX512VBMI)) {
-        printf("kernel avx512vbmi: byte codes scored %d random forests and %d limit cases\n",
-               random_byte_cases, byte_cases - random_byte_cases);
+        printf("kernel avx512vbmi: byte codes scored %d random forests and %d limit cases; the "
+               "lanes path %d cases\n", random_byte_cases, byte_cases - random_byte_cases, lane_cases);
+        CHECK_MSG(lane_cases >= 10, "lanes path ran on only %d cases", lane_cases);
         /* The byte path must really have run, on random forests and at the limits. */
         CHECK_MSG(random_byte_cases >= 30 && byte_cases - random_byte_cases >= 20,
                   "byte kernel ran on only %d + %d cases", random_byte_cases,

@@ -240,14 +240,14 @@ static int bench_gate_figures(const bench_opts *o, const kite_model *model, cons
 
 static void bench_print_figures(FILE *fp, const bench_figures *fig)
 {
-    fprintf(fp, "%-8s %8s %-12s %14s %16s %14s %14s\n", "kernel", "batch", "measure", "per row",
+    fprintf(fp, "%-10s %8s %-12s %14s %16s %14s %14s\n", "kernel", "batch", "measure", "per row",
             "ns/tree/row", "rows/s", "us/call");
     int instr = 0, timed = 0;
     for (int i = 0; i < fig->bf_nentries; i++) {
         const bench_entry *e = &fig->bf_entries[i];
         instr += e->be_measure == BENCH_INSTRUCTIONS;
         timed += e->be_measure == BENCH_TIME;
-        fprintf(fp, "%-8s %8zu %-12s %14.2f %16.3f %14.0f %14.3f\n", e->be_kernel, e->be_batch,
+        fprintf(fp, "%-10s %8zu %-12s %14.2f %16.3f %14.0f %14.3f\n", e->be_kernel, e->be_batch,
                 bench_measure_name(e->be_measure), e->be_per_row, e->be_ns_per_tree_row,
                 e->be_rows_per_s, e->be_us_per_call);
     }
@@ -449,7 +449,7 @@ int kite_cmd_bench(int argc, char **argv)
         }
         goto done;
     }
-    printf("%-8s %8s %16s %14s %14s\n", "kernel", "batch", "ns/tree/row", "rows/s", "us/call");
+    printf("%-10s %8s %16s %14s %14s\n", "kernel", "batch", "ns/tree/row", "rows/s", "us/call");
     for (int i = 0; i < KITE_ISA__COUNT; i++) {
         if (!kite_isa_available((kite_isa)i) || (only_isa >= 0 && i != only_isa)) continue;
         for (size_t bi = 0; bi < nbatches; bi++) {
@@ -458,7 +458,7 @@ int kite_cmd_bench(int argc, char **argv)
             double s = time_kernel(kite_isa_kernel((kite_isa)i), &forest, x.km_data, nrows, cols,
                                    batch, out, o.bo_seconds, &calls);
             double per_row = s / ((double)calls * (double)batch);
-            printf("%-8s %8zu %16.3f %14.0f %14.3f\n", kite_isa_name((kite_isa)i), batch,
+            printf("%-10s %8zu %16.3f %14.0f %14.3f\n", kite_isa_name((kite_isa)i), batch,
                    per_row * 1e9 / (forest.kf_num_trees ? forest.kf_num_trees : 1), 1.0 / per_row,
                    s / (double)calls * 1e6);
         }
