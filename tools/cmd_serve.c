@@ -17,6 +17,7 @@
 #include "config.h"
 #include "http_server.h"
 #include "pipeline.h"
+#include "registry.h"
 #include "replay.h"
 
 /* What the signal handler touches. Atomic pointers: main clears them before freeing, and a
@@ -101,8 +102,17 @@ static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kit
 {
     if (kite_serve_http_listen(o)) return -1;
     kite_http_config *hc = &o->sho_cfg;
-    hc->khc_model_path = cfg->kc_model;
-    hc->khc_spec_path = cfg->kc_feature_spec && *cfg->kc_feature_spec ? cfg->kc_feature_spec : NULL;
+    /* A registry reference (loaders/registry.h): HTTP loads the file it names now (its own
+     * /admin/reload re-reads that file; the pipeline's reloads follow the reference). */
+    static kite_model_ref ref;
+    char rerr[600];
+    if (kite_registry_resolve(cfg->kc_model, cfg->kc_registry_uri, &ref, rerr, sizeof rerr)) {
+        fprintf(stderr, "kite: --http: %s\n", rerr);
+        return -1;
+    }
+    hc->khc_model_path = ref.kmr_model;
+    hc->khc_spec_path = *ref.kmr_spec ? ref.kmr_spec
+                        : cfg->kc_feature_spec && *cfg->kc_feature_spec ? cfg->kc_feature_spec : NULL;
     if (!hc->khc_spec_path && cfg->kc_encode && *cfg->kc_encode)
         fprintf(stderr, "kite: note: HTTP /predict does not apply the encode maps (%s); it takes "
                         "the model's features (a feature_spec would serve raw fields)\n",
