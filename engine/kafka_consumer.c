@@ -139,8 +139,7 @@ static void source_error(rd_kafka_t *rk, int err, const char *reason, void *opaq
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char fatal[256];
         rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-        snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason, "consumer: %.200s", fatal);
-        atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release);
+        kite__pipeline_fatal(pl, "consumer: %.200s", fatal);
     }
     fprintf(stderr, "kite: consumer: %s: %s\n", rd_kafka_err2name(err), reason);
 }

@@ -71,9 +71,7 @@ static void sink_queue_retry(kite_pipeline *pl, const rd_kafka_message_t *m)
     atomic_store_explicit(&pl->pl_retry_pending, pl->pl_nretry, memory_order_release);
     return;
 fatal:
-    snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason,
-             "out of memory keeping a failed output for retry");
-    atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release); /* pairs: control acquire */
+    kite__pipeline_fatal(pl, "out of memory keeping a failed output for retry");
 }
 
 /* Runs in the delivery thread, inside rd_kafka_poll. */
@@ -147,8 +145,7 @@ static void sink_error(rd_kafka_t *rk, int err, const char *reason, void *opaque
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char fatal[256];
         rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-        snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason, "producer: %.200s", fatal);
-        atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release); /* pairs: control */
+        kite__pipeline_fatal(pl, "producer: %.200s", fatal);
     }
     fprintf(stderr, "kite: producer: %s: %s\n", rd_kafka_err2name(err), reason);
 }
@@ -215,9 +212,8 @@ int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, si
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* Only fatal producer states end up here (idempotence makes other errors
              * asynchronous): stop rather than drop. */
-            snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason, "produce to %s: %s",
-                     rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
-            atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release); /* pairs: control */
+            kite__pipeline_fatal(pl, "produce to %s: %s", rd_kafka_topic_name(rkt),
+                                 rd_kafka_err2str(err));
             return -1;
         }
         /* __QUEUE_FULL: the delivery thread is polling; give it room and apply what came

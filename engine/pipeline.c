@@ -5,6 +5,7 @@
  * every output waits for its delivery report -> windows complete -> offsets stored ->
  * synchronous commit -> consumer close (its revoke commits again, harmlessly) -> producer. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,4 +544,21 @@ void kite_pipeline_free(kite_pipeline *pl)
     pthread_mutex_destroy(&pl->pl_handles_lock);
     pthread_cond_destroy(&pl->pl_park_cond);
     free(pl);
+}
+
+void kite__pipeline_fatal(kite_pipeline *pl, const char *fmt, ...)
+{
+    int unclaimed = 0;
+    /* acq_rel: the winner alone writes the reason (no other thread touches it before the
+     * pl_fatal release store below publishes it). */
+    if (atomic_compare_exchange_strong_explicit(&pl->pl_fatal_claim, &unclaimed, 1,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason, fmt, ap);
+        va_end(ap);
+        /* Only the winner publishes: a reader that sees pl_fatal sees the whole reason. The
+         * others' errors are already fatal through it. */
+        atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release); /* pairs: control acquire */
+    }
 }

@@ -171,8 +171,17 @@ typedef struct kite_pipeline {
     int64_t pl_cpu_first_us;          /* process CPU at the first event (written once,
                                        * by the CAS winner; read after the workers join) */
     int64_t pl_cpu_end_us;            /* process CPU after the final commit              */
+    /* The first fatal error's reason: written once, by the thread that wins pl_fatal_claim
+     * (kite__pipeline_fatal), before its release store of pl_fatal; read after an acquire
+     * load of pl_fatal sees 1. Several threads can hit fatal errors at once. */
+    _Atomic int pl_fatal_claim;
     char pl_fatal_reason[256];
 } kite_pipeline;
+
+/* Records a fatal error: the first caller's reason is kept (printf-style) and published with
+ * pl_fatal (release; pairs with the acquire loads in the control loop and /health). */
+__attribute__((format(printf, 2, 3))) void kite__pipeline_fatal(kite_pipeline *pl, const char *fmt,
+                                                                 ...);
 
 /* pipeline_worker.c */
 void kite_worker_apply_labels(kite_worker *w);

@@ -213,7 +213,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     int pslot = worker_window(w, m);
     if (pslot < 0) {
         fprintf(stderr, "kite: worker %d: out of partition windows\n", w->kw_index);
-        atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release);
+        kite__pipeline_fatal(pl, "worker %d: out of partition windows", w->kw_index);
         return;
     }
     kite_offsets *t = w->kw_parts[pslot];
@@ -457,9 +457,7 @@ void *kite_worker_main(void *arg)
     while (!atomic_load_explicit(&pl->pl_stop, memory_order_acquire)) {
         worker_maybe_park(w);
         if (worker_model(w)) {
-            snprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason,
-                     "worker %d: out of memory switching model versions", w->kw_index);
-            atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release);
+            kite__pipeline_fatal(pl, "worker %d: out of memory switching model versions", w->kw_index);
             break;
         }
         kite_worker_apply_deliveries(w);
@@ -471,7 +469,7 @@ void *kite_worker_main(void *arg)
          * so an event that arrives after a swap is scored by the new version. */
         if (first_msg && worker_model(w)) {
             rd_kafka_message_destroy(first_msg);
-            atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release);
+            kite__pipeline_fatal(pl, "worker %d: out of memory switching model versions", w->kw_index);
             break;
         }
         if (first_msg) {
