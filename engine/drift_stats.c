@@ -2,6 +2,7 @@
 #include "drift_stats.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -200,6 +201,16 @@ static double ks_pvalue(double tr, double tc, double gmax)
         /* gmax = |fr tc - fc tr| is a multiple of g; h = D lcm(n1, n2) = gmax / g exactly. */
         long h = (long)(gmax / (double)g + 0.5);
         if (h == 0) return 1.0;
+        /* The exact p-value depends on (n1, n2, h) alone and costs O(n1 n2); a streaming
+         * window checks the same sizes over and over with statistics that repeat, so each
+         * thread keeps the last results (a cache of the same function: the answer is the
+         * one the computation below gives, bit for bit). */
+        enum { KS_CACHE = 4096 };
+        static _Thread_local struct { long n1, n2, h; double p; } cache[KS_CACHE];
+        uint64_t key = ((uint64_t)n1 * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)n2 * 0xC2B2AE3D27D4EB4Full) ^
+                       ((uint64_t)h * 0x165667B19E3779F9ull);
+        size_t slot = (size_t)(key >> 52) % KS_CACHE;
+        if (cache[slot].n1 == n1 && cache[slot].n2 == n2 && cache[slot].h == h) return cache[slot].p;
         double p = NAN;
         if (n1 == n2) {
             p = ks_exact_square(n1, h);
@@ -208,7 +219,10 @@ static double ks_pvalue(double tr, double tc, double gmax)
             if (A) p = ks_exact_inside(n1, n2, g, h, A);
             free(A);
         }
-        if (p >= 0 && p <= 1) return p; /* scipy falls back to the asymptotic form otherwise */
+        if (p >= 0 && p <= 1) { /* scipy falls back to the asymptotic form otherwise */
+            cache[slot].n1 = n1, cache[slot].n2 = n2, cache[slot].h = h, cache[slot].p = p;
+            return p;
+        }
     }
     /* scipy's "asymp": the finite-n distribution at n = round(nm / (n + m)), half to even. */
     double big = tr > tc ? tr : tc, small = tr > tc ? tc : tr;
