@@ -68,7 +68,7 @@ static kite_err window_init(kite_drift_monitor *m, drift_window *w,
     w->dw_hist_cols = calloc(hist * ncols, sizeof *w->dw_hist_cols);
     w->dw_levels = calloc(ncols, sizeof *w->dw_levels);
     if (!w->dw_ring || !w->dw_ring_tmax || !w->dw_sum || !w->dw_snap || !w->dw_hist ||
-        !w->dw_hist_cols || !w->dw_levels)
+        !w->dw_hist_cols || !w->dw_levels || kite__drift_shadow_window_init(m, w) != 0)
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: no memory");
     for (size_t i = 0; i < w->dw_nslots; i++) w->dw_ring_tmax[i] = NAN;
     for (size_t i = 0; i < hist; i++) w->dw_hist[i].kdr_columns = w->dw_hist_cols + i * ncols;
@@ -142,6 +142,7 @@ kite_err kite_drift_monitor_new(const kite_profile *profile, const kite_drift_co
     m->dm_ev_slot = off++;
     m->dm_q_slot = off;
     m->dm_width = off + KITE_QUALITY_SLOTS;
+    kite__drift_shadow_layout(m);
     for (int w = 0; w < cfg->kdc_nwindows && err == KITE_ERR_OK; w++)
         err = window_init(m, &m->dm_win[w], &cfg->kdc_windows[w], errstr, errstr_size);
     if (err == KITE_ERR_OK && cfg->kdc_label_capacity &&
@@ -168,6 +169,7 @@ void kite_drift_monitor_free(kite_drift_monitor *m)
         free(dw->dw_hist);
         free(dw->dw_hist_cols);
         free(dw->dw_levels);
+        kite__drift_shadow_window_free(dw);
     }
     free(m->dm_col_off);
     free(m->dm_col_nb);
@@ -243,6 +245,7 @@ static void add_rows(kite_drift_monitor *m, drift_window *w, size_t k0, size_t k
             for (size_t k = k0; k < k1; k++) f[fidx[k]] += 1;
         }
     }
+    if (m->dm_chunk_shadow) kite__drift_shadow_add(m, s, k0, k1);
     s[m->dm_ev_slot] += (double)(k1 - k0);
     w->dw_sub_events += k1 - k0;
     if (times) {
@@ -323,6 +326,15 @@ static void window_observe(kite_drift_monitor *m, int wi, size_t n, const double
 void kite_drift_observe(kite_drift_monitor *m, const float *rows, size_t nrows, size_t stride,
                         const float *predictions, const double *event_times)
 {
+    kite_drift_observe_shadow(m, rows, nrows, stride, predictions, NULL, event_times);
+}
+
+void kite_drift_observe_shadow(kite_drift_monitor *m, const float *rows, size_t nrows, size_t stride,
+                               const float *predictions, const float *shadow_predictions,
+                               const double *event_times)
+{
+    /* A comparison needs both sides; without kdc_shadow there are no slots to count into. */
+    int shadow = shadow_predictions && predictions && m->dm_sh_slot;
     float nan_pred[DRIFT_CHUNK_ROWS];
     for (size_t r = 0; r < nrows; r += DRIFT_CHUNK_ROWS) {
         size_t n = nrows - r < DRIFT_CHUNK_ROWS ? nrows - r : DRIFT_CHUNK_ROWS;
@@ -332,11 +344,13 @@ void kite_drift_observe(kite_drift_monitor *m, const float *rows, size_t nrows, 
             pred = nan_pred;
         }
         bin_chunk(m, rows + r * stride, n, stride, pred);
+        m->dm_chunk_shadow = shadow ? shadow_predictions + r : NULL;
         for (int w = 0; w < m->dm_cfg.kdc_nwindows; w++)
             window_observe(m, w, n, event_times ? event_times + r : NULL);
         m->dm_events_seen += n;
         m->dm_chunk_pos = 0;
     }
+    m->dm_chunk_shadow = NULL;
 }
 
 void kite_drift_flush(kite_drift_monitor *m)
@@ -362,7 +376,7 @@ void kite_drift_observe_pair(kite_drift_monitor *m, double prediction, double la
                                                         : fabs(prediction - label);
     if (kite_page_hinkley_add(&m->dm_ph, err)) {
         kite_drift_event e = {KITE_DRIFT_EVENT_CONCEPT, -1, -1, 0, 1, NAN, m->dm_ph.kph_lambda,
-                              NAN, NAN, m->dm_events_seen, NAN};
+                              NAN, NAN, m->dm_events_seen, NAN, NAN};
         m->dm_detections[KITE_DRIFT_EVENT_CONCEPT]++;
         kite_drift_push_event(m, &e);
     }

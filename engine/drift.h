@@ -98,6 +98,9 @@ typedef struct kite_drift_config {
     double kdc_ph_delta, kdc_ph_lambda; /* Page-Hinkley on the error stream (0.005, 50) */
     size_t kdc_history;             /* checks kept per window for charts (256)      */
     int kdc_metrics_max_features;   /* per-feature series in /metrics (100)         */
+    int kdc_shadow;                 /* 1: every window also compares a shadow model's
+                                       predictions (kite_drift_observe_shadow)      */
+    double kdc_shadow_tolerance;    /* a row disagrees when |shadow - serving| > it */
 } kite_drift_config;
 
 /* Defaults above and one window: sliding 1000 events, checked every 100. */
@@ -122,6 +125,29 @@ typedef struct kite_drift_feature {
     int kdf_drifted;         /* the test's verdict                        */
 } kite_drift_feature;
 
+/* Shadow scoring at one check (kdc_shadow): serving vs candidate over the window's rows that
+ * had both predictions (engine/drift_shadow.c). |diff| is counted in buckets of upper bounds
+ * kite_drift_shadow_bounds (a 1-2-5 series, 1e-6 .. 1; the last bucket: above 1 or one side
+ * missing); a quantile is reported as the upper bound of the bucket that holds it (INFINITY:
+ * the overflow bucket), so it is exact to that bucket. kds_columns: each profile column's
+ * drift statistics for the disagreeing rows alone against the reference profile, on the same
+ * frozen bins and with the same tests as kdr_columns: the feature whose values make the two
+ * models disagree is the one whose disagreeing rows drift most. */
+#define KITE_DRIFT_SHADOW_BUCKETS 19
+extern const double kite_drift_shadow_bounds[KITE_DRIFT_SHADOW_BUCKETS];
+
+typedef struct kite_drift_shadow {
+    double kds_rows;          /* rows compared                                   */
+    double kds_disagree;      /* rows with |diff| > kdc_shadow_tolerance          */
+    double kds_share;         /* kds_disagree / kds_rows, NaN when no row          */
+    double kds_mean_abs;      /* mean |diff| over rows with both sides finite      */
+    double kds_mean_diff;     /* mean of shadow - serving, the same rows           */
+    double kds_buckets[KITE_DRIFT_SHADOW_BUCKETS + 1];
+    double kds_p50, kds_p90, kds_p99; /* NaN when no row                          */
+    int kds_ndrifted;         /* features (prediction excluded) drifted in kds_columns */
+    kite_drift_feature *kds_columns; /* profile columns (owned by the monitor)   */
+} kite_drift_shadow;
+
 /* One check of one window. */
 typedef struct kite_drift_result {
     int kdr_window;
@@ -136,6 +162,7 @@ typedef struct kite_drift_result {
     int kdr_prediction_drift;    /* -1: no prediction column                      */
     kite_drift_feature *kdr_columns; /* profile columns (owned by the monitor)    */
     kite_quality kdr_quality;    /* labelled pairs joined during the window        */
+    const kite_drift_shadow *kdr_shadow; /* NULL unless kdc_shadow                 */
 } kite_drift_result;
 
 typedef enum {
@@ -153,6 +180,7 @@ typedef struct kite_drift_event {
     double kde_psi, kde_stat, kde_pvalue, kde_share;
     uint64_t kde_end_event;
     double kde_end_time;
+    double kde_shadow_share; /* DATASET with kdc_shadow: the window's disagreement share */
 } kite_drift_event;
 
 typedef struct kite_drift_monitor kite_drift_monitor;
@@ -167,6 +195,11 @@ void kite_drift_monitor_free(kite_drift_monitor *m);
  * (seconds; NULL: none). Runs every check that falls inside the batch. */
 void kite_drift_observe(kite_drift_monitor *m, const float *rows, size_t nrows, size_t stride,
                         const float *predictions, const double *event_times);
+/* The same, with a shadow model's predictions of the same rows (one per row; NULL: none for
+ * this batch) compared with predictions in every window (the monitor needs kdc_shadow). */
+void kite_drift_observe_shadow(kite_drift_monitor *m, const float *rows, size_t nrows, size_t stride,
+                               const float *predictions, const float *shadow_predictions,
+                               const double *event_times);
 /* Remembers predictions by key until their label arrives (bounded: the oldest is dropped). */
 void kite_drift_observe_keys(kite_drift_monitor *m, const uint64_t *keys,
                              const float *predictions, size_t n);

@@ -12,8 +12,8 @@ static kite_drift_level psi_level(const kite_drift_config *c, double psi)
     return KITE_DRIFT_NONE; /* also NaN: no data is no evidence of drift */
 }
 
-static void column_check(const kite_drift_monitor *m, const double *sum, int c,
-                         kite_drift_feature *f)
+void kite__drift_column_check(const kite_drift_monitor *m, const double *sum, int c,
+                              kite_drift_feature *f)
 {
     const kite_drift_config *cfg = &m->dm_cfg;
     const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
@@ -89,13 +89,14 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
     r->kdr_nfeatures = m->dm_nfeat;
     memcpy(w->dw_snap, w->dw_sum, m->dm_coarse_width * sizeof *w->dw_snap);
     for (int c = 0; c < m->dm_ncols; c++) {
-        column_check(m, w->dw_sum, c, &cols[c]);
+        kite__drift_column_check(m, w->dw_sum, c, &cols[c]);
         if (c < m->dm_nfeat) r->kdr_ndrifted += cols[c].kdf_drifted;
     }
     r->kdr_drifted_share = m->dm_nfeat ? (double)r->kdr_ndrifted / m->dm_nfeat : 0.0;
     r->kdr_dataset_drift = m->dm_nfeat && r->kdr_drifted_share >= m->dm_cfg.kdc_drift_share;
     r->kdr_prediction_drift = m->dm_pred_col >= 0 ? cols[m->dm_pred_col].kdf_drifted : -1;
     kite_quality_compute(w->dw_sum + m->dm_q_slot, m->dm_task, &r->kdr_quality);
+    r->kdr_shadow = kite__drift_shadow_check(m, w, slot);
 
     /* Status changes become events; a change to a worse state is a detection. */
     for (int c = 0; c < m->dm_ncols; c++) {
@@ -104,13 +105,14 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
         w->dw_levels[c] = to;
         kite_drift_event e = {KITE_DRIFT_EVENT_FEATURE, wi, c, (int)from, (int)to, cols[c].kdf_psi,
                               cols[c].kdf_stat, cols[c].kdf_pvalue, NAN, r->kdr_end_event,
-                              r->kdr_end_time};
+                              r->kdr_end_time, NAN};
         if (to > from) m->dm_detections[KITE_DRIFT_EVENT_FEATURE]++;
         kite_drift_push_event(m, &e);
     }
     if (r->kdr_dataset_drift != w->dw_dataset) {
         kite_drift_event e = {KITE_DRIFT_EVENT_DATASET, wi, -1, w->dw_dataset, r->kdr_dataset_drift,
-                              NAN, NAN, NAN, r->kdr_drifted_share, r->kdr_end_event, r->kdr_end_time};
+                              NAN, NAN, NAN, r->kdr_drifted_share, r->kdr_end_event, r->kdr_end_time,
+                              r->kdr_shadow ? r->kdr_shadow->kds_share : NAN};
         if (r->kdr_dataset_drift) m->dm_detections[KITE_DRIFT_EVENT_DATASET]++;
         w->dw_dataset = r->kdr_dataset_drift;
         kite_drift_push_event(m, &e);
@@ -119,7 +121,7 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
         const kite_drift_feature *f = &cols[m->dm_pred_col];
         kite_drift_event e = {KITE_DRIFT_EVENT_PREDICTION, wi, m->dm_pred_col, w->dw_prediction,
                               r->kdr_prediction_drift, f->kdf_psi, f->kdf_stat, f->kdf_pvalue, NAN,
-                              r->kdr_end_event, r->kdr_end_time};
+                              r->kdr_end_event, r->kdr_end_time, NAN};
         if (r->kdr_prediction_drift) m->dm_detections[KITE_DRIFT_EVENT_PREDICTION]++;
         w->dw_prediction = r->kdr_prediction_drift;
         kite_drift_push_event(m, &e);

@@ -22,6 +22,8 @@ void kite_drift_config_default(kite_drift_config *c)
     c->kdc_ph_lambda = 50;
     c->kdc_history = 256;
     c->kdc_metrics_max_features = 100;
+    c->kdc_shadow = 0;
+    c->kdc_shadow_tolerance = 0.01;
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -166,6 +168,8 @@ int kite_drift_event_json(const kite_drift_monitor *m, const kite_drift_event *e
     n += put_num(buf, size, n, "statistic", e->kde_stat);
     n += put_num(buf, size, n, "p_value", e->kde_pvalue);
     if (e->kde_kind == KITE_DRIFT_EVENT_DATASET) n += put_num(buf, size, n, "drifted_share", e->kde_share);
+    if (e->kde_kind == KITE_DRIFT_EVENT_DATASET && m->dm_sh_slot) /* the window's, at that check */
+        n += put_num(buf, size, n, "shadow_disagreement_share", e->kde_shadow_share);
     n += put_num(buf, size, n, "end_event", (double)e->kde_end_event);
     n += put_num(buf, size, n, "end_time", e->kde_end_time);
     char *d = ROOM();

@@ -212,6 +212,7 @@ kite_err kite_drift_report_html_write(const kite_drift_monitor *m, int w, const 
     }
     fputs("</table>\n<h2>PSI per column</h2>\n", fp);
     psi_bars(fp, m, r);
+    if (r->kdr_shadow) kite__drift_shadow_report_html(fp, m, r->kdr_shadow);
     over_time(fp, m, w, r);
     fputs("<h2>Reference vs current histograms</h2>\n<div class=\"cards\">\n", fp);
     for (int c = 0; c < m->dm_ncols; c++) {

@@ -61,6 +61,10 @@ static cJSON *result_json(const kite_drift_monitor *m, const kite_drift_result *
             add_num(psi, m->dm_profile->kp_columns[c].kpc_name, r->kdr_columns[c].kdf_psi);
     }
     if (m->dm_task != KITE_TASK_NONE) cJSON_AddItemToObject(o, "quality", quality_json(m, &r->kdr_quality));
+    if (r->kdr_shadow) {
+        cJSON *sh = kite__drift_shadow_report_json(m, r->kdr_shadow, full);
+        if (sh) cJSON_AddItemToObject(o, "shadow", sh);
+    }
     return o;
 }
 

@@ -58,6 +58,8 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
     if (dc.kdc_nwindows == 0)
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size, "drift_windows: no window");
     dc.kdc_label_capacity = (size_t)cfg->kc_label_buffer;
+    dc.kdc_shadow = *cfg->kc_shadow_model != 0; /* the reports compare the candidate too */
+    dc.kdc_shadow_tolerance = cfg->kc_shadow_tolerance;
     pl->pl_drift_times = calloc((size_t)cfg->kc_batch_size, sizeof *pl->pl_drift_times);
     if (!pl->pl_drift_times) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift");
     KITE_TRY(kite_drift_monitor_new(&pl->pl_drift_profile, &dc, &pl->pl_drift, errstr, errstr_size));

@@ -336,8 +336,10 @@ static void worker_score(kite_worker *w, size_t n)
             int64_t ts = rd_kafka_message_timestamp(w->kw_items[i].kbi_msg, NULL);
             pl->pl_drift_times[i] = ts > 0 ? (double)ts / 1000.0 : NAN;
         }
-        kite_drift_observe(pl->pl_drift, w->kw_rows, n, nf, groups == 1 ? w->kw_preds : NULL,
-                           pl->pl_drift_times);
+        /* shadow_model: its (single-output) predictions too, for the reports' comparison. */
+        kite_drift_observe_shadow(pl->pl_drift, w->kw_rows, n, nf, groups == 1 ? w->kw_preds : NULL,
+                                  shadow && shadow->ks_groups == 1 ? w->kw_shadow_preds : NULL,
+                                  pl->pl_drift_times);
         /* Labels (single-output models): an event that carries its own label is a pair now;
          * the others wait by key for a labels_topic message. */
         for (size_t i = 0; groups == 1 && *pl->pl_cfg.kc_label_field && i < n; i++) {
