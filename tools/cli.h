@@ -18,17 +18,28 @@
  * asked to fail on (kite drift --fail-on-drift). */
 enum { KITE_EXIT_OK = 0, KITE_EXIT_ERROR = 1, KITE_EXIT_USAGE = 2, KITE_EXIT_FINDING = 3 };
 
-/* --json of score, featurize, profile: one line on stdout,
- * {"command":C,"result":"ok"|"error","exit":rc<, fields>} (fields: JSON members, may be ""). */
+/* --json of the batch commands (score, featurize, profile, drift, bench, capacity; README
+ * "Exit codes and --json"): the last stdout line is one JSON object,
+ *   {"command":C,"result":"ok"|"finding"|"error","ok":B,"exit":rc<, fields>}
+ * ("ok" is false only for exit 1 and 2; fields: JSON members, may be ""). A command prints its
+ * own line with kite_cli_json_result; when it fails before it can (a usage error, a missing
+ * file, a bad model), kite_cli_json_end prints {..., "error": <its one-line error>} for it. */
 __attribute__((format(printf, 3, 4))) void kite_cli_json_result(const char *command, int rc,
                                                                  const char *fields_fmt, ...);
 /* A JSON string of s (quotes and escapes) into out; always NUL-terminates. */
 void kite_cli_json_string(char *out, size_t size, const char *s);
+/* Called by main around a batch command: with --json (or --json=...) in argv, stderr is
+ * replaced by a stream that writes through to fd 2 unchanged and remembers the error line
+ * (the last line before any usage text); end prints the fallback line if none was printed
+ * and returns rc. Without --json both do nothing. */
+void kite_cli_json_begin(const char *command, int argc, char **argv);
+int kite_cli_json_end(int rc);
 
 typedef struct kite_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    int batch; /* 1: a batch command, with --json's contract (kite_cli_json_begin) */
 } kite_command;
 
 int kite_cmd_score(int argc, char **argv);

@@ -95,36 +95,3 @@ int kite_cli_number(const char *command, const char *opt, const char *arg, doubl
     *out = v;
     return 0;
 }
-
-void kite_cli_json_string(char *out, size_t size, const char *s)
-{
-    size_t n = 0;
-    if (size < 3) {
-        if (size) *out = 0;
-        return;
-    }
-    out[n++] = '"';
-    for (; s && *s && n + 8 < size; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') out[n++] = '\\', out[n++] = (char)ch;
-        else if (ch < 0x20) n += (size_t)snprintf(out + n, size - n, "\\u%04x", ch);
-        else out[n++] = (char)ch;
-    }
-    out[n++] = '"';
-    out[n] = 0;
-}
-
-void kite_cli_json_result(const char *command, int rc, const char *fields_fmt, ...)
-{
-    printf("{\"command\":\"%s\",\"result\":\"%s\",\"exit\":%d", command,
-           rc == KITE_EXIT_OK ? "ok" : rc == KITE_EXIT_FINDING ? "finding" : "error", rc);
-    if (fields_fmt && *fields_fmt) {
-        va_list ap;
-        va_start(ap, fields_fmt);
-        fputc(',', stdout);
-        vprintf(fields_fmt, ap);
-        va_end(ap);
-    }
-    fputs("}\n", stdout);
-    fflush(stdout);
-}

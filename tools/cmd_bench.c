@@ -259,6 +259,35 @@ static void bench_print_figures(FILE *fp, const bench_figures *fig)
                 fig->bf_repeat, fig->bf_seconds);
 }
 
+/* --json: the figures (bench_write_json's object, which --baseline reads back) on one line,
+ * with the command's result members first, so a DAG step reads the last stdout line. */
+static void bench_json_line(const bench_figures *fig, const bench_figures *base, double max_regression, int rc)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *ms = open_memstream(&text, &len);
+    if (ms) {
+        bench_write_json(ms, fig, base, max_regression);
+        fclose(ms);
+    }
+    if (!text) {
+        kite_cli_json_result("bench", KITE_EXIT_ERROR, "\"error\":\"out of memory\"");
+        return;
+    }
+    size_t n = 0; /* drop the layout: newlines and the indentation after them (strings hold none) */
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '\n') {
+            while (i + 1 < len && text[i + 1] == ' ') i++;
+            continue;
+        }
+        text[n++] = text[i];
+    }
+    while (n && text[n - 1] != '}') n--;
+    text[n ? n - 1 : 0] = 0; /* the members alone: between the outer braces */
+    kite_cli_json_result("bench", rc, "%s", text[0] == '{' ? text + 1 : text);
+    free(text);
+}
+
 int kite_cmd_bench(int argc, char **argv)
 {
     enum { OPT_JSON = 256, OPT_BASELINE, OPT_MAX_REGRESSION, OPT_MEASURE, OPT_REPEAT, OPT_CHILD };
@@ -440,13 +469,13 @@ int kite_cmd_bench(int argc, char **argv)
             rc = KITE_EXIT_ERROR;
             goto done;
         }
-        if (o.bo_json) bench_write_json(stdout, fig, base, o.bo_max_regression);
-        else bench_print_figures(stdout, fig);
+        if (!o.bo_json) bench_print_figures(stdout, fig);
         if (base) {
             /* With --json, stdout is the JSON alone; the table goes to stderr. */
             int bad = bench_compare(o.bo_json ? stderr : stdout, fig, base, o.bo_max_regression);
             if (bad) rc = KITE_EXIT_ERROR;
         }
+        if (o.bo_json) bench_json_line(fig, base, o.bo_max_regression, rc);
         goto done;
     }
     printf("%-10s %8s %16s %14s %14s\n", "kernel", "batch", "ns/tree/row", "rows/s", "us/call");

@@ -47,7 +47,8 @@ static void capacity_usage(FILE *out)
             "                             broker (topic capacity-events, partition 0; group\n"
             "                             kite-capacity resumes where its last run committed)\n"
             "  -d, --delimiter C  --decimal-comma  --missing MARKER   (as kite score)\n"
-            "      --json                 the plan as one JSON object on stdout\n"
+            "      --json                 the plan as one JSON line on stdout (README \"Exit codes\n"
+            "                             and --json\"; a failure too: ok false, error)\n"
             "  -h, --help                 this text\n\n"
             "Exit status: 0 ok, 1 the measurement failed, 2 usage error.\n");
 }
@@ -219,11 +220,11 @@ int kite_cmd_capacity(int argc, char **argv)
     long partitions = workers;
     double load = o.rate / ((double)workers * per_core);
     if (o.json) {
-        printf("{\"events_measured\": %llu, \"dead_letters\": %llu, \"cpu_us_per_event\": %.3f, "
+        kite_cli_json_result("capacity", KITE_EXIT_OK, "\"events_measured\": %llu, \"dead_letters\": %llu, \"cpu_us_per_event\": %.3f, "
                "\"drift_us_per_event\": %.3f, \"events_per_core_second\": %.0f, \"headroom\": %.3f, "
                "\"usable_events_per_core_second\": %.0f, \"rate\": %.0f, \"cores\": %ld, "
                "\"cores_per_instance\": %ld, \"instances\": %ld, \"partitions\": %ld, "
-               "\"core_load\": %.3f}\n",
+               "\"core_load\": %.3f",
                (unsigned long long)t.kpt_consumed, (unsigned long long)t.kpt_dead_letters,
                t.kpt_cpu_us_per_event, t.kpt_drift_us_per_event, per_core, o.headroom, usable,
                o.rate, cores, o.cores_per_instance, instances, partitions, load);

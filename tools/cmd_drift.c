@@ -28,7 +28,10 @@ static void drift_usage(FILE *out)
             "      --report-window NAME window the HTML report shows (default: all)\n"
             "      --report-dir DIR     a report per closed tumbling or time window (e.g. daily,\n"
             "                           weekly): DIR/<window>-<check>.html and .json\n"
-            "      --json FILE          JSON summary of every window\n"
+            "      --json FILE          JSON summary of every window into FILE, and one summary\n"
+            "                           line on stdout (last): command, result, ok, exit, rows,\n"
+            "                           features, drifted_features, drifted_share, dataset_drift,\n"
+            "                           prediction_drift, report (README \"Exit codes and --json\")\n"
             "      --events FILE        status-change events, one JSON object per line\n"
             "      --metrics FILE       Prometheus text of the drift gauges\n"
             "  -s, --spec FILE          the input has raw rows: featurize them with this feature\n"
@@ -341,6 +344,17 @@ int kite_cmd_drift(int argc, char **argv)
         if (report_dir.krd_failed) goto out; /* each failure printed its line */
     }
     rc = fail_on_drift && all->kdr_dataset_drift ? DRIFT_EXIT_DRIFT : KITE_EXIT_OK;
+    if (json) { /* --json FILE: the report there, the line a DAG step branches on here */
+        char jf[2200];
+        kite_cli_json_string(jf, sizeof jf, json);
+        kite_cli_json_result("drift", rc, "\"rows\":%zu,\"features\":%d,\"drifted_features\":%d,"
+                             "\"drifted_share\":%.6g,\"dataset_drift\":%s,\"prediction_drift\":%s,"
+                             "\"report\":%s",
+                             x.km_rows, all->kdr_nfeatures, all->kdr_ndrifted, all->kdr_drifted_share,
+                             all->kdr_dataset_drift ? "true" : "false",
+                             all->kdr_prediction_drift < 0 ? "null" : all->kdr_prediction_drift ? "true" : "false",
+                             jf);
+    }
 out:
     if (events) fclose(events);
     kite_drift_monitor_free(m);

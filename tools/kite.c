@@ -20,16 +20,16 @@ static int serve_route(int argc, char **argv)
 }
 
 static const kite_command commands[] = {
-    {"score", kite_cmd_score, "score a CSV file with an XGBoost model"},
-    {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel"},
-    {"featurize", kite_cmd_featurize, "raw CSV rows to model features with a feature spec"},
-    {"bench", kite_cmd_bench, "time every traversal kernel on a model (one thread)"},
-    {"profile", kite_cmd_profile, "learn a reference profile (bins, frequencies, quality)"},
-    {"drift", kite_cmd_drift, "compare a CSV with a reference profile: PSI, tests, report"},
-    {"serve", serve_route, "stream Kafka events through the model; --http serves /predict"},
-    {"produce", kite_cmd_produce, "replay a CSV file as JSON events into a Kafka topic"},
-    {"broker", kite_cmd_broker, "run the embedded (mock) Kafka cluster and print its address"},
-    {"capacity", kite_cmd_capacity, "measure a model's cost per event here; plan cores, partitions"},
+    {"score", kite_cmd_score, "score a CSV file with an XGBoost model", 1},
+    {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel", 0},
+    {"featurize", kite_cmd_featurize, "raw CSV rows to model features with a feature spec", 1},
+    {"bench", kite_cmd_bench, "time every traversal kernel on a model (one thread)", 1},
+    {"profile", kite_cmd_profile, "learn a reference profile (bins, frequencies, quality)", 1},
+    {"drift", kite_cmd_drift, "compare a CSV with a reference profile: PSI, tests, report", 1},
+    {"serve", serve_route, "stream Kafka events through the model; --http serves /predict", 0},
+    {"produce", kite_cmd_produce, "replay a CSV file as JSON events into a Kafka topic", 0},
+    {"broker", kite_cmd_broker, "run the embedded (mock) Kafka cluster and print its address", 0},
+    {"capacity", kite_cmd_capacity, "measure a model's cost per event here; plan cores, partitions", 1},
 };
 
 static void usage(FILE *out)
@@ -60,8 +60,13 @@ int main(int argc, char **argv)
         printf("kite %s\n", KITE_VERSION);
         return KITE_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        if (!commands[i].batch) return commands[i].run(argc - 1, argv + 1);
+        /* Batch commands: with --json the last stdout line is JSON, failures included. */
+        kite_cli_json_begin(commands[i].name, argc - 1, argv + 1);
+        return kite_cli_json_end(commands[i].run(argc - 1, argv + 1));
+    }
     fprintf(stderr, "kite: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return KITE_EXIT_USAGE;
