@@ -10,7 +10,14 @@ shadow 2 x 891 passengers. Asserted:
     the candidate, float32) and the serving one;
   - promotion is a reload: with the candidate copied over the serving file and SIGHUP, the
     next events' predictions carry the candidate's fingerprint, and the disagreement stops
-    growing (serving and shadow are then the same model)."""
+    growing (serving and shadow are then the same model);
+  - the drift report (drift_report_dir, one tumbling window per pass): its "shadow" object has
+    the rows, the disagreeing rows (= the count from kite score of both models), the share, the
+    |diff| histogram bucket by bucket and its quantiles (recomputed here from the kite score
+    diffs), the mean |diff|; the candidate is the serving model plus one tree on Age alone, so
+    the disagreeing rows are exactly the oldest passengers and Age must rank first (and drift)
+    in the disagreeing rows' per-feature drift; the HTML report shows the section with Age first;
+    after promotion the next window's report has no disagreement."""
 import argparse
 import csv
 import json
@@ -55,10 +62,24 @@ feat = list(csv.DictReader(open(w("features.csv"))))
 names = [c for c in feat[0].keys() if c != "Survived"]
 X = np.array([[float(r[c]) if r[c] != "" else np.nan for c in names] for r in feat])
 y = np.array([float(r["Survived"]) for r in feat])
-for i, (d, r) in enumerate(((2, 4), (4, 15))):
-    xgb.train({"objective": "binary:logistic", "max_depth": d, "seed": i},
-              xgb.DMatrix(X, y, feature_names=names), r).save_model(w("m%d.json" % i))
+# m0 serves; the candidate m1 is m0 plus one depth-1 tree that may split on Age only (feature
+# weights) and is fitted to move the oldest 15% alone: m0's own predictions as the labels of the
+# others leave their gradients zero, so the two models disagree exactly on old passengers.
+b0 = xgb.train({"objective": "binary:logistic", "max_depth": 2, "seed": 0}, xgb.DMatrix(X, y, feature_names=names), 4)
+b0.save_model(w("m0.json"))
+AGE = names.index("Age")
+p0 = b0.predict(xgb.DMatrix(X, feature_names=names))
+old = X[:, AGE] >= np.nanquantile(X[:, AGE], 0.85)
+d1 = xgb.DMatrix(X, np.where(old, 1.0, p0), feature_names=names)
+fw = np.zeros(len(names))
+fw[AGE] = 1
+d1.set_info(feature_weights=fw)
+xgb.train({"objective": "binary:logistic", "max_depth": 1, "eta": 1, "seed": 1,
+           "colsample_bynode": 1.0 / len(names) + 1e-9}, d1, 1, xgb_model=b0).save_model(w("m1.json"))
 shutil.copy(w("m0.json"), w("serving.json"))
+subprocess.run([args.kite, "profile", "--model", w("m0.json"), "--spec", SPEC, "--input", "data/titanic.csv",
+                "--output", w("ref.json")], cwd=args.root, check=True, capture_output=True)
+REPORTS = w("reports")
 
 
 def score(model):
@@ -71,6 +92,8 @@ def score(model):
 a, b = score(w("m0.json")), score(w("m1.json"))
 diff = b.astype(np.float64) - a.astype(np.float64)
 want_dis = int((np.abs(diff) > TOL).sum())
+check(want_dis > 50 and all(old[np.abs(diff) > TOL]),
+      f"the candidate disagrees on {want_dis} rows, all of them among the oldest passengers")
 rows = list(csv.DictReader(open(os.path.join(args.root, "data/titanic.csv"))))
 fields = [f for f in rows[0] if f != "Survived"]
 num = ("Pclass", "Age", "SibSp", "Parch", "Fare")
@@ -80,6 +103,8 @@ serve = subprocess.Popen(
     [args.kite, "serve", "--brokers", broker.addr, "--model", w("serving.json"), "--feature-spec", SPEC,
      "--shadow-model", w("m1.json"), "--shadow-tolerance", str(TOL), "--shadow-topic", "shadow",
      "--workers", "2", "--cores", "none", "--metrics-addr", "127.0.0.1:0", "--batch-size", "32",
+     "--drift-profile", w("ref.json"), "--drift-windows", "pass=tumbling:%d" % len(rows),
+     "--drift-report-dir", REPORTS,
      "-X", "consumer.session.timeout.ms=6000"],
     cwd=args.root, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
 try:
@@ -110,6 +135,55 @@ try:
 
     p = Producer({"bootstrap.servers": broker.addr})
 
+    def wait_report(check_no, seconds=60):
+        path = os.path.join(REPORTS, "pass-%06d.json" % check_no)
+        for _ in range(seconds * 10):
+            if os.path.exists(path) and os.path.exists(path[:-5] + ".html"):
+                try:
+                    return json.load(open(path))
+                except ValueError:
+                    pass  # being written
+            time.sleep(0.1)
+        return None
+
+    def check_report(n):
+        rep = wait_report(1)
+        check(rep is not None, "drift report of the first pass written")
+        latest = rep["windows"][0]["latest"] if rep else {}
+        sh = latest.get("shadow") or {}
+        check(latest.get("events") == n and sh.get("rows") == n, f"report: the window holds the {n} events, all compared")
+        check(sh.get("disagreeing") == want_dis and abs(sh.get("disagreement_share", -1) - want_dis / n) < 1e-12,
+              f"report: disagreeing {sh.get('disagreeing')} = {want_dis} from kite score of both models, "
+              f"share {sh.get('disagreement_share')}")
+        ad = np.abs(diff)
+        bounds = [b["le"] for b in sh.get("abs_diff_histogram", [])]
+        want_counts = []
+        for k, le in enumerate(bounds):
+            lo = bounds[k - 1] if k else -1.0
+            want_counts.append(int(((ad > lo) & (ad <= le)).sum()) if le is not None else int((ad > lo).sum()))
+        got_counts = [b["count"] for b in sh.get("abs_diff_histogram", [])]
+        check(len(bounds) == 20 and got_counts == want_counts,
+              f"report: |diff| histogram bucket by bucket = kite score's ({got_counts})")
+        def q(p):
+            rank = max(1, int(np.ceil(p * n)))
+            for k, c in enumerate(np.cumsum(want_counts)):
+                if c >= rank:
+                    return bounds[k]
+        qs = sh.get("abs_diff_quantiles", {})
+        check([qs.get("p50"), qs.get("p90"), qs.get("p99")] == [q(0.5), q(0.9), q(0.99)],
+              f"report: |diff| quantiles {qs} = the buckets holding them")
+        check(abs(sh.get("mean_abs_diff", -1) - ad.mean()) < 1e-6, f"report: mean |diff| {sh.get('mean_abs_diff')} ~ {ad.mean():.6f}")
+        cols = {c["name"]: c for c in sh.get("columns", [])}
+        rank = sh.get("features_by_psi", [])
+        check(rank[:1] == ["Age"] and cols.get("Age", {}).get("drifted") is True,
+              f"report: Age, the candidate's one change, ranks first in the disagreeing rows' drift ({rank}; "
+              f"Age psi {cols.get('Age', {}).get('psi')}, next {cols.get(rank[1], {}).get('psi') if len(rank) > 1 else None})")
+        check(cols.get("Age", {}).get("count") == want_dis, "report: the disagreeing rows' Age column counts each of them")
+        html = open(os.path.join(REPORTS, "pass-000001.html")).read()
+        m = re.search(r"Drift of the disagreeing rows.*?<tr><td>([^<]*)</td>", html, re.S)
+        check("Shadow model: serving vs candidate" in html and "<b>%d</b>" % want_dis in html and m and m.group(1) == "Age",
+              "HTML report: the shadow section, its disagreement count, Age first")
+
     def send(tag):
         for i, r in enumerate(rows):
             ev = {f: (None if r[f] == "" else float(r[f]) if f in num else r[f]) for f in fields}
@@ -126,6 +200,7 @@ try:
     check(metric("kite_shadow_abs_diff_count") == n, "abs-diff histogram counts every row")
     check(abs(metric("kite_shadow_abs_diff_sum") - np.abs(diff).sum()) < 1e-3,
           f"abs-diff sum {metric('kite_shadow_abs_diff_sum')} ~ {np.abs(diff).sum():.4f}")
+    check_report(n)
     # Promotion: the candidate becomes the serving file; SIGHUP.
     shutil.copy(w("m1.json"), w("serving.json.tmp"))
     os.rename(w("serving.json.tmp"), w("serving.json"))
@@ -135,6 +210,10 @@ try:
     check(wait("kite_events_scored_total", 2 * n) == 2 * n, "second pass scored")
     check(wait("kite_shadow_rows_total", 2 * n, 10) == 2 * n, "shadow scored the second pass too")
     check(metric("kite_shadow_disagreements_total") == want_dis, "after promotion: no new disagreement")
+    r2 = wait_report(2)
+    sh2 = r2["windows"][0]["latest"].get("shadow", {}) if r2 else {}
+    check(sh2.get("rows") == n and sh2.get("disagreeing") == 0 and sh2.get("disagreement_share") == 0,
+          f"report of the pass after promotion: {n} rows, no disagreement ({ {k: sh2.get(k) for k in ('rows', 'disagreeing')} })")
     serve.send_signal(signal.SIGTERM)
     check(serve.wait(timeout=60) == 0, "SIGTERM: exit 0")
     c = Consumer({"bootstrap.servers": broker.addr, "group.id": "rd", "auto.offset.reset": "earliest"})
