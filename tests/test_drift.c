@@ -1,5 +1,5 @@
 /* Drift unit tests: binning kernels against their definition, sliding windows against a
- * recompute from scratch, tumbling/time/decay windows, events, label join, quality, profile
+ * recompute from scratch (shadow comparison too), tumbling/time/decay windows, events, label join, quality, profile
  * JSON round trip. */
 #include <math.h>
 #include <stdint.h>
@@ -177,6 +177,102 @@ static void test_sliding_equals_recompute(const kite_profile *p)
     free(pred);
 }
 
+/* Shadow comparison in a sliding window (kdc_shadow): the candidate moves rows whose column a
+ * exceeds 1 by 0.5 (and is missing on every 97th row); some batches carry no candidate. At
+ * every check the counts, buckets and the disagreeing rows' per-column statistics equal a
+ * recompute from scratch over the window's last 1000 events. */
+static void test_shadow_windows(const kite_profile *p)
+{
+    float *rows = malloc(NROWS * NF * sizeof *rows), *pred = malloc(NROWS * sizeof *pred);
+    float *cand = malloc(NROWS * sizeof *cand);
+    char *has = calloc(NROWS, 1);
+    make_rows(rows, NROWS, 0);
+    for (int r = 0; r < NROWS; r++) {
+        pred[r] = (float)urand();
+        cand[r] = r % 97 == 0 ? NAN : pred[r] + (rows[r * NF] > 1 ? 0.5f : 1e-7f);
+    }
+    kite_drift_config cfg;
+    kite_drift_config_default(&cfg); /* sliding 1000, step 100 */
+    cfg.kdc_shadow = 1;
+    cfg.kdc_shadow_tolerance = 0.01;
+    kite_drift_monitor *m;
+    char err[256];
+    CHECK(kite_drift_monitor_new(p, &cfg, &m, err, sizeof err) == KITE_ERR_OK);
+    int checks = 0, mismatches = 0, batch = 0;
+    for (size_t r = 0; r < NROWS; batch++) {
+        size_t n = 37 + (r % 5) * 61;
+        if (r + n > NROWS) n = NROWS - r;
+        int with = batch % 4 != 3; /* every fourth batch: no candidate (it was not loaded) */
+        memset(has + r, with, n);
+        kite_drift_observe_shadow(m, rows + r * NF, n, NF, pred + r, with ? cand + r : NULL, NULL);
+        r += n;
+        const kite_drift_result *res = kite_drift_latest(m, 0);
+        if (!res || (int)res->kdr_seq == checks) continue;
+        checks = (int)res->kdr_seq;
+        const kite_drift_shadow *sh = res->kdr_shadow;
+        CHECK(sh != NULL);
+        if (!sh) break;
+        size_t end = (size_t)res->kdr_end_event;
+        double want_rows = 0, want_dis = 0, buckets[KITE_DRIFT_SHADOW_BUCKETS + 1] = {0};
+        double cnt[NF + 1][64];
+        memset(cnt, 0, sizeof cnt);
+        for (size_t k = end - 1000; k < end; k++) {
+            if (!has[k]) continue;
+            double ad = isnan(cand[k]) ? INFINITY : fabs((double)cand[k] - (double)pred[k]);
+            int b = 0;
+            while (b < KITE_DRIFT_SHADOW_BUCKETS && !(ad <= kite_drift_shadow_bounds[b])) b++;
+            want_rows += 1;
+            buckets[b] += 1;
+            if (!(ad > 0.01)) continue;
+            want_dis += 1;
+            for (int c = 0; c <= NF; c++) {
+                const kite_profile_column *pc = &p->kp_columns[c];
+                float x = c == NF ? pred[k] : rows[k * NF + (size_t)c];
+                unsigned bi = bin_definition(pc->kpc_edges, pc->kpc_nedges, x);
+                if (pc->kpc_kind == KITE_PROFILE_CATEGORICAL && bi <= (unsigned)pc->kpc_nedges)
+                    bi = (bi > 0 && pc->kpc_edges[bi - 1] == x) ? bi - 1 : (unsigned)pc->kpc_nedges;
+                cnt[c][bi] += 1;
+            }
+        }
+        mismatches += sh->kds_rows != want_rows || sh->kds_disagree != want_dis;
+        mismatches += memcmp(sh->kds_buckets, buckets, sizeof buckets) != 0;
+        mismatches += !(fabs(sh->kds_share - want_dis / want_rows) < 1e-12);
+        for (int c = 0; c <= NF; c++) {
+            int nb = p->kp_columns[c].kpc_nedges + 2;
+            double nonmissing = 0;
+            for (int i = 0; i < nb - 1; i++) nonmissing += cnt[c][i];
+            double psi = kite_drift_psi(p->kp_columns[c].kpc_counts, cnt[c], (size_t)nb - 1);
+            mismatches += sh->kds_columns[c].kdf_count != nonmissing;
+            mismatches += !(fabs(psi - sh->kds_columns[c].kdf_psi) <= 1e-12 * psi);
+        }
+    }
+    CHECK_MSG(mismatches == 0, "%d shadow mismatches over %d checks", mismatches, checks);
+    CHECK_MSG(checks == 51, "checks %d", checks);
+    /* The candidate changes only rows with a > 1: column a drifts among the disagreeing rows,
+     * the independent b and c do not. */
+    const kite_drift_result *res = kite_drift_latest(m, 0);
+    const kite_drift_shadow *sh = res ? res->kdr_shadow : NULL;
+    CHECK(sh && sh->kds_columns[0].kdf_psi > 1 && sh->kds_columns[0].kdf_drifted);
+    CHECK(sh && sh->kds_columns[0].kdf_psi > 5 * sh->kds_columns[1].kdf_psi &&
+          sh->kds_columns[0].kdf_psi > 5 * sh->kds_columns[2].kdf_psi);
+    /* p50: most rows differ by ~1e-7 (the first bucket, <= 1e-6); p90: 0.5 moved by float32
+     * rounding to either side of the 0.5 bound; p99: a moved row or a missing candidate. */
+    CHECK_MSG(sh && sh->kds_p50 == 1e-6 && (sh->kds_p90 == 0.5 || sh->kds_p90 == 1) &&
+              (sh->kds_p99 == 0.5 || sh->kds_p99 == 1 || isinf(sh->kds_p99)),
+              "p50 %g p90 %g p99 %g", sh ? sh->kds_p50 : NAN, sh ? sh->kds_p90 : NAN, sh ? sh->kds_p99 : NAN);
+    kite_drift_monitor_free(m);
+    /* Without kdc_shadow a candidate is ignored and results carry none. */
+    cfg.kdc_shadow = 0;
+    CHECK(kite_drift_monitor_new(p, &cfg, &m, err, sizeof err) == KITE_ERR_OK);
+    kite_drift_observe_shadow(m, rows, 2000, NF, pred, cand, NULL);
+    CHECK(kite_drift_latest(m, 0) && kite_drift_latest(m, 0)->kdr_shadow == NULL);
+    kite_drift_monitor_free(m);
+    free(rows);
+    free(pred);
+    free(cand);
+    free(has);
+}
+
 static void test_other_windows(const kite_profile *p)
 {
     float *rows = malloc(3000 * NF * sizeof *rows);
@@ -322,6 +418,7 @@ int main(void)
     kite_profile p;
     build_profile(&p);
     test_sliding_equals_recompute(&p);
+    test_shadow_windows(&p);
     test_other_windows(&p);
     test_labels_and_quality(&p);
     test_profile_roundtrip(&p);
