@@ -75,7 +75,8 @@ const kite_config_key kite_config_keys[] = {
         "enables POST /admin/reload on metrics_addr with 'Authorization: Bearer TOKEN'; empty: off"),
     KEY("shadow_model", KITE_CONF_STRING, kc_shadow_model, "", 0, 0,
         "candidate model (a reference like model) that scores every event beside the serving one; "
-        "its disagreement goes to /metrics (kite_shadow_*); empty: none"),
+        "its disagreement goes to /metrics (kite_shadow_*) and, with drift_profile, to every drift "
+        "window's reports; empty: none"),
     KEY("shadow_tolerance", KITE_CONF_DOUBLE, kc_shadow_tolerance, "1e-6", 0, 1e300,
         "a shadow prediction further than this from the serving one is a disagreement"),
     KEY("shadow_topic", KITE_CONF_STRING, kc_shadow_topic, "", 0, 0,
