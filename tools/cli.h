@@ -21,9 +21,10 @@ enum { KITE_EXIT_OK = 0, KITE_EXIT_ERROR = 1, KITE_EXIT_USAGE = 2, KITE_EXIT_FIN
 /* --json of the batch commands (score, featurize, profile, drift, bench, capacity; README
  * "Exit codes and --json"): the last stdout line is one JSON object,
  *   {"command":C,"result":"ok"|"finding"|"error","ok":B,"exit":rc<, fields>}
- * ("ok" is false only for exit 1 and 2; fields: JSON members, may be ""). A command prints its
- * own line with kite_cli_json_result; when it fails before it can (a usage error, a missing
- * file, a bad model), kite_cli_json_end prints {..., "error": <its one-line error>} for it. */
+ * ("ok" is false only for exit 1 and 2, and then "error" ends the line: the command's one-line
+ * error from stderr; fields: JSON members, may be "" or NULL). A command prints its own line
+ * with kite_cli_json_result; when it fails before it can (a usage error, a missing file, a
+ * bad model), kite_cli_json_end prints the line for it. */
 __attribute__((format(printf, 3, 4))) void kite_cli_json_result(const char *command, int rc,
                                                                  const char *fields_fmt, ...);
 /* A JSON string of s (quotes and escapes) into out; always NUL-terminates. */

@@ -50,9 +50,13 @@ void kite_cli_json_result(const char *command, int rc, const char *fields_fmt, .
         if (vasprintf(&fields, fields_fmt, ap) < 0) fields = NULL;
         va_end(ap);
     }
-    printf("{\"command\":\"%s\",\"result\":\"%s\",\"ok\":%s,\"exit\":%d%s%s}\n", command,
-           rc == KITE_EXIT_OK ? "ok" : rc == KITE_EXIT_FINDING ? "finding" : "error",
-           rc == KITE_EXIT_OK || rc == KITE_EXIT_FINDING ? "true" : "false", rc, fields && *fields ? "," : "", fields ? fields : "");
+    int ok = rc == KITE_EXIT_OK || rc == KITE_EXIT_FINDING;
+    char err[2 * CLI_JSON_LINE] = "";
+    if (!ok) /* a failure names itself: the one line the command wrote on stderr */
+        kite_cli_json_string(err, sizeof err, cli_json.cj_error[0] ? cli_json.cj_error : "failed (no message)");
+    printf("{\"command\":\"%s\",\"result\":\"%s\",\"ok\":%s,\"exit\":%d%s%s%s%s}\n", command,
+           rc == KITE_EXIT_OK ? "ok" : rc == KITE_EXIT_FINDING ? "finding" : "error", ok ? "true" : "false", rc,
+           fields && *fields ? "," : "", fields ? fields : "", ok ? "" : ",\"error\":", err);
     free(fields);
     fflush(stdout);
     cli_json.cj_printed = 1;
@@ -118,16 +122,6 @@ int kite_cli_json_end(int rc)
         stderr = cli_json.cj_real;
         fclose(tee);
     }
-    if (!cli_json.cj_printed) {
-        char e[2 * CLI_JSON_LINE + 16];
-        if (rc != KITE_EXIT_OK && rc != KITE_EXIT_FINDING) {
-            char s[2 * CLI_JSON_LINE];
-            kite_cli_json_string(s, sizeof s, cli_json.cj_error[0] ? cli_json.cj_error : "failed (no message)");
-            snprintf(e, sizeof e, "\"error\":%s", s);
-        } else {
-            e[0] = 0; /* e.g. --help: it ran, and printed no summary */
-        }
-        kite_cli_json_result(cli_json.cj_command, rc, "%s", e); /* e may be empty: no member */
-    }
+    if (!cli_json.cj_printed) kite_cli_json_result(cli_json.cj_command, rc, NULL); /* --help too */
     return rc;
 }
