@@ -260,6 +260,11 @@ static void test_shadow_windows(const kite_profile *p)
     CHECK_MSG(sh && sh->kds_p50 == 1e-6 && (sh->kds_p90 == 0.5 || sh->kds_p90 == 1) &&
               (sh->kds_p99 == 0.5 || sh->kds_p99 == 1 || isinf(sh->kds_p99)),
               "p50 %g p90 %g p99 %g", sh ? sh->kds_p50 : NAN, sh ? sh->kds_p90 : NAN, sh ? sh->kds_p99 : NAN);
+    /* A dataset event of a shadow monitor carries the window's disagreement share. */
+    kite_drift_event de = {KITE_DRIFT_EVENT_DATASET, 0, -1, 0, 1, NAN, NAN, NAN, 0.75, 5000, NAN, 0.25};
+    char line[512];
+    kite_drift_event_json(m, &de, line, sizeof line);
+    CHECK_MSG(strstr(line, "\"shadow_disagreement_share\":0.25") != NULL, "%s", line);
     kite_drift_monitor_free(m);
     /* Without kdc_shadow a candidate is ignored and results carry none. */
     cfg.kdc_shadow = 0;
