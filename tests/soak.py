@@ -455,12 +455,19 @@ if producer.poll() is None:
 prc = producer.wait(timeout=300)
 check(prc == 0, f"kite produce exit {prc} (see {args.workdir}/produce.log)")
 # Every input answered (or the deadline), then one more minute of samples at most... no: stop.
-inputs = None
+# The input log's end, asked by a new client (the sampler's one could answer 0 after a broker
+# restart), retried while a broker is still coming back.
+his = {}
 for _ in range(20):
-    inputs = input_events(wm, 20)
-    if inputs is not None:
+    c = Consumer({**QUIET, "bootstrap.servers": BOOTSTRAP, "group.id": "soak-wm2"})
+    try:
+        his = {p: c.get_watermark_offsets(TopicPartition("soak-events", p), timeout=20)[1] for p in range(PARTITIONS)}
+    except Exception as e:
+        print(f"soak: input watermarks: {e}; retrying", flush=True)
+    c.close()
+    if his and min(his.values()) >= 0:
         break
-inputs = inputs or 0
+inputs = sum(his.values())
 sent = re.search(r"kite produce: (\d+) events", open(os.path.join(args.workdir, "produce.log")).read())
 check(sent and int(sent.group(1)) == inputs, f"the input topic holds {inputs} events, kite produce sent "
                                               f"{sent.group(1) if sent else '?'}")
@@ -492,11 +499,6 @@ check(reader.total + reader.unparsable == want, f"read {reader.total} of {want} 
 
 # Exactly one output per input offset after de-duplication; kinds: n_bad dead letters.
 lost = both = 0
-his = {}
-c = Consumer({**QUIET, "bootstrap.servers": BOOTSTRAP, "group.id": "soak-wm2"})
-for p in range(PARTITIONS):
-    his[p] = c.get_watermark_offsets(TopicPartition("soak-events", p), timeout=20)[1]
-c.close()
 pred_distinct = dl_distinct = rejected_only = rejected = 0
 for p in range(PARTITIONS):
     pr, dl, rj = (reader.counts[k][p] for k in ("prediction", "dead letter", "rejected"))
