@@ -314,8 +314,8 @@ def inject(fault, kite, t):
 
 def write_svg(path, samples, faults):
     """Two panels over time: RSS (MiB) and open files; outputs, duplicates and lag."""
-    W, H, L, R, T = 900, 560, 70, 70, 30
-    ph = (H - 3 * T) / 2
+    W, H, L, R, T = 900, 600, 80, 80, 30
+    ph = (H - 3 * T - 60) / 2  # two panels, each with a legend line under it, and the x label
     t_max = max(s["t"] for s in samples) or 1
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
            '<rect width="100%" height="100%" fill="white"/>']
@@ -336,7 +336,7 @@ def write_svg(path, samples, faults):
                                + " ".join(f"{a:.1f},{b:.1f}" for a, b in pts) + '"/>')
             ax = L - 6 if axis == "left" else W - R + 6
             anchor = "end" if axis == "left" else "start"
-            out.append(f'<text x="{ax}" y="{top + 10}" text-anchor="{anchor}">{hi:.4g}</text>')
+            out.append(f'<text x="{ax}" y="{top + 10}" text-anchor="{anchor}">{hi:,.0f}</text>')
             out.append(f'<text x="{ax}" y="{top + ph}" text-anchor="{anchor}">0</text>')
             out.append(f'<text x="{L + 10 + 190 * i}" y="{top + ph + 16}" fill="{color}">&#9632; {name} ({axis} axis)</text>')
         for ft, label in faults:
@@ -345,7 +345,7 @@ def write_svg(path, samples, faults):
 
     panel(T, [("RSS MiB", "rss_mb", "#1f77b4", "left"), ("open files", "fds", "#ff7f0e", "right")],
           "kite serve: resident memory and open files (a new line per process lifetime)")
-    panel(2 * T + ph + 20, [("outputs", "outputs", "#2ca02c", "left"), ("lag", "lag", "#9467bd", "left"),
+    panel(2 * T + ph + 20, [("outputs", "outputs", "#2ca02c", "left"), ("lag", "lag", "#9467bd", "right"),
                             ("duplicates", "dups", "#d62728", "right")],
           "outputs read, lag (input events past kite\'s committed offsets), duplicates")
     out.append(f'<text x="{W / 2}" y="{H - 4}" text-anchor="middle">seconds since the stream started (max {t_max:.0f})</text>')
