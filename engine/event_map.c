@@ -107,6 +107,45 @@ struct kite_event_state {
     kite_raw_value *es_inputs;
 };
 
+/* Which names an event has given, to refuse a name given twice (the rule on every path: HTTP
+ * answers 422 and `kite score` exits 1 for the same input; see README "Bad input"). A stamp per
+ * name instead of a cleared bitmap: an event costs nothing for the names it does not carry.
+ * Kept per thread: the map is shared by every worker and the direct mapping has no state. */
+typedef struct map_seen {
+    uint32_t *ms_stamp;
+    int ms_n;
+    uint32_t ms_event;
+} map_seen;
+
+static _Thread_local map_seen map_seen_tls;
+
+/* Starts an event; 0, or -1 when out of memory. */
+static int map_seen_begin(const kite_event_map *m)
+{
+    map_seen *ms = &map_seen_tls;
+    if (ms->ms_n < m->em_nnames) {
+        uint32_t *st = realloc(ms->ms_stamp, (size_t)m->em_nnames * sizeof *st);
+        if (!st) return -1;
+        memset(st + ms->ms_n, 0, (size_t)(m->em_nnames - ms->ms_n) * sizeof *st);
+        ms->ms_stamp = st;
+        ms->ms_n = m->em_nnames;
+    }
+    if (++ms->ms_event == 0) { /* wrapped: old stamps could match again */
+        memset(ms->ms_stamp, 0, (size_t)ms->ms_n * sizeof *ms->ms_stamp);
+        ms->ms_event = 1;
+    }
+    return 0;
+}
+
+/* 1 when name i was already given in this event (and marks it given). */
+static int map_seen_twice(int i)
+{
+    map_seen *ms = &map_seen_tls;
+    if (ms->ms_stamp[i] == ms->ms_event) return 1;
+    ms->ms_stamp[i] = ms->ms_event;
+    return 0;
+}
+
 static kite_err map_names(kite_event_map *m, int n, const char *(*name)(const void *, int),
                           const void *ctx, char *errstr, size_t errstr_size)
 {
@@ -251,11 +290,14 @@ static kite_err map_text(const map_feature *mf, const char *text, float *out, ch
     char *end = NULL;
     float v = kite_num_parse_float(text, &end); /* strtof's float, locale-free */
     if (*text && end != text && !*end) {
-        *out = v;
+        if (isinf(v))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                             "field \"%s\": \"%.40s\" is out of float32 range", mf->mf_name, text);
+        *out = v; /* "NaN" text: a missing value, as in CSV */
         return KITE_ERR_OK;
     }
     return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
-                     "field \"%s\": text \"%.40s\" is not a number and has no encoding",
+                     "field \"%s\": \"%.40s\" is not a number and has no encoding",
                      mf->mf_name, text);
 }
 
@@ -295,7 +337,13 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
         const kite_event_field *it = &event->ej_fields[k];
         int i = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (i < 0) continue;
+        if (map_seen_twice(i))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\" given twice",
+                             m->em_features[i].mf_name);
         kite_raw_value *rv = &s->es_inputs[i];
+        if (it->ef_kind == KITE_EV_NUMBER && isinf(it->ef_number))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\": %g is out of range",
+                             m->em_features[i].mf_name, it->ef_number);
         if (it->ef_kind == KITE_EV_NUMBER)
             *rv = (kite_raw_value){KITE_RAW_NUMBER, it->ef_number, NULL, 0};
         else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
@@ -309,7 +357,36 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
     }
     kite_features_status status = KITE_FEATURES_READY;
     KITE_TRY(kite_features_update(s->es_features, s->es_inputs, row, &status, errstr, errstr_size));
+    for (int j = 0; j < m->em_nfeatures; j++)
+        if (isinf(row[j])) /* e.g. 1e308 standardised: as HTTP /predict refuses it */
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                             "feature \"%s\" is out of float32 range",
+                             kite_feature_spec_output_name(m->em_spec, j));
     *warming_up = status == KITE_FEATURES_WARMING_UP;
+    return KITE_ERR_OK;
+}
+
+kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
+                              size_t errstr_size)
+{
+    if (!len) return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "empty event");
+    size_t at = 0;
+    int rc = kite_event_json_parse(ev, payload, len, &at);
+    if (rc == -2) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory parsing the event");
+    if (rc) {
+        /* JSON has no NaN or Infinity; say so in HTTP /predict's words when that is what broke */
+        static const char *const spelled[] = {"NaN", "-NaN", "Infinity", "-Infinity", "inf", "-inf"};
+        const char *p = (const char *)payload;
+        for (size_t k = 0; k < sizeof spelled / sizeof spelled[0]; k++) {
+            size_t n = strlen(spelled[k]);
+            size_t from = at && p[at - 1] == '-' && spelled[k][0] != '-' ? at - 1 : at;
+            if (len - from >= n && !memcmp(p + from, spelled[k], n))
+                return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                                 "malformed JSON near byte %zu: %s is not allowed; send null for a "
+                                 "missing value", from, spelled[k]);
+        }
+        return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "malformed JSON near byte %zu", at);
+    }
     return KITE_ERR_OK;
 }
 
@@ -320,6 +397,8 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
     *warming_up = 0;
     if (!event->ej_is_object)
         return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "event is not a JSON object");
+    if (map_seen_begin(m))
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory mapping the event");
     if (m->em_spec) {
         KITE_TRY(map_row_spec(m, s, event, row, warming_up, errstr, errstr_size));
         int n = 0;
@@ -333,6 +412,9 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
         int f = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
+        if (map_seen_twice(f))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\" given twice",
+                             mf->mf_name);
         if (map_has_dict(m, f) && (it->ef_kind == KITE_EV_TEXT ||
                                    (it->ef_kind == KITE_EV_NUMBER &&
                                     m->em_model->km_cats[f].kcd_numeric))) {
@@ -342,7 +424,13 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
             if (it->ef_kind != KITE_EV_TEXT) snprintf(num, sizeof num, "%.17g", it->ef_number), text = num;
             if (kite_model_category_code(m->em_model, f, text, &row[f], why, sizeof why) != KITE_ERR_OK)
                 return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\": %s", mf->mf_name, why);
-        } else if (it->ef_kind == KITE_EV_NUMBER) row[f] = kite_f32(it->ef_number);
+        } else if (it->ef_kind == KITE_EV_NUMBER) {
+            row[f] = kite_f32(it->ef_number);
+            if (isinf(row[f]))
+                return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                                 "field \"%s\": %g is out of float32 range", mf->mf_name,
+                                 it->ef_number);
+        }
         else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
             row[f] = it->ef_kind == KITE_EV_TRUE ? 1.0f : 0.0f;
         else if (it->ef_kind == KITE_EV_NULL) row[f] = NAN;

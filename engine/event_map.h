@@ -34,6 +34,12 @@ void kite_event_state_free(kite_event_state *s);
 
 int kite_event_map_num_features(const kite_event_map *m);
 
+/* Parses one event's bytes into ev (reusing its buffers) as the Kafka path takes them. Returns
+ * OK, or non-OK with the dead letter's one-line reason: "empty event", "malformed JSON near byte
+ * N", "out of memory parsing the event". */
+kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
+                              size_t errstr_size);
+
 /* Fills row (num_features floats, NaN = missing) from a parsed event (engine/event_json.h;
  * a field named twice: the last one counts). *missing receives the number of missing values,
  * *warming_up 1 while the event's key is warming up. Returns non-OK with a one-line reason
