@@ -147,6 +147,12 @@ add_test(NAME http_flood
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_flood.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_flood PROPERTIES LABELS "http" TIMEOUT 300)
+# The same bad inputs through kite score (CSV), POST /predict and kite serve on the mock broker:
+# one verdict and one set of reason words per class (issue 12, README "Bad input").
+add_test(NAME bad_input
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bad_input.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(bad_input PROPERTIES LABELS "http" TIMEOUT 180)
 # HAProxy in front of two kite processes; each restarted with SIGTERM under load: 0 failures.
 add_test(NAME http_lb
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_lb.py --kite $<TARGET_FILE:kite>
