@@ -40,10 +40,13 @@ int kite_event_map_num_features(const kite_event_map *m);
 kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
                               size_t errstr_size);
 
-/* Fills row (num_features floats, NaN = missing) from a parsed event (engine/event_json.h;
- * a field named twice: the last one counts). *missing receives the number of missing values,
- * *warming_up 1 while the event's key is warming up. Returns non-OK with a one-line reason
- * (for the dead-letter record) when the event cannot be featurized. */
+/* Fills row (num_features floats, NaN = missing) from a parsed event (engine/event_json.h).
+ * *missing receives the number of missing values, *warming_up 1 while the event's key is
+ * warming up. Returns non-OK with a one-line reason (for the dead-letter record) when the event
+ * cannot be featurized: a field it reads given twice, a number (or number text) beyond float32
+ * or a computed feature beyond it, text that is not a number, a nested value; the same classes
+ * HTTP /predict and `kite score` refuse (README "Bad input"). Fields it does not read are
+ * ignored; an absent one is a missing value. Thread-safe over one map (per-thread scratch). */
 kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
                             const kite_event_json *event, float *row, int *missing,
                             int *warming_up, char *errstr, size_t errstr_size);
