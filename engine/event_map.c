@@ -102,45 +102,32 @@ static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *er
     return err;
 }
 
-struct kite_event_state {
-    kite_feature_state *es_features;
-    kite_raw_value *es_inputs;
-};
-
 /* Which names an event has given, to refuse a name given twice (the rule on every path: HTTP
  * answers 422 and `kite score` exits 1 for the same input; see README "Bad input"). A stamp per
- * name instead of a cleared bitmap: an event costs nothing for the names it does not carry.
- * Kept per thread: the map is shared by every worker and the direct mapping has no state. */
+ * name instead of a cleared bitmap: an event costs nothing for the names it does not carry. */
 typedef struct map_seen {
-    uint32_t *ms_stamp;
-    int ms_n;
-    uint32_t ms_event;
+    uint32_t *ms_stamp;       /* em_nnames stamps                                      */
+    uint32_t ms_event;        /* the current event's stamp                             */
 } map_seen;
 
-static _Thread_local map_seen map_seen_tls;
+struct kite_event_state {
+    kite_feature_state *es_features; /* spec only                                      */
+    kite_raw_value *es_inputs;       /* spec only                                      */
+    map_seen es_seen;
+};
 
-/* Starts an event; 0, or -1 when out of memory. */
-static int map_seen_begin(const kite_event_map *m)
+/* Starts an event. */
+static void map_seen_begin(map_seen *ms, int nnames)
 {
-    map_seen *ms = &map_seen_tls;
-    if (ms->ms_n < m->em_nnames) {
-        uint32_t *st = realloc(ms->ms_stamp, (size_t)m->em_nnames * sizeof *st);
-        if (!st) return -1;
-        memset(st + ms->ms_n, 0, (size_t)(m->em_nnames - ms->ms_n) * sizeof *st);
-        ms->ms_stamp = st;
-        ms->ms_n = m->em_nnames;
-    }
     if (++ms->ms_event == 0) { /* wrapped: old stamps could match again */
-        memset(ms->ms_stamp, 0, (size_t)ms->ms_n * sizeof *ms->ms_stamp);
+        memset(ms->ms_stamp, 0, (size_t)nnames * sizeof *ms->ms_stamp);
         ms->ms_event = 1;
     }
-    return 0;
 }
 
 /* 1 when name i was already given in this event (and marks it given). */
-static int map_seen_twice(int i)
+static int map_seen_twice(map_seen *ms, int i)
 {
-    map_seen *ms = &map_seen_tls;
     if (ms->ms_stamp[i] == ms->ms_event) return 1;
     ms->ms_stamp[i] = ms->ms_event;
     return 0;
@@ -305,13 +292,17 @@ kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, c
                               size_t errstr_size)
 {
     *out = NULL;
-    if (!m->em_spec) return KITE_ERR_OK; /* the direct mapping keeps no state */
     kite_event_state *s = calloc(1, sizeof *s);
     if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
-    s->es_inputs = calloc((size_t)m->em_nnames + 1, sizeof *s->es_inputs);
-    kite_err err = s->es_inputs ? kite_feature_state_new(m->em_spec, 0, &s->es_features, errstr,
-                                                         errstr_size)
-                                : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    s->es_seen.ms_stamp = calloc((size_t)m->em_nnames + 1, sizeof *s->es_seen.ms_stamp);
+    kite_err err = s->es_seen.ms_stamp ? KITE_ERR_OK
+                                       : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    if (!err && m->em_spec) { /* the direct mapping keeps no feature state */
+        s->es_inputs = calloc((size_t)m->em_nnames + 1, sizeof *s->es_inputs);
+        err = s->es_inputs ? kite_feature_state_new(m->em_spec, 0, &s->es_features, errstr,
+                                                    errstr_size)
+                           : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    }
     if (err) {
         kite_event_state_free(s);
         return err;
@@ -325,6 +316,7 @@ void kite_event_state_free(kite_event_state *s)
     if (!s) return;
     kite_feature_state_free(s->es_features);
     free(s->es_inputs);
+    free(s->es_seen.ms_stamp);
     free(s);
 }
 
@@ -337,7 +329,7 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
         const kite_event_field *it = &event->ej_fields[k];
         int i = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (i < 0) continue;
-        if (map_seen_twice(i))
+        if (map_seen_twice(&s->es_seen, i))
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\" given twice",
                              m->em_features[i].mf_name);
         kite_raw_value *rv = &s->es_inputs[i];
@@ -390,6 +382,9 @@ kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t l
     return KITE_ERR_OK;
 }
 
+static kite_err map_row_direct(const kite_event_map *m, map_seen *seen, const kite_event_json *event,
+                               float *row, char *errstr, size_t errstr_size);
+
 kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
                             const kite_event_json *event, float *row, int *missing,
                             int *warming_up, char *errstr, size_t errstr_size)
@@ -397,22 +392,38 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
     *warming_up = 0;
     if (!event->ej_is_object)
         return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "event is not a JSON object");
-    if (map_seen_begin(m))
-        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory mapping the event");
     if (m->em_spec) {
+        map_seen_begin(&s->es_seen, m->em_nnames);
         KITE_TRY(map_row_spec(m, s, event, row, warming_up, errstr, errstr_size));
         int n = 0;
         for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
         *missing = n;
         return KITE_ERR_OK;
     }
+    /* No state (a caller of the direct mapping may pass NULL): a scratch for this event. */
+    map_seen scratch = {NULL, 0}, *seen = s ? &s->es_seen : &scratch;
+    if (!s && !(scratch.ms_stamp = calloc((size_t)m->em_nnames + 1, sizeof *scratch.ms_stamp)))
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory mapping the event");
+    map_seen_begin(seen, m->em_nnames);
+    kite_err err = map_row_direct(m, seen, event, row, errstr, errstr_size);
+    free(scratch.ms_stamp);
+    if (err) return err;
+    int n = 0;
+    for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
+    *missing = n;
+    return KITE_ERR_OK;
+}
+
+static kite_err map_row_direct(const kite_event_map *m, map_seen *seen, const kite_event_json *event,
+                               float *row, char *errstr, size_t errstr_size)
+{
     for (int f = 0; f < m->em_nfeatures; f++) row[f] = NAN;
     for (int k = 0; k < event->ej_nfields; k++) {
         const kite_event_field *it = &event->ej_fields[k];
         int f = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
-        if (map_seen_twice(f))
+        if (map_seen_twice(seen, f))
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\" given twice",
                              mf->mf_name);
         if (map_has_dict(m, f) && (it->ef_kind == KITE_EV_TEXT ||
@@ -440,8 +451,5 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
                              "field \"%s\": expected a number, text, boolean or null", mf->mf_name);
     }
-    int n = 0;
-    for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
-    *missing = n;
     return KITE_ERR_OK;
 }
