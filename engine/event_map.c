@@ -102,10 +102,36 @@ static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *er
     return err;
 }
 
+/* Which names an event has given, to refuse a name given twice (the rule on every path: HTTP
+ * answers 422 and `kite score` exits 1 for the same input; see README "Bad input"). A stamp per
+ * name instead of a cleared bitmap: an event costs nothing for the names it does not carry. */
+typedef struct map_seen {
+    uint32_t *ms_stamp;       /* em_nnames stamps                                      */
+    uint32_t ms_event;        /* the current event's stamp                             */
+} map_seen;
+
 struct kite_event_state {
-    kite_feature_state *es_features;
-    kite_raw_value *es_inputs;
+    kite_feature_state *es_features; /* spec only                                      */
+    kite_raw_value *es_inputs;       /* spec only                                      */
+    map_seen es_seen;
 };
+
+/* Starts an event. */
+static void map_seen_begin(map_seen *ms, int nnames)
+{
+    if (++ms->ms_event == 0) { /* wrapped: old stamps could match again */
+        memset(ms->ms_stamp, 0, (size_t)nnames * sizeof *ms->ms_stamp);
+        ms->ms_event = 1;
+    }
+}
+
+/* 1 when name i was already given in this event (and marks it given). */
+static int map_seen_twice(map_seen *ms, int i)
+{
+    if (ms->ms_stamp[i] == ms->ms_event) return 1;
+    ms->ms_stamp[i] = ms->ms_event;
+    return 0;
+}
 
 static kite_err map_names(kite_event_map *m, int n, const char *(*name)(const void *, int),
                           const void *ctx, char *errstr, size_t errstr_size)
@@ -251,11 +277,14 @@ static kite_err map_text(const map_feature *mf, const char *text, float *out, ch
     char *end = NULL;
     float v = kite_num_parse_float(text, &end); /* strtof's float, locale-free */
     if (*text && end != text && !*end) {
-        *out = v;
+        if (isinf(v))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                             "field \"%s\": \"%.40s\" is out of float32 range", mf->mf_name, text);
+        *out = v; /* "NaN" text: a missing value, as in CSV */
         return KITE_ERR_OK;
     }
     return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
-                     "field \"%s\": text \"%.40s\" is not a number and has no encoding",
+                     "field \"%s\": \"%.40s\" is not a number and has no encoding",
                      mf->mf_name, text);
 }
 
@@ -263,13 +292,17 @@ kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, c
                               size_t errstr_size)
 {
     *out = NULL;
-    if (!m->em_spec) return KITE_ERR_OK; /* the direct mapping keeps no state */
     kite_event_state *s = calloc(1, sizeof *s);
     if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
-    s->es_inputs = calloc((size_t)m->em_nnames + 1, sizeof *s->es_inputs);
-    kite_err err = s->es_inputs ? kite_feature_state_new(m->em_spec, 0, &s->es_features, errstr,
-                                                         errstr_size)
-                                : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    s->es_seen.ms_stamp = calloc((size_t)m->em_nnames + 1, sizeof *s->es_seen.ms_stamp);
+    kite_err err = s->es_seen.ms_stamp ? KITE_ERR_OK
+                                       : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    if (!err && m->em_spec) { /* the direct mapping keeps no feature state */
+        s->es_inputs = calloc((size_t)m->em_nnames + 1, sizeof *s->es_inputs);
+        err = s->es_inputs ? kite_feature_state_new(m->em_spec, 0, &s->es_features, errstr,
+                                                    errstr_size)
+                           : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
+    }
     if (err) {
         kite_event_state_free(s);
         return err;
@@ -283,6 +316,7 @@ void kite_event_state_free(kite_event_state *s)
     if (!s) return;
     kite_feature_state_free(s->es_features);
     free(s->es_inputs);
+    free(s->es_seen.ms_stamp);
     free(s);
 }
 
@@ -295,7 +329,13 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
         const kite_event_field *it = &event->ej_fields[k];
         int i = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (i < 0) continue;
+        if (map_seen_twice(&s->es_seen, i))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\" given twice",
+                             m->em_features[i].mf_name);
         kite_raw_value *rv = &s->es_inputs[i];
+        if (it->ef_kind == KITE_EV_NUMBER && isinf(it->ef_number))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\": %g is out of range",
+                             m->em_features[i].mf_name, it->ef_number);
         if (it->ef_kind == KITE_EV_NUMBER)
             *rv = (kite_raw_value){KITE_RAW_NUMBER, it->ef_number, NULL, 0};
         else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
@@ -309,9 +349,41 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
     }
     kite_features_status status = KITE_FEATURES_READY;
     KITE_TRY(kite_features_update(s->es_features, s->es_inputs, row, &status, errstr, errstr_size));
+    for (int j = 0; j < m->em_nfeatures; j++)
+        if (isinf(row[j])) /* e.g. 1e308 standardised: as HTTP /predict refuses it */
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                             "feature \"%s\" is out of float32 range",
+                             kite_feature_spec_output_name(m->em_spec, j));
     *warming_up = status == KITE_FEATURES_WARMING_UP;
     return KITE_ERR_OK;
 }
+
+kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
+                              size_t errstr_size)
+{
+    if (!len) return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "empty event");
+    size_t at = 0;
+    int rc = kite_event_json_parse(ev, payload, len, &at);
+    if (rc == -2) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory parsing the event");
+    if (rc) {
+        /* JSON has no NaN or Infinity; say so in HTTP /predict's words when that is what broke */
+        static const char *const spelled[] = {"NaN", "-NaN", "Infinity", "-Infinity", "inf", "-inf"};
+        const char *p = (const char *)payload;
+        for (size_t k = 0; k < sizeof spelled / sizeof spelled[0]; k++) {
+            size_t n = strlen(spelled[k]);
+            size_t from = at && p[at - 1] == '-' && spelled[k][0] != '-' ? at - 1 : at;
+            if (len - from >= n && !memcmp(p + from, spelled[k], n))
+                return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                                 "malformed JSON near byte %zu: %s is not allowed; send null for a "
+                                 "missing value", from, spelled[k]);
+        }
+        return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "malformed JSON near byte %zu", at);
+    }
+    return KITE_ERR_OK;
+}
+
+static kite_err map_row_direct(const kite_event_map *m, map_seen *seen, const kite_event_json *event,
+                               float *row, char *errstr, size_t errstr_size);
 
 kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
                             const kite_event_json *event, float *row, int *missing,
@@ -321,18 +393,39 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
     if (!event->ej_is_object)
         return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "event is not a JSON object");
     if (m->em_spec) {
+        map_seen_begin(&s->es_seen, m->em_nnames);
         KITE_TRY(map_row_spec(m, s, event, row, warming_up, errstr, errstr_size));
         int n = 0;
         for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
         *missing = n;
         return KITE_ERR_OK;
     }
+    /* No state (a caller of the direct mapping may pass NULL): a scratch for this event. */
+    map_seen scratch = {NULL, 0}, *seen = s ? &s->es_seen : &scratch;
+    if (!s && !(scratch.ms_stamp = calloc((size_t)m->em_nnames + 1, sizeof *scratch.ms_stamp)))
+        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory mapping the event");
+    map_seen_begin(seen, m->em_nnames);
+    kite_err err = map_row_direct(m, seen, event, row, errstr, errstr_size);
+    free(scratch.ms_stamp);
+    if (err) return err;
+    int n = 0;
+    for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
+    *missing = n;
+    return KITE_ERR_OK;
+}
+
+static kite_err map_row_direct(const kite_event_map *m, map_seen *seen, const kite_event_json *event,
+                               float *row, char *errstr, size_t errstr_size)
+{
     for (int f = 0; f < m->em_nfeatures; f++) row[f] = NAN;
     for (int k = 0; k < event->ej_nfields; k++) {
         const kite_event_field *it = &event->ej_fields[k];
         int f = map_lookup_n(m, it->ef_name, it->ef_name_len);
         if (f < 0) continue;
         const map_feature *mf = &m->em_features[f];
+        if (map_seen_twice(seen, f))
+            return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\" given twice",
+                             mf->mf_name);
         if (map_has_dict(m, f) && (it->ef_kind == KITE_EV_TEXT ||
                                    (it->ef_kind == KITE_EV_NUMBER &&
                                     m->em_model->km_cats[f].kcd_numeric))) {
@@ -342,7 +435,13 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
             if (it->ef_kind != KITE_EV_TEXT) snprintf(num, sizeof num, "%.17g", it->ef_number), text = num;
             if (kite_model_category_code(m->em_model, f, text, &row[f], why, sizeof why) != KITE_ERR_OK)
                 return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "field \"%s\": %s", mf->mf_name, why);
-        } else if (it->ef_kind == KITE_EV_NUMBER) row[f] = kite_f32(it->ef_number);
+        } else if (it->ef_kind == KITE_EV_NUMBER) {
+            row[f] = kite_f32(it->ef_number);
+            if (isinf(row[f]))
+                return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
+                                 "field \"%s\": %g is out of float32 range", mf->mf_name,
+                                 it->ef_number);
+        }
         else if (it->ef_kind == KITE_EV_TRUE || it->ef_kind == KITE_EV_FALSE)
             row[f] = it->ef_kind == KITE_EV_TRUE ? 1.0f : 0.0f;
         else if (it->ef_kind == KITE_EV_NULL) row[f] = NAN;
@@ -352,8 +451,5 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
                              "field \"%s\": expected a number, text, boolean or null", mf->mf_name);
     }
-    int n = 0;
-    for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);
-    *missing = n;
     return KITE_ERR_OK;
 }

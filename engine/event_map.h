@@ -27,17 +27,28 @@ kite_err kite_event_map_new(const kite_model *model, const char *spec_path, cons
                             kite_event_map **out, char *errstr, size_t errstr_size);
 void kite_event_map_free(kite_event_map *m);
 
-/* Per-worker state (feature state of every key this worker sees); NULL-safe free. */
+/* Per-worker state: the feature state of every key this worker sees (with a spec) and the
+ * scratch that finds a field given twice (both mappings); NULL-safe free. */
 kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, char *errstr,
                               size_t errstr_size);
 void kite_event_state_free(kite_event_state *s);
 
 int kite_event_map_num_features(const kite_event_map *m);
 
-/* Fills row (num_features floats, NaN = missing) from a parsed event (engine/event_json.h;
- * a field named twice: the last one counts). *missing receives the number of missing values,
- * *warming_up 1 while the event's key is warming up. Returns non-OK with a one-line reason
- * (for the dead-letter record) when the event cannot be featurized. */
+/* Parses one event's bytes into ev (reusing its buffers) as the Kafka path takes them. Returns
+ * OK, or non-OK with the dead letter's one-line reason: "empty event", "malformed JSON near byte
+ * N", "out of memory parsing the event". */
+kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
+                              size_t errstr_size);
+
+/* Fills row (num_features floats, NaN = missing) from a parsed event (engine/event_json.h).
+ * *missing receives the number of missing values, *warming_up 1 while the event's key is
+ * warming up. Returns non-OK with a one-line reason (for the dead-letter record) when the event
+ * cannot be featurized: a field it reads given twice, a number (or number text) beyond float32
+ * or a computed feature beyond it, text that is not a number, a nested value; the same classes
+ * HTTP /predict and `kite score` refuse (README "Bad input"). Fields it does not read are
+ * ignored; an absent one is a missing value. s: this thread's state (NULL is allowed for the
+ * direct mapping, at the cost of a scratch allocation per event). */
 kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
                             const kite_event_json *event, float *row, int *missing,
                             int *warming_up, char *errstr, size_t errstr_size);

@@ -228,6 +228,8 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
     switch (k) {
     case KITE_JSON_ERROR: return refuse(p, 400, "%s", jerr);
     case KITE_JSON_NULL: *out = NAN; return 0;
+    case KITE_JSON_TRUE: *out = 1.0f; return 0; /* as the Kafka path maps booleans */
+    case KITE_JSON_FALSE: *out = 0.0f; return 0;
     case KITE_JSON_STRING:
     case KITE_JSON_NUMBER: {
         const kite_model *model = &p->p_model->hm_model;
@@ -246,9 +248,25 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
                 return refuse(p, 422, "row %zu field \"%s\": %s", r, feature_name(p, col), why);
             return 0;
         }
-        if (k == KITE_JSON_STRING)
-            return refuse(p, 422, "row %zu field \"%s\": expected a number or null, got a string", r,
-                          feature_name(p, col));
+        if (k == KITE_JSON_STRING) {
+            /* Number text is read as a number, as the Kafka path (engine/event_map.c) and CSV
+             * read it; other text is refused in the same words (README "Bad input"). */
+            char text[64], *end = NULL;
+            size_t len = v.ks_escaped ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len;
+            if (len < sizeof text) {
+                memcpy(text, v.ks_str, len);
+                text[len] = 0;
+            }
+            float f = len < sizeof text ? kite_num_parse_float(text, &end) : 0;
+            if (!len || len >= sizeof text || end == text || *end)
+                return refuse(p, 422, "row %zu field \"%s\": \"%.*s\" is not a number", r,
+                              feature_name(p, col), (int)(len > 40 ? 40 : len), v.ks_str);
+            if (isinf(f))
+                return refuse(p, 422, "row %zu field \"%s\": \"%s\" is out of float32 range", r,
+                              feature_name(p, col), text);
+            *out = f; /* "NaN" text: a missing value, as in CSV */
+            return 0;
+        }
         /* strtod then a cast to float, as kite score (loaders/csv.c) converts CSV text: the
          * same digits give the same float32. */
         float f = kite_f32(v.ks_number);
@@ -556,7 +574,11 @@ static int parse_csv(predict *p, char *body, size_t len)
             for (int i = 0; i < p->p_ni; i++) {
                 map[i] = -1;
                 for (int c = 0; c < n; c++)
-                    if (!strcmp(fields[c], kite_feature_spec_input_name(p->p_spec, i))) { map[i] = c; break; }
+                    if (!strcmp(fields[c], kite_feature_spec_input_name(p->p_spec, i))) {
+                        if (map[i] >= 0)
+                            return refuse(p, 422, "CSV header: column \"%s\" given twice", fields[c]);
+                        map[i] = c;
+                    }
             }
             continue;
         }
@@ -578,7 +600,12 @@ static int parse_csv(predict *p, char *body, size_t len)
                     if (f < n) map[f] = f;
                 } else {
                     for (int c = 0; c < n; c++)
-                        if (!strcmp(fields[c], p->p_model->hm_names[f])) { map[f] = c; break; }
+                        if (!strcmp(fields[c], p->p_model->hm_names[f])) {
+                            if (map[f] >= 0) /* as kite score and the Kafka path refuse it */
+                                return refuse(p, 422, "CSV header: column \"%s\" given twice",
+                                              fields[c]);
+                            map[f] = c;
+                        }
                 }
                 if (map[f] < 0)
                     return refuse(p, 422, "CSV header has no column \"%s\"", feature_name(p, f));

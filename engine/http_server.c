@@ -27,6 +27,7 @@ void kite_http_config_defaults(kite_http_config *cfg)
     cfg->khc_address = "127.0.0.1";
     cfg->khc_threads = 2;
     cfg->khc_max_connections = 1024;
+    cfg->khc_max_per_address = 256;
     cfg->khc_max_body = 1 << 20;
     cfg->khc_timeout_s = 10;
     cfg->khc_reuseport = 1;
@@ -503,6 +504,10 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->khc_threads > 1 ? cfg->khc_threads : 0),
         MHD_OPTION_CONNECTION_LIMIT, cfg->khc_max_connections,
+        /* Past the limit libmicrohttpd closes a connection right after accept(), before it
+         * costs a slot: a flood of idle or half-sent requests from one address holds at most
+         * this many, and the rest of --max-connections stays free for other clients. */
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->khc_max_per_address,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->khc_timeout_s,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(cfg->khc_reuseport ? 1 : 0),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)HTTP_LISTEN_BACKLOG,

@@ -38,6 +38,9 @@ typedef struct kite_http_config {
     size_t khc_max_keys;          /* stream keys the feature state holds (0: the spec's)      */
     int khc_threads;              /* worker pool size, 1..128; default 2                      */
     unsigned khc_max_connections; /* open connections at most; default 1024                   */
+    unsigned khc_max_per_address; /* open connections from one client address at most (0: no
+                                   * limit); default 256, so one address cannot take every
+                                   * slot: connections past it are closed as they are accepted */
     size_t khc_max_body;          /* request body bytes at most; default 1 MiB                */
     unsigned khc_timeout_s;       /* a connection idle this long is closed, and so is one
                                    * whose request body is not in this long after its

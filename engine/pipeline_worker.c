@@ -234,12 +234,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     char reason[256];
     kite_arena_reset(&w->kw_arena); /* the thread's other cJSON use (drift events) */
     kite_event_json *event = &w->kw_event;
-    size_t at = 0;
-    int perr = m->len ? kite_event_json_parse(event, m->payload, m->len, &at) : -1;
-    if (perr) {
-        if (!m->len) snprintf(reason, sizeof reason, "empty event");
-        else if (perr == -2) snprintf(reason, sizeof reason, "out of memory parsing the event");
-        else snprintf(reason, sizeof reason, "malformed JSON near byte %zu", at);
+    if (kite_event_map_parse(event, m->payload, m->len, reason, sizeof reason)) {
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
     }

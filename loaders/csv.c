@@ -331,6 +331,10 @@ int kite_csv_parse_model_value(const kite_csv_options *o, const kite_model *mode
         snprintf(why, why_size, "\"%s\" is not a number", text);
         return -1;
     }
+    if (isinf(*v)) { /* "inf", "1e39": refused, as HTTP /predict and the Kafka path do */
+        snprintf(why, why_size, "\"%s\" is out of float32 range", text);
+        return -1;
+    }
     return 0;
 }
 
@@ -352,6 +356,10 @@ static kite_err load_matrix(const char *path, const kite_csv_options *opts, char
         if (names && map[j] < 0)
             err = kite_errf(KITE_ERR_CSV, errstr, errstr_size,
                             "%s:1: no column \"%s\" (the model's feature %d)", path, names[j], j);
+        for (int c = map[j] + 1; names && map[j] >= 0 && c < r->cr_ncols && !err; c++)
+            if (!strcmp(r->cr_header[c], names[j])) /* as HTTP /predict and Kafka refuse it */
+                err = kite_errf(KITE_ERR_CSV, errstr, errstr_size,
+                                "%s:1: column \"%s\" given twice", path, names[j]);
         else if (!names && j >= r->cr_ncols)
             err = kite_errf(KITE_ERR_CSV, errstr, errstr_size,
                             "%s:1: %d columns but the model needs %d", path, r->cr_ncols, ncols);

@@ -111,9 +111,22 @@ static void test_event_map(void)
     CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK(EVENT("{\"Pclass\": {\"a\": 1}}") == 0);
     CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
-    CHECK(EVENT("{\"Pclass\": 1, \"Pclass\": 2}") == 0); /* the last one counts */
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_OK &&
-          row[0] == 2);
+    CHECK(EVENT("{\"Pclass\": 1, \"Pclass\": 2}") == 0); /* refused, as HTTP and kite score do */
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK_MSG(strstr(err, "\"Pclass\" given twice"), "%s", err);
+    CHECK(EVENT("{\"Pclass\": null, \"Pclass\": 2}") == 0); /* null counts as given */
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(EVENT("{\"Fare\": 1e39}") == 0);
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK_MSG(strstr(err, "\"Fare\"") && strstr(err, "out of float32 range"), "%s", err);
+    CHECK(EVENT("{\"Fare\": \"-Infinity\"}") == 0);
+    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK_MSG(strstr(err, "out of float32 range"), "%s", err);
+    CHECK(kite_event_map_parse(&ev, "{\"Age\": NaN}", 12, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK_MSG(strstr(err, "NaN is not allowed; send null for a missing value"), "%s", err);
+    CHECK(kite_event_map_parse(&ev, "{\"Age\":-Infinity}", 17, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK_MSG(strstr(err, "-Infinity is not allowed"), "%s", err);
+    CHECK(kite_event_map_parse(&ev, "", 0, err, sizeof err) == KITE_ERR_PARSE && !strcmp(err, "empty event"));
     kite_event_map_free(m);
     /* With the spec: inputs by the spec's names, features computed by the spec. */
     CHECK(kite_event_map_new(&model, "models/titanic.spec.json", NULL, &m, err, sizeof err) == KITE_ERR_OK);

@@ -142,6 +142,22 @@ add_test(NAME http_api
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_api.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_api PROPERTIES LABELS "http;tsan" TIMEOUT 120)
+# 5,000 half-sent requests from one address; /health and /predict from another answer (issue 12).
+add_test(NAME http_flood
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_flood.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(http_flood PROPERTIES LABELS "http" TIMEOUT 300)
+# The same bad inputs through kite score (CSV), POST /predict and kite serve on the mock broker:
+# one verdict and one set of reason words per class (issue 12, README "Bad input").
+add_test(NAME bad_input
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bad_input.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(bad_input PROPERTIES LABELS "http" TIMEOUT 180)
+# Every libFuzzer target for 10 s over its checked-in corpus (issue 12): builds the clang fuzz
+# tree in the build dir's fuzz/ on first run (minutes; later runs rebuild only what changed).
+add_test(NAME fuzz_ci COMMAND ${CMAKE_SOURCE_DIR}/tools/fuzz.sh 10)
+set_tests_properties(fuzz_ci PROPERTIES LABELS "fuzz;no_asan" TIMEOUT 1800
+                     ENVIRONMENT "KITE_FUZZ_BUILD=${CMAKE_BINARY_DIR}/fuzz")
 # HAProxy in front of two kite processes; each restarted with SIGTERM under load: 0 failures.
 add_test(NAME http_lb
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_lb.py --kite $<TARGET_FILE:kite>

@@ -13,7 +13,7 @@
 
 typedef enum sho_kind {
     SHO_HTTP, SHO_MODEL, SHO_SPEC, SHO_MAX_KEYS, SHO_THREADS, SHO_PIN, SHO_GRACE, SHO_IDLE,
-    SHO_TOKEN, SHO_MAX_BODY, SHO_MAX_CONN, SHO_TIMEOUT, SHO_NO_REUSEPORT
+    SHO_TOKEN, SHO_MAX_BODY, SHO_MAX_CONN, SHO_MAX_PER_ADDR, SHO_TIMEOUT, SHO_NO_REUSEPORT
 } sho_kind;
 
 typedef struct sho_option {
@@ -51,6 +51,10 @@ static const sho_option sho_options[] = {
      "largest request body (default 1048576)"},
     {"max-connections", NULL, 0, SHO_MAX_CONN, "N", 1, 1000000, 0,
      "open connections at most (default 1024)"},
+    {"max-per-address", NULL, 0, SHO_MAX_PER_ADDR, "N", 0, 1000000, 0,
+     "open connections from one client address at most; more are closed as they are "
+     "accepted, so a flood from one address cannot lock others out (default 256; 0: no "
+     "limit, e.g. behind a balancer that opens more)"},
     {"timeout-seconds", NULL, 0, SHO_TIMEOUT, "S", 1, 86400, 0,
      "close a connection idle for S s, or whose request body is not in S s after its "
      "headers (default 10)"},
@@ -150,6 +154,7 @@ int kite_serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_se
     case SHO_TOKEN: c->khc_admin_token = v; break;
     case SHO_MAX_BODY: c->khc_max_body = (size_t)x; break;
     case SHO_MAX_CONN: c->khc_max_connections = (unsigned)x; break;
+    case SHO_MAX_PER_ADDR: c->khc_max_per_address = (unsigned)x; break;
     case SHO_TIMEOUT: c->khc_timeout_s = (unsigned)x; break;
     case SHO_NO_REUSEPORT: c->khc_reuseport = 0; break;
     }

@@ -1,65 +1,77 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the parsers with libFuzzer (clang), ASan+UBSan on.
-#   tools/fuzz.sh [SECONDS_PER_TARGET]     default 60; not part of the default test run
-# Seeds: the golden models and the bundled CSVs. Crashes are written to build-fuzz/.
+# Coverage-guided fuzzing with libFuzzer (clang), ASan + UBSan (with float-cast-overflow) on.
+#   tools/fuzz.sh [SECONDS_PER_TARGET] [--grow] [TARGET...]
+# Builds the targets of tests/fuzz/fuzz.cmake in $KITE_FUZZ_BUILD (default build-fuzz/): a clang
+# build of the same CMake libraries, so no source list is copied here. Each target then runs for
+# SECONDS (default 60) over its checked-in corpus tests/fuzz/corpus/<target>/; what it finds
+# that is new goes to $KITE_FUZZ_BUILD/new/<target>/, and --grow merges that into the checked-in
+# corpus (libFuzzer -merge=1 keeps only inputs that add coverage). Exit 1 on any crash, leak,
+# timeout or abort (the input is saved as $KITE_FUZZ_BUILD/crash-*, leak-*, timeout-*).
+# ctest fuzz_ci runs `tools/fuzz.sh 10` in the default test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs="${1:-60}"
-command -v clang >/dev/null || { sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq clang >&2; }
-mkdir -p build-fuzz/corpus_model build-fuzz/corpus_csv
-cp tests/golden/*.json tests/golden/*.ubj build-fuzz/corpus_model/ 2>/dev/null || true
-head -c 4000 data/titanic_features.csv > build-fuzz/corpus_csv/titanic.csv
-head -c 4000 data/AirQualityUCI.csv > build-fuzz/corpus_csv/air.csv
-flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ikernels -Iloaders"
-kernels="kernels/kite_error.c kernels/model.c kernels/forest.c kernels/perfect.c kernels/traverse_scalar.c kernels/traverse_row.c kernels/dispatch.c"
-clang $flags tests/fuzz/fuzz_model.c $kernels loaders/ubjson.c loaders/xgb_model.c \
-  $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread -o build-fuzz/fuzz_model
-clang $flags tests/fuzz/fuzz_csv.c kernels/kite_error.c loaders/csv.c loaders/num_parse.c -lm -lpthread \
-  -o build-fuzz/fuzz_csv
-# --- http: the /predict body parser (needs build/ for the libraries it links) ---
-mkdir -p build-fuzz/corpus_http
-printf '\x00{"features":[3,0,22,1,0,7.25]}' > build-fuzz/corpus_http/features.bin
-printf '\x01{"rows":[{"Pclass":3,"Sex":"male","Age":null,"SibSp":1,"Parch":0,"Fare":7.25}],"key":"a"}' > build-fuzz/corpus_http/raw.bin
-printf '\x02Pclass,Sex,Age,SibSp,Parch,Fare\n3,0,"22",1,0,7.25\n' > build-fuzz/corpus_http/csv.bin
-[ -f build/libkite_features.a ] || tools/setup.sh build
-clang $flags -Iengine tests/fuzz/fuzz_http_predict.c engine/http_predict.c engine/http_json.c \
-  engine/http_conn.c engine/http_model.c build/libkite_features.a build/libkite_loaders.a \
-  build/libkite_kernels.a $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread \
-  -o build-fuzz/fuzz_http_predict
-# --- end http ---
-# --- feature specs (then events through the state), reference profiles, serve configs ---
-mkdir -p build-fuzz/corpus_spec build-fuzz/corpus_profile build-fuzz/corpus_config
-cp models/*.spec.json build-fuzz/corpus_spec/
-printf '{"bins": 10, "fine_bins": 256, "kite_profile": 1, "rows": 2, "columns": []}' \
-  > build-fuzz/corpus_profile/empty.json
-[ -x build/kite ] && build/kite profile --model models/titanic.json --spec models/titanic.spec.json \
-  --input data/titanic.csv --label Survived --output build-fuzz/corpus_profile/titanic.json 2>/dev/null || true
-printf '{"brokers":"127.0.0.1:9092","topics":"events","model":"m.json","batch_size":64,"exit_on_eof":true,"kafka":{"linger.ms":"2"},"drift_windows":"sliding:1000:100,daily"}' \
-  > build-fuzz/corpus_config/a.json
-clang $flags -Iengine tests/fuzz/fuzz_spec.c loaders/feature_spec.c loaders/feature_spec_features.c \
-  loaders/event_time.c engine/features.c engine/features_eval.c kernels/kite_error.c kernels/model.c \
-  $(pkg-config --cflags --libs libcjson libxxhash) -lm -lpthread -o build-fuzz/fuzz_spec
-clang $flags -Iengine tests/fuzz/fuzz_profile.c loaders/profile.c loaders/profile_build.c engine/drift.c \
-  engine/drift_check.c engine/drift_config.c engine/drift_labels.c engine/drift_quality.c \
-  engine/drift_stats.c engine/drift_metrics.c engine/prom.c kernels/binning_scalar.c \
-  kernels/binning_dispatch.c kernels/kite_error.c $(pkg-config --cflags --libs libcjson libxxhash) \
-  -lm -lpthread -o build-fuzz/fuzz_profile
-clang $flags -Iengine tests/fuzz/fuzz_config.c engine/config.c kernels/kite_error.c \
-  $(pkg-config --cflags --libs libcjson) -lm -o build-fuzz/fuzz_config
-# --- numbers (issue 13): the event parser against cJSON, differences abort ---
-mkdir -p build-fuzz/corpus_event
-printf '{"PassengerId":1,"Survived":0,"Pclass":3,"Name":"Braund, Mr. Owen Harris","Sex":"male","Age":22,"Fare":7.25,"Cabin":null}' \
-  > build-fuzz/corpus_event/titanic.json
-printf '{"a\\u00e9":"x\\uD83D\\uDE00","n":[1,{"b":-0.5e-3}],"t":true}' > build-fuzz/corpus_event/escapes.json
-clang $flags -Iengine tests/fuzz/fuzz_event_json.c engine/event_json.c loaders/num_parse.c \
-  $(pkg-config --cflags --libs libcjson) -lm -lpthread -o build-fuzz/fuzz_event_json
-# --- end numbers ---
-cd build-fuzz
-./fuzz_event_json -max_total_time="$secs" -max_len=4096 corpus_event
-./fuzz_spec -max_total_time="$secs" -max_len=16384 -rss_limit_mb=2048 corpus_spec
-./fuzz_profile -max_total_time="$secs" -max_len=32768 -rss_limit_mb=2048 corpus_profile
-./fuzz_config -max_total_time="$secs" -max_len=4096 corpus_config
-./fuzz_model -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 corpus_model
-./fuzz_csv -max_total_time="$secs" -max_len=8192 corpus_csv
-(cd .. && build-fuzz/fuzz_http_predict -max_total_time="$secs" -max_len=4096 build-fuzz/corpus_http)
-echo "fuzz: no crash in ${secs}s per target"
+root=$PWD
+secs=60 grow=0 only=()
+for a in "$@"; do
+  case "$a" in
+    --grow) grow=1 ;;
+    [0-9]*) secs=$a ;;
+    *) only+=("$a") ;;
+  esac
+done
+out="${KITE_FUZZ_BUILD:-build-fuzz}"
+case "$out" in /*) ;; *) out="$root/$out" ;; esac
+if ! command -v clang >/dev/null; then
+  echo "fuzz: clang is not installed (tools/setup.sh installs clang and libclang-rt-14-dev)" >&2
+  exit 1
+fi
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+  > "/tmp/kite_fuzz_probe_$$.c"
+if ! clang -fsanitize=fuzzer,address "/tmp/kite_fuzz_probe_$$.c" -o "/tmp/kite_fuzz_probe_$$" 2>/dev/null; then
+  rm -f "/tmp/kite_fuzz_probe_$$"*
+  echo "fuzz: clang cannot link libFuzzer with ASan (install libclang-rt-14-dev)" >&2
+  exit 1
+fi
+rm -f "/tmp/kite_fuzz_probe_$$"*
+
+CC=clang cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+  -DKITE_SANITIZE="address;undefined;float-cast-overflow;fuzzer-no-link" -DKITE_FUZZ=ON \
+  -DKITE_BUILD_TESTS=OFF -DKITE_INSTALL=OFF >/dev/null
+cmake --build "$out" --target fuzz_all -j"$(nproc)" >&2
+
+# Per target: the longest input, and options. Inputs that take models or specs run from the root.
+declare -A max_len=(
+  [fuzz_event_json]=4096 [fuzz_kafka_event]=4096 [fuzz_spec]=16384 [fuzz_profile]=32768
+  [fuzz_config]=4096 [fuzz_model]=65536 [fuzz_csv]=8192 [fuzz_http_predict]=4096
+)
+targets=(fuzz_event_json fuzz_kafka_event fuzz_spec fuzz_profile fuzz_config fuzz_model fuzz_csv
+         fuzz_http_predict)
+[ ${#only[@]} -gt 0 ] && targets=("${only[@]}")
+failed=0
+for t in "${targets[@]}"; do
+  corpus="$root/tests/fuzz/corpus/$t"
+  new="$out/new/$t"
+  mkdir -p "$corpus" "$new"
+  echo "fuzz: $t for ${secs}s ($(ls "$corpus" | wc -l) corpus inputs)" >&2
+  if ! (cd "$root" && "$out/$t" -max_total_time="$secs" -max_len="${max_len[$t]:-4096}" \
+        -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 -artifact_prefix="$out/" \
+        "$new" "$corpus" 2>"$out/$t.log"); then
+    echo "fuzz: $t FAILED; the log's end ($out/$t.log):" >&2
+    tail -40 "$out/$t.log" >&2
+    failed=1
+    continue
+  fi
+  grep -E "stat::number_of_executed_units|stat::new_units_added" "$out/$t.log" | tr '\n' ' ' >&2
+  echo >&2
+  if [ "$grow" = 1 ]; then
+    (cd "$root" && "$out/$t" -merge=1 -max_len="${max_len[$t]:-4096}" -rss_limit_mb=2048 \
+       "$corpus" "$new" 2>>"$out/$t.log")
+    rm -rf "$new"
+    echo "fuzz: $t corpus now $(ls "$corpus" | wc -l) inputs" >&2
+  fi
+done
+if [ "$failed" = 1 ]; then
+  echo "fuzz: a target failed (crash, leak, timeout or a failed assertion)" >&2
+  exit 1
+fi
+echo "fuzz: ${#targets[@]} targets, no crash in ${secs}s each"

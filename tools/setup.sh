@@ -24,6 +24,8 @@ KITE_PACKAGES=(
   help2man man-db curl
   # --- kafka: the real Apache Kafka cluster of the `kafka` tests (tools/kafka-cluster.sh) ---
   openjdk-17-jre-headless maven
+  # --- fuzz (issue 12): ctest fuzz_ci builds the libFuzzer targets with clang (tools/fuzz.sh) ---
+  clang libclang-rt-14-dev
 )
 
 missing=()

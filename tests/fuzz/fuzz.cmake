@@ -1,0 +1,21 @@
+# libFuzzer targets (issue 12). tools/fuzz.sh configures a clang build with -DKITE_FUZZ=ON and
+# KITE_SANITIZE="address;undefined;float-cast-overflow;fuzzer-no-link" (coverage for every
+# library), then builds these. Each target links the libraries it exercises, so its sources are
+# the libraries' own lists, never a copy that can fall behind them.
+set(KITE_FUZZ_TARGETS)
+function(kite_fuzz_target name)
+  add_executable(${name} tests/fuzz/${name}.c)
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  kite_target_defaults(${name})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set(KITE_FUZZ_TARGETS ${KITE_FUZZ_TARGETS} ${name} PARENT_SCOPE)
+endfunction()
+kite_fuzz_target(fuzz_model kite_loaders kite_kernels)
+kite_fuzz_target(fuzz_csv kite_loaders kite_kernels)
+kite_fuzz_target(fuzz_http_predict kite_http)
+kite_fuzz_target(fuzz_spec kite_features)
+kite_fuzz_target(fuzz_profile kite_engine kite_loaders)
+kite_fuzz_target(fuzz_config kite_stream)
+kite_fuzz_target(fuzz_event_json kite_stream PkgConfig::CJSON)
+kite_fuzz_target(fuzz_kafka_event kite_stream kite_features)
+add_custom_target(fuzz_all DEPENDS ${KITE_FUZZ_TARGETS})
