@@ -67,7 +67,7 @@
  * deep lossguide tree), <= KITE_BYTEBIN_WIDE_MAX_DEPTH with 16-bit codes; num_feature <=
  * KITE_BYTEBIN_MAX_FEATURES; num_group <= KITE_BYTEBIN_MAX_GROUPS. Otherwise kb_reason says
  * which rule failed and the kernel scores with the float AVX-512 kernel. Batches below
- * kb_min_rows (48 with byte codes, 24 with 16-bit codes), and a last partial vector of fewer
+ * kb_min_rows (48 with byte codes, 4 with 16-bit codes), and a last partial vector of fewer
  * rows, also go to the float kernel: the lanes and the binning would mostly be wasted. */
 #ifndef KITE_BYTEBIN_H
 #define KITE_BYTEBIN_H
@@ -83,7 +83,7 @@
 #define KITE_BYTEBIN_PAD_NODE 255      /* threshold index of a padded node: always left    */
 #define KITE_BYTEBIN_WIDE_MAX_SPLITS 65535 /* ... with 16-bit codes                        */
 #define KITE_BYTEBIN_WIDE_MAX_DEPTH 6
-#define KITE_BYTEBIN_WIDE_MIN_ROWS 24  /* of a 32-row vector (bench/RESULTS.md)            */
+#define KITE_BYTEBIN_WIDE_MIN_ROWS 4   /* from 4 rows it beat avx512 (bench/RESULTS.md)      */
 #define KITE_BYTEBIN_WIDE_PAD_NODE 65535
 #define KITE_BYTEBIN_LANE_GROUP_BYTES (2 * 64 * 64 + 64 * 64 * 4)
 /* Batches (and tails) of at most this many rows take the lanes path: from 8 rows on the float

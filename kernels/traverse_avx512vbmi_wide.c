@@ -213,7 +213,7 @@ void kite__margins_avx512vbmi_wide(const kite_forest *f, const float *rows, size
     }
     _Alignas(64) uint8_t codes[WIDE_BLOCK_VECTORS * BIN_COLS_BYTES];
     const size_t groups = (size_t)f->kf_num_group, block = WIDE_BLOCK_VECTORS * WIDE_LANES;
-    /* Rows scored with 16-bit codes: whole vectors, and a last partial one of >= 24 rows. */
+    /* Rows scored with 16-bit codes: whole vectors, and a last partial one of >= 4 rows. */
     size_t ncoded = nrows - nrows % WIDE_LANES;
     if (nrows % WIDE_LANES >= KITE_BYTEBIN_WIDE_MIN_ROWS) ncoded = nrows;
     for (size_t r = 0; r < ncoded; r += block) {
