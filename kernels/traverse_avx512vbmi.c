@@ -3,7 +3,7 @@
  * cpuid reports VBMI and the OS saves ZMM state. The layout and why it is exact: bytebin.h.
  *
  * Per block of 128 rows (two vectors of 64; the last block may hold one, or a partial one):
- *   1. Binning. Rows are read 16 x 16 (16 rows, 16 features, masked loads) and transposed into
+ *   1. Binning (bytebin_simd.h, shared with the 16-bit kernel). Rows are read 16 x 16 (16 rows, 16 features, masked loads) and transposed into
  *      feature-major order; then each feature's 128 values are binned by the branch-free
  *      Eytzinger search, 8 searches of 16 lanes interleaved (independent chains over the one
  *      feature's table). The first four steps read their probe from one register (vpermps over
@@ -21,7 +21,8 @@
  *      land in a fixed permuted lane order (see leaf_add), undone once per block at the end.
  *
  * Batches below KITE_BYTEBIN_MIN_ROWS, tails of fewer rows, and forests the byte layout does not
- * cover go to kite_margins_avx512 (exact as well). */
+ * cover go to kite_margins_avx512 (exact as well); forests with 16-bit codes (kb_code_bytes 2)
+ * go to kite__margins_avx512vbmi_wide. */
 #include <immintrin.h>
 #include <string.h>
 
