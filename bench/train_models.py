@@ -21,6 +21,8 @@ MODELS = {
     "d8_t300": (300, {"max_depth": 8}),
     "d8_t500": (500, {"max_depth": 8}),
     "lossguide255_t500": (500, {"grow_policy": "lossguide", "max_leaves": 255, "max_depth": 0}),
+    # hist with 1024 bins: features with more than 255 split values (the 16-bit-code kernel)
+    "d6_t500_bin1024": (500, {"max_depth": 6, "max_bin": 1024}),
 }
 FEATURES = 32
 TRAIN_ROWS = 20000

@@ -10,6 +10,7 @@
 /* Record sizes (bytes) for trees of depth <= 6 and of depth 7..8; see the table in bytebin.h. */
 #define BYTEBIN_REC_SMALL (64 + 128 + 4 * 64)
 #define BYTEBIN_REC_LARGE (256 + 128 + 4 * 256 + 256 + 2 * 128)
+#define BYTEBIN_REC_WIDE (128 + 128 + 2 * 128) /* 16-bit codes, depth <= 6 */
 
 static void *bytebin_alloc(size_t bytes)
 {
@@ -54,6 +55,7 @@ typedef struct bytebin_ctx {
     uint16_t bc_cols[2][128]; /* levels 6, 7: distinct columns met so far */
     int bc_ncols[2];
     int bc_too_many;   /* a level 7 needs more than 64 columns */
+    int bc_wide;       /* 16-bit codes (some feature has more than 255 thresholds) */
 } bytebin_ctx;
 
 static unsigned split_index(const bytebin_ctx *c, int32_t f, float v)
@@ -76,6 +78,31 @@ static void set_leaf(uint8_t *planes, size_t plane_len, size_t at, float v)
 
 /* Fills node k = 2^level + pos of the current record from source node src, as perfect.c's
  * fill does for the float layout: a leaf above the last level pads its whole subtree. */
+/* The 16-bit record (bytebin.h): node k's threshold index, column, and leaf halves. */
+static void fill_wide(bytebin_ctx *c, uint32_t src, int level, uint32_t pos)
+{
+    const kite_node *n = &c->bc_f->kf_nodes[src];
+    uint16_t *thr = (uint16_t *)c->bc_rec, *col = thr + 64, *lo = thr + 128, *hi = thr + 192;
+    uint32_t k = (1u << level) + pos;
+    if (level == c->bc_tree->kbt_depth) {
+        uint32_t bits;
+        memcpy(&bits, &n->kn_value, 4);
+        lo[k % 64] = (uint16_t)bits;
+        hi[k % 64] = (uint16_t)(bits >> 16);
+        return;
+    }
+    if (n->kn_feature == KITE_NODE_LEAF) {
+        thr[k] = KITE_BYTEBIN_WIDE_PAD_NODE;
+        fill_wide(c, src, level + 1, 2 * pos);
+        fill_wide(c, src, level + 1, 2 * pos + 1);
+        return;
+    }
+    thr[k] = (uint16_t)split_index(c, n->kn_feature, n->kn_value);
+    col[k] = (uint16_t)(64 * (2 * n->kn_feature + !(n->kn_flags & KITE_NODE_DEFAULT_LEFT)));
+    fill_wide(c, n->kn_left, level + 1, 2 * pos);
+    fill_wide(c, n->kn_left + 1, level + 1, 2 * pos + 1);
+}
+
 static void fill(bytebin_ctx *c, uint32_t src, int level, uint32_t pos)
 {
     const kite_node *n = &c->bc_f->kf_nodes[src];
@@ -210,17 +237,26 @@ static int collect_thresholds(bytebin_ctx *c)
                 c->bc_thr[out++] = all[i].bs_value; /* == merges -0.0 and 0.0 */
         int32_t n = out - c->bc_first[feat];
         if (n > max_splits) max_splits = n;
-        if (n > KITE_BYTEBIN_MAX_SPLITS) {
+        if (n > KITE_BYTEBIN_WIDE_MAX_SPLITS) {
             free(all);
             snprintf(b->kb_reason, sizeof b->kb_reason,
-                     "feature %d has %d distinct split values (byte codes hold %d)", feat, n,
-                     KITE_BYTEBIN_MAX_SPLITS);
+                     "feature %d has %d distinct split values (16-bit codes hold %d)", feat, n,
+                     KITE_BYTEBIN_WIDE_MAX_SPLITS);
             return 0;
         }
     }
     c->bc_first[f->kf_num_feature] = out;
     b->kb_max_splits = max_splits;
     free(all);
+    if (max_splits <= KITE_BYTEBIN_MAX_SPLITS) return 1;
+    c->bc_wide = 1; /* 16-bit codes: trees up to 6 levels only */
+    for (int32_t ti = 0; ti < f->kf_num_trees; ti++)
+        if (f->kf_perfect->kp_trees[ti].kpt_depth > KITE_BYTEBIN_WIDE_MAX_DEPTH) {
+            snprintf(b->kb_reason, sizeof b->kb_reason,
+                     "%d split values need 16-bit codes, and tree %d is deeper than their %d "
+                     "levels", max_splits, ti, KITE_BYTEBIN_WIDE_MAX_DEPTH);
+            return 0;
+        }
     return 1;
 }
 
@@ -265,7 +301,8 @@ static int build_trees(bytebin_ctx *c)
         t->kbt_off = (uint32_t)size;
         t->kbt_group = (uint16_t)f->kf_tree_group[ti];
         t->kbt_depth = f->kf_perfect->kp_trees[ti].kpt_depth;
-        size += t->kbt_depth > 6 ? BYTEBIN_REC_LARGE : BYTEBIN_REC_SMALL;
+        size += c->bc_wide ? BYTEBIN_REC_WIDE
+                : t->kbt_depth > 6 ? BYTEBIN_REC_LARGE : BYTEBIN_REC_SMALL;
         if (size > UINT32_MAX - BYTEBIN_REC_LARGE) return refuse(b, "tree records exceed 4 GiB");
     }
     b->kb_arena = bytebin_alloc(size);
@@ -276,6 +313,10 @@ static int build_trees(bytebin_ctx *c)
         c->bc_tree = t;
         c->bc_rec = b->kb_arena + t->kbt_off;
         c->bc_ncols[0] = c->bc_ncols[1] = 0;
+        if (c->bc_wide) {
+            fill_wide(c, f->kf_tree_root[ti], 0, 0);
+            continue;
+        }
         fill(c, f->kf_tree_root[ti], 0, 0);
         if (c->bc_too_many) return refuse(b, "a tree level reads more than 64 distinct columns");
         if (t->kbt_depth <= 6) continue;
@@ -322,8 +363,11 @@ kite_bytebin *kite_bytebin_build(const kite_forest *f)
             eytzinger(c.bc_thr + first, n, e, size, 1, &next);
         }
     }
+    b->kb_code_bytes = c.bc_wide ? 2 : 1;
+    b->kb_vector_rows = c.bc_wide ? 32 : 64;
+    b->kb_min_rows = c.bc_wide ? KITE_BYTEBIN_WIDE_MIN_ROWS : KITE_BYTEBIN_MIN_ROWS;
     if (r == 1) r = build_trees(&c);
-    if (r == 1 && !b->kb_reason[0]) r = build_lanes(&c);
+    if (r == 1 && !b->kb_reason[0] && !c.bc_wide) r = build_lanes(&c);
     free(c.bc_thr);
     free(c.bc_first);
     if (r < 0) {
@@ -339,7 +383,7 @@ _Thread_local size_t kite__bytebin_lane_rows;
 
 int kite_bytebin_applies(const kite_forest *f, size_t nrows)
 {
-    return f->kf_bytebin && f->kf_bytebin->kb_ok && nrows >= KITE_BYTEBIN_MIN_ROWS;
+    return f->kf_bytebin && f->kf_bytebin->kb_ok && nrows >= (size_t)f->kf_bytebin->kb_min_rows;
 }
 
 unsigned kite_bytebin_bin(const kite_bytebin *b, int32_t f, float x)

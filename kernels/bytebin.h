@@ -50,12 +50,25 @@
  *   leaf[lane][p]   64 x 64 floats  leaf p of the tree padded to the group's depth
  * A row's 2F codes fit two registers, so each lane's code is one vpermi2b of its column.
  *
- * Applicability (kb_ok): every feature has <= 255 distinct thresholds and none is NaN; every
+ * 16-bit codes (kb_code_bytes 2; traverse_avx512vbmi_wide.c): when some feature has 256 to
+ * 65535 distinct thresholds, every code is a uint16 instead (the same bins, 32 rows per vector;
+ * NaN -> 0 / 65535 in columns 2f / 2f+1, a padded node has index 65535), for trees of depth
+ * <= KITE_BYTEBIN_WIDE_MAX_DEPTH. The search takes up to 16 steps, those past 8 gathered. One
+ * record of BYTEBIN_REC_WIDE bytes per tree:
+ *
+ *   offset      size     field
+ *   0           64 x 2   thr[k]: threshold index of node k (65535: padded)
+ *   128         64 x 2   col[k]: byte offset (column * 64) of node k's code column
+ *   256         64 x 2   lo[p]: low 16 bits of leaf p's float, entry (2^D + p) mod 64
+ *   384         64 x 2   hi[p]: its high 16 bits
+ *
+ * Applicability (kb_ok): every feature has <= 65535 distinct thresholds and none is NaN; every
  * tree is KITE_PTREE_PERFECT of depth <= KITE_BYTEBIN_MAX_DEPTH (no categorical split, no
- * deep lossguide tree); num_feature <= KITE_BYTEBIN_MAX_FEATURES; num_group <=
- * KITE_BYTEBIN_MAX_GROUPS. Otherwise kb_reason says which rule failed and the kernel scores with
- * the float AVX-512 kernel. Batches below KITE_BYTEBIN_MIN_ROWS (and a tail of fewer rows) also
- * go to the float kernel: 64 lanes and the binning would mostly be wasted. */
+ * deep lossguide tree), <= KITE_BYTEBIN_WIDE_MAX_DEPTH with 16-bit codes; num_feature <=
+ * KITE_BYTEBIN_MAX_FEATURES; num_group <= KITE_BYTEBIN_MAX_GROUPS. Otherwise kb_reason says
+ * which rule failed and the kernel scores with the float AVX-512 kernel. Batches below
+ * kb_min_rows (48 with byte codes, 4 with 16-bit codes), and a last partial vector of fewer
+ * rows, also go to the float kernel: the lanes and the binning would mostly be wasted. */
 #ifndef KITE_BYTEBIN_H
 #define KITE_BYTEBIN_H
 
@@ -68,6 +81,10 @@
 #define KITE_BYTEBIN_MAX_GROUPS 16     /* per-group accumulators of a block on the stack   */
 #define KITE_BYTEBIN_MIN_ROWS 48       /* smaller batches (and tails) use the float kernel */
 #define KITE_BYTEBIN_PAD_NODE 255      /* threshold index of a padded node: always left    */
+#define KITE_BYTEBIN_WIDE_MAX_SPLITS 65535 /* ... with 16-bit codes                        */
+#define KITE_BYTEBIN_WIDE_MAX_DEPTH 6
+#define KITE_BYTEBIN_WIDE_MIN_ROWS 4   /* from 4 rows it beat avx512 (bench/RESULTS.md)      */
+#define KITE_BYTEBIN_WIDE_PAD_NODE 65535
 #define KITE_BYTEBIN_LANE_GROUP_BYTES (2 * 64 * 64 + 64 * 64 * 4)
 /* Batches (and tails) of at most this many rows take the lanes path: from 8 rows on the float
  * kernel's 16-lane vectors were faster (bench/RESULTS.md), below it walks one row at a time. */
@@ -88,7 +105,10 @@ typedef struct kite_bytebin {
     int32_t kb_num_feature_pad; /* num_feature rounded up to 16 (binning tiles)       */
     int32_t kb_num_trees;
     int32_t kb_num_group;
-    int32_t kb_steps;       /* S: search steps per value, 1..8                        */
+    int32_t kb_code_bytes;  /* 1: byte codes, 64 rows per vector; 2: 16-bit, 32 rows  */
+    int32_t kb_vector_rows; /* 64 or 32                                               */
+    int32_t kb_min_rows;    /* smallest batch (and last partial vector) coded         */
+    int32_t kb_steps;       /* S: search steps per value, 1..16                       */
     int32_t kb_max_splits;  /* largest number of distinct thresholds of one feature   */
     float kb_base_margins[KITE_BYTEBIN_MAX_GROUPS]; /* each output's intercept (forest's) */
     int32_t kb_eytz_stride; /* floats per feature in kb_eytz: max(2^S, 16)            */

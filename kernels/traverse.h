@@ -38,5 +38,9 @@ void kite_margins_neon(const kite_forest *f, const float *rows, size_t nrows, si
  * batches and forests it does not cover go to kite_margins_avx512. */
 void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
                              float *out);
+/* Its 16-bit-code variant (traverse_avx512vbmi_wide.c): 32 rows per register, for forests with
+ * 256..65535 split values on some feature; kite_margins_avx512vbmi calls it for them. */
+void kite__margins_avx512vbmi_wide(const kite_forest *f, const float *rows, size_t nrows,
+                                   size_t stride, float *out);
 
 #endif

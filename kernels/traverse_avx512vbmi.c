@@ -3,7 +3,7 @@
  * cpuid reports VBMI and the OS saves ZMM state. The layout and why it is exact: bytebin.h.
  *
  * Per block of 128 rows (two vectors of 64; the last block may hold one, or a partial one):
- *   1. Binning. Rows are read 16 x 16 (16 rows, 16 features, masked loads) and transposed into
+ *   1. Binning (bytebin_simd.h, shared with the 16-bit kernel). Rows are read 16 x 16 (16 rows, 16 features, masked loads) and transposed into
  *      feature-major order; then each feature's 128 values are binned by the branch-free
  *      Eytzinger search, 8 searches of 16 lanes interleaved (independent chains over the one
  *      feature's table). The first four steps read their probe from one register (vpermps over
@@ -21,139 +21,30 @@
  *      land in a fixed permuted lane order (see leaf_add), undone once per block at the end.
  *
  * Batches below KITE_BYTEBIN_MIN_ROWS, tails of fewer rows, and forests the byte layout does not
- * cover go to kite_margins_avx512 (exact as well). */
+ * cover go to kite_margins_avx512 (exact as well); forests with 16-bit codes (kb_code_bytes 2)
+ * go to kite__margins_avx512vbmi_wide. */
 #include <immintrin.h>
 #include <string.h>
 
 #include "bytebin.h"
+#include "bytebin_simd.h"
 #include "traverse.h"
 
 #define VBMI_LANES 64
-#define VBMI_COLS_BYTES (2 * KITE_BYTEBIN_MAX_FEATURES * VBMI_LANES)
+#define VBMI_COLS_BYTES BIN_COLS_BYTES
 
-/* ---- binning ------------------------------------------------------------------------------ */
-
-/* 16 x 16 floats: r[i] = row i (16 features) in, r[j] = feature j (16 rows) out. */
-static inline __attribute__((always_inline)) void transpose16(__m512 r[16])
-{
-    __m512 t[16], u[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) { /* u[4i + e]: element e of each 128-bit lane, rows 4i..4i+3 */
-        u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
-        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
-    }
-    for (int h = 0; h < 2; h++)
-        for (int e = 0; e < 4; e++) {
-            t[8 * h + e] = _mm512_shuffle_f32x4(u[8 * h + e], u[8 * h + 4 + e], 0x88);
-            t[8 * h + 4 + e] = _mm512_shuffle_f32x4(u[8 * h + e], u[8 * h + 4 + e], 0xdd);
-        }
-    for (int j = 0; j < 4; j++) {
-        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
-        r[4 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
-        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
-        r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xdd);
-    }
-}
-
-/* E[k] for every lane, k in [2^step, 2^(step+1)) (e: one feature's table, 64-byte aligned). */
-static inline __attribute__((always_inline)) __m512 eytz_probe(const float *e, __m512i k, int step)
-{
-    if (step == 0) return _mm512_set1_ps(e[1]);
-    if (step <= 3) return _mm512_permutexvar_ps(k, _mm512_load_ps(e));
-    if (step == 4) return _mm512_permutexvar_ps(k, _mm512_load_ps(e + 16));
-    if (step == 5) return _mm512_permutex2var_ps(_mm512_load_ps(e + 32), k, _mm512_load_ps(e + 48));
-    const __mmask16 b5 = _mm512_test_epi32_mask(k, _mm512_set1_epi32(32));
-    if (step == 6)
-        return _mm512_mask_blend_ps(
-            b5, _mm512_permutex2var_ps(_mm512_load_ps(e + 64), k, _mm512_load_ps(e + 80)),
-            _mm512_permutex2var_ps(_mm512_load_ps(e + 96), k, _mm512_load_ps(e + 112)));
-    const __mmask16 b6 = _mm512_test_epi32_mask(k, _mm512_set1_epi32(64));
-    __m512 a = _mm512_permutex2var_ps(_mm512_load_ps(e + 128), k, _mm512_load_ps(e + 144));
-    __m512 b = _mm512_permutex2var_ps(_mm512_load_ps(e + 160), k, _mm512_load_ps(e + 176));
-    __m512 c = _mm512_permutex2var_ps(_mm512_load_ps(e + 192), k, _mm512_load_ps(e + 208));
-    __m512 d = _mm512_permutex2var_ps(_mm512_load_ps(e + 224), k, _mm512_load_ps(e + 240));
-    return _mm512_mask_blend_ps(b6, _mm512_mask_blend_ps(b5, a, b), _mm512_mask_blend_ps(b5, c, d));
-}
-
-/* One feature's codes for nvec vectors of 16 rows (xc: the feature's values, 16 per vector):
- * nvec independent searches interleaved, all reading the one feature's table. Vector j's codes
- * go to both columns of the feature, rows 16j.. of the block (64-row vector j / 4). */
-static inline __attribute__((always_inline)) void
-bin_feature(const float *e, const float *xc, uint8_t *codes, size_t column, int nvec, int steps)
-{
-    __m512i k[8];
-    const __m512i one = _mm512_set1_epi32(1);
-#pragma GCC unroll 8
-    for (int j = 0; j < nvec; j++) k[j] = one;
-#pragma GCC unroll 8
-    for (int s = 0; s < steps; s++)
-#pragma GCC unroll 8
-        for (int j = 0; j < nvec; j++) {
-            __mmask16 le = _mm512_cmp_ps_mask(eytz_probe(e, k[j], s), _mm512_load_ps(xc + 16 * j),
-                                              _CMP_LE_OQ);
-            __m512i k2 = _mm512_add_epi32(k[j], k[j]);
-            k[j] = _mm512_mask_add_epi32(k2, le, k2, one);
-        }
-    const __m512i top = _mm512_set1_epi32(1 << steps);
-#pragma GCC unroll 8
-    for (int j = 0; j < nvec; j++) {
-        const __m512 x = _mm512_load_ps(xc + 16 * j);
-        __m128i code = _mm512_cvtepi32_epi8(_mm512_sub_epi32(k[j], top));
-        __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-        uint8_t *col = codes + (size_t)(j / 4) * VBMI_COLS_BYTES + column * VBMI_LANES + 16 * (j % 4);
-        _mm_store_si128((__m128i *)col, code);
-        _mm_store_si128((__m128i *)(col + VBMI_LANES),
-                        _mm_mask_mov_epi8(code, nan, _mm_set1_epi8((char)0xff)));
-    }
-}
-
-/* Codes of the rows [r0, r0 + count), count <= 16 * nvec (rows past count repeat the last one,
- * so every load stays inside the caller's rows), for vectors codes and codes + VBMI_COLS_BYTES.
- * Per group of 16 features: 16 x 16 tiles transposed into xcol (feature-major), then binned
- * feature by feature. */
-static inline __attribute__((always_inline)) void
-bin_block_steps(const kite_bytebin *b, const float *rows, size_t stride, size_t r0, size_t count,
-                uint8_t *codes, int nvec, int steps)
-{
-    _Alignas(64) float xcol[16][128];
-    const int32_t nf = b->kb_num_feature;
-    const float *last = rows + (r0 + count - 1) * stride;
-    for (int32_t f0 = 0; f0 < nf; f0 += 16) {
-        __mmask16 fm = (__mmask16)(nf - f0 >= 16 ? 0xffff : (1u << (nf - f0)) - 1);
-        for (int tile = 0; tile < nvec; tile++) {
-            __m512 x[16];
-            const float *p = rows + (r0 + 16 * (size_t)tile) * stride + f0;
-#pragma GCC unroll 16
-            for (int i = 0; i < 16; i++) {
-                const float *row = 16 * (size_t)tile + (size_t)i < count ? p + (size_t)i * stride : last + f0;
-                x[i] = _mm512_maskz_loadu_ps(fm, row);
-            }
-            transpose16(x);
-#pragma GCC unroll 16
-            for (int j = 0; j < 16; j++) _mm512_store_ps(&xcol[j][16 * tile], x[j]);
-        }
-        const int32_t fn = nf - f0 < 16 ? nf - f0 : 16;
-        for (int32_t j = 0; j < fn; j++)
-            bin_feature(b->kb_eytz + (size_t)(f0 + j) * (size_t)b->kb_eytz_stride, xcol[j], codes,
-                        (size_t)(2 * (f0 + j)), nvec, steps);
-    }
-}
+/* ---- binning (bytebin_simd.h) ---------------------------------------------------------- */
 
 #define BIN_STEPS(nvec)                                                                         \
     switch (b->kb_steps) {                                                                      \
-    case 1: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 1); break;                 \
-    case 2: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 2); break;                 \
-    case 3: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 3); break;                 \
-    case 4: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 4); break;                 \
-    case 5: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 5); break;                 \
-    case 6: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 6); break;                 \
-    case 7: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 7); break;                 \
-    default: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 8); break;                \
+    case 1: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 1, 1); break;                 \
+    case 2: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 2, 1); break;                 \
+    case 3: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 3, 1); break;                 \
+    case 4: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 4, 1); break;                 \
+    case 5: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 5, 1); break;                 \
+    case 6: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 6, 1); break;                 \
+    case 7: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 7, 1); break;                 \
+    default: bin_block_steps(b, rows, stride, r0, count, codes, nvec, 8, 1); break;                \
     }
 
 /* One vector (count <= 64 rows) or two (64 < count <= 128). */
@@ -529,6 +420,10 @@ void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nro
                              float *out)
 {
     const kite_bytebin *bb = f->kf_bytebin;
+    if (bb && bb->kb_ok && bb->kb_code_bytes == 2) {
+        kite__margins_avx512vbmi_wide(f, rows, nrows, stride, out);
+        return;
+    }
     const int lanes = bb && bb->kb_ok && bb->kb_lanes && (size_t)f->kf_num_feature <= stride;
     if (!kite_bytebin_applies(f, nrows) || (size_t)f->kf_num_feature > stride) {
         if (lanes && nrows <= KITE_BYTEBIN_LANE_MAX_ROWS) {

@@ -11,7 +11,7 @@
 #include "golden_case.h"
 #include "kite_test.h"
 
-static int byte_models, lane_models, models_seen;
+static int byte_models, wide_models, lane_models, models_seen;
 
 static void check_model(const char *dir, const cJSON *entry)
 {
@@ -41,14 +41,23 @@ static void check_model(const char *dir, const cJSON *entry)
         size_t byte_rows = kite__bytebin_rows;
         fn(&f, x->km_data, x->km_rows, x->km_cols, got);
         if (isa == KITE_ISA_AVX512VBMI) {
-            int covered = f.kf_bytebin && f.kf_bytebin->kb_ok;
-            CHECK_MSG((kite__bytebin_rows - byte_rows == x->km_rows) == covered,
-                      "%s: byte layout %s, but %zu of %zu rows took byte codes", c.gc_name,
+            const kite_bytebin *bb = f.kf_bytebin;
+            int covered = bb && bb->kb_ok && x->km_rows >= (size_t)bb->kb_min_rows;
+            /* Whole vectors (64 rows, 32 with 16-bit codes) and a last one of >= kb_min_rows. */
+            size_t want_rows = 0;
+            if (covered) {
+                size_t vec = (size_t)bb->kb_vector_rows, tail = x->km_rows % vec;
+                want_rows = tail >= (size_t)bb->kb_min_rows ? x->km_rows : x->km_rows - tail;
+            }
+            CHECK_MSG(kite__bytebin_rows - byte_rows == want_rows,
+                      "%s: byte layout %s, but %zu of %zu rows took bin codes (want %zu)", c.gc_name,
                       covered ? "covers it" : "does not cover it", kite__bytebin_rows - byte_rows,
-                      x->km_rows);
+                      x->km_rows, want_rows);
             printf("%s: avx512vbmi %s\n", c.gc_name,
-                   covered ? "scored with byte codes" : f.kf_bytebin ? f.kf_bytebin->kb_reason : "-");
+                   !covered ? (bb ? bb->kb_reason : "-")
+                   : bb->kb_code_bytes == 2 ? "scored with 16-bit codes" : "scored with byte codes");
             byte_models += covered;
+            wide_models += covered && bb->kb_code_bytes == 2;
         }
         size_t bad = 0;
         for (size_t i = 0; i < n; i++) bad += memcmp(&got[i], &want->km_data[i], sizeof(float)) != 0;
@@ -83,8 +92,9 @@ int main(void)
         cJSON_Delete(root);
     }
     if (kite_isa_available(KITE_ISA_AVX512VBMI)) {
-        printf("avx512vbmi: %d of %d golden models scored with byte codes, %d by the lanes path at "
-               "batch 5\n", byte_models, models_seen, lane_models);
+        printf("avx512vbmi: %d of %d golden models scored with bin codes (%d of them 16-bit), %d by "
+               "the lanes path at batch 5\n", byte_models, models_seen, wide_models, lane_models);
+        CHECK_MSG(wide_models >= 1, "16-bit codes on no golden model (reg_exact_wide_bins)");
         CHECK_MSG(lane_models >= models_seen / 4, "lanes path on only %d of %d golden models",
                   lane_models, models_seen);
         CHECK_MSG(byte_models >= models_seen / 2, "byte codes on only %d of %d golden models",

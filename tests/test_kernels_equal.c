@@ -2,7 +2,7 @@
  * categorical splits, perfect and node-walking trees) and random rows (NaN, +-inf, values equal
  * to thresholds, odd strides and batch sizes) scored by every kernel this build and CPU can
  * run; margins must equal the scalar kernel's bit for bit. Then forests shaped for the byte
- * kernel's limits: features with 1, 255 and 256 distinct split values, -0.0 thresholds,
+ * kernel's limits: features with 1, 255 and 256 distinct split values (and 300, 3000: 16-bit codes), -0.0 thresholds,
  * depth 6..9, 16 and 17 groups, NaN-heavy rows, batch sizes 1..4097 around every block edge. Uses kernels/ only, so the NEON
  * cross build (tests/neon_qemu.sh) compiles and runs this same file under qemu-aarch64. */
 #include <stdio.h>
@@ -16,6 +16,7 @@
 static int kernels_run[KITE_ISA__COUNT];
 static int byte_cases; /* cases where the byte kernel scored rows with byte codes */
 static int lane_cases; /* ... and where its small-batch lanes path scored rows */
+static int wide_cases; /* ... and where it scored rows with 16-bit codes */
 
 static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, int nan_percent)
 {
@@ -43,6 +44,7 @@ static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, 
         size_t byte_rows = kite__bytebin_rows, lane_rows = kite__bytebin_lane_rows;
         fn(&f, x, nrows, stride, got);
         byte_cases += kite__bytebin_rows != byte_rows;
+        wide_cases += kite__bytebin_rows != byte_rows && f.kf_bytebin->kb_code_bytes == 2;
         lane_cases += kite__bytebin_lane_rows != lane_rows;
         size_t bad = 0, first = 0;
         for (size_t i = 0; i < n; i++)
@@ -87,15 +89,16 @@ int main(int argc, char **argv)
                                      127, 128, 129, 1000, 4095, 4096, 4097};
     const size_t nbatches = sizeof batches / sizeof batches[0];
     int limit_cases = 0;
-    for (int shape = 0; shape < 8 && cases >= 120; shape++) {
-        int splits[4] = {1, 255, shape % 2 ? 256 : 255, 7};
+    for (int shape = 0; shape < 10 && cases >= 120; shape++) {
+        /* Shapes 8, 9: 16-bit codes (300 and 3000 split values), depth 4 and 6, 1 and 3 groups. */
+        int splits[4] = {1, 255, shape >= 8 ? 300 + 2700 * (shape - 8) : shape % 2 ? 256 : 255, 7};
         rf_options o = {0};
         o.ro_num_feature = 4;
         o.ro_splits = splits;
         o.ro_neg_zero = 1;
-        o.ro_max_depth = 6 + shape / 2; /* 6, 7, 8 (the byte layout's deepest) and 9 */
-        o.ro_num_trees = 900 >> (shape / 2);
-        o.ro_num_group = shape == 2 ? 16 : shape == 3 ? 17 : 1;
+        o.ro_max_depth = shape >= 8 ? 4 + 2 * (shape - 8) : 6 + shape / 2; /* 6, 7, 8 and 9 */
+        o.ro_num_trees = shape >= 8 ? 1200 : 900 >> (shape / 2);
+        o.ro_num_group = shape == 2 ? 16 : shape == 3 ? 17 : shape == 9 ? 3 : 1;
         o.ro_leaf_percent = shape % 3 == 0 ? 0 : 20;
         for (size_t bi = shape % 2; bi < nbatches; bi += 2) {
             int nan_percent = (int)(bi * 7 % 90); /* 0 .. 89: NaN-heavy rows too */
@@ -108,8 +111,10 @@ int main(int argc, char **argv)
             printf("kernel %s: compared on %d random forests and %d limit cases\n",
                    kite_isa_name((kite_isa)isa), kernels_run[isa] - limit_cases, limit_cases);
     if (kite_isa_available(KITE_ISA_AVX512VBMI)) {
-        printf("kernel avx512vbmi: byte codes scored %d random forests and %d limit cases; the "
-               "lanes path %d cases\n", random_byte_cases, byte_cases - random_byte_cases, lane_cases);
+        printf("kernel avx512vbmi: byte codes scored %d random forests and %d limit cases (%d of "
+               "them 16-bit codes); the lanes path %d cases\n", random_byte_cases,
+               byte_cases - random_byte_cases, wide_cases, lane_cases);
+        CHECK_MSG(wide_cases >= 15, "16-bit codes ran on only %d cases", wide_cases);
         CHECK_MSG(lane_cases >= 10, "lanes path ran on only %d cases", lane_cases);
         /* The byte path must really have run, on random forests and at the limits. */
         CHECK_MSG(random_byte_cases >= 30 && byte_cases - random_byte_cases >= 20,

@@ -150,6 +150,22 @@ def train_categorical(rng, out, manifest):
            "categorical splits (partition and one-hot), invalid and missing categories")
 
 
+def train_wide_bins(out, manifest):
+    """More than 255 distinct split values on a feature (the 16-bit-code kernel's case): the
+    exact method on 8 features, 6 levels. Its own generator, so the models above keep theirs."""
+    rng = np.random.default_rng(20261202)
+    names = ["f%d" % i for i in range(8)]
+    x = make_data(rng, N_TRAIN, n_feat=8)
+    y = target(x, "reg", rng)
+    params = {"objective": "reg:squarederror", "tree_method": "exact", "max_depth": 6,
+              "min_child_weight": 0, "seed": 1, "nthread": 1}
+    bst = xgb.train(params, xgb.DMatrix(x, label=y, feature_names=names), 150)
+    xt = make_data(rng, N_TEST, n_feat=8, missing=0.3)
+    finish(out, manifest, "reg_exact_wide_bins", bst, "json", names, xt,
+           xgb.DMatrix(xt, feature_names=names),
+           "exact method: features with more than 255 distinct split values; 30% missing")
+
+
 def finish(out, manifest, name, bst, fmt_, names, x, dtest, notes):
     model_file = "%s.%s" % (name, fmt_)
     bst.save_model(os.path.join(out, model_file))
@@ -190,6 +206,7 @@ def main():
         dtest = xgb.DMatrix(x_test, feature_names=names)
         finish(args.out, manifest, name, bst, fmt_, names, x_test, dtest, notes)
     train_categorical(rng, args.out, manifest)
+    train_wide_bins(args.out, manifest)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump({"xgboost": xgb.__version__, "models": manifest}, f, indent=1)
     return 0
