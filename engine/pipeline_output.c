@@ -6,7 +6,8 @@
  *                (model*: the version that scored the event's batch, engine/model_swap.h)
  *                ("prediction"/"margin" are arrays for multi-output models)
  *   alert:       {"key","topic","partition","offset","rule","prediction"}
- *   dead letter: {"reason","topic","partition","offset","key","payload"} (payload as text) */
+ *   dead letter: {"reason","topic","partition","offset","key","payload"} (payload as text;
+ *   when it is not UTF-8, U+FFFD for each byte past ASCII and the bytes in "payload_base64") */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,7 +91,9 @@ static void out_i64(out_buf *b, int64_t v)
 
 /* A JSON string of arbitrary bytes: quotes, backslashes and control bytes escaped; other
  * bytes pass through (a non-UTF-8 key stays as sent). */
-static void out_string(out_buf *b, const void *data, size_t len)
+/* A JSON string of data[0..len); with lossy, each byte >= 0x80 becomes U+FFFD (for text that
+ * is not UTF-8, so the record stays valid JSON). */
+static void out_string_as(out_buf *b, const void *data, size_t len, int lossy)
 {
     if (out_reserve(b, len * 6 + 3)) return;
     char *o = b->ob_w->kw_out + b->ob_len;
@@ -107,7 +110,61 @@ static void out_string(out_buf *b, const void *data, size_t len)
             o[4] = hex[c >> 4];
             o[5] = hex[c & 15];
             o += 6;
+        } else if (c >= 0x80 && lossy) {
+            memcpy(o, "\\ufffd", 6);
+            o += 6;
         } else *o++ = (char)c;
+    }
+    *o++ = '"';
+    b->ob_len = (size_t)(o - b->ob_w->kw_out);
+}
+
+/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+static int output_utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) n = 1;
+        else if (c >= 0xE0 && c <= 0xEF) n = 2, lo = c == 0xE0 ? 0xA0 : lo, hi = c == 0xED ? 0x9F : hi;
+        else if (c >= 0xF0 && c <= 0xF4) n = 3, lo = c == 0xF0 ? 0x90 : lo, hi = c == 0xF4 ? 0x8F : hi;
+        else return 0;
+        if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi) return 0;
+        for (size_t k = 2; k <= n; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* A JSON string that is always valid UTF-8: text that is not UTF-8 (a key, a reason quoting an
+ * event's bytes) gets U+FFFD for each byte past ASCII. */
+static void out_string(out_buf *b, const void *data, size_t len)
+{
+    out_string_as(b, data, len, !output_utf8_valid(data, len));
+}
+
+/* data[0..len) as a quoted base64 (RFC 4648, padded) string. */
+static void out_base64(out_buf *b, const unsigned char *s, size_t len)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (out_reserve(b, (len + 2) / 3 * 4 + 3)) return;
+    char *o = b->ob_w->kw_out + b->ob_len;
+    *o++ = '"';
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)s[i] << 16;
+        if (i + 1 < len) v |= (unsigned)s[i + 1] << 8;
+        if (i + 2 < len) v |= s[i + 2];
+        *o++ = abc[v >> 18];
+        *o++ = abc[(v >> 12) & 63];
+        *o++ = i + 1 < len ? abc[(v >> 6) & 63] : '=';
+        *o++ = i + 2 < len ? abc[v & 63] : '=';
     }
     *o++ = '"';
     b->ob_len = (size_t)(o - b->ob_w->kw_out);
@@ -155,7 +212,8 @@ static void out_source(out_buf *b, const rd_kafka_message_t *m)
 static void out_key(out_buf *b, const rd_kafka_message_t *m)
 {
     OUT_LIT(b, "\"key\":");
-    if (m->key) out_string(b, m->key, m->key_len);
+    if (m->key)
+        out_string(b, m->key, m->key_len);
     else OUT_LIT(b, "null");
 }
 
@@ -248,7 +306,15 @@ size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, cons
     out_printf(&b, ",");
     out_key(&b, m);
     out_printf(&b, ",\"payload\":");
-    out_string(&b, m->payload ? m->payload : "", m->payload ? m->len : 0);
+    const unsigned char *p = m->payload ? m->payload : (const unsigned char *)"";
+    size_t n = m->payload ? m->len : 0;
+    out_string(&b, p, n);
+    if (!output_utf8_valid(p, n)) {
+        /* The record stays valid JSON (U+FFFD for each byte past ASCII, for people) and loses
+         * nothing: the exact bytes in base64, for a replay. */
+        out_printf(&b, ",\"payload_base64\":");
+        out_base64(&b, p, n);
+    }
     out_printf(&b, "}");
     return b.ob_len;
 }

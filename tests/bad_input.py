@@ -7,6 +7,7 @@ words per class (README "Bad input"):
 The model is the bundled Titanic model, mapped directly by its feature names (no spec). A class
 whose input cannot be written in a format (a JSON token in CSV) leaves that path out."""
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -88,6 +89,9 @@ def run_http(port, text):
     return refused, reason, r.status
 
 
+lossless = []  # per dead letter: its record gives back the event's exact bytes
+
+
 def run_kafka(kite, root, model, events):
     """Every event into a fresh mock broker, one `kite serve --exit-on-eof` over them; returns
     per event index (refused, reason) from the predictions and dead-letters topics."""
@@ -113,9 +117,16 @@ def run_kafka(kite, root, model, events):
             out.setdefault(int(key), []).append((False, ""))
         dead, _, _, _ = read_topic(broker.addr, "dead-letters", group="bad-input-d")
         for key, value in dead:
-            # (an event that is not UTF-8 comes back inside the record as it was: decoded leniently)
-            doc = json.loads(value.decode("utf-8", "replace"))
+            # Every record is strict UTF-8 JSON; an event that is not UTF-8 comes back as text with
+            # U+FFFD and, byte for byte, in payload_base64.
+            doc = json.loads(value.decode("utf-8"))
             k = key if key is not None else doc.get("key", "").encode()
+            sent = to_bytes(events[int(k)])
+            if "payload_base64" in doc:
+                kept = base64.b64decode(doc["payload_base64"])
+                lossless.append(kept == sent and "\ufffd" in doc["payload"])
+            else:
+                lossless.append(doc["payload"].encode() == sent)
             out.setdefault(int(k), []).append((True, doc.get("reason", "")))
         return out
     finally:
@@ -132,6 +143,8 @@ def main():
     srv = Kite(a.kite, model, 0, ["--quiet"])
     try:
         kafka = run_kafka(a.kite, a.root, model, [c[1] for c in CASES])
+        t.check(lossless and all(lossless),
+                f"kafka: every dead letter holds its event's exact bytes ({lossless.count(False)} do not)")
         for i, (what, js, csv, refused, words) in enumerate(CASES):
             got = {"http": run_http(srv.port, js)[:2]}
             k = kafka.get(i, [])

@@ -2,6 +2,7 @@
  * tests/soak.py): LD_PRELOAD this into kite serve with KITE_SOAK_LEAK_KB_PER_S=N and a thread
  * allocates and touches N KiB a second that it never frees, as a leak on kite's event path
  * would at a steady rate. Test-only: kite itself has no such code path. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
