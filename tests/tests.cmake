@@ -59,6 +59,13 @@ kite_c_test(test_features)
 foreach(group warmup gaps duplicates out_of_order bad_specs keys_and_bad_events)
   add_test(NAME features_${group} COMMAND test_features ${group} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endforeach()
+# when_full "evict": exact LRU (lru), refuse (refuse), and the key explosion: 10 M distinct
+# keys through 65,536 slots with flat resident memory (explosion; seconds).
+kite_c_test(test_features_evict)
+set_tests_properties(test_features_evict PROPERTIES TIMEOUT 300)
+if(KITE_SANITIZE) # ASan/TSan are ~10x slower: the same checks over 1 M keys
+  set_tests_properties(test_features_evict PROPERTIES ENVIRONMENT KITE_EVICT_KEYS=1000000)
+endif()
 if(NOT KITE_SANITIZE) # interposes malloc (tests/alloc_count.h), which ASan owns
   kite_c_test(test_features_alloc)
   set_tests_properties(test_features_alloc PROPERTIES LABELS no_asan)
