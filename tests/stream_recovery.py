@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""Feature state survives kill -9 and partition moves (issue 12; engine/pipeline_state.c).
+
+The air-quality readings become SENSORS keyed streams (sensor s reads the hours from row
+s * STRIDE on; key = the message key = the spec's key field, so a sensor lives in one of the
+4 partitions). They are produced at a steady rate while `kite serve` instances of one group are
+killed with SIGKILL at random moments (seeded; several times), restarted, and joined by a second
+instance so partitions move between the two; at the end one instance drains the rest and stops
+with SIGTERM. Then one uninterrupted instance (another group) scores the same log into its own
+topic. Asserted:
+  - every input event has a prediction in the interrupted run (nothing lost);
+  - every prediction of the interrupted run, redelivered duplicates included, whose event is past
+    its key's warm-up in the uninterrupted run has the same prediction and margin text (float32
+    shortest round trip: bit for bit) and no "warming_up" flag;
+  - the run really needed recovery: instances rebuilt partitions from their logs at offsets
+    past the warm-up, and killed instances left duplicates;
+  - with --control, the same schedule with KITE_STATE_REBUILD=off (no recovery) must show
+    differences (so the comparison can fail).
+Figures (rebuild seconds per partition, events replayed) are printed for bench/RESULTS.md."""
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from confluent_kafka import Producer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kafka_util  # noqa: E402
+
+SENSORS, STRIDE, ROWS = 8, 97, 420
+RATE = 700.0          # events per second produced
+WARMUP = 168
+HANG_S = 240
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--kite", required=True)
+ap.add_argument("--root", required=True)
+ap.add_argument("--workdir", required=True)
+ap.add_argument("--kafka-dir", help="the real cluster tools/kafka-cluster.sh started there (default: the mock)")
+ap.add_argument("--seed", type=int, default=None)
+ap.add_argument("--kills", type=int, default=4)
+ap.add_argument("--control", action="store_true", help="also run without recovery and expect differences")
+args = ap.parse_args()
+os.makedirs(args.workdir, exist_ok=True)
+w = lambda name: os.path.join(args.workdir, name)
+seed = args.seed if args.seed is not None else int(time.time())
+print(f"seed {seed}", flush=True)
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def make_events():
+    lines = open(os.path.join(args.root, "data/AirQualityUCI.csv"), encoding="latin-1").read().splitlines()
+    names = [n for n in lines[0].split(";") if n]
+    data = [l.split(";") for l in lines[1:] if l.split(";")[0].strip()]
+    events = []
+    for s in range(SENSORS):
+        for r in data[s * STRIDE: s * STRIDE + ROWS]:
+            ev = {"sensor": f"sensor-{s}"}
+            for n, v in zip(names, r):
+                v = v.strip()
+                if n in ("Date", "Time"):
+                    ev[n] = v
+                elif v:
+                    ev[n] = float(v.replace(",", "."))
+            events.append(ev)
+    # Interleave the sensors hour by hour, as a fleet would report.
+    events.sort(key=lambda e: (e["Date"][6:10], e["Date"][3:5], e["Date"][0:2], e["Time"], e["sensor"]))
+    return events
+
+
+spec = json.load(open(os.path.join(args.root, "models/airquality.spec.json")))
+spec["key"] = "sensor"
+json.dump(spec, open(w("spec.json"), "w"))
+events = make_events()
+broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=4,
+                           topics=("events", "predictions", "predictions-ref", "predictions-ctl"))
+addr = broker.addr
+
+
+def serve(group, topic, tag, exit_on_eof=False, env=None):
+    argv = [args.kite, "serve", "--brokers", addr, "--model", "models/airquality.json",
+            "--feature-spec", w("spec.json"), "--topics", "events", "--group-id", group,
+            "--predictions-topic", topic, "--alert-threshold", "1e30", "--workers", "2",
+            "--cores", "none", "--metrics-addr", "", "--batch-size", "16",
+            "-X", "consumer.session.timeout.ms=6000", "-X", "consumer.heartbeat.interval.ms=500"]
+    if exit_on_eof:
+        argv += ["--exit-on-eof", "true"]
+    log = open(w(f"serve-{tag}.log"), "w")
+    return subprocess.Popen(argv, cwd=args.root, stdout=subprocess.DEVNULL, stderr=log,
+                            env=env), w(f"serve-{tag}.log")
+
+
+def produce_all(done):
+    p = Producer({"bootstrap.servers": addr, "enable.idempotence": True, "linger.ms": 2})
+    t0 = time.monotonic()
+    for i, ev in enumerate(events):
+        while time.monotonic() < t0 + i / RATE:
+            time.sleep(0.002)
+        while True:
+            try:
+                p.produce("events", key=ev["sensor"], value=json.dumps(ev))
+                break
+            except BufferError:
+                p.poll(0.05)
+        p.poll(0)
+    check(p.flush(60) == 0, f"{len(events)} events produced")
+    done.set()
+
+
+def read(topic):
+    msgs, total, want, _ = kafka_util.read_topic(addr, topic, group="recovery-reader")
+    check(total == want, f"{topic} read to its end ({total} of {want})")
+    out = []
+    for _, v in msgs:
+        j = json.loads(v)
+        out.append(j)
+    return out
+
+
+def interrupted_run(group, topic, env, rng):
+    """The kill schedule; returns the logs of every instance."""
+    done = threading.Event()
+    prod = threading.Thread(target=produce_all, args=(done,))
+    prod.start()
+    running, logs, kills, tags, both = [], [], 0, 0, False
+
+    def start():
+        nonlocal tags
+        tags += 1
+        p, log = serve(group, topic, f"{group}-{tags}", env=env)
+        running.append(p)
+        logs.append(log)
+
+    start()
+    deadline = time.monotonic() + HANG_S
+    while (not done.is_set() or kills < args.kills or not both) and time.monotonic() < deadline:
+        time.sleep(rng.uniform(0.6, 1.6))
+        if len(running) == 2:
+            victim = running.pop(rng.randrange(2))
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            kills += 1
+        elif rng.random() < 0.5 or both:
+            victim = running.pop()
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            kills += 1
+            start()
+        else:
+            start()
+            both = True
+    prod.join()
+    if not running:
+        start()
+    # Let the survivors finish: every event has a prediction, then a graceful stop.
+    want = {}
+    for p in range(4):
+        want[p] = 0
+    deadline = time.monotonic() + HANG_S
+    while time.monotonic() < deadline:
+        got = {(j["partition"], j["offset"]) for j in read_quiet(topic)}
+        if len(got) >= len(events):
+            break
+        time.sleep(1)
+    for p in running:
+        p.send_signal(signal.SIGTERM)
+    for p in running:
+        check(p.wait(timeout=120) == 0, "the last instance stops with exit 0 on SIGTERM")
+    check(kills >= args.kills, f"{kills} instances killed with SIGKILL")
+    check(both, "a second instance joined and partitions moved between the two")
+    return logs
+
+
+def read_quiet(topic):
+    msgs, _, _, _ = kafka_util.read_topic(addr, topic, group="recovery-reader")
+    return [json.loads(v) for _, v in msgs]
+
+
+def compare(ref, got, label):
+    """(differing predictions, warming_up flags, compared) over events past warm-up."""
+    diff = warm = compared = 0
+    for j in got:
+        r = ref.get((j["partition"], j["offset"]))
+        if r is None or r.get("warming_up"):
+            continue
+        compared += 1
+        if j["prediction"] != r["prediction"] or j["margin"] != r["margin"]:
+            diff += 1
+            if diff <= 3:
+                print(f"{label}: differs at {j['partition']}/{j['offset']}: {j['prediction']} vs {r['prediction']}")
+        warm += bool(j.get("warming_up"))
+    return diff, warm, compared
+
+
+try:
+    rng = random.Random(seed)
+    t0 = time.monotonic()
+    logs = interrupted_run("recovery", "predictions", None, rng)
+    run_s = time.monotonic() - t0
+    ref_proc, _ = serve("reference", "predictions-ref", "reference", exit_on_eof=True)
+    check(ref_proc.wait(timeout=HANG_S) == 0, "the uninterrupted run exits 0 at the end of the log")
+    ref_list = read("predictions-ref")
+    ref = {(j["partition"], j["offset"]): j for j in ref_list}
+    check(len(ref) == len(events), f"uninterrupted run: one prediction per event ({len(ref)} of {len(events)})")
+    got = read("predictions")
+    keys = {(j["partition"], j["offset"]) for j in got}
+    check(keys == set(ref), f"interrupted run: every event has a prediction ({len(keys)} of {len(ref)})")
+    dups = len(got) - len(keys)
+    diff, warm, compared = compare(ref, got, "recovery")
+    past = sum(1 for r in ref.values() if not r.get("warming_up"))
+    check(compared >= past and past > 0, f"{compared} predictions past warm-up compared ({past} events, {dups} duplicates)")
+    check(dups > 0, f"killed instances left redelivered duplicates ({dups})")
+    check(diff == 0, f"every prediction past warm-up equals the uninterrupted run bit for bit ({diff} differ)")
+    check(warm == 0, f"no event past warm-up flagged warming_up ({warm})")
+    rebuilds = []
+    for log in logs:
+        for m in re.finditer(r"state of (\S+) rebuilt from its log up to offset (\d+) in ([0-9.]+) s", open(log).read()):
+            rebuilds.append((m.group(1), int(m.group(2)), float(m.group(3))))
+    deep = [r for r in rebuilds if r[1] > WARMUP * SENSORS // 4]
+    check(len(deep) >= 2, f"{len(deep)} partition states rebuilt from offsets past a warm-up ({len(rebuilds)} rebuilds)")
+    if rebuilds:
+        secs = sorted(r[2] for r in rebuilds)
+        upto = sum(r[1] for r in rebuilds)
+        print(f"rebuilds: {len(rebuilds)}, events replayed <= {upto}, seconds per partition: "
+              f"median {secs[len(secs) // 2]:.3f} max {secs[-1]:.3f}; run {run_s:.1f} s", flush=True)
+    if args.control:
+        env = dict(os.environ, KITE_STATE_REBUILD="off")
+        logs = interrupted_run("control", "predictions-ctl", env, random.Random(seed))
+        diff, warm, compared = compare(ref, read("predictions-ctl"), "control")
+        print(f"control (no recovery): {diff} of {compared} differ, {warm} flagged warming_up")
+        check(diff > 0 and warm > 0, "without recovery the same schedule gives differing, warming-up predictions")
+finally:
+    broker.stop()
+
+print(f"stream_recovery: {'FAIL' if failures else 'ok'} ({len(failures)} failed)")
+sys.exit(1 if failures else 0)
