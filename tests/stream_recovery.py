@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kafka_util  # noqa: E402
 
 SENSORS, STRIDE, ROWS = 8, 97, 420
-RATE = 700.0          # events per second produced
+RATE = 100.0          # events per second produced: the kills happen while it flows
 WARMUP = 168
 HANG_S = 240
 
@@ -95,7 +95,7 @@ def serve(group, topic, tag, exit_on_eof=False, env=None):
             "--feature-spec", w("spec.json"), "--topics", "events", "--group-id", group,
             "--predictions-topic", topic, "--alert-threshold", "1e30", "--workers", "2",
             "--cores", "none", "--metrics-addr", "", "--batch-size", "16",
-            "-X", "consumer.session.timeout.ms=6000", "-X", "consumer.heartbeat.interval.ms=500"]
+            "-X", "consumer.session.timeout.ms=3000", "-X", "consumer.heartbeat.interval.ms=300"]
     if exit_on_eof:
         argv += ["--exit-on-eof", "true"]
     log = open(w(f"serve-{tag}.log"), "w")
@@ -136,6 +136,16 @@ def interrupted_run(group, topic, env, rng):
     prod = threading.Thread(target=produce_all, args=(done,))
     prod.start()
     running, logs, kills, tags, both = [], [], 0, 0, False
+    log_of = {}
+
+    def assigned(p):
+        return open(log_of[p]).read().count("kite: assigned")
+
+    def wait_assigned(p, before):
+        """Until p logs a new assignment (a kill before it would test nothing)."""
+        end = time.monotonic() + 60
+        while assigned(p) <= before and time.monotonic() < end and p.poll() is None:
+            time.sleep(0.05)
 
     def start():
         nonlocal tags
@@ -143,24 +153,33 @@ def interrupted_run(group, topic, env, rng):
         p, log = serve(group, topic, f"{group}-{tags}", env=env)
         running.append(p)
         logs.append(log)
+        log_of[p] = log
+        return p
 
-    start()
+    def kill(p):
+        nonlocal kills
+        running.remove(p)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        kills += 1
+
+    wait_assigned(start(), 0)
     deadline = time.monotonic() + HANG_S
     while (not done.is_set() or kills < args.kills or not both) and time.monotonic() < deadline:
-        time.sleep(rng.uniform(0.6, 1.6))
+        time.sleep(rng.uniform(0.3, 1.2))  # a random point of the stream
         if len(running) == 2:
-            victim = running.pop(rng.randrange(2))
-            victim.send_signal(signal.SIGKILL)
-            victim.wait()
-            kills += 1
-        elif rng.random() < 0.5 or both:
-            victim = running.pop()
-            victim.send_signal(signal.SIGKILL)
-            victim.wait()
-            kills += 1
-            start()
+            survivor = running[1 - rng.randrange(2)]
+            before = assigned(survivor)
+            kill(running[0] if running[0] is not survivor else running[1])
+            wait_assigned(survivor, before)  # it takes the dead one's partitions
+        elif rng.random() < 0.5 or both and kills < args.kills:
+            kill(running[0])
+            wait_assigned(start(), 0)
         else:
-            start()
+            first = running[0]
+            before = assigned(first)
+            wait_assigned(start(), 0)
+            wait_assigned(first, before)  # partitions split between the two
             both = True
     prod.join()
     if not running:
