@@ -220,6 +220,13 @@ add_test(NAME drift_serve
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_serve)
 set_tests_properties(drift_serve PROPERTIES TIMEOUT 120)
 # --- drift under kite serve (issue 6): air-quality stream with an injected sensor offset ---
+# Feature state recovery (engine/pipeline_state.c): kill -9 at random points, partitions moving
+# between two instances, every prediction past warm-up bit for bit as one uninterrupted run; the
+# control (--control) shows the comparison fails without recovery. ~1 min.
+add_test(NAME stream_recovery
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_recovery.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_recovery --control)
+set_tests_properties(stream_recovery PROPERTIES TIMEOUT 400)
 add_test(NAME stream_drift
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_drift.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_drift)
@@ -371,7 +378,7 @@ if(KITE_TEST_KAFKA)
               --root ${CMAKE_SOURCE_DIR} --kafka-dir ${KITE_KAFKA_DIR})
     list(APPEND kite_kafka_tests ${t}_kafka)
   endforeach()
-  foreach(t stream_drift stream_labels drift_serve http_beside_kafka main_job)
+  foreach(t stream_drift stream_labels drift_serve http_beside_kafka main_job stream_recovery)
     add_test(NAME ${t}_kafka
       COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/${t}.py --kite $<TARGET_FILE:kite>
               --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/${t}_kafka
@@ -386,6 +393,7 @@ if(KITE_TEST_KAFKA)
   set_tests_properties(${kite_kafka_tests} PROPERTIES LABELS "kafka;no_asan" TIMEOUT 180
                        FIXTURES_REQUIRED kafka_cluster RESOURCE_LOCK kafka_cluster)
   set_tests_properties(kafka_fault_matrix PROPERTIES TIMEOUT 480)
+  set_tests_properties(stream_recovery_kafka PROPERTIES TIMEOUT 400)
 endif()
 # --- lifecycle (issue 16), on the real cluster too (fixture kafka_cluster above) ---
 # MLflow (the venv's mlflow-skinny) creates a file-store registry, two versions, an alias and a
