@@ -86,19 +86,22 @@ spec = json.load(open(os.path.join(args.root, "models/airquality.spec.json")))
 spec["key"] = "sensor"
 json.dump(spec, open(w("spec.json"), "w"))
 events = make_events()
+TAIL = 64  # held back: the drift phase below produces them after the comparison
+events, tail = events[:-TAIL], events[-TAIL:]
 broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=4,
                            topics=("events", "events-ctl", "predictions", "predictions-ref", "predictions-ctl"))
 addr = broker.addr
 
 
-def serve(group, topic, tag, exit_on_eof=False, env=None, source="events"):
+def serve(group, topic, tag, exit_on_eof=False, env=None, source="events", extra=()):
     argv = [args.kite, "serve", "--brokers", addr, "--model", "models/airquality.json",
             "--feature-spec", w("spec.json"), "--topics", source, "--group-id", group,
             "--predictions-topic", topic, "--alert-threshold", "1e30", "--workers", "2",
-            "--cores", "none", "--metrics-addr", "", "--batch-size", "16",
+            "--cores", "none", "--batch-size", "16",
             "-X", "consumer.session.timeout.ms=3000", "-X", "consumer.heartbeat.interval.ms=300"]
     if exit_on_eof:
         argv += ["--exit-on-eof", "true"]
+    argv += list(extra) or ["--metrics-addr", ""]
     log = open(w(f"serve-{tag}.log"), "w")
     return subprocess.Popen(argv, cwd=args.root, stdout=subprocess.DEVNULL, stderr=log,
                             env=env), w(f"serve-{tag}.log")
@@ -131,7 +134,8 @@ def read(topic):
     return out
 
 
-def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="events", rate=RATE):
+def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="events", rate=RATE,
+                    kill_after=0):
     """The kill schedule; returns the logs of every instance."""
     done = threading.Event()
     prod = threading.Thread(target=produce_all, args=(done, source, rate))
@@ -166,6 +170,8 @@ def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="
 
     wait_assigned(start(), 0)
     deadline = time.monotonic() + HANG_S
+    while len(read_quiet(topic)) < kill_after and time.monotonic() < deadline:
+        time.sleep(0.2)  # the control kills past the keys' warm-up, where recovery matters
     while (not done.is_set() or kills < want_kills or (want_both and not both)) and time.monotonic() < deadline:
         time.sleep(rng.uniform(0.3, 1.2))  # a random point of the stream
         if len(running) == 2:
@@ -256,10 +262,70 @@ try:
         upto = sum(r[1] for r in rebuilds)
         print(f"rebuilds: {len(rebuilds)}, events replayed <= {upto}, seconds per partition: "
               f"median {secs[len(secs) // 2]:.3f} max {secs[-1]:.3f}; run {run_s:.1f} s", flush=True)
+    # Drift windows and the label buffer restart empty (README "State across restarts"): the
+    # reference group resumes at the end of the log, rebuilds every partition from offset 0
+    # without scoring, then scores the held-back tail; its drift window holds the tail only.
+    subprocess.run([args.kite, "profile", "--model", "models/airquality.json", "--spec",
+                    "models/airquality.spec.json", "--input", "data/AirQualityUCI.csv",
+                    "--output", w("ref.json"), "-d", ";", "--decimal-comma", "--missing", "-200"],
+                   cwd=args.root, check=True, stderr=subprocess.DEVNULL)
+    drift_proc, drift_log = serve("reference", "predictions-ref", "drift", extra=[
+        "--metrics-addr", "127.0.0.1:0", "--drift-profile", w("ref.json"),
+        "--drift-windows", f"tumbling:{TAIL}"])
+    port = None
+    for _ in range(600):
+        m = re.search(r"metrics on .*\(port (\d+)\)", open(drift_log).read())
+        if m:
+            port = int(m.group(1))
+            break
+        time.sleep(0.1)
+    check(port is not None, "the drift instance announced its metrics port")
+
+    def metrics():
+        import urllib.request
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+        except OSError:
+            return {}
+        return {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\S+) (\S+)$", text, re.M)}
+
+    p = Producer({"bootstrap.servers": addr, "enable.idempotence": True})
+    for ev in tail:
+        p.produce("events", key=ev["sensor"], value=json.dumps(ev))
+    p.flush(60)
+    got_m = {}
+    end = time.monotonic() + HANG_S
+    while time.monotonic() < end and port:
+        got_m = metrics()
+        if got_m.get("kite_events_scored_total", 0) >= TAIL and any(
+                k.startswith("kite_drift_checks_total") and v >= 1 for k, v in got_m.items()):
+            break
+        time.sleep(0.2)
+    drift_proc.send_signal(signal.SIGTERM)
+    check(drift_proc.wait(timeout=120) == 0, "the drift instance stops with exit 0")
+    scored = got_m.get("kite_events_scored_total")
+    replayed = got_m.get("kite_state_replayed_events_total")
+    window = [v for k, v in got_m.items() if k.startswith("kite_drift_window_events")]
+    checks = sum(v for k, v in got_m.items() if k.startswith("kite_drift_checks_total"))
+    warm = got_m.get("kite_events_warming_up_total")
+    check(scored == TAIL, f"the drift instance scored the {TAIL} new events ({scored})")
+    # Partitions that got tail events were rebuilt from all their earlier events (the others
+    # saw no event, so had nothing to rebuild for).
+    part_of = {j["key"]: j["partition"] for j in ref_list}
+    per_part = {}
+    for j in ref_list:
+        per_part[j["partition"]] = per_part.get(j["partition"], 0) + 1
+    want = sum(per_part[p] for p in {part_of[e["sensor"]] for e in tail})
+    check(replayed == want, f"it rebuilt the tail's partitions from all {want} earlier events ({replayed})")
+    check(window == [TAIL] and checks == 1,
+          f"its drift window holds only the events it scored: {window}, {checks} check(s)")
+    check(warm == 0, f"none of the new events warmed up again ({warm})")
     if args.control:
         env = dict(os.environ, KITE_STATE_REBUILD="off")
         logs = interrupted_run("control", "predictions-ctl", env, random.Random(seed), 1, False,
-                               source="events-ctl", rate=RATE * 4)
+                               source="events-ctl", rate=RATE * 4,
+                               kill_after=len(events) // 2)
         diff, warm, compared = compare(ref, read("predictions-ctl"), "control")
         print(f"control (no recovery): {diff} of {compared} differ, {warm} flagged warming_up")
         check(diff > 0 and warm > 0, "without recovery the same schedule gives differing, warming-up predictions")
