@@ -250,6 +250,13 @@ kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m
             ps->ps_row_cap = nf;
         }
         const char *topic = rd_kafka_topic_name(m->rkt);
+        /* The event is in its window but not yet published: show it in flight, or exit_on_eof
+         * could see the consumer at the watermarks and nothing in flight, and end the run
+         * during the rebuild. Release: pairs with pipeline.c's acquire load; the worker's next
+         * worker_publish_progress stores the real count. */
+        atomic_store_explicit(&w->kw_inflight,
+                              atomic_load_explicit(&w->kw_inflight, memory_order_relaxed) + 1,
+                              memory_order_release);
         double t0 = pstate_mono_s();
         /* KITE_STATE_REBUILD=off: tests show what a run without recovery gets (keys warm up
          * again after every assignment, as kite did before). */
