@@ -134,8 +134,7 @@ def read(topic):
     return out
 
 
-def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="events", rate=RATE,
-                    kill_after=0):
+def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="events", rate=RATE):
     """The kill schedule; returns the logs of every instance."""
     done = threading.Event()
     prod = threading.Thread(target=produce_all, args=(done, source, rate))
@@ -170,8 +169,6 @@ def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="
 
     wait_assigned(start(), 0)
     deadline = time.monotonic() + HANG_S
-    while len(read_quiet(topic)) < kill_after and time.monotonic() < deadline:
-        time.sleep(0.2)  # the control kills past the keys' warm-up, where recovery matters
     while (not done.is_set() or kills < want_kills or (want_both and not both)) and time.monotonic() < deadline:
         time.sleep(rng.uniform(0.3, 1.2))  # a random point of the stream
         if len(running) == 2:
