@@ -7,6 +7,7 @@
 
 #include <xxhash.h>
 
+#include "feature_spec_int.h"
 #include "features.h"
 #include "f32.h"
 #include "num.h"
@@ -309,6 +310,17 @@ kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, c
     }
     *out = s;
     return KITE_ERR_OK;
+}
+
+int kite_event_map_keeps_state(const kite_event_map *m)
+{
+    const kite_feature_spec *s = m->em_spec;
+    return s && (s->ks_num_rings || s->ks_num_accs || s->ks_warmup || s->ks_time_format != KITE_TIME_NONE);
+}
+
+unsigned long long kite_event_state_evicted(const kite_event_state *s)
+{
+    return s ? kite_features_evicted_count(s->es_features) : 0;
 }
 
 void kite_event_state_free(kite_event_state *s)

@@ -41,6 +41,13 @@ int kite_event_map_num_features(const kite_event_map *m);
 kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
                               size_t errstr_size);
 
+/* 1 when a key's features depend on its earlier events (lags, windows, warm-up, event-time
+ * order), so a stream's state must be rebuilt from its log; 0 for the direct mapping and
+ * specs whose features are each event's own. */
+int kite_event_map_keeps_state(const kite_event_map *m);
+/* Keys evicted from s so far ("when_full": "evict"); 0 for NULL. */
+unsigned long long kite_event_state_evicted(const kite_event_state *s);
+
 /* Fills row (num_features floats, NaN = missing) from a parsed event (engine/event_json.h).
  * *missing receives the number of missing values, *warming_up 1 while the event's key is
  * warming up. Returns non-OK with a one-line reason (for the dead-letter record) when the event

@@ -27,9 +27,11 @@
 typedef struct kite_feature_state kite_feature_state;   /* all per-key state, preallocated */
 
 /* max_keys: how many stream keys the state may hold (0: the spec's "max_keys"). Policy when
- * full: an event of a new key is refused with KITE_ERR_LIMIT and a one-line reason (the caller
- * dead-letters it); known keys keep working. Nothing is evicted, so features never silently
- * restart from a cold state. */
+ * full, the spec's "when_full": "refuse" (default): an event of a new key is refused with
+ * KITE_ERR_LIMIT and a one-line reason (the caller dead-letters it); known keys keep working.
+ * "evict": the new key takes the slot of the least recently seen key (exact LRU order by
+ * event), which is counted (kite_features_evicted) and warms up again if it comes back;
+ * memory stays max_keys slots whatever the number of distinct keys. */
 kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
                                 kite_feature_state **out, char *errstr, size_t errstr_size);
 void kite_feature_state_free(kite_feature_state *st);
@@ -56,6 +58,8 @@ void kite_features_prefetch_key(const kite_feature_state *st, const kite_raw_val
 /* Keys held now, and the bytes one key's slot takes (bounded memory: max_keys * this). */
 size_t kite_features_num_keys(const kite_feature_state *st);
 size_t kite_features_key_bytes(const kite_feature_state *st);
+/* Keys evicted so far ("when_full": "evict"; always 0 otherwise). */
+unsigned long long kite_features_evicted_count(const kite_feature_state *st);
 
 /* Longest stream key in bytes; a longer one is a bad event. */
 #define KITE_FEATURES_KEY_MAX 120

@@ -40,6 +40,14 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     st->kfs_buckets = spec->ks_key_input >= 0 ? calloc(nb, sizeof *st->kfs_buckets) : NULL;
     st->kfs_slots = calloc(max_keys, sizeof *st->kfs_slots);
     st->kfs_chunks = calloc(max_keys, sizeof *st->kfs_chunks);
+    if (spec->ks_evict && spec->ks_key_input >= 0) {
+        st->kfs_lru_prev = calloc(max_keys, sizeof *st->kfs_lru_prev);
+        st->kfs_lru_next = calloc(max_keys, sizeof *st->kfs_lru_next);
+        if (!st->kfs_lru_prev || !st->kfs_lru_next) {
+            kite_feature_state_free(st);
+            return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory for %zu keys", max_keys);
+        }
+    }
     if (!st->kfs_ring_off || !st->kfs_ring_mask || !st->kfs_sfx_off ||
         !st->kfs_vals || !st->kfs_nan_vals || !st->kfs_slots || !st->kfs_chunks ||
         (spec->ks_key_input >= 0 && !st->kfs_buckets)) {
@@ -94,11 +102,14 @@ void kite_feature_state_free(kite_feature_state *st)
     free(st->kfs_rptr);
     free(st->kfs_accops);
     free(st->kfs_inv);
+    free(st->kfs_lru_prev);
+    free(st->kfs_lru_next);
     free(st);
 }
 
 size_t kite_features_num_keys(const kite_feature_state *st) { return st->kfs_num_keys; }
 size_t kite_features_key_bytes(const kite_feature_state *st) { return st->kfs_slot_bytes; }
+unsigned long long kite_features_evicted_count(const kite_feature_state *st) { return st->kfs_evicted; }
 
 /* ---- input conversion ------------------------------------------------------------------ */
 
@@ -266,6 +277,55 @@ void kite_features_prefetch(const kite_feature_state *st, const kite_raw_value *
     if (slot) kf_prefetch(st, slot);
 }
 
+/* ---- eviction ("when_full": "evict") -------------------------------------------------------
+ * Exact least-recently-seen order: a doubly linked list over slot indices, the event's key
+ * moved to the front on every event (two index arrays, O(1)); the tail is the victim. */
+
+static void kf_lru_unlink(kite_feature_state *st, uint32_t i)
+{
+    uint32_t p = st->kfs_lru_prev[i], n = st->kfs_lru_next[i];
+    if (p) st->kfs_lru_next[p - 1] = n;
+    else st->kfs_lru_head = n;
+    if (n) st->kfs_lru_prev[n - 1] = p;
+    else st->kfs_lru_tail = p;
+}
+
+static void kf_lru_front(kite_feature_state *st, uint32_t i)
+{
+    st->kfs_lru_prev[i] = 0;
+    st->kfs_lru_next[i] = st->kfs_lru_head;
+    if (st->kfs_lru_head) st->kfs_lru_prev[st->kfs_lru_head - 1] = i + 1;
+    else st->kfs_lru_tail = i + 1;
+    st->kfs_lru_head = i + 1;
+}
+
+static void kf_lru_touch(kite_feature_state *st, uint32_t i)
+{
+    if (st->kfs_lru_head == i + 1) return;
+    kf_lru_unlink(st, i);
+    kf_lru_front(st, i);
+}
+
+/* Removes slot index i's bucket with backward-shift deletion (linear probing keeps no
+ * tombstones, so lookups never slow down however many keys pass through). */
+static void kf_bucket_remove(kite_feature_state *st, uint32_t i)
+{
+    const kf_key_head *kh = (const kf_key_head *)st->kfs_slots[i];
+    uint64_t h = XXH3_64bits(kh->kfh_key, kh->kfh_key_len);
+    size_t mask = st->kfs_bucket_mask, b = (size_t)h & mask;
+    while (st->kfs_buckets[b].kfb_slot != i + 1) b = (b + 1) & mask;
+    for (size_t j = (b + 1) & mask; st->kfs_buckets[j].kfb_slot; j = (j + 1) & mask) {
+        size_t home = (size_t)st->kfs_buckets[j].kfb_hash & mask;
+        /* j's entry may move back to b when its home is not in the cyclic range (b, j]. */
+        int in_range = b <= j ? (home > b && home <= j) : (home > b || home <= j);
+        if (!in_range) {
+            st->kfs_buckets[b] = st->kfs_buckets[j];
+            b = j;
+        }
+    }
+    st->kfs_buckets[b] = (kf_bucket){0, 0};
+}
+
 /* The slot of a key, created if new and there is room. */
 static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
                             unsigned char **slot, char *errstr, size_t size)
@@ -289,9 +349,25 @@ static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
         unsigned char *p = st->kfs_slots[bk->kfb_slot - 1];
         const kf_key_head *kh = (const kf_key_head *)p;
         if (kh->kfh_key_len == len && !memcmp(kh->kfh_key, key, len)) {
+            if (st->kfs_lru_prev) kf_lru_touch(st, bk->kfb_slot - 1);
             *slot = p;
             return KITE_ERR_OK;
         }
+    }
+    if (st->kfs_num_keys >= st->kfs_max_keys && st->kfs_lru_prev) {
+        uint32_t v = st->kfs_lru_tail - 1; /* the least recently seen key gives up its slot */
+        kf_bucket_remove(st, v);
+        kf_lru_unlink(st, v);
+        unsigned char *p = st->kfs_slots[v];
+        kf_slot_init(st, p, key, len);
+        /* The removal may have shifted entries: probe again for this key's empty bucket. */
+        for (b = (size_t)h & st->kfs_bucket_mask; st->kfs_buckets[b].kfb_slot;
+             b = (b + 1) & st->kfs_bucket_mask) {}
+        st->kfs_buckets[b] = (kf_bucket){h, v + 1};
+        kf_lru_front(st, v);
+        st->kfs_evicted++;
+        *slot = p;
+        return KITE_ERR_OK;
     }
     if (st->kfs_num_keys >= st->kfs_max_keys)
         return kite_errf(KITE_ERR_LIMIT, errstr, size,
@@ -303,6 +379,7 @@ static kite_err kf_key_slot(kite_feature_state *st, const char *key, size_t len,
     st->kfs_slots[st->kfs_num_keys++] = p;
     st->kfs_buckets[b].kfb_hash = h;
     st->kfs_buckets[b].kfb_slot = (uint32_t)st->kfs_num_keys;
+    if (st->kfs_lru_prev) kf_lru_front(st, (uint32_t)st->kfs_num_keys - 1);
     *slot = p;
     return KITE_ERR_OK;
 }

@@ -63,6 +63,11 @@ struct kite_feature_state {
     size_t kfs_chunk_slots;    /* slots per chunk                                          */
     kf_bucket *kfs_buckets; /* open addressing, linear probing, capacity a power of two      */
     size_t kfs_bucket_mask;
+    /* "when_full": "evict" only: slots in a doubly linked list, most recently seen first
+     * (indices + 1, 0 = none); a new key in a full table takes the tail's slot. */
+    uint32_t *kfs_lru_prev, *kfs_lru_next;
+    uint32_t kfs_lru_head, kfs_lru_tail;
+    uint64_t kfs_evicted;   /* keys evicted so far                                           */
     double *kfs_vals;       /* this event's inputs as numbers (scratch, num_inputs)          */
     double *kfs_nan_vals;   /* all-missing event used to fill gaps                           */
     /* Compiled hot path (features_eval.c) */

@@ -63,6 +63,7 @@ static void source_drop_windows(kite_pipeline *pl)
         for (int i = 0; i < w->kw_nparts; i++) {
             kite_offsets_free(w->kw_parts[i]);
             w->kw_parts[i] = NULL;
+            kite__pstate_drop(w, i); /* the next owner (maybe us) rebuilds it from the log */
         }
         w->kw_nparts = 0;
         /* Relaxed: the workers are parked (or joined) here, and the control thread that reads

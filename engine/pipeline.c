@@ -200,7 +200,7 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
         w->kw_map = first->ks_map;
         w->kw_row_cap = nf;
         w->kw_group_cap = groups;
-        KITE_TRY(kite_event_state_new(first->ks_map, &w->kw_evstate, errstr, errstr_size));
+        KITE_TRY(kite__pstate_new(w, errstr, errstr_size));
         w->kw_msgs = calloc(batch, sizeof *w->kw_msgs);
         w->kw_items = calloc(batch, sizeof *w->kw_items);
         w->kw_rows = calloc(batch * (nf ? nf : 1), sizeof(float));
@@ -516,7 +516,7 @@ void kite_pipeline_free(kite_pipeline *pl)
         kite_ring_free(&w->kw_done);
         kite_arena_free(&w->kw_arena);
         kite_event_json_free(&w->kw_event);
-        kite_event_state_free(w->kw_evstate);
+        kite__pstate_free(w);
         free(w->kw_msgs);
         free(w->kw_items);
         free(w->kw_rows);

@@ -78,9 +78,9 @@ typedef struct kite_worker {
     kite_stats_block *kw_stats;
     kite_arena kw_arena;
     kite_event_json kw_event;         /* the event being taken: its parsed fields       */
-    kite_event_state *kw_evstate;     /* feature state of this worker's keys            */
+    struct kite_pstate *kw_pstate;    /* feature state per partition (pipeline_state.c)  */
     /* The version scoring this worker's batch (model_swap.h); kw_evstate belongs to
-     * kw_map; kw_rows/kw_margins/kw_preds hold batch_size x kw_row_cap / kw_group_cap. */
+     * kw_map (so do kw_pstate's states); kw_rows/kw_margins/kw_preds hold batch_size x kw_row_cap / kw_group_cap. */
     const kite_served *kw_served;
     const kite_event_map *kw_map;
     size_t kw_row_cap, kw_group_cap;
@@ -212,6 +212,21 @@ void *kite_worker_main(void *arg);
 size_t kite_worker_apply_deliveries(kite_worker *w);
 void kite_worker_park(kite_pipeline *pl);
 void kite_worker_unpark(kite_pipeline *pl);
+
+/* pipeline_state.c: feature state per partition, rebuilt from the partition's log on its first
+ * event (the file's top comment says how and why). */
+typedef struct kite_pstate kite_pstate;
+kite_err kite__pstate_new(kite_worker *w, char *errstr, size_t errstr_size);
+void kite__pstate_free(kite_worker *w);
+/* Workers parked (or the worker itself): drops window pslot's state / every state. */
+void kite__pstate_drop(kite_worker *w, int pslot);
+void kite__pstate_drop_all(kite_worker *w);
+/* kite_event_map_row with the state of m's partition (window pslot), rebuilt first if the
+ * partition has none yet. *stopping = 1 when the pipeline stopped during the rebuild: the
+ * event must then be left unconsumed (no output, no completion). */
+kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m,
+                          const kite_event_json *event, float *row, int *missing, int *warming,
+                          int *stopping, char *errstr, size_t errstr_size);
 
 /* pipeline_output.c: JSON of each output into w->kw_out; return the length. */
 size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,

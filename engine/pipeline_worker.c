@@ -249,8 +249,10 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     int nf = w->kw_served->ks_nfeatures, missing = 0, warming = 0;
     float *row = w->kw_rows + *nitems * (size_t)nf;
-    kite_err err = kite_event_map_row(w->kw_map, w->kw_evstate, event, row, &missing, &warming, reason,
-                                      sizeof reason);
+    int stopping = 0;
+    kite_err err = kite__pstate_row(w, pslot, m, event, row, &missing, &warming, &stopping, reason,
+                                    sizeof reason);
+    if (stopping) return; /* left unconsumed: its hold keeps the offset from being stored */
     if (err) {
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
@@ -402,11 +404,9 @@ static int worker_model(kite_worker *w)
             w->kw_group_cap = groups;
         }
         if (s->ks_map != w->kw_map) {
-            kite_event_state *st = NULL;
-            char err[256];
-            if (kite_event_state_new(s->ks_map, &st, err, sizeof err)) return -1;
-            kite_event_state_free(w->kw_evstate); /* before hold: it may read the old map */
-            w->kw_evstate = st;
+            /* Before hold: the states may read the old map. Each partition's state is made
+             * from the new map on its next event (pipeline_state.c). */
+            kite__pstate_drop_all(w);
             w->kw_map = s->ks_map;
         }
         w->kw_served = s;

@@ -40,6 +40,17 @@ static const stats_counter_desc stats_counters[KITE_C__COUNT] = {
                               "Labels joined to a prediction (drift quality metrics)."},
     [KITE_C_LABELS_UNMATCHED] = {"kite_labels_unmatched_total",
                                  "Labels whose key had no prediction waiting (never seen, or dropped)."},
+    [KITE_C_STATE_REPLAYED] = {"kite_state_replayed_events_total",
+                               "Input events read back from a partition's log into its feature state "
+                               "on assignment (no outputs)."},
+    [KITE_C_STATE_REBUILDS] = {"kite_state_rebuilds_total",
+                               "Partition feature states rebuilt from the log on assignment."},
+    [KITE_C_STATE_HISTORY_LOST] = {"kite_state_history_lost_total",
+                                   "Rebuilds whose partition log no longer starts at offset 0 (retention "
+                                   "deleted history): older keys warm up again."},
+    [KITE_C_KEYS_EVICTED] = {"kite_feature_keys_evicted_total",
+                             "Stream keys evicted, least recently seen first, from a full key table "
+                             "(when_full: evict); an evicted key warms up again."},
 };
 
 typedef struct stats_hist_desc {
@@ -73,6 +84,11 @@ static const stats_hist_desc stats_hists[KITE_H__COUNT] = {
                       "labels, reports); its sum over kite_events_scored_total is drift's cost per event.",
                       {1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1},
                       12},
+    [KITE_H_STATE_REBUILD] = {"kite_state_rebuild_seconds",
+                              "Time to rebuild one partition's feature state from its log on assignment "
+                              "(its events are held meanwhile).",
+                              {0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+                              12},
 };
 
 double kite_stats_hist_total(const kite_stats *s, kite_hist h)

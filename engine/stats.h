@@ -35,6 +35,10 @@ typedef enum kite_counter {
     KITE_C_LABELS,            /* labels taken (labels_topic or label_field)      */
     KITE_C_LABELS_JOINED,     /* labels joined to their key's waiting prediction */
     KITE_C_LABELS_UNMATCHED,  /* labels whose key had no waiting prediction      */
+    KITE_C_STATE_REPLAYED,    /* events read back from a log into feature state  */
+    KITE_C_STATE_REBUILDS,    /* partition states rebuilt on assignment          */
+    KITE_C_STATE_HISTORY_LOST, /* rebuilds whose log no longer held the history  */
+    KITE_C_KEYS_EVICTED,      /* feature keys evicted (when_full: evict)         */
     KITE_C__COUNT
 } kite_counter;
 
@@ -44,6 +48,7 @@ typedef enum kite_hist {
     KITE_H_BATCH_EVENTS,      /* events per batch                                 */
     KITE_H_PREDICTION,        /* prediction values                                */
     KITE_H_DRIFT,             /* seconds: one batch through the drift monitor     */
+    KITE_H_STATE_REBUILD,     /* seconds: one partition's feature state rebuilt   */
     KITE_H__COUNT
 } kite_hist;
 

@@ -266,8 +266,8 @@ static kite_err spec_parse_top(kite_feature_spec *s, const cJSON *root, char *er
 {
     const char *path = s->ks_path;
     static const char *const keys[] = {"kite_feature_spec", "name", "description", "csv", "missing",
-                                       "key", "max_keys", "time", "warmup", "inputs", "features",
-                                       NULL};
+                                       "key", "max_keys", "when_full", "time", "warmup", "inputs",
+                                       "features", NULL};
     KITE_TRY(kite_spec_json_check_keys(root, keys, path, "top level", errstr, size));
     s->ks_delimiter = ',';
     const cJSON *csv = cJSON_GetObjectItemCaseSensitive(root, "csv");
@@ -314,6 +314,12 @@ static kite_err spec_parse_top(kite_feature_spec *s, const cJSON *root, char *er
     KITE_TRY(kite_spec_json_int(root, "max_keys", 1, 100000000, 0, &max_keys, path, "top level", errstr, size));
     s->ks_warmup = (int)warmup;
     s->ks_max_keys = (size_t)max_keys;
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive(root, "when_full");
+    const char *when = kite_spec_json_string(root, "when_full");
+    if (wf && (!when || (strcmp(when, "refuse") && strcmp(when, "evict"))))
+        return kite_errf(KITE_ERR_SPEC, errstr, size,
+                         "%s: \"when_full\" must be \"refuse\" or \"evict\"", path);
+    s->ks_evict = when && !strcmp(when, "evict");
     return KITE_ERR_OK;
 }
 

@@ -110,6 +110,7 @@ struct kite_feature_spec {
     kite_order_policy ks_on_out_of_order;
     int ks_warmup;
     size_t ks_max_keys;
+    int ks_evict;           /* "when_full": "evict": a new key replaces the least recently seen */
     int ks_num_inputs;
     kite_spec_input *ks_inputs;
     int ks_num_features;

@@ -59,6 +59,13 @@ kite_c_test(test_features)
 foreach(group warmup gaps duplicates out_of_order bad_specs keys_and_bad_events)
   add_test(NAME features_${group} COMMAND test_features ${group} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endforeach()
+# when_full "evict": exact LRU (lru), refuse (refuse), and the key explosion: 10 M distinct
+# keys through 65,536 slots with flat resident memory (explosion; seconds).
+kite_c_test(test_features_evict)
+set_tests_properties(test_features_evict PROPERTIES TIMEOUT 300)
+if(KITE_SANITIZE) # ASan/TSan are ~10x slower: the same checks over 1 M keys
+  set_tests_properties(test_features_evict PROPERTIES ENVIRONMENT KITE_EVICT_KEYS=1000000)
+endif()
 if(NOT KITE_SANITIZE) # interposes malloc (tests/alloc_count.h), which ASan owns
   kite_c_test(test_features_alloc)
   set_tests_properties(test_features_alloc PROPERTIES LABELS no_asan)
@@ -229,6 +236,13 @@ add_test(NAME drift_serve
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_serve)
 set_tests_properties(drift_serve PROPERTIES TIMEOUT 120)
 # --- drift under kite serve (issue 6): air-quality stream with an injected sensor offset ---
+# Feature state recovery (engine/pipeline_state.c): kill -9 at random points, partitions moving
+# between two instances, every prediction past warm-up bit for bit as one uninterrupted run; the
+# control (--control) shows the comparison fails without recovery. ~1 min.
+add_test(NAME stream_recovery
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_recovery.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_recovery --control)
+set_tests_properties(stream_recovery PROPERTIES TIMEOUT 400)
 add_test(NAME stream_drift
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_drift.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_drift)
@@ -380,7 +394,7 @@ if(KITE_TEST_KAFKA)
               --root ${CMAKE_SOURCE_DIR} --kafka-dir ${KITE_KAFKA_DIR})
     list(APPEND kite_kafka_tests ${t}_kafka)
   endforeach()
-  foreach(t stream_drift stream_labels drift_serve http_beside_kafka main_job)
+  foreach(t stream_drift stream_labels drift_serve http_beside_kafka main_job stream_recovery)
     add_test(NAME ${t}_kafka
       COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/${t}.py --kite $<TARGET_FILE:kite>
               --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/${t}_kafka
@@ -395,6 +409,7 @@ if(KITE_TEST_KAFKA)
   set_tests_properties(${kite_kafka_tests} PROPERTIES LABELS "kafka;no_asan" TIMEOUT 180
                        FIXTURES_REQUIRED kafka_cluster RESOURCE_LOCK kafka_cluster)
   set_tests_properties(kafka_fault_matrix PROPERTIES TIMEOUT 480)
+  set_tests_properties(stream_recovery_kafka PROPERTIES TIMEOUT 400)
 endif()
 # --- lifecycle (issue 16), on the real cluster too (fixture kafka_cluster above) ---
 # MLflow (the venv's mlflow-skinny) creates a file-store registry, two versions, an alias and a

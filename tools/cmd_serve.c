@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "feature_spec.h"
 #include "http_server.h"
 #include "pipeline.h"
 #include "registry.h"
@@ -75,7 +76,8 @@ static void serve_usage(FILE *out)
             "  --config FILE          JSON object of the keys below (+ \"kafka\": {props})\n"
             "  -X prop=value          librdkafka property for the consumer and producer\n"
             "  --replay FILE          first replay this CSV into the (first) input topic\n"
-            "  --replay-key COLUMN    message key column for --replay\n"
+            "  --replay-key COLUMN    message key column for --replay (default: the spec's key\n"
+            "                         field; a spec without one sends every event to partition 0)\n"
             "  --replay-delimiter C   --replay-decimal-comma  --replay-missing MARKER\n"
             "  --replay-rate N        events/s for --replay (default: as fast as possible)\n"
             "  --replay-repeat N      replay the file N times\n"
@@ -181,6 +183,28 @@ static void *serve_replay_main(void *arg)
     kite_pipeline_expect_consumed(r->pl, r->produced);
     kite_pipeline_hold_exit(r->pl, -1);
     return NULL;
+}
+
+/* Feature state lives per partition and is rebuilt from the partition's log
+ * (engine/pipeline_state.c), so a stream key must stay in one partition: unless told
+ * otherwise, --replay keys each event by the spec's key field, and a spec without one (a
+ * single stream) goes to partition 0. */
+static void serve_replay_partitioning(const kite_config *cfg, kite_replay_opts *o, char *key,
+                                      size_t key_size)
+{
+    if (o->kro_key || o->kro_partition >= 0 || !cfg->kc_feature_spec || !*cfg->kc_feature_spec)
+        return;
+    kite_feature_spec *spec = NULL;
+    char err[512];
+    if (kite_feature_spec_load(cfg->kc_feature_spec, &spec, err, sizeof err)) return; /* run says why */
+    const char *field = kite_feature_spec_key_field(spec);
+    if (field) {
+        snprintf(key, key_size, "%s", field);
+        o->kro_key = key;
+    } else {
+        o->kro_partition = 0;
+    }
+    kite_feature_spec_free(spec);
 }
 
 static void serve_print_summary(kite_pipeline *pl, const serve_replay *rp)
@@ -335,6 +359,7 @@ int kite_cmd_serve(int argc, char **argv)
     sigaction(SIGHUP, &hup, NULL);
     pthread_t replay_thread;
     int replaying = 0;
+    char replay_key[256];
     char first_topic[256];
     if (rp.opts.kro_path) {
         snprintf(first_topic, sizeof first_topic, "%.*s", (int)strcspn(cfg.kc_topics, ", "),
@@ -344,6 +369,7 @@ int kite_cmd_serve(int argc, char **argv)
         rp.opts.kro_kafka = NULL;
         rp.opts.kro_stop = &serve_signal_ns; /* SIGTERM/SIGINT end the replay between rows */
         rp.pl = pl;
+        serve_replay_partitioning(&cfg, &rp.opts, replay_key, sizeof replay_key);
         kite_pipeline_hold_exit(pl, +1);
         replaying = pthread_create(&replay_thread, NULL, serve_replay_main, &rp) == 0;
         if (!replaying) kite_pipeline_hold_exit(pl, -1);
