@@ -320,7 +320,7 @@ int kite_event_map_keeps_state(const kite_event_map *m)
 
 unsigned long long kite_event_state_evicted(const kite_event_state *s)
 {
-    return s ? kite_features_evicted_count(s->es_features) : 0;
+    return s && s->es_features ? kite_features_evicted_count(s->es_features) : 0; /* direct: none */
 }
 
 void kite_event_state_free(kite_event_state *s)

@@ -25,6 +25,10 @@ kite_err kite_errf(kite_err err, char *errstr, size_t errstr_size, const char *f
         va_start(ap, fmt);
         vsnprintf(errstr, errstr_size, fmt, ap);
         va_end(ap);
+        /* An error is one line: input quoted into it (an event's text, a CSV cell) may hold
+         * newlines or other control bytes, which would split a log line or a dead letter. */
+        for (char *c = errstr; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = ' ';
     }
     return err;
 }
