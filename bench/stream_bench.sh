@@ -40,7 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$broker" = real ]; then
-  if ! tools/kafka-cluster.sh status --dir "$kdir" 2>/dev/null | grep -q 'pid [0-9]* state [RS]'; then
+  # (grep reads all of it: with pipefail, grep -q's early exit would fail the status.)
+  if ! tools/kafka-cluster.sh status --dir "$kdir" 2>/dev/null | grep 'pid [0-9]* state [RS]' >/dev/null; then
     tools/kafka-cluster.sh start --brokers 3 --dir "$kdir" >/dev/null
     started=1
   fi
