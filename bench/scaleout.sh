@@ -4,7 +4,8 @@
 # topic per count). Per count: events/s (all events / wall time from the first instance's start
 # to the last one's exit: group joins and the rebalances as members join and leave included) and
 # CPU per event (each instance's process CPU, first event -> final commit, weighted by the events
-# it consumed), and each instance's own share and rate.
+# it consumed), and each instance's own share and rate. Instance i pins its worker to core
+# (i - 1) mod nproc: with --cores auto every instance would pin its worker 0 to core 0.
 # On a 2-core machine three JVM brokers, the instances and the load share two cores: more
 # instances add consumers, not cores, so the figure shows what the machine limits, not kite.
 #   bench/scaleout.sh [--broker real|mock] [--kafka-dir D] [--events N]
@@ -29,7 +30,8 @@ for k in 1 2 3; do
   pids=()
   for i in $(seq "$k"); do
     build/kite serve --brokers "$B" --topics "so$k" --model models/titanic.json \
-      --encode 'Sex=male:0,female:1' --exit-on-eof --workers 1 --metrics-addr '' \
+      --encode 'Sex=male:0,female:1' --exit-on-eof --workers 1 --cores $(((i - 1) % $(nproc))) \
+      --metrics-addr '' \
       --group-id "scaleout-$k" -X consumer.session.timeout.ms=6000 \
       > "$bench_tmp/so$k.$i" 2>/dev/null &
     pids+=($!)
