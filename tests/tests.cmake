@@ -401,6 +401,13 @@ if(KITE_TEST_KAFKA)
               --kafka-dir ${KITE_KAFKA_DIR})
     list(APPEND kite_kafka_tests ${t}_kafka)
   endforeach()
+  # kite capacity's latency sweep (3 rates x 2 s), its knee, plan and --plot SVG: the curve's
+  # shape, not its speed.
+  add_test(NAME capacity_sweep_kafka
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_sweep.py --kite $<TARGET_FILE:kite>
+            --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/capacity_sweep_kafka
+            --kafka-dir ${KITE_KAFKA_DIR})
+  list(APPEND kite_kafka_tests capacity_sweep_kafka)
   add_test(NAME kafka_fault_matrix
     COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
             --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR}
