@@ -40,6 +40,10 @@ static const stats_counter_desc stats_counters[KITE_C__COUNT] = {
                               "Labels joined to a prediction (drift quality metrics)."},
     [KITE_C_LABELS_UNMATCHED] = {"kite_labels_unmatched_total",
                                  "Labels whose key had no prediction waiting (never seen, or dropped)."},
+    [KITE_C_TXN_COMMITS] = {"kite_transactions_committed_total",
+                            "guarantee=exactly_once: transactions committed (outputs and offsets)."},
+    [KITE_C_TXN_ABORTS] = {"kite_transactions_aborted_total",
+                           "guarantee=exactly_once: transactions aborted; their events were consumed again."},
 };
 
 typedef struct stats_hist_desc {

@@ -35,6 +35,8 @@ typedef enum kite_counter {
     KITE_C_LABELS,            /* labels taken (labels_topic or label_field)      */
     KITE_C_LABELS_JOINED,     /* labels joined to their key's waiting prediction */
     KITE_C_LABELS_UNMATCHED,  /* labels whose key had no waiting prediction      */
+    KITE_C_TXN_COMMITS,       /* exactly_once: transactions committed            */
+    KITE_C_TXN_ABORTS,        /* exactly_once: transactions aborted (and rewound) */
     KITE_C__COUNT
 } kite_counter;
 

@@ -191,6 +191,10 @@ add_test(NAME drift_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)
 kite_c_test(test_stream_units)
+add_test(NAME stream_eos
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_eos.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+set_tests_properties(stream_eos PROPERTIES TIMEOUT 240)
 add_test(NAME stream_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
@@ -358,7 +362,7 @@ if(KITE_TEST_KAFKA)
   list(APPEND kite_kafka_tests stream_restart_kafka)
   set_tests_properties(stream_basic_kafka stream_faults_kafka stream_rebalance_kafka
                        stream_restart_kafka PROPERTIES ENVIRONMENT KITE_TEST_KAFKA_DIR=${KITE_KAFKA_DIR})
-  foreach(t stream_cli stream_metrics capacity_cli)
+  foreach(t stream_cli stream_metrics capacity_cli stream_eos)
     add_test(NAME ${t}_kafka
       COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/${t}.py --kite $<TARGET_FILE:kite>
               --root ${CMAKE_SOURCE_DIR} --kafka-dir ${KITE_KAFKA_DIR})
@@ -376,9 +380,15 @@ if(KITE_TEST_KAFKA)
             --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR}
             --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix)
   list(APPEND kite_kafka_tests kafka_fault_matrix)
+  # The same six cases with guarantee=exactly_once, read_committed readers: 0 duplicates.
+  add_test(NAME kafka_fault_matrix_eos
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
+            --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR} --guarantee exactly_once
+            --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix_eos)
+  list(APPEND kite_kafka_tests kafka_fault_matrix_eos)
   set_tests_properties(${kite_kafka_tests} PROPERTIES LABELS "kafka;no_asan" TIMEOUT 180
                        FIXTURES_REQUIRED kafka_cluster RESOURCE_LOCK kafka_cluster)
-  set_tests_properties(kafka_fault_matrix PROPERTIES TIMEOUT 480)
+  set_tests_properties(kafka_fault_matrix kafka_fault_matrix_eos PROPERTIES TIMEOUT 480)
 endif()
 # --- lifecycle (issue 16), on the real cluster too (fixture kafka_cluster above) ---
 # MLflow (the venv's mlflow-skinny) creates a file-store registry, two versions, an alias and a
