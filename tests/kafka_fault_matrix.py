@@ -475,7 +475,7 @@ def run_case(case):
               f"duplicates {eos_dups}", flush=True)
     print(f"{case}: {args.guarantee}, assignor {args.assignor}, kite instances {instances}: N in {len(inputs)}, "
           f"N out {answered} (each one prediction or dead letter after de-duplication), "
-          f"lost {lost}, duplicates {duplicates} (bound {bound}{'' if case == 'rolling' else ' = rate x (worst + 2 s)'}), "
+          f"lost {lost}, duplicates {duplicates} (bound {bound}{'' if case == 'rolling' or EOS else ' = rate x (worst + 2 s)'}), "
           f"recover: worst event->output {worst:.2f} s, median {median:.3f} s; "
           f"fault at +{t_fault - t0:.1f} s, all answered +{t_done - t0:.1f} s, case {time.monotonic() - t_case:.0f} s; "
           f"kite restarted after exiting by itself: {len(restarts)}{' (' + '; '.join(restarts) + ')' if restarts else ''}",
