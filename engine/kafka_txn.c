@@ -34,6 +34,7 @@ struct kite_txn {
     char kt_id[256];               /* transactional.id                                  */
     int64_t kt_next_us;            /* control thread: when the open transaction commits */
     int kt_open;                   /* control thread: a transaction was begun           */
+    uint64_t kt_consumed_seen;     /* control thread: events consumed at the last tick  */
     /* Set by a worker (refused produce) or the delivery thread (failed report), release;
      * read and cleared by the control thread, acquire. */
     _Atomic int kt_failed;
@@ -300,7 +301,16 @@ void kite_txn_tick(kite_pipeline *pl)
     kite_txn *x = pl->pl_txn;
     int64_t now = kite_now_us();
     /* Acquire: pairs with kite_txn_failed (a failed transaction aborts at once). */
-    if (now < x->kt_next_us && !atomic_load_explicit(&x->kt_failed, memory_order_acquire)) return;
+    int failed = atomic_load_explicit(&x->kt_failed, memory_order_acquire);
+    if (now < x->kt_next_us && !failed) return;
+    /* Idle: nothing consumed since the last tick, so nothing to commit; the workers go on
+     * undisturbed. (An event counted late is committed at the next tick.) */
+    uint64_t consumed = kite_stats_sum(&pl->pl_stats, KITE_C_CONSUMED);
+    if (consumed == x->kt_consumed_seen && !failed) {
+        x->kt_next_us = now + pl->pl_cfg.kc_transaction_ms * 1000;
+        return;
+    }
+    x->kt_consumed_seen = consumed;
     kite_worker_park(pl);
     kite_txn_finish(pl);
     kite_worker_unpark(pl);
