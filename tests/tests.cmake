@@ -191,14 +191,21 @@ add_test(NAME drift_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)
 kite_c_test(test_stream_units)
+add_executable(test_stream_eos tests/test_stream_eos.c)
+target_link_libraries(test_stream_eos PRIVATE kite::kite)
+if(KITE_SANITIZE MATCHES "thread")
+  target_sources(test_stream_eos PRIVATE tests/tsan_c11_threads.c)
+endif()
+kite_target_defaults(test_stream_eos)
+add_test(NAME stream_eos_abort COMMAND test_stream_eos abort WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 add_test(NAME stream_eos
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_eos.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 # Under ThreadSanitizer too: the control thread commits while the workers park, the delivery
 # thread and refused produces mark a transaction failed.
-set_tests_properties(stream_eos PROPERTIES TIMEOUT 240 LABELS tsan)
+set_tests_properties(stream_eos stream_eos_abort PROPERTIES TIMEOUT 240 LABELS tsan)
 if(KITE_SANITIZE MATCHES "thread")
-  set_tests_properties(stream_eos PROPERTIES ENVIRONMENT
+  set_tests_properties(stream_eos stream_eos_abort PROPERTIES ENVIRONMENT
     "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
 endif()
 add_test(NAME stream_cli
