@@ -137,10 +137,14 @@ static void *sink_delivery_main(void *arg)
     kite_pipeline *pl = arg;
     /* Acquire: pairs with the release store in kite_sink_stop. */
     while (!atomic_load_explicit(&pl->pl_delivery_stop, memory_order_acquire)) {
+        pthread_mutex_lock(&pl->pl_poll_lock); /* see pl_poll_lock */
         rd_kafka_poll(pl->pl_producer, 20);
         if (pl->pl_nretry) sink_retry_failed(pl);
+        pthread_mutex_unlock(&pl->pl_poll_lock);
     }
+    pthread_mutex_lock(&pl->pl_poll_lock);
     rd_kafka_poll(pl->pl_producer, 0);
+    pthread_mutex_unlock(&pl->pl_poll_lock);
     return NULL;
 }
 

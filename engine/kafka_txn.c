@@ -123,16 +123,26 @@ static rd_kafka_error_t *txn_send_offsets(kite_pipeline *pl, void *arg)
     return e;
 }
 
+/* Commit and abort flush, and a flush serves delivery reports on the calling thread: the
+ * delivery thread must not serve them at the same time (each worker's ring has one producer),
+ * so both run under pl_poll_lock. (A lost tag would leave its window stuck until it filled,
+ * and the next park would wait for that worker forever.) */
 static rd_kafka_error_t *txn_commit(kite_pipeline *pl, void *arg)
 {
     (void)arg;
-    return rd_kafka_commit_transaction(pl->pl_producer, TXN_CALL_TIMEOUT_MS);
+    pthread_mutex_lock(&pl->pl_poll_lock);
+    rd_kafka_error_t *e = rd_kafka_commit_transaction(pl->pl_producer, TXN_CALL_TIMEOUT_MS);
+    pthread_mutex_unlock(&pl->pl_poll_lock);
+    return e;
 }
 
 static rd_kafka_error_t *txn_abort(kite_pipeline *pl, void *arg)
 {
     (void)arg;
-    return rd_kafka_abort_transaction(pl->pl_producer, TXN_CALL_TIMEOUT_MS);
+    pthread_mutex_lock(&pl->pl_poll_lock);
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(pl->pl_producer, TXN_CALL_TIMEOUT_MS);
+    pthread_mutex_unlock(&pl->pl_poll_lock);
+    return e;
 }
 
 static rd_kafka_error_t *txn_init(kite_pipeline *pl, void *arg)

@@ -258,6 +258,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
     pthread_mutex_init(&pl->pl_park_lock, NULL);
     pthread_cond_init(&pl->pl_park_cond, NULL);
     pthread_mutex_init(&pl->pl_handles_lock, NULL);
+    pthread_mutex_init(&pl->pl_poll_lock, NULL);
     *out = pl;
     /* Copy the configuration (strings duplicated) so the caller may free theirs. */
     KITE_TRY(kite_config_init(&pl->pl_cfg, errstr, errstr_size));
@@ -549,6 +550,7 @@ void kite_pipeline_free(kite_pipeline *pl)
     free(pl->pl_brokers);
     kite_config_free(&pl->pl_cfg);
     pthread_mutex_destroy(&pl->pl_park_lock);
+    pthread_mutex_destroy(&pl->pl_poll_lock);
     pthread_mutex_destroy(&pl->pl_handles_lock);
     pthread_cond_destroy(&pl->pl_park_cond);
     free(pl);

@@ -150,6 +150,11 @@ typedef struct kite_pipeline {
     kite_stats_block *pl_stats_delivery, *pl_stats_control;
     kite_metrics_server *pl_http;
     pthread_t pl_delivery_thread;
+    /* Held by whoever serves the producer's delivery reports: the delivery thread around each
+     * rd_kafka_poll, and (exactly_once) the control thread around commit_transaction and
+     * abort_transaction, which flush and so serve reports on the calling thread. One server
+     * at a time keeps each worker's ring single-producer. */
+    pthread_mutex_t pl_poll_lock;
     int pl_delivery_started;
     _Atomic int pl_delivery_stop;     /* control -> delivery thread                     */
     _Atomic int pl_stop;              /* signal handler / API -> everyone               */
