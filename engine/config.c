@@ -81,6 +81,15 @@ const kite_config_key kite_config_keys[] = {
         "a shadow prediction further than this from the serving one is a disagreement"),
     KEY("shadow_topic", KITE_CONF_STRING, kc_shadow_topic, "", 0, 0,
         "topic for shadow predictions (JSON with both predictions); empty: none"),
+    KEY("guarantee", KITE_CONF_STRING, kc_guarantee, "at_least_once", 0, 0,
+        "at_least_once (offsets stored after delivery) or exactly_once (outputs and offsets in "
+        "Kafka transactions; read the outputs with isolation.level=read_committed)"),
+    KEY("transaction_ms", KITE_CONF_INT, kc_transaction_ms, "100", 1, 60000,
+        "exactly_once: commit the open transaction this often (each commit pauses the workers "
+        "for its round trips; read_committed readers see outputs at commits)"),
+    KEY("transactional_id", KITE_CONF_STRING, kc_transactional_id, "", 0, 0,
+        "exactly_once: the producer's transactional.id, unique per instance and stable across "
+        "its restarts; empty: kite-<group_id>-<host>-<pid>"),
 };
 const size_t kite_config_nkeys = sizeof kite_config_keys / sizeof kite_config_keys[0];
 

@@ -22,6 +22,7 @@
  * built per call: this runs once per batch and per delivery round). */
 void kite_source_store_offsets(kite_worker *w)
 {
+    if (w->kw_pl->pl_txn) return; /* exactly_once: offsets go only in transactions */
     uint64_t stored = 0;
     for (int i = 0; i < w->kw_nparts; i++) {
         kite_offsets *t = w->kw_parts[i];
@@ -56,7 +57,7 @@ static void source_forward(kite_pipeline *pl, const rd_kafka_topic_partition_lis
     }
 }
 
-static void source_drop_windows(kite_pipeline *pl)
+void kite__source_drop_windows(kite_pipeline *pl)
 {
     for (int wi = 0; wi < pl->pl_nworkers; wi++) {
         kite_worker *w = &pl->pl_workers[wi];
@@ -120,11 +121,15 @@ static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (kite_sink_wait_empty(pl, 120000) != 0)
         fprintf(stderr, "kite: revoke: outputs still in flight (after 120 s, or a fatal error); "
                         "their events will be consumed again by the next owner\n");
-    for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
-    rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
-    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        fprintf(stderr, "kite: revoke: commit: %s\n", rd_kafka_err2str(cerr));
-    source_drop_windows(pl);
+    if (pl->pl_txn) { /* exactly_once: the open transaction commits (or aborts) first */
+        kite_txn_finish(pl);
+    } else {
+        for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
+        rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+        if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            fprintf(stderr, "kite: revoke: commit: %s\n", rd_kafka_err2str(cerr));
+    }
+    kite__source_drop_windows(pl);
     source_forward(pl, parts, 0);
     int kept = source_apply(rk, parts, 0);
     atomic_store_explicit(&pl->pl_assigned, kept, memory_order_release);
@@ -170,6 +175,7 @@ kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     if (!err) err = kite_kafka_conf_apply_user(conf, c, "consumer", errstr, errstr_size);
     /* The user may not turn the offset store back on: that would break at-least-once. */
     if (!err) err = kite_kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size);
+    if (!err && pl->pl_txn) err = kite_txn_consumer_conf(pl, conf, errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
         return err;
@@ -208,7 +214,7 @@ void kite_source_close(kite_pipeline *pl)
 {
     if (!pl->pl_consumer) return;
     rd_kafka_consumer_close(pl->pl_consumer);
-    source_drop_windows(pl);
+    kite__source_drop_windows(pl);
     for (int i = 0; i < pl->pl_nworkers; i++)
         if (pl->pl_workers[i].kw_queue) {
             rd_kafka_queue_destroy(pl->pl_workers[i].kw_queue);

@@ -83,15 +83,21 @@ static void sink_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, vo
     kite_stats_block *st = pl->pl_stats_delivery;
     if (m->err) {
         kite_stats_add(st, KITE_C_DELIVERY_ERRORS, 1);
-        fprintf(stderr, "kite: delivery to %s failed (%s); producing it again\n",
-                rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
-        sink_queue_retry(pl, m);
-        return;
+        if (!pl->pl_txn) {
+            fprintf(stderr, "kite: delivery to %s failed (%s); producing it again\n",
+                    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+            sink_queue_retry(pl, m);
+            return;
+        }
+        /* exactly_once: the transaction aborts and the event is consumed again; the tag
+         * still goes back so its window (dropped at the abort) never waits for it. */
+        kite_txn_failed(pl, m->err);
+    } else {
+        kite_stats_add(st, KITE_C_DELIVERED, 1);
+        /* Latency is measured by the worker from the window's event timestamp: the delivered
+         * message's own timestamp may be the broker's LogAppendTime (the mock answers 1234). */
+        atomic_store_explicit(&pl->pl_last_delivery_us, kite_now_us(), memory_order_relaxed);
     }
-    kite_stats_add(st, KITE_C_DELIVERED, 1);
-    /* Latency is measured by the worker from the window's event timestamp: the delivered
-     * message's own timestamp may be the broker's LogAppendTime (the mock answers 1234). */
-    atomic_store_explicit(&pl->pl_last_delivery_us, kite_now_us(), memory_order_relaxed);
     kite_worker *w = &pl->pl_workers[kite_tag_worker(tag)];
     /* The ring holds more tags than a worker can have outputs in flight (see
      * kite_pipeline_new), so this loop only spins if the worker is slow to drain. */
@@ -131,10 +137,14 @@ static void *sink_delivery_main(void *arg)
     kite_pipeline *pl = arg;
     /* Acquire: pairs with the release store in kite_sink_stop. */
     while (!atomic_load_explicit(&pl->pl_delivery_stop, memory_order_acquire)) {
+        pthread_mutex_lock(&pl->pl_poll_lock); /* see pl_poll_lock */
         rd_kafka_poll(pl->pl_producer, 20);
         if (pl->pl_nretry) sink_retry_failed(pl);
+        pthread_mutex_unlock(&pl->pl_poll_lock);
     }
+    pthread_mutex_lock(&pl->pl_poll_lock);
     rd_kafka_poll(pl->pl_producer, 0);
+    pthread_mutex_unlock(&pl->pl_poll_lock);
     return NULL;
 }
 
@@ -158,6 +168,7 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     if (!err) err = kite_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", errstr, errstr_size);
+    if (!err && pl->pl_txn) err = kite_txn_producer_conf(pl, conf, errstr, errstr_size);
     if (!err) err = kite_kafka_conf_apply_user(conf, &pl->pl_cfg, "producer", errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
@@ -209,6 +220,13 @@ int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, si
             RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag),
             RD_KAFKA_V_END);
         if (!err) return 0;
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL && pl->pl_txn &&
+            !rd_kafka_fatal_error(pl->pl_producer, NULL, 0)) {
+            /* exactly_once: a transaction in an abortable state refuses outputs; it aborts at
+             * the control thread's next look and the events are consumed again. */
+            kite_txn_failed(pl, err);
+            return -1;
+        }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* Only fatal producer states end up here (idempotence makes other errors
              * asynchronous): stop rather than drop. */

@@ -260,6 +260,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
     pthread_mutex_init(&pl->pl_park_lock, NULL);
     pthread_cond_init(&pl->pl_park_cond, NULL);
     pthread_mutex_init(&pl->pl_handles_lock, NULL);
+    pthread_mutex_init(&pl->pl_poll_lock, NULL);
     *out = pl;
     /* Copy the configuration (strings duplicated) so the caller may free theirs. */
     KITE_TRY(kite_config_init(&pl->pl_cfg, errstr, errstr_size));
@@ -279,6 +280,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
         snprintf(kv, sizeof kv, "%s=%s", cfg->kc_kafka[i][0], cfg->kc_kafka[i][1]);
         KITE_TRY(kite_config_set_kafka(&pl->pl_cfg, kv, errstr, errstr_size));
     }
+    KITE_TRY(kite_txn_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_swap_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_drift_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_workers_new(pl, errstr, errstr_size));
@@ -369,6 +371,7 @@ static int pipeline_consumed_all(kite_pipeline *pl)
 
 kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
+    if (pl->pl_txn) KITE_TRY(kite_txn_start(pl, errstr, errstr_size));
     KITE_TRY(kite_source_start(pl, errstr, errstr_size));
     pl->pl_running_workers = pl->pl_nworkers;
     for (int i = 0; i < pl->pl_nworkers; i++) {
@@ -396,6 +399,7 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
         }
         /* Two consecutive checks 50 ms apart, so a late EOF flip is not mistaken for the end. */
         pipeline_reload_check(pl);
+        if (pl->pl_txn) kite_txn_tick(pl);
         if (pl->pl_cfg.kc_exit_on_eof) eof_rounds = pipeline_consumed_all(pl) ? eof_rounds + 1 : 0;
         if (eof_rounds >= 2) break;
     }
@@ -409,10 +413,14 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
     /* Release: pairs with the rebalance callback's acquire (no parking once joined). */
     atomic_store_explicit(&pl->pl_workers_joined, 1, memory_order_release);
     int drained = kite_sink_wait_empty(pl, PIPELINE_DRAIN_TIMEOUT_MS) == 0;
-    for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
-    rd_kafka_resp_err_t cerr = rd_kafka_commit(pl->pl_consumer, NULL, 0);
-    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        fprintf(stderr, "kite: final commit: %s\n", rd_kafka_err2str(cerr));
+    if (pl->pl_txn) {
+        kite_txn_finish(pl); /* the last transaction, with its offsets */
+    } else {
+        for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
+        rd_kafka_resp_err_t cerr = rd_kafka_commit(pl->pl_consumer, NULL, 0);
+        if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            fprintf(stderr, "kite: final commit: %s\n", rd_kafka_err2str(cerr));
+    }
     kite_source_close(pl);
     pl->pl_cpu_end_us = kite_process_cpu_us();
     if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire))
@@ -511,6 +519,7 @@ void kite_pipeline_free(kite_pipeline *pl)
     kite_metrics_server_stop(pl->pl_http);
     kite_source_close(pl);
     kite_sink_stop(pl);
+    kite_txn_free(pl);
     for (int i = 0; pl->pl_workers && i < pl->pl_nworkers; i++) {
         kite_worker *w = &pl->pl_workers[i];
         kite_ring_free(&w->kw_done);
@@ -543,6 +552,7 @@ void kite_pipeline_free(kite_pipeline *pl)
     free(pl->pl_brokers);
     kite_config_free(&pl->pl_cfg);
     pthread_mutex_destroy(&pl->pl_park_lock);
+    pthread_mutex_destroy(&pl->pl_poll_lock);
     pthread_mutex_destroy(&pl->pl_handles_lock);
     pthread_cond_destroy(&pl->pl_park_cond);
     free(pl);

@@ -113,6 +113,8 @@ typedef struct kite_worker {
     _Atomic uint64_t kw_inflight;
 } kite_worker;
 
+typedef struct kite_txn kite_txn; /* engine/kafka_txn.c */
+
 typedef struct kite_pipeline {
     kite_config pl_cfg;               /* copy of the caller's, with defaults applied    */
     /* The served model, its forest and event map (engine/model_swap.h): workers take the
@@ -123,6 +125,7 @@ typedef struct kite_pipeline {
     kite_shadow *pl_shadow;           /* shadow_model (engine/shadow.h), NULL: none          */
     rd_kafka_topic_t *pl_rkt_shadow;  /* shadow_topic, NULL: none                           */
     kite_mock_broker *pl_mock;
+    kite_txn *pl_txn;                 /* guarantee=exactly_once (kafka_txn.c), NULL: off  */
     char *pl_brokers;
     /* Created and destroyed by the running thread while the metrics server (its own thread)
      * may render lag and queue gauges from them: both pointers are set, cleared and read by
@@ -147,6 +150,11 @@ typedef struct kite_pipeline {
     kite_stats_block *pl_stats_delivery, *pl_stats_control;
     kite_metrics_server *pl_http;
     pthread_t pl_delivery_thread;
+    /* Held by whoever serves the producer's delivery reports: the delivery thread around each
+     * rd_kafka_poll, and (exactly_once) the control thread around commit_transaction and
+     * abort_transaction, which flush and so serve reports on the calling thread. One server
+     * at a time keeps each worker's ring single-producer. */
+    pthread_mutex_t pl_poll_lock;
     int pl_delivery_started;
     _Atomic int pl_delivery_stop;     /* control -> delivery thread                     */
     _Atomic int pl_stop;              /* signal handler / API -> everyone               */
@@ -189,7 +197,8 @@ void kite_worker_apply_labels(kite_worker *w);
 /* kafka_producer.c */
 kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
 /* Produces one output; on __QUEUE_FULL drains the worker's completions and retries.
- * Returns 0, or -1 when the pipeline is stopping fatally. */
+ * Returns 0, or -1 when the pipeline is stopping fatally (or, exactly_once, when the open
+ * transaction refused it and will abort). */
 int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
                       const char *payload, size_t len, int64_t ts_ms, uint64_t tag);
 /* Workers parked or joined: waits until every output has a delivery report (or timeout_ms
@@ -205,6 +214,29 @@ void kite_source_store_offsets(kite_worker *w);
 /* Control thread, workers parked or joined: pops every delivery tag and applies it. */
 void kite_source_drain_all(kite_pipeline *pl);
 void kite_source_close(kite_pipeline *pl);
+
+/* kafka_txn.c: guarantee=exactly_once. kite_txn_new validates guarantee and, for
+ * exactly_once, makes pl_txn; the two conf calls add the transactional settings to the
+ * producer's and the consumer's configuration; kite_txn_start initializes the producer and
+ * begins the first transaction (retrying while the cluster is away, until stopped). Control
+ * thread only: kite_txn_tick commits the open transaction every transaction_ms (parking the
+ * workers); kite_txn_finish, with the workers parked or joined, commits it with the consumed
+ * offsets, or aborts it and rewinds to the committed offsets, then begins the next one:
+ * 0 committed (or nothing to commit), 1 aborted and rewound, -1 fatal (pl_fatal set). */
+kite_err kite_txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size);
+void kite_txn_free(kite_pipeline *pl);
+kite_err kite_txn_producer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
+                                size_t errstr_size);
+kite_err kite_txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
+                                size_t errstr_size);
+kite_err kite_txn_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
+void kite_txn_tick(kite_pipeline *pl);
+int kite_txn_finish(kite_pipeline *pl);
+/* Any thread: an output failed or was refused; the open transaction must abort. */
+void kite_txn_failed(kite_pipeline *pl, rd_kafka_resp_err_t err);
+
+/* kafka_consumer.c: drops every worker's windows (workers parked or joined). */
+void kite__source_drop_windows(kite_pipeline *pl);
 
 /* pipeline_worker.c */
 void *kite_worker_main(void *arg);

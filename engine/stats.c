@@ -51,6 +51,10 @@ static const stats_counter_desc stats_counters[KITE_C__COUNT] = {
     [KITE_C_KEYS_EVICTED] = {"kite_feature_keys_evicted_total",
                              "Stream keys evicted, least recently seen first, from a full key table "
                              "(when_full: evict); an evicted key warms up again."},
+    [KITE_C_TXN_COMMITS] = {"kite_transactions_committed_total",
+                            "guarantee=exactly_once: transactions committed (outputs and offsets)."},
+    [KITE_C_TXN_ABORTS] = {"kite_transactions_aborted_total",
+                           "guarantee=exactly_once: transactions aborted; their events were consumed again."},
 };
 
 typedef struct stats_hist_desc {

@@ -39,6 +39,8 @@ typedef enum kite_counter {
     KITE_C_STATE_REBUILDS,    /* partition states rebuilt on assignment          */
     KITE_C_STATE_HISTORY_LOST, /* rebuilds whose log no longer held the history  */
     KITE_C_KEYS_EVICTED,      /* feature keys evicted (when_full: evict)         */
+    KITE_C_TXN_COMMITS,       /* exactly_once: transactions committed            */
+    KITE_C_TXN_ABORTS,        /* exactly_once: transactions aborted (and rewound) */
     KITE_C__COUNT
 } kite_counter;
 

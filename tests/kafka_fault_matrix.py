@@ -19,6 +19,10 @@ Cases (all on the same cluster, each with topics and a consumer group of its own
   output_leader  kill -9 the broker leading every output partition while kite produces; restart
   cluster_outage kite started while the cluster is down; then the whole cluster stopped for
                  30 s mid-stream and started again
+
+--guarantee exactly_once runs kite with transactions (a stable transactional_id per instance)
+and reads every output topic read_committed: then each input offset must have exactly one
+prediction or dead letter and at most one alert, 0 duplicates in every case.
 """
 import argparse
 import json
@@ -40,7 +44,9 @@ ap.add_argument("--workdir", required=True)
 ap.add_argument("--cases", default="leader_kill,broker_pause,kite_kill,rolling,output_leader,cluster_outage")
 ap.add_argument("--rate", type=float, default=400, help="events/s the producer sends")
 ap.add_argument("--assignor", default="cooperative-sticky")
+ap.add_argument("--guarantee", default="at_least_once", choices=("at_least_once", "exactly_once"))
 args = ap.parse_args()
+EOS = args.guarantee == "exactly_once"
 os.makedirs(args.workdir, exist_ok=True)
 PARTITIONS = 4
 failures = []
@@ -179,7 +185,7 @@ class OutputReader(threading.Thread):
 
     def run(self):
         c = Consumer({**QUIET, "group.id": "fm-reader", "enable.auto.commit": False,
-                      "enable.partition.eof": False})
+                      "enable.partition.eof": False, "isolation.level": "read_committed"})
         c.assign([TopicPartition(self.names[k], p, 0) for k in ("predictions", "dead-letters") for p in range(PARTITIONS)])
         while not self.stop.is_set():
             m = c.poll(0.2)
@@ -226,6 +232,33 @@ def read_inputs(topic):
     return log
 
 
+def read_committed_outputs(names):
+    """exactly_once: every committed output, read to the end by a fresh read_committed consumer
+    (the watermarks count aborted outputs and transaction markers, so they cannot be the
+    target): (topic kind, input partition, input offset) -> count."""
+    c = Consumer({**QUIET, "group.id": "fm-eos-reader", "enable.auto.commit": False,
+                  "enable.partition.eof": True, "isolation.level": "read_committed"})
+    kinds = ("predictions", "dead-letters", "alerts")
+    c.assign([TopicPartition(names[k], p, 0) for k in kinds for p in range(PARTITIONS)])
+    out, eof, deadline = {}, set(), time.monotonic() + 120
+    kind_of = {names[k]: k for k in kinds}
+    while len(eof) < len(kinds) * PARTITIONS and time.monotonic() < deadline:
+        m = c.poll(0.2)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                eof.add((m.topic(), m.partition()))
+            continue
+        j = json.loads(m.value())
+        k = (kind_of[m.topic()], int(j["partition"]), int(j["offset"]))
+        out[k] = out.get(k, 0) + 1
+    c.close()
+    if len(eof) < len(kinds) * PARTITIONS:
+        print(f"read_committed outputs: only {len(eof)} partitions at their end after 120 s", flush=True)
+    return out
+
+
 def output_watermarks(names):
     c = Consumer({**QUIET, "group.id": "fm-wm", "enable.auto.commit": False})
     total = sum(c.get_watermark_offsets(TopicPartition(names[k], p), timeout=20)[1]
@@ -254,7 +287,8 @@ class Kite:
              "--dead-letter-topic", self.names["dead-letters"], "--group-id", f"fm-{self.case}",
              "--metrics-addr", "", "--cores", "none", "--workers", "2", "--batch-size", "64", "-q",
              "-X", "consumer.session.timeout.ms=6000", "-X", "consumer.heartbeat.interval.ms=500",
-             "-X", f"consumer.partition.assignment.strategy={args.assignor}"],
+             "-X", f"consumer.partition.assignment.strategy={args.assignor}",
+             *(["--guarantee", "exactly_once", "--transactional-id", f"fm-{self.case}-{self.index}"] if EOS else [])],
             cwd=args.root, stdout=log, stderr=subprocess.STDOUT)
         self.expected_exit = False  # after the new process is in place (see supervise)
 
@@ -393,8 +427,10 @@ def run_case(case):
         if k.proc.poll() is None:
             rc = k.signal_and_wait(signal.SIGTERM)
             check(rc == 0, f"{case}: kite {k.index} exits 0 on the final SIGTERM ({rc}; {k.log_path})")
-    # Everything kite wrote is read (the reader catches up to the watermarks).
-    want = output_watermarks(names)
+    # Everything kite wrote is read (the reader catches up to the watermarks; exactly_once: to
+    # what a fresh read_committed reader finds).
+    committed = read_committed_outputs(names) if EOS else {}
+    want = sum(v for (kind, _, _), v in committed.items() if kind != "alerts") if EOS else output_watermarks(names)
     for _ in range(300):
         if reader.total() >= want:
             break
@@ -426,12 +462,20 @@ def run_case(case):
     # events not yet committed: those whose outputs were not delivered yet, or delivered less
     # than a commit interval (1 s) before. No event waited longer than `worst` for its output,
     # so that is at most (worst + 1 s) of events, with 1 s of slack: rate x (worst + 2 s).
-    bound = 0 if case == "rolling" else int(rate * (worst + 2))
+    bound = 0 if case == "rolling" or EOS else int(rate * (worst + 2))
     t_fault = fault.get("fault", t0)
     restarts = [r for k in kites for r in k.restarts]
-    print(f"{case}: assignor {args.assignor}, kite instances {instances}: N in {len(inputs)}, "
+    eos_dups = sum(v - 1 for v in committed.values())
+    if EOS:
+        alerts = {(p, o) for (kind, p, o) in committed if kind == "alerts"}
+        check(eos_dups == 0, f"{case}: exactly_once: {eos_dups} duplicates across predictions, dead letters and alerts")
+        check(alerts <= {k for k in inputs if not event_json(inputs[k][0])[1]},
+              f"{case}: exactly_once: alerts name events that have no prediction")
+        print(f"{case}: exactly_once, read_committed: {len(committed)} outputs ({len(alerts)} alerts), "
+              f"duplicates {eos_dups}", flush=True)
+    print(f"{case}: {args.guarantee}, assignor {args.assignor}, kite instances {instances}: N in {len(inputs)}, "
           f"N out {answered} (each one prediction or dead letter after de-duplication), "
-          f"lost {lost}, duplicates {duplicates} (bound {bound}{'' if case == 'rolling' else ' = rate x (worst + 2 s)'}), "
+          f"lost {lost}, duplicates {duplicates} (bound {bound}{'' if case == 'rolling' or EOS else ' = rate x (worst + 2 s)'}), "
           f"recover: worst event->output {worst:.2f} s, median {median:.3f} s; "
           f"fault at +{t_fault - t0:.1f} s, all answered +{t_done - t0:.1f} s, case {time.monotonic() - t_case:.0f} s; "
           f"kite restarted after exiting by itself: {len(restarts)}{' (' + '; '.join(restarts) + ')' if restarts else ''}",
@@ -454,5 +498,5 @@ for case in cases:
             cluster("restart", "all")
         except Exception as e2:
             print(f"cluster restart after {case}: {e2}", flush=True)
-print(f"kafka_fault_matrix: {len(cases)} cases in {time.monotonic() - t_all:.0f} s, {len(failures)} failed")
+print(f"kafka_fault_matrix ({args.guarantee}): {len(cases)} cases in {time.monotonic() - t_all:.0f} s, {len(failures)} failed")
 sys.exit(1 if failures else 0)

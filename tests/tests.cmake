@@ -214,6 +214,23 @@ add_test(NAME drift_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)
 kite_c_test(test_stream_units)
+add_executable(test_stream_eos tests/test_stream_eos.c)
+target_link_libraries(test_stream_eos PRIVATE kite::kite)
+if(KITE_SANITIZE MATCHES "thread")
+  target_sources(test_stream_eos PRIVATE tests/tsan_c11_threads.c)
+endif()
+kite_target_defaults(test_stream_eos)
+add_test(NAME stream_eos_abort COMMAND test_stream_eos abort WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+add_test(NAME stream_eos
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_eos.py --kite $<TARGET_FILE:kite>
+          --root ${CMAKE_SOURCE_DIR})
+# Under ThreadSanitizer too: the control thread commits while the workers park, the delivery
+# thread and refused produces mark a transaction failed.
+set_tests_properties(stream_eos stream_eos_abort PROPERTIES TIMEOUT 240 LABELS tsan)
+if(KITE_SANITIZE MATCHES "thread")
+  set_tests_properties(stream_eos stream_eos_abort PROPERTIES ENVIRONMENT
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+endif()
 add_test(NAME stream_cli
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
@@ -388,7 +405,7 @@ if(KITE_TEST_KAFKA)
   list(APPEND kite_kafka_tests stream_restart_kafka)
   set_tests_properties(stream_basic_kafka stream_faults_kafka stream_rebalance_kafka
                        stream_restart_kafka PROPERTIES ENVIRONMENT KITE_TEST_KAFKA_DIR=${KITE_KAFKA_DIR})
-  foreach(t stream_cli stream_metrics capacity_cli)
+  foreach(t stream_cli stream_metrics capacity_cli stream_eos)
     add_test(NAME ${t}_kafka
       COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/${t}.py --kite $<TARGET_FILE:kite>
               --root ${CMAKE_SOURCE_DIR} --kafka-dir ${KITE_KAFKA_DIR})
@@ -413,10 +430,17 @@ if(KITE_TEST_KAFKA)
             --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR}
             --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix)
   list(APPEND kite_kafka_tests kafka_fault_matrix)
+  # The same six cases with guarantee=exactly_once, read_committed readers: 0 duplicates.
+  add_test(NAME kafka_fault_matrix_eos
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
+            --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR} --guarantee exactly_once
+            --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix_eos)
+  list(APPEND kite_kafka_tests kafka_fault_matrix_eos)
   set_tests_properties(${kite_kafka_tests} PROPERTIES LABELS "kafka;no_asan" TIMEOUT 180
                        FIXTURES_REQUIRED kafka_cluster RESOURCE_LOCK kafka_cluster)
   set_tests_properties(kafka_fault_matrix PROPERTIES TIMEOUT 480)
   set_tests_properties(stream_recovery_kafka PROPERTIES TIMEOUT 400)
+  set_tests_properties(kafka_fault_matrix kafka_fault_matrix_eos PROPERTIES TIMEOUT 480)
 endif()
 # --- lifecycle (issue 16), on the real cluster too (fixture kafka_cluster above) ---
 # MLflow (the venv's mlflow-skinny) creates a file-store registry, two versions, an alias and a
