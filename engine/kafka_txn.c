@@ -189,7 +189,7 @@ static void txn_mark_committed(kite_pipeline *pl, const rd_kafka_topic_partition
  * offsets cannot be read or the seek fails before the deadline. */
 static int txn_rewind(kite_pipeline *pl, int64_t deadline_us)
 {
-    kite__source_drop_windows(pl);
+    kite__source_drop_windows(pl); /* and each partition's feature state: rebuilt from the log */
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(pl->pl_consumer, &parts) || !parts) return -1;
     int rc = 0;
