@@ -1,4 +1,6 @@
 """Reading Kafka topics in the Python tests (confluent-kafka on the same librdkafka as kite)."""
+import time
+
 from confluent_kafka import Consumer, TopicPartition
 
 
@@ -17,12 +19,14 @@ def read_topic(addr, topic, group="kite-test-reader"):
         want += hi
         consumer.assign([TopicPartition(topic, p, 0)])
         seen = 0
-        for _ in range(3000):
-            if seen >= hi:
-                break
+        # Bounded by time without progress, not by a count of polls: a partition may hold
+        # many more messages than any fixed count (redelivered duplicates under load).
+        idle_until = time.monotonic() + 60
+        while seen < hi and time.monotonic() < idle_until:
             m = consumer.poll(0.2)
             if m is None or m.error():
                 continue
+            idle_until = time.monotonic() + 60
             seen = m.offset() + 1
             total += 1
             messages.append((m.key(), m.value()))
