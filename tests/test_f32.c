@@ -34,21 +34,28 @@ int main(void)
     CHECK(kite_int_clamp(1e300, 0, 100) == 100 && kite_int_clamp(-1e300, 0, 100) == 0);
     CHECK(kite_int_clamp(NAN, 0, 100) == 0 && kite_int_clamp(7.9, 0, 100) == 7);
 
-    /* A CSV of out-of-range numbers loads as +-inf / FLT_MAX, as numpy's astype(float32). */
+    /* A CSV number beyond float32 is refused, naming the cell (README "Bad input": the same
+     * rule as POST /predict and the Kafka path); FLT_MAX itself loads. */
     const char *path = "/tmp/kite_test_f32.csv";
-    FILE *fp = fopen(path, "w");
-    CHECK(fp != NULL);
-    if (fp) {
-        fputs("a,b,c\n1e300,-1e300,3.4028235e38\n", fp);
+    const char *rows[] = {"a,b,c\n1e300,1,2\n", "a,b,c\n1,-1e300,2\n", "a,b,c\n1,2,3.4028235e38\n"};
+    for (int r = 0; r < 3; r++) {
+        FILE *fp = fopen(path, "w");
+        CHECK(fp != NULL);
+        if (!fp) break;
+        fputs(rows[r], fp);
         fclose(fp);
-        kite_matrix x;
-        char err[256];
-        CHECK_MSG(kite_csv_load_matrix(path, NULL, NULL, 3, &x, err, sizeof err) == KITE_ERR_OK, "%s", err);
-        if (x.km_data) {
-            CHECK(x.km_data[0] == INFINITY && x.km_data[1] == -INFINITY && x.km_data[2] == FLT_MAX);
-            kite_matrix_free(&x);
+        kite_matrix x = {0};
+        char err[256] = "";
+        kite_err e = kite_csv_load_matrix(path, NULL, NULL, 3, &x, err, sizeof err);
+        if (r < 2) {
+            CHECK_MSG(e != KITE_ERR_OK && strstr(err, "out of float32 range") &&
+                          strstr(err, r ? "column \"b\"" : "column \"a\""), "%s", err);
+        } else {
+            CHECK_MSG(e == KITE_ERR_OK, "%s", err);
+            if (!e) CHECK(x.km_data[2] == FLT_MAX);
         }
-        remove(path);
+        if (!e) kite_matrix_free(&x);
     }
+    remove(path);
     return kt_finish("test_f32");
 }

@@ -313,6 +313,10 @@ static int test_rebalance(void)
     /* The second member joins while the first is consuming: the first is revoked mid-stream
      * (its running workers parked, outputs drained, offsets committed), then both share. */
     pthread_create(&t[1], NULL, rebalance_member, &runs[1]);
+    /* The second half only once the second member holds partitions: on a loaded machine its
+     * join can outlast a second of events, and the first member would drain them all alone. */
+    for (int i = 0; i < 6000 && !kite_pipeline_ready(c.pl[1]); i++) usleep(10000);
+    CHECK(kite_pipeline_ready(c.pl[1]));
     sh_produce(w, p, REBALANCE_EVENTS / 2, REBALANCE_EVENTS, 2000);
     for (int i = 0; i < 2; i++) kite_pipeline_hold_exit(c.pl[i], -1);
     for (int i = 0; i < 2; i++) {
