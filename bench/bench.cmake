@@ -26,6 +26,6 @@ add_dependencies(kite_bench kite_bench_models)
 # --- drift --- binning kernel, histogram update, monitor observe per feature value, one check
 add_executable(bench_drift bench/bench_drift.cc)
 set_target_properties(bench_drift PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
-target_include_directories(bench_drift PRIVATE ${CMAKE_SOURCE_DIR}/engine)
+target_include_directories(bench_drift PRIVATE ${CMAKE_SOURCE_DIR}/engine/drift)
 target_compile_options(bench_drift PRIVATE -Wall -Wextra -Werror)
 target_link_libraries(bench_drift PRIVATE kite::kite benchmark::benchmark)

@@ -11,8 +11,8 @@
 #include <vector>
 
 extern "C" {
-#include "binning.h"
-#include "drift.h"
+#include <kite/binning.h>
+#include <kite/drift.h>
 #include "drift_int.h"
 }
 

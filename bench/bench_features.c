@@ -20,9 +20,9 @@
 #include <cjson/cJSON.h>
 
 #include "alloc_count.h"
-#include "csv.h"
-#include "event_time.h"
-#include "features.h"
+#include <kite/csv.h>
+#include <kite/event_time.h>
+#include <kite/feature_state.h>
 
 #define BENCH_PASSES 3
 

@@ -21,9 +21,9 @@
 #define _Static_assert static_assert
 #define _Thread_local thread_local
 extern "C" {
-#include "csv.h"
-#include "dispatch.h"
-#include "xgb_model.h"
+#include <kite/csv.h>
+#include <kite/dispatch.h>
+#include <kite/xgb_model.h>
 }
 
 namespace {

@@ -40,9 +40,9 @@
 
 #include <xgboost/c_api.h>
 
-#include "csv.h"
-#include "dispatch.h"
-#include "xgb_model.h"
+#include <kite/csv.h>
+#include <kite/dispatch.h>
+#include <kite/xgb_model.h>
 
 #define PEERS_MAX_LIST 16
 #define PEERS_BLOCK 16 /* rows per part boundary: kite's widest vector (AVX-512, 16 lanes) */

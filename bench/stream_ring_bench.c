@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "pin.h"
-#include "ring.h"
+#include <kite/pin.h>
+#include <kite/ring.h>
 
 typedef struct bench_arg {
     kite_ring *ring;

@@ -11,20 +11,20 @@
 #ifndef KITE_KITE_H
 #define KITE_KITE_H
 
-#include "kite_error.h"
-#include "model.h"
-#include "forest.h"
-#include "dispatch.h"
-#include "xgb_model.h"
-#include "csv.h"
-#include "num.h"
-#include "feature_spec.h"
-#include "feature_state.h"
-#include "profile.h"
-#include "drift.h"
-#include "drift_report.h"
-#include "http_server.h"
-#include "config.h"
-#include "pipeline.h"
+#include <kite/error.h>
+#include <kite/model.h>
+#include <kite/forest.h>
+#include <kite/dispatch.h>
+#include <kite/xgb_model.h>
+#include <kite/csv.h>
+#include <kite/num.h>
+#include <kite/feature_spec.h>
+#include <kite/feature_state.h>
+#include <kite/profile.h>
+#include <kite/drift.h>
+#include <kite/drift_report.h>
+#include <kite/http_server.h>
+#include <kite/config.h>
+#include <kite/pipeline.h>
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include <kite/dispatch.h>
 #include "random_forest.h"
 
 #define PERF_ROWS 512

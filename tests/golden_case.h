@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "csv.h"
-#include "xgb_model.h"
+#include <kite/csv.h>
+#include <kite/xgb_model.h>
 
 #include <string.h>
 

@@ -16,14 +16,19 @@ cc=aarch64-linux-gnu-gcc
 for tool in "$cc" qemu-aarch64; do
   command -v "$tool" >/dev/null || { echo "neon_qemu: $tool not installed (tools/setup.sh installs it)" >&2; exit 1; }
 done
-kernels="$src/kernels/traverse_neon.c"
-for f in "$@"; do kernels="$kernels $src/$f"; done
+kernels="$src/kernels/traverse/traverse_neon.c"
+incs="-I$src/tests"
+for f in "$@"; do
+  kernels="$kernels $src/$f"
+  d=$(dirname "$src/$f")   # each library's folder (private headers) and its include/ (public)
+  case " $incs " in *" -I$d "*) ;; *) incs="$incs -I$d -I$d/include" ;; esac
+done
 
 # build OUTPUT TEST_SOURCE: the test linked with the kernels for AArch64, static.
 build() {
   # shellcheck disable=SC2086
   "$cc" -std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -D_GNU_SOURCE -DKITE_HAVE_NEON=1 \
-    -I"$src/kernels" -I"$src/tests" -static -o "$work/$1" "$src/tests/$2" $kernels -lm -lpthread
+    $incs -static -o "$work/$1" "$src/tests/$2" $kernels -lm -lpthread
 }
 
 # (1) random forests

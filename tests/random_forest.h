@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include <kite/model.h>
 
 typedef struct rf_rng {
     uint64_t rr_state;

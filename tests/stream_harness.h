@@ -16,7 +16,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kite_test.h"
-#include "mock_broker.h"
+#include <kite/mock_broker.h>
 
 #define SH_PARTITIONS 4
 #define SH_MAX_OFFSETS 20000

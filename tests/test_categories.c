@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv.h"
-#include "dispatch.h"
+#include <kite/csv.h>
+#include <kite/dispatch.h>
 #include "event_map.h"
-#include "forest.h"
+#include <kite/forest.h>
 #include "kite_test.h"
-#include "xgb_model.h"
+#include <kite/xgb_model.h>
 
 #define DIR "tests/golden3/"
 

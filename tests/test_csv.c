@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv.h"
+#include <kite/csv.h>
 #include "kite_test.h"
 
 static const char *write_tmp(const char *name, const char *text)

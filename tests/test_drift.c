@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binning.h"
-#include "drift.h"
+#include <kite/binning.h>
+#include <kite/drift.h>
 #include "drift_labels.h"
 #include "drift_stats.h"
 #include "kite_test.h"

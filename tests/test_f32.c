@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "csv.h"
-#include "f32.h"
+#include <kite/csv.h>
+#include <kite/f32.h>
 #include "kite_test.h"
 
 int main(void)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "features.h"
+#include <kite/feature_state.h>
 #include "kite_test.h"
 
 static char err[1024];

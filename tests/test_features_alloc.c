@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "alloc_count.h"
-#include "features.h"
+#include <kite/feature_state.h>
 #include "kite_test.h"
 
 int main(void)

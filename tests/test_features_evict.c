@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "features.h"
+#include <kite/feature_state.h>
 #include "kite_test.h"
 
 static const char *spec_json(char *buf, size_t size, long max_keys, const char *when)

@@ -13,10 +13,10 @@
 #include <sys/wait.h>
 
 #include "alloc_count.h"
-#include "csv.h"
-#include "dispatch.h"
+#include <kite/csv.h>
+#include <kite/dispatch.h>
 #include "kite_test.h"
-#include "xgb_model.h"
+#include <kite/xgb_model.h>
 
 extern char **environ;
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include <kite/dispatch.h>
 #include "golden_case.h"
 #include "kite_test.h"
 

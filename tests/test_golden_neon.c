@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include <kite/dispatch.h>
 #include "golden_dump.h"
 #include "kite_test.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include <kite/dispatch.h>
 #include "http_internal.h"
 #include "http_json.h"
 #include "kite_test.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include <kite/dispatch.h>
 #include "kite_test.h"
 #include "random_forest.h"
 

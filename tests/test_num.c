@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "kite_test.h"
-#include "num.h"
+#include <kite/num.h>
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15u;
 

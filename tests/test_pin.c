@@ -4,7 +4,7 @@
 #include <sched.h>
 
 #include "kite_test.h"
-#include "pin.h"
+#include <kite/pin.h>
 
 int main(void)
 {

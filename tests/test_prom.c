@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "kite_test.h"
-#include "prom.h"
+#include <kite/prom.h>
 
 int main(int argc, char **argv)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "kite_test.h"
-#include "ring.h"
+#include <kite/ring.h>
 
 #define STRESS_ITEMS 1000000u
 

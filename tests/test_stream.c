@@ -18,11 +18,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "features.h"
-#include "xgb_model.h"
-#include "pipeline.h"
+#include <kite/config.h>
+#include <kite/dispatch.h>
+#include <kite/feature_state.h>
+#include <kite/xgb_model.h>
+#include <kite/pipeline.h>
 #include "pipeline_int.h" /* pl_producer, for rd_kafka_test_fatal_error */
 #include "stream_harness.h"
 

@@ -10,8 +10,8 @@
  *                           on the real cluster (kafka_fault_matrix_eos, stream_eos_kafka). */
 #include <string.h>
 
-#include "config.h"
-#include "pipeline.h"
+#include <kite/config.h>
+#include <kite/pipeline.h>
 #include "stream_harness.h"
 
 #define EOS_EVENTS 2000

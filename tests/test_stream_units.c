@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include <kite/config.h>
 #include "event_map.h"
 #include "kite_test.h"
 #include "offsets.h"
-#include "replay.h"
-#include "stats.h"
-#include "xgb_model.h"
+#include <kite/replay.h>
+#include <kite/stats.h>
+#include <kite/xgb_model.h>
 
 static void test_offsets(void)
 {

@@ -6,7 +6,7 @@
 
 #include "kite_test.h"
 #include "ubjson.h"
-#include "xgb_model.h"
+#include <kite/xgb_model.h>
 
 static void test_scalars(void)
 {

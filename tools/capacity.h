@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "csv.h"
-#include "kite_error.h"
+#include <kite/config.h>
+#include <kite/csv.h>
+#include <kite/error.h>
 
 #define KITE__CAPACITY_TOPIC "capacity-events"
 #define KITE__CAPACITY_MAX_STEPS 32

@@ -24,8 +24,8 @@
 
 #include "capacity.h"
 #include "cli.h"
-#include "html_svg.h"
-#include "pipeline.h"
+#include <kite/html_svg.h>
+#include <kite/pipeline.h>
 
 extern char **environ;
 

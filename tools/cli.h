@@ -6,10 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "csv.h"
-#include "forest.h"
-#include "http_server.h"
-#include "model.h"
+#include <kite/csv.h>
+#include <kite/forest.h>
+#include <kite/http_server.h>
+#include <kite/model.h>
 
 #define KITE_VERSION "0.1.0"
 

@@ -5,8 +5,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "registry.h"
-#include "xgb_model.h"
+#include <kite/registry.h>
+#include <kite/xgb_model.h>
 
 /* "A:B" (rounds A to B-1), "A:" or ":B"; B 0 or absent means the last round. */
 static int parse_range(const char *s, int32_t *begin, int32_t *end)

@@ -16,7 +16,7 @@
 
 #include "bench_gate.h"
 #include "cli.h"
-#include "dispatch.h"
+#include <kite/dispatch.h>
 
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "mock_broker.h"
+#include <kite/mock_broker.h>
 
 static volatile sig_atomic_t broker_stop;
 

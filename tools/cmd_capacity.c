@@ -19,10 +19,10 @@
 
 #include "capacity.h"
 #include "cli.h"
-#include "config.h"
-#include "mock_broker.h"
-#include "pipeline.h"
-#include "replay.h"
+#include <kite/config.h>
+#include <kite/mock_broker.h>
+#include <kite/pipeline.h>
+#include <kite/replay.h>
 
 #define CAPACITY_TOPIC KITE__CAPACITY_TOPIC
 #define CAPACITY "kite capacity" /* prefix of usage errors */

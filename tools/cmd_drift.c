@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drift.h"
+#include <kite/drift.h>
 #include "drift_cli.h"
-#include "drift_report.h"
+#include <kite/drift_report.h>
 
 #define DRIFT_CLI_BATCH 1024
 #define DRIFT_EXIT_DRIFT 3

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "dispatch.h"
+#include <kite/dispatch.h>
 
 #ifndef KITE_BUILD_TYPE
 #define KITE_BUILD_TYPE "unknown"

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
-#include "replay.h"
+#include <kite/config.h>
+#include <kite/replay.h>
 
 /* The signal that asked to stop (0: none). The replay reads it through kro_stop; a
  * lock-free atomic (asserted in engine/replay.c) is safe to store from a handler. */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "drift_cli.h"
-#include "profile.h"
+#include <kite/profile.h>
 
 static void profile_usage(FILE *out)
 {

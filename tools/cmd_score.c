@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "dispatch.h"
-#include "num.h"
+#include <kite/dispatch.h>
+#include <kite/num.h>
 #include "featurize_csv.h"
-#include "pin.h"
+#include <kite/pin.h>
 
 /* Rows scored per progress update and per work unit of a thread. */
 #define SCORE_CHUNK_ROWS 65536

@@ -14,12 +14,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
-#include "feature_spec.h"
-#include "http_server.h"
-#include "pipeline.h"
-#include "registry.h"
-#include "replay.h"
+#include <kite/config.h>
+#include <kite/feature_spec.h>
+#include <kite/http_server.h>
+#include <kite/pipeline.h>
+#include <kite/registry.h>
+#include <kite/replay.h>
 
 /* What the signal handler touches. Atomic pointers: main clears them before freeing, and a
  * handler on another thread loads them once (seq_cst on both sides). The window between a

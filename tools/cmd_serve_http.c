@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "http_server.h"
+#include <kite/http_server.h>
 
 /* ---- the shared options: one table drives parsing and the help lines ------------------ */
 

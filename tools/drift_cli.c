@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
-#include "event_time.h"
+#include <kite/dispatch.h>
+#include <kite/event_time.h>
 #include "featurize_csv.h"
 
 #include <stdio.h>

@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 #include "cli.h"
-#include "drift_quality.h"
-#include "feature_spec.h"
+#include <kite/drift_quality.h>
+#include <kite/feature_spec.h>
 
 /* Splits "a,b,c" into a NULL-terminated array of strings (one allocation; free() it).
  * Returns NULL on no memory; *n receives the count. */

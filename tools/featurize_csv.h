@@ -3,8 +3,8 @@
 #ifndef KITE_FEATURIZE_CSV_H
 #define KITE_FEATURIZE_CSV_H
 
-#include "csv.h"
-#include "features.h"
+#include <kite/csv.h>
+#include <kite/feature_state.h>
 
 typedef struct kite_featurizer {
     const kite_feature_spec *kz_spec;

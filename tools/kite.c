@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "dispatch.h"
+#include <kite/dispatch.h>
 
 /* `kite serve --http ADDR:PORT` with no Kafka setting (--config, --brokers, --topics, --replay,
  * -X) is the HTTP scoring server alone; anything else is the Kafka pipeline. */

@@ -2,7 +2,7 @@
  * with a message naming the key or fill a configuration, never crash. */
 #include <stdint.h>
 
-#include "config.h"
+#include <kite/config.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "csv.h"
+#include <kite/csv.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature_spec.h"
+#include <kite/feature_spec.h>
 #include "http_internal.h"
 
 static kite_http_server *servers[2]; /* 0: model features, 1: titanic spec */

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include <kite/dispatch.h>
 #include "event_map.h"
-#include "forest.h"
-#include "xgb_model.h"
+#include <kite/forest.h>
+#include <kite/xgb_model.h>
 
 static kite_model model;
 static kite_forest forest;

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "dispatch.h"
-#include "xgb_model.h"
+#include <kite/dispatch.h>
+#include <kite/xgb_model.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

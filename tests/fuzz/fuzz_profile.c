@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "drift.h"
-#include "profile.h"
+#include <kite/drift.h>
+#include <kite/profile.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

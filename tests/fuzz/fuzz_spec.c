@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature_spec.h"
-#include "feature_state.h"
+#include <kite/feature_spec.h>
+#include <kite/feature_state.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
