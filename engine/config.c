@@ -104,6 +104,45 @@ const kite_config_key *kite_config_find(const char *name)
     return NULL;
 }
 
+/* The README's configuration table (kite serve --help-config=markdown). A cell's '|' would end
+ * the cell, so it is escaped; the help texts are single lines, so a row stays one line. */
+static void config_md_cell(FILE *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '|') fputc('\\', out);
+        fputc(*p, out);
+    }
+}
+
+static void config_md_type(FILE *out, const kite_config_key *k)
+{
+    switch (k->ck_type) {
+    case KITE_CONF_STRING: fputs("string", out); return;
+    case KITE_CONF_BOOL: fputs("boolean", out); return;
+    case KITE_CONF_INT: fprintf(out, "integer, %.0f to %.0f", k->ck_min, k->ck_max); return;
+    case KITE_CONF_DOUBLE:
+        /* +-1e300 stands for "no bound" in the table. */
+        if (k->ck_min <= -1e300) fputs("number", out);
+        else fprintf(out, "number >= %g", k->ck_min);
+        return;
+    }
+}
+
+kite_err kite_config_write_markdown(FILE *out)
+{
+    fputs("| key | type | default | meaning |\n|---|---|---|---|\n", out);
+    for (size_t i = 0; i < kite_config_nkeys; i++) {
+        const kite_config_key *k = &kite_config_keys[i];
+        fprintf(out, "| `%s` | ", k->ck_name);
+        config_md_type(out, k);
+        if (*k->ck_default) fprintf(out, " | `%s` | ", k->ck_default);
+        else fputs(" | `\"\"` | ", out);
+        config_md_cell(out, k->ck_help);
+        fputs(" |\n", out);
+    }
+    return fflush(out) || ferror(out) ? KITE_ERR_IO : KITE_ERR_OK;
+}
+
 static kite_err config_apply(kite_config *c, const kite_config_key *k, const char *value,
                              char *errstr, size_t errstr_size)
 {

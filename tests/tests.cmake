@@ -52,6 +52,9 @@ add_test(NAME malformed_models
 add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
+# README's config table == `kite serve --help-config=markdown` (issue 14); the flag's exit codes.
+add_test(NAME check_readme_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/check_readme_config.py --kite $<TARGET_FILE:kite> --readme ${CMAKE_SOURCE_DIR}/README.md)
+add_test(NAME cli_help_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/check_readme_config.py --kite $<TARGET_FILE:kite> --flag)
 
 # --- features: feature specs, per-key state, kite featurize / score --spec ---
 kite_c_test(test_features)
