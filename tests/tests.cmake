@@ -158,7 +158,7 @@ add_test(NAME http_flood
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_flood PROPERTIES LABELS "http" TIMEOUT 300)
 # The same bad inputs through kite score (CSV), POST /predict and kite serve on the mock broker:
-# one verdict and one set of reason words per class (issue 12, README "Bad input").
+# one verdict and one set of reason words per class (issue 12, docs/bad-input.md).
 add_test(NAME bad_input
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bad_input.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
