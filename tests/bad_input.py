@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ctest bad_input: the same bad inputs through the three paths, one verdict and one set of reason
-words per class (README "Bad input"):
+words per class (docs/bad-input.md):
   csv    `kite score` on a one-row CSV (refused: exit 1 and the reason on stderr)
   http   POST /predict of the event as a JSON object (refused: 4xx and the reason in "error")
   kafka  `kite serve` on the embedded mock broker (refused: a dead letter whose "reason" says it)

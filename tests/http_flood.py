@@ -2,7 +2,7 @@
 """ctest http_flood: 5,000 idle connections with half-sent requests from one address, then
 /health and /predict from a new client (another address) must still answer quickly.
 
-The mechanism under test is --max-per-address (README "Limits"): libmicrohttpd closes a
+The mechanism under test is --max-per-address (docs/http.md "Limits"): libmicrohttpd closes a
 connection from an address that already holds that many, right after accept(), so the flood
 holds at most --max-per-address of the --max-connections slots and the rest stay free.
 

@@ -549,7 +549,7 @@ check(beyond == 0 and reader.unparsable == 0, f"{beyond} partitions with outputs
 check(duplicates <= bound, f"{duplicates} duplicates, bound {bound}")
 # librdkafka 2.0.2's idempotent producer can turn a leader kill fatal ("rewound sequence
 # number"): kite exits 1 without committing past a delivered output and the supervisor above
-# restarts it (README, "Real Kafka"); reported like the fault matrix does, the loss check covers it.
+# restarts it (docs/real-kafka.md); reported like the fault matrix does, the loss check covers it.
 if kite.exits:
     print("soak: kite exited by itself and was restarted: " + "; ".join(kite.exits))
 judged, lines = judge_growth(samples)

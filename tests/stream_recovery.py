@@ -259,7 +259,7 @@ try:
         upto = sum(r[1] for r in rebuilds)
         print(f"rebuilds: {len(rebuilds)}, events replayed <= {upto}, seconds per partition: "
               f"median {secs[len(secs) // 2]:.3f} max {secs[-1]:.3f}; run {run_s:.1f} s", flush=True)
-    # Drift windows and the label buffer restart empty (README "State across restarts"): the
+    # Drift windows and the label buffer restart empty (docs/streaming.md "State across restarts"): the
     # reference group resumes at the end of the log, rebuilds every partition from offset 0
     # without scoring, then scores the held-back tail; its drift window holds the tail only.
     subprocess.run([args.kite, "profile", "--model", "models/airquality.json", "--spec",

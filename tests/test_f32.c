@@ -34,7 +34,7 @@ int main(void)
     CHECK(kite_int_clamp(1e300, 0, 100) == 100 && kite_int_clamp(-1e300, 0, 100) == 0);
     CHECK(kite_int_clamp(NAN, 0, 100) == 0 && kite_int_clamp(7.9, 0, 100) == 7);
 
-    /* A CSV number beyond float32 is refused, naming the cell (README "Bad input": the same
+    /* A CSV number beyond float32 is refused, naming the cell (docs/bad-input.md: the same
      * rule as POST /predict and the Kafka path); FLT_MAX itself loads. */
     const char *path = "/tmp/kite_test_f32.csv";
     const char *rows[] = {"a,b,c\n1e300,1,2\n", "a,b,c\n1,-1e300,2\n", "a,b,c\n1,2,3.4028235e38\n"};

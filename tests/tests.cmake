@@ -60,6 +60,9 @@ add_test(NAME malformed_models
 add_test(NAME cli_usage
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
+# README's config table == `kite serve --help-config=markdown` (issue 14); the flag's exit codes.
+add_test(NAME check_readme_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/check_readme_config.py --kite $<TARGET_FILE:kite> --readme ${CMAKE_SOURCE_DIR}/README.md)
+add_test(NAME cli_help_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/check_readme_config.py --kite $<TARGET_FILE:kite> --flag)
 
 # --- features: feature specs, per-key state, kite featurize / score --spec ---
 kite_c_test(test_features)
@@ -161,7 +164,7 @@ add_test(NAME http_flood
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_flood PROPERTIES LABELS "http" TIMEOUT 300)
 # The same bad inputs through kite score (CSV), POST /predict and kite serve on the mock broker:
-# one verdict and one set of reason words per class (issue 12, README "Bad input").
+# one verdict and one set of reason words per class (issue 12, docs/bad-input.md).
 add_test(NAME bad_input
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bad_input.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})

@@ -41,7 +41,7 @@ static void bench_usage(FILE *out)
             "  -k, --kernel ISA     only this kernel (scalar|avx2|avx512|neon)\n"
             "  -d, --delimiter C    field delimiter of --input (default ',')\n"
             "  -h, --help           this text\n\n"
-            "Perf gate (for CI; see the README's \"Perf gate in CI\"):\n"
+            "Perf gate (for CI; see perf/README.md):\n"
             "  --json               write the figures as JSON on stdout (store it as a baseline)\n"
             "  --baseline FILE      compare with figures a previous --json run wrote; exit 1 when\n"
             "                       an entry regressed more than --max-regression\n"

@@ -15,7 +15,7 @@ static void featurize_usage(FILE *out)
 {
     fprintf(out,
             "usage: kite featurize --spec S --input raw.csv [options]\n\n"
-            "Turns raw rows into model features with a feature spec (README.md, \"Feature specs\").\n"
+            "Turns raw rows into model features with a feature spec (docs/feature-spec.md).\n"
             "The CSV dialect (delimiter, decimal comma) and missing markers come from the spec.\n\n"
             "  -s, --spec FILE         feature spec (JSON)\n"
             "  -i, --input FILE        raw CSV with a header row ('-' for stdin)\n"

@@ -32,7 +32,7 @@ static void produce_usage(FILE *out)
             "  -i, --input FILE       CSV with a header row\n"
             "  -k, --key COLUMN       message key column (default: no key)\n"
             "  -r, --rate N           events per second (default: as fast as possible;\n"
-            "                         the seeds' producers send 20/s)\n"
+            "                         the baselines' producers send 20/s)\n"
             "      --repeat N         replay the file N times (default 1)\n"
             "      --limit N          stop after N events\n"
             "  -p, --partition P      all events to partition P (default: by key)\n"

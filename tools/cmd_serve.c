@@ -82,6 +82,7 @@ static void serve_usage(FILE *out)
             "  --replay-rate N        events/s for --replay (default: as fast as possible)\n"
             "  --replay-repeat N      replay the file N times\n"
             "  --metrics-dump FILE    write the final /metrics text to FILE at exit\n"
+            "  --help-config=markdown print the keys below as a Markdown table (the README's)\n"
             "  --spec FILE            the same as --feature-spec\n"
             "  -q, --quiet            no summary (and no HTTP log lines)\n\n"
             "keys (also flags: --batch-size for batch_size):\n");
@@ -266,6 +267,16 @@ int kite_cmd_serve(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             serve_usage(stdout);
             rc = KITE_EXIT_OK;
+            goto out;
+        }
+        if (!strncmp(a, "--help-config", 13) && (!a[13] || a[13] == '=')) {
+            /* The README's configuration table is this output (ctest check_readme_config). */
+            if (a[13] && strcmp(a + 14, "markdown")) {
+                fprintf(stderr, "kite serve: --help-config: unknown format \"%s\" (known: markdown)\n",
+                        a + 14);
+                goto out;
+            }
+            rc = kite_config_write_markdown(stdout) ? KITE_EXIT_ERROR : KITE_EXIT_OK;
             goto out;
         }
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {

@@ -28,7 +28,7 @@ if [ -z "$kafka_dir" ]; then
   "$root/tools/kafka-cluster.sh" start --brokers 3 --dir "$kafka_dir" >/dev/null
   trap '"$root/tools/kafka-cluster.sh" stop --dir "$kafka_dir" >/dev/null || true' EXIT
 fi
-# What bounds kite's memory through a fault (README "Soak"): librdkafka's consumer prefetch
+# What bounds kite's memory through a fault (docs/real-kafka.md "Soak"): librdkafka's consumer prefetch
 # (default 64 MiB) and producer queue (default 1 GiB) fill during a broker outage, and glibc
 # keeps the pages after. Capped at 2 MiB and 4 MiB, any fault of the rotation fills them (the
 # warm-up passes the first one), and two malloc arenas keep the freed pages few. The caller's

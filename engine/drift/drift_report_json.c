@@ -1,4 +1,4 @@
-/* JSON drift summary (format in README.md "Drift reports"). */
+/* JSON drift summary (format in docs/drift.md, "Reports"). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>

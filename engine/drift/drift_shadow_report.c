@@ -1,4 +1,4 @@
-/* The shadow model's part of the drift reports (format in README.md "Shadow scoring"): in the
+/* The shadow model's part of the drift reports (format in docs/lifecycle.md "Shadow scoring"): in the
  * JSON summary, an object per check; in the HTML page, a section with the |diff| histogram and
  * the disagreeing rows' drift per column, largest PSI first. */
 #include <cjson/cJSON.h>

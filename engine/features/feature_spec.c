@@ -1,4 +1,4 @@
-/* Reads a feature spec (JSON, see README.md "Feature specs") into its resolved form
+/* Reads a feature spec (JSON, see docs/feature-spec.md) into its resolved form
  * (feature_spec_int.h): names become indices, rolling features on the same window share one
  * accumulator, history rings get their lengths. Every error names the file, the JSON key and
  * why, in one line. */

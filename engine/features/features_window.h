@@ -14,7 +14,7 @@
  *         (recomputed from the ring once per block, w steps every w events) give the window's
  *         min as min(prefix, suffix[r + 1]). Amortised O(1) like a monotonic deque, but with
  *         no data-dependent branch: a deque's pop loop mispredicts about once per event and
- *         measured 2x slower here (README.md, "Feature pipeline bench"). Missing values are
+ *         measured 2x slower here (bench/RESULTS.md, "Feature pipeline bench"). Missing values are
  *         +inf for min (-inf for max), so they never win; an all-missing window gives NaN.
  * Everything restarts from exact zeros whenever the window holds no value, so rounding never
  * accumulates across an all-missing stretch. */

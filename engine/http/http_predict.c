@@ -250,7 +250,7 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
         }
         if (k == KITE_JSON_STRING) {
             /* Number text is read as a number, as the Kafka path (engine/event_map.c) and CSV
-             * read it; other text is refused in the same words (README "Bad input"). */
+             * read it; other text is refused in the same words (docs/bad-input.md). */
             char text[64], *end = NULL;
             size_t len = v.ks_escaped ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len;
             if (len < sizeof text) {

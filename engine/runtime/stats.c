@@ -79,8 +79,8 @@ static const stats_hist_desc stats_hists[KITE_H__COUNT] = {
                              {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536},
                              14},
     [KITE_H_PREDICTION] = {"kite_prediction_value",
-                           "Prediction values (first output); the survival rate of the seeds' "
-                           "dashboards is the share above 0.5.",
+                           "Prediction values (first output); a Titanic dashboard's survival "
+                           "rate is the share above 0.5.",
                            {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1},
                            10},
     [KITE_H_DRIFT] = {"kite_drift_batch_seconds",

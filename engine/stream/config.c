@@ -15,10 +15,12 @@ const kite_config_key kite_config_keys[] = {
     KEY("brokers", KITE_CONF_STRING, kc_brokers, "", 0, 0,
         "bootstrap servers; empty starts the embedded mock cluster in-process"),
     KEY("topics", KITE_CONF_STRING, kc_topics, "events", 0, 0, "input topics, comma-separated"),
-    KEY("group_id", KITE_CONF_STRING, kc_group_id, "kite", 0, 0, "Kafka consumer group"),
+    KEY("group_id", KITE_CONF_STRING, kc_group_id, "kite", 0, 0, "Kafka consumer group (eager range assignor by default; -X "
+        "consumer.partition.assignment.strategy=cooperative-sticky rebalances incrementally)"),
     KEY("model", KITE_CONF_STRING, kc_model, "", 0, 0, "XGBoost model file (.json or .ubj)"),
     KEY("feature_spec", KITE_CONF_STRING, kc_feature_spec, "", 0, 0,
-        "feature spec; empty maps JSON fields to the model's feature_names by name"),
+        "feature spec (JSON fields are its raw inputs); empty maps JSON fields to the model's "
+        "feature_names by name"),
     KEY("encode", KITE_CONF_STRING, kc_encode, "", 0, 0,
         "text values of the direct mapping, e.g. 'Sex=male:0,female:1;Embarked=S:0,C:1'"),
     KEY("predictions_topic", KITE_CONF_STRING, kc_predictions_topic, "predictions", 0, 0,
@@ -26,26 +28,29 @@ const kite_config_key kite_config_keys[] = {
     KEY("alerts_topic", KITE_CONF_STRING, kc_alerts_topic, "alerts", 0, 0,
         "topic for alerts (prediction >= alert_threshold); empty disables alerts"),
     KEY("dead_letter_topic", KITE_CONF_STRING, kc_dead_letter_topic, "dead-letters", 0, 0,
-        "topic for events that cannot be parsed or featurized, with the reason"),
+        "topic for events that cannot be parsed or featurized, with the one-line reason"),
     KEY("alert_threshold", KITE_CONF_DOUBLE, kc_alert_threshold, "0.5", -1e300, 1e300,
         "an alert is sent when the (first) prediction is >= this"),
     KEY("batch_size", KITE_CONF_INT, kc_batch_size, "256", 1, 65536,
         "a batch closes at this many events ..."),
     KEY("batch_wait_us", KITE_CONF_INT, kc_batch_wait_us, "1000", 0, 10000000,
-        "... or this many microseconds after its first event, whichever comes first"),
-    KEY("workers", KITE_CONF_INT, kc_workers, "1", 1, 64, "worker threads (partitions are "
-        "spread over them)"),
+        "... or this many microseconds after its first event, whichever comes first (librdkafka "
+        "waits in whole ms)"),
+    KEY("workers", KITE_CONF_INT, kc_workers, "1", 1, 64, "worker threads; partition p goes to "
+        "worker p mod workers"),
     KEY("cores", KITE_CONF_STRING, kc_cores, "auto", 0, 0,
         "cores to pin workers to: comma list (worker i -> i-th entry), 'auto' (worker i -> "
         "core i) or 'none'"),
     KEY("metrics_addr", KITE_CONF_STRING, kc_metrics_addr, "127.0.0.1:9464", 0, 0,
-        "address of /metrics, /health, /ready and the status page /status; empty disables"),
+        "address of /metrics, /health, /ready and the status page /status; empty disables; port 0 "
+        "picks a free one"),
     KEY("partitions", KITE_CONF_INT, kc_partitions, "4", 1, 1024,
         "partitions of each topic created on the embedded broker"),
     KEY("exit_on_eof", KITE_CONF_BOOL, kc_exit_on_eof, "false", 0, 1,
         "stop (drain, commit, exit 0) once every assigned partition is consumed to its end"),
     KEY("max_inflight", KITE_CONF_INT, kc_max_inflight, "65536", 2, 1 << 22,
-        "per partition: events whose outputs await delivery reports (a power of two)"),
+        "per partition: events whose outputs await delivery reports (a power of two); a full "
+        "window makes its worker wait for deliveries (backpressure)"),
     KEY("drift_profile", KITE_CONF_STRING, kc_drift_profile, "", 0, 0,
         "reference profile from `kite profile`; empty disables drift monitoring"),
     KEY("drift_topic", KITE_CONF_STRING, kc_drift_topic, "drift-events", 0, 0,
@@ -72,7 +77,8 @@ const kite_config_key kite_config_keys[] = {
         "check the model reference this often (files, registry alias) and reload on a change; 0: "
         "only SIGHUP and POST /admin/reload"),
     KEY("admin_token", KITE_CONF_STRING, kc_admin_token, "", 0, 0,
-        "enables POST /admin/reload on metrics_addr with 'Authorization: Bearer TOKEN'; empty: off"),
+        "enables POST /admin/reload on metrics_addr with 'Authorization: Bearer TOKEN' "
+        "(--admin-token and $KITE_ADMIN_TOKEN set it too); empty: off"),
     KEY("shadow_model", KITE_CONF_STRING, kc_shadow_model, "", 0, 0,
         "candidate model (a reference like model) that scores every event beside the serving one; "
         "its disagreement goes to /metrics (kite_shadow_*) and, with drift_profile, to every drift "
@@ -89,7 +95,7 @@ const kite_config_key kite_config_keys[] = {
         "for its round trips; read_committed readers see outputs at commits)"),
     KEY("transactional_id", KITE_CONF_STRING, kc_transactional_id, "", 0, 0,
         "exactly_once: the producer's transactional.id, unique per instance and stable across "
-        "its restarts; empty: kite-<group_id>-<host>-<pid>"),
+        "its restarts; empty: `kite-<group_id>-<host>-<pid>`"),
 };
 const size_t kite_config_nkeys = sizeof kite_config_keys / sizeof kite_config_keys[0];
 
@@ -102,6 +108,45 @@ const kite_config_key *kite_config_find(const char *name)
     for (size_t k = 0; k < kite_config_nkeys; k++)
         if (!strcmp(kite_config_keys[k].ck_name, norm)) return &kite_config_keys[k];
     return NULL;
+}
+
+/* The README's configuration table (kite serve --help-config=markdown). A cell's '|' would end
+ * the cell, so it is escaped; the help texts are single lines, so a row stays one line. */
+static void config_md_cell(FILE *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '|') fputc('\\', out);
+        fputc(*p, out);
+    }
+}
+
+static void config_md_type(FILE *out, const kite_config_key *k)
+{
+    switch (k->ck_type) {
+    case KITE_CONF_STRING: fputs("string", out); return;
+    case KITE_CONF_BOOL: fputs("boolean", out); return;
+    case KITE_CONF_INT: fprintf(out, "integer, %.0f to %.0f", k->ck_min, k->ck_max); return;
+    case KITE_CONF_DOUBLE:
+        /* +-1e300 stands for "no bound" in the table. */
+        if (k->ck_min <= -1e300) fputs("number", out);
+        else fprintf(out, "number >= %g", k->ck_min);
+        return;
+    }
+}
+
+kite_err kite_config_write_markdown(FILE *out)
+{
+    fputs("| key | type | default | meaning |\n|---|---|---|---|\n", out);
+    for (size_t i = 0; i < kite_config_nkeys; i++) {
+        const kite_config_key *k = &kite_config_keys[i];
+        fprintf(out, "| `%s` | ", k->ck_name);
+        config_md_type(out, k);
+        if (*k->ck_default) fprintf(out, " | `%s` | ", k->ck_default);
+        else fputs(" | `\"\"` | ", out);
+        config_md_cell(out, k->ck_help);
+        fputs(" |\n", out);
+    }
+    return fflush(out) || ferror(out) ? KITE_ERR_IO : KITE_ERR_OK;
 }
 
 static kite_err config_apply(kite_config *c, const kite_config_key *k, const char *value,

@@ -103,7 +103,7 @@ static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *er
 }
 
 /* Which names an event has given, to refuse a name given twice (the rule on every path: HTTP
- * answers 422 and `kite score` exits 1 for the same input; see README "Bad input"). A stamp per
+ * answers 422 and `kite score` exits 1 for the same input; see docs/bad-input.md). A stamp per
  * name instead of a cleared bitmap: an event costs nothing for the names it does not carry. */
 typedef struct map_seen {
     uint32_t *ms_stamp;       /* em_nnames stamps                                      */

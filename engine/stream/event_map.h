@@ -53,7 +53,7 @@ unsigned long long kite_event_state_evicted(const kite_event_state *s);
  * warming up. Returns non-OK with a one-line reason (for the dead-letter record) when the event
  * cannot be featurized: a field it reads given twice, a number (or number text) beyond float32
  * or a computed feature beyond it, text that is not a number, a nested value; the same classes
- * HTTP /predict and `kite score` refuse (README "Bad input"). Fields it does not read are
+ * HTTP /predict and `kite score` refuse (docs/bad-input.md). Fields it does not read are
  * ignored; an absent one is a missing value. s: this thread's state (NULL is allowed for the
  * direct mapping, at the cost of a scratch allocation per event). */
 kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,

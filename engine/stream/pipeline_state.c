@@ -4,7 +4,7 @@
  *
  * Why per partition: a partition is the unit Kafka moves between instances, and its log is
  * the only record of what its keys saw. A key whose events all land in one partition (the
- * stream's message key is the feature key: README "State across restarts") has its whole
+ * stream's message key is the feature key: docs/streaming.md "State across restarts") has its whole
  * history in that log, in the order the original run read it.
  *
  * Mechanism: when a worker takes the first event of a partition it holds no state for, it

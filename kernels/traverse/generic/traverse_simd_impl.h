@@ -58,7 +58,7 @@ static inline kv_f simd_x(const simd_rows *v, kv_i fi)
  * (rows copied into a feature-major block, KV_LANES values per feature) a level up to
  * KV_DIRECT_LEVELS needs no gather: its 2^level candidate features are plain vector loads and
  * a tree of selects on the bits of pos picks each lane's one, which is cheaper than a gather
- * on the CPUs measured (README, "Kernels and benchmarks"). Called with constant level, nv,
+ * on the CPUs measured (bench/RESULTS.md, "Kernels: moved from README.md"). Called with constant level, nv,
  * nan and cols, so every loop below unrolls and xs[] / pos[] stay in registers. */
 static inline __attribute__((always_inline)) void
 simd_level(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,

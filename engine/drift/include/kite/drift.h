@@ -1,8 +1,10 @@
 /* Drift monitor: incremental per-feature and per-prediction histograms on the reference
  * profile's frozen bin edges, statistics over several windows at once, model quality from
  * delayed labels, status-change events. The same code serves `kite drift` (offline, one CSV)
- * and the streaming engine (one monitor per scoring worker; calls on one monitor must come
- * from one thread at a time).
+ * and the streaming engine (one monitor per stream: kite serve's pipeline owns one, pl_drift in
+ * pipeline.c, and its workers observe each scored batch under pl_drift_lock, because drift is a
+ * property of the stream, not of a partition; calls on one monitor must come from one thread at
+ * a time).
  *
  * Typical streaming use, per scored batch:
  *

@@ -16,7 +16,8 @@ kite_err kite_drift_report_json_write(const kite_drift_monitor *m, const char *p
 kite_err kite_drift_report_html_write(const kite_drift_monitor *m, int window, const char *title,
                                       const char *path, char *errstr, size_t errstr_size);
 
-/* Reports per closed window, like the seeds' daily and weekly Evidently reports: as a check
+/* Reports per closed window, like the daily and weekly Evidently reports of the
+ * Python pipelines kite replaces (README.md, "What kite is"): as a check
  * hook (kite_drift_set_check_hook(m, kite_drift_report_dir_hook, &dir)), at every check of a
  * TUMBLING or TIME window it writes
  *     DIR/<window>-<check, 6 digits>.html   that window's report (kite_drift_report_html_write)

@@ -1,6 +1,6 @@
 /* Feature specs: how raw events (CSV rows, JSON events) become a model's feature row.
  *
- * A spec is a JSON file (documented with examples in README.md, "Feature specs") naming the
+ * A spec is a JSON file (documented with examples in docs/feature-spec.md) naming the
  * raw input fields with their types, missing markers, categorical maps with an explicit unseen
  * value, the stream key field, the event-time field(s) and format, the warm-up length and the
  * derived features in the model's feature order. loaders/feature_spec.c reads and checks it;

@@ -14,7 +14,7 @@
  *                                              so one event reads one line, not two
  *
  * Every event costs O(1) per feature (amortised O(1) for min/max: w steps once every w events)
- * and allocates nothing once its key exists. See README.md "Feature specs"
+ * and allocates nothing once its key exists. See docs/feature-spec.md
  * for the semantics of windows, missing values, warm-up, gaps, duplicates and late events. */
 #ifndef KITE_FEATURE_STATE_H
 #define KITE_FEATURE_STATE_H

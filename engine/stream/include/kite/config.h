@@ -1,10 +1,13 @@
 /* kite serve's configuration: one table of keys (name, type, default, help) drives the JSON
  * config file (kite.json), the command-line flags (--batch-size = batch_size), --help and the
- * README's configuration table. librdkafka properties pass through untouched (kc_kafka). */
+ * README's configuration table (kite_config_write_markdown, printed by
+ * `kite serve --help-config=markdown`; ctest check_readme_config fails when the README's copy
+ * differs). librdkafka properties pass through untouched (kc_kafka). */
 #ifndef KITE_CONFIG_H
 #define KITE_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <kite/error.h>
 
@@ -83,5 +86,10 @@ kite_err kite_config_parse(kite_config *c, const char *text, size_t len, const c
 
 /* Whether name is a key of the table (with '-' or '_'). */
 const kite_config_key *kite_config_find(const char *name);
+
+/* Writes the key table as one Markdown table (key, type and range, default, meaning), one row
+ * per key in table order; the README's configuration table is this text verbatim. Returns
+ * KITE_ERR_IO when writing to out fails. */
+kite_err kite_config_write_markdown(FILE *out);
 
 #endif

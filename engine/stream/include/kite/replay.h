@@ -1,4 +1,5 @@
-/* Replaying a CSV file as JSON events into a Kafka topic, as the seeds' producers do: one
+/* Replaying a CSV file as JSON events into a Kafka topic, as the producers of the Python
+ * pipelines kite replaces do: one
  * event per row, {"column": value, ...} with numbers as JSON numbers (decimal commas turned
  * into points), missing markers as null, anything else as text; the key is a column's text. */
 #ifndef KITE_REPLAY_H

@@ -1,5 +1,5 @@
 /* Reference profile: what `kite profile` learns from training data and every drift check
- * compares against. Written and read as JSON (format documented in README.md "Reference profile").
+ * compares against. Written and read as JSON (format documented in docs/drift.md "Reference profile").
  *
  * One kite_profile_column per model feature plus, when a model was given, one for the
  * prediction (kpc_role == KITE_PROFILE_PREDICTION, always the last column).
