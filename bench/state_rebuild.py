@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Recovery time per partition and its cost (engine/pipeline_state.c; bench/RESULTS.md).
+"""Recovery time per partition and its cost (engine/stream/pipeline_state.c; bench/RESULTS.md).
 
 EVENTS air-quality events (SENSORS sensors, keyed by sensor) go to a 1-partition topic. Run 1:
 `kite serve --exit-on-eof` scores them all (group g, offsets committed at the end): its scoring

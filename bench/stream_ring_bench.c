@@ -1,4 +1,4 @@
-/* SPSC ring throughput between two threads pinned to two cores (engine/pin.h, hwloc): items/s for several
+/* SPSC ring throughput between two threads pinned to two cores (engine/runtime/include/kite/pin.h, hwloc): items/s for several
  * publish batch sizes. The consumer checks the sequence so the number measures correct
  * transfers.  Usage: bench_ring [items] [core_producer] [core_consumer] */
 #include <pthread.h>

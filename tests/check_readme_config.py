@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The README's configuration table is the code's: `kite serve --help-config=markdown` prints the
-table generated from engine/config.c's key table, and the README holds that text verbatim between
+table generated from engine/stream/config.c's key table, and the README holds that text verbatim between
 the markers below. Fails naming the first line that differs.
 
   check_readme_config.py --kite K --readme README.md     README table == generated table

@@ -73,7 +73,7 @@ DISTANCE_TESTS = ("jensenshannon", "wasserstein")  # no p-value; drifted when >=
 
 
 def check_test_choice(k, w):
-    """Each branch of the automatic per-column test (engine/drift.h), read from the JSON's
+    """Each branch of the automatic per-column test (engine/drift/include/kite/drift.h), read from the JSON's
     columns[].test, and --test overriding it."""
     results = []
     names = ",".join(CHOICE_COLUMNS)

@@ -35,7 +35,7 @@ REL = 1e-6
 
 
 def binned_wasserstein(profile_col, ref, cur):
-    """kite's definition (engine/drift_stats.h) on kite's fine edges from the raw values as kite
+    """kite's definition (engine/drift/drift_stats.h) on kite's fine edges from the raw values as kite
     reads them (float32), normed by the profile's std; and the binning's error bound."""
     edges = np.asarray(profile_col["fine_edges"], dtype=np.float32)
     r = ref.dropna().to_numpy(np.float32)

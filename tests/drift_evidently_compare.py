@@ -29,7 +29,7 @@ SHIFT_AT = 2000
 DIALECT = ["-d", ";", "--decimal-comma", "--missing", "-200"]
 
 # Evidently's display names (StatTest.display_name, what ValueDrift's `method` resolves to)
-# for kite's test names (engine/drift_config.c).
+# for kite's test names (engine/drift/drift_config.c).
 EVIDENTLY_TEST = {"ks": "K-S p_value", "chisquare": "chi-square p_value", "z": "Z-test p_value",
                   "jensenshannon": "Jensen-Shannon distance",
                   "wasserstein": "Wasserstein distance (normed)"}

@@ -232,7 +232,7 @@ def screenshot(chrome, path, height):
     with open(path, "wb") as f:
         f.write(png)
     w, h, rows, bpp = png_pixels(png)
-    # the chart lines' colours (engine/html_svg.c palette): blue, red, green, orange
+    # the chart lines' colours (engine/runtime/html_svg.c palette): blue, red, green, orange
     colours = {(0x1f, 0x77, 0xb4): 0, (0xd6, 0x27, 0x28): 0, (0x2c, 0xa0, 0x2c): 0, (0xff, 0x7f, 0x0e): 0}
     for row in rows:
         for x in range(0, w * bpp, bpp):

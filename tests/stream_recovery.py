@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Feature state survives kill -9 and partition moves (issue 12; engine/pipeline_state.c).
+"""Feature state survives kill -9 and partition moves (issue 12; engine/stream/pipeline_state.c).
 
 The air-quality readings become SENSORS keyed streams (sensor s reads the hours from row
 s * STRIDE on; key = the message key = the spec's key field, so a sensor lives in one of the

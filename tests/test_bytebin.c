@@ -1,4 +1,4 @@
-/* The byte-binned layout (kernels/bytebin.h): the bin equivalence it rests on, and each of its
+/* The byte-binned layout (kernels/forest/include/kite/bytebin.h): the bin equivalence it rests on, and each of its
  * applicability rules from both sides; where the CPU has AVX-512 VBMI, which path the kernel
  * takes at each batch-size limit (kite__bytebin_rows counts the rows scored with byte codes)
  * and that every path's margins equal the scalar kernel's. */

@@ -1,6 +1,6 @@
 /* Category dictionaries (XGBoost 3.1+ `cats`) on the Kafka event path: JSON events holding the
  * training DataFrame's category strings map to the same feature rows `kite score` builds from
- * the CSV (loaders/csv.c) and score to XGBoost's margins bit for bit; an unseen category is a
+ * the CSV (loaders/csv/csv.c) and score to XGBoost's margins bit for bit; an unseen category is a
  * dead-letter reason naming it; an encode table that disagrees with the model's dictionary is
  * refused at load. Model and rows: tests/golden3/categorical_strings.*. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* engine/event_json.c against cJSON 1.7 (what kite serve parsed events with before): on
+/* engine/stream/event_json.c against cJSON 1.7 (what kite serve parsed events with before): on
  * generated events (numbers in every spelling cJSON takes or refuses, escapes, \u sequences
  * valid and not, nesting, control bytes as whitespace, a BOM, trailing bytes) and on random
  * mutations of them, both must accept the same texts; when they accept, the same top-level

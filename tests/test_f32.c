@@ -1,4 +1,4 @@
-/* kite_f32 (kernels/f32.h): double -> float32 as IEEE 754 rounds it, defined for every double
+/* kite_f32 (kernels/base/include/kite/f32.h): double -> float32 as IEEE 754 rounds it, defined for every double
  * (a plain C cast is undefined beyond float's range), and the CSV loader's use of it. */
 #include <float.h>
 #include <math.h>

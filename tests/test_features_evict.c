@@ -1,4 +1,4 @@
-/* "when_full": "evict" (engine/features.c): a full key table gives the least recently seen
+/* "when_full": "evict" (engine/features/features.c): a full key table gives the least recently seen
  * key's slot to a new key.
  *   lru        40 keys through a table of 16, random order: the test keeps its own LRU list;
  *              every event's features equal, bit for bit, those of a private state that holds

@@ -1,4 +1,4 @@
-/* kite_forest_predict allocates nothing per call (its promise in kernels/dispatch.h): counts
+/* kite_forest_predict allocates nothing per call (its promise in kernels/traverse/include/kite/dispatch.h): counts
  * every malloc/calloc/realloc/aligned_alloc (tests/alloc_count.h interposes them) around
  * repeated calls on loaded golden models, after one warm-up call, at batch sizes 1, 7, 16 and
  * 4096, with and without the objective transform, for every kernel this build and CPU can run.

@@ -1,4 +1,4 @@
-/* loaders/num_parse.c and num_format.c against glibc, value by value.
+/* loaders/csv/num_parse.c and num_format.c against glibc, value by value.
  *
  * Parsing: every text (edge cases, then random ones: random double and float bit patterns
  * printed with random %g/%e precisions and as kite prints them, random digit strings with a

@@ -262,7 +262,7 @@ add_test(NAME drift_serve
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_serve)
 set_tests_properties(drift_serve PROPERTIES TIMEOUT 120)
 # --- drift under kite serve (issue 6): air-quality stream with an injected sensor offset ---
-# Feature state recovery (engine/pipeline_state.c): kill -9 at random points, partitions moving
+# Feature state recovery (engine/stream/pipeline_state.c): kill -9 at random points, partitions moving
 # between two instances, every prediction past warm-up bit for bit as one uninterrupted run; the
 # control (--control) shows the comparison fails without recovery. ~1 min.
 add_test(NAME stream_recovery

@@ -37,7 +37,7 @@ int kite_cli_load_forest_rounds(const char *path, const char *range, int best_it
         return -1;
     }
     /* A registry reference (models:/NAME@ALIAS, an MLflow model directory, a versioned
-     * directory: loaders/registry.h) names the file to load; a plain file is itself. */
+     * directory: loaders/xgb/include/kite/registry.h) names the file to load; a plain file is itself. */
     kite_model_ref ref;
     if (kite_registry_resolve(path, getenv("KITE_REGISTRY_URI"), &ref, err, sizeof err) != KITE_ERR_OK) {
         fprintf(stderr, "kite: %s\n", err);

@@ -1,5 +1,5 @@
 /* kite drift: offline batch comparison of a CSV with a reference profile. Feeds the rows
- * through the same drift monitor the streaming engine uses (engine/drift.h), in batches. */
+ * through the same drift monitor the streaming engine uses (engine/drift/include/kite/drift.h), in batches. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* kite produce: replays a CSV file as JSON events into a Kafka topic (engine/replay.h). */
+/* kite produce: replays a CSV file as JSON events into a Kafka topic (engine/stream/include/kite/replay.h). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -12,7 +12,7 @@
 #include <kite/replay.h>
 
 /* The signal that asked to stop (0: none). The replay reads it through kro_stop; a
- * lock-free atomic (asserted in engine/replay.c) is safe to store from a handler. */
+ * lock-free atomic (asserted in engine/stream/replay.c) is safe to store from a handler. */
 static _Atomic int64_t produce_stop_signal;
 
 static void produce_on_signal(int sig)

@@ -144,7 +144,7 @@ static int write_predictions(FILE *fp, const kite_forest *f, const float *out, s
     }
     for (size_t r = 0; r < nrows; r++) {
         const float *row = out + r * (size_t)groups;
-        /* Shortest text that reads back as the same float32 (loaders/num.h), one fwrite a row. */
+        /* Shortest text that reads back as the same float32 (loaders/csv/include/kite/num.h), one fwrite a row. */
         char line[512], *o = line;
         for (int k = 0; k < cols; k++) {
             if (o + KITE_NUM_FLOAT_CHARS + 2 > line + sizeof line) {

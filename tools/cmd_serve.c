@@ -1,4 +1,4 @@
-/* kite serve: the streaming engine (engine/pipeline.h) behind a command line. Every key of the
+/* kite serve: the streaming engine (engine/stream/include/kite/pipeline.h) behind a command line. Every key of the
  * configuration table is also a flag (--batch-size 512 = "batch_size": 512); flags override
  * the --config file; -X passes librdkafka properties through. --http ADDR:PORT also serves
  * HTTP /predict beside the pipeline, on the pipeline's model and feature spec, with the HTTP
@@ -98,14 +98,14 @@ static void serve_usage(FILE *out)
                  "2 usage error.\n");
 }
 
-/* --http beside the pipeline: the HTTP server (engine/http_server.h) on the pipeline's model
+/* --http beside the pipeline: the HTTP server (engine/http/include/kite/http_server.h) on the pipeline's model
  * and feature spec, so /predict featurizes raw fields exactly as the Kafka path does. Its
  * feature state is its own: keyed lags and windows over HTTP do not see Kafka events. */
 static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kite_http_server **out)
 {
     if (kite_serve_http_listen(o)) return -1;
     kite_http_config *hc = &o->sho_cfg;
-    /* A registry reference (loaders/registry.h): HTTP loads the file it names now (its own
+    /* A registry reference (loaders/xgb/include/kite/registry.h): HTTP loads the file it names now (its own
      * /admin/reload re-reads that file; the pipeline's reloads follow the reference). */
     static kite_model_ref ref;
     char rerr[600];
@@ -187,7 +187,7 @@ static void *serve_replay_main(void *arg)
 }
 
 /* Feature state lives per partition and is rebuilt from the partition's log
- * (engine/pipeline_state.c), so a stream key must stay in one partition: unless told
+ * (engine/stream/pipeline_state.c), so a stream key must stay in one partition: unless told
  * otherwise, --replay keys each event by the spec's key field, and a spec without one (a
  * single stream) goes to partition 0. */
 static void serve_replay_partitioning(const kite_config *cfg, kite_replay_opts *o, char *key,
@@ -365,7 +365,7 @@ int kite_cmd_serve(int argc, char **argv)
     sa.sa_handler = serve_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    struct sigaction hup = {0}; /* SIGHUP reloads the model (engine/model_swap.h) */
+    struct sigaction hup = {0}; /* SIGHUP reloads the model (engine/stream/model_swap.h) */
     hup.sa_handler = serve_on_hup;
     sigaction(SIGHUP, &hup, NULL);
     pthread_t replay_thread;

@@ -6,8 +6,8 @@ build; it has no dependencies).
     tools/gen_dashboards.py            write the three files
     tools/gen_dashboards.py --check    exit 1 if a committed file differs from what this writes
 
-Every expression uses only metrics kite exports (engine/stats.c, engine/pipeline.c,
-engine/drift_metrics.c, engine/http_metrics.c). Selectors take the dashboard's variables
+Every expression uses only metrics kite exports (engine/runtime/stats.c, engine/stream/pipeline.c,
+engine/drift/drift_metrics.c, engine/http/http_metrics.c). Selectors take the dashboard's variables
 ($job, $instance, and on the drift board $window, $feature), each with an "All" value of ".+",
 so tests/ops_dashboards.py can run every panel's expression through a real Prometheus the way
 Grafana would with the defaults selected. Range functions use $__rate_interval."""

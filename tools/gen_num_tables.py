@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Writes loaders/num_tables.h: the power-of-five tables of the number parser (loaders/num_parse.c,
+"""Writes loaders/csv/num_tables.h: the power-of-five tables of the number parser (loaders/csv/num_parse.c,
 Eisel-Lemire: 5^q for q in [-342, 308] as 128-bit normalised values, truncated for q >= 0 and
 rounded up for q < 0, as fast_float's script/table_generation.py) and of the float32 formatter
-(loaders/num_format.c, Ryu's f2s: 5^i in 61 bits and 2^k/5^i + 1 in 59+ bits).
+(loaders/csv/num_format.c, Ryu's f2s: 5^i in 61 bits and 2^k/5^i + 1 in 59+ bits).
 
-    /usr/bin/python3 tools/gen_num_tables.py > loaders/num_tables.h
+    /usr/bin/python3 tools/gen_num_tables.py > loaders/csv/num_tables.h
 """
 
 POW10_MIN, POW10_MAX = -342, 308

@@ -1,4 +1,4 @@
-/* Drift gauges in Prometheus text (engine/prom.h), from each window's latest check.
+/* Drift gauges in Prometheus text (engine/runtime/include/kite/prom.h), from each window's latest check.
  *
  * Label cardinality is bounded: per-feature series exist for at most
  * kdc_metrics_max_features features (profile order, so the set never churns) plus the

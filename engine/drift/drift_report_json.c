@@ -116,6 +116,6 @@ kite_err kite_drift_report_json_write(const kite_drift_monitor *m, const char *p
     FILE *fp = fopen(path, "w");
     int ok = fp && fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
     if (fp && fclose(fp) != 0) ok = 0;
-    cJSON_free(text); /* cJSON's allocator: an arena inside a kite serve worker (engine/arena.c) */
+    cJSON_free(text); /* cJSON's allocator: an arena inside a kite serve worker (engine/runtime/arena.c) */
     return ok ? KITE_ERR_OK : kite_errf(KITE_ERR_IO, errstr, errstr_size, "%s: cannot write", path);
 }

@@ -191,7 +191,7 @@ static long gcd_long(long a, long b)
 
 /* The two-sided p-value for D = gmax / (tr tc), chosen as ks_2samp's method="auto" (Evidently's
  * call): exact when both sizes are whole counts <= KITE_DRIFT_KS_EXACT_MAX, else scipy's
- * "asymp", kstwo.sf(D, round(tr tc / (tr + tc))) (engine/drift_kstwo.c). */
+ * "asymp", kstwo.sf(D, round(tr tc / (tr + tc))) (engine/drift/drift_kstwo.c). */
 static double ks_pvalue(double tr, double tc, double gmax)
 {
     double d = gmax / (tr * tc);

@@ -64,7 +64,7 @@ double kite_gamma_q(double a, double x);
 double kite_chi2_sf(double x, double dof);
 double kite_kolmogorov_sf(double x);
 /* P(D_n >= x) of the one-sample two-sided KS statistic, scipy.stats.kstwo.sf(x, n)
- * (engine/drift_kstwo.c); allocates a few small matrices on some branches (NaN if that fails). */
+ * (engine/drift/drift_kstwo.c); allocates a few small matrices on some branches (NaN if that fails). */
 double kite_kstwo_sf(long n, double x);
 
 #endif

@@ -1,5 +1,5 @@
-/* The checked, resolved form of a feature spec, shared by loaders/feature_spec.c (which fills
- * it) and engine/features.c (which runs it). Not part of the public API.
+/* The checked, resolved form of a feature spec, shared by engine/features/feature_spec.c (which fills
+ * it) and engine/features/features.c (which runs it). Not part of the public API.
  *
  * Everything the hot path needs is resolved at load time: input names become indices, each
  * input that needs history gets a ring (length a power of two >= its longest look-back + 1),

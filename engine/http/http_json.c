@@ -143,7 +143,7 @@ static int number(kite_json *j, kite_json_scalar *out, char *errstr, size_t errs
     }
     size_t n = (size_t)(p - s);
     if (n >= JSON_MAX_NUMBER) return fail(j, errstr, errstr_size, "number too long");
-    /* strtod's double over exactly the token (loaders/num.h: bit for bit, locale-free). */
+    /* strtod's double over exactly the token (loaders/csv/include/kite/num.h: bit for bit, locale-free). */
     size_t used;
     out->ks_kind = KITE_JSON_NUMBER;
     out->ks_number = kite_num_parse_double_n(s, n, &used);

@@ -249,7 +249,7 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
             return 0;
         }
         if (k == KITE_JSON_STRING) {
-            /* Number text is read as a number, as the Kafka path (engine/event_map.c) and CSV
+            /* Number text is read as a number, as the Kafka path (engine/stream/event_map.c) and CSV
              * read it; other text is refused in the same words (docs/bad-input.md). */
             char text[64], *end = NULL;
             size_t len = v.ks_escaped ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len;
@@ -267,7 +267,7 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
             *out = f; /* "NaN" text: a missing value, as in CSV */
             return 0;
         }
-        /* strtod then a cast to float, as kite score (loaders/csv.c) converts CSV text: the
+        /* strtod then a cast to float, as kite score (loaders/csv/csv.c) converts CSV text: the
          * same digits give the same float32. */
         float f = kite_f32(v.ks_number);
         if (isinf(f))

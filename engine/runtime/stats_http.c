@@ -30,7 +30,7 @@ static enum MHD_Result metrics_reply(struct MHD_Connection *c, unsigned status, 
 }
 
 /* Constant-time comparison of the Authorization header with "Bearer <token>" (as
- * engine/http_server.c does for kite serve --http). */
+ * engine/http/http_server.c does for kite serve --http). */
 static int metrics_token_ok(const char *token, struct MHD_Connection *c)
 {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);

@@ -1,5 +1,5 @@
 /* The /metrics text read back: the page's numbers come from exactly what a scrape returns.
- * The grammar is what engine/prom.c writes (and Prometheus's text format 0.0.4 allows):
+ * The grammar is what engine/runtime/prom.c writes (and Prometheus's text format 0.0.4 allows):
  *   # HELP name text | # TYPE name type | name[{k="v",...}] value      (one per line)
  * Label values may hold \" \\ \n escapes and any other byte, so the closing brace is found by
  * walking the quoted values. */

@@ -8,7 +8,7 @@
  * as 0), numbers as cJSON takes them (the run of [0-9+-.eE] after a '-' or digit, read by
  * strtod: "01" and "1." are numbers, "-inf" and ".5" are not), nesting up to
  * 1000, and any bytes after the first complete value ignored. Numbers go through the
- * locale-free parser (loaders/num.h): strtod's double, bit for bit, without cJSON's localeconv
+ * locale-free parser (loaders/csv/include/kite/num.h): strtod's double, bit for bit, without cJSON's localeconv
  * per number. Nested objects and arrays are checked and skipped (their fields are not listed).
  * Why: cJSON's tree (one allocation and a strtod + localeconv per value) was ~11,400 of the
  * worker's ~26,200 instructions per Titanic event (bench/event_path_callgrind.sh). */

@@ -2,7 +2,7 @@
  *
  * Two backends behind one interface:
  *   spec    (feature_spec set) JSON fields are the spec's raw inputs, by name; a per-worker
- *           kite_feature_state (engine/features.h) keeps each stream key's state and computes
+ *           kite_feature_state (engine/features/include/kite/feature_state.h) keeps each stream key's state and computes
  *           the features, so the stream sees exactly what `kite featurize` and training saw.
  *   direct  (no spec) JSON fields map to the model's feature_names by name: numbers as they
  *           are, true/false as 1/0, null or absent as missing, text through the `encode` table
@@ -48,7 +48,7 @@ int kite_event_map_keeps_state(const kite_event_map *m);
 /* Keys evicted from s so far ("when_full": "evict"); 0 for NULL. */
 unsigned long long kite_event_state_evicted(const kite_event_state *s);
 
-/* Fills row (num_features floats, NaN = missing) from a parsed event (engine/event_json.h).
+/* Fills row (num_features floats, NaN = missing) from a parsed event (engine/stream/event_json.h).
  * *missing receives the number of missing values, *warming_up 1 while the event's key is
  * warming up. Returns non-OK with a one-line reason (for the dead-letter record) when the event
  * cannot be featurized: a field it reads given twice, a number (or number text) beyond float32

@@ -199,7 +199,7 @@ kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     for (char *t = strtok_r(names, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
         rd_kafka_topic_partition_list_add(topics, t, RD_KAFKA_PARTITION_UA);
     free(names);
-    if (*c->kc_labels_topic) /* labels arrive through the same workers (engine/pipeline_worker.c) */
+    if (*c->kc_labels_topic) /* labels arrive through the same workers (engine/stream/pipeline_worker.c) */
         rd_kafka_topic_partition_list_add(topics, c->kc_labels_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t serr =
         topics->cnt ? rd_kafka_subscribe(pl->pl_consumer, topics) : RD_KAFKA_RESP_ERR__INVALID_ARG;

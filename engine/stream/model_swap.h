@@ -51,7 +51,7 @@ typedef struct kite_served {
 } kite_served;
 
 typedef struct kite_model_swap_config {
-    const char *ksc_model;            /* a reference (loaders/registry.h)                  */
+    const char *ksc_model;            /* a reference (loaders/xgb/include/kite/registry.h)                  */
     const char *ksc_registry;         /* registry_uri ("" = environment / ./mlruns)        */
     const char *ksc_feature_spec;     /* used when the version carries no spec of its own  */
     const char *ksc_encode;

@@ -81,7 +81,7 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
     return KITE_ERR_OK;
 }
 
-/* The served model (engine/model_swap.h): the reference in `model` resolved and loaded. */
+/* The served model (engine/stream/model_swap.h): the reference in `model` resolved and loaded. */
 static kite_err pipeline_swap_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
     const kite_config *cfg = &pl->pl_cfg;

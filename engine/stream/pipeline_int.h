@@ -113,16 +113,16 @@ typedef struct kite_worker {
     _Atomic uint64_t kw_inflight;
 } kite_worker;
 
-typedef struct kite_txn kite_txn; /* engine/kafka_txn.c */
+typedef struct kite_txn kite_txn; /* engine/stream/kafka_txn.c */
 
 typedef struct kite_pipeline {
     kite_config pl_cfg;               /* copy of the caller's, with defaults applied    */
-    /* The served model, its forest and event map (engine/model_swap.h): workers take the
+    /* The served model, its forest and event map (engine/stream/model_swap.h): workers take the
      * version at each batch start; reloads (SIGHUP, /admin/reload, watch) swap it. */
     kite_model_swap *pl_swap;
     _Atomic int pl_reload_request;    /* SIGHUP -> control thread (kite_pipeline_reload)   */
     int64_t pl_watch_next_us;         /* control thread: next model_watch_ms check          */
-    kite_shadow *pl_shadow;           /* shadow_model (engine/shadow.h), NULL: none          */
+    kite_shadow *pl_shadow;           /* shadow_model (engine/stream/shadow.h), NULL: none          */
     rd_kafka_topic_t *pl_rkt_shadow;  /* shadow_topic, NULL: none                           */
     kite_mock_broker *pl_mock;
     kite_txn *pl_txn;                 /* guarantee=exactly_once (kafka_txn.c), NULL: off  */

@@ -3,7 +3,7 @@
  *
  *   prediction:  {"key","topic","partition","offset","prediction","margin","model",
  *                 "model_fingerprint","model_version","event_ts_ms","processed_ts_ms"}
- *                (model*: the version that scored the event's batch, engine/model_swap.h)
+ *                (model*: the version that scored the event's batch, engine/stream/model_swap.h)
  *                ("prediction"/"margin" are arrays for multi-output models)
  *   alert:       {"key","topic","partition","offset","rule","prediction"}
  *   dead letter: {"reason","topic","partition","offset","key","payload"} (payload as text;
@@ -217,7 +217,7 @@ static void out_key(out_buf *b, const rd_kafka_message_t *m)
     else OUT_LIT(b, "null");
 }
 
-/* The shortest text that reads back as the same float32 (loaders/num.h), without printf. */
+/* The shortest text that reads back as the same float32 (loaders/csv/include/kite/num.h), without printf. */
 static void out_float(out_buf *b, float v)
 {
     if (out_reserve(b, KITE_NUM_FLOAT_CHARS)) return;

@@ -1,6 +1,6 @@
 /* A worker: consumes its partitions' forwarded queue in batches (N events or T microseconds
  * from the batch's first event, whichever first), parses each event's fields into its
- * reusable field list (engine/event_json.h), maps them to a feature row, scores the batch with the active kernel and produces the
+ * reusable field list (engine/stream/event_json.h), maps them to a feature row, scores the batch with the active kernel and produces the
  * outputs. Delivery tags come back through the worker's SPSC ring and complete events in
  * their partition's window; offsets are stored as the windows advance.
  *
@@ -269,7 +269,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     *keep = 1;
 }
 
-/* shadow_model: the candidate scores the batch's rows too (engine/shadow.h); NULL when its
+/* shadow_model: the candidate scores the batch's rows too (engine/stream/shadow.h); NULL when its
  * buffers cannot grow (counted as a Kafka-side error would be: logged once per batch). */
 static const kite_served *worker_shadow_score(kite_worker *w, size_t n, size_t nf)
 {
@@ -378,7 +378,7 @@ static void worker_score(kite_worker *w, size_t n)
     }
 }
 
-/* Between batches: the model version for the next batch (engine/model_swap.h). A new
+/* Between batches: the model version for the next batch (engine/stream/model_swap.h). A new
  * version with wider rows or more outputs grows the batch buffers; one with another feature
  * map (a changed spec) gets fresh key state, since the old state computed other features.
  * Returns -1 when out of memory (the pipeline then stops). */
@@ -424,7 +424,7 @@ static void worker_pin(kite_worker *w)
 {
     const char *cores = w->kw_pl->pl_cfg.kc_cores;
     if (!strcmp(cores, "none")) return;
-    int pu = w->kw_index; /* a core index: engine/pin.h wraps it modulo the core count */
+    int pu = w->kw_index; /* a core index: engine/runtime/include/kite/pin.h wraps it modulo the core count */
     if (strcmp(cores, "auto")) {
         /* The kw_index-th entry of the list (wrapping). */
         int count = 1;

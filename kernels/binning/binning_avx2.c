@@ -1,4 +1,4 @@
-/* AVX2 binning kernel: 8 values per step, the same bins as kite_bin_of (kernels/binning.h).
+/* AVX2 binning kernel: 8 values per step, the same bins as kite_bin_of (kernels/binning/include/kite/binning.h).
  *
  * Up to BINNING_AVX2_LINEAR_MAX edges (the coarse 10-bin histograms): bin = #{e <= x} counted
  * directly, one compare + subtract per edge for 8 values at once, no memory dependence. More

@@ -301,7 +301,7 @@ int kite_csv_parse_float(const kite_csv_options *opts, const char *text, float *
     char *end;
     /* strtod then a cast to float: the value a pandas/numpy float64 column becomes when it is
      * handed to XGBoost as float32, so kite sees what the training pipeline saw (the locale-free
-     * parser returns strtod's double bit for bit, loaders/num.h). */
+     * parser returns strtod's double bit for bit, loaders/csv/include/kite/num.h). */
     double d = kite_num_parse_double(tmp, &end);
     if (end == tmp || *end) return -1;
     *out = kite_f32(d);

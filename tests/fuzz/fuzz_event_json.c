@@ -1,4 +1,4 @@
-/* libFuzzer target: arbitrary bytes as a Kafka event, through engine/event_json.c and cJSON;
+/* libFuzzer target: arbitrary bytes as a Kafka event, through engine/stream/event_json.c and cJSON;
  * any difference (accepted or not, the error offset, a field's name, kind or value) aborts. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -128,7 +128,7 @@ typedef struct kite_drift_feature {
 } kite_drift_feature;
 
 /* Shadow scoring at one check (kdc_shadow): serving vs candidate over the window's rows that
- * had both predictions (engine/drift_shadow.c). |diff| is counted in buckets of upper bounds
+ * had both predictions (engine/drift/drift_shadow.c). |diff| is counted in buckets of upper bounds
  * kite_drift_shadow_bounds (a 1-2-5 series, 1e-6 .. 1; the last bucket: above 1 or one side
  * missing); a quantile is reported as the upper bound of the bucket that holds it (INFINITY:
  * the overflow bucket), so it is exact to that bucket. kds_columns: each profile column's
@@ -240,7 +240,7 @@ uint64_t kite_drift_labels_dropped(const kite_drift_monitor *m);
 typedef void (*kite_drift_check_hook)(void *ctx, const kite_drift_monitor *m, int window);
 void kite_drift_set_check_hook(kite_drift_monitor *m, kite_drift_check_hook fn, void *ctx);
 
-/* Renders the drift gauges (engine/drift_metrics.c). */
+/* Renders the drift gauges (engine/drift/drift_metrics.c). */
 void kite_drift_metrics_render(const kite_drift_monitor *m, kite_prom *p);
 
 #endif

@@ -3,8 +3,8 @@
  * A spec is a JSON file (documented with examples in docs/feature-spec.md) naming the
  * raw input fields with their types, missing markers, categorical maps with an explicit unseen
  * value, the stream key field, the event-time field(s) and format, the warm-up length and the
- * derived features in the model's feature order. loaders/feature_spec.c reads and checks it;
- * engine/features.c keeps the per-key state and computes the features. Both the offline path
+ * derived features in the model's feature order. engine/features/feature_spec.c reads and checks it;
+ * engine/features/features.c keeps the per-key state and computes the features. Both the offline path
  * (`kite featurize`) and the online paths (`kite score --spec`, the stream engine, HTTP) run the
  * same code, so training and serving see the same features. */
 #ifndef KITE_FEATURE_SPEC_H
@@ -14,8 +14,7 @@
 
 #include <kite/error.h>
 
-/* Forward declaration (kernels/model.h): this header, through engine/features.h, can be pulled
- * in from inside glibc's <stdint.h>, so it must not need <stdint.h> itself. */
+/* Forward declaration (<kite/model.h>): a spec needs only the model's name. */
 typedef struct kite_model kite_model;
 
 typedef struct kite_feature_spec kite_feature_spec;

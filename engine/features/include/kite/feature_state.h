@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include <kite/feature_spec.h> /* needs only <stddef.h>: see features.h */
+#include <kite/feature_spec.h>
 #include <kite/error.h>
 
 typedef struct kite_feature_state kite_feature_state;   /* all per-key state, preallocated */

@@ -1,5 +1,5 @@
 /* The metrics endpoint: GET /metrics (Prometheus text 0.0.4), /health and /ready, and the live
- * status page (GET /status or /, GET /status.json; engine/status.h) over kmh_render, served by
+ * status page (GET /status or /, GET /status.json; engine/runtime/include/kite/status.h) over kmh_render, served by
  * libmicrohttpd's own thread. Rendering sums the per-thread stats blocks at scrape time, so
  * that thread is the "stats thread": writers never wait for it. */
 #ifndef KITE_STATS_HTTP_H

@@ -8,7 +8,7 @@
  * numbers, so they equal a scrape taken at the same moment; each number carries data-metric /
  * data-labels / data-value attributes (and data-derived for sums, rates and quantiles) that
  * name the series it comes from. The page is one self-contained HTML document with inline CSS
- * and SVG (charts drawn by engine/html_svg.c, shared with the drift report) and a 20-line
+ * and SVG (charts drawn by engine/runtime/html_svg.c, shared with the drift report) and a 20-line
  * script that swaps in a fresh rendering (GET /status?fragment=1) every 2 seconds. */
 #ifndef KITE_STATUS_H
 #define KITE_STATUS_H

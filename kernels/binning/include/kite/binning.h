@@ -1,7 +1,7 @@
 /* Binning kernels: map feature values to histogram bins over frozen, sorted bin edges.
  *
  * Bin layout of one histogram with n edges e[0] < e[1] < ... < e[n-1] (strictly increasing,
- * finite floats; the reference profile stores them, see loaders/profile.h):
+ * finite floats; the reference profile stores them, see loaders/profile/include/kite/profile.h):
  *
  *   bin 0        underflow        x <  e[0]
  *   bin i        1 <= i <= n-1    e[i-1] <= x < e[i]
@@ -28,7 +28,7 @@ typedef void (*kite_binning_fn)(const float *edges, int nedges, const float *val
 
 void kite_binning_index_scalar(const float *edges, int nedges, const float *values,
                                size_t nvalues, size_t stride, uint16_t *out);
-/* AVX2 variant; present only on x86-64 builds (kernels/binning_avx2.c). */
+/* AVX2 variant; present only on x86-64 builds (kernels/binning/binning_avx2.c). */
 void kite_binning_index_avx2(const float *edges, int nedges, const float *values,
                              size_t nvalues, size_t stride, uint16_t *out);
 

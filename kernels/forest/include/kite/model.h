@@ -1,6 +1,6 @@
 /* kite_model: a tree ensemble as XGBoost defines it, independent of any file format.
  *
- * loaders/ fill it (JSON, UBJSON); kernels/forest.c compiles it into the scoring layout.
+ * loaders/ fill it (JSON, UBJSON); kernels/forest/forest.c compiles it into the scoring layout.
  * Node arrays keep XGBoost's own numbering so error messages can name "tree T node N" exactly
  * as the user's model file does. */
 #ifndef KITE_MODEL_H

@@ -1,6 +1,6 @@
 /* kite_num: locale-free number text <-> binary for outside input and predictions.
  *
- * Parsing (loaders/num_parse.c) returns exactly what glibc's strtod / strtof return in the C
+ * Parsing (loaders/csv/num_parse.c) returns exactly what glibc's strtod / strtof return in the C
  * locale, bit for bit, end pointer included (same grammar: leading white space, sign, decimal
  * digits with an optional point and exponent; hex floats, inf/infinity/nan/nan(...) spellings
  * and digit strings past 19 significant digits take the slow path, strtod_l/strtof_l with a C
@@ -13,7 +13,7 @@
  * the formatter (bench/RESULTS.md). Why not a library: Debian packages none for C (fast_float
  * and double-conversion are C++, Ryu only as Rust crates).
  *
- * Formatting (loaders/num_format.c) writes the shortest decimal that reads back as the same
+ * Formatting (loaders/csv/num_format.c) writes the shortest decimal that reads back as the same
  * float32 (Ryu's f2s), laid out as printf's %g with precision 9 would lay it out: fixed for
  * decimal exponents -4..8, d.ddde+XX otherwise, no trailing zeros. When 9 digits are needed
  * the text is %.9g's; otherwise it is shorter (0.1f gives "0.1", %.9g "0.100000001"). Both

@@ -8,7 +8,7 @@
  *                       (min, the 1/bins .. (bins-1)/bins quantiles with duplicates dropped so
  *                       ties stay in one bin, and the next float above max); the coarse
  *                       histogram has kpc_nedges + 1 bins (underflow, the quantile bins,
- *                       overflow; see kernels/binning.h), kpc_counts holds the reference's.
+ *                       overflow; see kernels/binning/include/kite/binning.h), kpc_counts holds the reference's.
  *                       kpc_fine_edges / kpc_fine_counts: the same on a fine quantile grid
  *                       (256 by default) for KS and Wasserstein; with at most
  *                       KITE_PROFILE_SMALL_REFERENCE values instead every distinct value v
@@ -27,8 +27,8 @@
 #define KITE_PROFILE_NAME_MAX 96
 #define KITE_PROFILE_MAX_METRICS 16
 /* Evidently's size threshold: a column with at most this many reference values gets p-value
- * tests (KS, chi-square, z), above it distances (engine/drift.c); such a column's fine grid
- * holds every distinct value exactly (loaders/profile_build.c), so its KS statistic is exact. */
+ * tests (KS, chi-square, z), above it distances (engine/drift/drift.c); such a column's fine grid
+ * holds every distinct value exactly (loaders/profile/profile_build.c), so its KS statistic is exact. */
 #define KITE_PROFILE_SMALL_REFERENCE 1000
 
 typedef enum { KITE_PROFILE_FEATURE = 0, KITE_PROFILE_PREDICTION = 1 } kite_profile_role;
