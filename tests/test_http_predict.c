@@ -134,6 +134,9 @@ static void test_predict(void)
     snprintf(csv_want, sizeof csv_want, "prediction\n%s\n", pred);
     unsigned st = predict(srv, &c, "text/csv", "Fare,Pclass,Sex,Age,SibSp,Parch,x\r\n7.25,3,0,22,1,0,\"a,b\"\n\n");
     CHECK_MSG(st == 200 && !strcmp(c.hc_resp, csv_want), "%u %s", st, c.hc_resp);
+    /* kite score's grammar (loaders/csv): a quoted field may hold a newline. */
+    st = predict(srv, &c, "text/csv", "Fare,Pclass,Sex,Age,SibSp,Parch,x\n7.25,3,0,22,1,0,\"line one\nline two\"\n");
+    CHECK_MSG(st == 200 && !strcmp(c.hc_resp, csv_want), "quoted newline: %u %s", st, c.hc_resp);
     st = predict(srv, &c, "text/csv", "Pclass,Sex,Age,SibSp,Parch,Fare\n3,0,\"22,1,0,7.25\n");
     CHECK_MSG(st == 400 && strstr(c.hc_resp, "unterminated quote"), "%u %s", st, c.hc_resp);
     st = predict(srv, &c, "text/csv", "Pclass,Sex,Age,SibSp,Parch,Fare\n3,0,22\n");

@@ -23,7 +23,7 @@
 #include <kite/feature_state.h>
 #include <kite/xgb_model.h>
 #include <kite/pipeline.h>
-#include "pipeline_int.h" /* pl_producer, for rd_kafka_test_fatal_error */
+#include "pipeline_int.h" /* pl_sink.sk_producer, for rd_kafka_test_fatal_error */
 #include "stream_harness.h"
 
 #define BASIC_EVENTS 2000
@@ -539,7 +539,7 @@ static void *fatal_thread(void *arg)
      * never be delivered: the run must end on the error, not wait for them. */
     clock_gettime(CLOCK_MONOTONIC, &c->at);
     pthread_mutex_lock(&c->pl->pl_handles_lock); /* as the metrics renderer reads the handle */
-    rd_kafka_test_fatal_error(c->pl->pl_producer, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+    rd_kafka_test_fatal_error(c->pl->pl_sink.sk_producer, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
                               "test_stream fatal");
     pthread_mutex_unlock(&c->pl->pl_handles_lock);
     return NULL;

@@ -85,6 +85,8 @@ typedef struct kite_http_slot {
     size_t hs_raw_cap;       /* values                                                   */
     uint8_t *hs_flags;       /* per row: KITE_ROW_RAW, KITE_ROW_WARMING                   */
     size_t hs_flags_cap;
+    char *hs_text;           /* text/csv raw rows: their field text (the body's size + 1)  */
+    size_t hs_text_cap;
 } __attribute__((aligned(64))) kite_http_slot;
 
 #define KITE_ROW_RAW 1u     /* the row holds raw inputs, featurized through the spec      */

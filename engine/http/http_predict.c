@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include <kite/csv.h>
+#include <kite/mem.h>
 #include <kite/dispatch.h>
 #include <kite/feature_spec.h>
 #include "http_internal.h"
@@ -517,121 +518,149 @@ static int parse_json(predict *p, const char *body, size_t len, int *mode, int *
     return 0;
 }
 
-/* Splits one CSV line in place (RFC 4180 quotes); returns the field count or -1. */
-static int csv_split(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *s = line;
-    for (;;) {
-        if (n == max) return -1;
-        char *out = s;
-        fields[n++] = out;
-        if (*s == '"') {
-            s++;
-            for (;;) {
-                if (!*s) return -1;
-                if (*s == '"' && s[1] == '"') { *out++ = '"'; s += 2; continue; }
-                if (*s == '"') { s++; break; }
-                *out++ = *s++;
-            }
-            if (*s && *s != ',') return -1;
-        } else {
-            while (*s && *s != ',') *out++ = *s++;
-        }
-        int more = *s == ',';
-        if (*s) s++;
-        *out = 0;
-        if (!more) return n;
-    }
-}
-
 /* Fields per CSV line at most; a header wider than this is refused. */
 #define PREDICT_CSV_MAX_FIELDS 4096
 
+/* Copies a raw row's field text into the slot's text buffer (it must outlive the reader's
+ * row, until the rows are featurized). The buffer holds the whole body's size + 1, and the
+ * texts of every row together are never longer than the body, so it never moves. */
+static const char *csv_keep_text(predict *p, const char *text, size_t *len, size_t *used)
+{
+    kite_http_slot *s = p->p_slot;
+    *len = strlen(text);
+    char *dst = s->hs_text + *used;
+    memcpy(dst, text, *len + 1);
+    *used += *len + 1;
+    return dst;
+}
+
+/* text/csv in: kite score's grammar (loaders/csv: RFC 4180 quotes, quoted newlines, blank rows
+ * skipped), read from the body through fmemopen; the row rules (header names, field counts,
+ * values) are this API's. */
 static int parse_csv(predict *p, char *body, size_t len)
 {
-    (void)len;
-    static _Thread_local char *fields[PREDICT_CSV_MAX_FIELDS];
     static _Thread_local int map[PREDICT_CSV_MAX_FIELDS];
-    int nf = p->p_nf, ncols = 0;
-    size_t line_no = 0, r = 0;
-    char *s = body;
-    while (*s) {
-        char *line = s;
-        char *nl = strchr(s, '\n');
-        if (nl) { *nl = 0; s = nl + 1; } else { s += strlen(s); }
-        line_no++;
-        size_t ll = strlen(line);
-        if (ll && line[ll - 1] == '\r') line[--ll] = 0;
-        if (!ll) continue;
-        int n = csv_split(line, fields, PREDICT_CSV_MAX_FIELDS);
-        if (n < 0)
-            return refuse(p, 400, "CSV line %zu: unterminated quote or more than %d fields",
-                          line_no, PREDICT_CSV_MAX_FIELDS);
-        if (!ncols && p->p_spec) { /* the header: match the spec's inputs (absent: missing) */
-            ncols = n;
-            if (p->p_ni > PREDICT_CSV_MAX_FIELDS) return refuse(p, 422, "spec has too many inputs for CSV");
-            for (int i = 0; i < p->p_ni; i++) {
-                map[i] = -1;
-                for (int c = 0; c < n; c++)
-                    if (!strcmp(fields[c], kite_feature_spec_input_name(p->p_spec, i))) {
-                        if (map[i] >= 0)
-                            return refuse(p, 422, "CSV header: column \"%s\" given twice", fields[c]);
-                        map[i] = c;
+    int nf = p->p_nf;
+    size_t r = 0, text_used = 0;
+    size_t k = 0;
+    while (k < len && isspace((unsigned char)body[k])) k++;
+    if (k == len) return refuse(p, 400, "empty CSV body: send a header row and data rows");
+    if (p->p_spec &&
+        kite_mem_grow((void **)&p->p_slot->hs_text, &p->p_slot->hs_text_cap, len + 1, 1, 4096))
+        return refuse(p, 500, "out of memory for a %zu-byte body", len);
+    FILE *fp = fmemopen(body, len, "r");
+    if (!fp) return refuse(p, 500, "cannot read the CSV body");
+    kite_csv_reader *rd = NULL;
+    char err[512];
+    int status = 0;
+    if (kite_csv_open_stream(fp, "CSV body", NULL, &rd, err, sizeof err)) {
+        status = refuse(p, 400, "%s", err);
+        goto done;
+    }
+    int ncols = kite_csv_num_columns(rd);
+    if (ncols > PREDICT_CSV_MAX_FIELDS) {
+        status = refuse(p, 400, "CSV header: more than %d fields", PREDICT_CSV_MAX_FIELDS);
+        goto done;
+    }
+    if (p->p_spec) { /* the header: match the spec's inputs (absent: missing) */
+        if (p->p_ni > PREDICT_CSV_MAX_FIELDS) {
+            status = refuse(p, 422, "spec has too many inputs for CSV");
+            goto done;
+        }
+        for (int i = 0; i < p->p_ni; i++) {
+            map[i] = -1;
+            for (int c = 0; c < ncols; c++)
+                if (!strcmp(kite_csv_column_name(rd, c), kite_feature_spec_input_name(p->p_spec, i))) {
+                    if (map[i] >= 0) {
+                        status = refuse(p, 422, "CSV header: column \"%s\" given twice",
+                                        kite_csv_column_name(rd, c));
+                        goto done;
+                    }
+                    map[i] = c;
+                }
+        }
+    } else { /* the header: match the model's features to it */
+        if (nf > PREDICT_CSV_MAX_FIELDS) {
+            status = refuse(p, 422, "model has too many features for CSV");
+            goto done;
+        }
+        for (int f = 0; f < nf; f++) {
+            map[f] = -1;
+            if (!p->p_model->hm_model.km_feature_names) { /* by position */
+                if (f < ncols) map[f] = f;
+            } else {
+                for (int c = 0; c < ncols; c++)
+                    if (!strcmp(kite_csv_column_name(rd, c), p->p_model->hm_names[f])) {
+                        if (map[f] >= 0) { /* as kite score and the Kafka path refuse it */
+                            status = refuse(p, 422, "CSV header: column \"%s\" given twice",
+                                            kite_csv_column_name(rd, c));
+                            goto done;
+                        }
+                        map[f] = c;
                     }
             }
-            continue;
+            if (map[f] < 0) {
+                status = refuse(p, 422, "CSV header has no column \"%s\"", feature_name(p, f));
+                goto done;
+            }
         }
+    }
+    for (;;) {
+        kite_csv_row row;
+        if (kite_csv_next(rd, &row, err, sizeof err)) {
+            status = refuse(p, 400, "%s", err);
+            goto done;
+        }
+        if (!row.kcr_nfields) break;
+        int n = row.kcr_nfields;
         if (p->p_spec) { /* a raw row: the fields as text, featurized later */
-            if (raw_row_begin(p, r)) return -1;
+            if (raw_row_begin(p, r)) {
+                status = -1;
+                goto done;
+            }
             kite_raw_value *raw = p->p_slot->hs_raw + r * (size_t)p->p_ni;
             for (int i = 0; i < p->p_ni; i++)
-                if (map[i] >= 0 && map[i] < n)
-                    raw[i] = (kite_raw_value){KITE_RAW_TEXT, 0, fields[map[i]], strlen(fields[map[i]])};
+                if (map[i] >= 0 && map[i] < n) {
+                    size_t tl;
+                    const char *t = csv_keep_text(p, row.kcr_fields[map[i]], &tl, &text_used);
+                    raw[i] = (kite_raw_value){KITE_RAW_TEXT, 0, t, tl};
+                }
             r++;
             continue;
         }
-        if (!ncols) { /* the header: match the model's features to it */
-            ncols = n;
-            if (nf > PREDICT_CSV_MAX_FIELDS) return refuse(p, 422, "model has too many features for CSV");
-            for (int f = 0; f < nf; f++) {
-                map[f] = -1;
-                if (!p->p_model->hm_model.km_feature_names) { /* by position */
-                    if (f < n) map[f] = f;
-                } else {
-                    for (int c = 0; c < n; c++)
-                        if (!strcmp(fields[c], p->p_model->hm_names[f])) {
-                            if (map[f] >= 0) /* as kite score and the Kafka path refuse it */
-                                return refuse(p, 422, "CSV header: column \"%s\" given twice",
-                                              fields[c]);
-                            map[f] = c;
-                        }
-                }
-                if (map[f] < 0)
-                    return refuse(p, 422, "CSV header has no column \"%s\"", feature_name(p, f));
-            }
-            continue;
+        if (row_reserve(p, r)) {
+            status = -1;
+            goto done;
         }
-        if (row_reserve(p, r)) return -1;
-        float *row = p->p_slot->hs_rows + r * (size_t)nf;
+        float *out = p->p_slot->hs_rows + r * (size_t)nf;
         for (int f = 0; f < nf; f++) {
-            if (map[f] >= n)
-                return refuse(p, 422, "CSV line %zu: %d fields, the header has %d", line_no, n, ncols);
+            if (map[f] >= n) {
+                status = refuse(p, 422, "CSV line %zu: %d fields, the header has %d", row.kcr_line,
+                                n, ncols);
+                goto done;
+            }
             char why[256];
-            if (kite_csv_parse_model_value(NULL, &p->p_model->hm_model, f, fields[map[f]], &row[f],
-                                           why, sizeof why))
-                return refuse(p, 422, "CSV line %zu column \"%s\": %s", line_no, feature_name(p, f),
-                              why);
-            if (isinf(row[f]))
-                return refuse(p, 422, "CSV line %zu column \"%s\": \"%.40s\" is out of float32 range",
-                              line_no, feature_name(p, f), fields[map[f]]);
+            const char *text = row.kcr_fields[map[f]];
+            if (kite_csv_parse_model_value(NULL, &p->p_model->hm_model, f, text, &out[f], why,
+                                           sizeof why)) {
+                status = refuse(p, 422, "CSV line %zu column \"%s\": %s", row.kcr_line,
+                                feature_name(p, f), why);
+                goto done;
+            }
+            if (isinf(out[f])) {
+                status = refuse(p, 422, "CSV line %zu column \"%s\": \"%.40s\" is out of float32 range",
+                                row.kcr_line, feature_name(p, f), text);
+                goto done;
+            }
         }
         r++;
     }
-    if (!ncols) return refuse(p, 400, "empty CSV body: send a header row and data rows");
-    if (!r) return refuse(p, 422, "CSV body has a header but no data rows");
-    p->p_nrows = r;
-    return 0;
+    if (!r) status = refuse(p, 422, "CSV body has a header but no data rows");
+    else p->p_nrows = r;
+done:
+    kite_csv_close(rd);
+    fclose(fp);
+    return status;
 }
 
 static void put_value(kite_http_conn *c, float v)

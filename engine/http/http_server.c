@@ -385,6 +385,7 @@ static void free_server(kite_http_server *srv)
             free(srv->s_slots[i].hs_seen);
             free(srv->s_slots[i].hs_raw);
             free(srv->s_slots[i].hs_flags);
+            free(srv->s_slots[i].hs_text);
         }
     free(srv->s_slots);
     kite_feature_state_free(srv->s_state);

@@ -12,8 +12,18 @@
 #include <unistd.h>
 
 #include <kite/arena.h>
-#include "pipeline_int.h"
+#include <kite/clock.h>
 #include <kite/xgb_model.h>
+
+#include "acks.h"
+#include "park.h"
+#include "pipeline_fatal.h"
+#include "pipeline_rebalance.h"
+#include "pipeline_state.h"
+#include "sink.h"
+#include "source.h"
+#include "txn.h"
+#include "worker.h"
 
 #define PIPELINE_OUT_BUF 4096
 #define PIPELINE_ARENA_BYTES (256 * 1024)
@@ -124,7 +134,7 @@ static void pipeline_reload_check(kite_pipeline *pl)
     }
     long every = pl->pl_cfg.kc_model_watch_ms;
     if (every > 0) {
-        int64_t now = kite_now_us();
+        int64_t now = kite_clock_wall_us();
         if (now >= pl->pl_watch_next_us) {
             pl->pl_watch_next_us = now + every * 1000;
             if (kite_model_swap_changed(pl->pl_swap)) kite_model_swap_reload(pl->pl_swap, "watch", msg, sizeof msg);
@@ -161,7 +171,7 @@ static int pipeline_admin_reload(void *opaque, char *body, size_t size)
 static int pipeline_healthy(void *opaque)
 {
     kite_pipeline *pl = opaque;
-    return !atomic_load_explicit(&pl->pl_fatal, memory_order_acquire);
+    return !kite__pipeline_fatal_set(pl);
 }
 
 static int pipeline_is_ready(void *opaque)
@@ -257,10 +267,9 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
                          "config max_inflight: %ld is not a power of two", cfg->kc_max_inflight);
     kite_pipeline *pl = calloc(1, sizeof *pl);
     if (!pl) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "pipeline");
-    pthread_mutex_init(&pl->pl_park_lock, NULL);
-    pthread_cond_init(&pl->pl_park_cond, NULL);
+    kite__park_init(&pl->pl_park);
     pthread_mutex_init(&pl->pl_handles_lock, NULL);
-    pthread_mutex_init(&pl->pl_poll_lock, NULL);
+    pthread_mutex_init(&pl->pl_sink.sk_poll_lock, NULL);
     *out = pl;
     /* Copy the configuration (strings duplicated) so the caller may free theirs. */
     KITE_TRY(kite_config_init(&pl->pl_cfg, errstr, errstr_size));
@@ -280,7 +289,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
         snprintf(kv, sizeof kv, "%s=%s", cfg->kc_kafka[i][0], cfg->kc_kafka[i][1]);
         KITE_TRY(kite_config_set_kafka(&pl->pl_cfg, kv, errstr, errstr_size));
     }
-    KITE_TRY(kite_txn_new(pl, errstr, errstr_size));
+    KITE_TRY(kite__txn_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_swap_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_drift_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_workers_new(pl, errstr, errstr_size));
@@ -295,7 +304,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
         fprintf(stderr, "kite: metrics on http://%s/metrics (port %d)\n", cfg->kc_metrics_addr,
                 kite_metrics_server_port(pl->pl_http));
     }
-    KITE_TRY(kite_sink_start(pl, errstr, errstr_size));
+    KITE_TRY(kite__sink_start(pl, errstr, errstr_size));
     return KITE_ERR_OK;
 }
 
@@ -363,30 +372,28 @@ static int pipeline_consumed_all(kite_pipeline *pl)
         if (atomic_load_explicit(&pl->pl_workers[i].kw_inflight, memory_order_acquire)) return 0;
         eof += atomic_load_explicit(&pl->pl_workers[i].kw_eof_parts, memory_order_acquire);
     }
-    if (rd_kafka_outq_len(pl->pl_producer) != 0 ||
-        atomic_load_explicit(&pl->pl_retry_pending, memory_order_acquire) != 0)
+    if (rd_kafka_outq_len(pl->pl_sink.sk_producer) != 0 ||
+        atomic_load_explicit(&pl->pl_sink.sk_retry_pending, memory_order_acquire) != 0)
         return 0;
     return eof >= assigned || pipeline_at_watermarks(pl);
 }
 
 kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
-    if (pl->pl_txn) KITE_TRY(kite_txn_start(pl, errstr, errstr_size));
-    KITE_TRY(kite_source_start(pl, errstr, errstr_size));
-    pl->pl_running_workers = pl->pl_nworkers;
+    if (pl->pl_txn) KITE_TRY(kite__txn_start(pl, errstr, errstr_size));
+    KITE_TRY(kite__source_start(pl, kite__pipeline_rebalance, errstr, errstr_size));
+    kite__park_enter(pl, pl->pl_nworkers);
     for (int i = 0; i < pl->pl_nworkers; i++) {
-        if (pthread_create(&pl->pl_workers[i].kw_thread, NULL, kite_worker_main, &pl->pl_workers[i])) {
+        if (pthread_create(&pl->pl_workers[i].kw_thread, NULL, kite__worker_main, &pl->pl_workers[i])) {
             kite_pipeline_stop(pl);
-            pthread_mutex_lock(&pl->pl_park_lock);
-            pl->pl_running_workers -= pl->pl_nworkers - i;
-            pthread_mutex_unlock(&pl->pl_park_lock);
+            kite__park_leave(pl, pl->pl_nworkers - i);
             break;
         }
         pl->pl_workers[i].kw_started = 1;
     }
     int eof_rounds = 0;
     while (!atomic_load_explicit(&pl->pl_stop, memory_order_acquire) &&
-           !atomic_load_explicit(&pl->pl_fatal, memory_order_acquire)) {
+           !kite__pipeline_fatal_set(pl)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(pl->pl_consumer, 50);
         if (m) {
             /* Partition messages are forwarded to the workers; what reaches this queue is
@@ -399,7 +406,7 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
         }
         /* Two consecutive checks 50 ms apart, so a late EOF flip is not mistaken for the end. */
         pipeline_reload_check(pl);
-        if (pl->pl_txn) kite_txn_tick(pl);
+        if (pl->pl_txn) kite__txn_tick(pl);
         if (pl->pl_cfg.kc_exit_on_eof) eof_rounds = pipeline_consumed_all(pl) ? eof_rounds + 1 : 0;
         if (eof_rounds >= 2) break;
     }
@@ -412,20 +419,20 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
         }
     /* Release: pairs with the rebalance callback's acquire (no parking once joined). */
     atomic_store_explicit(&pl->pl_workers_joined, 1, memory_order_release);
-    int drained = kite_sink_wait_empty(pl, PIPELINE_DRAIN_TIMEOUT_MS) == 0;
+    int drained = kite__acks_wait_empty(pl, PIPELINE_DRAIN_TIMEOUT_MS) == 0;
     if (pl->pl_txn) {
-        kite_txn_finish(pl); /* the last transaction, with its offsets */
+        kite__txn_finish(pl); /* the last transaction, with its offsets */
     } else {
-        for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
+        for (int i = 0; i < pl->pl_nworkers; i++) kite__acks_store_offsets(&pl->pl_workers[i]);
         rd_kafka_resp_err_t cerr = rd_kafka_commit(pl->pl_consumer, NULL, 0);
         if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
             fprintf(stderr, "kite: final commit: %s\n", rd_kafka_err2str(cerr));
     }
-    kite_source_close(pl);
-    pl->pl_cpu_end_us = kite_process_cpu_us();
-    if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire))
+    kite__source_close(pl);
+    pl->pl_cpu_end_us = kite_clock_process_cpu_us();
+    if (kite__pipeline_fatal_set(pl))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "stopped on a fatal error: %s",
-                         pl->pl_fatal_reason[0] ? pl->pl_fatal_reason : "see above");
+                         pl->pl_fatal.pf_reason[0] ? pl->pl_fatal.pf_reason : "see above");
     if (!drained)
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size,
                          "outputs still undelivered after %d s; their events were not committed",
@@ -453,7 +460,7 @@ void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
     };
     /* Relaxed: timestamps for the summary, read after the workers were joined (the join orders). */
     int64_t first = atomic_load_explicit(&pl->pl_first_consume_us, memory_order_relaxed);
-    int64_t last = atomic_load_explicit(&pl->pl_last_delivery_us, memory_order_relaxed);
+    int64_t last = atomic_load_explicit(&pl->pl_sink.sk_last_delivery_us, memory_order_relaxed);
     t->kpt_seconds = first && last > first ? (double)(last - first) * 1e-6 : 0;
     if (pl->pl_drift && t->kpt_scored)
         t->kpt_drift_us_per_event = kite_stats_hist_total(s, KITE_H_DRIFT) * 1e6 / (double)t->kpt_scored;
@@ -476,7 +483,7 @@ static void pipeline_render(void *opaque, kite_prom *p)
     kite_prom_family(p, "kite_outputs_in_flight", "gauge",
                      "Output messages produced and awaiting their delivery report.");
     kite_prom_sample(p, "kite_outputs_in_flight", NULL,
-                     pl->pl_producer ? (double)rd_kafka_outq_len(pl->pl_producer) : 0);
+                     pl->pl_sink.sk_producer ? (double)rd_kafka_outq_len(pl->pl_sink.sk_producer) : 0);
     kite_prom_family(p, "kite_consumer_lag_messages", "gauge",
                      "High watermark minus the consumed position, per assigned partition.");
     rd_kafka_topic_partition_list_t *parts = NULL;
@@ -517,9 +524,9 @@ void kite_pipeline_free(kite_pipeline *pl)
 {
     if (!pl) return;
     kite_metrics_server_stop(pl->pl_http);
-    kite_source_close(pl);
-    kite_sink_stop(pl);
-    kite_txn_free(pl);
+    kite__source_close(pl);
+    kite__sink_stop(pl);
+    kite__txn_free(pl);
     for (int i = 0; pl->pl_workers && i < pl->pl_nworkers; i++) {
         kite_worker *w = &pl->pl_workers[i];
         kite_ring_free(&w->kw_done);
@@ -551,26 +558,8 @@ void kite_pipeline_free(kite_pipeline *pl)
     kite_mock_broker_free(pl->pl_mock);
     free(pl->pl_brokers);
     kite_config_free(&pl->pl_cfg);
-    pthread_mutex_destroy(&pl->pl_park_lock);
-    pthread_mutex_destroy(&pl->pl_poll_lock);
+    kite__park_destroy(&pl->pl_park);
+    pthread_mutex_destroy(&pl->pl_sink.sk_poll_lock);
     pthread_mutex_destroy(&pl->pl_handles_lock);
-    pthread_cond_destroy(&pl->pl_park_cond);
     free(pl);
-}
-
-void kite__pipeline_fatal(kite_pipeline *pl, const char *fmt, ...)
-{
-    int unclaimed = 0;
-    /* acq_rel: the winner alone writes the reason (no other thread touches it before the
-     * pl_fatal release store below publishes it). */
-    if (atomic_compare_exchange_strong_explicit(&pl->pl_fatal_claim, &unclaimed, 1,
-                                                memory_order_acq_rel, memory_order_relaxed)) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(pl->pl_fatal_reason, sizeof pl->pl_fatal_reason, fmt, ap);
-        va_end(ap);
-        /* Only the winner publishes: a reader that sees pl_fatal sees the whole reason. The
-         * others' errors are already fatal through it. */
-        atomic_store_explicit(&pl->pl_fatal, 1, memory_order_release); /* pairs: control acquire */
-    }
 }

@@ -1,5 +1,10 @@
-/* Internals shared by pipeline.c (control), pipeline_worker.c, pipeline_output.c,
- * kafka_consumer.c and kafka_producer.c. Not part of the public API. */
+/* Private to kite_stream (engine/stream/), not installed. The pipeline's state: one
+ * kite_pipeline per `kite serve`, one kite_worker per worker thread, and the sub-structs of
+ * kite_pipeline, each owned by one file (SQLite-style: the owner creates, changes and frees
+ * it; other files only read what its comment says they may). The functions are declared in
+ * the owning file's header: acks.h, sink.h, source.h, txn.h, park.h, worker.h, output.h,
+ * pipeline_state.h, pipeline_fatal.h, pipeline_rebalance.h. This header includes only the
+ * headers of files below the pipeline (they never call back into it). */
 #ifndef KITE_PIPELINE_INT_H
 #define KITE_PIPELINE_INT_H
 
@@ -97,7 +102,7 @@ typedef struct kite_worker {
     size_t kw_nlabels;
     char *kw_out;                     /* output JSON buffer                            */
     size_t kw_out_cap;
-    /* pipeline_output.c: output text that does not change per event, made once (the alert's
+    /* output.c: output text that does not change per event, made once (the alert's
      * rule, the model fields) or once per source topic ("topic":"t","partition":). */
     char kw_alert_head[96];
     size_t kw_alert_head_len;
@@ -113,8 +118,53 @@ typedef struct kite_worker {
     _Atomic uint64_t kw_inflight;
 } kite_worker;
 
-typedef struct kite_txn kite_txn; /* engine/stream/kafka_txn.c */
+typedef struct kite_txn kite_txn; /* engine/stream/txn.c */
+struct kite_retry;                 /* engine/stream/sink.c */
 
+/* Owned by sink.c (the output side): the producer, its topics and the delivery thread.
+ * sk_producer is read by the ack path (outq length), the transactions and the metrics
+ * renderer (under pl_handles_lock); sk_retry_pending and sk_last_delivery_us by acks.c and
+ * pipeline.c; the rkt handles by the workers. */
+typedef struct kite_sink {
+    rd_kafka_t *sk_producer;
+    rd_kafka_topic_t *sk_rkt_pred, *sk_rkt_alert, *sk_rkt_dead;
+    rd_kafka_topic_t *sk_rkt_drift;   /* drift_topic (drift_profile set), NULL: none       */
+    rd_kafka_topic_t *sk_rkt_shadow;  /* shadow_topic, NULL: none                           */
+    pthread_t sk_delivery_thread;
+    /* Held by whoever serves the producer's delivery reports: the delivery thread around each
+     * rd_kafka_poll, and (exactly_once) the control thread around commit_transaction and
+     * abort_transaction, which flush and so serve reports on the calling thread. One server
+     * at a time keeps each worker's ring single-producer. */
+    pthread_mutex_t sk_poll_lock;
+    int sk_delivery_started;
+    _Atomic int sk_delivery_stop;     /* control -> delivery thread                     */
+    /* Failed deliveries awaiting a new produce (delivery thread only). */
+    struct kite_retry *sk_retry;
+    size_t sk_nretry, sk_retry_cap;
+    _Atomic size_t sk_retry_pending;  /* delivery thread (release) -> acks.c (acquire)  */
+    _Atomic int64_t sk_last_delivery_us;
+} kite_sink;
+
+/* Owned by park.c: the control thread stops every worker at a loop boundary during a
+ * rebalance or a transaction commit. Rare path, so a mutex and condition variables. */
+typedef struct kite_park {
+    pthread_mutex_t pk_lock;
+    pthread_cond_t pk_cond;
+    _Atomic int pk_request;           /* control -> workers (release/acquire)           */
+    int pk_parked;                    /* under pk_lock                                  */
+    int pk_running;                   /* workers running, under pk_lock                 */
+} kite_park;
+
+/* Owned by pipeline_fatal.c: the first fatal error. pf_reason is written once, by the thread
+ * that wins pf_claim (kite__pipeline_fatal), before its release store of pf_set; read after
+ * an acquire load of pf_set sees 1. Several threads can hit fatal errors at once. */
+typedef struct kite_pipeline_fatal {
+    _Atomic int pf_set;               /* /health fails, the run stops                  */
+    _Atomic int pf_claim;
+    char pf_reason[256];
+} kite_pipeline_fatal;
+
+/* Owned by pipeline.c (the control thread), except where a member says otherwise. */
 typedef struct kite_pipeline {
     kite_config pl_cfg;               /* copy of the caller's, with defaults applied    */
     /* The served model, its forest and event map (engine/stream/model_swap.h): workers take the
@@ -122,19 +172,19 @@ typedef struct kite_pipeline {
     kite_model_swap *pl_swap;
     _Atomic int pl_reload_request;    /* SIGHUP -> control thread (kite_pipeline_reload)   */
     int64_t pl_watch_next_us;         /* control thread: next model_watch_ms check          */
-    kite_shadow *pl_shadow;           /* shadow_model (engine/stream/shadow.h), NULL: none          */
-    rd_kafka_topic_t *pl_rkt_shadow;  /* shadow_topic, NULL: none                           */
+    kite_shadow *pl_shadow;           /* shadow_model (engine/stream/shadow.h), NULL: none   */
     kite_mock_broker *pl_mock;
-    kite_txn *pl_txn;                 /* guarantee=exactly_once (kafka_txn.c), NULL: off  */
+    kite_txn *pl_txn;                 /* guarantee=exactly_once (txn.c), NULL: off       */
     char *pl_brokers;
     /* Created and destroyed by the running thread while the metrics server (its own thread)
-     * may render lag and queue gauges from them: both pointers are set, cleared and read by
-     * the renderer under pl_handles_lock (the hot path reads them after pthread_create /
-     * before pthread_join, which order them). */
-    rd_kafka_t *pl_consumer;
-    rd_kafka_t *pl_producer;
+     * may render lag and queue gauges from them: the consumer (source.c) and the sink's
+     * producer are set, cleared and read by the renderer under pl_handles_lock (the hot path
+     * reads them after pthread_create / before pthread_join, which order them). */
+    rd_kafka_t *pl_consumer;          /* owned by source.c                               */
     pthread_mutex_t pl_handles_lock;
-    rd_kafka_topic_t *pl_rkt_pred, *pl_rkt_alert, *pl_rkt_dead;
+    kite_sink pl_sink;                /* sink.c                                          */
+    kite_park pl_park;                /* park.c                                          */
+    kite_pipeline_fatal pl_fatal;     /* pipeline_fatal.c                                */
     /* Drift (drift_profile set): one monitor for the whole stream, so every worker observes
      * under pl_drift_lock and /metrics renders under it too; pl_drift_times (batch_size) is
      * scratch for the batch's event times, also under the lock. */
@@ -142,134 +192,22 @@ typedef struct kite_pipeline {
     kite_drift_monitor *pl_drift;
     pthread_mutex_t pl_drift_lock;
     double *pl_drift_times;
-    rd_kafka_topic_t *pl_rkt_drift;
     kite_drift_report_dir pl_drift_reports; /* drift_report_dir (written under the lock) */
     int pl_nworkers;
     kite_worker *pl_workers;
     kite_stats pl_stats;              /* blocks: workers, then delivery, then control   */
     kite_stats_block *pl_stats_delivery, *pl_stats_control;
     kite_metrics_server *pl_http;
-    pthread_t pl_delivery_thread;
-    /* Held by whoever serves the producer's delivery reports: the delivery thread around each
-     * rd_kafka_poll, and (exactly_once) the control thread around commit_transaction and
-     * abort_transaction, which flush and so serve reports on the calling thread. One server
-     * at a time keeps each worker's ring single-producer. */
-    pthread_mutex_t pl_poll_lock;
-    int pl_delivery_started;
-    _Atomic int pl_delivery_stop;     /* control -> delivery thread                     */
     _Atomic int pl_stop;              /* signal handler / API -> everyone               */
     _Atomic int pl_ready;             /* partitions assigned (for /ready)               */
     _Atomic int pl_assigned;          /* partitions assigned now (rebalance callback)   */
-    _Atomic int pl_fatal;             /* a fatal Kafka error: /health fails, run stops  */
     _Atomic int pl_workers_joined;
     _Atomic int pl_exit_holds;        /* exit_on_eof waits while > 0                    */
     _Atomic uint64_t pl_expect_consumed; /* ... and until this many were consumed       */
-    /* Parking: the control thread stops every worker at a loop boundary during a
-     * rebalance. Rare path, so a mutex and condition variables. */
-    pthread_mutex_t pl_park_lock;
-    pthread_cond_t pl_park_cond;
-    _Atomic int pl_park_request;      /* control -> workers (release/acquire)           */
-    int pl_parked;                    /* under pl_park_lock                             */
-    int pl_running_workers;           /* under pl_park_lock                             */
-    /* Failed deliveries awaiting a new produce (delivery thread only). */
-    struct kite_retry *pl_retry;
-    size_t pl_nretry, pl_retry_cap;
-    _Atomic size_t pl_retry_pending;  /* delivery thread (release) -> control (acquire) */
-    _Atomic int64_t pl_first_consume_us, pl_last_delivery_us;
+    _Atomic int64_t pl_first_consume_us;
     int64_t pl_cpu_first_us;          /* process CPU at the first event (written once,
                                        * by the CAS winner; read after the workers join) */
     int64_t pl_cpu_end_us;            /* process CPU after the final commit              */
-    /* The first fatal error's reason: written once, by the thread that wins pl_fatal_claim
-     * (kite__pipeline_fatal), before its release store of pl_fatal; read after an acquire
-     * load of pl_fatal sees 1. Several threads can hit fatal errors at once. */
-    _Atomic int pl_fatal_claim;
-    char pl_fatal_reason[256];
 } kite_pipeline;
-
-/* Records a fatal error: the first caller's reason is kept (printf-style) and published with
- * pl_fatal (release; pairs with the acquire loads in the control loop and /health). */
-__attribute__((format(printf, 2, 3))) void kite__pipeline_fatal(kite_pipeline *pl, const char *fmt,
-                                                                 ...);
-
-/* pipeline_worker.c */
-void kite_worker_apply_labels(kite_worker *w);
-
-/* kafka_producer.c */
-kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
-/* Produces one output; on __QUEUE_FULL drains the worker's completions and retries.
- * Returns 0, or -1 when the pipeline is stopping fatally (or, exactly_once, when the open
- * transaction refused it and will abort). */
-int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
-                      const char *payload, size_t len, int64_t ts_ms, uint64_t tag);
-/* Workers parked or joined: waits until every output has a delivery report (or timeout_ms
- * passes, or a fatal error makes it hopeless), applying delivery tags meanwhile so no ring
- * fills; 0 when empty. */
-int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms);
-void kite_sink_stop(kite_pipeline *pl);
-
-/* kafka_consumer.c */
-kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
-/* Stores, for every window of w, the offset after the last event completed in order. */
-void kite_source_store_offsets(kite_worker *w);
-/* Control thread, workers parked or joined: pops every delivery tag and applies it. */
-void kite_source_drain_all(kite_pipeline *pl);
-void kite_source_close(kite_pipeline *pl);
-
-/* kafka_txn.c: guarantee=exactly_once. kite_txn_new validates guarantee and, for
- * exactly_once, makes pl_txn; the two conf calls add the transactional settings to the
- * producer's and the consumer's configuration; kite_txn_start initializes the producer and
- * begins the first transaction (retrying while the cluster is away, until stopped). Control
- * thread only: kite_txn_tick commits the open transaction every transaction_ms (parking the
- * workers); kite_txn_finish, with the workers parked or joined, commits it with the consumed
- * offsets, or aborts it and rewinds to the committed offsets, then begins the next one:
- * 0 committed (or nothing to commit), 1 aborted and rewound, -1 fatal (pl_fatal set). */
-kite_err kite_txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size);
-void kite_txn_free(kite_pipeline *pl);
-kite_err kite_txn_producer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
-                                size_t errstr_size);
-kite_err kite_txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
-                                size_t errstr_size);
-kite_err kite_txn_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
-void kite_txn_tick(kite_pipeline *pl);
-int kite_txn_finish(kite_pipeline *pl);
-/* Any thread: an output failed or was refused; the open transaction must abort. */
-void kite_txn_failed(kite_pipeline *pl, rd_kafka_resp_err_t err);
-
-/* kafka_consumer.c: drops every worker's windows (workers parked or joined). */
-void kite__source_drop_windows(kite_pipeline *pl);
-
-/* pipeline_worker.c */
-void *kite_worker_main(void *arg);
-/* Applies the delivery tags waiting in w's ring; returns how many. */
-size_t kite_worker_apply_deliveries(kite_worker *w);
-void kite_worker_park(kite_pipeline *pl);
-void kite_worker_unpark(kite_pipeline *pl);
-
-/* pipeline_state.c: feature state per partition, rebuilt from the partition's log on its first
- * event (the file's top comment says how and why). */
-typedef struct kite_pstate kite_pstate;
-kite_err kite__pstate_new(kite_worker *w, char *errstr, size_t errstr_size);
-void kite__pstate_free(kite_worker *w);
-/* Workers parked (or the worker itself): drops window pslot's state / every state. */
-void kite__pstate_drop(kite_worker *w, int pslot);
-void kite__pstate_drop_all(kite_worker *w);
-/* kite_event_map_row with the state of m's partition (window pslot), rebuilt first if the
- * partition has none yet. *stopping = 1 when the pipeline stopped during the rebuild: the
- * event must then be left unconsumed (no output, no completion). */
-kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m,
-                          const kite_event_json *event, float *row, int *missing, int *warming,
-                          int *stopping, char *errstr, size_t errstr_size);
-
-/* pipeline_output.c: JSON of each output into w->kw_out; return the length. */
-size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
-                              const float *margin, int warming_up, int64_t now_ms);
-size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred);
-size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason);
-size_t kite_output_text(kite_worker *w, const char *text); /* a drift event's JSON as is */
-size_t kite_output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
-                          float shadow_pred, float serving_pred);
-
-int64_t kite_now_us(void);      /* CLOCK_REALTIME, microseconds (comparable to Kafka's) */
-int64_t kite_process_cpu_us(void); /* user + system CPU of the whole process           */
 
 #endif

@@ -27,7 +27,7 @@
  * uninterrupted run in the last bits of their rounding).
  *
  * Owned by the worker thread (kw_pstate): made in kite__pstate_new, states dropped with their
- * window (kite__pstate_drop, from kafka_consumer.c while the workers are parked) and all at
+ * window (kite__pstate_drop, from acks.c while the workers are parked) and all at
  * once when a reload brings another event map (kite__pstate_drop_all, the worker itself). */
 #include <math.h>
 #ifdef __GLIBC__
@@ -39,7 +39,8 @@
 #include <time.h>
 
 #include "kafka_conf.h"
-#include "pipeline_int.h"
+#include "pipeline_fatal.h"
+#include "pipeline_state.h"
 
 /* A rebuild that reads nothing for this long gives up and keeps what it has (counted as
  * history lost): a broker that cannot serve the log must not hold the partition forever. */
@@ -111,7 +112,7 @@ static rd_kafka_t *pstate_consumer(kite_worker *w)
     static const char *const fixed[][2] = {
         {"enable.auto.commit", "false"},  {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"}, {"auto.offset.reset", "earliest"},
-        {"fetch.wait.max.ms", "10"}, /* see kafka_consumer.c: the mock holds fetches this long */
+        {"fetch.wait.max.ms", "10"}, /* see source.c: the mock holds fetches this long */
     };
     kite_err e = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, err, sizeof err);
     if (!e) e = kite_kafka_conf_apply_user(conf, c, "consumer", err, sizeof err);
@@ -190,7 +191,7 @@ static int pstate_rebuild(kite_worker *w, kite_event_state *st, const char *topi
     while (next < upto) {
         /* Acquire: pairs with the release stores of pl_stop / pl_fatal. */
         if (atomic_load_explicit(&pl->pl_stop, memory_order_acquire) ||
-            atomic_load_explicit(&pl->pl_fatal, memory_order_acquire)) {
+            kite__pipeline_fatal_set(pl)) {
             rc = -1;
             break;
         }

@@ -123,7 +123,8 @@ static kite_err split_row(kite_csv_reader *r, ssize_t len, int *nfields, char *e
         len = getline(&r->cr_line, &r->cr_line_cap, r->cr_fp);
         if (len < 0)
             return kite_errf(KITE_ERR_CSV, errstr, errstr_size,
-                             "%s:%zu: quoted field never closed", r->cr_path, start_line);
+                             "%s:%zu: quoted field never closed (unterminated quote)", r->cr_path,
+                             start_line);
         r->cr_lineno++;
         pos = 0;
     }
@@ -166,27 +167,11 @@ static kite_err read_row(kite_csv_reader *r, int *nfields, size_t *row_line, cha
     }
 }
 
-kite_err kite_csv_open(const char *path, const kite_csv_options *opts, kite_csv_reader **out,
-                       char *errstr, size_t errstr_size)
+/* Reads the header row of a reader whose stream is open; frees r on failure. */
+static kite_err csv_start(kite_csv_reader *r, kite_csv_reader **out, char *errstr,
+                          size_t errstr_size)
 {
-    *out = NULL;
-    kite_csv_reader *r = calloc(1, sizeof *r);
-    if (!r) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
-    r->cr_opts = opts ? *opts : KITE_CSV_OPTIONS_DEFAULT;
-    if (!r->cr_opts.kco_delimiter) r->cr_opts.kco_delimiter = ',';
-    r->cr_path = strdup(path);
-    if (!strcmp(path, "-")) {
-        r->cr_fp = stdin;
-    } else {
-        r->cr_fp = fopen(path, "rb");
-        r->cr_owns_fp = 1;
-    }
-    if (!r->cr_fp || !r->cr_path) {
-        kite_err e = kite_errf(KITE_ERR_IO, errstr, errstr_size, "%s: %s", path, strerror(errno));
-        r->cr_owns_fp = r->cr_fp != NULL;
-        kite_csv_close(r);
-        return e;
-    }
+    const char *path = r->cr_path;
     int n;
     size_t line;
     kite_err err = read_row(r, &n, &line, errstr, errstr_size);
@@ -201,14 +186,16 @@ kite_err kite_csv_open(const char *path, const kite_csv_options *opts, kite_csv_
     while (n > 0 && r->cr_fields[n - 1][0] == 0) n--;
     r->cr_header = calloc((size_t)n + 1, sizeof(char *));
     if (!r->cr_header) {
-        kite_csv_close(r);
-        return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
+        err = kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
+        kite_csv_close(r); /* after the message: path is r's */
+        return err;
     }
     for (int i = 0; i < n; i++) {
         char *name = strdup(r->cr_fields[i]);
         if (!name) {
+            err = kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
             kite_csv_close(r);
-            return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
+            return err;
         }
         size_t l = strlen(name);
         while (l > 0 && (isspace((unsigned char)name[l - 1]) ||
@@ -219,6 +206,50 @@ kite_err kite_csv_open(const char *path, const kite_csv_options *opts, kite_csv_
     r->cr_ncols = n;
     *out = r;
     return KITE_ERR_OK;
+}
+
+static kite_csv_reader *csv_new(const char *name, const kite_csv_options *opts)
+{
+    kite_csv_reader *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->cr_opts = opts ? *opts : KITE_CSV_OPTIONS_DEFAULT;
+    if (!r->cr_opts.kco_delimiter) r->cr_opts.kco_delimiter = ',';
+    if (!(r->cr_path = strdup(name))) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+kite_err kite_csv_open(const char *path, const kite_csv_options *opts, kite_csv_reader **out,
+                       char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    kite_csv_reader *r = csv_new(path, opts);
+    if (!r) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
+    if (!strcmp(path, "-")) {
+        r->cr_fp = stdin;
+    } else {
+        r->cr_fp = fopen(path, "rb");
+        r->cr_owns_fp = 1;
+    }
+    if (!r->cr_fp) {
+        kite_err e = kite_errf(KITE_ERR_IO, errstr, errstr_size, "%s: %s", path, strerror(errno));
+        r->cr_owns_fp = 0;
+        kite_csv_close(r);
+        return e;
+    }
+    return csv_start(r, out, errstr, errstr_size);
+}
+
+kite_err kite_csv_open_stream(FILE *fp, const char *name, const kite_csv_options *opts,
+                              kite_csv_reader **out, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    kite_csv_reader *r = csv_new(name, opts);
+    if (!r) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", name);
+    r->cr_fp = fp; /* the caller's: kite_csv_close leaves it open */
+    return csv_start(r, out, errstr, errstr_size);
 }
 
 void kite_csv_close(kite_csv_reader *r)

@@ -46,7 +46,7 @@ typedef struct kite_config {
     char *kc_shadow_model;      /* candidate scoring beside the serving model; "" = none */
     double kc_shadow_tolerance; /* |shadow - serving| above this counts as a disagreement */
     char *kc_shadow_topic;      /* shadow predictions; "" = metrics only                 */
-    char *kc_guarantee;         /* at_least_once | exactly_once (engine/stream/kafka_txn.c)      */
+    char *kc_guarantee;         /* at_least_once | exactly_once (engine/stream/txn.c)      */
     long kc_transaction_ms;     /* exactly_once: commit the open transaction this often  */
     char *kc_transactional_id;  /* exactly_once: "" = kite-<group>-<host>-<pid>          */
     char *kc_kafka[KITE_CONFIG_MAX_KAFKA][2]; /* -X key=value pairs, in order            */

@@ -35,6 +35,11 @@ typedef struct kite_csv_row {
 /* path "-" reads stdin. Reads the header row immediately. */
 kite_err kite_csv_open(const char *path, const kite_csv_options *opts, kite_csv_reader **out,
                        char *errstr, size_t errstr_size);
+/* As kite_csv_open, over a stream the caller opened and closes after kite_csv_close; name
+ * stands for the path in messages. POST /predict reads its body this way (fmemopen), so the
+ * HTTP API and kite score share one CSV grammar. */
+kite_err kite_csv_open_stream(FILE *fp, const char *name, const kite_csv_options *opts,
+                              kite_csv_reader **out, char *errstr, size_t errstr_size);
 void kite_csv_close(kite_csv_reader *r);
 
 const char *kite_csv_path(const kite_csv_reader *r);

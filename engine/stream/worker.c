@@ -11,13 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <xxhash.h>
 
+#include <kite/clock.h>
 #include <kite/dispatch.h>
 #include <kite/pin.h>
-#include "pipeline_int.h"
+#include "acks.h"
+#include "output.h"
+#include "park.h"
+#include "pipeline_fatal.h"
+#include "pipeline_state.h"
+#include "sink.h"
+#include "worker.h"
 
 /* Drift events: each batch takes every pending one (the monitor's whole queue), so none is
  * left behind when the stream ends; kw_drift_ev / kw_drift_json hold that many. */
@@ -25,89 +31,6 @@
 
 #define WORKER_DONE_BATCH 256
 #define WORKER_IDLE_WAIT_MS 100
-
-static double worker_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
-static void worker_publish_progress(kite_worker *w)
-{
-    int eof = 0;
-    uint64_t inflight = 0;
-    for (int i = 0; i < w->kw_nparts; i++) {
-        kite_offsets *t = w->kw_parts[i];
-        if (!t) continue;
-        eof += t->ko_at_eof;
-        inflight += kite_offsets_inflight(t);
-    }
-    /* Release: pairs with the control thread's acquire loads in pipeline.c (exit_on_eof). */
-    atomic_store_explicit(&w->kw_inflight, inflight, memory_order_release);
-    atomic_store_explicit(&w->kw_eof_parts, eof, memory_order_release);
-}
-
-size_t kite_worker_apply_deliveries(kite_worker *w)
-{
-    uint64_t tags[WORKER_DONE_BATCH];
-    size_t total = 0, n;
-    while ((n = kite_ring_pop_n(&w->kw_done, tags, WORKER_DONE_BATCH)) > 0) {
-        int64_t now_us = kite_now_us();
-        for (size_t i = 0; i < n; i++) {
-            kite_offsets *t = w->kw_parts[kite_tag_pslot(tags[i])];
-            if (!t) continue;
-            uint64_t seq = kite_tag_seq(tags[i]);
-            if (kite_tag_kind(tags[i]) == KITE_OUT_PREDICTION) {
-                int64_t ts = t->ko_ts_ms[seq & t->ko_mask];
-                if (ts > 0) kite_stats_observe_latency_us(w->kw_stats, (double)(now_us - ts * 1000));
-            }
-            kite_offsets_done(t, seq);
-        }
-        total += n;
-    }
-    if (total) {
-        kite_source_store_offsets(w);
-        worker_publish_progress(w);
-    }
-    return total;
-}
-
-void kite_worker_park(kite_pipeline *pl)
-{
-    pthread_mutex_lock(&pl->pl_park_lock);
-    /* Release: pairs with the workers' acquire load at the top of their loop. */
-    atomic_store_explicit(&pl->pl_park_request, 1, memory_order_release);
-    for (int i = 0; i < pl->pl_nworkers; i++)
-        if (pl->pl_workers[i].kw_queue) rd_kafka_queue_yield(pl->pl_workers[i].kw_queue);
-    while (pl->pl_parked < pl->pl_running_workers)
-        pthread_cond_wait(&pl->pl_park_cond, &pl->pl_park_lock);
-    pthread_mutex_unlock(&pl->pl_park_lock);
-}
-
-void kite_worker_unpark(kite_pipeline *pl)
-{
-    pthread_mutex_lock(&pl->pl_park_lock);
-    atomic_store_explicit(&pl->pl_park_request, 0, memory_order_release);
-    pthread_cond_broadcast(&pl->pl_park_cond);
-    pthread_mutex_unlock(&pl->pl_park_lock);
-}
-
-/* Blocks while the control thread holds the workers; the mutex hands this worker's state
- * (windows, ring consumer side) to the control thread and back. */
-static void worker_maybe_park(kite_worker *w)
-{
-    kite_pipeline *pl = w->kw_pl;
-    /* Acquire: pairs with the release store in kite_worker_park. */
-    if (!atomic_load_explicit(&pl->pl_park_request, memory_order_acquire)) return;
-    pthread_mutex_lock(&pl->pl_park_lock);
-    pl->pl_parked++;
-    pthread_cond_broadcast(&pl->pl_park_cond);
-    while (atomic_load_explicit(&pl->pl_park_request, memory_order_acquire))
-        pthread_cond_wait(&pl->pl_park_cond, &pl->pl_park_lock);
-    pl->pl_parked--;
-    pthread_mutex_unlock(&pl->pl_park_lock);
-}
 
 static int worker_window(kite_worker *w, const rd_kafka_message_t *m)
 {
@@ -137,7 +60,7 @@ static void worker_emit(kite_worker *w, rd_kafka_topic_t *rkt, const rd_kafka_me
 {
     kite_offsets_expect(w->kw_parts[pslot], seq);
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
-    if (kite_sink_produce(w, rkt, m->key, m->key_len, w->kw_out, len, ts > 0 ? ts : 0,
+    if (kite__sink_produce(w, rkt, m->key, m->key_len, w->kw_out, len, ts > 0 ? ts : 0,
                           kite_tag_make(w->kw_index, pslot, kind, seq)) != 0)
         kite_offsets_done(w->kw_parts[pslot], seq); /* fatal: run stops, offset stays unstored */
 }
@@ -145,8 +68,8 @@ static void worker_emit(kite_worker *w, rd_kafka_topic_t *rkt, const rd_kafka_me
 static void worker_dead_letter(kite_worker *w, const rd_kafka_message_t *m, int pslot,
                                uint64_t seq, const char *reason)
 {
-    size_t len = kite_output_dead_letter(w, m, reason);
-    worker_emit(w, w->kw_pl->pl_rkt_dead, m, pslot, seq, KITE_OUT_DEAD_LETTER, len);
+    size_t len = kite__output_dead_letter(w, m, reason);
+    worker_emit(w, w->kw_pl->pl_sink.sk_rkt_dead, m, pslot, seq, KITE_OUT_DEAD_LETTER, len);
     kite_stats_add(w->kw_stats, KITE_C_DEAD_LETTERS, 1);
     kite_offsets_done(w->kw_parts[pslot], seq); /* drop the hold */
 }
@@ -154,6 +77,8 @@ static void worker_dead_letter(kite_worker *w, const rd_kafka_message_t *m, int 
 /* A labels_topic message: {label_field: number}, keyed like the event it labels. It has no
  * output of its own, so its offset is done once the label is queued for the join (a label lost
  * in a crash costs one quality sample, never an output). */
+static void worker_apply_labels(kite_worker *w);
+
 static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m,
                               const kite_event_json *event, int pslot, uint64_t seq)
 {
@@ -172,7 +97,7 @@ static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m,
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
     }
-    if (w->kw_nlabels == (size_t)pl->pl_cfg.kc_batch_size) kite_worker_apply_labels(w);
+    if (w->kw_nlabels == (size_t)pl->pl_cfg.kc_batch_size) worker_apply_labels(w);
     w->kw_labels[w->kw_nlabels++] = (kite_label_item){XXH3_64bits(m->key, m->key_len), v->ef_number};
     kite_stats_add(w->kw_stats, KITE_C_LABELS, 1);
     kite_offsets_done(w->kw_parts[pslot], seq); /* no output: the event is complete */
@@ -180,7 +105,7 @@ static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m,
 
 /* Joins the labels taken since the last call to their keys' predictions (under the drift
  * lock, once per batch). */
-void kite_worker_apply_labels(kite_worker *w)
+static void worker_apply_labels(kite_worker *w)
 {
     if (!w->kw_nlabels) return;
     kite_pipeline *pl = w->kw_pl;
@@ -222,8 +147,8 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
          * error none will come: leave the event unconsumed (no offset is stored past it) so
          * the worker can stop instead of waiting forever. Acquire: pairs with the release
          * stores of pl_fatal. */
-        if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire)) return;
-        if (!kite_worker_apply_deliveries(w)) {
+        if (kite__pipeline_fatal_set(pl)) return;
+        if (!kite__acks_apply(w)) {
             struct timespec ts = {0, 100000};
             nanosleep(&ts, NULL);
         }
@@ -301,9 +226,9 @@ static void worker_shadow_emit(kite_worker *w, const kite_batch_item *it, const 
     kite_pipeline *pl = w->kw_pl;
     float cand = w->kw_shadow_preds[i * (size_t)s->ks_groups];
     kite_shadow_observe(pl->pl_shadow, w->kw_index, serving, cand);
-    if (!pl->pl_rkt_shadow) return;
-    size_t len = kite_output_shadow(w, it->kbi_msg, s, cand, serving);
-    worker_emit(w, pl->pl_rkt_shadow, it->kbi_msg, it->kbi_pslot, it->kbi_seq, KITE_OUT_ALERT, len);
+    if (!pl->pl_sink.sk_rkt_shadow) return;
+    size_t len = kite__output_shadow(w, it->kbi_msg, s, cand, serving);
+    worker_emit(w, pl->pl_sink.sk_rkt_shadow, it->kbi_msg, it->kbi_pslot, it->kbi_seq, KITE_OUT_ALERT, len);
 }
 
 static void worker_score(kite_worker *w, size_t n)
@@ -312,22 +237,22 @@ static void worker_score(kite_worker *w, size_t n)
     const kite_forest *f = &w->kw_served->ks_forest;
     size_t nf = (size_t)w->kw_served->ks_nfeatures;
     size_t groups = (size_t)f->kf_num_group;
-    double t0 = worker_mono_us();
+    double t0 = ((double)kite_clock_mono_ns() * 1e-3);
     kite_forest_predict(f, w->kw_rows, n, nf, w->kw_margins, 1);
     memcpy(w->kw_preds, w->kw_margins, n * groups * sizeof(float));
     kite_forest_transform(f, w->kw_preds, n);
     const kite_served *shadow = pl->pl_shadow ? worker_shadow_score(w, n, nf) : NULL;
-    kite_stats_observe(w->kw_stats, KITE_H_SCORING_LATENCY, (worker_mono_us() - t0) * 1e-6);
+    kite_stats_observe(w->kw_stats, KITE_H_SCORING_LATENCY, (((double)kite_clock_mono_ns() * 1e-3) - t0) * 1e-6);
     kite_stats_observe(w->kw_stats, KITE_H_BATCH_EVENTS, (double)n);
     kite_stats_add(w->kw_stats, KITE_C_BATCHES, 1);
-    int64_t now_ms = kite_now_us() / 1000;
+    int64_t now_ms = kite_clock_wall_us() / 1000;
     /* Drift: the batch's rows and (single-output) predictions into the stream's monitor; status
      * changes go out as extra outputs of the batch's last event, so its offset is stored only
      * once they are delivered too (at least once, like alerts). */
     size_t ndrift = 0;
     if (pl->pl_drift) {
         kite_drift_event *ev = w->kw_drift_ev;
-        double d0 = worker_mono_us();
+        double d0 = ((double)kite_clock_mono_ns() * 1e-3);
         pthread_mutex_lock(&pl->pl_drift_lock);
         for (size_t i = 0; i < n; i++) {
             int64_t ts = rd_kafka_message_timestamp(w->kw_items[i].kbi_msg, NULL);
@@ -350,26 +275,26 @@ static void worker_score(kite_worker *w, size_t n)
             kite_drift_event_json(pl->pl_drift, &ev[e], w->kw_drift_json + e * KITE_DRIFT_JSON_MAX,
                                   KITE_DRIFT_JSON_MAX);
         pthread_mutex_unlock(&pl->pl_drift_lock);
-        kite_stats_observe(w->kw_stats, KITE_H_DRIFT, (worker_mono_us() - d0) * 1e-6);
+        kite_stats_observe(w->kw_stats, KITE_H_DRIFT, (((double)kite_clock_mono_ns() * 1e-3) - d0) * 1e-6);
     }
     for (size_t i = 0; i < n; i++) {
         kite_batch_item *it = &w->kw_items[i];
         for (size_t e = 0; i + 1 == n && e < ndrift; e++) {
-            size_t dlen = kite_output_text(w, w->kw_drift_json + e * KITE_DRIFT_JSON_MAX);
-            worker_emit(w, pl->pl_rkt_drift, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
+            size_t dlen = kite__output_text(w, w->kw_drift_json + e * KITE_DRIFT_JSON_MAX);
+            worker_emit(w, pl->pl_sink.sk_rkt_drift, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                         KITE_OUT_ALERT, dlen);
         }
         const float *pred = w->kw_preds + i * groups, *margin = w->kw_margins + i * groups;
         if (!isfinite(pred[0])) kite_stats_add(w->kw_stats, KITE_C_INFERENCE_ERRORS, 1);
-        size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);
-        worker_emit(w, pl->pl_rkt_pred, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
+        size_t len = kite__output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);
+        worker_emit(w, pl->pl_sink.sk_rkt_pred, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                     KITE_OUT_PREDICTION, len);
         if (shadow) worker_shadow_emit(w, it, shadow, i, pred[0]);
         kite_stats_add(w->kw_stats, KITE_C_SCORED, 1);
         kite_stats_observe(w->kw_stats, KITE_H_PREDICTION, pred[0]);
-        if (pl->pl_rkt_alert && pred[0] >= pl->pl_cfg.kc_alert_threshold) {
-            len = kite_output_alert(w, it->kbi_msg, pred[0]);
-            worker_emit(w, pl->pl_rkt_alert, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
+        if (pl->pl_sink.sk_rkt_alert && pred[0] >= pl->pl_cfg.kc_alert_threshold) {
+            len = kite__output_alert(w, it->kbi_msg, pred[0]);
+            worker_emit(w, pl->pl_sink.sk_rkt_alert, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                         KITE_OUT_ALERT, len);
             kite_stats_add(w->kw_stats, KITE_C_ALERTS, 1);
         }
@@ -410,7 +335,7 @@ static int worker_model(kite_worker *w)
             w->kw_map = s->ks_map;
         }
         w->kw_served = s;
-        w->kw_model_tail_len = 0; /* pipeline_output.c caches the version's names */
+        w->kw_model_tail_len = 0; /* output.c caches the version's names */
     }
     kite_model_swap_hold(sw, w->kw_index, s);
     if (w->kw_pl->pl_shadow) { /* an idle worker must not keep old candidates alive */
@@ -442,7 +367,7 @@ static void worker_pin(kite_worker *w)
                 w->kw_index, pu % kite_pin_num_cores(), kite_pin_num_cores());
 }
 
-void *kite_worker_main(void *arg)
+void *kite__worker_main(void *arg)
 {
     kite_worker *w = arg;
     kite_pipeline *pl = w->kw_pl;
@@ -452,12 +377,12 @@ void *kite_worker_main(void *arg)
     double wait_us = (double)pl->pl_cfg.kc_batch_wait_us;
     /* Acquire: pairs with the release store in kite_pipeline_stop / run's shutdown. */
     while (!atomic_load_explicit(&pl->pl_stop, memory_order_acquire)) {
-        worker_maybe_park(w);
+        kite__park_point(pl);
         if (worker_model(w)) {
             kite__pipeline_fatal(pl, "worker %d: out of memory switching model versions", w->kw_index);
             break;
         }
-        kite_worker_apply_deliveries(w);
+        kite__acks_apply(w);
         size_t nitems = 0, got = 0;
         /* rd_kafka_consume_batch_queue waits for a full batch or its timeout, so block for
          * the first event alone, then take more only until the batch's deadline. */
@@ -470,13 +395,13 @@ void *kite_worker_main(void *arg)
             break;
         }
         if (first_msg) {
-            double first = worker_mono_us();
+            double first = ((double)kite_clock_mono_ns() * 1e-3);
             int64_t expect = 0;
             /* Relaxed CAS: only one worker must win; the time is read after the join. */
             if (atomic_compare_exchange_strong_explicit(&pl->pl_first_consume_us, &expect,
-                                                        kite_now_us(), memory_order_relaxed,
+                                                        kite_clock_wall_us(), memory_order_relaxed,
                                                         memory_order_relaxed))
-                pl->pl_cpu_first_us = kite_process_cpu_us(); /* once per run */
+                pl->pl_cpu_first_us = kite_clock_process_cpu_us(); /* once per run */
             w->kw_msgs[0] = first_msg;
             ssize_t n = 1;
             for (;;) {
@@ -486,7 +411,7 @@ void *kite_worker_main(void *arg)
                     if (!keep) rd_kafka_message_destroy(w->kw_msgs[i]);
                 }
                 got += (size_t)n;
-                double left = first + wait_us - worker_mono_us();
+                double left = first + wait_us - ((double)kite_clock_mono_ns() * 1e-3);
                 if (got >= cap || left <= 0) break;
                 /* librdkafka waits in whole milliseconds: under one left, take only what is
                  * already queued (the batch then closes early rather than late). */
@@ -496,16 +421,13 @@ void *kite_worker_main(void *arg)
             }
         }
         if (nitems) worker_score(w, nitems);
-        kite_worker_apply_labels(w); /* after the batch's own predictions wait for theirs */
-        kite_worker_apply_deliveries(w);
-        worker_publish_progress(w);
+        worker_apply_labels(w); /* after the batch's own predictions wait for theirs */
+        kite__acks_apply(w);
+        kite__acks_publish_progress(w);
     }
     kite_arena_bind(NULL);
     kite_model_swap_leave(pl->pl_swap, w->kw_index);
     if (pl->pl_shadow) kite_model_swap_leave(pl->pl_shadow->sh_swap, w->kw_index);
-    pthread_mutex_lock(&pl->pl_park_lock);
-    pl->pl_running_workers--;
-    pthread_cond_broadcast(&pl->pl_park_cond);
-    pthread_mutex_unlock(&pl->pl_park_lock);
+    kite__park_leave(pl, 1);
     return NULL;
 }

@@ -13,7 +13,12 @@
 #include <unistd.h>
 
 #include "kafka_conf.h"
-#include "pipeline_int.h"
+#include <kite/clock.h>
+
+#include "acks.h"
+#include "pipeline_fatal.h"
+#include "sink.h"
+#include "txn.h"
 
 /* A failed output awaiting a new produce (delivery thread only; rare path, so malloc). */
 typedef struct kite_retry {
@@ -26,31 +31,16 @@ typedef struct kite_retry {
     uint64_t kr_tag;
 } kite_retry;
 
-int64_t kite_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t kite_process_cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
-           ru.ru_stime.tv_usec;
-}
-
 static void sink_queue_retry(kite_pipeline *pl, const rd_kafka_message_t *m)
 {
-    if (pl->pl_nretry == pl->pl_retry_cap) {
-        size_t cap = pl->pl_retry_cap ? pl->pl_retry_cap * 2 : 64;
-        kite_retry *nr = realloc(pl->pl_retry, cap * sizeof *nr);
+    if (pl->pl_sink.sk_nretry == pl->pl_sink.sk_retry_cap) {
+        size_t cap = pl->pl_sink.sk_retry_cap ? pl->pl_sink.sk_retry_cap * 2 : 64;
+        kite_retry *nr = realloc(pl->pl_sink.sk_retry, cap * sizeof *nr);
         if (!nr) goto fatal;
-        pl->pl_retry = nr;
-        pl->pl_retry_cap = cap;
+        pl->pl_sink.sk_retry = nr;
+        pl->pl_sink.sk_retry_cap = cap;
     }
-    kite_retry *r = &pl->pl_retry[pl->pl_nretry];
+    kite_retry *r = &pl->pl_sink.sk_retry[pl->pl_sink.sk_nretry];
     r->kr_key = m->key_len ? malloc(m->key_len) : NULL;
     r->kr_payload = malloc(m->len ? m->len : 1);
     if ((m->key_len && !r->kr_key) || !r->kr_payload) {
@@ -65,10 +55,10 @@ static void sink_queue_retry(kite_pipeline *pl, const rd_kafka_message_t *m)
     r->kr_rkt = m->rkt;
     r->kr_ts = rd_kafka_message_timestamp(m, NULL);
     r->kr_tag = (uint64_t)(uintptr_t)m->_private;
-    pl->pl_nretry++;
-    /* Release: pairs with the acquire in kite_sink_wait_empty. Set inside the delivery report,
+    pl->pl_sink.sk_nretry++;
+    /* Release: pairs with the acquire in kite__acks_wait_empty. Set inside the delivery report,
      * while the message still counts in rd_kafka_outq_len, so no instant shows both empty. */
-    atomic_store_explicit(&pl->pl_retry_pending, pl->pl_nretry, memory_order_release);
+    atomic_store_explicit(&pl->pl_sink.sk_retry_pending, pl->pl_sink.sk_nretry, memory_order_release);
     return;
 fatal:
     kite__pipeline_fatal(pl, "out of memory keeping a failed output for retry");
@@ -91,12 +81,12 @@ static void sink_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, vo
         }
         /* exactly_once: the transaction aborts and the event is consumed again; the tag
          * still goes back so its window (dropped at the abort) never waits for it. */
-        kite_txn_failed(pl, m->err);
+        kite__txn_failed(pl, m->err);
     } else {
         kite_stats_add(st, KITE_C_DELIVERED, 1);
         /* Latency is measured by the worker from the window's event timestamp: the delivered
          * message's own timestamp may be the broker's LogAppendTime (the mock answers 1234). */
-        atomic_store_explicit(&pl->pl_last_delivery_us, kite_now_us(), memory_order_relaxed);
+        atomic_store_explicit(&pl->pl_sink.sk_last_delivery_us, kite_clock_wall_us(), memory_order_relaxed);
     }
     kite_worker *w = &pl->pl_workers[kite_tag_worker(tag)];
     /* The ring holds more tags than a worker can have outputs in flight (see
@@ -113,38 +103,38 @@ static void sink_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, vo
 static void sink_retry_failed(kite_pipeline *pl)
 {
     size_t kept = 0;
-    for (size_t i = 0; i < pl->pl_nretry; i++) {
-        kite_retry *r = &pl->pl_retry[i];
+    for (size_t i = 0; i < pl->pl_sink.sk_nretry; i++) {
+        kite_retry *r = &pl->pl_sink.sk_retry[i];
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            pl->pl_producer, RD_KAFKA_V_RKT(r->kr_rkt), RD_KAFKA_V_KEY(r->kr_key, r->kr_key_len),
+            pl->pl_sink.sk_producer, RD_KAFKA_V_RKT(r->kr_rkt), RD_KAFKA_V_KEY(r->kr_key, r->kr_key_len),
             RD_KAFKA_V_VALUE(r->kr_payload, r->kr_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_TIMESTAMP(r->kr_ts), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->kr_tag),
             RD_KAFKA_V_END);
         if (err) {
-            pl->pl_retry[kept++] = *r; /* queue full or transient: next round */
+            pl->pl_sink.sk_retry[kept++] = *r; /* queue full or transient: next round */
             continue;
         }
         free(r->kr_key);
         free(r->kr_payload);
     }
-    pl->pl_nretry = kept;
-    /* Release: pairs with the acquire in kite_sink_wait_empty (after the produce above). */
-    atomic_store_explicit(&pl->pl_retry_pending, kept, memory_order_release);
+    pl->pl_sink.sk_nretry = kept;
+    /* Release: pairs with the acquire in kite__acks_wait_empty (after the produce above). */
+    atomic_store_explicit(&pl->pl_sink.sk_retry_pending, kept, memory_order_release);
 }
 
 static void *sink_delivery_main(void *arg)
 {
     kite_pipeline *pl = arg;
-    /* Acquire: pairs with the release store in kite_sink_stop. */
-    while (!atomic_load_explicit(&pl->pl_delivery_stop, memory_order_acquire)) {
-        pthread_mutex_lock(&pl->pl_poll_lock); /* see pl_poll_lock */
-        rd_kafka_poll(pl->pl_producer, 20);
-        if (pl->pl_nretry) sink_retry_failed(pl);
-        pthread_mutex_unlock(&pl->pl_poll_lock);
+    /* Acquire: pairs with the release store in kite__sink_stop. */
+    while (!atomic_load_explicit(&pl->pl_sink.sk_delivery_stop, memory_order_acquire)) {
+        pthread_mutex_lock(&pl->pl_sink.sk_poll_lock); /* see pl_poll_lock */
+        rd_kafka_poll(pl->pl_sink.sk_producer, 20);
+        if (pl->pl_sink.sk_nretry) sink_retry_failed(pl);
+        pthread_mutex_unlock(&pl->pl_sink.sk_poll_lock);
     }
-    pthread_mutex_lock(&pl->pl_poll_lock);
-    rd_kafka_poll(pl->pl_producer, 0);
-    pthread_mutex_unlock(&pl->pl_poll_lock);
+    pthread_mutex_lock(&pl->pl_sink.sk_poll_lock);
+    rd_kafka_poll(pl->pl_sink.sk_producer, 0);
+    pthread_mutex_unlock(&pl->pl_sink.sk_poll_lock);
     return NULL;
 }
 
@@ -160,7 +150,7 @@ static void sink_error(rd_kafka_t *rk, int err, const char *reason, void *opaque
     fprintf(stderr, "kite: producer: %s: %s\n", rd_kafka_err2name(err), reason);
 }
 
-kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
+kite_err kite__sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
@@ -168,7 +158,7 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     if (!err) err = kite_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size);
     if (!err) err = kite_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", errstr, errstr_size);
-    if (!err && pl->pl_txn) err = kite_txn_producer_conf(pl, conf, errstr, errstr_size);
+    if (!err && pl->pl_txn) err = kite__txn_producer_conf(pl, conf, errstr, errstr_size);
     if (!err) err = kite_kafka_conf_apply_user(conf, &pl->pl_cfg, "producer", errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
@@ -180,51 +170,51 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     char kerr[256];
     rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof kerr);
     pthread_mutex_lock(&pl->pl_handles_lock); /* the metrics renderer reads it */
-    pl->pl_producer = producer;
+    pl->pl_sink.sk_producer = producer;
     pthread_mutex_unlock(&pl->pl_handles_lock);
-    if (!pl->pl_producer) {
+    if (!pl->pl_sink.sk_producer) {
         rd_kafka_conf_destroy(conf);
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "producer: %s", kerr);
     }
-    pl->pl_rkt_pred = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_predictions_topic, NULL);
-    pl->pl_rkt_dead = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_dead_letter_topic, NULL);
+    pl->pl_sink.sk_rkt_pred = rd_kafka_topic_new(pl->pl_sink.sk_producer, pl->pl_cfg.kc_predictions_topic, NULL);
+    pl->pl_sink.sk_rkt_dead = rd_kafka_topic_new(pl->pl_sink.sk_producer, pl->pl_cfg.kc_dead_letter_topic, NULL);
     if (*pl->pl_cfg.kc_alerts_topic)
-        pl->pl_rkt_alert = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_alerts_topic, NULL);
+        pl->pl_sink.sk_rkt_alert = rd_kafka_topic_new(pl->pl_sink.sk_producer, pl->pl_cfg.kc_alerts_topic, NULL);
     if (pl->pl_drift) {
-        pl->pl_rkt_drift = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_drift_topic, NULL);
-        if (!pl->pl_rkt_drift)
+        pl->pl_sink.sk_rkt_drift = rd_kafka_topic_new(pl->pl_sink.sk_producer, pl->pl_cfg.kc_drift_topic, NULL);
+        if (!pl->pl_sink.sk_rkt_drift)
             return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "drift topic %s: %s",
                              pl->pl_cfg.kc_drift_topic, rd_kafka_err2str(rd_kafka_last_error()));
     }
     if (pl->pl_shadow && *pl->pl_cfg.kc_shadow_topic &&
-        !(pl->pl_rkt_shadow = rd_kafka_topic_new(pl->pl_producer, pl->pl_cfg.kc_shadow_topic, NULL)))
+        !(pl->pl_sink.sk_rkt_shadow = rd_kafka_topic_new(pl->pl_sink.sk_producer, pl->pl_cfg.kc_shadow_topic, NULL)))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "shadow topic %s: %s",
                          pl->pl_cfg.kc_shadow_topic, rd_kafka_err2str(rd_kafka_last_error()));
-    if (!pl->pl_rkt_pred || !pl->pl_rkt_dead || (*pl->pl_cfg.kc_alerts_topic && !pl->pl_rkt_alert))
+    if (!pl->pl_sink.sk_rkt_pred || !pl->pl_sink.sk_rkt_dead || (*pl->pl_cfg.kc_alerts_topic && !pl->pl_sink.sk_rkt_alert))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "producer: output topic: %s",
                          rd_kafka_err2str(rd_kafka_last_error()));
-    if (pthread_create(&pl->pl_delivery_thread, NULL, sink_delivery_main, pl))
+    if (pthread_create(&pl->pl_sink.sk_delivery_thread, NULL, sink_delivery_main, pl))
         return kite_errf(KITE_ERR_STATE, errstr, errstr_size, "cannot start the delivery thread");
-    pl->pl_delivery_started = 1;
+    pl->pl_sink.sk_delivery_started = 1;
     return KITE_ERR_OK;
 }
 
-int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
+int kite__sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
                       const char *payload, size_t len, int64_t ts_ms, uint64_t tag)
 {
     kite_pipeline *pl = w->kw_pl;
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            pl->pl_producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
+            pl->pl_sink.sk_producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
             RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag),
             RD_KAFKA_V_END);
         if (!err) return 0;
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL && pl->pl_txn &&
-            !rd_kafka_fatal_error(pl->pl_producer, NULL, 0)) {
+            !rd_kafka_fatal_error(pl->pl_sink.sk_producer, NULL, 0)) {
             /* exactly_once: a transaction in an abortable state refuses outputs; it aborts at
              * the control thread's next look and the events are consumed again. */
-            kite_txn_failed(pl, err);
+            kite__txn_failed(pl, err);
             return -1;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -237,55 +227,36 @@ int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, si
         /* __QUEUE_FULL: the delivery thread is polling; give it room and apply what came
          * back so the ring never fills while we wait. */
         kite_stats_add(w->kw_stats, KITE_C_QUEUE_FULL, 1);
-        kite_worker_apply_deliveries(w);
+        kite__acks_apply(w);
         usleep(200);
     }
 }
 
-int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms)
+void kite__sink_stop(kite_pipeline *pl)
 {
-    for (int waited = 0;; waited++) {
-        kite_source_drain_all(pl);
-        /* Acquire: pairs with the delivery thread's release stores of pl_retry_pending. */
-        if (rd_kafka_outq_len(pl->pl_producer) == 0 &&
-            atomic_load_explicit(&pl->pl_retry_pending, memory_order_acquire) == 0)
-            break;
-        /* A fatal producer (e.g. librdkafka 2.0's idempotence "sequence desynchronization"
-         * after an output leader dies) delivers nothing more: waiting out the timeout would
-         * hold a revoke, and then the shutdown, for minutes. Their offsets stay unstored. */
-        if (waited >= timeout_ms || atomic_load_explicit(&pl->pl_fatal, memory_order_acquire))
-            return -1;
-        usleep(1000);
+    if (pl->pl_sink.sk_delivery_started) {
+        atomic_store_explicit(&pl->pl_sink.sk_delivery_stop, 1, memory_order_release); /* pairs above */
+        pthread_join(pl->pl_sink.sk_delivery_thread, NULL);
+        pl->pl_sink.sk_delivery_started = 0;
     }
-    kite_source_drain_all(pl);
-    return 0;
-}
-
-void kite_sink_stop(kite_pipeline *pl)
-{
-    if (pl->pl_delivery_started) {
-        atomic_store_explicit(&pl->pl_delivery_stop, 1, memory_order_release); /* pairs above */
-        pthread_join(pl->pl_delivery_thread, NULL);
-        pl->pl_delivery_started = 0;
+    for (size_t i = 0; i < pl->pl_sink.sk_nretry; i++) {
+        free(pl->pl_sink.sk_retry[i].kr_key);
+        free(pl->pl_sink.sk_retry[i].kr_payload);
     }
-    for (size_t i = 0; i < pl->pl_nretry; i++) {
-        free(pl->pl_retry[i].kr_key);
-        free(pl->pl_retry[i].kr_payload);
-    }
-    free(pl->pl_retry);
-    pl->pl_retry = NULL;
-    pl->pl_nretry = 0;
-    if (pl->pl_rkt_pred) rd_kafka_topic_destroy(pl->pl_rkt_pred);
-    if (pl->pl_rkt_alert) rd_kafka_topic_destroy(pl->pl_rkt_alert);
-    if (pl->pl_rkt_drift) rd_kafka_topic_destroy(pl->pl_rkt_drift);
-    pl->pl_rkt_drift = NULL;
-    if (pl->pl_rkt_shadow) rd_kafka_topic_destroy(pl->pl_rkt_shadow);
-    pl->pl_rkt_shadow = NULL;
-    if (pl->pl_rkt_dead) rd_kafka_topic_destroy(pl->pl_rkt_dead);
-    pl->pl_rkt_pred = pl->pl_rkt_alert = pl->pl_rkt_dead = NULL;
+    free(pl->pl_sink.sk_retry);
+    pl->pl_sink.sk_retry = NULL;
+    pl->pl_sink.sk_nretry = 0;
+    if (pl->pl_sink.sk_rkt_pred) rd_kafka_topic_destroy(pl->pl_sink.sk_rkt_pred);
+    if (pl->pl_sink.sk_rkt_alert) rd_kafka_topic_destroy(pl->pl_sink.sk_rkt_alert);
+    if (pl->pl_sink.sk_rkt_drift) rd_kafka_topic_destroy(pl->pl_sink.sk_rkt_drift);
+    pl->pl_sink.sk_rkt_drift = NULL;
+    if (pl->pl_sink.sk_rkt_shadow) rd_kafka_topic_destroy(pl->pl_sink.sk_rkt_shadow);
+    pl->pl_sink.sk_rkt_shadow = NULL;
+    if (pl->pl_sink.sk_rkt_dead) rd_kafka_topic_destroy(pl->pl_sink.sk_rkt_dead);
+    pl->pl_sink.sk_rkt_pred = pl->pl_sink.sk_rkt_alert = pl->pl_sink.sk_rkt_dead = NULL;
     pthread_mutex_lock(&pl->pl_handles_lock); /* a /metrics render may be using it */
-    rd_kafka_t *producer = pl->pl_producer;
-    pl->pl_producer = NULL;
+    rd_kafka_t *producer = pl->pl_sink.sk_producer;
+    pl->pl_sink.sk_producer = NULL;
     pthread_mutex_unlock(&pl->pl_handles_lock);
     if (producer) rd_kafka_destroy(producer);
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include <kite/num.h>
-#include "pipeline_int.h"
+#include "output.h"
 
 typedef struct out_buf {
     kite_worker *ob_w;
@@ -250,7 +250,7 @@ static void out_make_model(out_buf *b, const void *arg)
     OUT_LIT(b, "\",\"event_ts_ms\":");
 }
 
-size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
+size_t kite__output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
                               const float *margin, int warming_up, int64_t now_ms)
 {
     const kite_served *sv = w->kw_served; /* the version that scored this batch */
@@ -279,7 +279,7 @@ size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const
     return b.ob_len;
 }
 
-size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred)
+size_t kite__output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred)
 {
     out_buf b = {w, 0};
     OUT_LIT(&b, "{");
@@ -296,7 +296,7 @@ size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred
     return b.ob_len;
 }
 
-size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason)
+size_t kite__output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason)
 {
     out_buf b = {w, 0};
     out_printf(&b, "{\"reason\":");
@@ -321,7 +321,7 @@ size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, cons
 
 /* {"key","topic","partition","offset","prediction","serving_prediction","diff","model",
  *  "model_fingerprint","model_version"}: the candidate's first output beside the serving one. */
-size_t kite_output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
+size_t kite__output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
                           float shadow_pred, float serving_pred)
 {
     out_buf b = {w, 0};
@@ -345,7 +345,7 @@ size_t kite_output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kit
     return b.ob_len;
 }
 
-size_t kite_output_text(kite_worker *w, const char *text)
+size_t kite__output_text(kite_worker *w, const char *text)
 {
     out_buf b = {w, 0};
     out_printf(&b, "%s", text);

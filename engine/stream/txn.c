@@ -24,8 +24,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <kite/clock.h>
+
+#include "acks.h"
 #include "kafka_conf.h"
-#include "pipeline_int.h"
+#include "park.h"
+#include "pipeline_fatal.h"
+#include "txn.h"
 
 #define TXN_CALL_TIMEOUT_MS 10000
 #define TXN_FINISH_TIMEOUT_MS 120000
@@ -40,7 +45,7 @@ struct kite_txn {
     _Atomic int kt_failed;
 };
 
-kite_err kite_txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
+kite_err kite__txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
     const kite_config *c = &pl->pl_cfg;
     if (!strcmp(c->kc_guarantee, "at_least_once")) return KITE_ERR_OK;
@@ -66,19 +71,19 @@ kite_err kite_txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
     return KITE_ERR_OK;
 }
 
-void kite_txn_free(kite_pipeline *pl)
+void kite__txn_free(kite_pipeline *pl)
 {
     free(pl->pl_txn);
     pl->pl_txn = NULL;
 }
 
-kite_err kite_txn_producer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
+kite_err kite__txn_producer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
                                 size_t errstr_size)
 {
     return kite_kafka_conf_set(conf, "transactional.id", pl->pl_txn->kt_id, errstr, errstr_size);
 }
 
-kite_err kite_txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
+kite_err kite__txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
                                 size_t errstr_size)
 {
     (void)pl;
@@ -90,7 +95,7 @@ kite_err kite_txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *
     return err;
 }
 
-void kite_txn_failed(kite_pipeline *pl, rd_kafka_resp_err_t err)
+void kite__txn_failed(kite_pipeline *pl, rd_kafka_resp_err_t err)
 {
     int was = atomic_exchange_explicit(&pl->pl_txn->kt_failed, 1, memory_order_acq_rel);
     if (!was) /* once per transaction: an abort purges many outputs at once */
@@ -107,7 +112,7 @@ static rd_kafka_error_t *txn_retry(kite_pipeline *pl, const char *what, txn_fn f
 {
     for (;;) {
         rd_kafka_error_t *e = fn(pl, arg);
-        if (!e || !rd_kafka_error_is_retriable(e) || kite_now_us() >= deadline_us) return e;
+        if (!e || !rd_kafka_error_is_retriable(e) || kite_clock_wall_us() >= deadline_us) return e;
         fprintf(stderr, "kite: transaction: %s: %s; retrying\n", what, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         usleep(100000);
@@ -118,37 +123,37 @@ static rd_kafka_error_t *txn_send_offsets(kite_pipeline *pl, void *arg)
 {
     rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(pl->pl_consumer);
     rd_kafka_error_t *e =
-        rd_kafka_send_offsets_to_transaction(pl->pl_producer, arg, g, TXN_CALL_TIMEOUT_MS);
+        rd_kafka_send_offsets_to_transaction(pl->pl_sink.sk_producer, arg, g, TXN_CALL_TIMEOUT_MS);
     rd_kafka_consumer_group_metadata_destroy(g);
     return e;
 }
 
 /* Commit and abort flush, and a flush serves delivery reports on the calling thread: the
  * delivery thread must not serve them at the same time (each worker's ring has one producer),
- * so both run under pl_poll_lock. (A lost tag would leave its window stuck until it filled,
+ * so both run under pl_sink.sk_poll_lock. (A lost tag would leave its window stuck until it filled,
  * and the next park would wait for that worker forever.) */
 static rd_kafka_error_t *txn_commit(kite_pipeline *pl, void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&pl->pl_poll_lock);
-    rd_kafka_error_t *e = rd_kafka_commit_transaction(pl->pl_producer, TXN_CALL_TIMEOUT_MS);
-    pthread_mutex_unlock(&pl->pl_poll_lock);
+    pthread_mutex_lock(&pl->pl_sink.sk_poll_lock);
+    rd_kafka_error_t *e = rd_kafka_commit_transaction(pl->pl_sink.sk_producer, TXN_CALL_TIMEOUT_MS);
+    pthread_mutex_unlock(&pl->pl_sink.sk_poll_lock);
     return e;
 }
 
 static rd_kafka_error_t *txn_abort(kite_pipeline *pl, void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&pl->pl_poll_lock);
-    rd_kafka_error_t *e = rd_kafka_abort_transaction(pl->pl_producer, TXN_CALL_TIMEOUT_MS);
-    pthread_mutex_unlock(&pl->pl_poll_lock);
+    pthread_mutex_lock(&pl->pl_sink.sk_poll_lock);
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(pl->pl_sink.sk_producer, TXN_CALL_TIMEOUT_MS);
+    pthread_mutex_unlock(&pl->pl_sink.sk_poll_lock);
     return e;
 }
 
 static rd_kafka_error_t *txn_init(kite_pipeline *pl, void *arg)
 {
     (void)arg;
-    return rd_kafka_init_transactions(pl->pl_producer, TXN_CALL_TIMEOUT_MS);
+    return rd_kafka_init_transactions(pl->pl_sink.sk_producer, TXN_CALL_TIMEOUT_MS);
 }
 
 /* The offset after each window's last consumed event, where it passed what was committed.
@@ -189,14 +194,14 @@ static void txn_mark_committed(kite_pipeline *pl, const rd_kafka_topic_partition
  * offsets cannot be read or the seek fails before the deadline. */
 static int txn_rewind(kite_pipeline *pl, int64_t deadline_us)
 {
-    kite__source_drop_windows(pl); /* and each partition's feature state: rebuilt from the log */
+    kite__acks_drop_windows(pl); /* and each partition's feature state: rebuilt from the log */
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(pl->pl_consumer, &parts) || !parts) return -1;
     int rc = 0;
     if (parts->cnt) {
         rd_kafka_resp_err_t err;
         while ((err = rd_kafka_committed(pl->pl_consumer, parts, TXN_CALL_TIMEOUT_MS)) &&
-               kite_now_us() < deadline_us) {
+               kite_clock_wall_us() < deadline_us) {
             fprintf(stderr, "kite: transaction: reading committed offsets: %s; retrying\n",
                     rd_kafka_err2str(err));
             usleep(100000);
@@ -233,13 +238,13 @@ static int txn_fatal(kite_pipeline *pl, const char *what, rd_kafka_error_t *e)
 
 static int txn_begin(kite_pipeline *pl)
 {
-    rd_kafka_error_t *e = rd_kafka_begin_transaction(pl->pl_producer);
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(pl->pl_sink.sk_producer);
     if (e) return txn_fatal(pl, "begin", e);
     pl->pl_txn->kt_open = 1;
     return 0;
 }
 
-kite_err kite_txn_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
+kite_err kite__txn_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
     /* Blocks while the cluster is away (kite may start first), until stopped. */
     rd_kafka_error_t *e;
@@ -257,19 +262,19 @@ kite_err kite_txn_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
         rd_kafka_error_destroy(e);
         return KITE_ERR_KAFKA;
     }
-    pl->pl_txn->kt_next_us = kite_now_us() + pl->pl_cfg.kc_transaction_ms * 1000;
+    pl->pl_txn->kt_next_us = kite_clock_wall_us() + pl->pl_cfg.kc_transaction_ms * 1000;
     if (txn_begin(pl))
-        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "%s", pl->pl_fatal_reason);
+        return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "%s", pl->pl_fatal.pf_reason);
     return KITE_ERR_OK;
 }
 
-int kite_txn_finish(kite_pipeline *pl)
+int kite__txn_finish(kite_pipeline *pl)
 {
     kite_txn *x = pl->pl_txn;
     /* Acquire: pairs with kite__pipeline_fatal's release store. */
-    if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire)) return -1;
+    if (kite__pipeline_fatal_set(pl)) return -1;
     if (!x->kt_open) return 0; /* stopped before the producer was initialized */
-    int64_t deadline = kite_now_us() + (int64_t)TXN_FINISH_TIMEOUT_MS * 1000;
+    int64_t deadline = kite_clock_wall_us() + (int64_t)TXN_FINISH_TIMEOUT_MS * 1000;
     rd_kafka_topic_partition_list_t *offs = txn_offsets(pl);
     int failed = atomic_load_explicit(&x->kt_failed, memory_order_acquire);
     if (!failed && offs->cnt == 0) { /* nothing consumed since the last commit: keep it open */
@@ -299,18 +304,18 @@ int kite_txn_finish(kite_pipeline *pl)
     kite_stats_add(pl->pl_stats_control, KITE_C_TXN_ABORTS, 1);
     /* The purged outputs' reports carry tags of the windows about to be dropped: all back
      * first, so none lands on a new window. */
-    if (kite_sink_wait_empty(pl, TXN_FINISH_TIMEOUT_MS) != 0)
+    if (kite__acks_wait_empty(pl, TXN_FINISH_TIMEOUT_MS) != 0)
         kite__pipeline_fatal(pl, "transaction aborted, but its outputs' reports did not all come back");
-    atomic_store_explicit(&x->kt_failed, 0, memory_order_release); /* pairs: kite_txn_failed */
+    atomic_store_explicit(&x->kt_failed, 0, memory_order_release); /* pairs: kite__txn_failed */
     if (txn_rewind(pl, deadline)) return -1;
     return txn_begin(pl) ? -1 : 1;
 }
 
-void kite_txn_tick(kite_pipeline *pl)
+void kite__txn_tick(kite_pipeline *pl)
 {
     kite_txn *x = pl->pl_txn;
-    int64_t now = kite_now_us();
-    /* Acquire: pairs with kite_txn_failed (a failed transaction aborts at once). */
+    int64_t now = kite_clock_wall_us();
+    /* Acquire: pairs with kite__txn_failed (a failed transaction aborts at once). */
     int failed = atomic_load_explicit(&x->kt_failed, memory_order_acquire);
     if (now < x->kt_next_us && !failed) return;
     /* Idle: nothing consumed since the last tick, so nothing to commit; the workers go on
@@ -321,8 +326,8 @@ void kite_txn_tick(kite_pipeline *pl)
         return;
     }
     x->kt_consumed_seen = consumed;
-    kite_worker_park(pl);
-    kite_txn_finish(pl);
-    kite_worker_unpark(pl);
-    x->kt_next_us = kite_now_us() + pl->pl_cfg.kc_transaction_ms * 1000;
+    kite__park_hold(pl);
+    kite__txn_finish(pl);
+    kite__park_release(pl);
+    x->kt_next_us = kite_clock_wall_us() + pl->pl_cfg.kc_transaction_ms * 1000;
 }
