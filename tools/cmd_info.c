@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include <kite/cpu.h>
 #include <kite/dispatch.h>
 
 #ifndef KITE_BUILD_TYPE

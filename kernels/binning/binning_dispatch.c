@@ -1,10 +1,11 @@
 /* Chooses the binning kernel once. Built with baseline flags: it only calls the AVX2 variant
- * after the CPU (and, through libgcc's check of XCR0, the OS) says AVX2 works. */
+ * after the one CPU probe (kernels/base/cpu.c, which the traversal dispatch reads too) says the
+ * CPU and the OS support AVX2. KITE_ISA=scalar makes it scalar, as it does the traversal. */
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <kite/binning.h>
+#include <kite/cpu.h>
 
 static kite_binning_fn binning_active = kite_binning_index_scalar;
 static kite_binning_count_fn binning_count_active = kite_binning_count_scalar;
@@ -14,10 +15,9 @@ static pthread_once_t binning_once = PTHREAD_ONCE_INIT;
 static void binning_choose(void)
 {
 #if defined(KITE_HAVE_BINNING_AVX2)
-    const char *forced = getenv("KITE_ISA");
+    const char *forced = kite_cpu_forced_isa();
     if (forced && !strcmp(forced, "scalar")) return;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) {
+    if (kite_cpu_get()->kc_avx2) {
         binning_active = kite_binning_index_avx2;
         binning_count_active = kite_binning_count_avx2;
         binning_name = "avx2";

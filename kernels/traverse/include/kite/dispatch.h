@@ -45,9 +45,6 @@ kite_isa kite_isa_active(void);
  * kite_isa_kernel(forced) to prove KITE_ISA took effect. */
 kite_margins_fn kite_isa_active_kernel(void);
 
-/* Human-readable list of CPU features detected, e.g. "sse4.2 avx2 fma avx512f avx512bw". */
-const char *kite_cpu_features(void);
-
 /* Margins with the active kernel; then the objective transform unless margin_only.
  * The batch-scoring library call: rows and out are the caller's buffers (out holds
  * nrows * kf_num_group floats); nothing is allocated, so a caller may reuse its buffers
