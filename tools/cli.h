@@ -89,7 +89,19 @@ int kite_cli_load_forest_rounds(const char *path, const char *range, int best_it
                                 kite_model *model, kite_forest *forest);
 
 /* Parses a delimiter argument: "," ";" "\t" or "tab". Returns 0 on error. */
-char kite_cli_delimiter(const char *arg);
+/* The CSV-dialect options, parsed in one place for every command that reads a CSV:
+ * -d/--delimiter C ('tab' or \\t for a tab), --decimal-comma, --missing MARKER. A command puts
+ * KITE_CLI_CSV_LONGOPTS in its long options and "d:" in its short ones, and hands these three
+ * option values to kite_cli_csv_option: 0 taken into *csv, -1 a usage error (printed). */
+enum { KITE_CLI_OPT_DECIMAL_COMMA = 1000, KITE_CLI_OPT_MISSING };
+#define KITE_CLI_CSV_LONGOPTS                                                                  \
+    {"delimiter", required_argument, 0, 'd'},                                                  \
+        {"decimal-comma", no_argument, 0, KITE_CLI_OPT_DECIMAL_COMMA},                         \
+        {"missing", required_argument, 0, KITE_CLI_OPT_MISSING}
+/* prefix goes before the option names in messages ("replay-" for kite serve's
+ * --replay-delimiter). */
+int kite_cli_csv_option(const char *command, const char *prefix, int opt, const char *arg,
+                        kite_csv_options *csv);
 
 /* Parses a number in [lo, hi] for option `opt` of `command` ("kite serve"); on a bad value
  * prints "<command>: <opt>: '<arg>' is not a number in [lo, hi]" and returns -1. */

@@ -69,11 +69,28 @@ int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *fores
     return kite_cli_load_forest_rounds(path, NULL, 0, model, forest);
 }
 
-char kite_cli_delimiter(const char *arg)
+static char cli_delimiter(const char *arg)
 {
     if (!strcmp(arg, "\\t") || !strcmp(arg, "tab")) return '\t';
     if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n') return arg[0];
     return 0;
+}
+
+int kite_cli_csv_option(const char *command, const char *prefix, int opt, const char *arg,
+                        kite_csv_options *csv)
+{
+    switch (opt) {
+    case 'd':
+        if (!(csv->kco_delimiter = cli_delimiter(arg))) {
+            fprintf(stderr, "kite %s: --%sdelimiter: '%s' is not one character (or 'tab')\n",
+                    command, prefix, arg);
+            return -1;
+        }
+        return 0;
+    case KITE_CLI_OPT_DECIMAL_COMMA: csv->kco_decimal_comma = 1; return 0;
+    case KITE_CLI_OPT_MISSING: csv->kco_missing = arg; return 0;
+    default: return -1;
+    }
 }
 
 double kite_cli_now(void)

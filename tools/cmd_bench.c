@@ -328,10 +328,7 @@ int kite_cmd_bench(int argc, char **argv)
         case 'k': o.bo_only = optarg; break;
         case 'd':
             o.bo_delim_text = optarg;
-            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
-                fprintf(stderr, "kite bench: --delimiter: '%s' is not one character\n", optarg);
-                return KITE_EXIT_USAGE;
-            }
+            if (kite_cli_csv_option("bench", "", c, optarg, &csv)) return KITE_EXIT_USAGE;
             break;
         case OPT_JSON: o.bo_json = o.bo_gate = 1; break;
         case OPT_BASELINE: o.bo_baseline = optarg, o.bo_gate = 1; break;

@@ -66,7 +66,7 @@ static void capacity_usage(FILE *out)
 
 static int capacity_parse(int argc, char **argv, kite__capacity_opts *o)
 {
-    enum { OPT_EVENTS = 256, OPT_HEAD, OPT_CPI, OPT_BATCH, OPT_DRIFT, OPT_DC, OPT_MISSING, OPT_JSON,
+    enum { OPT_EVENTS = 256, OPT_HEAD, OPT_CPI, OPT_BATCH, OPT_DRIFT, OPT_JSON,
            OPT_BROKERS, OPT_SWEEP, OPT_NO_SWEEP, OPT_SWEEP_MAX, OPT_SWEEP_STEPS, OPT_STEP_S,
            OPT_KNEE, OPT_PLOT };
     static const struct option opts[] = {
@@ -83,8 +83,7 @@ static int capacity_parse(int argc, char **argv, kite__capacity_opts *o)
         {"sweep-steps", required_argument, 0, OPT_SWEEP_STEPS},
         {"step-seconds", required_argument, 0, OPT_STEP_S},
         {"knee-factor", required_argument, 0, OPT_KNEE}, {"plot", required_argument, 0, OPT_PLOT},
-        {"delimiter", required_argument, 0, 'd'}, {"decimal-comma", no_argument, 0, OPT_DC},
-        {"missing", required_argument, 0, OPT_MISSING}, {"json", no_argument, 0, OPT_JSON},
+        KITE_CLI_CSV_LONGOPTS, {"json", no_argument, 0, OPT_JSON},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     *o = (kite__capacity_opts){.headroom = 0.3, .events = 20000, .cores_per_instance = 4,
                          .batch_size = 256, .csv = KITE_CSV_OPTIONS_DEFAULT, .sweep = -1,
@@ -137,13 +136,10 @@ static int capacity_parse(int argc, char **argv, kite__capacity_opts *o)
             break;
         case OPT_PLOT: o->plot = optarg; break;
         case 'd':
-            if (!(o->csv.kco_delimiter = kite_cli_delimiter(optarg))) {
-                fprintf(stderr, "kite capacity: --delimiter: '%s' is not one character\n", optarg);
-                return -1;
-            }
+        case KITE_CLI_OPT_DECIMAL_COMMA:
+        case KITE_CLI_OPT_MISSING:
+            if (kite_cli_csv_option("capacity", "", c, optarg, &o->csv)) return -1;
             break;
-        case OPT_DC: o->csv.kco_decimal_comma = 1; break;
-        case OPT_MISSING: o->csv.kco_missing = optarg; break;
         case OPT_JSON: o->json = 1; break;
         case 'h': capacity_usage(stdout); return 1;
         default: capacity_usage(stderr); return -1;

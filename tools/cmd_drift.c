@@ -89,7 +89,7 @@ static int drain_events(kite_drift_monitor *m, FILE *fp)
 int kite_cmd_drift(int argc, char **argv)
 {
     enum { OPT_REPORT = 256, OPT_RWIN, OPT_JSON, OPT_EVENTS, OPT_METRICS, OPT_LABEL, OPT_TEST,
-           OPT_SHARE, OPT_FAIL, OPT_DC, OPT_MISSING, OPT_TIME, OPT_TIME_FORMAT, OPT_RDIR };
+           OPT_SHARE, OPT_FAIL, OPT_TIME, OPT_TIME_FORMAT, OPT_RDIR };
     static const struct option opts[] = {
         {"reference", required_argument, 0, 'r'}, {"input", required_argument, 0, 'i'},
         {"report", required_argument, 0, OPT_REPORT}, {"report-window", required_argument, 0, OPT_RWIN},
@@ -98,8 +98,7 @@ int kite_cmd_drift(int argc, char **argv)
         {"metrics", required_argument, 0, OPT_METRICS}, {"model", required_argument, 0, 'm'}, {"spec", required_argument, 0, 's'},
         {"label", required_argument, 0, OPT_LABEL}, {"window", required_argument, 0, 'w'},
         {"test", required_argument, 0, OPT_TEST}, {"drift-share", required_argument, 0, OPT_SHARE},
-        {"fail-on-drift", no_argument, 0, OPT_FAIL}, {"delimiter", required_argument, 0, 'd'},
-        {"decimal-comma", no_argument, 0, OPT_DC}, {"missing", required_argument, 0, OPT_MISSING},
+        {"fail-on-drift", no_argument, 0, OPT_FAIL}, KITE_CLI_CSV_LONGOPTS,
         {"time-column", required_argument, 0, OPT_TIME},
         {"time-format", required_argument, 0, OPT_TIME_FORMAT}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *ref_path = NULL, *input = NULL, *report = NULL, *report_window = "all";
@@ -157,13 +156,10 @@ int kite_cmd_drift(int argc, char **argv)
         case OPT_TIME: time_column = optarg; break;
         case OPT_TIME_FORMAT: time_format = optarg; break;
         case 'd':
-            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
-                fprintf(stderr, "kite drift: --delimiter: '%s' is not one character\n", optarg);
-                return KITE_EXIT_USAGE;
-            }
+        case KITE_CLI_OPT_DECIMAL_COMMA:
+        case KITE_CLI_OPT_MISSING:
+            if (kite_cli_csv_option("drift", "", c, optarg, &csv)) return KITE_EXIT_USAGE;
             break;
-        case OPT_DC: csv.kco_decimal_comma = 1; break;
-        case OPT_MISSING: csv.kco_missing = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': drift_usage(stdout); return KITE_EXIT_OK;
         default: drift_usage(stderr); return KITE_EXIT_USAGE;

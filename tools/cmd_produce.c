@@ -50,8 +50,7 @@ int kite_cmd_produce(int argc, char **argv)
         {"input", required_argument, 0, 'i'},   {"key", required_argument, 0, 'k'},
         {"rate", required_argument, 0, 'r'},    {"repeat", required_argument, 0, 'R'},
         {"limit", required_argument, 0, 'L'},   {"partition", required_argument, 0, 'p'},
-        {"delimiter", required_argument, 0, 'd'}, {"decimal-comma", no_argument, 0, 'D'},
-        {"missing", required_argument, 0, 'M'}, {"quiet", no_argument, 0, 'q'},
+        KITE_CLI_CSV_LONGOPTS,                  {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     kite_replay_opts o = {0};
     o.kro_csv = KITE_CSV_OPTIONS_DEFAULT;
@@ -87,13 +86,10 @@ int kite_cmd_produce(int argc, char **argv)
             if (*end || o.kro_partition < 0) goto bad_number;
             break;
         case 'd':
-            if (!(o.kro_csv.kco_delimiter = kite_cli_delimiter(optarg))) {
-                fprintf(stderr, "kite produce: --delimiter \"%s\": one character\n", optarg);
-                goto out;
-            }
+        case KITE_CLI_OPT_DECIMAL_COMMA:
+        case KITE_CLI_OPT_MISSING:
+            if (kite_cli_csv_option("produce", "", c, optarg, &o.kro_csv)) goto out;
             break;
-        case 'D': o.kro_csv.kco_decimal_comma = 1; break;
-        case 'M': o.kro_csv.kco_missing = optarg; break;
         case 'X':
             if (kite_config_set_kafka(&kafka, optarg, err, sizeof err)) {
                 fprintf(stderr, "kite produce: %s\n", err);

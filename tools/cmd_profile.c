@@ -57,7 +57,7 @@ static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
 int kite_cmd_profile(int argc, char **argv)
 {
     enum { OPT_LABEL = 256, OPT_BINS, OPT_FINE, OPT_MAXCAT, OPT_CAT, OPT_NUM,
-           OPT_POS, OPT_DC, OPT_MISSING, OPT_JSON };
+           OPT_POS, OPT_JSON };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},   {"spec", required_argument, 0, 's'},
         {"columns", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
@@ -65,8 +65,7 @@ int kite_cmd_profile(int argc, char **argv)
         {"bins", required_argument, 0, OPT_BINS}, {"fine-bins", required_argument, 0, OPT_FINE},
         {"max-categories", required_argument, 0, OPT_MAXCAT},
         {"categorical", required_argument, 0, OPT_CAT}, {"numeric", required_argument, 0, OPT_NUM},
-        {"by-position", no_argument, 0, OPT_POS}, {"delimiter", required_argument, 0, 'd'},
-        {"decimal-comma", no_argument, 0, OPT_DC}, {"missing", required_argument, 0, OPT_MISSING},
+        {"by-position", no_argument, 0, OPT_POS}, KITE_CLI_CSV_LONGOPTS,
         {"json", no_argument, 0, OPT_JSON},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     int json = 0;
@@ -99,13 +98,10 @@ int kite_cmd_profile(int argc, char **argv)
         case OPT_NUM: num_list = optarg; break;
         case OPT_POS: by_position = 1; break;
         case 'd':
-            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
-                fprintf(stderr, "kite profile: --delimiter: '%s' is not one character\n", optarg);
-                return KITE_EXIT_USAGE;
-            }
+        case KITE_CLI_OPT_DECIMAL_COMMA:
+        case KITE_CLI_OPT_MISSING:
+            if (kite_cli_csv_option("profile", "", c, optarg, &csv)) return KITE_EXIT_USAGE;
             break;
-        case OPT_DC: csv.kco_decimal_comma = 1; break;
-        case OPT_MISSING: csv.kco_missing = optarg; break;
         case OPT_JSON: json = 1; break;
         case 'h': profile_usage(stdout); return KITE_EXIT_OK;
         default: profile_usage(stderr); return KITE_EXIT_USAGE;

@@ -200,15 +200,13 @@ static void print_quality(const kite_forest *f, const float *out, const float *l
 
 int kite_cmd_score(int argc, char **argv)
 {
-    enum { OPT_MARGIN = 256, OPT_DECIMAL_COMMA, OPT_MISSING, OPT_BY_POSITION, OPT_LABEL,
+    enum { OPT_MARGIN = 256, OPT_BY_POSITION, OPT_LABEL,
            OPT_RANGE, OPT_BEST, OPT_JSON };
     const char *spec_path = NULL; /* --spec: raw rows through a feature spec */
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},     {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'},    {"margin", no_argument, 0, OPT_MARGIN},
-        {"threads", required_argument, 0, 't'},   {"delimiter", required_argument, 0, 'd'},
-        {"decimal-comma", no_argument, 0, OPT_DECIMAL_COMMA},
-        {"missing", required_argument, 0, OPT_MISSING},
+        {"threads", required_argument, 0, 't'},   KITE_CLI_CSV_LONGOPTS,
         {"by-position", no_argument, 0, OPT_BY_POSITION},
         {"label", required_argument, 0, OPT_LABEL}, {"quiet", no_argument, 0, 'q'},
         {"spec", required_argument, 0, 's'},
@@ -239,17 +237,14 @@ int kite_cmd_score(int argc, char **argv)
             break;
         }
         case 'd':
-            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
-                fprintf(stderr, "kite score: --delimiter: '%s' is not one character\n", optarg);
-                return KITE_EXIT_USAGE;
-            }
+        case KITE_CLI_OPT_DECIMAL_COMMA:
+        case KITE_CLI_OPT_MISSING:
+            if (kite_cli_csv_option("score", "", c, optarg, &csv)) return KITE_EXIT_USAGE;
             break;
         case 'q': quiet = 1; break;
         case 's': spec_path = optarg; break;
         case 'h': score_usage(stdout); return KITE_EXIT_OK;
         case OPT_MARGIN: margin_only = 1; break;
-        case OPT_DECIMAL_COMMA: csv.kco_decimal_comma = 1; break;
-        case OPT_MISSING: csv.kco_missing = optarg; break;
         case OPT_BY_POSITION: by_position = 1; break;
         case OPT_LABEL: label = optarg; break;
         case OPT_RANGE: range = optarg; break;

@@ -310,7 +310,10 @@ int kite_cmd_serve(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--replay")) rp.opts.kro_path = v, i++;
         else if (!strcmp(a, "--replay-key")) rp.opts.kro_key = v, i++;
-        else if (!strcmp(a, "--replay-missing")) rp.opts.kro_csv.kco_missing = v, i++;
+        else if (!strcmp(a, "--replay-missing")) {
+            kite_cli_csv_option("serve", "replay-", KITE_CLI_OPT_MISSING, v, &rp.opts.kro_csv);
+            i++;
+        }
         else if (!strcmp(a, "--replay-rate")) rp.opts.kro_rate = atof(v), i++;
         else if (!strcmp(a, "--replay-repeat")) {
             if ((rp.opts.kro_repeat = atol(v)) < 1) {
@@ -319,12 +322,10 @@ int kite_cmd_serve(int argc, char **argv)
             }
             i++;
         }
-        else if (!strcmp(a, "--replay-decimal-comma")) rp.opts.kro_csv.kco_decimal_comma = 1;
+        else if (!strcmp(a, "--replay-decimal-comma"))
+            kite_cli_csv_option("serve", "replay-", KITE_CLI_OPT_DECIMAL_COMMA, NULL, &rp.opts.kro_csv);
         else if (!strcmp(a, "--replay-delimiter")) {
-            if (!(rp.opts.kro_csv.kco_delimiter = kite_cli_delimiter(v))) {
-                fprintf(stderr, "kite serve: --replay-delimiter \"%s\": one character\n", v);
-                goto out;
-            }
+            if (kite_cli_csv_option("serve", "replay-", 'd', v, &rp.opts.kro_csv)) goto out;
             i++;
         } else if (!strcmp(a, "--metrics-dump")) dump = v, i++;
         else if (!strncmp(a, "--", 2) && kite_config_find(a + 2)) {
