@@ -186,6 +186,8 @@ def main():
         servers.append(srv)
         port = srv.port
         check("beside the Kafka pipeline" in srv.log(), "the HTTP server says it runs beside Kafka")
+        check("sharing its loaded model" in srv.log(),
+              "HTTP scores with the pipeline's loaded model (one copy, not a second load)")
 
         st, _, body = request(port, "GET", "/ready")
         check(st == 200 and '"ready":true' in body, f"/ready 200 while running ({st} {body.strip()})")

@@ -165,7 +165,7 @@ static void *reader(void *p)
     while (!atomic_load_explicit(a->stop, memory_order_relaxed)) {
         kite_http_model *m = kite_http_model_acquire(a->srv, slot);
         /* touch the model the way a request does: its forest and its strings */
-        kite_forest_predict(&m->hm_forest, row, 1, (size_t)m->hm_model.km_num_feature, &out, 0);
+        kite_forest_predict(&m->hm_loaded->klm_forest, row, 1, (size_t)m->hm_loaded->klm_model.km_num_feature, &out, 0);
         if (strlen(m->hm_version) != 16 || !(out > 0 && out < 1)) a->bad++;
         kite_http_model_release(slot);
         a->reads++;

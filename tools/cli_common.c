@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include <kite/loaded_model.h>
 #include <kite/registry.h>
 #include <kite/xgb_model.h>
 
@@ -43,24 +44,16 @@ int kite_cli_load_forest_rounds(const char *path, const char *range, int best_it
         fprintf(stderr, "kite: %s\n", err);
         return -1;
     }
-    if (kite_model_load(ref.kmr_model, model, err, sizeof err) != KITE_ERR_OK) {
+    kite_loaded_model_opts o = {begin, end, range != NULL, best_iteration};
+    kite_loaded_model *lm;
+    if (kite_loaded_model_load(ref.kmr_model, &o, &lm, err, sizeof err) != KITE_ERR_OK) {
         fprintf(stderr, "kite: %s\n", err);
         return -1;
     }
-    /* --best-iteration: what the sklearn wrapper's predict does, rounds 0..best_iteration;
-     * a model without early stopping keeps every round there too. */
-    if (best_iteration && model->km_best_iteration >= 0) end = model->km_best_iteration + 1;
-    if ((range || best_iteration) &&
-        kite_model_keep_iterations(model, begin, end, err, sizeof err) != KITE_ERR_OK) {
-        fprintf(stderr, "kite: %s: %s\n", path, err);
-        kite_model_free(model);
-        return -1;
-    }
-    if (kite_forest_build(model, forest, err, sizeof err) != KITE_ERR_OK) {
-        fprintf(stderr, "kite: %s: %s\n", path, err);
-        kite_model_free(model);
-        return -1;
-    }
+    /* The batch commands own their model and forest outright: take them out of the shell. */
+    *model = lm->klm_model;
+    *forest = lm->klm_forest;
+    free(lm);
     return 0;
 }
 

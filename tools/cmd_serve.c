@@ -17,6 +17,7 @@
 #include <kite/config.h>
 #include <kite/feature_spec.h>
 #include <kite/http_server.h>
+#include <kite/loaded_model.h>
 #include <kite/pipeline.h>
 #include <kite/registry.h>
 #include <kite/replay.h>
@@ -101,7 +102,8 @@ static void serve_usage(FILE *out)
 /* --http beside the pipeline: the HTTP server (engine/http/include/kite/http_server.h) on the pipeline's model
  * and feature spec, so /predict featurizes raw fields exactly as the Kafka path does. Its
  * feature state is its own: keyed lags and windows over HTTP do not see Kafka events. */
-static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kite_http_server **out)
+static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kite_pipeline *pl,
+                            kite_http_server **out)
 {
     if (kite_serve_http_listen(o)) return -1;
     kite_http_config *hc = &o->sho_cfg;
@@ -120,8 +122,17 @@ static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kit
         fprintf(stderr, "kite: note: HTTP /predict does not apply the encode maps (%s); it takes "
                         "the model's features (a feature_spec would serve raw fields)\n",
                 cfg->kc_encode);
+    /* The pipeline has this very file loaded: share that copy (model and forest) rather than
+     * load it a second time. */
+    const char *served_path = NULL;
+    kite_loaded_model *shared = kite_pipeline_loaded_model(pl, &served_path);
+    int shared_used = !strcmp(served_path, hc->khc_model_path);
+    if (shared_used) hc->khc_model = shared;
     char err[600];
-    if (kite_http_server_start(hc, out, err, sizeof err)) {
+    int failed = kite_http_server_start(hc, out, err, sizeof err) != KITE_ERR_OK;
+    hc->khc_model = NULL;
+    kite_loaded_model_release(shared); /* the server holds its own reference */
+    if (failed) {
         fprintf(stderr, "kite: --http: %s\n", err);
         return -1;
     }
@@ -129,10 +140,11 @@ static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kit
     kite_http_server_version(*out, version);
     int v6 = strchr(hc->khc_address, ':') != NULL;
     fprintf(stderr, "kite: listening on http://%s%s%s:%u (model %s, version %s, spec %s, %d "
-                    "thread%s) beside the Kafka pipeline\n",
+                    "thread%s) beside the Kafka pipeline%s\n",
             v6 ? "[" : "", hc->khc_address, v6 ? "]" : "", (unsigned)kite_http_server_port(*out),
             hc->khc_model_path, version, hc->khc_spec_path ? hc->khc_spec_path : "none",
-            hc->khc_threads, hc->khc_threads == 1 ? "" : "s");
+            hc->khc_threads, hc->khc_threads == 1 ? "" : "s",
+            shared_used ? ", sharing its loaded model" : "");
     fflush(stderr);
     return 0;
 }
@@ -356,7 +368,7 @@ int kite_cmd_serve(int argc, char **argv)
         goto out;
     }
     hopts.sho_cfg.khc_quiet = quiet;
-    if (hopts.sho_listen && serve_http_start(&hopts, &cfg, &http)) {
+    if (hopts.sho_listen && serve_http_start(&hopts, &cfg, pl, &http)) {
         kite_pipeline_free(pl);
         goto out;
     }

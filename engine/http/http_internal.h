@@ -10,6 +10,7 @@
 #include <kite/feature_state.h>
 #include <kite/forest.h>
 #include <kite/http_server.h>
+#include <kite/loaded_model.h>
 #include <kite/model.h>
 #include <kite/prom.h>
 #include <kite/status.h>
@@ -22,8 +23,7 @@
 /* ---- model handle ---------------------------------------------------------------------- */
 
 typedef struct kite_http_model {
-    kite_model hm_model;
-    kite_forest hm_forest;
+    kite_loaded_model *hm_loaded; /* one reference (the pipeline's, beside Kafka)        */
     char hm_version[17];     /* 16 hex digits of km_fingerprint                         */
     char **hm_names;         /* feature names (the model's, or "f0".."fN-1")            */
     size_t *hm_name_len;
@@ -34,6 +34,9 @@ typedef struct kite_http_model {
 
 kite_err kite_http_model_load(const char *path, kite_http_model **out, char *errstr,
                               size_t errstr_size);
+/* A handle on a model loaded elsewhere (path is for GET /model and messages). */
+kite_err kite_http_model_from(kite_loaded_model *lm, const char *path, kite_http_model **out,
+                              char *errstr, size_t errstr_size);
 void kite_http_model_free(kite_http_model *m);
 /* Index of a feature name (len bytes, not NUL-terminated), or -1; tries hint first. */
 int kite_http_model_feature(const kite_http_model *m, const char *name, size_t len, int hint);
@@ -165,8 +168,6 @@ kite_http_slot *kite_http_slot_get_unpinned(kite_http_server *srv);
  * kite_http_model_release. */
 kite_http_model *kite_http_model_acquire(kite_http_server *srv, kite_http_slot *slot);
 void kite_http_model_release(kite_http_slot *slot);
-
-uint64_t kite_http_now_ns(void);
 
 /* Endpoint bodies; each fills c's response text and returns the status code. */
 unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c,

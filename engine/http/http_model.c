@@ -23,29 +23,23 @@
 #include <unistd.h>
 
 #include "http_internal.h"
+#include <kite/clock.h>
 #include <kite/feature_spec.h>
 #include <kite/xgb_model.h>
-
-uint64_t kite_http_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void kite_http_model_free(kite_http_model *m)
 {
     if (!m) return;
     if (m->hm_names) {
         /* Generated names were allocated here; the model's own belong to kite_model. */
-        if (!m->hm_model.km_feature_names)
-            for (int i = 0; i < m->hm_model.km_num_feature; i++) free(m->hm_names[i]);
+        const kite_model *model = &m->hm_loaded->klm_model;
+        if (!model->km_feature_names)
+            for (int i = 0; i < model->km_num_feature; i++) free(m->hm_names[i]);
         free(m->hm_names);
     }
     free(m->hm_name_len);
     free(m->hm_info);
-    kite_forest_free(&m->hm_forest);
-    kite_model_free(&m->hm_model);
+    kite_loaded_model_release(m->hm_loaded);
     free(m);
 }
 
@@ -97,11 +91,11 @@ static int build_info(kite_http_model *m, const char *path)
     rc |= info_append(&b, &len, &cap, "\",\"path\":", 9);
     rc |= info_json_string(&b, &len, &cap, path);
     rc |= info_append(&b, &len, &cap, ",\"objective\":", 13);
-    rc |= info_json_string(&b, &len, &cap, m->hm_model.km_objective);
+    rc |= info_json_string(&b, &len, &cap, m->hm_loaded->klm_model.km_objective);
     int n = snprintf(tmp, sizeof tmp, ",\"num_trees\":%d,\"num_group\":%d,\"features\":[",
-                     m->hm_model.km_num_trees, m->hm_model.km_num_group);
+                     m->hm_loaded->klm_model.km_num_trees, m->hm_loaded->klm_model.km_num_group);
     rc |= info_append(&b, &len, &cap, tmp, (size_t)n);
-    for (int i = 0; i < m->hm_model.km_num_feature && !rc; i++) {
+    for (int i = 0; i < m->hm_loaded->klm_model.km_num_feature && !rc; i++) {
         if (i) rc |= info_append(&b, &len, &cap, ",", 1);
         rc |= info_json_string(&b, &len, &cap, m->hm_names[i]);
     }
@@ -115,33 +109,22 @@ static int build_info(kite_http_model *m, const char *path)
     return 0;
 }
 
-kite_err kite_http_model_load(const char *path, kite_http_model **out, char *errstr,
-                              size_t errstr_size)
+kite_err kite_http_model_from(kite_loaded_model *lm, const char *path, kite_http_model **out,
+                              char *errstr, size_t errstr_size)
 {
     *out = NULL;
     kite_http_model *m = calloc(1, sizeof *m);
     if (!m) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
-    kite_err err = kite_model_load(path, &m->hm_model, errstr, errstr_size);
-    if (err != KITE_ERR_OK) {
-        free(m);
-        return err;
-    }
-    char berr[400];
-    err = kite_forest_build(&m->hm_model, &m->hm_forest, berr, sizeof berr);
-    if (err != KITE_ERR_OK) {
-        kite_model_free(&m->hm_model);
-        free(m);
-        return kite_errf(err, errstr, errstr_size, "%s: %s", path, berr);
-    }
-    snprintf(m->hm_version, sizeof m->hm_version, "%016llx",
-             (unsigned long long)m->hm_model.km_fingerprint);
-    int nf = m->hm_model.km_num_feature;
+    m->hm_loaded = kite_loaded_model_retain(lm);
+    snprintf(m->hm_version, sizeof m->hm_version, "%s", lm->klm_fingerprint);
+    const kite_model *model = &lm->klm_model;
+    int nf = model->km_num_feature;
     m->hm_names = calloc((size_t)nf + 1, sizeof *m->hm_names);
     m->hm_name_len = calloc((size_t)nf + 1, sizeof *m->hm_name_len);
     int oom = !m->hm_names || !m->hm_name_len;
     for (int i = 0; i < nf && !oom; i++) {
-        if (m->hm_model.km_feature_names) {
-            m->hm_names[i] = m->hm_model.km_feature_names[i];
+        if (model->km_feature_names) {
+            m->hm_names[i] = model->km_feature_names[i];
         } else {
             char tmp[24];
             snprintf(tmp, sizeof tmp, "f%d", i);
@@ -153,16 +136,24 @@ kite_err kite_http_model_load(const char *path, kite_http_model **out, char *err
         kite_http_model_free(m);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    m->hm_loaded_unix = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    m->hm_loaded_unix = (double)kite_clock_wall_us() * 1e-6;
     *out = m;
     return KITE_ERR_OK;
 }
 
+kite_err kite_http_model_load(const char *path, kite_http_model **out, char *errstr,
+                              size_t errstr_size)
+{
+    kite_loaded_model *lm;
+    KITE_TRY(kite_loaded_model_load(path, NULL, &lm, errstr, errstr_size));
+    kite_err err = kite_http_model_from(lm, path, out, errstr, errstr_size);
+    kite_loaded_model_release(lm); /* the handle holds its own reference */
+    return err;
+}
+
 int kite_http_model_feature(const kite_http_model *m, const char *name, size_t len, int hint)
 {
-    int nf = m->hm_model.km_num_feature;
+    int nf = m->hm_loaded->klm_model.km_num_feature;
     /* Clients usually send fields in the model's order: try the expected one first, so a
      * row costs one comparison per field instead of a scan. */
     if (hint >= 0 && hint < nf && m->hm_name_len[hint] == len &&
@@ -260,7 +251,7 @@ kite_err kite_http_server_reload(kite_http_server *srv, char *version, char *err
     kite_err err = kite_http_model_load(srv->s_model_path, &fresh, errstr, errstr_size);
     char why[400];
     if (err == KITE_ERR_OK && srv->s_spec &&
-        kite_feature_spec_check_model(srv->s_spec, &fresh->hm_model, why, sizeof why)) {
+        kite_feature_spec_check_model(srv->s_spec, &fresh->hm_loaded->klm_model, why, sizeof why)) {
         /* the feature state is built for the spec: a model that wants other features is refused */
         err = kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s does not fit the feature spec: %s",
                         srv->s_model_path, why);

@@ -233,7 +233,7 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
     case KITE_JSON_FALSE: *out = 0.0f; return 0;
     case KITE_JSON_STRING:
     case KITE_JSON_NUMBER: {
-        const kite_model *model = &p->p_model->hm_model;
+        const kite_model *model = &p->p_model->hm_loaded->klm_model;
         const kite_category_dict *d = model->km_cats ? &model->km_cats[col] : NULL;
         if (d && d->kcd_count > 0 && (k == KITE_JSON_STRING || d->kcd_numeric)) {
             /* A category (or a numeric category's value) coded by the model's own dictionary. */
@@ -586,7 +586,7 @@ static int parse_csv(predict *p, char *body, size_t len)
         }
         for (int f = 0; f < nf; f++) {
             map[f] = -1;
-            if (!p->p_model->hm_model.km_feature_names) { /* by position */
+            if (!p->p_model->hm_loaded->klm_model.km_feature_names) { /* by position */
                 if (f < ncols) map[f] = f;
             } else {
                 for (int c = 0; c < ncols; c++)
@@ -641,7 +641,7 @@ static int parse_csv(predict *p, char *body, size_t len)
             }
             char why[256];
             const char *text = row.kcr_fields[map[f]];
-            if (kite_csv_parse_model_value(NULL, &p->p_model->hm_model, f, text, &out[f], why,
+            if (kite_csv_parse_model_value(NULL, &p->p_model->hm_loaded->klm_model, f, text, &out[f], why,
                                            sizeof why)) {
                 status = refuse(p, 422, "CSV line %zu column \"%s\": %s", row.kcr_line,
                                 feature_name(p, f), why);
@@ -731,12 +731,12 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
     p.p_ni = p.p_spec ? kite_feature_spec_num_inputs(p.p_spec) : 0;
     kite_http_model *m = kite_http_model_acquire(srv, slot);
     p.p_model = m;
-    p.p_nf = m->hm_model.km_num_feature;
+    p.p_nf = m->hm_loaded->klm_model.km_num_feature;
     int mode = MODE_ROWS, margin = margin_query;
     int bad = is_json ? parse_json(&p, c->hc_body, c->hc_body_len, &mode, &margin)
                       : parse_csv(&p, c->hc_body, c->hc_body_len);
     if (!bad) bad = featurize(&p);
-    const kite_forest *f = &m->hm_forest;
+    const kite_forest *f = &m->hm_loaded->klm_forest;
     size_t groups = (size_t)f->kf_num_group, nval = p.p_nrows * groups;
     if (!bad && nval * 2 > slot->hs_out_cap) {
         size_t cap = slot->hs_out_cap ? slot->hs_out_cap : 256;

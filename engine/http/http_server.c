@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <kite/feature_spec.h>
+#include <kite/clock.h>
 #include "http_internal.h"
 
 /* First body buffer of a connection; grows (doubling) up to khc_max_body. */
@@ -225,7 +226,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         c = ci ? ci->socket_context : NULL;
         if (!c) return MHD_NO; /* connection context allocation failed: drop it */
-        uint64_t now = kite_http_now_ns();
+        uint64_t now = (uint64_t)kite_clock_mono_ns();
         c->hc_body_len = 0;
         c->hc_too_large = 0;
         c->hc_status = 0;
@@ -284,7 +285,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * would hold the request (and a drain waiting for it) open for as long as it likes.
          * libmicrohttpd 0.9.75 cannot queue an answer in the middle of an upload, so the
          * connection is closed; the request counts under code 408. */
-        if (kite_http_now_ns() - c->hc_start_ns > (uint64_t)srv->s_cfg.khc_timeout_s * 1000000000u) {
+        if ((uint64_t)kite_clock_mono_ns() - c->hc_start_ns > (uint64_t)srv->s_cfg.khc_timeout_s * 1000000000u) {
             c->hc_status = 408;
             return MHD_NO;
         }
@@ -339,7 +340,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     /* status 0: no response was queued (client gone, timeout): counted under code "other" */
     if (slot)
         kite_http_counters_add(&slot->hs_counters, c->hc_ep, c->hc_status,
-                               kite_http_now_ns() - c->hc_start_ns);
+                               (uint64_t)kite_clock_mono_ns() - c->hc_start_ns);
     atomic_fetch_sub_explicit(&srv->s_in_flight, 1, memory_order_relaxed); /* gauge */
 }
 
@@ -464,7 +465,9 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     }
     memset(srv->s_slots, 0, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
     kite_http_model *m;
-    kite_err err = kite_http_model_load(cfg->khc_model_path, &m, errstr, errstr_size);
+    kite_err err = cfg->khc_model
+                       ? kite_http_model_from(cfg->khc_model, cfg->khc_model_path, &m, errstr, errstr_size)
+                       : kite_http_model_load(cfg->khc_model_path, &m, errstr, errstr_size);
     if (err != KITE_ERR_OK) {
         free_server(srv);
         return err;
@@ -472,7 +475,7 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     if (cfg->khc_spec_path) {
         char why[400];
         err = kite_feature_spec_load(cfg->khc_spec_path, &srv->s_spec, errstr, errstr_size);
-        if (!err && kite_feature_spec_check_model(srv->s_spec, &m->hm_model, why, sizeof why))
+        if (!err && kite_feature_spec_check_model(srv->s_spec, &m->hm_loaded->klm_model, why, sizeof why))
             err = kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s does not fit %s: %s",
                             cfg->khc_spec_path, cfg->khc_model_path, why);
         if (!err)
@@ -538,12 +541,12 @@ static void sleep_ms(long ms)
 
 long kite_http_server_drain(kite_http_server *srv, double grace_s, double idle_s)
 {
-    uint64_t start = kite_http_now_ns();
+    uint64_t start = (uint64_t)kite_clock_mono_ns();
     uint64_t deadline = start + (uint64_t)(grace_s * 1e9);
     uint64_t idle_ns = (uint64_t)(idle_s * 1e9);
     /* Phase 1: keep serving until the balancer has stopped sending here. */
     for (;;) {
-        uint64_t now = kite_http_now_ns();
+        uint64_t now = (uint64_t)kite_clock_mono_ns();
         if (now >= deadline) break;
         uint64_t last = atomic_load_explicit(&srv->s_last_request_ns, memory_order_relaxed);
         if (last < start) last = start; /* count idle time from the drain's beginning */
@@ -554,7 +557,7 @@ long kite_http_server_drain(kite_http_server *srv, double grace_s, double idle_s
     /* MHD's worker threads drop the listen socket from their epoll sets some time after
      * quiescing, so it may only be closed after MHD_stop_daemon (kite_http_server_stop). */
     if (srv->s_quiesced_fd < 0) srv->s_quiesced_fd = MHD_quiesce_daemon(srv->s_daemon);
-    while (kite_http_server_in_flight(srv) > 0 && kite_http_now_ns() < deadline) sleep_ms(5);
+    while (kite_http_server_in_flight(srv) > 0 && (uint64_t)kite_clock_mono_ns() < deadline) sleep_ms(5);
     return kite_http_server_in_flight(srv);
 }
 

@@ -61,8 +61,7 @@ static void swap_served_free(kite_served *s)
 {
     if (!s) return;
     swap_map_release(s->ks_mapref);
-    kite_forest_free(&s->ks_forest);
-    kite_model_free(&s->ks_model);
+    kite_loaded_model_release(s->ks_loaded);
     free(s);
 }
 
@@ -122,16 +121,13 @@ static kite_err swap_build(kite_model_swap *sw, const kite_model_ref *ref, const
     *out = NULL;
     kite_served *s = calloc(1, sizeof *s);
     if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "model version");
-    kite_err err = kite_model_load(f->sf_model, &s->ks_model, errstr, errstr_size);
-    char inner[384];
-    if (!err && kite_forest_build(&s->ks_model, &s->ks_forest, inner, sizeof inner))
-        err = kite_errf(KITE_ERR_INVALID_MODEL, errstr, errstr_size, "%s: %s", f->sf_model, inner);
+    kite_err err = kite_loaded_model_load(f->sf_model, NULL, &s->ks_loaded, errstr, errstr_size);
     uint64_t spec_hash = 0;
     if (!err && *f->sf_spec) err = swap_spec_hash(f->sf_spec, &spec_hash, errstr, errstr_size);
     kite_event_map *map = NULL;
     /* Always built: it is the check that the model's features still match the spec. */
     if (!err)
-        err = kite_event_map_new(&s->ks_model, f->sf_spec, sw->sw_encode, &map, errstr, errstr_size);
+        err = kite_event_map_new(&s->ks_loaded->klm_model, f->sf_spec, sw->sw_encode, &map, errstr, errstr_size);
     if (!err && sw->sw_required_features > 0 &&
         kite_event_map_num_features(map) != sw->sw_required_features)
         err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
@@ -158,10 +154,10 @@ static kite_err swap_build(kite_model_swap *sw, const kite_model_ref *ref, const
     }
     s->ks_map = s->ks_mapref->sm_map;
     s->ks_nfeatures = kite_event_map_num_features(s->ks_map);
-    s->ks_groups = s->ks_forest.kf_num_group;
+    s->ks_groups = s->ks_loaded->klm_forest.kf_num_group;
     const char *base = strrchr(f->sf_model, '/');
     snprintf(s->ks_name, sizeof s->ks_name, "%.120s", base ? base + 1 : f->sf_model);
-    snprintf(s->ks_fingerprint, sizeof s->ks_fingerprint, "%016" PRIx64, s->ks_model.km_fingerprint);
+    snprintf(s->ks_fingerprint, sizeof s->ks_fingerprint, "%s", s->ks_loaded->klm_fingerprint);
     snprintf(s->ks_version, sizeof s->ks_version, "%s", *ref->kmr_version ? ref->kmr_version : s->ks_fingerprint);
     swap_json_safe(s->ks_name);
     swap_json_safe(s->ks_version);
@@ -279,7 +275,7 @@ kite_swap_result kite_model_swap_reload(kite_model_swap *sw, const char *why, ch
         sw->sw_last_ok = 0;
         snprintf(msg, msg_size, "refused: %s; still serving %.200s (fingerprint %s)", err, cur->ks_version,
                  cur->ks_fingerprint);
-    } else if (next->ks_model.km_fingerprint == cur->ks_model.km_fingerprint &&
+    } else if (next->ks_loaded->klm_model.km_fingerprint == cur->ks_loaded->klm_model.km_fingerprint &&
                !strcmp(next->ks_version, cur->ks_version) &&
                next->ks_mapref->sm_has_spec == cur->ks_mapref->sm_has_spec &&
                next->ks_mapref->sm_spec_hash == cur->ks_mapref->sm_spec_hash) {

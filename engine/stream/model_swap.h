@@ -27,8 +27,9 @@
 #include <stdint.h>
 
 #include "event_map.h"
-#include <kite/forest.h>
 #include <kite/error.h>
+#include <kite/forest.h>
+#include <kite/loaded_model.h>
 #include <kite/model.h>
 #include <kite/prom.h>
 #include <kite/registry.h>
@@ -36,8 +37,7 @@
 typedef struct kite_swap_map kite_swap_map; /* an event map shared by versions with one spec */
 
 typedef struct kite_served {
-    kite_model ks_model;
-    kite_forest ks_forest;
+    kite_loaded_model *ks_loaded;     /* model and forest (one reference)                  */
     const kite_event_map *ks_map;     /* ks_mapref's map                                  */
     kite_swap_map *ks_mapref;
     uint64_t ks_generation;           /* 1 for the first version, +1 per swap             */

@@ -255,8 +255,8 @@ size_t kite__output_prediction(kite_worker *w, const rd_kafka_message_t *m, cons
 {
     const kite_served *sv = w->kw_served; /* the version that scored this batch */
     out_buf b = {w, 0};
-    int groups = sv->ks_forest.kf_num_group;
-    int outs = kite_forest_outputs_per_row(&sv->ks_forest);
+    int groups = sv->ks_loaded->klm_forest.kf_num_group;
+    int outs = kite_forest_outputs_per_row(&sv->ks_loaded->klm_forest);
     OUT_LIT(&b, "{");
     out_key(&b, m);
     OUT_LIT(&b, ",");

@@ -310,6 +310,14 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
 
 const char *kite_pipeline_brokers(const kite_pipeline *pl) { return pl->pl_brokers; }
 
+struct kite_loaded_model *kite_pipeline_loaded_model(kite_pipeline *pl, const char **path)
+{
+    /* Before kite_pipeline_run (the only caller): no reload can retire it meanwhile. */
+    const kite_served *s = kite_model_swap_peek(pl->pl_swap);
+    if (path) *path = s->ks_model_path;
+    return kite_loaded_model_retain(s->ks_loaded);
+}
+
 void kite_pipeline_stop(kite_pipeline *pl)
 {
     /* Release: pairs with the acquire loads in the worker and control loops. */

@@ -214,9 +214,9 @@ static const kite_served *worker_shadow_score(kite_worker *w, size_t n, size_t n
         w->kw_shadow_preds = p;
         w->kw_shadow_group_cap = groups;
     }
-    kite_forest_predict(&s->ks_forest, w->kw_rows, n, nf, w->kw_shadow_margins, 1);
+    kite_forest_predict(&s->ks_loaded->klm_forest, w->kw_rows, n, nf, w->kw_shadow_margins, 1);
     memcpy(w->kw_shadow_preds, w->kw_shadow_margins, n * groups * sizeof(float));
-    kite_forest_transform(&s->ks_forest, w->kw_shadow_preds, n);
+    kite_forest_transform(&s->ks_loaded->klm_forest, w->kw_shadow_preds, n);
     return s;
 }
 
@@ -234,7 +234,7 @@ static void worker_shadow_emit(kite_worker *w, const kite_batch_item *it, const 
 static void worker_score(kite_worker *w, size_t n)
 {
     kite_pipeline *pl = w->kw_pl;
-    const kite_forest *f = &w->kw_served->ks_forest;
+    const kite_forest *f = &w->kw_served->ks_loaded->klm_forest;
     size_t nf = (size_t)w->kw_served->ks_nfeatures;
     size_t groups = (size_t)f->kf_num_group;
     double t0 = ((double)kite_clock_mono_ns() * 1e-3);

@@ -32,6 +32,9 @@ typedef struct kite_http_config {
     const char *khc_address;      /* IPv4/IPv6 literal or "localhost"; default "127.0.0.1" */
     uint16_t khc_port;            /* 0: an ephemeral port (kite_http_server_port says which) */
     const char *khc_model_path;   /* XGBoost model file; reloads re-read this path           */
+    struct kite_loaded_model *khc_model; /* NULL: load khc_model_path; else the model already
+                                   * loaded from that file (kite serve --http beside Kafka: the
+                                   * pipeline's), shared, not loaded again                    */
     const char *khc_spec_path;    /* feature spec (NULL: none): JSON/CSV rows of raw fields go
                                    * through it, keyed streams keep their state across requests;
                                    * loaded once, every (re)loaded model is checked against it  */

@@ -46,6 +46,11 @@ void kite_pipeline_expect_consumed(kite_pipeline *pl, uint64_t n);
 void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *out);
 /* The bootstrap servers in use ("" never: the embedded broker's address when started). */
 const char *kite_pipeline_brokers(const kite_pipeline *pl);
+/* The model the pipeline serves now, with a new reference for the caller (release it with
+ * kite_loaded_model_release), and the file it was loaded from (valid while the reference is
+ * held). kite serve --http beside Kafka gives it to the HTTP server, so the two share one
+ * loaded copy. */
+struct kite_loaded_model *kite_pipeline_loaded_model(kite_pipeline *pl, const char **path);
 /* Current /metrics text into buf (NUL-terminated, truncated to size). */
 void kite_pipeline_metrics_text(kite_pipeline *pl, char **text_out);
 void kite_pipeline_free(kite_pipeline *pl);
