@@ -24,6 +24,7 @@
 
 #include "capacity.h"
 #include "cli.h"
+#include <kite/clock.h>
 #include <kite/html_svg.h>
 #include <kite/pipeline.h>
 
@@ -78,7 +79,7 @@ static int sweep_load(const kite__capacity_opts *o, const char *brokers, double 
     if (o->csv.kco_missing) { argv[a++] = "--missing"; argv[a++] = (char *)o->csv.kco_missing; }
     argv[a] = NULL;
     pid_t pid;
-    double t0 = kite_cli_now();
+    double t0 = kite_clock_mono_s();
     int rc = posix_spawn(&pid, self, NULL, NULL, argv, environ);
     if (rc) {
         snprintf(errstr, errstr_size, "sweep: cannot start kite produce: %s", strerror(rc));
@@ -86,7 +87,7 @@ static int sweep_load(const kite__capacity_opts *o, const char *brokers, double 
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    *seconds = kite_cli_now() - t0;
+    *seconds = kite_clock_mono_s() - t0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         snprintf(errstr, errstr_size, "sweep: the load producer (kite produce --rate %.0f) %s %d",
                  rate, WIFEXITED(status) ? "exited with status" : "was killed by signal",
@@ -115,8 +116,8 @@ static int sweep_step(const kite__capacity_opts *o, const char *brokers, double 
         goto out;
     }
     /* Load only once the partition is assigned: a join's wait is not latency. */
-    double deadline = kite_cli_now() + SWEEP_READY_TIMEOUT_S;
-    while (!kite_pipeline_ready(run.sr_pl) && kite_cli_now() < deadline) sweep_nap();
+    double deadline = kite_clock_mono_s() + SWEEP_READY_TIMEOUT_S;
+    while (!kite_pipeline_ready(run.sr_pl) && kite_clock_mono_s() < deadline) sweep_nap();
     int ready = kite_pipeline_ready(run.sr_pl);
     if (!ready) snprintf(errstr, errstr_size, "sweep: no partition assigned within %.0f s",
                          SWEEP_READY_TIMEOUT_S);
@@ -130,9 +131,9 @@ static int sweep_step(const kite__capacity_opts *o, const char *brokers, double 
     double secs = 0;
     if (ready && sweep_load(o, brokers, 0, 1, &secs, errstr, errstr_size)) ready = 0;
     if (ready) {
-        deadline = kite_cli_now() + SWEEP_READY_TIMEOUT_S;
+        deadline = kite_clock_mono_s() + SWEEP_READY_TIMEOUT_S;
         do kite_pipeline_totals_get(run.sr_pl, &t);
-        while (t.kpt_consumed <= before && kite_cli_now() < deadline && (sweep_nap(), 1));
+        while (t.kpt_consumed <= before && kite_clock_mono_s() < deadline && (sweep_nap(), 1));
         if (t.kpt_consumed <= before) {
             snprintf(errstr, errstr_size, "sweep: the probe event was not consumed within %.0f s",
                      SWEEP_READY_TIMEOUT_S);
@@ -146,12 +147,12 @@ static int sweep_step(const kite__capacity_opts *o, const char *brokers, double 
     if (loaded) {
         /* Behind by more than this after the load ended is past any knee. */
         double wait = 2 * o->step_seconds > 10 ? 2 * o->step_seconds : 10;
-        deadline = kite_cli_now() + wait;
+        deadline = kite_clock_mono_s() + wait;
         do {
             kite_pipeline_totals_get(run.sr_pl, &t);
             if (t.kpt_consumed >= before + (uint64_t)n) break;
             sweep_nap();
-        } while (kite_cli_now() < deadline);
+        } while (kite_clock_mono_s() < deadline);
         s->kcs_kept_up = t.kpt_consumed >= before + (uint64_t)n;
         s->kcs_events = (uint64_t)n;
         s->kcs_achieved = secs > 0 ? (double)n / secs : 0;

@@ -108,7 +108,4 @@ int kite_cli_csv_option(const char *command, const char *prefix, int opt, const 
 int kite_cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
                     double *out);
 
-/* Monotonic clock in seconds. */
-double kite_cli_now(void);
-
 #endif

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include <kite/clock.h>
 #include <kite/loaded_model.h>
 #include <kite/registry.h>
 #include <kite/xgb_model.h>
@@ -84,13 +85,6 @@ int kite_cli_csv_option(const char *command, const char *prefix, int opt, const 
     case KITE_CLI_OPT_MISSING: csv->kco_missing = arg; return 0;
     default: return -1;
     }
-}
-
-double kite_cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int kite_cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,

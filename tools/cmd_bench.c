@@ -16,6 +16,7 @@
 
 #include "bench_gate.h"
 #include "cli.h"
+#include <kite/clock.h>
 #include <kite/dispatch.h>
 
 #if defined(__has_include)
@@ -65,19 +66,10 @@ static float *random_rows(size_t nrows, size_t cols)
     return x;
 }
 
-/* CPU time of this thread: on a shared machine, time slices given to other processes do not
- * count against the kernel (what is left is cache and SMT sharing). */
-static double thread_cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static double time_kernel(kite_margins_fn fn, const kite_forest *f, const float *x, size_t nrows,
                           size_t cols, size_t batch, float *out, double seconds, size_t *calls)
 {
-    double t0 = thread_cpu_now(), t;
+    double t0 = ((double)kite_clock_thread_cpu_ns() * 1e-9), t;
     size_t n = 0, r = 0;
     do {
         for (int k = 0; k < 8; k++, n++) {
@@ -85,7 +77,7 @@ static double time_kernel(kite_margins_fn fn, const kite_forest *f, const float 
             fn(f, x + r * cols, batch, cols, out);
             r += batch;
         }
-        t = thread_cpu_now();
+        t = ((double)kite_clock_thread_cpu_ns() * 1e-9);
     } while (t - t0 < seconds);
     *calls = n;
     return t - t0;

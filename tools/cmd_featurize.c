@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kite/clock.h>
 #include "cli.h"
 #include "featurize_csv.h"
 
@@ -99,7 +100,7 @@ int kite_cmd_featurize(int argc, char **argv)
         fprintf(stderr, "kite featurize: --json writes the summary on stdout: give the features -o FILE\n");
         return KITE_EXIT_USAGE;
     }
-    double t0 = kite_cli_now();
+    double t0 = kite_clock_mono_s();
     char err[1024];
     kite_feature_spec *spec;
     if (kite_feature_spec_load(spec_path, &spec, err, sizeof err)) {
@@ -179,14 +180,14 @@ int kite_cmd_featurize(int argc, char **argv)
                 "kite: featurized %zu rows (%zu warming up%s, %zu bad) into %d features, %zu keys, "
                 "%.1f ms\n", rows + (drop_warmup ? warming : 0), warming,
                 drop_warmup ? ", dropped" : "", bad, nout, kite_features_num_keys(fz.kz_state),
-                (kite_cli_now() - t0) * 1e3);
+                (kite_clock_mono_s() - t0) * 1e3);
     if (json) {
         char o[2200];
         kite_cli_json_string(o, sizeof o, output);
         kite_cli_json_result("featurize", rc, "\"rows\":%zu,\"warming_up\":%zu,\"bad\":%zu,\"features\":%d,"
                              "\"keys\":%zu,\"output\":%s,\"seconds\":%.6f",
                              rows + (drop_warmup ? warming : 0), warming, bad, nout,
-                             (size_t)kite_features_num_keys(fz.kz_state), o, kite_cli_now() - t0);
+                             (size_t)kite_features_num_keys(fz.kz_state), o, kite_clock_mono_s() - t0);
     }
     free(row);
     kite_featurizer_close(&fz);

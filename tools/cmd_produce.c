@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include <kite/clock.h>
 #include <kite/config.h>
 #include <kite/replay.h>
 
@@ -120,9 +121,9 @@ int kite_cmd_produce(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     size_t produced = 0;
-    double t0 = kite_cli_now();
+    double t0 = kite_clock_mono_s();
     kite_err perr = kite_replay_csv(brokers, &o, &produced, err, sizeof err);
-    double secs = kite_cli_now() - t0;
+    double secs = kite_clock_mono_s() - t0;
     int64_t sig = atomic_load_explicit(&produce_stop_signal, memory_order_relaxed);
     if (perr) {
         /* The count still matters after a failure: that many events are in the topic. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include <kite/clock.h>
 #include <kite/dispatch.h>
 #include <kite/num.h>
 #include "featurize_csv.h"
@@ -264,11 +265,11 @@ int kite_cmd_score(int argc, char **argv)
         fprintf(stderr, "kite score: --json writes the summary on stdout: give the predictions -o FILE\n");
         return KITE_EXIT_USAGE;
     }
-    double t0 = kite_cli_now();
+    double t0 = kite_clock_mono_s();
     kite_model model;
     kite_forest forest;
     if (kite_cli_load_forest_rounds(model_path, range, best, &model, &forest)) return KITE_EXIT_ERROR;
-    double t_model = kite_cli_now();
+    double t_model = kite_clock_mono_s();
 
     char err[1024];
     kite_matrix x;
@@ -300,7 +301,7 @@ int kite_cmd_score(int argc, char **argv)
         kite_model_free(&model);
         return KITE_EXIT_ERROR;
     }
-    double t_load = kite_cli_now();
+    double t_load = kite_clock_mono_s();
 
     int rc = KITE_EXIT_OK;
     float *out = malloc((x.km_rows ? x.km_rows : 1) * (size_t)forest.kf_num_group * sizeof(float));
@@ -309,7 +310,7 @@ int kite_cmd_score(int argc, char **argv)
         fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
         rc = KITE_EXIT_ERROR;
     }
-    double t_score = kite_cli_now();
+    double t_score = kite_clock_mono_s();
 
     if (rc == KITE_EXIT_OK) {
         FILE *fp = output ? fopen(output, "w") : stdout;
@@ -330,7 +331,7 @@ int kite_cmd_score(int argc, char **argv)
                 x.km_rows, forest.kf_num_trees, kite_isa_name(kite_isa_active()), threads,
                 threads == 1 ? "" : "s", (t_model - t0) * 1e3, (t_load - t_model) * 1e3,
                 score_s * 1e3, score_s > 0 ? (double)x.km_rows / score_s : 0.0,
-                (kite_cli_now() - t0) * 1e3);
+                (kite_clock_mono_s() - t0) * 1e3);
         if (labels && !margin_only) print_quality(&forest, out, labels, nlabels);
     }
     if (json) {
@@ -340,7 +341,7 @@ int kite_cmd_score(int argc, char **argv)
         kite_cli_json_result("score", rc, "\"rows\":%zu,\"model\":%s,\"fingerprint\":\"%016llx\","
                              "\"trees\":%d,\"output\":%s,\"seconds\":%.6f", x.km_rows, m,
                              (unsigned long long)model.km_fingerprint, forest.kf_num_trees, o,
-                             kite_cli_now() - t0);
+                             kite_clock_mono_s() - t0);
     }
     free(out);
     free(labels);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include <kite/clock.h>
 #include <kite/config.h>
 #include <kite/feature_spec.h>
 #include <kite/http_server.h>
@@ -33,13 +34,6 @@ static _Atomic(kite_http_server *) serve_http;
 static _Atomic int64_t serve_signal_ns;
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "serve_signal_ns is stored from a signal handler");
 
-static int64_t serve_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* async-signal-safe (POSIX) */
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Async-signal-safe: atomic stores, clock_gettime and write only. With HTTP beside the
  * pipeline, /ready turns 503 before the pipeline is told to stop, so a balancer takes this
  * process out while the pipeline drains; HTTP requests are still served meanwhile. */
@@ -47,7 +41,7 @@ static void serve_on_signal(int sig)
 {
     (void)sig;
     int64_t none = 0;
-    atomic_compare_exchange_strong(&serve_signal_ns, &none, serve_now_ns());
+    atomic_compare_exchange_strong(&serve_signal_ns, &none, kite_clock_mono_ns());
     kite_http_server *http = atomic_load(&serve_http);
     if (http) {
         kite_http_server_begin_drain(http); /* one atomic store */
@@ -156,7 +150,7 @@ static long serve_http_finish(kite_http_server *http, const kite_serve_http_opts
                               int pipeline_ok)
 {
     kite_http_server_begin_drain(http); /* already done by the signal, unless it ended alone */
-    int64_t now = serve_now_ns(), sig = atomic_load(&serve_signal_ns);
+    int64_t now = kite_clock_mono_ns(), sig = atomic_load(&serve_signal_ns);
     double since = sig ? (double)(now - sig) * 1e-9 : 0;
     double left = o->sho_grace_s - since;
     if (left < 0) left = 0;

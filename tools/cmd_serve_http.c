@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include <kite/clock.h>
 #include <kite/http_server.h>
 
 /* ---- the shared options: one table drives parsing and the help lines ------------------ */
@@ -278,13 +279,13 @@ int kite_serve_http_main(int argc, char **argv)
     kite_http_server_begin_drain(srv);
     fprintf(stderr, "kite: draining (/ready is 503; grace %.3g s)\n", grace);
     fflush(stderr);
-    double t0 = kite_cli_now();
+    double t0 = kite_clock_mono_s();
     long cut = kite_http_server_drain(srv, grace, idle);
     kite_http_server_stop(srv);
     if (cut)
         fprintf(stderr, "kite: grace period over after %.2f s: %ld request%s cut\n",
-                kite_cli_now() - t0, cut, cut == 1 ? "" : "s");
+                kite_clock_mono_s() - t0, cut, cut == 1 ? "" : "s");
     else
-        fprintf(stderr, "kite: drained in %.2f s, exiting\n", kite_cli_now() - t0);
+        fprintf(stderr, "kite: drained in %.2f s, exiting\n", kite_clock_mono_s() - t0);
     return cut ? KITE_EXIT_ERROR : KITE_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kite/mem.h>
 #include <kite/dispatch.h>
 #include <kite/event_time.h>
 #include "featurize_csv.h"
@@ -143,14 +144,9 @@ double *kite_drift_cli_times(const char *input, const kite_csv_options *csv, con
             fprintf(stderr, "kite: %s:%zu: time \"%.60s\": %s\n", input, row.kcr_line, text, why);
             goto fail;
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            double *nt = realloc(t, cap * sizeof *t);
-            if (!nt) {
-                fprintf(stderr, "kite: out of memory\n");
-                goto fail;
-            }
-            t = nt;
+        if (kite_mem_grow((void **)&t, &cap, n + 1, sizeof *t, 4096)) {
+            fprintf(stderr, "kite: out of memory\n");
+            goto fail;
         }
         t[n++] = (double)ms / 1000.0;
     }

@@ -224,6 +224,8 @@ static unsigned char *kf_slot_new(kite_feature_state *st)
     if (c == st->kfs_num_chunks) {
         size_t bytes = (st->kfs_chunk_slots * st->kfs_slot_bytes + KF_CHUNK_BYTES - 1) &
                        ~(size_t)(KF_CHUNK_BYTES - 1);
+        /* Not kite_mem_aligned: it zeroes, and touching the pages before the hugepage hint
+         * below would fault them in as small pages (the slots are written before use). */
         unsigned char *chunk = aligned_alloc(KF_CHUNK_BYTES, bytes);
         if (!chunk) return NULL;
         madvise(chunk, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */

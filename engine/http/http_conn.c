@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kite/mem.h>
 #include "http_internal.h"
 
 void kite_http_conn_reset_resp(kite_http_conn *c)
@@ -18,15 +19,10 @@ static int reserve(kite_http_conn *c, size_t extra)
 {
     if (c->hc_resp_oom) return -1;
     if (c->hc_resp_len + extra + 1 <= c->hc_resp_cap) return 0;
-    size_t cap = c->hc_resp_cap ? c->hc_resp_cap : 1024;
-    while (cap < c->hc_resp_len + extra + 1) cap *= 2;
-    char *nb = realloc(c->hc_resp, cap);
-    if (!nb) {
+    if (kite_mem_grow((void **)&c->hc_resp, &c->hc_resp_cap, c->hc_resp_len + extra + 1, 1, 1024)) {
         c->hc_resp_oom = 1;
         return -1;
     }
-    c->hc_resp = nb;
-    c->hc_resp_cap = cap;
     return 0;
 }
 

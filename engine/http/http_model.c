@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "http_internal.h"
+#include <kite/mem.h>
 #include <kite/clock.h>
 #include <kite/feature_spec.h>
 #include <kite/xgb_model.h>
@@ -46,14 +47,7 @@ void kite_http_model_free(kite_http_model *m)
 /* Appends s to a malloc'd string buffer; returns -1 when out of memory. */
 static int info_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
-    if (*len + n + 1 > *cap) {
-        size_t nc = (*cap ? *cap * 2 : 256);
-        while (nc < *len + n + 1) nc *= 2;
-        char *nb = realloc(*buf, nc);
-        if (!nb) return -1;
-        *buf = nb;
-        *cap = nc;
-    }
+    if (kite_mem_grow((void **)buf, cap, *len + n + 1, 1, 256)) return -1;
     memcpy(*buf + *len, s, n);
     *len += n;
     (*buf)[*len] = 0;

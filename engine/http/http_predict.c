@@ -62,14 +62,8 @@ static int row_reserve(predict *p, size_t r)
 {
     kite_http_slot *s = p->p_slot;
     size_t need = (r + 1) * (size_t)p->p_nf;
-    if (need > s->hs_rows_cap) {
-        size_t cap = s->hs_rows_cap ? s->hs_rows_cap : 256;
-        while (cap < need) cap *= 2;
-        float *nb = realloc(s->hs_rows, cap * sizeof *nb);
-        if (!nb) return refuse(p, 500, "out of memory for %zu rows", r + 1);
-        s->hs_rows = nb;
-        s->hs_rows_cap = cap;
-    }
+    if (kite_mem_grow((void **)&s->hs_rows, &s->hs_rows_cap, need, sizeof *s->hs_rows, 256))
+        return refuse(p, 500, "out of memory for %zu rows", r + 1);
     size_t nseen = (size_t)(p->p_nf > p->p_ni ? p->p_nf : p->p_ni);
     if (nseen > s->hs_seen_cap) {
         uint8_t *nb = realloc(s->hs_seen, nseen);
@@ -77,14 +71,8 @@ static int row_reserve(predict *p, size_t r)
         s->hs_seen = nb;
         s->hs_seen_cap = nseen;
     }
-    if (r + 1 > s->hs_flags_cap) {
-        size_t cap = s->hs_flags_cap ? s->hs_flags_cap : 64;
-        while (cap < r + 1) cap *= 2;
-        uint8_t *nb = realloc(s->hs_flags, cap);
-        if (!nb) return refuse(p, 500, "out of memory for %zu rows", r + 1);
-        s->hs_flags = nb;
-        s->hs_flags_cap = cap;
-    }
+    if (kite_mem_grow((void **)&s->hs_flags, &s->hs_flags_cap, r + 1, 1, 64))
+        return refuse(p, 500, "out of memory for %zu rows", r + 1);
     s->hs_flags[r] = 0;
     size_t nraw = (r + 1) * (size_t)p->p_ni;
     if (nraw > s->hs_raw_cap) {
@@ -738,16 +726,8 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
     if (!bad) bad = featurize(&p);
     const kite_forest *f = &m->hm_loaded->klm_forest;
     size_t groups = (size_t)f->kf_num_group, nval = p.p_nrows * groups;
-    if (!bad && nval * 2 > slot->hs_out_cap) {
-        size_t cap = slot->hs_out_cap ? slot->hs_out_cap : 256;
-        while (cap < nval * 2) cap *= 2;
-        float *nb = realloc(slot->hs_out, cap * sizeof *nb);
-        if (!nb) bad = refuse(&p, 500, "out of memory for %zu predictions", p.p_nrows);
-        else {
-            slot->hs_out = nb;
-            slot->hs_out_cap = cap;
-        }
-    }
+    if (!bad && kite_mem_grow((void **)&slot->hs_out, &slot->hs_out_cap, nval * 2, sizeof *slot->hs_out, 256))
+        bad = refuse(&p, 500, "out of memory for %zu predictions", p.p_nrows);
     if (bad) {
         kite_http_model_release(slot);
         kite_http_conn_error(c, p.p_status, p.p_err);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kite/mem.h>
 #include <kite/feature_spec.h>
 #include <kite/clock.h>
 #include "http_internal.h"
@@ -294,14 +295,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             c->hc_too_large = 1; /* chunked upload past the limit: keep reading, answer 413 */
             return MHD_YES;
         }
-        if (c->hc_body_len + n + 1 > c->hc_body_cap) {
-            size_t cap = c->hc_body_cap ? c->hc_body_cap : CONN_BODY_INITIAL;
-            while (cap < c->hc_body_len + n + 1) cap *= 2;
-            char *nb = realloc(c->hc_body, cap);
-            if (!nb) return MHD_NO;
-            c->hc_body = nb;
-            c->hc_body_cap = cap;
-        }
+        if (kite_mem_grow((void **)&c->hc_body, &c->hc_body_cap, c->hc_body_len + n + 1, 1,
+                          CONN_BODY_INITIAL))
+            return MHD_NO;
         memcpy(c->hc_body + c->hc_body_len, upload_data, n);
         c->hc_body_len += n;
         c->hc_body[c->hc_body_len] = 0;
@@ -457,13 +453,12 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     srv->s_cfg.khc_address = NULL; /* not kept: the caller's string */
     srv->s_model_path = strdup(cfg->khc_model_path);
     if (cfg->khc_admin_token && *cfg->khc_admin_token) srv->s_admin_token = strdup(cfg->khc_admin_token);
-    srv->s_slots = aligned_alloc(64, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
+    srv->s_slots = kite_mem_aligned(64, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
     if (!srv->s_model_path || !srv->s_slots ||
         (cfg->khc_admin_token && *cfg->khc_admin_token && !srv->s_admin_token)) {
         free_server(srv);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    memset(srv->s_slots, 0, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
     kite_http_model *m;
     kite_err err = cfg->khc_model
                        ? kite_http_model_from(cfg->khc_model, cfg->khc_model_path, &m, errstr, errstr_size)

@@ -1,3 +1,4 @@
+#include <kite/mem.h>
 #include <kite/arena.h>
 
 #include <pthread.h>
@@ -13,8 +14,8 @@ static _Thread_local kite_arena *arena_bound;
 kite_err kite_arena_init(kite_arena *a, size_t size, char *errstr, size_t errstr_size)
 {
     *a = (kite_arena){0};
-    void *p = NULL;
-    if (posix_memalign(&p, 64, size))
+    void *p = kite_mem_aligned(64, size);
+    if (!p)
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "arena of %zu bytes", size);
     a->ka_base = p;
     a->ka_size = size;

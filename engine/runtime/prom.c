@@ -1,3 +1,4 @@
+#include <kite/mem.h>
 #include <kite/prom.h>
 
 #include <math.h>
@@ -38,15 +39,10 @@ __attribute__((format(printf, 2, 3))) static void prom_printf(kite_prom *p, cons
             p->kp_len += (size_t)n;
             return;
         }
-        size_t cap = p->kp_cap ? p->kp_cap * 2 : 4096;
-        while (cap - p->kp_len <= (size_t)n) cap *= 2;
-        char *nb = realloc(p->kp_buf, cap);
-        if (!nb) {
+        if (kite_mem_grow((void **)&p->kp_buf, &p->kp_cap, p->kp_len + (size_t)n + 1, 1, 4096)) {
             p->kp_oom = 1;
             return;
         }
-        p->kp_buf = nb;
-        p->kp_cap = cap;
     }
 }
 

@@ -1,3 +1,4 @@
+#include <kite/mem.h>
 #include <kite/stats.h>
 
 #include <math.h>
@@ -107,9 +108,8 @@ int kite_stats_init(kite_stats *s, int nblocks)
 {
     s->ks_blocks = NULL;
     s->ks_nblocks = 0;
-    void *p = NULL;
-    if (posix_memalign(&p, KITE_CACHE_LINE, (size_t)nblocks * sizeof(kite_stats_block))) return -1;
-    memset(p, 0, (size_t)nblocks * sizeof(kite_stats_block));
+    void *p = kite_mem_aligned(KITE_CACHE_LINE, (size_t)nblocks * sizeof(kite_stats_block));
+    if (!p) return -1;
     s->ks_blocks = p;
     s->ks_nblocks = nblocks;
     return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <kite/clock.h>
 #include "status_int.h"
 
 #define INDEX_SLOTS (2 * KITE_STATUS_MAX_SERIES)
@@ -158,13 +159,6 @@ static void status_sample(kite_status *s, const kite__status_scrape *sc, double 
     pthread_mutex_unlock(&s->st_lock);
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *status_main(void *arg)
 {
     kite_status *s = arg;
@@ -174,7 +168,7 @@ static void *status_main(void *arg)
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     for (;;) {
-        double t = mono_s();
+        double t = kite_clock_mono_s();
         if (!kite__status_scrape_take(&sc, s->st_render, s->st_opaque))
             status_sample(s, &sc, isnan(last) ? 0 : t - last);
         last = t;
@@ -216,9 +210,7 @@ kite_err kite_status_start(const char *title, kite_status_render_fn render, void
     s->st_render = render;
     s->st_opaque = opaque;
     s->st_interval_ms = interval_ms > 0 ? interval_ms : 1000;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    s->st_started_unix = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    s->st_started_unix = (double)kite_clock_wall_us() * 1e-6;
     pthread_mutex_init(&s->st_lock, NULL);
     /* The sampler waits against CLOCK_MONOTONIC, so a wall-clock step cannot stall it. */
     pthread_condattr_t ca;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kite/mem.h>
+#include <kite/clock.h>
 #include "status_int.h"
 
 void kite__status_scrape_init(kite__status_scrape *sc) { memset(sc, 0, sizeof *sc); }
@@ -20,13 +22,8 @@ void kite__status_scrape_free(kite__status_scrape *sc)
 
 static int scrape_push(kite__status_scrape *sc, const kite__status_sample *x)
 {
-    if (sc->sc_n == sc->sc_cap) {
-        size_t cap = sc->sc_cap ? sc->sc_cap * 2 : 256;
-        kite__status_sample *n = realloc(sc->sc_samples, cap * sizeof *n);
-        if (!n) return -1;
-        sc->sc_samples = n;
-        sc->sc_cap = cap;
-    }
+    if (kite_mem_grow((void **)&sc->sc_samples, &sc->sc_cap, sc->sc_n + 1, sizeof *sc->sc_samples, 256))
+        return -1;
     sc->sc_samples[sc->sc_n++] = *x;
     return 0;
 }
@@ -55,9 +52,7 @@ static char type_code(const char *t, size_t n)
 
 int kite__status_scrape_take(kite__status_scrape *sc, kite_status_render_fn render, void *opaque)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    sc->sc_unix = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    sc->sc_unix = (double)kite_clock_wall_us() * 1e-6;
     kite_prom_reset(&sc->sc_text);
     sc->sc_n = 0;
     render(opaque, &sc->sc_text);

@@ -10,6 +10,7 @@
 
 #include <xxhash.h>
 
+#include <kite/mem.h>
 #include <kite/xgb_model.h>
 
 #define SWAP_SPEC_MAX_BYTES (16u << 20)
@@ -176,7 +177,7 @@ kite_err kite_model_swap_new(const kite_model_swap_config *cfg, int nreaders, ki
     if (!sw) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "model swap");
     pthread_mutex_init(&sw->sw_lock, NULL);
     sw->sw_nreaders = nreaders;
-    sw->sw_r.sw_seen = aligned_alloc(64, sizeof(kite_swap_seen) * (size_t)(nreaders > 0 ? nreaders : 1));
+    sw->sw_r.sw_seen = kite_mem_aligned(64, sizeof(kite_swap_seen) * (size_t)(nreaders > 0 ? nreaders : 1));
     sw->sw_model = strdup(cfg->ksc_model ? cfg->ksc_model : "");
     sw->sw_registry = strdup(cfg->ksc_registry ? cfg->ksc_registry : "");
     sw->sw_spec = strdup(cfg->ksc_feature_spec ? cfg->ksc_feature_spec : "");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kite/mem.h>
 #include <kite/num.h>
 #include "output.h"
 
@@ -25,14 +26,7 @@ typedef struct out_buf {
 static int out_reserve(out_buf *b, size_t more)
 {
     kite_worker *w = b->ob_w;
-    if (b->ob_len + more < w->kw_out_cap) return 0;
-    size_t cap = w->kw_out_cap * 2;
-    while (cap <= b->ob_len + more) cap *= 2;
-    char *nb = realloc(w->kw_out, cap);
-    if (!nb) return -1;
-    w->kw_out = nb;
-    w->kw_out_cap = cap;
-    return 0;
+    return kite_mem_grow((void **)&w->kw_out, &w->kw_out_cap, b->ob_len + more + 1, 1, 4096);
 }
 
 __attribute__((format(printf, 2, 3))) static void out_printf(out_buf *b, const char *fmt, ...)

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <kite/clock.h>
 #include "kafka_conf.h"
 #include "pipeline_fatal.h"
 #include "pipeline_state.h"
@@ -56,13 +57,6 @@ struct kite_pstate {
     float *ps_row;                    /* one feature row, thrown away                       */
     size_t ps_row_cap;
 };
-
-static double pstate_mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 kite_err kite__pstate_new(kite_worker *w, char *errstr, size_t errstr_size)
 {
@@ -186,7 +180,7 @@ static int pstate_rebuild(kite_worker *w, kite_event_state *st, const char *topi
     }
     int rc = 0;
     uint64_t replayed = 0;
-    double last_progress = pstate_mono_s();
+    double last_progress = kite_clock_mono_s();
     int64_t next = lo;
     while (next < upto) {
         /* Acquire: pairs with the release stores of pl_stop / pl_fatal. */
@@ -197,7 +191,7 @@ static int pstate_rebuild(kite_worker *w, kite_event_state *st, const char *topi
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(ps->ps_replay, PSTATE_POLL_MS);
         if (!m) {
-            if (pstate_mono_s() - last_progress > PSTATE_STALL_MS / 1000.0) {
+            if (kite_clock_mono_s() - last_progress > PSTATE_STALL_MS / 1000.0) {
                 fprintf(stderr, "kite: state of %s/%d: nothing read for %d s at offset %lld of "
                                 "%lld: keeping what was rebuilt (kite_state_history_lost_total)\n",
                         topic, partition, PSTATE_STALL_MS / 1000, (long long)next, (long long)upto);
@@ -206,7 +200,7 @@ static int pstate_rebuild(kite_worker *w, kite_event_state *st, const char *topi
             }
             continue;
         }
-        last_progress = pstate_mono_s();
+        last_progress = kite_clock_mono_s();
         if (m->err) {
             /* EOF below upto: the rest are offsets without events (transaction markers). */
             int eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
@@ -261,7 +255,7 @@ kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m
         atomic_store_explicit(&w->kw_inflight,
                               atomic_load_explicit(&w->kw_inflight, memory_order_relaxed) + 1,
                               memory_order_release);
-        double t0 = pstate_mono_s();
+        double t0 = kite_clock_mono_s();
         /* KITE_STATE_REBUILD=off: tests show what a run without recovery gets (keys warm up
          * again after every assignment, as kite did before). */
         const char *knob = getenv("KITE_STATE_REBUILD");
@@ -271,7 +265,7 @@ kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m
             *stopping = 1;
             return kite_errf(KITE_ERR_STATE, errstr, errstr_size, "stopping during a state rebuild");
         }
-        double secs = pstate_mono_s() - t0;
+        double secs = kite_clock_mono_s() - t0;
         kite_stats_observe(w->kw_stats, KITE_H_STATE_REBUILD, secs);
         kite_stats_add(w->kw_stats, KITE_C_STATE_REBUILDS, 1);
         fprintf(stderr, "kite: worker %d: state of %s/%d rebuilt from its log up to offset %lld in "

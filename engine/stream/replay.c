@@ -1,3 +1,4 @@
+#include <kite/clock.h>
 #include <kite/replay.h>
 
 #include <math.h>
@@ -112,13 +113,6 @@ size_t kite_replay_row_json(char *buf, size_t size, const kite_csv_options *csv,
     return n;
 }
 
-static double replay_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int replay_stopped(const kite_replay_opts *o)
 {
     /* Relaxed: pairs with the caller's store, and orders nothing else (no data rides on it). */
@@ -129,7 +123,7 @@ static int replay_stopped(const kite_replay_opts *o)
  * polling 1 ms at a time bounds how late a stop is seen, and keeps reports flowing. */
 static void replay_wait_until(rd_kafka_t *rk, const kite_replay_opts *o, double due)
 {
-    while (!replay_stopped(o) && replay_now() < due) rd_kafka_poll(rk, 1);
+    while (!replay_stopped(o) && kite_clock_mono_s() < due) rd_kafka_poll(rk, 1);
 }
 
 /* Waits for every delivery report. Not stopped: as long as it takes (librdkafka fails a
@@ -142,8 +136,8 @@ static void replay_flush(rd_kafka_t *rk, const kite_replay_opts *o)
     while (rd_kafka_outq_len(rk) > 0) {
         rd_kafka_flush(rk, 100);
         if (!replay_stopped(o)) continue;
-        if (!give_up) give_up = replay_now() + KITE_REPLAY_STOP_FLUSH_MS / 1000.0;
-        if (replay_now() >= give_up) {
+        if (!give_up) give_up = kite_clock_mono_s() + KITE_REPLAY_STOP_FLUSH_MS / 1000.0;
+        if (kite_clock_mono_s() >= give_up) {
             rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
             rd_kafka_flush(rk, 1000); /* serves the purged messages' reports */
             break;
@@ -202,7 +196,7 @@ kite_err kite_replay_csv(const char *brokers, const kite_replay_opts *o, size_t 
     char *buf = malloc(REPLAY_BUF);
     kite_err err = buf ? KITE_ERR_OK : KITE_ERR_NOMEM;
     size_t sent = 0;
-    double start = replay_now();
+    double start = kite_clock_mono_s();
     /* The limit ends the repeats too: kite capacity repeats up to 1,000,000 times to reach its
      * --events, and each repeat opens the file again. */
     for (long rep = 0; rep < (o->kro_repeat > 0 ? o->kro_repeat : 1) && !err && !replay_stopped(o) &&

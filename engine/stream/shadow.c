@@ -1,4 +1,5 @@
 /* Shadow scoring: the candidate's versions and the disagreement counters (shadow.h). */
+#include <kite/mem.h>
 #include "shadow.h"
 
 #include <math.h>
@@ -16,12 +17,11 @@ kite_err kite_shadow_new(const kite_model_swap_config *cfg, double tolerance, in
     if (!sh) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "shadow");
     sh->sh_tolerance = tolerance;
     sh->sh_nworkers = nworkers;
-    sh->sh_blocks = aligned_alloc(64, sizeof *sh->sh_blocks * (size_t)nworkers);
+    sh->sh_blocks = kite_mem_aligned(64, sizeof *sh->sh_blocks * (size_t)nworkers);
     if (!sh->sh_blocks) {
         free(sh);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "shadow");
     }
-    memset(sh->sh_blocks, 0, sizeof *sh->sh_blocks * (size_t)nworkers);
     char inner[768];
     kite_err err = kite_model_swap_new(cfg, nworkers, &sh->sh_swap, inner, sizeof inner);
     if (err) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kafka_conf.h"
+#include <kite/mem.h>
 #include <kite/clock.h>
 
 #include "acks.h"
@@ -33,13 +34,9 @@ typedef struct kite_retry {
 
 static void sink_queue_retry(kite_pipeline *pl, const rd_kafka_message_t *m)
 {
-    if (pl->pl_sink.sk_nretry == pl->pl_sink.sk_retry_cap) {
-        size_t cap = pl->pl_sink.sk_retry_cap ? pl->pl_sink.sk_retry_cap * 2 : 64;
-        kite_retry *nr = realloc(pl->pl_sink.sk_retry, cap * sizeof *nr);
-        if (!nr) goto fatal;
-        pl->pl_sink.sk_retry = nr;
-        pl->pl_sink.sk_retry_cap = cap;
-    }
+    kite_sink *sk = &pl->pl_sink;
+    if (kite_mem_grow((void **)&sk->sk_retry, &sk->sk_retry_cap, sk->sk_nretry + 1, sizeof *sk->sk_retry, 64))
+        goto fatal;
     kite_retry *r = &pl->pl_sink.sk_retry[pl->pl_sink.sk_nretry];
     r->kr_key = m->key_len ? malloc(m->key_len) : NULL;
     r->kr_payload = malloc(m->len ? m->len : 1);

@@ -1,4 +1,5 @@
 /* Builds the byte-binned layout (bytebin.h) from a forest's node array and perfect layout. */
+#include <kite/mem.h>
 #include <kite/bytebin.h>
 
 #include <stdio.h>
@@ -14,10 +15,7 @@
 
 static void *bytebin_alloc(size_t bytes)
 {
-    bytes = (bytes + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (p) memset(p, 0, bytes ? bytes : 64);
-    return p;
+    return kite_mem_aligned(64, bytes);
 }
 
 void kite_bytebin_free(kite_bytebin *b)

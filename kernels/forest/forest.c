@@ -1,3 +1,4 @@
+#include <kite/mem.h>
 #include <kite/forest.h>
 
 #include <math.h>
@@ -9,12 +10,8 @@
 
 static void *aligned_calloc(size_t n, size_t size)
 {
-    size_t bytes = n * size;
-    bytes = (bytes + 63) & ~(size_t)63;
-    if (bytes == 0) bytes = 64;
-    void *p = aligned_alloc(64, bytes);
-    if (p) memset(p, 0, bytes);
-    return p;
+    if (size && n > SIZE_MAX / size) return NULL;
+    return kite_mem_aligned(64, n * size);
 }
 
 void kite_forest_free(kite_forest *f)

@@ -1,4 +1,5 @@
 /* Builds the perfect-tree layout (see perfect.h) from a forest's breadth-first node array. */
+#include <kite/mem.h>
 #include <kite/perfect.h>
 
 #include <stdlib.h>
@@ -13,10 +14,7 @@
 
 static void *aligned_array(size_t n, size_t size)
 {
-    size_t bytes = ((n + KITE_PERFECT_PAD) * size + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, bytes);
-    if (p) memset(p, 0, bytes);
-    return p;
+    return kite_mem_aligned(64, (n + KITE_PERFECT_PAD) * size);
 }
 
 void kite_perfect_free(kite_perfect *p)

@@ -1,3 +1,4 @@
+#include <kite/mem.h>
 #include <kite/csv.h>
 #include <kite/f32.h>
 #include <kite/num.h>
@@ -46,14 +47,7 @@ int kite_csv_find_column(const kite_csv_reader *r, const char *name)
 
 static int reserve(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap : 256;
-    while (nc < need) nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np) return -1;
-    *p = np;
-    *cap = nc;
-    return 0;
+    return kite_mem_grow(p, cap, need, elem, 256);
 }
 
 /* Room for field index n in both per-field arrays. */
