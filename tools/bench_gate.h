@@ -1,4 +1,5 @@
-/* kite bench's figures as data: the JSON a CI job stores (kite bench --json) and the
+/* Private to the kite command (tools/), not installed.
+ * kite bench's figures as data: the JSON a CI job stores (kite bench --json) and the
  * comparison of a candidate against it (--baseline FILE --max-regression P).
  *
  * Each entry is one kernel at one batch size, measured one of two ways:

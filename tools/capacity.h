@@ -1,4 +1,5 @@
-/* kite capacity's parts. cmd_capacity.c parses the options, measures CPU per event with a drain
+/* Private to the kite command (tools/), not installed.
+ * kite capacity's parts. cmd_capacity.c parses the options, measures CPU per event with a drain
  * and prints the plan; capacity_sweep.c runs the latency sweep on a live pipeline (the knee:
  * the rate where p99 latency leaves its floor), analyses the curve and writes it as SVG. */
 #ifndef KITE_CAPACITY_H

@@ -1,4 +1,5 @@
-/* Shared pieces of the kite command-line tool: the subcommand table and small helpers. */
+/* Private to the kite command (tools/), not installed.
+ * Shared pieces of the kite command-line tool: the subcommand table and small helpers. */
 #ifndef KITE_CLI_H
 #define KITE_CLI_H
 

@@ -1,4 +1,5 @@
-/* Helpers shared by `kite profile` and `kite drift`: reading the feature matrix, scoring it,
+/* Private to the kite command (tools/), not installed.
+ * Helpers shared by `kite profile` and `kite drift`: reading the feature matrix, scoring it,
  * and the prediction column that drift tracks. */
 #ifndef KITE_DRIFT_CLI_H
 #define KITE_DRIFT_CLI_H

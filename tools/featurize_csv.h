@@ -1,4 +1,5 @@
-/* Raw CSV rows through a feature spec: the shared reading loop of `kite featurize` and
+/* Private to the kite command (tools/), not installed.
+ * Raw CSV rows through a feature spec: the shared reading loop of `kite featurize` and
  * `kite score --spec` (one code path, so the offline features equal the online ones). */
 #ifndef KITE_FEATURIZE_CSV_H
 #define KITE_FEATURIZE_CSV_H

@@ -1,4 +1,5 @@
-/* Internals of the drift monitor shared by drift.c (windows, observe), drift_check.c
+/* Private to kite_drift (engine/drift/), not installed.
+ * Internals of the drift monitor shared by drift.c (windows, observe), drift_check.c
  * (statistics at a check) and drift_config.c. Not part of the public API (drift.h).
  *
  * Every window keeps its counts in flat double arrays of dm_width slots:

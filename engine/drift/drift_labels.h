@@ -1,4 +1,5 @@
-/* Bounded join buffer for delayed labels: predictions wait here by key until their label
+/* Private to kite_drift (engine/drift/), not installed.
+ * Bounded join buffer for delayed labels: predictions wait here by key until their label
  * arrives. A FIFO ring of (key, prediction) of fixed capacity plus an open-addressing index
  * (linear probing, 2x capacity rounded up to a power of two, so probes stay short at <= 50% load).
  * When the ring is full the oldest prediction is dropped (counted), so memory never grows.

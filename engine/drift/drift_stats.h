@@ -1,4 +1,5 @@
-/* Drift statistics on binned counts: pure functions of a reference histogram r[0..n) and a
+/* Private to kite_drift (engine/drift/), not installed.
+ * Drift statistics on binned counts: pure functions of a reference histogram r[0..n) and a
  * current histogram c[0..n) (counts, not proportions; doubles so decayed windows fit).
  *
  * Every function ignores bins where both counts are zero, returns NaN when either side has no

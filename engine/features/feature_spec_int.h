@@ -1,4 +1,5 @@
-/* The checked, resolved form of a feature spec, shared by engine/features/feature_spec.c (which fills
+/* Private to kite_features (engine/features/), not installed.
+ * The checked, resolved form of a feature spec, shared by engine/features/feature_spec.c (which fills
  * it) and engine/features/features.c (which runs it). Not part of the public API.
  *
  * Everything the hot path needs is resolved at load time: input names become indices, each

@@ -1,4 +1,5 @@
-/* Internals of the feature state shared by engine/features/features.c (state, keys, inputs, the event
+/* Private to kite_features (engine/features/), not installed.
+ * Internals of the feature state shared by engine/features/features.c (state, keys, inputs, the event
  * update) and engine/features/features_eval.c (the compiled per-event arithmetic). */
 #ifndef KITE_FEATURES_INT_H
 #define KITE_FEATURES_INT_H

@@ -1,4 +1,5 @@
-/* Rolling-window accumulator of one key (see features.h for where it lives in a key's slot).
+/* Private to kite_features (engine/features/), not installed.
+ * Rolling-window accumulator of one key (see features.h for where it lives in a key's slot).
  *
  * The window of accumulator a at event p covers x[p-s-w+1 .. p-s] (s = shift, w = window).
  * Each event removes x[p-s-w] and adds x[p-s]; missing (NaN) values are neither added nor

@@ -1,4 +1,5 @@
-/* Internals shared by engine/http_*.c; not part of the public API (see http_server.h). */
+/* Private to kite_http (engine/http/), not installed.
+ * Internals shared by engine/http/http_*.c; not part of the public API (see http_server.h). */
 #ifndef KITE_HTTP_INTERNAL_H
 #define KITE_HTTP_INTERNAL_H
 

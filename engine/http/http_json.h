@@ -1,4 +1,5 @@
-/* A small strict JSON scanner for request bodies (RFC 8259), allocation-free.
+/* Private to kite_http (engine/http/), not installed.
+ * A small strict JSON scanner for request bodies (RFC 8259), allocation-free.
  *
  * Why not cJSON: cJSON builds a tree with one malloc per value; a /predict body is one flat
  * object, so the request path scans it in place instead, straight into the float row, and can

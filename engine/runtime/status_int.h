@@ -1,4 +1,5 @@
-/* Internals of the status page, shared by status.c (sampler, ring, drift events),
+/* Private to kite_runtime (engine/runtime/), not installed.
+ * Internals of the status page, shared by status.c (sampler, ring, drift events),
  * status_scrape.c (the /metrics text parsed back), status_page.c (HTML) and status_json.c. */
 #ifndef KITE_STATUS_INT_H
 #define KITE_STATUS_INT_H

@@ -1,4 +1,5 @@
-/* kite_event_json: one Kafka event's top-level JSON fields, parsed straight from the payload into
+/* Private to kite_stream (engine/stream/), not installed.
+ * kite_event_json: one Kafka event's top-level JSON fields, parsed straight from the payload into
  * a flat list (no tree, no allocation per event: the list and its text buffer belong to the
  * worker and grow only when an event needs more than any before it).
  *

@@ -1,4 +1,5 @@
-/* kite_event_map: turns one parsed JSON event into the model's feature row.
+/* Private to kite_stream (engine/stream/), not installed.
+ * kite_event_map: turns one parsed JSON event into the model's feature row.
  *
  * Two backends behind one interface:
  *   spec    (feature_spec set) JSON fields are the spec's raw inputs, by name; a per-worker

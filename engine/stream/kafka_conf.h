@@ -1,4 +1,5 @@
-/* Building librdkafka configurations from kite_config: kite's own settings first, then the
+/* Private to kite_stream (engine/stream/), not installed.
+ * Building librdkafka configurations from kite_config: kite's own settings first, then the
  * user's -X properties (which win). */
 #ifndef KITE_KAFKA_CONF_H
 #define KITE_KAFKA_CONF_H

@@ -1,4 +1,5 @@
-/* kite_model_swap: the model the pipeline's workers score with, swapped while they run.
+/* Private to kite_stream (engine/stream/), not installed.
+ * kite_model_swap: the model the pipeline's workers score with, swapped while they run.
  *
  * A served version (kite_served) is immutable once published: model, forest, event map and
  * the names every prediction carries. A reload (SIGHUP, POST /admin/reload, or a change the

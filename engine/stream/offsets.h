@@ -1,4 +1,5 @@
-/* kite_offsets: the in-flight window of one input partition, owned by one worker.
+/* Private to kite_stream (engine/stream/), not installed.
+ * kite_offsets: the in-flight window of one input partition, owned by one worker.
  *
  * Each consumed event takes the next sequence number; its slot holds the event's offset and a
  * pending count = 1 "hold" while the worker is still producing its outputs + 1 per output not

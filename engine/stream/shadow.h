@@ -1,4 +1,5 @@
-/* kite_shadow: a candidate model scoring every event beside the serving one (shadow_model).
+/* Private to kite_stream (engine/stream/), not installed.
+ * kite_shadow: a candidate model scoring every event beside the serving one (shadow_model).
  *
  * The candidate is its own kite_model_swap (so a reload reloads it too, and its versions are
  * reclaimed the same way); it scores the batch's rows the serving version featurized, so it

@@ -1,4 +1,5 @@
-/* Tree-traversal kernels: one ISA per file (traverse_<isa>.c), all with this signature.
+/* Private to kite_traverse (kernels/traverse/), not installed.
+ * Tree-traversal kernels: one ISA per file (traverse_<isa>.c), all with this signature.
  *
  * A kernel writes the margins of nrows rows into out (row-major, kf_num_group per row):
  * out[r * G + g] = base_margin + sum over trees of group g, in tree order, of the leaf reached.

@@ -1,4 +1,5 @@
-/* UBJSON (Universal Binary JSON, as XGBoost's save_model("m.ubj") writes it) into a cJSON tree,
+/* Private to kite_xgb (loaders/xgb/), not installed.
+ * UBJSON (Universal Binary JSON, as XGBoost's save_model("m.ubj") writes it) into a cJSON tree,
  * so one model reader serves both formats. Bounded: nesting depth is capped and every count
  * is checked against the bytes left, so a corrupt length cannot trigger a huge allocation. */
 #ifndef KITE_UBJSON_H

@@ -1,4 +1,5 @@
-/* Private to loaders/: the category dictionary of XGBoost 3.1+ models (xgb_cats.c). */
+/* Private to kite_xgb (loaders/xgb/), not installed.
+ * The category dictionary of XGBoost 3.1+ models (xgb_cats.c). */
 #ifndef KITE_XGB_CATS_H
 #define KITE_XGB_CATS_H
 

@@ -1,4 +1,5 @@
-/* Private to loaders/: objectives and intercepts of XGBoost models (xgb_objective.c).
+/* Private to kite_xgb (loaders/xgb/), not installed.
+ * Objectives and intercepts of XGBoost models (xgb_objective.c).
  * Used by xgb_model.c only. */
 #ifndef KITE_XGB_OBJECTIVE_H
 #define KITE_XGB_OBJECTIVE_H

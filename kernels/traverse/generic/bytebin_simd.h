@@ -1,4 +1,5 @@
-/* AVX-512 binning of input rows into bin codes (bytebin.h), shared by the byte kernel
+/* Private to kite_traverse (kernels/traverse/), not installed.
+ * AVX-512 binning of input rows into bin codes (bytebin.h), shared by the byte kernel
  * (traverse_avx512vbmi.c: 1-byte codes, 64 rows per vector) and the 16-bit kernel
  * (traverse_avx512vbmi_wide.c: 2-byte codes, 32 rows per vector). Include it only from files
  * compiled with -mavx512f -mavx512dq -mavx512bw -mavx512vl.

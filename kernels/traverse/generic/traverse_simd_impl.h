@@ -1,4 +1,5 @@
-/* The one traversal algorithm every vector kernel shares (traverse_avx2.c, traverse_avx512.c,
+/* Private to kite_traverse (kernels/traverse/), not installed.
+ * The one traversal algorithm every vector kernel shares (traverse_avx2.c, traverse_avx512.c,
  * traverse_neon.c). Included once per ISA after that ISA's primitive header, which defines:
  *
  *   KV_LANES, KV_NAME (the exported kernel's name)
