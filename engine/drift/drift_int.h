@@ -102,6 +102,11 @@ const kite_drift_shadow *kite__drift_shadow_check(const kite_drift_monitor *m, d
 /* The reports' shadow parts (drift_shadow_report.c): a cJSON object (full: histogram, quantiles
  * and columns; else the counts alone; NULL on no memory) and the HTML section. */
 void *kite__drift_shadow_report_json(const kite_drift_monitor *m, const kite_drift_shadow *s, int full);
+/* drift_report_column.c: what both JSON writers put (obj and the result are cJSON objects):
+ * a number, null when not finite; one column's drift (with its kind when with_kind). */
+void kite__drift_report_num(void *obj, const char *key, double v);
+void *kite__drift_report_column(const kite_drift_monitor *m, int c, const kite_drift_feature *f,
+                                int with_kind);
 void kite__drift_shadow_report_html(FILE *fp, const kite_drift_monitor *m, const kite_drift_shadow *s);
 void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e);
 

@@ -7,13 +7,6 @@
 #include "drift_int.h"
 #include <kite/drift_report.h>
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
 
 static cJSON *quality_json(const kite_drift_monitor *m, const kite_quality *q)
 {
@@ -21,44 +14,31 @@ static cJSON *quality_json(const kite_drift_monitor *m, const kite_quality *q)
     const char *names[16];
     double values[16];
     int n = kite_quality_list(q, m->dm_task, names, values, 16);
-    for (int i = 0; i < n; i++) add_num(o, names[i], values[i]);
+    for (int i = 0; i < n; i++) kite__drift_report_num(o, names[i], values[i]);
     return o;
 }
 
 static cJSON *result_json(const kite_drift_monitor *m, const kite_drift_result *r, int full)
 {
     cJSON *o = cJSON_CreateObject();
-    add_num(o, "check", (double)r->kdr_seq);
-    add_num(o, "end_event", (double)r->kdr_end_event);
-    add_num(o, "end_time", r->kdr_end_time);
-    add_num(o, "events", r->kdr_events);
-    add_num(o, "drifted_features", r->kdr_ndrifted);
-    add_num(o, "drifted_share", r->kdr_drifted_share);
+    kite__drift_report_num(o, "check", (double)r->kdr_seq);
+    kite__drift_report_num(o, "end_event", (double)r->kdr_end_event);
+    kite__drift_report_num(o, "end_time", r->kdr_end_time);
+    kite__drift_report_num(o, "events", r->kdr_events);
+    kite__drift_report_num(o, "drifted_features", r->kdr_ndrifted);
+    kite__drift_report_num(o, "drifted_share", r->kdr_drifted_share);
     cJSON_AddBoolToObject(o, "dataset_drift", r->kdr_dataset_drift);
     if (r->kdr_prediction_drift >= 0) cJSON_AddBoolToObject(o, "prediction_drift", r->kdr_prediction_drift);
     if (full) {
         cJSON *cols = cJSON_AddArrayToObject(o, "columns");
         for (int c = 0; c < m->dm_ncols; c++) {
-            const kite_drift_feature *f = &r->kdr_columns[c];
-            const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
-            cJSON *x = cJSON_CreateObject();
-            cJSON_AddItemToArray(cols, x);
-            cJSON_AddStringToObject(x, "name", pc->kpc_name);
-            cJSON_AddStringToObject(x, "role", pc->kpc_role == KITE_PROFILE_PREDICTION ? "prediction" : "feature");
-            cJSON_AddStringToObject(x, "kind", pc->kpc_kind == KITE_PROFILE_CATEGORICAL ? "categorical" : "numeric");
-            add_num(x, "psi", f->kdf_psi);
-            cJSON_AddStringToObject(x, "status", kite_drift_level_name(f->kdf_level));
-            cJSON_AddStringToObject(x, "test", kite_drift_test_name(f->kdf_test));
-            add_num(x, "statistic", f->kdf_stat);
-            add_num(x, "p_value", f->kdf_pvalue);
-            cJSON_AddBoolToObject(x, "drifted", f->kdf_drifted);
-            add_num(x, "count", f->kdf_count);
-            add_num(x, "missing_rate", f->kdf_missing_rate);
+            cJSON *x = kite__drift_report_column(m, c, &r->kdr_columns[c], 1);
+            if (x) cJSON_AddItemToArray(cols, x);
         }
     } else {
         cJSON *psi = cJSON_AddObjectToObject(o, "psi");
         for (int c = 0; c < m->dm_ncols; c++)
-            add_num(psi, m->dm_profile->kp_columns[c].kpc_name, r->kdr_columns[c].kdf_psi);
+            kite__drift_report_num(psi, m->dm_profile->kp_columns[c].kpc_name, r->kdr_columns[c].kdf_psi);
     }
     if (m->dm_task != KITE_TASK_NONE) cJSON_AddItemToObject(o, "quality", quality_json(m, &r->kdr_quality));
     if (r->kdr_shadow) {
@@ -74,16 +54,16 @@ void *kite_drift_report_json(const kite_drift_monitor *m)
     cJSON *root = cJSON_CreateObject();
     if (!root) return NULL;
     cJSON_AddNumberToObject(root, "kite_drift_report", 1);
-    add_num(root, "events", (double)m->dm_events_seen);
+    kite__drift_report_num(root, "events", (double)m->dm_events_seen);
     if (m->dm_task != KITE_TASK_NONE) cJSON_AddStringToObject(root, "task", kite_task_name(m->dm_task));
     const kite_profile *p = m->dm_profile;
     if (p->kp_nmetrics) {
         cJSON *q = cJSON_AddObjectToObject(root, "reference_quality");
-        for (int k = 0; k < p->kp_nmetrics; k++) add_num(q, p->kp_metrics[k].kpm_name, p->kp_metrics[k].kpm_value);
+        for (int k = 0; k < p->kp_nmetrics; k++) kite__drift_report_num(q, p->kp_metrics[k].kpm_name, p->kp_metrics[k].kpm_value);
     }
     cJSON *detections = cJSON_AddObjectToObject(root, "detections");
     static const char *const dk[] = {"feature", "dataset", "prediction", "concept"};
-    for (int k = 0; k < 4; k++) add_num(detections, dk[k], (double)m->dm_detections[k]);
+    for (int k = 0; k < 4; k++) kite__drift_report_num(detections, dk[k], (double)m->dm_detections[k]);
     cJSON *wins = cJSON_AddArrayToObject(root, "windows");
     for (int w = 0; w < m->dm_cfg.kdc_nwindows; w++) {
         const kite_drift_window_config *wc = &m->dm_cfg.kdc_windows[w];
@@ -91,7 +71,7 @@ void *kite_drift_report_json(const kite_drift_monitor *m)
         cJSON_AddItemToArray(wins, o);
         cJSON_AddStringToObject(o, "name", wc->kwc_name);
         cJSON_AddStringToObject(o, "kind", kinds[wc->kwc_kind & 3]);
-        add_num(o, "checks", (double)m->dm_win[w].dw_seq);
+        kite__drift_report_num(o, "checks", (double)m->dm_win[w].dw_seq);
         const kite_drift_result *latest = kite_drift_latest(m, w);
         if (latest)
             cJSON_AddItemToObject(o, "latest", result_json(m, latest, 1));

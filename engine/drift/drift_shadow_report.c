@@ -8,13 +8,6 @@
 #include "drift_int.h"
 #include <kite/html_svg.h>
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
 
 static int cmp_psi_desc(const void *a, const void *b)
 {
@@ -43,23 +36,23 @@ void *kite__drift_shadow_report_json(const kite_drift_monitor *m, const kite_dri
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    add_num(o, "rows", s->kds_rows);
-    add_num(o, "disagreeing", s->kds_disagree);
-    add_num(o, "disagreement_share", s->kds_share);
+    kite__drift_report_num(o, "rows", s->kds_rows);
+    kite__drift_report_num(o, "disagreeing", s->kds_disagree);
+    kite__drift_report_num(o, "disagreement_share", s->kds_share);
     if (!full) return o;
-    add_num(o, "tolerance", m->dm_cfg.kdc_shadow_tolerance);
-    add_num(o, "mean_abs_diff", s->kds_mean_abs);
-    add_num(o, "mean_diff", s->kds_mean_diff);
+    kite__drift_report_num(o, "tolerance", m->dm_cfg.kdc_shadow_tolerance);
+    kite__drift_report_num(o, "mean_abs_diff", s->kds_mean_abs);
+    kite__drift_report_num(o, "mean_diff", s->kds_mean_diff);
     cJSON *q = cJSON_AddObjectToObject(o, "abs_diff_quantiles");
-    add_num(q, "p50", s->kds_p50); /* null above the last bound (or with no row) */
-    add_num(q, "p90", s->kds_p90);
-    add_num(q, "p99", s->kds_p99);
+    kite__drift_report_num(q, "p50", s->kds_p50); /* null above the last bound (or with no row) */
+    kite__drift_report_num(q, "p90", s->kds_p90);
+    kite__drift_report_num(q, "p99", s->kds_p99);
     cJSON *hist = cJSON_AddArrayToObject(o, "abs_diff_histogram");
     for (int k = 0; k <= KITE_DRIFT_SHADOW_BUCKETS; k++) {
         cJSON *b = cJSON_CreateObject();
         cJSON_AddItemToArray(hist, b);
-        add_num(b, "le", k < KITE_DRIFT_SHADOW_BUCKETS ? kite_drift_shadow_bounds[k] : INFINITY);
-        add_num(b, "count", s->kds_buckets[k]);
+        kite__drift_report_num(b, "le", k < KITE_DRIFT_SHADOW_BUCKETS ? kite_drift_shadow_bounds[k] : INFINITY);
+        kite__drift_report_num(b, "count", s->kds_buckets[k]);
     }
     cJSON_AddNumberToObject(o, "drifted_features", s->kds_ndrifted);
     double *order = malloc((size_t)m->dm_ncols * 2 * sizeof *order);
@@ -70,20 +63,8 @@ void *kite__drift_shadow_report_json(const kite_drift_monitor *m, const kite_dri
     free(order);
     cJSON *cols = cJSON_AddArrayToObject(o, "columns");
     for (int c = 0; c < m->dm_ncols; c++) {
-        const kite_drift_feature *f = &s->kds_columns[c];
-        const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddItemToArray(cols, x);
-        cJSON_AddStringToObject(x, "name", pc->kpc_name);
-        cJSON_AddStringToObject(x, "role", pc->kpc_role == KITE_PROFILE_PREDICTION ? "prediction" : "feature");
-        add_num(x, "psi", f->kdf_psi);
-        cJSON_AddStringToObject(x, "status", kite_drift_level_name(f->kdf_level));
-        cJSON_AddStringToObject(x, "test", kite_drift_test_name(f->kdf_test));
-        add_num(x, "statistic", f->kdf_stat);
-        add_num(x, "p_value", f->kdf_pvalue);
-        cJSON_AddBoolToObject(x, "drifted", f->kdf_drifted);
-        add_num(x, "count", f->kdf_count);
-        add_num(x, "missing_rate", f->kdf_missing_rate);
+        cJSON *x = kite__drift_report_column(m, c, &s->kds_columns[c], 0);
+        if (x) cJSON_AddItemToArray(cols, x);
     }
     return o;
 }
