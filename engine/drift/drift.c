@@ -405,27 +405,6 @@ void kite_drift_set_check_hook(kite_drift_monitor *m, kite_drift_check_hook fn, 
     m->dm_hook_ctx = ctx;
 }
 
-void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e)
-{
-    if (m->dm_queue_len == DRIFT_EVENT_QUEUE) {
-        m->dm_queue_dropped++;
-        return;
-    }
-    m->dm_queue[(m->dm_queue_head + m->dm_queue_len) % DRIFT_EVENT_QUEUE] = *e;
-    m->dm_queue_len++;
-}
-
-size_t kite_drift_events(kite_drift_monitor *m, kite_drift_event *out, size_t max)
-{
-    size_t n = 0;
-    while (n < max && m->dm_queue_len) {
-        out[n++] = m->dm_queue[m->dm_queue_head];
-        m->dm_queue_head = (m->dm_queue_head + 1) % DRIFT_EVENT_QUEUE;
-        m->dm_queue_len--;
-    }
-    return n;
-}
-
 const kite_drift_result *kite_drift_latest(const kite_drift_monitor *m, int window)
 {
     if (window < 0 || window >= m->dm_cfg.kdc_nwindows) return NULL;

@@ -1,5 +1,6 @@
-/* Internals of the drift monitor shared by drift.c (windows, observe), drift_check.c
- * (statistics at a check) and drift_config.c. Not part of the public API (drift.h).
+/* Internals of the drift monitor shared by drift.c (windows, observe), drift_check.c (a
+ * window's check), drift_column.c (one column's statistics), drift_events.c (the event queue)
+ * and drift_config.c. Not part of the public API (drift.h).
  *
  * Every window keeps its counts in flat double arrays of dm_width slots:
  *
@@ -85,7 +86,7 @@ struct kite_drift_monitor {
 
 /* Runs window w's check on its current sums (drift_check.c). */
 void kite_drift_window_check(kite_drift_monitor *m, int w);
-/* One column's statistics on sums laid out as [0, dm_ev_slot) (drift_check.c). */
+/* One column's statistics on sums laid out as [0, dm_ev_slot) (drift_column.c). */
 void kite__drift_column_check(const kite_drift_monitor *m, const double *sum, int c,
                               kite_drift_feature *f);
 
@@ -102,6 +103,7 @@ const kite_drift_shadow *kite__drift_shadow_check(const kite_drift_monitor *m, d
  * and columns; else the counts alone; NULL on no memory) and the HTML section. */
 void *kite__drift_shadow_report_json(const kite_drift_monitor *m, const kite_drift_shadow *s, int full);
 void kite__drift_shadow_report_html(FILE *fp, const kite_drift_monitor *m, const kite_drift_shadow *s);
+/* Queues an event for kite_drift_events (drift_events.c); full: dropped and counted. */
 void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e);
 
 #endif

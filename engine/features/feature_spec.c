@@ -31,59 +31,6 @@ static double spec_text_number(const char *s)
     return (*s && !*end && !errno) ? v : NAN;
 }
 
-/* Integer member in [lo, hi]; *out keeps its default when the key is absent and !required. */
-kite_err kite_spec_json_int(const cJSON *obj, const char *key, long lo, long hi, int required,
-                         long *out, const char *path, const char *ctx, char *errstr, size_t size)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!it) {
-        if (!required) return KITE_ERR_OK;
-        return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: \"%s\" is required", path, ctx, key);
-    }
-    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
-        it->valuedouble < (double)lo || it->valuedouble > (double)hi)
-        return kite_errf(KITE_ERR_SPEC, errstr, size,
-                         "%s: %s: \"%s\" must be an integer in [%ld, %ld]", path, ctx, key, lo, hi);
-    *out = (long)it->valuedouble;
-    return KITE_ERR_OK;
-}
-
-/* Optional number member; null means NaN (missing). */
-kite_err kite_spec_json_number(const cJSON *obj, const char *key, double *out, const char *path,
-                            const char *ctx, char *errstr, size_t size)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!it) return KITE_ERR_OK;
-    if (cJSON_IsNull(it)) {
-        *out = NAN;
-        return KITE_ERR_OK;
-    }
-    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-        return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: \"%s\" must be a finite number or null",
-                         path, ctx, key);
-    *out = it->valuedouble;
-    return KITE_ERR_OK;
-}
-
-const char *kite_spec_json_string(const cJSON *obj, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(it) ? it->valuestring : NULL;
-}
-
-kite_err kite_spec_json_check_keys(const cJSON *obj, const char *const *allowed, const char *path,
-                                const char *ctx, char *errstr, size_t size)
-{
-    for (const cJSON *it = obj->child; it; it = it->next) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = !strcmp(it->string, *a);
-        if (!ok)
-            return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: unknown key \"%s\"", path, ctx,
-                             it->string);
-    }
-    return KITE_ERR_OK;
-}
-
 static int spec_add_input(kite_feature_spec *s, const char *name, kite_input_type type)
 {
     kite_spec_input *grown = realloc(s->ks_inputs, (size_t)(s->ks_num_inputs + 1) * sizeof *grown);
@@ -438,31 +385,6 @@ void kite_feature_spec_free(kite_feature_spec *s)
     free(s);
 }
 
-int kite_feature_spec_num_inputs(const kite_feature_spec *s) { return s->ks_num_inputs; }
-const char *kite_feature_spec_input_name(const kite_feature_spec *s, int i)
-{
-    return i >= 0 && i < s->ks_num_inputs ? s->ks_inputs[i].ksi_name : NULL;
-}
-int kite_feature_spec_input_index(const kite_feature_spec *s, const char *name)
-{
-    for (int i = 0; i < s->ks_num_inputs; i++)
-        if (!strcmp(s->ks_inputs[i].ksi_name, name)) return i;
-    return -1;
-}
-int kite_feature_spec_num_outputs(const kite_feature_spec *s) { return s->ks_num_features; }
-const char *kite_feature_spec_output_name(const kite_feature_spec *s, int j)
-{
-    return j >= 0 && j < s->ks_num_features ? s->ks_features[j].ksf_name : NULL;
-}
-const char *kite_feature_spec_key_field(const kite_feature_spec *s)
-{
-    return s->ks_key_input >= 0 ? s->ks_inputs[s->ks_key_input].ksi_name : NULL;
-}
-char kite_feature_spec_csv_delimiter(const kite_feature_spec *s) { return s->ks_delimiter; }
-int kite_feature_spec_csv_decimal_comma(const kite_feature_spec *s) { return s->ks_decimal_comma; }
-int kite_feature_spec_warmup(const kite_feature_spec *s) { return s->ks_warmup; }
-size_t kite_feature_spec_max_keys(const kite_feature_spec *s) { return s->ks_max_keys; }
-
 kite_err kite_feature_spec_check_model(const kite_feature_spec *s, const kite_model *model,
                                        char *errstr, size_t errstr_size)
 {
@@ -504,49 +426,4 @@ kite_err kite_feature_spec_check_model(const kite_feature_spec *s, const kite_mo
         }
     }
     return KITE_ERR_OK;
-}
-
-int kite_feature_spec_text_is_missing(const kite_feature_spec *s, const char *t, size_t n)
-{
-    if (n == 0) return 1;
-    if ((n == 2 && !strncmp(t, "NA", 2)) || (n == 3 && (!strncmp(t, "NaN", 3) || !strncmp(t, "nan", 3))) ||
-        (n == 4 && (!strncmp(t, "null", 4) || !strncmp(t, "NULL", 4))))
-        return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (strlen(s->ks_missing[i]) == n && !memcmp(s->ks_missing[i], t, n)) return 1;
-    return 0;
-}
-
-int kite_feature_spec_keeps_state(const kite_feature_spec *s)
-{
-    return s && (s->ks_num_rings || s->ks_num_accs || s->ks_warmup || s->ks_time_format != KITE_TIME_NONE);
-}
-
-int kite_feature_spec_number_is_missing(const kite_feature_spec *s, double v)
-{
-    if (v != v) return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (v == s->ks_missing_nums[i]) return 1;
-    return 0;
-}
-
-int kite_feature_spec_text_number(const kite_feature_spec *s, const char *t, size_t n, double *out)
-{
-    char buf[64];
-    if (n >= sizeof buf) return -1;
-    size_t b = 0, e = n;
-    while (b < e && (t[b] == ' ' || t[b] == '\t')) b++;
-    while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t' || t[e - 1] == '\r')) e--;
-    if (b == e) return -1;
-    for (size_t i = b; i < e; i++) {
-        char c = t[i];
-        if (c == ',' && s->ks_decimal_comma) c = '.';
-        buf[i - b] = c;
-    }
-    buf[e - b] = 0;
-    char *end;
-    double v = strtod(buf, &end);
-    if (*end || buf[0] == 'i' || buf[0] == 'I' || (!isfinite(v) && v == v)) return -1;
-    *out = v;
-    return 0;
 }

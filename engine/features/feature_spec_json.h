@@ -1,6 +1,7 @@
-/* JSON helpers shared by the feature-spec reader's files (feature_spec.c for the top level,
- * inputs and time; feature_spec_features.c for the features array). Each error names the
- * file, the context (e.g. "features[3] (\"co_mean24\")") and the key. */
+/* JSON helpers shared by the feature-spec reader's files (defined in feature_spec_json.c; used
+ * by feature_spec.c for the top level, inputs and time, and feature_spec_features.c for the
+ * features array). Each error names the file, the context (e.g. "features[3] (\"co_mean24\")")
+ * and the key. */
 #ifndef KITE_FEATURE_SPEC_JSON_H
 #define KITE_FEATURE_SPEC_JSON_H
 
