@@ -150,7 +150,7 @@ static void test_sliding_equals_recompute(const kite_profile *p)
             scratch_counts(p, rows, pred, end - 1000, end, c, want);
             mismatches += memcmp(got, want, (size_t)nb * sizeof *got) != 0;
             /* PSI from the incremental counts (prepared path) equals PSI from scratch. */
-            double psi = kite_drift_psi(p->kp_columns[c].kpc_counts, want, (size_t)nb - 1);
+            double psi = kite__drift_psi(p->kp_columns[c].kpc_counts, want, (size_t)nb - 1);
             mismatches += !(fabs(psi - res->kdr_columns[c].kdf_psi) <= 1e-12 * psi);
         }
     }
@@ -241,7 +241,7 @@ static void test_shadow_windows(const kite_profile *p)
             int nb = p->kp_columns[c].kpc_nedges + 2;
             double nonmissing = 0;
             for (int i = 0; i < nb - 1; i++) nonmissing += cnt[c][i];
-            double psi = kite_drift_psi(p->kp_columns[c].kpc_counts, cnt[c], (size_t)nb - 1);
+            double psi = kite__drift_psi(p->kp_columns[c].kpc_counts, cnt[c], (size_t)nb - 1);
             mismatches += sh->kds_columns[c].kdf_count != nonmissing;
             mismatches += !(fabs(psi - sh->kds_columns[c].kdf_psi) <= 1e-12 * psi);
         }
@@ -326,17 +326,17 @@ static void test_other_windows(const kite_profile *p)
 static void test_labels_and_quality(const kite_profile *p)
 {
     kite_label_buffer b;
-    CHECK(kite_label_buffer_init(&b, 100) == 0);
-    for (uint64_t k = 0; k < 250; k++) kite_label_buffer_put(&b, k * 7919, (float)k);
+    CHECK(kite__label_buffer_init(&b, 100) == 0);
+    for (uint64_t k = 0; k < 250; k++) kite__label_buffer_put(&b, k * 7919, (float)k);
     float v;
-    CHECK(!kite_label_buffer_take(&b, 0, &v));          /* evicted */
-    CHECK(kite_label_buffer_take(&b, 249 * 7919, &v) && v == 249.0f);
-    CHECK(!kite_label_buffer_take(&b, 249 * 7919, &v)); /* taken once */
+    CHECK(!kite__label_buffer_take(&b, 0, &v));          /* evicted */
+    CHECK(kite__label_buffer_take(&b, 249 * 7919, &v) && v == 249.0f);
+    CHECK(!kite__label_buffer_take(&b, 249 * 7919, &v)); /* taken once */
     int found = 0;
-    for (uint64_t k = 150; k < 249; k++) found += kite_label_buffer_take(&b, k * 7919, &v) && v == (float)k;
+    for (uint64_t k = 150; k < 249; k++) found += kite__label_buffer_take(&b, k * 7919, &v) && v == (float)k;
     CHECK_MSG(found == 99, "found %d", found);
     CHECK(b.klb_dropped == 150);
-    kite_label_buffer_free(&b);
+    kite__label_buffer_free(&b);
 
     double s[KITE_QUALITY_SLOTS] = {0};
     double preds[] = {0.9, 0.8, 0.3, 0.6, 0.1, 0.7}, ys[] = {1, 1, 0, 0, 0, 1};

@@ -26,7 +26,7 @@ static int parse_range(const char *s, int32_t *begin, int32_t *end)
     return 0;
 }
 
-int kite_cli_load_forest_rounds(const char *path, const char *range, int best_iteration,
+int kite__cli_load_forest_rounds(const char *path, const char *range, int best_iteration,
                                 kite_model *model, kite_forest *forest)
 {
     char err[512];
@@ -64,26 +64,26 @@ int kite_cli_load_forest_rounds(const char *path, const char *range, int best_it
     return 0;
 }
 
-int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *forest)
+int kite__cli_load_forest(const char *path, kite_model *model, kite_forest *forest)
 {
-    return kite_cli_load_forest_rounds(path, NULL, 0, model, forest);
+    return kite__cli_load_forest_rounds(path, NULL, 0, model, forest);
 }
 
-char kite_cli_delimiter(const char *arg)
+char kite__cli_delimiter(const char *arg)
 {
     if (!strcmp(arg, "\\t") || !strcmp(arg, "tab")) return '\t';
     if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n') return arg[0];
     return 0;
 }
 
-double kite_cli_now(void)
+double kite__cli_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int kite_cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
+int kite__cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
                     double *out)
 {
     char *end;

@@ -271,7 +271,7 @@ static void bench_json_line(const bench_figures *fig, const bench_figures *base,
         fclose(ms);
     }
     if (!text) {
-        kite_cli_json_result("bench", KITE_EXIT_ERROR, "\"error\":\"out of memory\"");
+        kite__cli_json_result("bench", KITE_EXIT_ERROR, "\"error\":\"out of memory\"");
         return;
     }
     size_t n = 0; /* drop the layout: newlines and the indentation after them (strings hold none) */
@@ -284,11 +284,11 @@ static void bench_json_line(const bench_figures *fig, const bench_figures *base,
     }
     while (n && text[n - 1] != '}') n--;
     text[n ? n - 1 : 0] = 0; /* the members alone: between the outer braces */
-    kite_cli_json_result("bench", rc, "%s", text[0] == '{' ? text + 1 : text);
+    kite__cli_json_result("bench", rc, "%s", text[0] == '{' ? text + 1 : text);
     free(text);
 }
 
-int kite_cmd_bench(int argc, char **argv)
+int kite__cmd_bench(int argc, char **argv)
 {
     enum { OPT_JSON = 256, OPT_BASELINE, OPT_MAX_REGRESSION, OPT_MEASURE, OPT_REPEAT, OPT_CHILD };
     static const struct option opts[] = {
@@ -328,7 +328,7 @@ int kite_cmd_bench(int argc, char **argv)
         case 'k': o.bo_only = optarg; break;
         case 'd':
             o.bo_delim_text = optarg;
-            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
+            if (!(csv.kco_delimiter = kite__cli_delimiter(optarg))) {
                 fprintf(stderr, "kite bench: --delimiter: '%s' is not one character\n", optarg);
                 return KITE_EXIT_USAGE;
             }
@@ -408,7 +408,7 @@ int kite_cmd_bench(int argc, char **argv)
 
     kite_model model;
     kite_forest forest;
-    if (kite_cli_load_forest(o.bo_model, &model, &forest)) {
+    if (kite__cli_load_forest(o.bo_model, &model, &forest)) {
         free(base);
         return KITE_EXIT_ERROR;
     }

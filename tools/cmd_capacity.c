@@ -99,21 +99,21 @@ static int capacity_parse(int argc, char **argv, kite__capacity_opts *o)
         case 'i': o->input = optarg; break;
         case 'k': o->key = optarg; break;
         case 'r':
-            if (kite_cli_number(CAPACITY, "--rate", optarg, 1e-3, 1e12, &o->rate)) return -1;
+            if (kite__cli_number(CAPACITY, "--rate", optarg, 1e-3, 1e12, &o->rate)) return -1;
             break;
         case OPT_EVENTS:
-            if (kite_cli_number(CAPACITY, "--events", optarg, 100, 10000000, &v)) return -1;
+            if (kite__cli_number(CAPACITY, "--events", optarg, 100, 10000000, &v)) return -1;
             o->events = (long)v;
             break;
         case OPT_HEAD:
-            if (kite_cli_number(CAPACITY, "--headroom", optarg, 0, 0.95, &o->headroom)) return -1;
+            if (kite__cli_number(CAPACITY, "--headroom", optarg, 0, 0.95, &o->headroom)) return -1;
             break;
         case OPT_CPI:
-            if (kite_cli_number(CAPACITY, "--cores-per-instance", optarg, 1, 1024, &v)) return -1;
+            if (kite__cli_number(CAPACITY, "--cores-per-instance", optarg, 1, 1024, &v)) return -1;
             o->cores_per_instance = (long)v;
             break;
         case OPT_BATCH:
-            if (kite_cli_number(CAPACITY, "--batch-size", optarg, 1, 65536, &v)) return -1;
+            if (kite__cli_number(CAPACITY, "--batch-size", optarg, 1, 65536, &v)) return -1;
             o->batch_size = (long)v;
             break;
         case OPT_DRIFT: o->drift_profile = optarg; break;
@@ -121,23 +121,23 @@ static int capacity_parse(int argc, char **argv, kite__capacity_opts *o)
         case OPT_SWEEP: o->sweep = 1; break;
         case OPT_NO_SWEEP: o->sweep = 0; break;
         case OPT_SWEEP_MAX:
-            if (kite_cli_number(CAPACITY, "--sweep-max", optarg, 1, 1e9, &o->sweep_max)) return -1;
+            if (kite__cli_number(CAPACITY, "--sweep-max", optarg, 1, 1e9, &o->sweep_max)) return -1;
             break;
         case OPT_SWEEP_STEPS:
-            if (kite_cli_number(CAPACITY, "--sweep-steps", optarg, 2, KITE__CAPACITY_MAX_STEPS, &v))
+            if (kite__cli_number(CAPACITY, "--sweep-steps", optarg, 2, KITE__CAPACITY_MAX_STEPS, &v))
                 return -1;
             o->sweep_steps = (long)v;
             break;
         case OPT_STEP_S:
-            if (kite_cli_number(CAPACITY, "--step-seconds", optarg, 0.5, 3600, &o->step_seconds))
+            if (kite__cli_number(CAPACITY, "--step-seconds", optarg, 0.5, 3600, &o->step_seconds))
                 return -1;
             break;
         case OPT_KNEE:
-            if (kite_cli_number(CAPACITY, "--knee-factor", optarg, 1, 100, &o->knee_factor)) return -1;
+            if (kite__cli_number(CAPACITY, "--knee-factor", optarg, 1, 100, &o->knee_factor)) return -1;
             break;
         case OPT_PLOT: o->plot = optarg; break;
         case 'd':
-            if (!(o->csv.kco_delimiter = kite_cli_delimiter(optarg))) {
+            if (!(o->csv.kco_delimiter = kite__cli_delimiter(optarg))) {
                 fprintf(stderr, "kite capacity: --delimiter: '%s' is not one character\n", optarg);
                 return -1;
             }
@@ -235,13 +235,13 @@ static void capacity_report(const kite__capacity_opts *o, const kite_pipeline_to
     long partitions = workers;
     double load = o->rate / ((double)workers * per_core);
     if (o->json) {
-        /* The fields, then one line through kite_cli_json_result (README "Exit codes and
+        /* The fields, then one line through kite__cli_json_result (README "Exit codes and
          * --json"). */
         char *fields = NULL;
         size_t fields_len = 0;
         FILE *f = open_memstream(&fields, &fields_len);
         if (!f) {
-            kite_cli_json_result("capacity", KITE_EXIT_OK, NULL);
+            kite__cli_json_result("capacity", KITE_EXIT_OK, NULL);
             return;
         }
         fprintf(f, "\"events_measured\": %llu, \"dead_letters\": %llu, \"cpu_us_per_event\": %.3f, "
@@ -269,7 +269,7 @@ static void capacity_report(const kite__capacity_opts *o, const kite_pipeline_to
                    knee_workers);
         }
         fclose(f);
-        kite_cli_json_result("capacity", KITE_EXIT_OK, "%s", fields);
+        kite__cli_json_result("capacity", KITE_EXIT_OK, "%s", fields);
         free(fields);
         return;
     }
@@ -307,7 +307,7 @@ static void capacity_report(const kite__capacity_opts *o, const kite_pipeline_to
            workers);
 }
 
-int kite_cmd_capacity(int argc, char **argv)
+int kite__cmd_capacity(int argc, char **argv)
 {
     kite__capacity_opts o;
     int p = capacity_parse(argc, argv, &o);

@@ -86,7 +86,7 @@ static int drain_events(kite_drift_monitor *m, FILE *fp)
     return 0;
 }
 
-int kite_cmd_drift(int argc, char **argv)
+int kite__cmd_drift(int argc, char **argv)
 {
     enum { OPT_REPORT = 256, OPT_RWIN, OPT_JSON, OPT_EVENTS, OPT_METRICS, OPT_LABEL, OPT_TEST,
            OPT_SHARE, OPT_FAIL, OPT_DC, OPT_MISSING, OPT_TIME, OPT_TIME_FORMAT, OPT_RDIR };
@@ -157,7 +157,7 @@ int kite_cmd_drift(int argc, char **argv)
         case OPT_TIME: time_column = optarg; break;
         case OPT_TIME_FORMAT: time_format = optarg; break;
         case 'd':
-            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
+            if (!(csv.kco_delimiter = kite__cli_delimiter(optarg))) {
                 fprintf(stderr, "kite drift: --delimiter: '%s' is not one character\n", optarg);
                 return KITE_EXIT_USAGE;
             }
@@ -209,7 +209,7 @@ int kite_cmd_drift(int argc, char **argv)
     }
     int nfeat = kite_profile_num_features(&prof);
     if (model_path) {
-        if (kite_cli_load_forest(model_path, &model, &forest)) goto out;
+        if (kite__cli_load_forest(model_path, &model, &forest)) goto out;
         have_model = 1;
         if (model.km_num_feature != nfeat) {
             fprintf(stderr, "kite: %s has %d features but the profile %s has %d\n", model_path,
@@ -220,14 +220,14 @@ int kite_cmd_drift(int argc, char **argv)
             fprintf(stderr, "kite: warning: %s has no prediction column (profiled without a "
                             "model): no prediction drift\n", ref_path);
         }
-        if (cfg.kdc_task == KITE_TASK_NONE) cfg.kdc_task = kite_drift_cli_task(&forest);
+        if (cfg.kdc_task == KITE_TASK_NONE) cfg.kdc_task = kite__drift_cli_task(&forest);
     }
     names = calloc((size_t)nfeat + 1, sizeof *names);
     if (!names) goto out;
     for (int j = 0; j < nfeat; j++) names[j] = prof.kp_columns[j].kpc_name;
     size_t nlabels = 0;
     if (spec_path) {
-        if (kite_drift_cli_featurize(spec_path, have_model ? &model : NULL, input, label, &fspec,
+        if (kite__drift_cli_featurize(spec_path, have_model ? &model : NULL, input, label, &fspec,
                                      &spec_names, &x, &labels, &nlabels))
             goto out;
         for (int j = 0; j < nfeat; j++)
@@ -245,7 +245,7 @@ int kite_cmd_drift(int argc, char **argv)
         fprintf(stderr, "kite: %s\n", err);
         goto out;
     }
-    if (have_model && !(pred = kite_drift_cli_predict(&forest, &x))) {
+    if (have_model && !(pred = kite__drift_cli_predict(&forest, &x))) {
         fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
         goto out;
     }
@@ -254,7 +254,7 @@ int kite_cmd_drift(int argc, char **argv)
         goto out;
     }
     if (time_column) {
-        if (!(times = kite_drift_cli_times(input, &csv, time_column, time_format, &ntimes))) goto out;
+        if (!(times = kite__drift_cli_times(input, &csv, time_column, time_format, &ntimes))) goto out;
         if (ntimes != x.km_rows) {
             fprintf(stderr, "kite: %s: %zu event times for %zu rows\n", input, ntimes, x.km_rows);
             goto out;
@@ -346,8 +346,8 @@ int kite_cmd_drift(int argc, char **argv)
     rc = fail_on_drift && all->kdr_dataset_drift ? DRIFT_EXIT_DRIFT : KITE_EXIT_OK;
     if (json) { /* --json FILE: the report there, the line a DAG step branches on here */
         char jf[2200];
-        kite_cli_json_string(jf, sizeof jf, json);
-        kite_cli_json_result("drift", rc, "\"rows\":%zu,\"features\":%d,\"drifted_features\":%d,"
+        kite__cli_json_string(jf, sizeof jf, json);
+        kite__cli_json_result("drift", rc, "\"rows\":%zu,\"features\":%d,\"drifted_features\":%d,"
                              "\"drifted_share\":%.6g,\"dataset_drift\":%s,\"prediction_drift\":%s,"
                              "\"report\":%s",
                              x.km_rows, all->kdr_nfeatures, all->kdr_ndrifted, all->kdr_drifted_share,

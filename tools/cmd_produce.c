@@ -43,7 +43,7 @@ static void produce_usage(FILE *out)
             "what was sent, print the summary, exit 0.\n");
 }
 
-int kite_cmd_produce(int argc, char **argv)
+int kite__cmd_produce(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"brokers", required_argument, 0, 'b'}, {"topic", required_argument, 0, 't'},
@@ -87,7 +87,7 @@ int kite_cmd_produce(int argc, char **argv)
             if (*end || o.kro_partition < 0) goto bad_number;
             break;
         case 'd':
-            if (!(o.kro_csv.kco_delimiter = kite_cli_delimiter(optarg))) {
+            if (!(o.kro_csv.kco_delimiter = kite__cli_delimiter(optarg))) {
                 fprintf(stderr, "kite produce: --delimiter \"%s\": one character\n", optarg);
                 goto out;
             }
@@ -124,9 +124,9 @@ int kite_cmd_produce(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     size_t produced = 0;
-    double t0 = kite_cli_now();
+    double t0 = kite__cli_now();
     kite_err perr = kite_replay_csv(brokers, &o, &produced, err, sizeof err);
-    double secs = kite_cli_now() - t0;
+    double secs = kite__cli_now() - t0;
     int64_t sig = atomic_load_explicit(&produce_stop_signal, memory_order_relaxed);
     if (perr) {
         /* The count still matters after a failure: that many events are in the topic. */

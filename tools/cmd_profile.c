@@ -54,7 +54,7 @@ static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
     return 0;
 }
 
-int kite_cmd_profile(int argc, char **argv)
+int kite__cmd_profile(int argc, char **argv)
 {
     enum { OPT_LABEL = 256, OPT_BINS, OPT_FINE, OPT_MAXCAT, OPT_CAT, OPT_NUM,
            OPT_POS, OPT_DC, OPT_MISSING, OPT_JSON };
@@ -99,7 +99,7 @@ int kite_cmd_profile(int argc, char **argv)
         case OPT_NUM: num_list = optarg; break;
         case OPT_POS: by_position = 1; break;
         case 'd':
-            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
+            if (!(csv.kco_delimiter = kite__cli_delimiter(optarg))) {
                 fprintf(stderr, "kite profile: --delimiter: '%s' is not one character\n", optarg);
                 return KITE_EXIT_USAGE;
             }
@@ -136,27 +136,27 @@ int kite_cmd_profile(int argc, char **argv)
     char **spec_names = NULL;
     size_t nlabels_spec = 0;
     if (model_path) {
-        if (kite_cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
+        if (kite__cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
         have_model = 1;
         ncols = model.km_num_feature;
         if (!by_position && model.km_feature_names)
             names = model.km_feature_names;
     } else {
-        names = generated = kite_drift_cli_split(columns, &ncols);
+        names = generated = kite__drift_cli_split(columns, &ncols);
         if (!generated || ncols == 0) {
             fprintf(stderr, "kite profile: --columns: no column names\n");
             goto out;
         }
     }
-    if ((cat_list && !(cats = kite_drift_cli_split(cat_list, &ncat))) ||
-        (num_list && !(nums = kite_drift_cli_split(num_list, &nnum)))) {
+    if ((cat_list && !(cats = kite__drift_cli_split(cat_list, &ncat))) ||
+        (num_list && !(nums = kite__drift_cli_split(num_list, &nnum)))) {
         fprintf(stderr, "kite profile: out of memory\n");
         goto out;
     }
     po.kpo_categorical = (const char *const *)cats;
     po.kpo_numeric = (const char *const *)nums;
     if (spec) {
-        if (kite_drift_cli_featurize(spec, have_model ? &model : NULL, input, label, &fspec,
+        if (kite__drift_cli_featurize(spec, have_model ? &model : NULL, input, label, &fspec,
                                      &spec_names, &x, &labels, &nlabels_spec))
             goto out;
         names = spec_names;
@@ -179,7 +179,7 @@ int kite_cmd_profile(int argc, char **argv)
         }
         colnames = fptrs;
     }
-    if (have_model && !(pred = kite_drift_cli_predict(&forest, &x))) {
+    if (have_model && !(pred = kite__drift_cli_predict(&forest, &x))) {
         fprintf(stderr, "kite profile: out of memory scoring %zu rows\n", x.km_rows);
         goto out_names;
     }
@@ -194,7 +194,7 @@ int kite_cmd_profile(int argc, char **argv)
             fprintf(stderr, "kite: %s\n", err);
             goto out_names;
         }
-        kite_task task = kite_drift_cli_task(&forest);
+        kite_task task = kite__drift_cli_task(&forest);
         double sums[KITE_QUALITY_SLOTS] = {0};
         for (size_t r = 0; r < nl && r < x.km_rows; r++)
             if (!isnan(labels[r]) && !isnan(pred[r])) kite_quality_add(sums, pred[r], labels[r]);
@@ -208,7 +208,7 @@ int kite_cmd_profile(int argc, char **argv)
         for (int k = 0; k < nm; k++) kite_profile_set_metric(&prof, mn[k], mv[k]);
     }
     if (have_model && !prof.kp_task[0]) /* lets the drift monitor track quality later */
-        snprintf(prof.kp_task, sizeof prof.kp_task, "%s", kite_task_name(kite_drift_cli_task(&forest)));
+        snprintf(prof.kp_task, sizeof prof.kp_task, "%s", kite_task_name(kite__drift_cli_task(&forest)));
     if (kite_profile_save(&prof, output, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         goto out_names;
@@ -218,8 +218,8 @@ int kite_cmd_profile(int argc, char **argv)
     rc = KITE_EXIT_OK;
     if (json) {
         char o[2200];
-        kite_cli_json_string(o, sizeof o, output);
-        kite_cli_json_result("profile", rc, "\"rows\":%zu,\"columns\":%d,\"task\":\"%s\",\"output\":%s",
+        kite__cli_json_string(o, sizeof o, output);
+        kite__cli_json_result("profile", rc, "\"rows\":%zu,\"columns\":%d,\"task\":\"%s\",\"output\":%s",
                              x.km_rows, prof.kp_ncolumns, prof.kp_task, o);
     }
 out_names:

@@ -198,7 +198,7 @@ static void print_quality(const kite_forest *f, const float *out, const float *l
         fprintf(stderr, "kite: rmse %.6g over %zu labelled rows\n", sqrt(se / (double)used), used);
 }
 
-int kite_cmd_score(int argc, char **argv)
+int kite__cmd_score(int argc, char **argv)
 {
     enum { OPT_MARGIN = 256, OPT_DECIMAL_COMMA, OPT_MISSING, OPT_BY_POSITION, OPT_LABEL,
            OPT_RANGE, OPT_BEST, OPT_JSON };
@@ -239,7 +239,7 @@ int kite_cmd_score(int argc, char **argv)
             break;
         }
         case 'd':
-            if (!(csv.kco_delimiter = kite_cli_delimiter(optarg))) {
+            if (!(csv.kco_delimiter = kite__cli_delimiter(optarg))) {
                 fprintf(stderr, "kite score: --delimiter: '%s' is not one character\n", optarg);
                 return KITE_EXIT_USAGE;
             }
@@ -269,11 +269,11 @@ int kite_cmd_score(int argc, char **argv)
         fprintf(stderr, "kite score: --json writes the summary on stdout: give the predictions -o FILE\n");
         return KITE_EXIT_USAGE;
     }
-    double t0 = kite_cli_now();
+    double t0 = kite__cli_now();
     kite_model model;
     kite_forest forest;
-    if (kite_cli_load_forest_rounds(model_path, range, best, &model, &forest)) return KITE_EXIT_ERROR;
-    double t_model = kite_cli_now();
+    if (kite__cli_load_forest_rounds(model_path, range, best, &model, &forest)) return KITE_EXIT_ERROR;
+    double t_model = kite__cli_now();
 
     char err[1024];
     kite_matrix x;
@@ -283,7 +283,7 @@ int kite_cmd_score(int argc, char **argv)
         kite_feature_spec *spec = NULL;
         kite_err e = kite_feature_spec_load(spec_path, &spec, err, sizeof err);
         if (!e) e = kite_feature_spec_check_model(spec, &model, err, sizeof err);
-        if (!e) e = kite_featurizer_load_matrix(spec, input, label, &x, &labels, err, sizeof err);
+        if (!e) e = kite__featurizer_load_matrix(spec, input, label, &x, &labels, err, sizeof err);
         kite_feature_spec_free(spec);
         if (e) {
             fprintf(stderr, "kite: %s\n", err);
@@ -305,7 +305,7 @@ int kite_cmd_score(int argc, char **argv)
         kite_model_free(&model);
         return KITE_EXIT_ERROR;
     }
-    double t_load = kite_cli_now();
+    double t_load = kite__cli_now();
 
     int rc = KITE_EXIT_OK;
     float *out = malloc((x.km_rows ? x.km_rows : 1) * (size_t)forest.kf_num_group * sizeof(float));
@@ -314,7 +314,7 @@ int kite_cmd_score(int argc, char **argv)
         fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
         rc = KITE_EXIT_ERROR;
     }
-    double t_score = kite_cli_now();
+    double t_score = kite__cli_now();
 
     if (rc == KITE_EXIT_OK) {
         FILE *fp = output ? fopen(output, "w") : stdout;
@@ -335,17 +335,17 @@ int kite_cmd_score(int argc, char **argv)
                 x.km_rows, forest.kf_num_trees, kite_isa_name(kite_isa_active()), threads,
                 threads == 1 ? "" : "s", (t_model - t0) * 1e3, (t_load - t_model) * 1e3,
                 score_s * 1e3, score_s > 0 ? (double)x.km_rows / score_s : 0.0,
-                (kite_cli_now() - t0) * 1e3);
+                (kite__cli_now() - t0) * 1e3);
         if (labels && !margin_only) print_quality(&forest, out, labels, nlabels);
     }
     if (json) {
         char m[2200], o[2200];
-        kite_cli_json_string(m, sizeof m, model_path);
-        kite_cli_json_string(o, sizeof o, output);
-        kite_cli_json_result("score", rc, "\"rows\":%zu,\"model\":%s,\"fingerprint\":\"%016llx\","
+        kite__cli_json_string(m, sizeof m, model_path);
+        kite__cli_json_string(o, sizeof o, output);
+        kite__cli_json_result("score", rc, "\"rows\":%zu,\"model\":%s,\"fingerprint\":\"%016llx\","
                              "\"trees\":%d,\"output\":%s,\"seconds\":%.6f", x.km_rows, m,
                              (unsigned long long)model.km_fingerprint, forest.kf_num_trees, o,
-                             kite_cli_now() - t0);
+                             kite__cli_now() - t0);
     }
     free(out);
     free(labels);

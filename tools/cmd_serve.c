@@ -91,7 +91,7 @@ static void serve_usage(FILE *out)
                 kite_config_keys[k].ck_help, kite_config_keys[k].ck_default);
     fprintf(out, "\nHTTP beside the pipeline (POST /predict, /health, /ready, /metrics, /model, /)\n"
                  "on the pipeline's model and feature spec; the options of kite serve --http:\n");
-    kite_serve_http_help(out, 1);
+    kite__serve_http_help(out, 1);
     fprintf(out, "\nSIGINT/SIGTERM: HTTP /ready turns 503 at once; stop consuming, drain, commit;\n"
                  "then the HTTP drain (what is left of --grace-seconds); exit 0.\n"
                  "Exit status: 0 success, 1 error (or HTTP requests cut by the grace period),\n"
@@ -103,7 +103,7 @@ static void serve_usage(FILE *out)
  * feature state is its own: keyed lags and windows over HTTP do not see Kafka events. */
 static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kite_http_server **out)
 {
-    if (kite_serve_http_listen(o)) return -1;
+    if (kite__serve_http_listen(o)) return -1;
     kite_http_config *hc = &o->sho_cfg;
     /* A registry reference (loaders/xgb/include/kite/registry.h): HTTP loads the file it names now (its own
      * /admin/reload re-reads that file; the pipeline's reloads follow the reference). */
@@ -237,7 +237,7 @@ static void serve_print_summary(kite_pipeline *pl, const serve_replay *rp)
            t.kpt_latency_p50_us / 1000, t.kpt_latency_p99_us / 1000, t.kpt_latency_p999_us / 1000);
 }
 
-int kite_cmd_serve(int argc, char **argv)
+int kite__cmd_serve(int argc, char **argv)
 {
     kite_config cfg;
     char err[512];
@@ -253,7 +253,7 @@ int kite_cmd_serve(int argc, char **argv)
     const char *dump = NULL;
     kite_http_server *http = NULL;
     kite_serve_http_opts hopts;
-    kite_serve_http_opts_init(&hopts);
+    kite__serve_http_opts_init(&hopts);
     /* --config first, wherever it is, so flags override the file. */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc &&
@@ -284,7 +284,7 @@ int kite_cmd_serve(int argc, char **argv)
             continue;
         }
         /* HTTP options first: some take no value (--pin), and none is a config key. */
-        int hr = kite_serve_http_arg(argc, argv, &i, 1, &hopts);
+        int hr = kite__serve_http_arg(argc, argv, &i, 1, &hopts);
         if (hr < 0) goto out;
         if (hr > 0) continue;
         if (!strncmp(a, "--", 2) && !strchr(a, '=') && !v) {
@@ -321,7 +321,7 @@ int kite_cmd_serve(int argc, char **argv)
         }
         else if (!strcmp(a, "--replay-decimal-comma")) rp.opts.kro_csv.kco_decimal_comma = 1;
         else if (!strcmp(a, "--replay-delimiter")) {
-            if (!(rp.opts.kro_csv.kco_delimiter = kite_cli_delimiter(v))) {
+            if (!(rp.opts.kro_csv.kco_delimiter = kite__cli_delimiter(v))) {
                 fprintf(stderr, "kite serve: --replay-delimiter \"%s\": one character\n", v);
                 goto out;
             }

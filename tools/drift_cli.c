@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-char **kite_drift_cli_split(const char *list, int *n)
+char **kite__drift_cli_split(const char *list, int *n)
 {
     size_t len = strlen(list), count = 1;
     for (const char *s = list; *s; s++) count += *s == ',';
@@ -29,7 +29,7 @@ char **kite_drift_cli_split(const char *list, int *n)
     return out;
 }
 
-float *kite_drift_cli_predict(const kite_forest *f, const kite_matrix *x)
+float *kite__drift_cli_predict(const kite_forest *f, const kite_matrix *x)
 {
     size_t groups = (size_t)f->kf_num_group, rows = x->km_rows ? x->km_rows : 1;
     float *out = malloc(rows * groups * sizeof *out);
@@ -59,7 +59,7 @@ float *kite_drift_cli_predict(const kite_forest *f, const kite_matrix *x)
     return pred;
 }
 
-kite_task kite_drift_cli_task(const kite_forest *f)
+kite_task kite__drift_cli_task(const kite_forest *f)
 {
     if (kite_forest_outputs_per_row(f) != 1 || f->kf_transform == KITE_TRANSFORM_SOFTMAX)
         return KITE_TASK_NONE;
@@ -68,7 +68,7 @@ kite_task kite_drift_cli_task(const kite_forest *f)
     return KITE_TASK_REGRESSION;
 }
 
-int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, const char *input,
+int kite__drift_cli_featurize(const char *spec_path, const kite_model *model, const char *input,
                              const char *label, kite_feature_spec **spec, char ***names,
                              kite_matrix *x, float **labels, size_t *nlabels)
 {
@@ -77,7 +77,7 @@ int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, con
     *names = NULL;
     kite_err e = kite_feature_spec_load(spec_path, spec, err, sizeof err);
     if (!e && model) e = kite_feature_spec_check_model(*spec, model, err, sizeof err);
-    if (!e) e = kite_featurizer_load_matrix(*spec, input, label, x, labels, err, sizeof err);
+    if (!e) e = kite__featurizer_load_matrix(*spec, input, label, x, labels, err, sizeof err);
     if (e) {
         fprintf(stderr, "kite: %s\n", err);
         kite_feature_spec_free(*spec);
@@ -95,7 +95,7 @@ int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, con
     return 0;
 }
 
-double *kite_drift_cli_times(const char *input, const kite_csv_options *csv, const char *columns,
+double *kite__drift_cli_times(const char *input, const kite_csv_options *csv, const char *columns,
                              const char *format, size_t *nrows)
 {
     kite_time_format fmt = !strcmp(format, "iso8601")    ? KITE_TIME_ISO8601
@@ -105,7 +105,7 @@ double *kite_drift_cli_times(const char *input, const kite_csv_options *csv, con
     char err[512];
     kite_csv_reader *rd = NULL;
     int ncols = 0;
-    char **names = kite_drift_cli_split(columns, &ncols);
+    char **names = kite__drift_cli_split(columns, &ncols);
     int cols[8];
     double *t = NULL;
     size_t n = 0, cap = 0;

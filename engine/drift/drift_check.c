@@ -5,7 +5,7 @@
 
 #include "drift_int.h"
 
-void kite_drift_window_check(kite_drift_monitor *m, int wi)
+void kite__drift_window_check(kite_drift_monitor *m, int wi)
 {
     drift_window *w = &m->dm_win[wi];
     size_t hist = m->dm_cfg.kdc_history;
@@ -44,7 +44,7 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
                               cols[c].kdf_stat, cols[c].kdf_pvalue, NAN, r->kdr_end_event,
                               r->kdr_end_time, NAN};
         if (to > from) m->dm_detections[KITE_DRIFT_EVENT_FEATURE]++;
-        kite_drift_push_event(m, &e);
+        kite__drift_push_event(m, &e);
     }
     if (r->kdr_dataset_drift != w->dw_dataset) {
         kite_drift_event e = {KITE_DRIFT_EVENT_DATASET, wi, -1, w->dw_dataset, r->kdr_dataset_drift,
@@ -52,7 +52,7 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
                               r->kdr_shadow ? r->kdr_shadow->kds_share : NAN};
         if (r->kdr_dataset_drift) m->dm_detections[KITE_DRIFT_EVENT_DATASET]++;
         w->dw_dataset = r->kdr_dataset_drift;
-        kite_drift_push_event(m, &e);
+        kite__drift_push_event(m, &e);
     }
     if (m->dm_pred_col >= 0 && r->kdr_prediction_drift != w->dw_prediction) {
         const kite_drift_feature *f = &cols[m->dm_pred_col];
@@ -61,7 +61,7 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
                               r->kdr_end_event, r->kdr_end_time, NAN};
         if (r->kdr_prediction_drift) m->dm_detections[KITE_DRIFT_EVENT_PREDICTION]++;
         w->dw_prediction = r->kdr_prediction_drift;
-        kite_drift_push_event(m, &e);
+        kite__drift_push_event(m, &e);
     }
     if (m->dm_hook) m->dm_hook(m->dm_hook_ctx, m, wi);
 }

@@ -28,7 +28,7 @@ void kite__drift_column_check(const kite_drift_monitor *m, const double *sum, in
     f->kdf_count = count;
     f->kdf_missing_rate = count + missing > 0 ? missing / (count + missing) : NAN;
     size_t off = m->dm_col_off[c];
-    f->kdf_psi = m->dm_ref_ok[c] ? kite_drift_psi_prepared(m->dm_ref_q + off, m->dm_ref_lnq + off, cur, nb)
+    f->kdf_psi = m->dm_ref_ok[c] ? kite__drift_psi_prepared(m->dm_ref_q + off, m->dm_ref_lnq + off, cur, nb)
                                  : NAN;
     f->kdf_level = psi_level(cfg, f->kdf_psi);
     f->kdf_test = m->dm_test[c];
@@ -38,23 +38,23 @@ void kite__drift_column_check(const kite_drift_monitor *m, const double *sum, in
     switch (f->kdf_test) {
     case KITE_DRIFT_TEST_KS:
         /* Totals: the fine grid holds the same non-missing values as the coarse bins. */
-        f->kdf_stat = kite_drift_ks_totals(pc->kpc_fine_counts, fine, nf, pc->kpc_count, count,
+        f->kdf_stat = kite__drift_ks_totals(pc->kpc_fine_counts, fine, nf, pc->kpc_count, count,
                                            &f->kdf_pvalue);
         break;
     case KITE_DRIFT_TEST_CHI2:
-        f->kdf_stat = kite_drift_chi2(pc->kpc_counts, cur, nb, &f->kdf_pvalue, NULL);
+        f->kdf_stat = kite__drift_chi2(pc->kpc_counts, cur, nb, &f->kdf_pvalue, NULL);
         break;
     case KITE_DRIFT_TEST_Z: {
         size_t k = 0;
         while (k + 1 < nb && pc->kpc_counts[k] == 0) k++;
-        f->kdf_stat = kite_drift_ztest(pc->kpc_counts, cur, nb, k, &f->kdf_pvalue);
+        f->kdf_stat = kite__drift_ztest(pc->kpc_counts, cur, nb, k, &f->kdf_pvalue);
         break;
     }
-    case KITE_DRIFT_TEST_JS: f->kdf_stat = kite_drift_js(pc->kpc_counts, cur, nb); break;
+    case KITE_DRIFT_TEST_JS: f->kdf_stat = kite__drift_js(pc->kpc_counts, cur, nb); break;
     case KITE_DRIFT_TEST_WASSERSTEIN: {
         /* Normed by the reference std as Evidently does, with its floor of 0.001. */
         double sd = pc->kpc_std > 0.001 ? pc->kpc_std : 0.001;
-        f->kdf_stat = kite_drift_wasserstein_totals(pc->kpc_fine_counts, fine, nf, pc->kpc_fine_edges,
+        f->kdf_stat = kite__drift_wasserstein_totals(pc->kpc_fine_counts, fine, nf, pc->kpc_fine_edges,
                                                     pc->kpc_count, count) / sd;
         break;
     }

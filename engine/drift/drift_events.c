@@ -4,7 +4,7 @@
  * events: in drift.c the two files were a cycle (check_no_cycles). */
 #include "drift_int.h"
 
-void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e)
+void kite__drift_push_event(kite_drift_monitor *m, const kite_drift_event *e)
 {
     if (m->dm_queue_len == DRIFT_EVENT_QUEUE) {
         m->dm_queue_dropped++;

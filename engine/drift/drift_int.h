@@ -59,7 +59,7 @@ struct kite_drift_monitor {
     size_t *dm_col_off, *dm_col_nb, *dm_fine_off, *dm_fine_nb;
     kite_drift_test *dm_test;            /* resolved test per column                  */
     double *dm_ref_q, *dm_ref_lnq;       /* reference shares / their logs per coarse bin
-                                            (kite_drift_psi_prepared), laid out like the
+                                            (kite__drift_psi_prepared), laid out like the
                                             coarse bins; NULL q: the reference is empty  */
     char *dm_ref_ok;                     /* column's reference has observations        */
     size_t dm_coarse_width, dm_ev_slot, dm_q_slot, dm_width;
@@ -85,7 +85,7 @@ struct kite_drift_monitor {
 };
 
 /* Runs window w's check on its current sums (drift_check.c). */
-void kite_drift_window_check(kite_drift_monitor *m, int w);
+void kite__drift_window_check(kite_drift_monitor *m, int w);
 /* One column's statistics on sums laid out as [0, dm_ev_slot) (drift_column.c). */
 void kite__drift_column_check(const kite_drift_monitor *m, const double *sum, int c,
                               kite_drift_feature *f);
@@ -104,6 +104,6 @@ const kite_drift_shadow *kite__drift_shadow_check(const kite_drift_monitor *m, d
 void *kite__drift_shadow_report_json(const kite_drift_monitor *m, const kite_drift_shadow *s, int full);
 void kite__drift_shadow_report_html(FILE *fp, const kite_drift_monitor *m, const kite_drift_shadow *s);
 /* Queues an event for kite_drift_events (drift_events.c); full: dropped and counted. */
-void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e);
+void kite__drift_push_event(kite_drift_monitor *m, const kite_drift_event *e);
 
 #endif

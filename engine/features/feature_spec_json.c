@@ -10,7 +10,7 @@
 #include "feature_spec_json.h"
 
 /* Integer member in [lo, hi]; *out keeps its default when the key is absent and !required. */
-kite_err kite_spec_json_int(const cJSON *obj, const char *key, long lo, long hi, int required,
+kite_err kite__spec_json_int(const cJSON *obj, const char *key, long lo, long hi, int required,
                          long *out, const char *path, const char *ctx, char *errstr, size_t size)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -27,7 +27,7 @@ kite_err kite_spec_json_int(const cJSON *obj, const char *key, long lo, long hi,
 }
 
 /* Optional number member; null means NaN (missing). */
-kite_err kite_spec_json_number(const cJSON *obj, const char *key, double *out, const char *path,
+kite_err kite__spec_json_number(const cJSON *obj, const char *key, double *out, const char *path,
                             const char *ctx, char *errstr, size_t size)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -43,13 +43,13 @@ kite_err kite_spec_json_number(const cJSON *obj, const char *key, double *out, c
     return KITE_ERR_OK;
 }
 
-const char *kite_spec_json_string(const cJSON *obj, const char *key)
+const char *kite__spec_json_string(const cJSON *obj, const char *key)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-kite_err kite_spec_json_check_keys(const cJSON *obj, const char *const *allowed, const char *path,
+kite_err kite__spec_json_check_keys(const cJSON *obj, const char *const *allowed, const char *path,
                                 const char *ctx, char *errstr, size_t size)
 {
     for (const cJSON *it = obj->child; it; it = it->next) {

@@ -10,18 +10,18 @@
 #include "feature_spec_int.h"
 
 /* Integer member in [lo, hi]; *out keeps its default when the key is absent and !required. */
-kite_err kite_spec_json_int(const cJSON *obj, const char *key, long lo, long hi, int required,
+kite_err kite__spec_json_int(const cJSON *obj, const char *key, long lo, long hi, int required,
                             long *out, const char *path, const char *ctx, char *errstr, size_t size);
 /* Optional finite number member; null means NaN (missing). */
-kite_err kite_spec_json_number(const cJSON *obj, const char *key, double *out, const char *path,
+kite_err kite__spec_json_number(const cJSON *obj, const char *key, double *out, const char *path,
                                const char *ctx, char *errstr, size_t size);
 /* String member or NULL. */
-const char *kite_spec_json_string(const cJSON *obj, const char *key);
+const char *kite__spec_json_string(const cJSON *obj, const char *key);
 /* Refuses keys not in allowed (NULL-terminated): a typo must not silently do nothing. */
-kite_err kite_spec_json_check_keys(const cJSON *obj, const char *const *allowed, const char *path,
+kite_err kite__spec_json_check_keys(const cJSON *obj, const char *const *allowed, const char *path,
                                    const char *ctx, char *errstr, size_t size);
 
-kite_err kite_feature_spec_parse_features(kite_feature_spec *s, const cJSON *root, char *errstr,
+kite_err kite__feature_spec_parse_features(kite_feature_spec *s, const cJSON *root, char *errstr,
                                           size_t size);
 
 #endif

@@ -9,30 +9,30 @@
 
 #include "feature_spec_int.h"
 
-int kite_feature_spec_num_inputs(const kite_feature_spec *s) { return s->ks_num_inputs; }
+int kite_feature_spec_num_inputs(const kite_feature_spec *s) { return s->ksp_num_inputs; }
 const char *kite_feature_spec_input_name(const kite_feature_spec *s, int i)
 {
-    return i >= 0 && i < s->ks_num_inputs ? s->ks_inputs[i].ksi_name : NULL;
+    return i >= 0 && i < s->ksp_num_inputs ? s->ksp_inputs[i].ksi_name : NULL;
 }
 int kite_feature_spec_input_index(const kite_feature_spec *s, const char *name)
 {
-    for (int i = 0; i < s->ks_num_inputs; i++)
-        if (!strcmp(s->ks_inputs[i].ksi_name, name)) return i;
+    for (int i = 0; i < s->ksp_num_inputs; i++)
+        if (!strcmp(s->ksp_inputs[i].ksi_name, name)) return i;
     return -1;
 }
-int kite_feature_spec_num_outputs(const kite_feature_spec *s) { return s->ks_num_features; }
+int kite_feature_spec_num_outputs(const kite_feature_spec *s) { return s->ksp_num_features; }
 const char *kite_feature_spec_output_name(const kite_feature_spec *s, int j)
 {
-    return j >= 0 && j < s->ks_num_features ? s->ks_features[j].ksf_name : NULL;
+    return j >= 0 && j < s->ksp_num_features ? s->ksp_features[j].ksf_name : NULL;
 }
 const char *kite_feature_spec_key_field(const kite_feature_spec *s)
 {
-    return s->ks_key_input >= 0 ? s->ks_inputs[s->ks_key_input].ksi_name : NULL;
+    return s->ksp_key_input >= 0 ? s->ksp_inputs[s->ksp_key_input].ksi_name : NULL;
 }
-char kite_feature_spec_csv_delimiter(const kite_feature_spec *s) { return s->ks_delimiter; }
-int kite_feature_spec_csv_decimal_comma(const kite_feature_spec *s) { return s->ks_decimal_comma; }
-int kite_feature_spec_warmup(const kite_feature_spec *s) { return s->ks_warmup; }
-size_t kite_feature_spec_max_keys(const kite_feature_spec *s) { return s->ks_max_keys; }
+char kite_feature_spec_csv_delimiter(const kite_feature_spec *s) { return s->ksp_delimiter; }
+int kite_feature_spec_csv_decimal_comma(const kite_feature_spec *s) { return s->ksp_decimal_comma; }
+int kite_feature_spec_warmup(const kite_feature_spec *s) { return s->ksp_warmup; }
+size_t kite_feature_spec_max_keys(const kite_feature_spec *s) { return s->ksp_max_keys; }
 
 int kite_feature_spec_text_is_missing(const kite_feature_spec *s, const char *t, size_t n)
 {
@@ -40,21 +40,21 @@ int kite_feature_spec_text_is_missing(const kite_feature_spec *s, const char *t,
     if ((n == 2 && !strncmp(t, "NA", 2)) || (n == 3 && (!strncmp(t, "NaN", 3) || !strncmp(t, "nan", 3))) ||
         (n == 4 && (!strncmp(t, "null", 4) || !strncmp(t, "NULL", 4))))
         return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (strlen(s->ks_missing[i]) == n && !memcmp(s->ks_missing[i], t, n)) return 1;
+    for (int i = 0; i < s->ksp_num_missing; i++)
+        if (strlen(s->ksp_missing[i]) == n && !memcmp(s->ksp_missing[i], t, n)) return 1;
     return 0;
 }
 
 int kite_feature_spec_keeps_state(const kite_feature_spec *s)
 {
-    return s && (s->ks_num_rings || s->ks_num_accs || s->ks_warmup || s->ks_time_format != KITE_TIME_NONE);
+    return s && (s->ksp_num_rings || s->ksp_num_accs || s->ksp_warmup || s->ksp_time_format != KITE_TIME_NONE);
 }
 
 int kite_feature_spec_number_is_missing(const kite_feature_spec *s, double v)
 {
     if (v != v) return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (v == s->ks_missing_nums[i]) return 1;
+    for (int i = 0; i < s->ksp_num_missing; i++)
+        if (v == s->ksp_missing_nums[i]) return 1;
     return 0;
 }
 
@@ -68,7 +68,7 @@ int kite_feature_spec_text_number(const kite_feature_spec *s, const char *t, siz
     if (b == e) return -1;
     for (size_t i = b; i < e; i++) {
         char c = t[i];
-        if (c == ',' && s->ks_decimal_comma) c = '.';
+        if (c == ',' && s->ksp_decimal_comma) c = '.';
         buf[i - b] = c;
     }
     buf[e - b] = 0;

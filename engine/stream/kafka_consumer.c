@@ -20,7 +20,7 @@
 
 /* Stores each window's completed offset with the window's own one-entry list (no list is
  * built per call: this runs once per batch and per delivery round). */
-void kite_source_store_offsets(kite_worker *w)
+void kite__source_store_offsets(kite_worker *w)
 {
     if (w->kw_pl->pl_txn) return; /* exactly_once: offsets go only in transactions */
     uint64_t stored = 0;
@@ -39,9 +39,9 @@ void kite_source_store_offsets(kite_worker *w)
     if (stored) kite_stats_add(w->kw_stats, KITE_C_OFFSETS_STORED, stored);
 }
 
-void kite_source_drain_all(kite_pipeline *pl)
+void kite__source_drain_all(kite_pipeline *pl)
 {
-    for (int i = 0; i < pl->pl_nworkers; i++) kite_worker_apply_deliveries(&pl->pl_workers[i]);
+    for (int i = 0; i < pl->pl_nworkers; i++) kite__worker_apply_deliveries(&pl->pl_workers[i]);
 }
 
 static void source_forward(kite_pipeline *pl, const rd_kafka_topic_partition_list_t *parts,
@@ -62,7 +62,7 @@ void kite__source_drop_windows(kite_pipeline *pl)
     for (int wi = 0; wi < pl->pl_nworkers; wi++) {
         kite_worker *w = &pl->pl_workers[wi];
         for (int i = 0; i < w->kw_nparts; i++) {
-            kite_offsets_free(w->kw_parts[i]);
+            kite__offsets_free(w->kw_parts[i]);
             w->kw_parts[i] = NULL;
             kite__pstate_drop(w, i); /* the next owner (maybe us) rebuilds it from the log */
         }
@@ -116,15 +116,15 @@ static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     /* Revoke (or an error: treated as a revoke, as librdkafka's examples do). */
     int joined = atomic_load_explicit(&pl->pl_workers_joined, memory_order_acquire);
-    if (!joined) kite_worker_park(pl);
+    if (!joined) kite__worker_park(pl);
     atomic_store_explicit(&pl->pl_ready, 0, memory_order_relaxed); /* relaxed: see assign */
-    if (kite_sink_wait_empty(pl, 120000) != 0)
+    if (kite__sink_wait_empty(pl, 120000) != 0)
         fprintf(stderr, "kite: revoke: outputs still in flight (after 120 s, or a fatal error); "
                         "their events will be consumed again by the next owner\n");
     if (pl->pl_txn) { /* exactly_once: the open transaction commits (or aborts) first */
-        kite_txn_finish(pl);
+        kite__txn_finish(pl);
     } else {
-        for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
+        for (int i = 0; i < pl->pl_nworkers; i++) kite__source_store_offsets(&pl->pl_workers[i]);
         rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
         if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
             fprintf(stderr, "kite: revoke: commit: %s\n", rd_kafka_err2str(cerr));
@@ -135,7 +135,7 @@ static void source_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     atomic_store_explicit(&pl->pl_assigned, kept, memory_order_release);
     atomic_store_explicit(&pl->pl_ready, kept > 0, memory_order_relaxed); /* relaxed: see assign */
     fprintf(stderr, "kite: revoked %d partition(s), offsets committed\n", parts->cnt);
-    if (!joined) kite_worker_unpark(pl);
+    if (!joined) kite__worker_unpark(pl);
 }
 
 static void source_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -150,7 +150,7 @@ static void source_error(rd_kafka_t *rk, int err, const char *reason, void *opaq
     fprintf(stderr, "kite: consumer: %s: %s\n", rd_kafka_err2name(err), reason);
 }
 
-kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
+kite_err kite__source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
     const kite_config *c = &pl->pl_cfg;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -168,14 +168,14 @@ kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
          * latency floor on the embedded broker. */
         {"fetch.wait.max.ms", "10"},
     };
-    kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "group.id", c->kc_group_id, errstr, errstr_size);
+    kite_err err = kite__kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "group.id", c->kc_group_id, errstr, errstr_size);
     for (size_t i = 0; !err && i < sizeof fixed / sizeof fixed[0]; i++)
-        err = kite_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_apply_user(conf, c, "consumer", errstr, errstr_size);
+        err = kite__kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_apply_user(conf, c, "consumer", errstr, errstr_size);
     /* The user may not turn the offset store back on: that would break at-least-once. */
-    if (!err) err = kite_kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size);
-    if (!err && pl->pl_txn) err = kite_txn_consumer_conf(pl, conf, errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size);
+    if (!err && pl->pl_txn) err = kite__txn_consumer_conf(pl, conf, errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
         return err;
@@ -210,7 +210,7 @@ kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     return KITE_ERR_OK;
 }
 
-void kite_source_close(kite_pipeline *pl)
+void kite__source_close(kite_pipeline *pl)
 {
     if (!pl->pl_consumer) return;
     rd_kafka_consumer_close(pl->pl_consumer);

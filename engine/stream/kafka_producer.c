@@ -17,23 +17,23 @@
 
 /* A failed output awaiting a new produce (delivery thread only; rare path, so malloc). */
 typedef struct kite_retry {
-    rd_kafka_topic_t *kr_rkt;
-    void *kr_key;
-    size_t kr_key_len;
-    void *kr_payload;
-    size_t kr_len;
-    int64_t kr_ts;
-    uint64_t kr_tag;
+    rd_kafka_topic_t *krt_rkt;
+    void *krt_key;
+    size_t krt_key_len;
+    void *krt_payload;
+    size_t krt_len;
+    int64_t krt_ts;
+    uint64_t krt_tag;
 } kite_retry;
 
-int64_t kite_now_us(void)
+int64_t kite__now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t kite_process_cpu_us(void)
+int64_t kite__process_cpu_us(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -51,22 +51,22 @@ static void sink_queue_retry(kite_pipeline *pl, const rd_kafka_message_t *m)
         pl->pl_retry_cap = cap;
     }
     kite_retry *r = &pl->pl_retry[pl->pl_nretry];
-    r->kr_key = m->key_len ? malloc(m->key_len) : NULL;
-    r->kr_payload = malloc(m->len ? m->len : 1);
-    if ((m->key_len && !r->kr_key) || !r->kr_payload) {
-        free(r->kr_key);
-        free(r->kr_payload);
+    r->krt_key = m->key_len ? malloc(m->key_len) : NULL;
+    r->krt_payload = malloc(m->len ? m->len : 1);
+    if ((m->key_len && !r->krt_key) || !r->krt_payload) {
+        free(r->krt_key);
+        free(r->krt_payload);
         goto fatal;
     }
-    if (m->key_len) memcpy(r->kr_key, m->key, m->key_len);
-    memcpy(r->kr_payload, m->payload, m->len);
-    r->kr_key_len = m->key_len;
-    r->kr_len = m->len;
-    r->kr_rkt = m->rkt;
-    r->kr_ts = rd_kafka_message_timestamp(m, NULL);
-    r->kr_tag = (uint64_t)(uintptr_t)m->_private;
+    if (m->key_len) memcpy(r->krt_key, m->key, m->key_len);
+    memcpy(r->krt_payload, m->payload, m->len);
+    r->krt_key_len = m->key_len;
+    r->krt_len = m->len;
+    r->krt_rkt = m->rkt;
+    r->krt_ts = rd_kafka_message_timestamp(m, NULL);
+    r->krt_tag = (uint64_t)(uintptr_t)m->_private;
     pl->pl_nretry++;
-    /* Release: pairs with the acquire in kite_sink_wait_empty. Set inside the delivery report,
+    /* Release: pairs with the acquire in kite__sink_wait_empty. Set inside the delivery report,
      * while the message still counts in rd_kafka_outq_len, so no instant shows both empty. */
     atomic_store_explicit(&pl->pl_retry_pending, pl->pl_nretry, memory_order_release);
     return;
@@ -91,12 +91,12 @@ static void sink_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, vo
         }
         /* exactly_once: the transaction aborts and the event is consumed again; the tag
          * still goes back so its window (dropped at the abort) never waits for it. */
-        kite_txn_failed(pl, m->err);
+        kite__txn_failed(pl, m->err);
     } else {
         kite_stats_add(st, KITE_C_DELIVERED, 1);
         /* Latency is measured by the worker from the window's event timestamp: the delivered
          * message's own timestamp may be the broker's LogAppendTime (the mock answers 1234). */
-        atomic_store_explicit(&pl->pl_last_delivery_us, kite_now_us(), memory_order_relaxed);
+        atomic_store_explicit(&pl->pl_last_delivery_us, kite__now_us(), memory_order_relaxed);
     }
     kite_worker *w = &pl->pl_workers[kite_tag_worker(tag)];
     /* The ring holds more tags than a worker can have outputs in flight (see
@@ -116,26 +116,26 @@ static void sink_retry_failed(kite_pipeline *pl)
     for (size_t i = 0; i < pl->pl_nretry; i++) {
         kite_retry *r = &pl->pl_retry[i];
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            pl->pl_producer, RD_KAFKA_V_RKT(r->kr_rkt), RD_KAFKA_V_KEY(r->kr_key, r->kr_key_len),
-            RD_KAFKA_V_VALUE(r->kr_payload, r->kr_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_TIMESTAMP(r->kr_ts), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->kr_tag),
+            pl->pl_producer, RD_KAFKA_V_RKT(r->krt_rkt), RD_KAFKA_V_KEY(r->krt_key, r->krt_key_len),
+            RD_KAFKA_V_VALUE(r->krt_payload, r->krt_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_TIMESTAMP(r->krt_ts), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->krt_tag),
             RD_KAFKA_V_END);
         if (err) {
             pl->pl_retry[kept++] = *r; /* queue full or transient: next round */
             continue;
         }
-        free(r->kr_key);
-        free(r->kr_payload);
+        free(r->krt_key);
+        free(r->krt_payload);
     }
     pl->pl_nretry = kept;
-    /* Release: pairs with the acquire in kite_sink_wait_empty (after the produce above). */
+    /* Release: pairs with the acquire in kite__sink_wait_empty (after the produce above). */
     atomic_store_explicit(&pl->pl_retry_pending, kept, memory_order_release);
 }
 
 static void *sink_delivery_main(void *arg)
 {
     kite_pipeline *pl = arg;
-    /* Acquire: pairs with the release store in kite_sink_stop. */
+    /* Acquire: pairs with the release store in kite__sink_stop. */
     while (!atomic_load_explicit(&pl->pl_delivery_stop, memory_order_acquire)) {
         pthread_mutex_lock(&pl->pl_poll_lock); /* see pl_poll_lock */
         rd_kafka_poll(pl->pl_producer, 20);
@@ -160,16 +160,16 @@ static void sink_error(rd_kafka_t *rk, int err, const char *reason, void *opaque
     fprintf(stderr, "kite: producer: %s: %s\n", rd_kafka_err2name(err), reason);
 }
 
-kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
+kite_err kite__sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
+    kite_err err = kite__kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
     /* Idempotence: retries cannot duplicate or reorder outputs within a partition. */
-    if (!err) err = kite_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", errstr, errstr_size);
-    if (!err && pl->pl_txn) err = kite_txn_producer_conf(pl, conf, errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_apply_user(conf, &pl->pl_cfg, "producer", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", errstr, errstr_size);
+    if (!err && pl->pl_txn) err = kite__txn_producer_conf(pl, conf, errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_apply_user(conf, &pl->pl_cfg, "producer", errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
         return err;
@@ -209,7 +209,7 @@ kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     return KITE_ERR_OK;
 }
 
-int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
+int kite__sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
                       const char *payload, size_t len, int64_t ts_ms, uint64_t tag)
 {
     kite_pipeline *pl = w->kw_pl;
@@ -224,7 +224,7 @@ int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, si
             !rd_kafka_fatal_error(pl->pl_producer, NULL, 0)) {
             /* exactly_once: a transaction in an abortable state refuses outputs; it aborts at
              * the control thread's next look and the events are consumed again. */
-            kite_txn_failed(pl, err);
+            kite__txn_failed(pl, err);
             return -1;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -237,15 +237,15 @@ int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, si
         /* __QUEUE_FULL: the delivery thread is polling; give it room and apply what came
          * back so the ring never fills while we wait. */
         kite_stats_add(w->kw_stats, KITE_C_QUEUE_FULL, 1);
-        kite_worker_apply_deliveries(w);
+        kite__worker_apply_deliveries(w);
         usleep(200);
     }
 }
 
-int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms)
+int kite__sink_wait_empty(kite_pipeline *pl, int timeout_ms)
 {
     for (int waited = 0;; waited++) {
-        kite_source_drain_all(pl);
+        kite__source_drain_all(pl);
         /* Acquire: pairs with the delivery thread's release stores of pl_retry_pending. */
         if (rd_kafka_outq_len(pl->pl_producer) == 0 &&
             atomic_load_explicit(&pl->pl_retry_pending, memory_order_acquire) == 0)
@@ -257,11 +257,11 @@ int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms)
             return -1;
         usleep(1000);
     }
-    kite_source_drain_all(pl);
+    kite__source_drain_all(pl);
     return 0;
 }
 
-void kite_sink_stop(kite_pipeline *pl)
+void kite__sink_stop(kite_pipeline *pl)
 {
     if (pl->pl_delivery_started) {
         atomic_store_explicit(&pl->pl_delivery_stop, 1, memory_order_release); /* pairs above */
@@ -269,8 +269,8 @@ void kite_sink_stop(kite_pipeline *pl)
         pl->pl_delivery_started = 0;
     }
     for (size_t i = 0; i < pl->pl_nretry; i++) {
-        free(pl->pl_retry[i].kr_key);
-        free(pl->pl_retry[i].kr_payload);
+        free(pl->pl_retry[i].krt_key);
+        free(pl->pl_retry[i].krt_payload);
     }
     free(pl->pl_retry);
     pl->pl_retry = NULL;

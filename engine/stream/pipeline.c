@@ -38,7 +38,7 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
                          "labels_topic %s: set label_field (the label's name in its messages)",
                          cfg->kc_labels_topic);
     KITE_TRY(kite_profile_load(cfg->kc_drift_profile, &pl->pl_drift_profile, errstr, errstr_size));
-    int nf = kite_model_swap_initial(pl->pl_swap)->ks_nfeatures;
+    int nf = kite__model_swap_initial(pl->pl_swap)->ksv_nfeatures;
     if (kite_profile_num_features(&pl->pl_drift_profile) != nf)
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                          "drift_profile %s: %d features, but the model has %d",
@@ -94,19 +94,19 @@ static kite_err pipeline_swap_new(kite_pipeline *pl, char *errstr, size_t errstr
     }
     kite_model_swap_config sc = {cfg->kc_model, cfg->kc_registry_uri, cfg->kc_feature_spec, cfg->kc_encode,
                                  required};
-    KITE_TRY(kite_model_swap_new(&sc, (int)cfg->kc_workers, &pl->pl_swap, errstr, errstr_size));
+    KITE_TRY(kite__model_swap_new(&sc, (int)cfg->kc_workers, &pl->pl_swap, errstr, errstr_size));
     if (*cfg->kc_shadow_model) { /* it scores the serving rows: the same width */
         sc.ksc_model = cfg->kc_shadow_model;
-        sc.ksc_required_features = kite_model_swap_initial(pl->pl_swap)->ks_nfeatures;
-        KITE_TRY(kite_shadow_new(&sc, cfg->kc_shadow_tolerance, (int)cfg->kc_workers, &pl->pl_shadow,
+        sc.ksc_required_features = kite__model_swap_initial(pl->pl_swap)->ksv_nfeatures;
+        KITE_TRY(kite__shadow_new(&sc, cfg->kc_shadow_tolerance, (int)cfg->kc_workers, &pl->pl_shadow,
                                  errstr, errstr_size));
         char cand[384];
-        kite_model_swap_describe(pl->pl_shadow->sh_swap, cand, sizeof cand);
+        kite__model_swap_describe(pl->pl_shadow->sh_swap, cand, sizeof cand);
         fprintf(stderr, "kite: shadow model %s (tolerance %g, topic %s)\n", cand, cfg->kc_shadow_tolerance,
                 *cfg->kc_shadow_topic ? cfg->kc_shadow_topic : "(none)");
     }
     char what[384];
-    kite_model_swap_describe(pl->pl_swap, what, sizeof what);
+    kite__model_swap_describe(pl->pl_swap, what, sizeof what);
     fprintf(stderr, "kite: serving %s%s\n", what,
             cfg->kc_model_watch_ms > 0 ? "; watching the model reference" : "");
     return KITE_ERR_OK;
@@ -119,21 +119,21 @@ static void pipeline_reload_check(kite_pipeline *pl)
     char msg[1024];
     /* Acquire: pairs with kite_pipeline_reload's release. */
     if (atomic_exchange_explicit(&pl->pl_reload_request, 0, memory_order_acquire)) {
-        kite_model_swap_reload(pl->pl_swap, "SIGHUP", msg, sizeof msg);
-        if (pl->pl_shadow) kite_model_swap_reload(pl->pl_shadow->sh_swap, "SIGHUP, shadow", msg, sizeof msg);
+        kite__model_swap_reload(pl->pl_swap, "SIGHUP", msg, sizeof msg);
+        if (pl->pl_shadow) kite__model_swap_reload(pl->pl_shadow->sh_swap, "SIGHUP, shadow", msg, sizeof msg);
     }
     long every = pl->pl_cfg.kc_model_watch_ms;
     if (every > 0) {
-        int64_t now = kite_now_us();
+        int64_t now = kite__now_us();
         if (now >= pl->pl_watch_next_us) {
             pl->pl_watch_next_us = now + every * 1000;
-            if (kite_model_swap_changed(pl->pl_swap)) kite_model_swap_reload(pl->pl_swap, "watch", msg, sizeof msg);
-            if (pl->pl_shadow && kite_model_swap_changed(pl->pl_shadow->sh_swap))
-                kite_model_swap_reload(pl->pl_shadow->sh_swap, "watch, shadow", msg, sizeof msg);
+            if (kite__model_swap_changed(pl->pl_swap)) kite__model_swap_reload(pl->pl_swap, "watch", msg, sizeof msg);
+            if (pl->pl_shadow && kite__model_swap_changed(pl->pl_shadow->sh_swap))
+                kite__model_swap_reload(pl->pl_shadow->sh_swap, "watch, shadow", msg, sizeof msg);
         }
     }
-    kite_model_swap_reclaim(pl->pl_swap);
-    if (pl->pl_shadow) kite_model_swap_reclaim(pl->pl_shadow->sh_swap);
+    kite__model_swap_reclaim(pl->pl_swap);
+    if (pl->pl_shadow) kite__model_swap_reclaim(pl->pl_shadow->sh_swap);
 }
 
 /* POST /admin/reload on the metrics address (token checked there): reloads now, on the HTTP
@@ -142,10 +142,10 @@ static int pipeline_admin_reload(void *opaque, char *body, size_t size)
 {
     kite_pipeline *pl = opaque;
     char msg[1024];
-    kite_swap_result r = kite_model_swap_reload(pl->pl_swap, "admin", msg, sizeof msg);
+    kite_swap_result r = kite__model_swap_reload(pl->pl_swap, "admin", msg, sizeof msg);
     if (pl->pl_shadow) { /* the candidate too; the reply is the serving model's */
         char smsg[1024];
-        kite_model_swap_reload(pl->pl_shadow->sh_swap, "admin, shadow", smsg, sizeof smsg);
+        kite__model_swap_reload(pl->pl_shadow->sh_swap, "admin, shadow", smsg, sizeof smsg);
     }
     static const char *const names[] = {"swapped", "unchanged", "refused"};
     size_t n = (size_t)snprintf(body, size, "{\"result\":\"%s\",\"message\":\"", names[r]);
@@ -183,9 +183,9 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
     pl->pl_stats_delivery = &pl->pl_stats.ks_blocks[pl->pl_nworkers];
     pl->pl_stats_control = &pl->pl_stats.ks_blocks[pl->pl_nworkers + 1];
     size_t batch = (size_t)pl->pl_cfg.kc_batch_size;
-    const kite_served *first = kite_model_swap_initial(pl->pl_swap);
-    size_t nf = (size_t)first->ks_nfeatures;
-    size_t groups = (size_t)first->ks_groups;
+    const kite_served *first = kite__model_swap_initial(pl->pl_swap);
+    size_t nf = (size_t)first->ksv_nfeatures;
+    size_t groups = (size_t)first->ksv_groups;
     /* The delivery ring must hold every output a worker can have in flight, so the
      * delivery thread never waits on it for long: the producer queue's own bound. */
     size_t ring = 1u << 21;
@@ -197,7 +197,7 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
         KITE_TRY(kite_ring_init(&w->kw_done, ring, errstr, errstr_size));
         KITE_TRY(kite_arena_init(&w->kw_arena, PIPELINE_ARENA_BYTES, errstr, errstr_size));
         w->kw_served = first;
-        w->kw_map = first->ks_map;
+        w->kw_map = first->ksv_map;
         w->kw_row_cap = nf;
         w->kw_group_cap = groups;
         KITE_TRY(kite__pstate_new(w, errstr, errstr_size));
@@ -280,7 +280,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
         snprintf(kv, sizeof kv, "%s=%s", cfg->kc_kafka[i][0], cfg->kc_kafka[i][1]);
         KITE_TRY(kite_config_set_kafka(&pl->pl_cfg, kv, errstr, errstr_size));
     }
-    KITE_TRY(kite_txn_new(pl, errstr, errstr_size));
+    KITE_TRY(kite__txn_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_swap_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_drift_new(pl, errstr, errstr_size));
     KITE_TRY(pipeline_workers_new(pl, errstr, errstr_size));
@@ -295,7 +295,7 @@ kite_err kite_pipeline_new(const kite_config *cfg, kite_pipeline **out, char *er
         fprintf(stderr, "kite: metrics on http://%s/metrics (port %d)\n", cfg->kc_metrics_addr,
                 kite_metrics_server_port(pl->pl_http));
     }
-    KITE_TRY(kite_sink_start(pl, errstr, errstr_size));
+    KITE_TRY(kite__sink_start(pl, errstr, errstr_size));
     return KITE_ERR_OK;
 }
 
@@ -371,11 +371,11 @@ static int pipeline_consumed_all(kite_pipeline *pl)
 
 kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
-    if (pl->pl_txn) KITE_TRY(kite_txn_start(pl, errstr, errstr_size));
-    KITE_TRY(kite_source_start(pl, errstr, errstr_size));
+    if (pl->pl_txn) KITE_TRY(kite__txn_start(pl, errstr, errstr_size));
+    KITE_TRY(kite__source_start(pl, errstr, errstr_size));
     pl->pl_running_workers = pl->pl_nworkers;
     for (int i = 0; i < pl->pl_nworkers; i++) {
-        if (pthread_create(&pl->pl_workers[i].kw_thread, NULL, kite_worker_main, &pl->pl_workers[i])) {
+        if (pthread_create(&pl->pl_workers[i].kw_thread, NULL, kite__worker_main, &pl->pl_workers[i])) {
             kite_pipeline_stop(pl);
             pthread_mutex_lock(&pl->pl_park_lock);
             pl->pl_running_workers -= pl->pl_nworkers - i;
@@ -399,7 +399,7 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
         }
         /* Two consecutive checks 50 ms apart, so a late EOF flip is not mistaken for the end. */
         pipeline_reload_check(pl);
-        if (pl->pl_txn) kite_txn_tick(pl);
+        if (pl->pl_txn) kite__txn_tick(pl);
         if (pl->pl_cfg.kc_exit_on_eof) eof_rounds = pipeline_consumed_all(pl) ? eof_rounds + 1 : 0;
         if (eof_rounds >= 2) break;
     }
@@ -412,17 +412,17 @@ kite_err kite_pipeline_run(kite_pipeline *pl, char *errstr, size_t errstr_size)
         }
     /* Release: pairs with the rebalance callback's acquire (no parking once joined). */
     atomic_store_explicit(&pl->pl_workers_joined, 1, memory_order_release);
-    int drained = kite_sink_wait_empty(pl, PIPELINE_DRAIN_TIMEOUT_MS) == 0;
+    int drained = kite__sink_wait_empty(pl, PIPELINE_DRAIN_TIMEOUT_MS) == 0;
     if (pl->pl_txn) {
-        kite_txn_finish(pl); /* the last transaction, with its offsets */
+        kite__txn_finish(pl); /* the last transaction, with its offsets */
     } else {
-        for (int i = 0; i < pl->pl_nworkers; i++) kite_source_store_offsets(&pl->pl_workers[i]);
+        for (int i = 0; i < pl->pl_nworkers; i++) kite__source_store_offsets(&pl->pl_workers[i]);
         rd_kafka_resp_err_t cerr = rd_kafka_commit(pl->pl_consumer, NULL, 0);
         if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
             fprintf(stderr, "kite: final commit: %s\n", rd_kafka_err2str(cerr));
     }
-    kite_source_close(pl);
-    pl->pl_cpu_end_us = kite_process_cpu_us();
+    kite__source_close(pl);
+    pl->pl_cpu_end_us = kite__process_cpu_us();
     if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "stopped on a fatal error: %s",
                          pl->pl_fatal_reason[0] ? pl->pl_fatal_reason : "see above");
@@ -501,8 +501,8 @@ static void pipeline_render(void *opaque, kite_prom *p)
     kite_prom_sample(p, "kite_workers", NULL, pl->pl_nworkers);
     kite_prom_family(p, "kite_ready", "gauge", "1 when partitions are assigned and kite is healthy.");
     kite_prom_sample(p, "kite_ready", NULL, pipeline_is_ready(pl));
-    kite_model_swap_render(pl->pl_swap, p, "kite_model");
-    if (pl->pl_shadow) kite_shadow_render(pl->pl_shadow, p);
+    kite__model_swap_render(pl->pl_swap, p, "kite_model");
+    if (pl->pl_shadow) kite__shadow_render(pl->pl_shadow, p);
 }
 
 void kite_pipeline_metrics_text(kite_pipeline *pl, char **text_out)
@@ -517,14 +517,14 @@ void kite_pipeline_free(kite_pipeline *pl)
 {
     if (!pl) return;
     kite_metrics_server_stop(pl->pl_http);
-    kite_source_close(pl);
-    kite_sink_stop(pl);
-    kite_txn_free(pl);
+    kite__source_close(pl);
+    kite__sink_stop(pl);
+    kite__txn_free(pl);
     for (int i = 0; pl->pl_workers && i < pl->pl_nworkers; i++) {
         kite_worker *w = &pl->pl_workers[i];
         kite_ring_free(&w->kw_done);
         kite_arena_free(&w->kw_arena);
-        kite_event_json_free(&w->kw_event);
+        kite__event_json_free(&w->kw_event);
         kite__pstate_free(w);
         free(w->kw_msgs);
         free(w->kw_items);
@@ -546,8 +546,8 @@ void kite_pipeline_free(kite_pipeline *pl)
     kite_profile_free(&pl->pl_drift_profile);
     free(pl->pl_drift_times);
     pthread_mutex_destroy(&pl->pl_drift_lock);
-    kite_model_swap_free(pl->pl_swap);
-    kite_shadow_free(pl->pl_shadow);
+    kite__model_swap_free(pl->pl_swap);
+    kite__shadow_free(pl->pl_shadow);
     kite_mock_broker_free(pl->pl_mock);
     free(pl->pl_brokers);
     kite_config_free(&pl->pl_cfg);

@@ -192,58 +192,58 @@ __attribute__((format(printf, 2, 3))) void kite__pipeline_fatal(kite_pipeline *p
                                                                  ...);
 
 /* pipeline_worker.c */
-void kite_worker_apply_labels(kite_worker *w);
+void kite__worker_apply_labels(kite_worker *w);
 
 /* kafka_producer.c */
-kite_err kite_sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
+kite_err kite__sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
 /* Produces one output; on __QUEUE_FULL drains the worker's completions and retries.
  * Returns 0, or -1 when the pipeline is stopping fatally (or, exactly_once, when the open
  * transaction refused it and will abort). */
-int kite_sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
+int kite__sink_produce(kite_worker *w, rd_kafka_topic_t *rkt, const void *key, size_t key_len,
                       const char *payload, size_t len, int64_t ts_ms, uint64_t tag);
 /* Workers parked or joined: waits until every output has a delivery report (or timeout_ms
  * passes, or a fatal error makes it hopeless), applying delivery tags meanwhile so no ring
  * fills; 0 when empty. */
-int kite_sink_wait_empty(kite_pipeline *pl, int timeout_ms);
-void kite_sink_stop(kite_pipeline *pl);
+int kite__sink_wait_empty(kite_pipeline *pl, int timeout_ms);
+void kite__sink_stop(kite_pipeline *pl);
 
 /* kafka_consumer.c */
-kite_err kite_source_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
+kite_err kite__source_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
 /* Stores, for every window of w, the offset after the last event completed in order. */
-void kite_source_store_offsets(kite_worker *w);
+void kite__source_store_offsets(kite_worker *w);
 /* Control thread, workers parked or joined: pops every delivery tag and applies it. */
-void kite_source_drain_all(kite_pipeline *pl);
-void kite_source_close(kite_pipeline *pl);
+void kite__source_drain_all(kite_pipeline *pl);
+void kite__source_close(kite_pipeline *pl);
 
-/* kafka_txn.c: guarantee=exactly_once. kite_txn_new validates guarantee and, for
+/* kafka_txn.c: guarantee=exactly_once. kite__txn_new validates guarantee and, for
  * exactly_once, makes pl_txn; the two conf calls add the transactional settings to the
- * producer's and the consumer's configuration; kite_txn_start initializes the producer and
+ * producer's and the consumer's configuration; kite__txn_start initializes the producer and
  * begins the first transaction (retrying while the cluster is away, until stopped). Control
- * thread only: kite_txn_tick commits the open transaction every transaction_ms (parking the
- * workers); kite_txn_finish, with the workers parked or joined, commits it with the consumed
+ * thread only: kite__txn_tick commits the open transaction every transaction_ms (parking the
+ * workers); kite__txn_finish, with the workers parked or joined, commits it with the consumed
  * offsets, or aborts it and rewinds to the committed offsets, then begins the next one:
  * 0 committed (or nothing to commit), 1 aborted and rewound, -1 fatal (pl_fatal set). */
-kite_err kite_txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size);
-void kite_txn_free(kite_pipeline *pl);
-kite_err kite_txn_producer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
+kite_err kite__txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size);
+void kite__txn_free(kite_pipeline *pl);
+kite_err kite__txn_producer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
                                 size_t errstr_size);
-kite_err kite_txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
+kite_err kite__txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
                                 size_t errstr_size);
-kite_err kite_txn_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
-void kite_txn_tick(kite_pipeline *pl);
-int kite_txn_finish(kite_pipeline *pl);
+kite_err kite__txn_start(kite_pipeline *pl, char *errstr, size_t errstr_size);
+void kite__txn_tick(kite_pipeline *pl);
+int kite__txn_finish(kite_pipeline *pl);
 /* Any thread: an output failed or was refused; the open transaction must abort. */
-void kite_txn_failed(kite_pipeline *pl, rd_kafka_resp_err_t err);
+void kite__txn_failed(kite_pipeline *pl, rd_kafka_resp_err_t err);
 
 /* kafka_consumer.c: drops every worker's windows (workers parked or joined). */
 void kite__source_drop_windows(kite_pipeline *pl);
 
 /* pipeline_worker.c */
-void *kite_worker_main(void *arg);
+void *kite__worker_main(void *arg);
 /* Applies the delivery tags waiting in w's ring; returns how many. */
-size_t kite_worker_apply_deliveries(kite_worker *w);
-void kite_worker_park(kite_pipeline *pl);
-void kite_worker_unpark(kite_pipeline *pl);
+size_t kite__worker_apply_deliveries(kite_worker *w);
+void kite__worker_park(kite_pipeline *pl);
+void kite__worker_unpark(kite_pipeline *pl);
 
 /* pipeline_state.c: feature state per partition, rebuilt from the partition's log on its first
  * event (the file's top comment says how and why). */
@@ -253,7 +253,7 @@ void kite__pstate_free(kite_worker *w);
 /* Workers parked (or the worker itself): drops window pslot's state / every state. */
 void kite__pstate_drop(kite_worker *w, int pslot);
 void kite__pstate_drop_all(kite_worker *w);
-/* kite_event_map_row with the state of m's partition (window pslot), rebuilt first if the
+/* kite__event_map_row with the state of m's partition (window pslot), rebuilt first if the
  * partition has none yet. *stopping = 1 when the pipeline stopped during the rebuild: the
  * event must then be left unconsumed (no output, no completion). */
 kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m,
@@ -261,15 +261,15 @@ kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m
                           int *stopping, char *errstr, size_t errstr_size);
 
 /* pipeline_output.c: JSON of each output into w->kw_out; return the length. */
-size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
+size_t kite__output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
                               const float *margin, int warming_up, int64_t now_ms);
-size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred);
-size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason);
-size_t kite_output_text(kite_worker *w, const char *text); /* a drift event's JSON as is */
-size_t kite_output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
+size_t kite__output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred);
+size_t kite__output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason);
+size_t kite__output_text(kite_worker *w, const char *text); /* a drift event's JSON as is */
+size_t kite__output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
                           float shadow_pred, float serving_pred);
 
-int64_t kite_now_us(void);      /* CLOCK_REALTIME, microseconds (comparable to Kafka's) */
-int64_t kite_process_cpu_us(void); /* user + system CPU of the whole process           */
+int64_t kite__now_us(void);      /* CLOCK_REALTIME, microseconds (comparable to Kafka's) */
+int64_t kite__process_cpu_us(void); /* user + system CPU of the whole process           */
 
 #endif

@@ -242,21 +242,21 @@ static void out_make_model(out_buf *b, const void *arg)
 {
     const kite_served *sv = arg;
     OUT_LIT(b, ",\"model\":\"");
-    out_lit(b, sv->ks_name, strlen(sv->ks_name)); /* quotes removed at load */
+    out_lit(b, sv->ksv_name, strlen(sv->ksv_name)); /* quotes removed at load */
     OUT_LIT(b, "\",\"model_fingerprint\":\"");
-    out_lit(b, sv->ks_fingerprint, strlen(sv->ks_fingerprint));
+    out_lit(b, sv->ksv_fingerprint, strlen(sv->ksv_fingerprint));
     OUT_LIT(b, "\",\"model_version\":\"");
-    out_lit(b, sv->ks_version, strlen(sv->ks_version));
+    out_lit(b, sv->ksv_version, strlen(sv->ksv_version));
     OUT_LIT(b, "\",\"event_ts_ms\":");
 }
 
-size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
+size_t kite__output_prediction(kite_worker *w, const rd_kafka_message_t *m, const float *pred,
                               const float *margin, int warming_up, int64_t now_ms)
 {
     const kite_served *sv = w->kw_served; /* the version that scored this batch */
     out_buf b = {w, 0};
-    int groups = sv->ks_forest.kf_num_group;
-    int outs = kite_forest_outputs_per_row(&sv->ks_forest);
+    int groups = sv->ksv_forest.kf_num_group;
+    int outs = kite_forest_outputs_per_row(&sv->ksv_forest);
     OUT_LIT(&b, "{");
     out_key(&b, m);
     OUT_LIT(&b, ",");
@@ -279,7 +279,7 @@ size_t kite_output_prediction(kite_worker *w, const rd_kafka_message_t *m, const
     return b.ob_len;
 }
 
-size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred)
+size_t kite__output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred)
 {
     out_buf b = {w, 0};
     OUT_LIT(&b, "{");
@@ -296,7 +296,7 @@ size_t kite_output_alert(kite_worker *w, const rd_kafka_message_t *m, float pred
     return b.ob_len;
 }
 
-size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason)
+size_t kite__output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, const char *reason)
 {
     out_buf b = {w, 0};
     out_printf(&b, "{\"reason\":");
@@ -321,7 +321,7 @@ size_t kite_output_dead_letter(kite_worker *w, const rd_kafka_message_t *m, cons
 
 /* {"key","topic","partition","offset","prediction","serving_prediction","diff","model",
  *  "model_fingerprint","model_version"}: the candidate's first output beside the serving one. */
-size_t kite_output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
+size_t kite__output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kite_served *shadow,
                           float shadow_pred, float serving_pred)
 {
     out_buf b = {w, 0};
@@ -336,16 +336,16 @@ size_t kite_output_shadow(kite_worker *w, const rd_kafka_message_t *m, const kit
     OUT_LIT(&b, ",\"diff\":");
     out_float(&b, shadow_pred - serving_pred);
     OUT_LIT(&b, ",\"model\":\"");
-    out_lit(&b, shadow->ks_name, strlen(shadow->ks_name));
+    out_lit(&b, shadow->ksv_name, strlen(shadow->ksv_name));
     OUT_LIT(&b, "\",\"model_fingerprint\":\"");
-    out_lit(&b, shadow->ks_fingerprint, strlen(shadow->ks_fingerprint));
+    out_lit(&b, shadow->ksv_fingerprint, strlen(shadow->ksv_fingerprint));
     OUT_LIT(&b, "\",\"model_version\":\"");
-    out_lit(&b, shadow->ks_version, strlen(shadow->ks_version));
+    out_lit(&b, shadow->ksv_version, strlen(shadow->ksv_version));
     OUT_LIT(&b, "\"}");
     return b.ob_len;
 }
 
-size_t kite_output_text(kite_worker *w, const char *text)
+size_t kite__output_text(kite_worker *w, const char *text)
 {
     out_buf b = {w, 0};
     out_printf(&b, "%s", text);

@@ -48,12 +48,12 @@ static void worker_publish_progress(kite_worker *w)
     atomic_store_explicit(&w->kw_eof_parts, eof, memory_order_release);
 }
 
-size_t kite_worker_apply_deliveries(kite_worker *w)
+size_t kite__worker_apply_deliveries(kite_worker *w)
 {
     uint64_t tags[WORKER_DONE_BATCH];
     size_t total = 0, n;
     while ((n = kite_ring_pop_n(&w->kw_done, tags, WORKER_DONE_BATCH)) > 0) {
-        int64_t now_us = kite_now_us();
+        int64_t now_us = kite__now_us();
         for (size_t i = 0; i < n; i++) {
             kite_offsets *t = w->kw_parts[kite_tag_pslot(tags[i])];
             if (!t) continue;
@@ -62,18 +62,18 @@ size_t kite_worker_apply_deliveries(kite_worker *w)
                 int64_t ts = t->ko_ts_ms[seq & t->ko_mask];
                 if (ts > 0) kite_stats_observe_latency_us(w->kw_stats, (double)(now_us - ts * 1000));
             }
-            kite_offsets_done(t, seq);
+            kite__offsets_done(t, seq);
         }
         total += n;
     }
     if (total) {
-        kite_source_store_offsets(w);
+        kite__source_store_offsets(w);
         worker_publish_progress(w);
     }
     return total;
 }
 
-void kite_worker_park(kite_pipeline *pl)
+void kite__worker_park(kite_pipeline *pl)
 {
     pthread_mutex_lock(&pl->pl_park_lock);
     /* Release: pairs with the workers' acquire load at the top of their loop. */
@@ -85,7 +85,7 @@ void kite_worker_park(kite_pipeline *pl)
     pthread_mutex_unlock(&pl->pl_park_lock);
 }
 
-void kite_worker_unpark(kite_pipeline *pl)
+void kite__worker_unpark(kite_pipeline *pl)
 {
     pthread_mutex_lock(&pl->pl_park_lock);
     atomic_store_explicit(&pl->pl_park_request, 0, memory_order_release);
@@ -98,7 +98,7 @@ void kite_worker_unpark(kite_pipeline *pl)
 static void worker_maybe_park(kite_worker *w)
 {
     kite_pipeline *pl = w->kw_pl;
-    /* Acquire: pairs with the release store in kite_worker_park. */
+    /* Acquire: pairs with the release store in kite__worker_park. */
     if (!atomic_load_explicit(&pl->pl_park_request, memory_order_acquire)) return;
     pthread_mutex_lock(&pl->pl_park_lock);
     pl->pl_parked++;
@@ -124,7 +124,7 @@ static int worker_window(kite_worker *w, const rd_kafka_message_t *m)
         }
     }
     if (w->kw_nparts == KITE_MAX_WORKER_PARTITIONS) return -1;
-    kite_offsets *t = kite_offsets_new(topic, m->rkt, m->partition,
+    kite_offsets *t = kite__offsets_new(topic, m->rkt, m->partition,
                                        (size_t)w->kw_pl->pl_cfg.kc_max_inflight);
     if (!t) return -1;
     w->kw_parts[w->kw_nparts] = t;
@@ -137,18 +137,18 @@ static void worker_emit(kite_worker *w, rd_kafka_topic_t *rkt, const rd_kafka_me
 {
     kite_offsets_expect(w->kw_parts[pslot], seq);
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
-    if (kite_sink_produce(w, rkt, m->key, m->key_len, w->kw_out, len, ts > 0 ? ts : 0,
+    if (kite__sink_produce(w, rkt, m->key, m->key_len, w->kw_out, len, ts > 0 ? ts : 0,
                           kite_tag_make(w->kw_index, pslot, kind, seq)) != 0)
-        kite_offsets_done(w->kw_parts[pslot], seq); /* fatal: run stops, offset stays unstored */
+        kite__offsets_done(w->kw_parts[pslot], seq); /* fatal: run stops, offset stays unstored */
 }
 
 static void worker_dead_letter(kite_worker *w, const rd_kafka_message_t *m, int pslot,
                                uint64_t seq, const char *reason)
 {
-    size_t len = kite_output_dead_letter(w, m, reason);
+    size_t len = kite__output_dead_letter(w, m, reason);
     worker_emit(w, w->kw_pl->pl_rkt_dead, m, pslot, seq, KITE_OUT_DEAD_LETTER, len);
     kite_stats_add(w->kw_stats, KITE_C_DEAD_LETTERS, 1);
-    kite_offsets_done(w->kw_parts[pslot], seq); /* drop the hold */
+    kite__offsets_done(w->kw_parts[pslot], seq); /* drop the hold */
 }
 
 /* A labels_topic message: {label_field: number}, keyed like the event it labels. It has no
@@ -159,7 +159,7 @@ static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m,
 {
     kite_pipeline *pl = w->kw_pl;
     const kite_event_field *v =
-        event->ej_is_object ? kite_event_json_get(event, pl->pl_cfg.kc_label_field) : NULL;
+        event->ej_is_object ? kite__event_json_get(event, pl->pl_cfg.kc_label_field) : NULL;
     char reason[256];
     if (!m->key || !m->key_len) {
         worker_dead_letter(w, m, pslot, seq, "label event without a key (the key names the "
@@ -172,15 +172,15 @@ static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m,
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
     }
-    if (w->kw_nlabels == (size_t)pl->pl_cfg.kc_batch_size) kite_worker_apply_labels(w);
+    if (w->kw_nlabels == (size_t)pl->pl_cfg.kc_batch_size) kite__worker_apply_labels(w);
     w->kw_labels[w->kw_nlabels++] = (kite_label_item){XXH3_64bits(m->key, m->key_len), v->ef_number};
     kite_stats_add(w->kw_stats, KITE_C_LABELS, 1);
-    kite_offsets_done(w->kw_parts[pslot], seq); /* no output: the event is complete */
+    kite__offsets_done(w->kw_parts[pslot], seq); /* no output: the event is complete */
 }
 
 /* Joins the labels taken since the last call to their keys' predictions (under the drift
  * lock, once per batch). */
-void kite_worker_apply_labels(kite_worker *w)
+void kite__worker_apply_labels(kite_worker *w)
 {
     if (!w->kw_nlabels) return;
     kite_pipeline *pl = w->kw_pl;
@@ -223,7 +223,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
          * the worker can stop instead of waiting forever. Acquire: pairs with the release
          * stores of pl_fatal. */
         if (atomic_load_explicit(&pl->pl_fatal, memory_order_acquire)) return;
-        if (!kite_worker_apply_deliveries(w)) {
+        if (!kite__worker_apply_deliveries(w)) {
             struct timespec ts = {0, 100000};
             nanosleep(&ts, NULL);
         }
@@ -234,7 +234,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     char reason[256];
     kite_arena_reset(&w->kw_arena); /* the thread's other cJSON use (drift events) */
     kite_event_json *event = &w->kw_event;
-    if (kite_event_map_parse(event, m->payload, m->len, reason, sizeof reason)) {
+    if (kite__event_map_parse(event, m->payload, m->len, reason, sizeof reason)) {
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
     }
@@ -244,10 +244,10 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     double label = NAN;
     if (*pl->pl_cfg.kc_label_field) {
-        const kite_event_field *v = kite_event_json_get(event, pl->pl_cfg.kc_label_field);
+        const kite_event_field *v = kite__event_json_get(event, pl->pl_cfg.kc_label_field);
         if (v && v->ef_kind == KITE_EV_NUMBER && isfinite(v->ef_number)) label = v->ef_number;
     }
-    int nf = w->kw_served->ks_nfeatures, missing = 0, warming = 0;
+    int nf = w->kw_served->ksv_nfeatures, missing = 0, warming = 0;
     float *row = w->kw_rows + *nitems * (size_t)nf;
     int stopping = 0;
     kite_err err = kite__pstate_row(w, pslot, m, event, row, &missing, &warming, &stopping, reason,
@@ -277,7 +277,7 @@ static const kite_served *worker_shadow_score(kite_worker *w, size_t n, size_t n
     kite_model_swap *sw = pl->pl_shadow->sh_swap;
     const kite_served *s = kite_model_swap_peek(sw);
     kite_model_swap_hold(sw, w->kw_index, s); /* holds nothing else: the batch is this one */
-    size_t groups = (size_t)s->ks_groups, batch = (size_t)pl->pl_cfg.kc_batch_size;
+    size_t groups = (size_t)s->ksv_groups, batch = (size_t)pl->pl_cfg.kc_batch_size;
     if (groups > w->kw_shadow_group_cap) {
         float *m = realloc(w->kw_shadow_margins, batch * groups * sizeof(float));
         if (m) w->kw_shadow_margins = m;
@@ -289,9 +289,9 @@ static const kite_served *worker_shadow_score(kite_worker *w, size_t n, size_t n
         w->kw_shadow_preds = p;
         w->kw_shadow_group_cap = groups;
     }
-    kite_forest_predict(&s->ks_forest, w->kw_rows, n, nf, w->kw_shadow_margins, 1);
+    kite_forest_predict(&s->ksv_forest, w->kw_rows, n, nf, w->kw_shadow_margins, 1);
     memcpy(w->kw_shadow_preds, w->kw_shadow_margins, n * groups * sizeof(float));
-    kite_forest_transform(&s->ks_forest, w->kw_shadow_preds, n);
+    kite_forest_transform(&s->ksv_forest, w->kw_shadow_preds, n);
     return s;
 }
 
@@ -299,18 +299,18 @@ static void worker_shadow_emit(kite_worker *w, const kite_batch_item *it, const 
                                size_t i, float serving)
 {
     kite_pipeline *pl = w->kw_pl;
-    float cand = w->kw_shadow_preds[i * (size_t)s->ks_groups];
-    kite_shadow_observe(pl->pl_shadow, w->kw_index, serving, cand);
+    float cand = w->kw_shadow_preds[i * (size_t)s->ksv_groups];
+    kite__shadow_observe(pl->pl_shadow, w->kw_index, serving, cand);
     if (!pl->pl_rkt_shadow) return;
-    size_t len = kite_output_shadow(w, it->kbi_msg, s, cand, serving);
+    size_t len = kite__output_shadow(w, it->kbi_msg, s, cand, serving);
     worker_emit(w, pl->pl_rkt_shadow, it->kbi_msg, it->kbi_pslot, it->kbi_seq, KITE_OUT_ALERT, len);
 }
 
 static void worker_score(kite_worker *w, size_t n)
 {
     kite_pipeline *pl = w->kw_pl;
-    const kite_forest *f = &w->kw_served->ks_forest;
-    size_t nf = (size_t)w->kw_served->ks_nfeatures;
+    const kite_forest *f = &w->kw_served->ksv_forest;
+    size_t nf = (size_t)w->kw_served->ksv_nfeatures;
     size_t groups = (size_t)f->kf_num_group;
     double t0 = worker_mono_us();
     kite_forest_predict(f, w->kw_rows, n, nf, w->kw_margins, 1);
@@ -320,7 +320,7 @@ static void worker_score(kite_worker *w, size_t n)
     kite_stats_observe(w->kw_stats, KITE_H_SCORING_LATENCY, (worker_mono_us() - t0) * 1e-6);
     kite_stats_observe(w->kw_stats, KITE_H_BATCH_EVENTS, (double)n);
     kite_stats_add(w->kw_stats, KITE_C_BATCHES, 1);
-    int64_t now_ms = kite_now_us() / 1000;
+    int64_t now_ms = kite__now_us() / 1000;
     /* Drift: the batch's rows and (single-output) predictions into the stream's monitor; status
      * changes go out as extra outputs of the batch's last event, so its offset is stored only
      * once they are delivered too (at least once, like alerts). */
@@ -335,7 +335,7 @@ static void worker_score(kite_worker *w, size_t n)
         }
         /* shadow_model: its (single-output) predictions too, for the reports' comparison. */
         kite_drift_observe_shadow(pl->pl_drift, w->kw_rows, n, nf, groups == 1 ? w->kw_preds : NULL,
-                                  shadow && shadow->ks_groups == 1 ? w->kw_shadow_preds : NULL,
+                                  shadow && shadow->ksv_groups == 1 ? w->kw_shadow_preds : NULL,
                                   pl->pl_drift_times);
         /* Labels (single-output models): an event that carries its own label is a pair now;
          * the others wait by key for a labels_topic message. */
@@ -355,25 +355,25 @@ static void worker_score(kite_worker *w, size_t n)
     for (size_t i = 0; i < n; i++) {
         kite_batch_item *it = &w->kw_items[i];
         for (size_t e = 0; i + 1 == n && e < ndrift; e++) {
-            size_t dlen = kite_output_text(w, w->kw_drift_json + e * KITE_DRIFT_JSON_MAX);
+            size_t dlen = kite__output_text(w, w->kw_drift_json + e * KITE_DRIFT_JSON_MAX);
             worker_emit(w, pl->pl_rkt_drift, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                         KITE_OUT_ALERT, dlen);
         }
         const float *pred = w->kw_preds + i * groups, *margin = w->kw_margins + i * groups;
         if (!isfinite(pred[0])) kite_stats_add(w->kw_stats, KITE_C_INFERENCE_ERRORS, 1);
-        size_t len = kite_output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);
+        size_t len = kite__output_prediction(w, it->kbi_msg, pred, margin, it->kbi_warming, now_ms);
         worker_emit(w, pl->pl_rkt_pred, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                     KITE_OUT_PREDICTION, len);
         if (shadow) worker_shadow_emit(w, it, shadow, i, pred[0]);
         kite_stats_add(w->kw_stats, KITE_C_SCORED, 1);
         kite_stats_observe(w->kw_stats, KITE_H_PREDICTION, pred[0]);
         if (pl->pl_rkt_alert && pred[0] >= pl->pl_cfg.kc_alert_threshold) {
-            len = kite_output_alert(w, it->kbi_msg, pred[0]);
+            len = kite__output_alert(w, it->kbi_msg, pred[0]);
             worker_emit(w, pl->pl_rkt_alert, it->kbi_msg, it->kbi_pslot, it->kbi_seq,
                         KITE_OUT_ALERT, len);
             kite_stats_add(w->kw_stats, KITE_C_ALERTS, 1);
         }
-        kite_offsets_done(w->kw_parts[it->kbi_pslot], it->kbi_seq); /* drop the hold */
+        kite__offsets_done(w->kw_parts[it->kbi_pslot], it->kbi_seq); /* drop the hold */
         rd_kafka_message_destroy(it->kbi_msg);
     }
 }
@@ -388,7 +388,7 @@ static int worker_model(kite_worker *w)
     const kite_served *s = kite_model_swap_peek(sw);
     if (s != w->kw_served) {
         size_t batch = (size_t)w->kw_pl->pl_cfg.kc_batch_size;
-        size_t nf = (size_t)s->ks_nfeatures, groups = (size_t)s->ks_groups;
+        size_t nf = (size_t)s->ksv_nfeatures, groups = (size_t)s->ksv_groups;
         if (nf > w->kw_row_cap) {
             float *rows = realloc(w->kw_rows, batch * nf * sizeof(float));
             if (!rows) return -1;
@@ -403,11 +403,11 @@ static int worker_model(kite_worker *w)
             w->kw_preds = preds;
             w->kw_group_cap = groups;
         }
-        if (s->ks_map != w->kw_map) {
+        if (s->ksv_map != w->kw_map) {
             /* Before hold: the states may read the old map. Each partition's state is made
              * from the new map on its next event (pipeline_state.c). */
             kite__pstate_drop_all(w);
-            w->kw_map = s->ks_map;
+            w->kw_map = s->ksv_map;
         }
         w->kw_served = s;
         w->kw_model_tail_len = 0; /* pipeline_output.c caches the version's names */
@@ -442,7 +442,7 @@ static void worker_pin(kite_worker *w)
                 w->kw_index, pu % kite_pin_num_cores(), kite_pin_num_cores());
 }
 
-void *kite_worker_main(void *arg)
+void *kite__worker_main(void *arg)
 {
     kite_worker *w = arg;
     kite_pipeline *pl = w->kw_pl;
@@ -457,7 +457,7 @@ void *kite_worker_main(void *arg)
             kite__pipeline_fatal(pl, "worker %d: out of memory switching model versions", w->kw_index);
             break;
         }
-        kite_worker_apply_deliveries(w);
+        kite__worker_apply_deliveries(w);
         size_t nitems = 0, got = 0;
         /* rd_kafka_consume_batch_queue waits for a full batch or its timeout, so block for
          * the first event alone, then take more only until the batch's deadline. */
@@ -474,9 +474,9 @@ void *kite_worker_main(void *arg)
             int64_t expect = 0;
             /* Relaxed CAS: only one worker must win; the time is read after the join. */
             if (atomic_compare_exchange_strong_explicit(&pl->pl_first_consume_us, &expect,
-                                                        kite_now_us(), memory_order_relaxed,
+                                                        kite__now_us(), memory_order_relaxed,
                                                         memory_order_relaxed))
-                pl->pl_cpu_first_us = kite_process_cpu_us(); /* once per run */
+                pl->pl_cpu_first_us = kite__process_cpu_us(); /* once per run */
             w->kw_msgs[0] = first_msg;
             ssize_t n = 1;
             for (;;) {
@@ -496,13 +496,13 @@ void *kite_worker_main(void *arg)
             }
         }
         if (nitems) worker_score(w, nitems);
-        kite_worker_apply_labels(w); /* after the batch's own predictions wait for theirs */
-        kite_worker_apply_deliveries(w);
+        kite__worker_apply_labels(w); /* after the batch's own predictions wait for theirs */
+        kite__worker_apply_deliveries(w);
         worker_publish_progress(w);
     }
     kite_arena_bind(NULL);
-    kite_model_swap_leave(pl->pl_swap, w->kw_index);
-    if (pl->pl_shadow) kite_model_swap_leave(pl->pl_shadow->sh_swap, w->kw_index);
+    kite__model_swap_leave(pl->pl_swap, w->kw_index);
+    if (pl->pl_shadow) kite__model_swap_leave(pl->pl_shadow->sh_swap, w->kw_index);
     pthread_mutex_lock(&pl->pl_park_lock);
     pl->pl_running_workers--;
     pthread_cond_broadcast(&pl->pl_park_cond);
