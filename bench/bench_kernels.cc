@@ -121,9 +121,9 @@ bool LoadRows(const std::string &path) {
     std::fprintf(stderr, "bench: %s\n", err);
     return false;
   }
-  g_rows.nrows = x.km_rows;
-  g_rows.ncols = x.km_cols;
-  g_rows.data.assign(x.km_data, x.km_data + x.km_rows * x.km_cols);
+  g_rows.nrows = x.kmx_rows;
+  g_rows.ncols = x.kmx_cols;
+  g_rows.data.assign(x.kmx_data, x.kmx_data + x.kmx_rows * x.kmx_cols);
   kite_matrix_free(&x);
   return g_rows.nrows >= 4096;
 }

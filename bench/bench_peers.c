@@ -423,9 +423,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "kite_bench_peers: %s\n", err);
         goto done;
     }
-    peers_rows = x.km_data;
-    peers_nrows = x.km_rows;
-    peers_ncols = x.km_cols;
+    peers_rows = x.kmx_data;
+    peers_nrows = x.kmx_rows;
+    peers_ncols = x.kmx_cols;
     int max_threads = 1;
     for (int i = 0; i < o.nbatches; i++)
         if ((size_t)o.batches[i] > peers_nrows) {

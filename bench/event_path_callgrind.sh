@@ -37,7 +37,7 @@ callgrind_annotate --inclusive=yes --threshold=100 "$tmp/cg.out" 2>/dev/null |
   awk -v n="$events" '
     /^ *[0-9,]+ / {
       c = $1; gsub(",", "", c); f = $0; sub(/^ *[0-9,]+ *(\([^)]*\))? */, "", f)
-      if (f ~ /PROGRAM TOTALS/ || f ~ /(worker_take|worker_score|kite__worker_main|cJSON_ParseWithLength|kite_event_map_row|kite__output_prediction|kite__sink_produce|rd_kafka_producev|rd_kafka_consume_batch_queue|rd_kafka_consume_queue|rd_kafka_message_destroy|rd_kafka_offsets_store|strtod|__strtod_internal|____strtod_l_internal|localeconv|kite_num_parse|kite_num_format|__printf_fp|vsnprintf|kite_forest_predict|kite_json_|kite_event_fields)/)
+      if (f ~ /PROGRAM TOTALS/ || f ~ /(worker_take|worker_score|kite__worker_main|cJSON_ParseWithLength|kite__event_map_row|kite__output_prediction|kite__sink_produce|rd_kafka_producev|rd_kafka_consume_batch_queue|rd_kafka_consume_queue|rd_kafka_message_destroy|rd_kafka_offsets_store|strtod|__strtod_internal|____strtod_l_internal|localeconv|kite_num_parse|kite_num_format|__printf_fp|vsnprintf|kite_forest_predict|kite__json_|kite_event_fields)/)
         printf "%10.0f  %s\n", c / n, f
     }
     /PROGRAM TOTALS/ { c = $1; gsub(",", "", c); printf "%10.0f  total (the worker thread)\n", c / n }' |

@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 count() { # kernel model -> instructions executed inside kite_margins_<kernel>
   valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" --collect-atstart=no \
-    --toggle-collect="kite_margins_$1" "$bin" "$1" "$2" >"$tmp/run.log" 2>&1 ||
+    --toggle-collect="kite_margins_$1" --toggle-collect="kite__margins_$1" "$bin" "$1" "$2" >"$tmp/run.log" 2>&1 ||
     { cat "$tmp/run.log" >&2; echo "perf_check: $1 $2 failed under valgrind" >&2; exit 1; }
   awk '/^(summary|totals):/ { print $2; exit }' "$tmp/cg.out"
 }

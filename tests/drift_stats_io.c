@@ -24,16 +24,16 @@ int main(void)
         if (scanf("%d", &zbin) != 1) return 2;
         double chi_p, ks_p, z_p;
         int dof;
-        double psi = kite_drift_psi(r, c, (size_t)n);
-        double js = kite_drift_js(r, c, (size_t)n);
-        double chi = kite_drift_chi2(r, c, (size_t)n, &chi_p, &dof);
-        double ks = kite_drift_ks(r, c, (size_t)n, &ks_p);
-        double w = kite_drift_wasserstein(r, c, (size_t)n, e);
-        double z = kite_drift_ztest(r, c, (size_t)n, (size_t)zbin, &z_p);
+        double psi = kite__drift_psi(r, c, (size_t)n);
+        double js = kite__drift_js(r, c, (size_t)n);
+        double chi = kite__drift_chi2(r, c, (size_t)n, &chi_p, &dof);
+        double ks = kite__drift_ks(r, c, (size_t)n, &ks_p);
+        double w = kite__drift_wasserstein(r, c, (size_t)n, e);
+        double z = kite__drift_ztest(r, c, (size_t)n, (size_t)zbin, &z_p);
         double *q = malloc((size_t)n * sizeof *q), *lnq = malloc((size_t)n * sizeof *lnq);
         if (!q || !lnq) return 2;
-        kite_drift_psi_prepare(r, (size_t)n, q, lnq);
-        double psi2 = kite_drift_psi_prepared(q, lnq, c, (size_t)n);
+        kite__drift_psi_prepare(r, (size_t)n, q, lnq);
+        double psi2 = kite__drift_psi_prepared(q, lnq, c, (size_t)n);
         printf("%.17g %.17g %.17g %.17g %d %.17g %.17g %.17g %.17g %.17g %.17g\n", psi, js, chi, chi_p,
                dof, ks, ks_p, w, z, z_p, psi2);
         free(q);

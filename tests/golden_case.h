@@ -105,9 +105,9 @@ static inline int golden_case_load(const char *dir, const cJSON *entry, golden_c
         snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetObjectItem(entry, "pred")->valuestring);
         bad = kite_csv_load_matrix(path, NULL, NULL, outs, &c->gc_preds, err, err_size) != KITE_ERR_OK;
     }
-    if (!bad && c->gc_margins.km_rows != c->gc_rows.km_rows) {
+    if (!bad && c->gc_margins.kmx_rows != c->gc_rows.kmx_rows) {
         snprintf(err, err_size, "%s: %zu rows but %zu rows of margins", c->gc_name,
-                 c->gc_rows.km_rows, c->gc_margins.km_rows);
+                 c->gc_rows.kmx_rows, c->gc_margins.kmx_rows);
         bad = 1;
     }
     if (bad) golden_case_free(c);

@@ -39,11 +39,11 @@ static int write_image(FILE *fp, const kite_model *m, const kite_matrix *x, cons
     }
     ok = ok && W(m->km_tree_group, 4, m->km_num_trees);
     if (m->km_tree_weight) ok = ok && W(m->km_tree_weight, 4, m->km_num_trees);
-    uint64_t dims[2] = {x->km_rows, x->km_cols};
-    ok = ok && W(dims, sizeof dims[0], 2) && W(x->km_data, 4, x->km_rows * x->km_cols);
-    ok = ok && W(want->km_data, 4, x->km_rows * (size_t)m->km_num_group);
-    uint64_t pcols = pred->km_cols;
-    return ok && W(&pcols, sizeof pcols, 1) && W(pred->km_data, 4, x->km_rows * pred->km_cols);
+    uint64_t dims[2] = {x->kmx_rows, x->kmx_cols};
+    ok = ok && W(dims, sizeof dims[0], 2) && W(x->kmx_data, 4, x->kmx_rows * x->kmx_cols);
+    ok = ok && W(want->kmx_data, 4, x->kmx_rows * (size_t)m->km_num_group);
+    uint64_t pcols = pred->kmx_cols;
+    return ok && W(&pcols, sizeof pcols, 1) && W(pred->kmx_data, 4, x->kmx_rows * pred->kmx_cols);
 }
 
 int main(int argc, char **argv)

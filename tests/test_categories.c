@@ -32,7 +32,7 @@ static void json_string(char **o, const char *text)
 static int parse_event(kite_event_json *ev, const char *text)
 {
     size_t at;
-    return kite_event_json_parse(ev, text, strlen(text), &at);
+    return kite__event_json_parse(ev, text, strlen(text), &at);
 }
 
 int main(void)
@@ -47,7 +47,7 @@ int main(void)
     CHECK_MSG(kite_csv_load_matrix(DIR "categorical_strings.margin.csv", NULL, NULL, 1, &want, err, sizeof err) ==
               KITE_ERR_OK, "%s", err);
     kite_event_map *map = NULL;
-    CHECK_MSG(kite_event_map_new(&m, NULL, NULL, &map, err, sizeof err) == KITE_ERR_OK, "%s", err);
+    CHECK_MSG(kite__event_map_new(&m, NULL, NULL, &map, err, sizeof err) == KITE_ERR_OK, "%s", err);
     kite_forest f;
     CHECK(kite_forest_build(&m, &f, err, sizeof err) == KITE_ERR_OK);
 
@@ -75,11 +75,11 @@ int main(void)
         *o = 0;
         CHECK_MSG(parse_event(&ev, text) == 0, "event %zu: %s", n, text);
         int missing, warm;
-        kite_err e = kite_event_map_row(map, NULL, &ev, feat, &missing, &warm, err, sizeof err);
+        kite_err e = kite__event_map_row(map, NULL, &ev, feat, &missing, &warm, err, sizeof err);
         CHECK_MSG(e == KITE_ERR_OK, "event %zu: %s", n, err);
-        same_rows += !memcmp(feat, x.km_data + n * 4, sizeof feat);
+        same_rows += !memcmp(feat, x.kmx_data + n * 4, sizeof feat);
         kite_isa_kernel(KITE_ISA_SCALAR)(&f, feat, 1, 4, &margin);
-        same_margins += !memcmp(&margin, &want.km_data[n], sizeof margin);
+        same_margins += !memcmp(&margin, &want.kmx_data[n], sizeof margin);
         n++;
     }
     kite_csv_close(r);
@@ -89,10 +89,10 @@ int main(void)
     /* An unseen category: a one-line reason naming it (XGBoost 3.x refuses it too). */
     CHECK(parse_event(&ev, "{\"num_a\":0.5,\"color\":\"purple\",\"num_b\":1,\"size\":\"M\"}") == 0);
     int missing, warm;
-    CHECK(kite_event_map_row(map, NULL, &ev, feat, &missing, &warm, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(map, NULL, &ev, feat, &missing, &warm, err, sizeof err) == KITE_ERR_PARSE);
     CHECK_MSG(strstr(err, "\"purple\" is not one of feature color's 12 training categories") != NULL, "%s", err);
-    kite_event_json_free(&ev);
-    kite_event_map_free(map);
+    kite__event_json_free(&ev);
+    kite__event_map_free(map);
 
     /* An encode table must agree with the model's dictionary. */
     float red;
@@ -100,12 +100,12 @@ int main(void)
     char agree[64], disagree[64];
     snprintf(agree, sizeof agree, "color=red:%g", (double)red);
     snprintf(disagree, sizeof disagree, "color=red:%g", (double)red + 1);
-    CHECK_MSG(kite_event_map_new(&m, NULL, agree, &map, err, sizeof err) == KITE_ERR_OK, "%s", err);
-    kite_event_map_free(map);
+    CHECK_MSG(kite__event_map_new(&m, NULL, agree, &map, err, sizeof err) == KITE_ERR_OK, "%s", err);
+    kite__event_map_free(map);
     map = NULL;
-    CHECK(kite_event_map_new(&m, NULL, disagree, &map, err, sizeof err) == KITE_ERR_CONFIG);
+    CHECK(kite__event_map_new(&m, NULL, disagree, &map, err, sizeof err) == KITE_ERR_CONFIG);
     CHECK_MSG(strstr(err, "model's own category dictionary") != NULL, "%s", err);
-    CHECK(kite_event_map_new(&m, NULL, "color=purple:3", &map, err, sizeof err) == KITE_ERR_CONFIG);
+    CHECK(kite__event_map_new(&m, NULL, "color=purple:3", &map, err, sizeof err) == KITE_ERR_CONFIG);
 
     /* A feature spec whose category map disagrees with the model's dictionary is refused at
      * load; the one that agrees loads. */
@@ -133,13 +133,13 @@ int main(void)
                               m.km_cats[3].kcd_names[0], m.km_cats[3].kcd_names[1], m.km_cats[3].kcd_names[2]);
         CHECK(write(fd, spec, o) == (ssize_t)o);
         close(fd);
-        kite_err e = kite_event_map_new(&m, path, NULL, &map, err, sizeof err);
+        kite_err e = kite__event_map_new(&m, path, NULL, &map, err, sizeof err);
         if (wrong)
             CHECK_MSG(e != KITE_ERR_OK && strstr(err, "model's own category dictionary codes it 3"),
                       "a disagreeing spec map: %s", err);
         else
             CHECK_MSG(e == KITE_ERR_OK, "an agreeing spec map loads: %s", err);
-        if (e == KITE_ERR_OK) kite_event_map_free(map);
+        if (e == KITE_ERR_OK) kite__event_map_free(map);
         map = NULL;
         unlink(path);
     }

@@ -45,10 +45,10 @@ static void test_quoting_and_missing(void)
     char *names[] = {"y", "x"};
     kite_matrix m;
     CHECK(kite_csv_load_matrix(p, &o, names, 2, &m, err, sizeof err) == KITE_ERR_OK);
-    CHECK(m.km_rows == 3 && m.km_cols == 2);
-    CHECK(isnan(m.km_data[0]) && m.km_data[1] == 1.5f);
-    CHECK(isnan(m.km_data[2]) && isnan(m.km_data[3])); /* -200 marker, empty */
-    CHECK(m.km_data[4] == 7.0f && isnan(m.km_data[5]));
+    CHECK(m.kmx_rows == 3 && m.kmx_cols == 2);
+    CHECK(isnan(m.kmx_data[0]) && m.kmx_data[1] == 1.5f);
+    CHECK(isnan(m.kmx_data[2]) && isnan(m.kmx_data[3])); /* -200 marker, empty */
+    CHECK(m.kmx_data[4] == 7.0f && isnan(m.kmx_data[5]));
     kite_matrix_free(&m);
 }
 
@@ -90,12 +90,12 @@ static void test_air_quality(void)
     kite_err e = kite_csv_load_matrix("data/AirQualityUCI.csv", &o, names, 7, &m, err, sizeof err);
     CHECK_MSG(e == KITE_ERR_OK, "%s", err);
     if (e != KITE_ERR_OK) return;
-    CHECK_MSG(m.km_rows == 9357, "rows %zu", m.km_rows);
+    CHECK_MSG(m.kmx_rows == 9357, "rows %zu", m.kmx_rows);
     /* First row: 10/03/2004;18.00.00;2,6;1360;150;11,9;...;13,6;48,9;0,7578 */
-    CHECK(m.km_data[0] == 2.6f && m.km_data[1] == 1360.0f && m.km_data[2] == 150.0f);
-    CHECK(m.km_data[3] == 11.9f && m.km_data[4] == 13.6f && m.km_data[6] == 0.7578f);
+    CHECK(m.kmx_data[0] == 2.6f && m.kmx_data[1] == 1360.0f && m.kmx_data[2] == 150.0f);
+    CHECK(m.kmx_data[3] == 11.9f && m.kmx_data[4] == 13.6f && m.kmx_data[6] == 0.7578f);
     size_t missing_co = 0;
-    for (size_t r = 0; r < m.km_rows; r++) missing_co += isnan(m.km_data[r * 7]);
+    for (size_t r = 0; r < m.kmx_rows; r++) missing_co += isnan(m.kmx_data[r * 7]);
     CHECK_MSG(missing_co == 1683, "missing CO(GT) %zu", missing_co); /* awk: 1592 "-200" + 91 "-200,0" */
     kite_matrix_free(&m);
 }

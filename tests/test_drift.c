@@ -98,9 +98,9 @@ static void build_profile(kite_profile *p)
     char err[256];
     kite_profile_options o = KITE_PROFILE_OPTIONS_DEFAULT;
     CHECK(kite_profile_build(ref, 4000, NF, NF, names, pred, &o, p, err, sizeof err) == KITE_ERR_OK);
-    CHECK(p->kp_columns[2].kpc_kind == KITE_PROFILE_CATEGORICAL);
-    CHECK(p->kp_columns[0].kpc_kind == KITE_PROFILE_NUMERIC);
-    CHECK(p->kp_columns[4].kpc_role == KITE_PROFILE_PREDICTION);
+    CHECK(p->kpf_columns[2].kpc_kind == KITE_PROFILE_CATEGORICAL);
+    CHECK(p->kpf_columns[0].kpc_kind == KITE_PROFILE_NUMERIC);
+    CHECK(p->kpf_columns[4].kpc_role == KITE_PROFILE_PREDICTION);
     free(ref);
     free(pred);
 }
@@ -109,7 +109,7 @@ static void build_profile(kite_profile *p)
 static void scratch_counts(const kite_profile *p, const float *rows, const float *pred, size_t from,
                            size_t to, int c, double *out)
 {
-    const kite_profile_column *pc = &p->kp_columns[c];
+    const kite_profile_column *pc = &p->kpf_columns[c];
     int n = pc->kpc_nedges;
     memset(out, 0, (size_t)(n + 2) * sizeof *out);
     for (size_t r = from; r < to; r++) {
@@ -150,7 +150,7 @@ static void test_sliding_equals_recompute(const kite_profile *p)
             scratch_counts(p, rows, pred, end - 1000, end, c, want);
             mismatches += memcmp(got, want, (size_t)nb * sizeof *got) != 0;
             /* PSI from the incremental counts (prepared path) equals PSI from scratch. */
-            double psi = kite_drift_psi(p->kp_columns[c].kpc_counts, want, (size_t)nb - 1);
+            double psi = kite__drift_psi(p->kpf_columns[c].kpc_counts, want, (size_t)nb - 1);
             mismatches += !(fabs(psi - res->kdr_columns[c].kdf_psi) <= 1e-12 * psi);
         }
     }
@@ -226,7 +226,7 @@ static void test_shadow_windows(const kite_profile *p)
             if (!(ad > 0.01)) continue;
             want_dis += 1;
             for (int c = 0; c <= NF; c++) {
-                const kite_profile_column *pc = &p->kp_columns[c];
+                const kite_profile_column *pc = &p->kpf_columns[c];
                 float x = c == NF ? pred[k] : rows[k * NF + (size_t)c];
                 unsigned bi = bin_definition(pc->kpc_edges, pc->kpc_nedges, x);
                 if (pc->kpc_kind == KITE_PROFILE_CATEGORICAL && bi <= (unsigned)pc->kpc_nedges)
@@ -238,10 +238,10 @@ static void test_shadow_windows(const kite_profile *p)
         mismatches += memcmp(sh->kds_buckets, buckets, sizeof buckets) != 0;
         mismatches += !(fabs(sh->kds_share - want_dis / want_rows) < 1e-12);
         for (int c = 0; c <= NF; c++) {
-            int nb = p->kp_columns[c].kpc_nedges + 2;
+            int nb = p->kpf_columns[c].kpc_nedges + 2;
             double nonmissing = 0;
             for (int i = 0; i < nb - 1; i++) nonmissing += cnt[c][i];
-            double psi = kite_drift_psi(p->kp_columns[c].kpc_counts, cnt[c], (size_t)nb - 1);
+            double psi = kite__drift_psi(p->kpf_columns[c].kpc_counts, cnt[c], (size_t)nb - 1);
             mismatches += sh->kds_columns[c].kdf_count != nonmissing;
             mismatches += !(fabs(psi - sh->kds_columns[c].kdf_psi) <= 1e-12 * psi);
         }
@@ -315,8 +315,8 @@ static void test_other_windows(const kite_profile *p)
     kite_prom prom;
     kite_prom_init(&prom);
     kite_drift_metrics_render(m, &prom);
-    CHECK(prom.kp_buf && strstr(prom.kp_buf, "kite_drift_psi{window=\"tumbling_700\",feature=\"a\"}"));
-    CHECK(prom.kp_buf && strstr(prom.kp_buf, "kite_drift_detection_events_total{kind=\"feature\"}"));
+    CHECK(prom.kpr_buf && strstr(prom.kpr_buf, "kite_drift_psi{window=\"tumbling_700\",feature=\"a\"}"));
+    CHECK(prom.kpr_buf && strstr(prom.kpr_buf, "kite_drift_detection_events_total{kind=\"feature\"}"));
     kite_prom_free(&prom);
     kite_drift_monitor_free(m);
     free(rows);
@@ -326,17 +326,17 @@ static void test_other_windows(const kite_profile *p)
 static void test_labels_and_quality(const kite_profile *p)
 {
     kite_label_buffer b;
-    CHECK(kite_label_buffer_init(&b, 100) == 0);
-    for (uint64_t k = 0; k < 250; k++) kite_label_buffer_put(&b, k * 7919, (float)k);
+    CHECK(kite__label_buffer_init(&b, 100) == 0);
+    for (uint64_t k = 0; k < 250; k++) kite__label_buffer_put(&b, k * 7919, (float)k);
     float v;
-    CHECK(!kite_label_buffer_take(&b, 0, &v));          /* evicted */
-    CHECK(kite_label_buffer_take(&b, 249 * 7919, &v) && v == 249.0f);
-    CHECK(!kite_label_buffer_take(&b, 249 * 7919, &v)); /* taken once */
+    CHECK(!kite__label_buffer_take(&b, 0, &v));          /* evicted */
+    CHECK(kite__label_buffer_take(&b, 249 * 7919, &v) && v == 249.0f);
+    CHECK(!kite__label_buffer_take(&b, 249 * 7919, &v)); /* taken once */
     int found = 0;
-    for (uint64_t k = 150; k < 249; k++) found += kite_label_buffer_take(&b, k * 7919, &v) && v == (float)k;
+    for (uint64_t k = 150; k < 249; k++) found += kite__label_buffer_take(&b, k * 7919, &v) && v == (float)k;
     CHECK_MSG(found == 99, "found %d", found);
     CHECK(b.klb_dropped == 150);
-    kite_label_buffer_free(&b);
+    kite__label_buffer_free(&b);
 
     double s[KITE_QUALITY_SLOTS] = {0};
     double preds[] = {0.9, 0.8, 0.3, 0.6, 0.1, 0.7}, ys[] = {1, 1, 0, 0, 0, 1};
@@ -393,9 +393,9 @@ static void test_profile_roundtrip(const kite_profile *p)
     CHECK(kite_profile_save(p, path, err, sizeof err) == KITE_ERR_OK);
     kite_profile q;
     CHECK(kite_profile_load(path, &q, err, sizeof err) == KITE_ERR_OK);
-    CHECK(q.kp_ncolumns == p->kp_ncolumns);
-    for (int c = 0; c < p->kp_ncolumns && c < q.kp_ncolumns; c++) {
-        const kite_profile_column *a = &p->kp_columns[c], *b = &q.kp_columns[c];
+    CHECK(q.kpf_ncolumns == p->kpf_ncolumns);
+    for (int c = 0; c < p->kpf_ncolumns && c < q.kpf_ncolumns; c++) {
+        const kite_profile_column *a = &p->kpf_columns[c], *b = &q.kpf_columns[c];
         CHECK(a->kpc_nedges == b->kpc_nedges && a->kpc_nfine == b->kpc_nfine && a->kpc_kind == b->kpc_kind);
         CHECK(!memcmp(a->kpc_edges, b->kpc_edges, (size_t)a->kpc_nedges * sizeof(float)));
         CHECK(!memcmp(a->kpc_counts, b->kpc_counts, (size_t)(a->kpc_nedges + 1) * sizeof(double)));

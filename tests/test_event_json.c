@@ -141,7 +141,7 @@ static void compare(const char *text, size_t len)
 {
     static kite_event_json ev;
     size_t at = 0;
-    int rc = kite_event_json_parse(&ev, text, len, &at);
+    int rc = kite__event_json_parse(&ev, text, len, &at);
     cJSON *c = cJSON_ParseWithLength(text, len);
     const char *why = NULL;
     if (!c != (rc != 0)) why = c ? "cJSON accepts, kite refuses" : "kite accepts, cJSON refuses";

@@ -52,7 +52,7 @@ int main(void)
                           strstr(err, r ? "column \"b\"" : "column \"a\""), "%s", err);
         } else {
             CHECK_MSG(e == KITE_ERR_OK, "%s", err);
-            if (!e) CHECK(x.km_data[2] == FLT_MAX);
+            if (!e) CHECK(x.kmx_data[2] == FLT_MAX);
         }
         if (!e) kite_matrix_free(&x);
     }

@@ -86,16 +86,16 @@ static void check_model(const char *file)
     snprintf(path, sizeof path, "tests/golden/%.*s.rows.csv", (int)strcspn(file, "."), file);
     kite_err e = kite_csv_load_matrix(path, NULL, m.km_feature_names, m.km_num_feature, &x, err,
                                       sizeof err);
-    int loaded = e == KITE_ERR_OK && x.km_rows > 0;
+    int loaded = e == KITE_ERR_OK && x.kmx_rows > 0;
     CHECK_MSG(loaded, "%s", e == KITE_ERR_OK ? "no rows" : err);
-    size_t cols = x.km_cols, groups = (size_t)f.kf_num_group;
+    size_t cols = x.kmx_cols, groups = (size_t)f.kf_num_group;
     /* the golden rows tiled to BUF_ROWS, so the 4096-row batch scores real rows */
     float *rows = loaded ? malloc(BUF_ROWS * cols * sizeof(float) + 1) : NULL;
     float *ref = malloc(BUF_ROWS * groups * sizeof(float));
     float *out = malloc(MAX_BATCH * groups * sizeof(float));
     if (rows && ref && out) {
         for (size_t r = 0; r < BUF_ROWS; r++)
-            memcpy(rows + r * cols, x.km_data + (r % x.km_rows) * cols, cols * sizeof(float));
+            memcpy(rows + r * cols, x.kmx_data + (r % x.kmx_rows) * cols, cols * sizeof(float));
         kite_margins_scalar(&f, rows, BUF_ROWS, cols, ref);
         for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
             for (int margin_only = 0; margin_only < 2; margin_only++)

@@ -31,7 +31,7 @@ static void check_model(const char *dir, const cJSON *entry)
         return;
     }
     const kite_matrix *x = &c.gc_rows, *want = &c.gc_margins;
-    size_t n = x->km_rows * (size_t)c.gc_model.km_num_group;
+    size_t n = x->kmx_rows * (size_t)c.gc_model.km_num_group;
     float *got = malloc(n * sizeof(float) + 1);
     CHECK_MSG(got != NULL, "%s: out of memory", c.gc_name);
     for (int isa = 0; got && isa < KITE_ISA__COUNT; isa++) {
@@ -39,20 +39,20 @@ static void check_model(const char *dir, const cJSON *entry)
         if (!fn) continue;
         memset(got, 0xff, n * sizeof(float));
         size_t byte_rows = kite__bytebin_rows;
-        fn(&f, x->km_data, x->km_rows, x->km_cols, got);
+        fn(&f, x->kmx_data, x->kmx_rows, x->kmx_cols, got);
         if (isa == KITE_ISA_AVX512VBMI) {
             const kite_bytebin *bb = f.kf_bytebin;
-            int covered = bb && bb->kb_ok && x->km_rows >= (size_t)bb->kb_min_rows;
+            int covered = bb && bb->kb_ok && x->kmx_rows >= (size_t)bb->kb_min_rows;
             /* Whole vectors (64 rows, 32 with 16-bit codes) and a last one of >= kb_min_rows. */
             size_t want_rows = 0;
             if (covered) {
-                size_t vec = (size_t)bb->kb_vector_rows, tail = x->km_rows % vec;
-                want_rows = tail >= (size_t)bb->kb_min_rows ? x->km_rows : x->km_rows - tail;
+                size_t vec = (size_t)bb->kb_vector_rows, tail = x->kmx_rows % vec;
+                want_rows = tail >= (size_t)bb->kb_min_rows ? x->kmx_rows : x->kmx_rows - tail;
             }
             CHECK_MSG(kite__bytebin_rows - byte_rows == want_rows,
                       "%s: byte layout %s, but %zu of %zu rows took bin codes (want %zu)", c.gc_name,
                       covered ? "covers it" : "does not cover it", kite__bytebin_rows - byte_rows,
-                      x->km_rows, want_rows);
+                      x->kmx_rows, want_rows);
             printf("%s: avx512vbmi %s\n", c.gc_name,
                    !covered ? (bb ? bb->kb_reason : "-")
                    : bb->kb_code_bytes == 2 ? "scored with 16-bit codes" : "scored with byte codes");
@@ -60,17 +60,17 @@ static void check_model(const char *dir, const cJSON *entry)
             wide_models += covered && bb->kb_code_bytes == 2;
         }
         size_t bad = 0;
-        for (size_t i = 0; i < n; i++) bad += memcmp(&got[i], &want->km_data[i], sizeof(float)) != 0;
+        for (size_t i = 0; i < n; i++) bad += memcmp(&got[i], &want->kmx_data[i], sizeof(float)) != 0;
         CHECK_MSG(bad == 0, "%s, kernel %s: %zu of %zu margins differ", c.gc_name,
                   kite_isa_name((kite_isa)isa), bad, n);
         /* A small batch too (the one-row paths: the float kernels' and the byte lanes path). */
-        size_t few = x->km_rows < 5 ? x->km_rows : 5, nfew = few * (size_t)c.gc_model.km_num_group;
+        size_t few = x->kmx_rows < 5 ? x->kmx_rows : 5, nfew = few * (size_t)c.gc_model.km_num_group;
         size_t lane_rows = kite__bytebin_lane_rows;
         memset(got, 0xff, nfew * sizeof(float));
-        fn(&f, x->km_data, few, x->km_cols, got);
+        fn(&f, x->kmx_data, few, x->kmx_cols, got);
         if (isa == KITE_ISA_AVX512VBMI) lane_models += kite__bytebin_lane_rows - lane_rows == few;
         bad = 0;
-        for (size_t i = 0; i < nfew; i++) bad += memcmp(&got[i], &want->km_data[i], sizeof(float)) != 0;
+        for (size_t i = 0; i < nfew; i++) bad += memcmp(&got[i], &want->kmx_data[i], sizeof(float)) != 0;
         CHECK_MSG(bad == 0, "%s, kernel %s, batch %zu: %zu of %zu margins differ", c.gc_name,
                   kite_isa_name((kite_isa)isa), few, bad, nfew);
     }

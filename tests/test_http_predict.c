@@ -16,12 +16,12 @@ static int scan_ok(const char *text)
     kite_json j;
     kite_json_scalar v;
     char err[200];
-    kite_json_init(&j, text, strlen(text));
-    kite_json_kind k = kite_json_value(&j, &v, err, sizeof err);
+    kite__json_init(&j, text, strlen(text));
+    kite_json_kind k = kite__json_value(&j, &v, err, sizeof err);
     if (k == KITE_JSON_ERROR) return 0;
-    if ((k == KITE_JSON_OBJECT || k == KITE_JSON_ARRAY) && kite_json_skip(&j, k, err, sizeof err))
+    if ((k == KITE_JSON_OBJECT || k == KITE_JSON_ARRAY) && kite__json_skip(&j, k, err, sizeof err))
         return 0;
-    return kite_json_end(&j, err, sizeof err) == 0;
+    return kite__json_end(&j, err, sizeof err) == 0;
 }
 
 static void test_scanner(void)
@@ -38,28 +38,28 @@ static void test_scanner(void)
     kite_json j;
     kite_json_scalar v;
     char err[200];
-    kite_json_init(&j, deep, sizeof deep);
-    CHECK(kite_json_value(&j, &v, err, sizeof err) == KITE_JSON_ARRAY);
-    CHECK(kite_json_skip(&j, KITE_JSON_ARRAY, err, sizeof err) == -1 && strstr(err, "deep"));
+    kite__json_init(&j, deep, sizeof deep);
+    CHECK(kite__json_value(&j, &v, err, sizeof err) == KITE_JSON_ARRAY);
+    CHECK(kite__json_skip(&j, KITE_JSON_ARRAY, err, sizeof err) == -1 && strstr(err, "deep"));
     char out[16];
-    CHECK(kite_json_unescape("P\\u0063lass", 11, out, sizeof out) == 6 && !strcmp(out, "Pclass"));
-    CHECK(kite_json_unescape("\\ud83d\\ude00", 12, out, sizeof out) == 4 &&
+    CHECK(kite__json_unescape("P\\u0063lass", 11, out, sizeof out) == 6 && !strcmp(out, "Pclass"));
+    CHECK(kite__json_unescape("\\ud83d\\ude00", 12, out, sizeof out) == 4 &&
           !memcmp(out, "\xf0\x9f\x98\x80", 4));
-    CHECK(kite_json_unescape("0123456789abcdefgh", 18, out, sizeof out) == -1);
+    CHECK(kite__json_unescape("0123456789abcdefgh", 18, out, sizeof out) == -1);
 }
 
 static kite_http_server *fake_server(const char *model)
 {
     kite_http_server *srv = calloc(1, sizeof *srv);
     pthread_mutex_init(&srv->s_reload_lock, NULL);
-    srv->s_id = kite_http_server_new_id();
+    srv->s_id = kite__http_server_new_id();
     srv->s_key_input = -1;
     srv->s_model_path = strdup(model);
     srv->s_slots = aligned_alloc(64, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
     memset(srv->s_slots, 0, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
     char err[300];
     kite_http_model *m;
-    if (kite_http_model_load(model, &m, err, sizeof err) != KITE_ERR_OK) {
+    if (kite__http_model_load(model, &m, err, sizeof err) != KITE_ERR_OK) {
         fprintf(stderr, "%s\n", err);
         exit(1);
     }
@@ -69,7 +69,7 @@ static kite_http_server *fake_server(const char *model)
 
 static void free_fake(kite_http_server *srv)
 {
-    kite_http_model_free(atomic_load(&srv->s_model));
+    kite__http_model_free(atomic_load(&srv->s_model));
     for (int i = 0; i < KITE_HTTP_MAX_SLOTS; i++) {
         free(srv->s_slots[i].hs_rows);
         free(srv->s_slots[i].hs_out);
@@ -92,7 +92,7 @@ static unsigned predict(kite_http_server *srv, kite_http_conn *c, const char *ct
     }
     memcpy(c->hc_body, body, c->hc_body_len + 1);
     int csv = 0;
-    return kite_http_predict(srv, kite_http_slot_get(srv), c, ctype, NULL, 0, &csv);
+    return kite__http_predict(srv, kite__http_slot_get(srv), c, ctype, NULL, 0, &csv);
 }
 
 static void test_predict(void)
@@ -160,14 +160,14 @@ typedef struct reader_arg {
 static void *reader(void *p)
 {
     reader_arg *a = p;
-    kite_http_slot *slot = kite_http_slot_get(a->srv);
+    kite_http_slot *slot = kite__http_slot_get(a->srv);
     float row[64] = {3, 0, 22, 1, 0, 7.25f}, out; /* wide enough for either model */
     while (!atomic_load_explicit(a->stop, memory_order_relaxed)) {
-        kite_http_model *m = kite_http_model_acquire(a->srv, slot);
+        kite_http_model *m = kite__http_model_acquire(a->srv, slot);
         /* touch the model the way a request does: its forest and its strings */
         kite_forest_predict(&m->hm_loaded->klm_forest, row, 1, (size_t)m->hm_loaded->klm_model.km_num_feature, &out, 0);
         if (strlen(m->hm_version) != 16 || !(out > 0 && out < 1)) a->bad++;
-        kite_http_model_release(slot);
+        kite__http_model_release(slot);
         a->reads++;
     }
     return NULL;

@@ -26,17 +26,17 @@ int main(int argc, char **argv)
     kite_prom_histogram(&p, "kite_score_latency_seconds", NULL, bounds, counts, 3, 0.5);
     kite_prom_family(&p, "kite_drift_psi", "gauge", "PSI.");
     kite_prom_sample(&p, "kite_drift_psi", "feature=\"x\"", NAN);
-    CHECK(!p.kp_oom);
-    CHECK(strstr(p.kp_buf, "kite_score_latency_seconds_bucket{le=\"+Inf\"} 10\n") != NULL);
-    CHECK(strstr(p.kp_buf, "kite_score_latency_seconds_bucket{le=\"1e-05\"} 8\n") != NULL);
-    CHECK(strstr(p.kp_buf, "kite_score_latency_seconds_count 10\n") != NULL);
-    CHECK(strstr(p.kp_buf, "# HELP kite_model_info Model loaded.\\nOne line per model.\n") != NULL);
-    CHECK(strstr(p.kp_buf, "kite_drift_psi{feature=\"x\"} NaN\n") != NULL);
+    CHECK(!p.kpr_oom);
+    CHECK(strstr(p.kpr_buf, "kite_score_latency_seconds_bucket{le=\"+Inf\"} 10\n") != NULL);
+    CHECK(strstr(p.kpr_buf, "kite_score_latency_seconds_bucket{le=\"1e-05\"} 8\n") != NULL);
+    CHECK(strstr(p.kpr_buf, "kite_score_latency_seconds_count 10\n") != NULL);
+    CHECK(strstr(p.kpr_buf, "# HELP kite_model_info Model loaded.\\nOne line per model.\n") != NULL);
+    CHECK(strstr(p.kpr_buf, "kite_drift_psi{feature=\"x\"} NaN\n") != NULL);
     if (argc > 1) {
         FILE *fp = fopen(argv[1], "w");
         CHECK(fp != NULL);
         if (fp) {
-            fputs(p.kp_buf, fp);
+            fputs(p.kpr_buf, fp);
             fclose(fp);
         }
     }

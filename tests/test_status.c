@@ -25,12 +25,12 @@ static void render_text(void *opaque, kite_prom *p)
 {
     (void)opaque;
     size_t n = strlen(scripted_text);
-    if (p->kp_cap < n + 1) {
-        p->kp_buf = realloc(p->kp_buf, n + 1);
-        p->kp_cap = n + 1;
+    if (p->kpr_cap < n + 1) {
+        p->kpr_buf = realloc(p->kpr_buf, n + 1);
+        p->kpr_cap = n + 1;
     }
-    memcpy(p->kp_buf, scripted_text, n + 1);
-    p->kp_len = n;
+    memcpy(p->kpr_buf, scripted_text, n + 1);
+    p->kpr_len = n;
 }
 
 static void test_parse(void)

@@ -126,9 +126,9 @@ static int test_basic(void)
     CHECK(kite_pipeline_run(pl, err, sizeof err) == KITE_ERR_OK);
     kite_pipeline_totals t;
     kite_pipeline_totals_get(pl, &t);
-    CHECK_MSG(t.kpt_consumed == BASIC_EVENTS, "consumed %llu", (unsigned long long)t.kpt_consumed);
-    CHECK(t.kpt_scored + t.kpt_dead_letters == BASIC_EVENTS);
-    CHECK(t.kpt_dead_letters == w->bad);
+    CHECK_MSG(t.ktl_consumed == BASIC_EVENTS, "consumed %llu", (unsigned long long)t.ktl_consumed);
+    CHECK(t.ktl_scored + t.ktl_dead_letters == BASIC_EVENTS);
+    CHECK(t.ktl_dead_letters == w->bad);
     char *metrics = NULL;
     kite_pipeline_metrics_text(pl, &metrics);
     CHECK(metrics && strstr(metrics, "kite_events_consumed_total 2000\n"));
@@ -258,12 +258,12 @@ static int test_faults(void)
     kite_pipeline_free(pl);
     CHECK_MSG(w->produced >= FAULT_EVENTS - w->acked_without_offset, "input log holds %zu messages",
               w->produced);
-    CHECK_MSG(tot.kpt_consumed >= w->produced, "consumed %llu of %zu messages in the log",
-              (unsigned long long)tot.kpt_consumed, w->produced);
+    CHECK_MSG(tot.ktl_consumed >= w->produced, "consumed %llu of %zu messages in the log",
+              (unsigned long long)tot.ktl_consumed, w->produced);
     sh_tally tally = sh_read_outputs(w);
     sh_check(w, &tally, "faults");
     printf("faults: delivery errors retried %llu, duplicates %zu\n",
-           (unsigned long long)tot.kpt_delivery_errors, tally.duplicates);
+           (unsigned long long)tot.ktl_delivery_errors, tally.duplicates);
     rd_kafka_destroy(p);
     kite_mock_broker_free(w->broker);
     free(w);
@@ -326,17 +326,17 @@ static int test_rebalance(void)
     kite_pipeline_totals t0, t1;
     kite_pipeline_totals_get(c.pl[0], &t0);
     kite_pipeline_totals_get(c.pl[1], &t1);
-    CHECK_MSG(t0.kpt_rebalances >= 2 && t0.kpt_consumed > 0 && t1.kpt_consumed > 0,
+    CHECK_MSG(t0.ktl_rebalances >= 2 && t0.ktl_consumed > 0 && t1.ktl_consumed > 0,
               "both members consumed (%llu, %llu) after %llu rebalance callbacks",
-              (unsigned long long)t0.kpt_consumed, (unsigned long long)t1.kpt_consumed,
-              (unsigned long long)t0.kpt_rebalances);
+              (unsigned long long)t0.ktl_consumed, (unsigned long long)t1.ktl_consumed,
+              (unsigned long long)t0.ktl_rebalances);
     for (int i = 0; i < 2; i++) kite_pipeline_free(c.pl[i]);
     CHECK(w->produced == REBALANCE_EVENTS);
     CHECK(sh_read_inputs(w, REBALANCE_EVENTS) == REBALANCE_EVENTS);
     sh_tally tally = sh_read_outputs(w);
     sh_check(w, &tally, "rebalance");
-    printf("rebalance: consumed %llu + %llu, duplicates %zu\n", (unsigned long long)t0.kpt_consumed,
-           (unsigned long long)t1.kpt_consumed, tally.duplicates);
+    printf("rebalance: consumed %llu + %llu, duplicates %zu\n", (unsigned long long)t0.ktl_consumed,
+           (unsigned long long)t1.ktl_consumed, tally.duplicates);
     rd_kafka_destroy(p);
     kite_mock_broker_free(w->broker);
     free(w);
@@ -565,11 +565,11 @@ static int test_fatal(void)
     kite_pipeline_totals_get(pl, &tot);
     printf("fatal: raised after %llu events; the run ended %.2f s later (%llu consumed, %llu "
            "delivery errors): %s\n", (unsigned long long)c.consumed, took,
-           (unsigned long long)tot.kpt_consumed, (unsigned long long)tot.kpt_delivery_errors,
+           (unsigned long long)tot.ktl_consumed, (unsigned long long)tot.ktl_delivery_errors,
            err ? errstr : "no error");
-    CHECK_MSG(c.consumed >= 2000 && c.consumed < FATAL_EVENTS && tot.kpt_delivery_errors > 0,
+    CHECK_MSG(c.consumed >= 2000 && c.consumed < FATAL_EVENTS && tot.ktl_delivery_errors > 0,
               "the fatal error came mid-stream with outputs pending (%llu consumed, %llu failed)",
-              (unsigned long long)c.consumed, (unsigned long long)tot.kpt_delivery_errors);
+              (unsigned long long)c.consumed, (unsigned long long)tot.ktl_delivery_errors);
     CHECK_MSG(err != KITE_ERR_OK && strstr(errstr, "fatal"), "the run names the fatal error (%s)",
               err ? errstr : "returned OK");
     CHECK_MSG(took < 20, "the run ended %.1f s after the fatal error (the drain waits 120 s)", took);

@@ -69,13 +69,13 @@ static int test_abort(void)
     free(m);
     kite_pipeline_free(pl);
     printf("abort: consumed %llu of %d events (rewound ones again), transactions committed %llu, "
-           "aborted %llu\n", (unsigned long long)t.kpt_consumed, EOS_EVENTS,
+           "aborted %llu\n", (unsigned long long)t.ktl_consumed, EOS_EVENTS,
            (unsigned long long)commits, (unsigned long long)aborts);
     CHECK_MSG(aborts == 1, "one transaction aborted (%llu)", (unsigned long long)aborts);
     CHECK_MSG(commits >= 1 && commits != UINT64_MAX, "transactions committed after it (%llu)",
               (unsigned long long)commits);
-    CHECK_MSG(t.kpt_consumed > EOS_EVENTS, "the aborted transaction's events were consumed again "
-              "(%llu consumed)", (unsigned long long)t.kpt_consumed);
+    CHECK_MSG(t.ktl_consumed > EOS_EVENTS, "the aborted transaction's events were consumed again "
+              "(%llu consumed)", (unsigned long long)t.ktl_consumed);
     sh_tally tally = sh_read_outputs(w);
     sh_check(w, &tally, "abort");
     rd_kafka_destroy(p);

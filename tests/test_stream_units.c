@@ -16,7 +16,7 @@
 
 static void test_offsets(void)
 {
-    kite_offsets *t = kite_offsets_new("events", NULL, 3, 8);
+    kite_offsets *t = kite__offsets_new("events", NULL, 3, 8);
     CHECK(t != NULL);
     /* Offsets 10, 11, 13 (12 compacted away), each with one output in flight. */
     uint64_t a = kite_offsets_add(t, 10, 0), b = kite_offsets_add(t, 11, 0),
@@ -25,20 +25,20 @@ static void test_offsets(void)
     kite_offsets_expect(t, b);
     kite_offsets_expect(t, b); /* prediction + alert */
     kite_offsets_expect(t, c);
-    for (uint64_t s = a; s <= c; s++) kite_offsets_done(t, s); /* holds dropped */
+    for (uint64_t s = a; s <= c; s++) kite__offsets_done(t, s); /* holds dropped */
     CHECK(t->ko_done_next == -1);
-    kite_offsets_done(t, c); /* the last event completes first: nothing may be stored */
+    kite__offsets_done(t, c); /* the last event completes first: nothing may be stored */
     CHECK(t->ko_done_next == -1);
-    kite_offsets_done(t, a);
+    kite__offsets_done(t, a);
     CHECK(t->ko_done_next == 11);
-    kite_offsets_done(t, b); /* one of b's two outputs: b still in flight */
+    kite__offsets_done(t, b); /* one of b's two outputs: b still in flight */
     CHECK(t->ko_done_next == 11);
-    kite_offsets_done(t, b);
+    kite__offsets_done(t, b);
     CHECK_MSG(t->ko_done_next == 14, "after all: %lld", (long long)t->ko_done_next);
     CHECK(kite_offsets_inflight(t) == 0);
     for (int i = 0; i < 8; i++) kite_offsets_add(t, 20 + i, 0);
     CHECK(kite_offsets_full(t));
-    kite_offsets_free(t);
+    kite__offsets_free(t);
 }
 
 static void test_config(void)
@@ -93,51 +93,51 @@ static void test_event_map(void)
     char err[512];
     CHECK(kite_model_load("models/titanic.json", &model, err, sizeof err) == KITE_ERR_OK);
     kite_event_map *m = NULL;
-    CHECK(kite_event_map_new(&model, NULL, "Sex=male:0,female:1", &m, err, sizeof err) == KITE_ERR_OK);
-    CHECK(kite_event_map_new(&model, NULL, "Nope=a:1", &(kite_event_map *){0}, err, sizeof err) ==
+    CHECK(kite__event_map_new(&model, NULL, "Sex=male:0,female:1", &m, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite__event_map_new(&model, NULL, "Nope=a:1", &(kite_event_map *){0}, err, sizeof err) ==
           KITE_ERR_CONFIG);
     float row[16];
     int missing, warming;
     kite_event_json ev = {0};
     size_t at;
-#define EVENT(text) kite_event_json_parse(&ev, text, strlen(text), &at)
+#define EVENT(text) kite__event_json_parse(&ev, text, strlen(text), &at)
     CHECK(EVENT("{\"Age\": null, \"Sex\": \"female\", \"Pclass\": 3, \"x\": [1], \"Fare\": \"7.5\"}") == 0);
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite__event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_OK);
     CHECK(row[0] == 3 && row[1] == 1 && isnan(row[2]) && row[5] == 7.5f && missing == 3);
     CHECK(EVENT("{\"Sex\": \"alien\"}") == 0);
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK_MSG(strstr(err, "Sex") && strstr(err, "alien"), "%s", err);
     CHECK(EVENT("[1, 2]") == 0 && !ev.ej_is_object);
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK(EVENT("{\"Pclass\": {\"a\": 1}}") == 0);
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK(EVENT("{\"Pclass\": 1, \"Pclass\": 2}") == 0); /* refused, as HTTP and kite score do */
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK_MSG(strstr(err, "\"Pclass\" given twice"), "%s", err);
     CHECK(EVENT("{\"Pclass\": null, \"Pclass\": 2}") == 0); /* null counts as given */
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK(EVENT("{\"Fare\": 1e39}") == 0);
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK_MSG(strstr(err, "\"Fare\"") && strstr(err, "out of float32 range"), "%s", err);
     CHECK(EVENT("{\"Fare\": \"-Infinity\"}") == 0);
-    CHECK(kite_event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(m, NULL, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
     CHECK_MSG(strstr(err, "out of float32 range"), "%s", err);
-    CHECK(kite_event_map_parse(&ev, "{\"Age\": NaN}", 12, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_parse(&ev, "{\"Age\": NaN}", 12, err, sizeof err) == KITE_ERR_PARSE);
     CHECK_MSG(strstr(err, "NaN is not allowed; send null for a missing value"), "%s", err);
-    CHECK(kite_event_map_parse(&ev, "{\"Age\":-Infinity}", 17, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_parse(&ev, "{\"Age\":-Infinity}", 17, err, sizeof err) == KITE_ERR_PARSE);
     CHECK_MSG(strstr(err, "-Infinity is not allowed"), "%s", err);
-    CHECK(kite_event_map_parse(&ev, "", 0, err, sizeof err) == KITE_ERR_PARSE && !strcmp(err, "empty event"));
-    kite_event_map_free(m);
+    CHECK(kite__event_map_parse(&ev, "", 0, err, sizeof err) == KITE_ERR_PARSE && !strcmp(err, "empty event"));
+    kite__event_map_free(m);
     /* With the spec: inputs by the spec's names, features computed by the spec. */
-    CHECK(kite_event_map_new(&model, "models/titanic.spec.json", NULL, &m, err, sizeof err) == KITE_ERR_OK);
+    CHECK(kite__event_map_new(&model, "models/titanic.spec.json", NULL, &m, err, sizeof err) == KITE_ERR_OK);
     kite_event_state *st = NULL;
-    CHECK(kite_event_state_new(m, &st, err, sizeof err) == KITE_ERR_OK && st);
+    CHECK(kite__event_state_new(m, &st, err, sizeof err) == KITE_ERR_OK && st);
     CHECK(EVENT("{\"Pclass\": \"first\"}") == 0);
-    CHECK(kite_event_map_row(m, st, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
+    CHECK(kite__event_map_row(m, st, &ev, row, &missing, &warming, err, sizeof err) == KITE_ERR_PARSE);
 #undef EVENT
-    kite_event_json_free(&ev);
-    kite_event_state_free(st);
-    kite_event_map_free(m);
+    kite__event_json_free(&ev);
+    kite__event_state_free(st);
+    kite__event_map_free(m);
     kite_model_free(&model);
 }
 
@@ -154,8 +154,8 @@ static void test_stats(void)
     kite_prom p;
     kite_prom_init(&p);
     kite_stats_render(&s, &p);
-    CHECK(p.kp_buf && strstr(p.kp_buf, "kite_events_consumed_total 7\n") &&
-          strstr(p.kp_buf, "kite_event_latency_seconds_count 100\n"));
+    CHECK(p.kpr_buf && strstr(p.kpr_buf, "kite_events_consumed_total 7\n") &&
+          strstr(p.kpr_buf, "kite_event_latency_seconds_count 100\n"));
     kite_prom_free(&p);
     kite_stats_free(&s);
 }

@@ -16,7 +16,7 @@ static void test_scalars(void)
                                  'i', 1, 't', 'T', 'i', 1, 'z', 'Z', '}'};
     cJSON *root = NULL;
     char err[128];
-    CHECK_MSG(kite_ubjson_parse(doc, sizeof doc, &root, err, sizeof err) == KITE_ERR_OK, "%s", err);
+    CHECK_MSG(kite__ubjson_parse(doc, sizeof doc, &root, err, sizeof err) == KITE_ERR_OK, "%s", err);
     if (!root) return;
     cJSON *a = cJSON_GetObjectItem(root, "a");
     CHECK(cJSON_GetArraySize(a) == 3);
@@ -29,14 +29,14 @@ static void test_scalars(void)
     /* Every truncation of the document fails cleanly. */
     for (size_t n = 0; n + 1 < sizeof doc; n++) {
         root = NULL;
-        CHECK(kite_ubjson_parse(doc, n, &root, err, sizeof err) != KITE_ERR_OK);
+        CHECK(kite__ubjson_parse(doc, n, &root, err, sizeof err) != KITE_ERR_OK);
         CHECK(root == NULL);
     }
     /* Nesting bomb: 100 nested arrays. */
     unsigned char deep[200];
     memset(deep, '[', 100);
     memset(deep + 100, ']', 100);
-    CHECK(kite_ubjson_parse(deep, sizeof deep, &root, err, sizeof err) != KITE_ERR_OK);
+    CHECK(kite__ubjson_parse(deep, sizeof deep, &root, err, sizeof err) != KITE_ERR_OK);
     CHECK(strstr(err, "nesting") != NULL);
 }
 

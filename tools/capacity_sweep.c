@@ -33,15 +33,15 @@ extern char **environ;
 #define SWEEP_READY_TIMEOUT_S 60.0 /* a group join on a loaded 3-node cluster */
 
 typedef struct sweep_run {
-    kite_pipeline *sr_pl;
-    kite_err sr_err;
-    char sr_errstr[600];
+    kite_pipeline *swp_pl;
+    kite_err swp_err;
+    char swp_errstr[600];
 } sweep_run;
 
 static void *sweep_thread(void *arg)
 {
     sweep_run *r = arg;
-    r->sr_err = kite_pipeline_run(r->sr_pl, r->sr_errstr, sizeof r->sr_errstr);
+    r->swp_err = kite_pipeline_run(r->swp_pl, r->swp_errstr, sizeof r->swp_errstr);
     return NULL;
 }
 
@@ -106,7 +106,7 @@ static int sweep_step(const kite__capacity_opts *o, const char *brokers, double 
     int rc = -1;
     *s = (kite__capacity_step){.kcs_rate = rate};
     if (kite__capacity_config(o, brokers, 0, &cfg, errstr, errstr_size) ||
-        kite_pipeline_new(&cfg, &run.sr_pl, errstr, errstr_size)) {
+        kite_pipeline_new(&cfg, &run.swp_pl, errstr, errstr_size)) {
         kite_config_free(&cfg);
         return -1;
     }
@@ -117,8 +117,8 @@ static int sweep_step(const kite__capacity_opts *o, const char *brokers, double 
     }
     /* Load only once the partition is assigned: a join's wait is not latency. */
     double deadline = kite_clock_mono_s() + SWEEP_READY_TIMEOUT_S;
-    while (!kite_pipeline_ready(run.sr_pl) && kite_clock_mono_s() < deadline) sweep_nap();
-    int ready = kite_pipeline_ready(run.sr_pl);
+    while (!kite_pipeline_ready(run.swp_pl) && kite_clock_mono_s() < deadline) sweep_nap();
+    int ready = kite_pipeline_ready(run.swp_pl);
     if (!ready) snprintf(errstr, errstr_size, "sweep: no partition assigned within %.0f s",
                          SWEEP_READY_TIMEOUT_S);
     /* Assigned is not yet fetching (offset lookup, first fetch: hundreds of ms on a loaded
@@ -126,20 +126,20 @@ static int sweep_step(const kite__capacity_opts *o, const char *brokers, double 
      * One probe event, consumed before the load starts, proves the fetch loop runs; its own
      * latency is one sample of the step's, which can only be the step's maximum. */
     kite_pipeline_totals t;
-    kite_pipeline_totals_get(run.sr_pl, &t);
-    uint64_t before = t.kpt_consumed; /* a previous run's uncommitted tail, if any */
+    kite_pipeline_totals_get(run.swp_pl, &t);
+    uint64_t before = t.ktl_consumed; /* a previous run's uncommitted tail, if any */
     double secs = 0;
     if (ready && sweep_load(o, brokers, 0, 1, &secs, errstr, errstr_size)) ready = 0;
     if (ready) {
         deadline = kite_clock_mono_s() + SWEEP_READY_TIMEOUT_S;
-        do kite_pipeline_totals_get(run.sr_pl, &t);
-        while (t.kpt_consumed <= before && kite_clock_mono_s() < deadline && (sweep_nap(), 1));
-        if (t.kpt_consumed <= before) {
+        do kite_pipeline_totals_get(run.swp_pl, &t);
+        while (t.ktl_consumed <= before && kite_clock_mono_s() < deadline && (sweep_nap(), 1));
+        if (t.ktl_consumed <= before) {
             snprintf(errstr, errstr_size, "sweep: the probe event was not consumed within %.0f s",
                      SWEEP_READY_TIMEOUT_S);
             ready = 0;
         }
-        before = t.kpt_consumed;
+        before = t.ktl_consumed;
     }
     long n = (long)llround(rate * o->step_seconds);
     if (n < 50) n = 50;
@@ -149,29 +149,29 @@ static int sweep_step(const kite__capacity_opts *o, const char *brokers, double 
         double wait = 2 * o->step_seconds > 10 ? 2 * o->step_seconds : 10;
         deadline = kite_clock_mono_s() + wait;
         do {
-            kite_pipeline_totals_get(run.sr_pl, &t);
-            if (t.kpt_consumed >= before + (uint64_t)n) break;
+            kite_pipeline_totals_get(run.swp_pl, &t);
+            if (t.ktl_consumed >= before + (uint64_t)n) break;
             sweep_nap();
         } while (kite_clock_mono_s() < deadline);
-        s->kcs_kept_up = t.kpt_consumed >= before + (uint64_t)n;
+        s->kcs_kept_up = t.ktl_consumed >= before + (uint64_t)n;
         s->kcs_events = (uint64_t)n;
         s->kcs_achieved = secs > 0 ? (double)n / secs : 0;
     }
-    kite_pipeline_stop(run.sr_pl);
+    kite_pipeline_stop(run.swp_pl);
     pthread_join(th, NULL);
-    if (run.sr_err) {
-        snprintf(errstr, errstr_size, "sweep at %.0f events/s: %s", rate, run.sr_errstr);
+    if (run.swp_err) {
+        snprintf(errstr, errstr_size, "sweep at %.0f events/s: %s", rate, run.swp_errstr);
         goto out;
     }
     if (!loaded) goto out;
-    kite_pipeline_totals_get(run.sr_pl, &t);
-    s->kcs_consumed = t.kpt_consumed - before;
-    s->kcs_p50_ms = t.kpt_latency_p50_us / 1000;
-    s->kcs_p99_ms = t.kpt_latency_p99_us / 1000;
-    s->kcs_p999_ms = t.kpt_latency_p999_us / 1000;
+    kite_pipeline_totals_get(run.swp_pl, &t);
+    s->kcs_consumed = t.ktl_consumed - before;
+    s->kcs_p50_ms = t.ktl_latency_p50_us / 1000;
+    s->kcs_p99_ms = t.ktl_latency_p99_us / 1000;
+    s->kcs_p999_ms = t.ktl_latency_p999_us / 1000;
     rc = 0;
 out:
-    kite_pipeline_free(run.sr_pl);
+    kite_pipeline_free(run.swp_pl);
     kite_config_free(&cfg);
     return rc;
 }

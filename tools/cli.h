@@ -24,35 +24,35 @@ enum { KITE_EXIT_OK = 0, KITE_EXIT_ERROR = 1, KITE_EXIT_USAGE = 2, KITE_EXIT_FIN
  *   {"command":C,"result":"ok"|"finding"|"error","ok":B,"exit":rc<, fields>}
  * ("ok" is false only for exit 1 and 2, and then "error" ends the line: the command's one-line
  * error from stderr; fields: JSON members, may be "" or NULL). A command prints its own line
- * with kite_cli_json_result; when it fails before it can (a usage error, a missing file, a
- * bad model), kite_cli_json_end prints the line for it. */
-__attribute__((format(printf, 3, 4))) void kite_cli_json_result(const char *command, int rc,
+ * with kite__cli_json_result; when it fails before it can (a usage error, a missing file, a
+ * bad model), kite__cli_json_end prints the line for it. */
+__attribute__((format(printf, 3, 4))) void kite__cli_json_result(const char *command, int rc,
                                                                  const char *fields_fmt, ...);
 /* A JSON string of s (quotes and escapes) into out; always NUL-terminates. */
-void kite_cli_json_string(char *out, size_t size, const char *s);
+void kite__cli_json_string(char *out, size_t size, const char *s);
 /* Called by main around a batch command: with --json (or --json=...) in argv, stderr is
  * replaced by a stream that writes through to fd 2 unchanged and remembers the error line
  * (the last line before any usage text); end prints the fallback line if none was printed
  * and returns rc. Without --json both do nothing. */
-void kite_cli_json_begin(const char *command, int argc, char **argv);
-int kite_cli_json_end(int rc);
+void kite__cli_json_begin(const char *command, int argc, char **argv);
+int kite__cli_json_end(int rc);
 
 typedef struct kite_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
-    int batch; /* 1: a batch command, with --json's contract (kite_cli_json_begin) */
+    int batch; /* 1: a batch command, with --json's contract (kite__cli_json_begin) */
 } kite_command;
 
-int kite_cmd_score(int argc, char **argv);
-int kite_cmd_info(int argc, char **argv);
-int kite_cmd_featurize(int argc, char **argv); /* features */
-int kite_cmd_bench(int argc, char **argv);
+int kite__cmd_score(int argc, char **argv);
+int kite__cmd_info(int argc, char **argv);
+int kite__cmd_featurize(int argc, char **argv); /* features */
+int kite__cmd_bench(int argc, char **argv);
 /* --- drift --- */
-int kite_cmd_profile(int argc, char **argv);
-int kite_cmd_drift(int argc, char **argv);
+int kite__cmd_profile(int argc, char **argv);
+int kite__cmd_drift(int argc, char **argv);
 /* --- http --- */
-int kite_serve_http_main(int argc, char **argv); /* tools/cmd_serve_http.c */
+int kite__serve_http_main(int argc, char **argv); /* tools/cmd_serve_http.c */
 
 /* The HTTP server's command-line options, one parser for both modes of `kite serve --http`:
  * alone (cmd_serve_http.c) and beside the Kafka pipeline (cmd_serve.c), so a flag means the
@@ -67,26 +67,26 @@ typedef struct kite_serve_http_opts {
 } kite_serve_http_opts;
 
 /* Defaults; the admin token starts from $KITE_ADMIN_TOKEN. */
-void kite_serve_http_opts_init(kite_serve_http_opts *o);
+void kite__serve_http_opts_init(kite_serve_http_opts *o);
 /* If argv[*i] is an HTTP option ("--name value", "--name=value" or a short "-t 2"), stores it,
  * advances *i past its value and returns 1; returns 0 when it is not one, -1 after printing
  * why its value is wrong (a usage error). beside_kafka: --model/--spec are not HTTP options. */
-int kite_serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_serve_http_opts *o);
+int kite__serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_serve_http_opts *o);
 /* Splits sho_listen into sho_cfg's address and port; -1 after printing why it is wrong. */
-int kite_serve_http_listen(kite_serve_http_opts *o);
+int kite__serve_http_listen(kite_serve_http_opts *o);
 /* The options' help lines (without --model/--spec when beside_kafka). */
-void kite_serve_http_help(FILE *out, int beside_kafka);
-int kite_cmd_serve(int argc, char **argv);
-int kite_cmd_produce(int argc, char **argv);
-int kite_cmd_broker(int argc, char **argv);
-int kite_cmd_capacity(int argc, char **argv);
+void kite__serve_http_help(FILE *out, int beside_kafka);
+int kite__cmd_serve(int argc, char **argv);
+int kite__cmd_produce(int argc, char **argv);
+int kite__cmd_broker(int argc, char **argv);
+int kite__cmd_capacity(int argc, char **argv);
 
 /* Loads a model file and builds its forest; prints "kite: <reason>" on failure. */
-int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *forest);
+int kite__cli_load_forest(const char *path, kite_model *model, kite_forest *forest);
 /* The same, keeping only boosting rounds: range "A:B" (--iteration-range, NULL for all),
  * best_iteration (--best-iteration: rounds up to the model's best_iteration, when it has one).
  * Prints one line and returns -1 on failure. */
-int kite_cli_load_forest_rounds(const char *path, const char *range, int best_iteration,
+int kite__cli_load_forest_rounds(const char *path, const char *range, int best_iteration,
                                 kite_model *model, kite_forest *forest);
 
 /* Parses a delimiter argument: "," ";" "\t" or "tab". Returns 0 on error. */
@@ -106,7 +106,7 @@ int kite_cli_csv_option(const char *command, const char *prefix, int opt, const 
 
 /* Parses a number in [lo, hi] for option `opt` of `command` ("kite serve"); on a bad value
  * prints "<command>: <opt>: '<arg>' is not a number in [lo, hi]" and returns -1. */
-int kite_cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
+int kite__cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
                     double *out);
 
 #endif

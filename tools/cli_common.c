@@ -28,7 +28,7 @@ static int parse_range(const char *s, int32_t *begin, int32_t *end)
     return 0;
 }
 
-int kite_cli_load_forest_rounds(const char *path, const char *range, int best_iteration,
+int kite__cli_load_forest_rounds(const char *path, const char *range, int best_iteration,
                                 kite_model *model, kite_forest *forest)
 {
     char err[512];
@@ -58,9 +58,9 @@ int kite_cli_load_forest_rounds(const char *path, const char *range, int best_it
     return 0;
 }
 
-int kite_cli_load_forest(const char *path, kite_model *model, kite_forest *forest)
+int kite__cli_load_forest(const char *path, kite_model *model, kite_forest *forest)
 {
-    return kite_cli_load_forest_rounds(path, NULL, 0, model, forest);
+    return kite__cli_load_forest_rounds(path, NULL, 0, model, forest);
 }
 
 static char cli_delimiter(const char *arg)
@@ -87,7 +87,7 @@ int kite_cli_csv_option(const char *command, const char *prefix, int opt, const 
     }
 }
 
-int kite_cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
+int kite__cli_number(const char *command, const char *opt, const char *arg, double lo, double hi,
                     double *out)
 {
     char *end;

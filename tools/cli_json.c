@@ -16,14 +16,14 @@
 
 static struct {
     const char *cj_command; /* NULL: not in --json mode                        */
-    int cj_printed;         /* a summary line went out (kite_cli_json_result)  */
+    int cj_printed;         /* a summary line went out (kite__cli_json_result)  */
     int cj_usage;           /* usage text began: later lines are not the error */
     char cj_error[CLI_JSON_LINE], cj_cur[CLI_JSON_LINE];
     size_t cj_curlen;
     FILE *cj_real;          /* the original stderr, restored by end            */
 } cli_json;
 
-void kite_cli_json_string(char *out, size_t size, const char *s)
+void kite__cli_json_string(char *out, size_t size, const char *s)
 {
     size_t n = 0;
     if (size < 3) {
@@ -41,7 +41,7 @@ void kite_cli_json_string(char *out, size_t size, const char *s)
     out[n] = 0;
 }
 
-void kite_cli_json_result(const char *command, int rc, const char *fields_fmt, ...)
+void kite__cli_json_result(const char *command, int rc, const char *fields_fmt, ...)
 {
     char *fields = NULL; /* any length: bench's figures ride in it */
     if (fields_fmt) {
@@ -53,7 +53,7 @@ void kite_cli_json_result(const char *command, int rc, const char *fields_fmt, .
     int ok = rc == KITE_EXIT_OK || rc == KITE_EXIT_FINDING;
     char err[2 * CLI_JSON_LINE] = "";
     if (!ok) /* a failure names itself: the one line the command wrote on stderr */
-        kite_cli_json_string(err, sizeof err, cli_json.cj_error[0] ? cli_json.cj_error : "failed (no message)");
+        kite__cli_json_string(err, sizeof err, cli_json.cj_error[0] ? cli_json.cj_error : "failed (no message)");
     printf("{\"command\":\"%s\",\"result\":\"%s\",\"ok\":%s,\"exit\":%d%s%s%s%s}\n", command,
            rc == KITE_EXIT_OK ? "ok" : rc == KITE_EXIT_FINDING ? "finding" : "error", ok ? "true" : "false", rc,
            fields && *fields ? "," : "", fields ? fields : "", ok ? "" : ",\"error\":", err);
@@ -99,7 +99,7 @@ static ssize_t cli_json_write(void *cookie, const char *buf, size_t size)
     return (ssize_t)size;
 }
 
-void kite_cli_json_begin(const char *command, int argc, char **argv)
+void kite__cli_json_begin(const char *command, int argc, char **argv)
 {
     int json = 0;
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
@@ -113,7 +113,7 @@ void kite_cli_json_begin(const char *command, int argc, char **argv)
     stderr = tee;
 }
 
-int kite_cli_json_end(int rc)
+int kite__cli_json_end(int rc)
 {
     if (!cli_json.cj_command) return rc;
     if (cli_json.cj_real) {
@@ -122,6 +122,6 @@ int kite_cli_json_end(int rc)
         stderr = cli_json.cj_real;
         fclose(tee);
     }
-    if (!cli_json.cj_printed) kite_cli_json_result(cli_json.cj_command, rc, NULL); /* --help too */
+    if (!cli_json.cj_printed) kite__cli_json_result(cli_json.cj_command, rc, NULL); /* --help too */
     return rc;
 }

@@ -150,7 +150,7 @@ static int bench_gate_figures(const bench_opts *o, const kite_model *model, cons
     fig->bf_groups = forest->kf_num_group;
     fig->bf_max_depth = forest->kf_max_depth;
     fig->bf_features = model->km_num_feature;
-    fig->bf_rows = x->km_rows;
+    fig->bf_rows = x->kmx_rows;
     fig->bf_repeat = o->bo_repeat;
     fig->bf_seconds = o->bo_seconds;
     char vbuf[4096];
@@ -170,7 +170,7 @@ static int bench_gate_figures(const bench_opts *o, const kite_model *model, cons
         );
         return -1;
     }
-    size_t nrows = x->km_rows, cols = x->km_cols;
+    size_t nrows = x->kmx_rows, cols = x->kmx_cols;
     char rows_text[24], batch_text[24];
     snprintf(rows_text, sizeof rows_text, "%ld", o->bo_rows);
     for (int i = 0; i < KITE_ISA__COUNT; i++) {
@@ -189,7 +189,7 @@ static int bench_gate_figures(const bench_opts *o, const kite_model *model, cons
             snprintf(e->be_kernel, sizeof e->be_kernel, "%s", kite_isa_name((kite_isa)i));
             e->be_batch = batches[bi];
             e->be_measure = m;
-            double per_row = time_median(kite_isa_kernel((kite_isa)i), forest, x->km_data, nrows,
+            double per_row = time_median(kite_isa_kernel((kite_isa)i), forest, x->kmx_data, nrows,
                                          cols, batch, out, o->bo_seconds,
                                          m == BENCH_TIME ? o->bo_repeat : 1, &e->be_us_per_call);
             e->be_ns_per_tree_row = per_row * 1e9 / (forest->kf_num_trees ? forest->kf_num_trees : 1);
@@ -263,7 +263,7 @@ static void bench_json_line(const bench_figures *fig, const bench_figures *base,
         fclose(ms);
     }
     if (!text) {
-        kite_cli_json_result("bench", KITE_EXIT_ERROR, "\"error\":\"out of memory\"");
+        kite__cli_json_result("bench", KITE_EXIT_ERROR, "\"error\":\"out of memory\"");
         return;
     }
     size_t n = 0; /* drop the layout: newlines and the indentation after them (strings hold none) */
@@ -276,11 +276,11 @@ static void bench_json_line(const bench_figures *fig, const bench_figures *base,
     }
     while (n && text[n - 1] != '}') n--;
     text[n ? n - 1 : 0] = 0; /* the members alone: between the outer braces */
-    kite_cli_json_result("bench", rc, "%s", text[0] == '{' ? text + 1 : text);
+    kite__cli_json_result("bench", rc, "%s", text[0] == '{' ? text + 1 : text);
     free(text);
 }
 
-int kite_cmd_bench(int argc, char **argv)
+int kite__cmd_bench(int argc, char **argv)
 {
     enum { OPT_JSON = 256, OPT_BASELINE, OPT_MAX_REGRESSION, OPT_MEASURE, OPT_REPEAT, OPT_CHILD };
     static const struct option opts[] = {
@@ -397,7 +397,7 @@ int kite_cmd_bench(int argc, char **argv)
 
     kite_model model;
     kite_forest forest;
-    if (kite_cli_load_forest(o.bo_model, &model, &forest)) {
+    if (kite__cli_load_forest(o.bo_model, &model, &forest)) {
         free(base);
         return KITE_EXIT_ERROR;
     }
@@ -412,26 +412,26 @@ int kite_cmd_bench(int argc, char **argv)
             free(base);
             return KITE_EXIT_ERROR;
         }
-        cols = x.km_cols;
+        cols = x.kmx_cols;
     } else {
-        x.km_rows = (size_t)o.bo_rows;
-        x.km_cols = cols;
-        x.km_data = random_rows(x.km_rows, cols);
+        x.kmx_rows = (size_t)o.bo_rows;
+        x.kmx_cols = cols;
+        x.kmx_data = random_rows(x.kmx_rows, cols);
     }
-    size_t nrows = x.km_rows, groups = (size_t)forest.kf_num_group;
+    size_t nrows = x.kmx_rows, groups = (size_t)forest.kf_num_group;
     size_t max_batch = 1;
     for (size_t i = 0; i < nbatches; i++)
         if (batches[i] > max_batch) max_batch = batches[i];
     float *out = malloc((nrows > max_batch ? nrows : max_batch) * groups * sizeof(float));
     float *ref = malloc(nrows * groups * sizeof(float) + 1);
     int rc = KITE_EXIT_OK;
-    if (!x.km_data || !out || !ref || nrows == 0) {
+    if (!x.kmx_data || !out || !ref || nrows == 0) {
         fprintf(stderr, "kite bench: %s\n", nrows == 0 ? "no rows to score" : "out of memory");
         rc = KITE_EXIT_ERROR;
         goto done;
     }
     if (o.bo_child) {
-        bench_child_score(kite_isa_kernel((kite_isa)only_isa), &forest, x.km_data, nrows, cols,
+        bench_child_score(kite_isa_kernel((kite_isa)only_isa), &forest, x.kmx_data, nrows, cols,
                           batches[0] < nrows ? batches[0] : nrows, out);
         goto done;
     }
@@ -440,11 +440,11 @@ int kite_cmd_bench(int argc, char **argv)
         printf("model %s: %d trees, %d groups, max depth %d, %zu rows (%s), kernel chosen: %s\n",
                o.bo_model, forest.kf_num_trees, forest.kf_num_group, forest.kf_max_depth, nrows,
                o.bo_input ? o.bo_input : "random", kite_isa_name(kite_isa_active()));
-    kite_margins_scalar(&forest, x.km_data, nrows, cols, ref);
+    kite_margins_scalar(&forest, x.kmx_data, nrows, cols, ref);
     for (int i = 1; i < KITE_ISA__COUNT; i++) {
         kite_margins_fn fn = kite_isa_kernel((kite_isa)i);
         if (!fn) continue;
-        fn(&forest, x.km_data, nrows, cols, out);
+        fn(&forest, x.kmx_data, nrows, cols, out);
         if (memcmp(out, ref, nrows * groups * sizeof(float))) {
             fprintf(stderr, "kite bench: kernel %s disagrees with scalar on this model; please "
                             "report it\n", kite_isa_name((kite_isa)i));
@@ -473,7 +473,7 @@ int kite_cmd_bench(int argc, char **argv)
         for (size_t bi = 0; bi < nbatches; bi++) {
             size_t batch = batches[bi] < nrows ? batches[bi] : nrows;
             size_t calls;
-            double s = time_kernel(kite_isa_kernel((kite_isa)i), &forest, x.km_data, nrows, cols,
+            double s = time_kernel(kite_isa_kernel((kite_isa)i), &forest, x.kmx_data, nrows, cols,
                                    batch, out, o.bo_seconds, &calls);
             double per_row = s / ((double)calls * (double)batch);
             printf("%-10s %8zu %16.3f %14.0f %14.3f\n", kite_isa_name((kite_isa)i), batch,

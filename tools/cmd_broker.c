@@ -29,7 +29,7 @@ static void broker_usage(FILE *out)
                  "  --brokers N        brokers in the cluster (default 1)\n");
 }
 
-int kite_cmd_broker(int argc, char **argv)
+int kite__cmd_broker(int argc, char **argv)
 {
     const char *topics = "events,predictions,alerts,dead-letters";
     long partitions = 4, nbrokers = 1;

@@ -98,21 +98,21 @@ static int capacity_parse(int argc, char **argv, kite__capacity_opts *o)
         case 'i': o->input = optarg; break;
         case 'k': o->key = optarg; break;
         case 'r':
-            if (kite_cli_number(CAPACITY, "--rate", optarg, 1e-3, 1e12, &o->rate)) return -1;
+            if (kite__cli_number(CAPACITY, "--rate", optarg, 1e-3, 1e12, &o->rate)) return -1;
             break;
         case OPT_EVENTS:
-            if (kite_cli_number(CAPACITY, "--events", optarg, 100, 10000000, &v)) return -1;
+            if (kite__cli_number(CAPACITY, "--events", optarg, 100, 10000000, &v)) return -1;
             o->events = (long)v;
             break;
         case OPT_HEAD:
-            if (kite_cli_number(CAPACITY, "--headroom", optarg, 0, 0.95, &o->headroom)) return -1;
+            if (kite__cli_number(CAPACITY, "--headroom", optarg, 0, 0.95, &o->headroom)) return -1;
             break;
         case OPT_CPI:
-            if (kite_cli_number(CAPACITY, "--cores-per-instance", optarg, 1, 1024, &v)) return -1;
+            if (kite__cli_number(CAPACITY, "--cores-per-instance", optarg, 1, 1024, &v)) return -1;
             o->cores_per_instance = (long)v;
             break;
         case OPT_BATCH:
-            if (kite_cli_number(CAPACITY, "--batch-size", optarg, 1, 65536, &v)) return -1;
+            if (kite__cli_number(CAPACITY, "--batch-size", optarg, 1, 65536, &v)) return -1;
             o->batch_size = (long)v;
             break;
         case OPT_DRIFT: o->drift_profile = optarg; break;
@@ -120,19 +120,19 @@ static int capacity_parse(int argc, char **argv, kite__capacity_opts *o)
         case OPT_SWEEP: o->sweep = 1; break;
         case OPT_NO_SWEEP: o->sweep = 0; break;
         case OPT_SWEEP_MAX:
-            if (kite_cli_number(CAPACITY, "--sweep-max", optarg, 1, 1e9, &o->sweep_max)) return -1;
+            if (kite__cli_number(CAPACITY, "--sweep-max", optarg, 1, 1e9, &o->sweep_max)) return -1;
             break;
         case OPT_SWEEP_STEPS:
-            if (kite_cli_number(CAPACITY, "--sweep-steps", optarg, 2, KITE__CAPACITY_MAX_STEPS, &v))
+            if (kite__cli_number(CAPACITY, "--sweep-steps", optarg, 2, KITE__CAPACITY_MAX_STEPS, &v))
                 return -1;
             o->sweep_steps = (long)v;
             break;
         case OPT_STEP_S:
-            if (kite_cli_number(CAPACITY, "--step-seconds", optarg, 0.5, 3600, &o->step_seconds))
+            if (kite__cli_number(CAPACITY, "--step-seconds", optarg, 0.5, 3600, &o->step_seconds))
                 return -1;
             break;
         case OPT_KNEE:
-            if (kite_cli_number(CAPACITY, "--knee-factor", optarg, 1, 100, &o->knee_factor)) return -1;
+            if (kite__cli_number(CAPACITY, "--knee-factor", optarg, 1, 100, &o->knee_factor)) return -1;
             break;
         case OPT_PLOT: o->plot = optarg; break;
         case 'd':
@@ -220,7 +220,7 @@ static void capacity_report(const kite__capacity_opts *o, const kite_pipeline_to
     /* The plan: a core at (1 - headroom) of its measured rate; one worker per core; at least
      * one partition per worker, so a whole group of instances can use every core. With the
      * sweep, also no worker offered more than the knee (its p99 still at the floor). */
-    double per_core = 1e6 / t->kpt_cpu_us_per_event;
+    double per_core = 1e6 / t->ktl_cpu_us_per_event;
     double usable = per_core * (1.0 - o->headroom);
     long cpu_cores = (long)ceil(o->rate / usable), cores = cpu_cores, knee_workers = 0;
     double knee = c && c->kcc_knee >= 0 ? c->kcc_steps[c->kcc_knee].kcs_rate : 0;
@@ -231,13 +231,13 @@ static void capacity_report(const kite__capacity_opts *o, const kite_pipeline_to
     long partitions = workers;
     double load = o->rate / ((double)workers * per_core);
     if (o->json) {
-        /* The fields, then one line through kite_cli_json_result (README "Exit codes and
+        /* The fields, then one line through kite__cli_json_result (README "Exit codes and
          * --json"). */
         char *fields = NULL;
         size_t fields_len = 0;
         FILE *f = open_memstream(&fields, &fields_len);
         if (!f) {
-            kite_cli_json_result("capacity", KITE_EXIT_OK, NULL);
+            kite__cli_json_result("capacity", KITE_EXIT_OK, NULL);
             return;
         }
         fprintf(f, "\"events_measured\": %llu, \"dead_letters\": %llu, \"cpu_us_per_event\": %.3f, "
@@ -245,8 +245,8 @@ static void capacity_report(const kite__capacity_opts *o, const kite_pipeline_to
                "\"usable_events_per_core_second\": %.0f, \"rate\": %.0f, \"cpu_cores\": %ld, "
                "\"cores\": %ld, \"cores_per_instance\": %ld, \"instances\": %ld, "
                "\"partitions\": %ld, \"core_load\": %.3f",
-               (unsigned long long)t->kpt_consumed, (unsigned long long)t->kpt_dead_letters,
-               t->kpt_cpu_us_per_event, t->kpt_drift_us_per_event, per_core, o->headroom, usable,
+               (unsigned long long)t->ktl_consumed, (unsigned long long)t->ktl_dead_letters,
+               t->ktl_cpu_us_per_event, t->ktl_drift_us_per_event, per_core, o->headroom, usable,
                o->rate, cpu_cores, cores, o->cores_per_instance, instances, partitions, load);
         if (c) {
             fprintf(f, ", \"sweep\": {\"planned\": %d, \"steps\": [", c->kcc_planned);
@@ -265,17 +265,17 @@ static void capacity_report(const kite__capacity_opts *o, const kite_pipeline_to
                    knee_workers);
         }
         fclose(f);
-        kite_cli_json_result("capacity", KITE_EXIT_OK, "%s", fields);
+        kite__cli_json_result("capacity", KITE_EXIT_OK, "%s", fields);
         free(fields);
         return;
     }
     printf("== kite capacity: %s%s%s ==\n", o->model, o->spec ? " + " : "", o->spec ? o->spec : "");
     printf("measured               %llu events (%llu dead letters) through one pinned worker\n",
-           (unsigned long long)t->kpt_consumed, (unsigned long long)t->kpt_dead_letters);
-    printf("cpu per event          %.2f us (process CPU%s)\n", t->kpt_cpu_us_per_event,
+           (unsigned long long)t->ktl_consumed, (unsigned long long)t->ktl_dead_letters);
+    printf("cpu per event          %.2f us (process CPU%s)\n", t->ktl_cpu_us_per_event,
            o->brokers ? "; the brokers' CPU is theirs" : " incl. the embedded broker: an upper bound");
-    if (t->kpt_drift_us_per_event > 0)
-        printf("  of which drift       %.3f us\n", t->kpt_drift_us_per_event);
+    if (t->ktl_drift_us_per_event > 0)
+        printf("  of which drift       %.3f us\n", t->ktl_drift_us_per_event);
     printf("one core               %.0f events/s at 100%%, %.0f at %.0f%% (headroom %.2f)\n",
            per_core, usable, 100.0 * (1.0 - o->headroom), o->headroom);
     if (c) {
@@ -303,7 +303,7 @@ static void capacity_report(const kite__capacity_opts *o, const kite_pipeline_to
            workers);
 }
 
-int kite_cmd_capacity(int argc, char **argv)
+int kite__cmd_capacity(int argc, char **argv)
 {
     kite__capacity_opts o;
     int p = capacity_parse(argc, argv, &o);
@@ -343,15 +343,15 @@ int kite_cmd_capacity(int argc, char **argv)
     }
     kite_pipeline_totals t = {0};
     int rc = capacity_measure(&o, brokers, &t);
-    if (!rc && (!(t.kpt_cpu_us_per_event > 0) || t.kpt_consumed == 0)) {
+    if (!rc && (!(t.ktl_cpu_us_per_event > 0) || t.ktl_consumed == 0)) {
         fprintf(stderr, "kite capacity: the drain measured no CPU time (%llu events)\n",
-                (unsigned long long)t.kpt_consumed);
+                (unsigned long long)t.ktl_consumed);
         rc = -1;
     }
     /* The sweep's top: above what the drain did on this machine, so the knee falls inside. */
     static kite__capacity_curve curve; /* ~2.5 KiB, once per process */
     double top = o.sweep_max > 0 ? o.sweep_max
-                 : t.kpt_seconds > 0 ? 1.2 * (double)t.kpt_consumed / t.kpt_seconds : 1000;
+                 : t.ktl_seconds > 0 ? 1.2 * (double)t.ktl_consumed / t.ktl_seconds : 1000;
     if (!rc && o.sweep) {
         if (kite__capacity_sweep(&o, brokers, top, o.json, &curve, err, sizeof err)) {
             fprintf(stderr, "kite capacity: %s\n", err);

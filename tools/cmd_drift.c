@@ -62,10 +62,10 @@ static void print_table(const kite_drift_monitor *m, const kite_drift_result *r)
     const kite_profile *p = kite_drift_profile(m);
     printf("%-24s %-12s %-14s %12s %12s %10s %-12s\n", "column", "kind", "test", "statistic",
            "p_value", "psi", "status");
-    for (int c = 0; c < p->kp_ncolumns; c++) {
+    for (int c = 0; c < p->kpf_ncolumns; c++) {
         const kite_drift_feature *f = &r->kdr_columns[c];
-        printf("%-24s %-12s %-14s %12.6g %12.6g %10.6f %-12s%s\n", p->kp_columns[c].kpc_name,
-               p->kp_columns[c].kpc_kind ? "categorical" : "numeric",
+        printf("%-24s %-12s %-14s %12.6g %12.6g %10.6f %-12s%s\n", p->kpf_columns[c].kpc_name,
+               p->kpf_columns[c].kpc_kind ? "categorical" : "numeric",
                kite_drift_test_name(f->kdf_test), f->kdf_stat, f->kdf_pvalue, f->kdf_psi,
                kite_drift_level_name(f->kdf_level), f->kdf_drifted ? " drifted" : "");
     }
@@ -86,7 +86,7 @@ static int drain_events(kite_drift_monitor *m, FILE *fp)
     return 0;
 }
 
-int kite_cmd_drift(int argc, char **argv)
+int kite__cmd_drift(int argc, char **argv)
 {
     enum { OPT_REPORT = 256, OPT_RWIN, OPT_JSON, OPT_EVENTS, OPT_METRICS, OPT_LABEL, OPT_TEST,
            OPT_SHARE, OPT_FAIL, OPT_TIME, OPT_TIME_FORMAT, OPT_RDIR };
@@ -205,44 +205,44 @@ int kite_cmd_drift(int argc, char **argv)
     }
     int nfeat = kite_profile_num_features(&prof);
     if (model_path) {
-        if (kite_cli_load_forest(model_path, &model, &forest)) goto out;
+        if (kite__cli_load_forest(model_path, &model, &forest)) goto out;
         have_model = 1;
         if (model.km_num_feature != nfeat) {
             fprintf(stderr, "kite: %s has %d features but the profile %s has %d\n", model_path,
                     model.km_num_feature, ref_path, nfeat);
             goto out;
         }
-        if (nfeat == prof.kp_ncolumns) {
+        if (nfeat == prof.kpf_ncolumns) {
             fprintf(stderr, "kite: warning: %s has no prediction column (profiled without a "
                             "model): no prediction drift\n", ref_path);
         }
-        if (cfg.kdc_task == KITE_TASK_NONE) cfg.kdc_task = kite_drift_cli_task(&forest);
+        if (cfg.kdc_task == KITE_TASK_NONE) cfg.kdc_task = kite__drift_cli_task(&forest);
     }
     names = calloc((size_t)nfeat + 1, sizeof *names);
     if (!names) goto out;
-    for (int j = 0; j < nfeat; j++) names[j] = prof.kp_columns[j].kpc_name;
+    for (int j = 0; j < nfeat; j++) names[j] = prof.kpf_columns[j].kpc_name;
     size_t nlabels = 0;
     if (spec_path) {
-        if (kite_drift_cli_featurize(spec_path, have_model ? &model : NULL, input, label, &fspec,
+        if (kite__drift_cli_featurize(spec_path, have_model ? &model : NULL, input, label, &fspec,
                                      &spec_names, &x, &labels, &nlabels))
             goto out;
         for (int j = 0; j < nfeat; j++)
-            if (j >= (int)x.km_cols || strcmp(spec_names[j], names[j])) {
+            if (j >= (int)x.kmx_cols || strcmp(spec_names[j], names[j])) {
                 fprintf(stderr, "kite: %s: output %d is \"%s\" but the profile's feature %d is \"%s\"\n",
-                        spec_path, j, j < (int)x.km_cols ? spec_names[j] : "(none)", j, names[j]);
+                        spec_path, j, j < (int)x.kmx_cols ? spec_names[j] : "(none)", j, names[j]);
                 goto out;
             }
-        if ((int)x.km_cols != nfeat) {
+        if ((int)x.kmx_cols != nfeat) {
             fprintf(stderr, "kite: %s has %zu outputs but the profile %s has %d features\n",
-                    spec_path, x.km_cols, ref_path, nfeat);
+                    spec_path, x.kmx_cols, ref_path, nfeat);
             goto out;
         }
     } else if (kite_csv_load_matrix(input, &csv, names, nfeat, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         goto out;
     }
-    if (have_model && !(pred = kite_drift_cli_predict(&forest, &x))) {
-        fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
+    if (have_model && !(pred = kite__drift_cli_predict(&forest, &x))) {
+        fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.kmx_rows);
         goto out;
     }
     if (label && !spec_path && kite_csv_load_column(input, &csv, label, &labels, &nlabels, err, sizeof err)) {
@@ -250,9 +250,9 @@ int kite_cmd_drift(int argc, char **argv)
         goto out;
     }
     if (time_column) {
-        if (!(times = kite_drift_cli_times(input, &csv, time_column, time_format, &ntimes))) goto out;
-        if (ntimes != x.km_rows) {
-            fprintf(stderr, "kite: %s: %zu event times for %zu rows\n", input, ntimes, x.km_rows);
+        if (!(times = kite__drift_cli_times(input, &csv, time_column, time_format, &ntimes))) goto out;
+        if (ntimes != x.kmx_rows) {
+            fprintf(stderr, "kite: %s: %zu event times for %zu rows\n", input, ntimes, x.kmx_rows);
             goto out;
         }
     }
@@ -271,7 +271,7 @@ int kite_cmd_drift(int argc, char **argv)
         fprintf(stderr, "kite: %s: cannot write\n", events_path);
         goto out;
     }
-    int has_pred_col = nfeat < prof.kp_ncolumns;
+    int has_pred_col = nfeat < prof.kpf_ncolumns;
     /* With labels, batches never straddle a window step, so each row's (prediction, label)
      * pair counts in the same sub-window as the row: the gcd of every step and size. */
     size_t batch = DRIFT_CLI_BATCH;
@@ -286,12 +286,12 @@ int kite_cmd_drift(int argc, char **argv)
             batch = a;
         }
     }
-    for (size_t r = 0; r < x.km_rows; r += batch) {
-        size_t n = x.km_rows - r < batch ? x.km_rows - r : batch;
+    for (size_t r = 0; r < x.kmx_rows; r += batch) {
+        size_t n = x.kmx_rows - r < batch ? x.kmx_rows - r : batch;
         /* Labels first: a pair counts in the window its row lands in. */
         for (size_t k = 0; labels && k < n && r + k < nlabels; k++)
             kite_drift_observe_pair(m, pred[r + k], labels[r + k]);
-        kite_drift_observe(m, x.km_data + r * x.km_cols, n, x.km_cols,
+        kite_drift_observe(m, x.kmx_data + r * x.kmx_cols, n, x.kmx_cols,
                            pred && has_pred_col ? pred + r : NULL, times ? times + r : NULL);
         if (drain_events(m, events)) break;
     }
@@ -325,7 +325,7 @@ int kite_cmd_drift(int argc, char **argv)
         kite_prom_init(&p);
         kite_drift_metrics_render(m, &p);
         FILE *fp = fopen(metrics_path, "w");
-        int ok = fp && !p.kp_oom && fputs(p.kp_buf ? p.kp_buf : "", fp) >= 0;
+        int ok = fp && !p.kpr_oom && fputs(p.kpr_buf ? p.kpr_buf : "", fp) >= 0;
         if (fp && fclose(fp) != 0) ok = 0;
         kite_prom_free(&p);
         if (!ok) {
@@ -342,11 +342,11 @@ int kite_cmd_drift(int argc, char **argv)
     rc = fail_on_drift && all->kdr_dataset_drift ? DRIFT_EXIT_DRIFT : KITE_EXIT_OK;
     if (json) { /* --json FILE: the report there, the line a DAG step branches on here */
         char jf[2200];
-        kite_cli_json_string(jf, sizeof jf, json);
-        kite_cli_json_result("drift", rc, "\"rows\":%zu,\"features\":%d,\"drifted_features\":%d,"
+        kite__cli_json_string(jf, sizeof jf, json);
+        kite__cli_json_result("drift", rc, "\"rows\":%zu,\"features\":%d,\"drifted_features\":%d,"
                              "\"drifted_share\":%.6g,\"dataset_drift\":%s,\"prediction_drift\":%s,"
                              "\"report\":%s",
-                             x.km_rows, all->kdr_nfeatures, all->kdr_ndrifted, all->kdr_drifted_share,
+                             x.kmx_rows, all->kdr_nfeatures, all->kdr_ndrifted, all->kdr_drifted_share,
                              all->kdr_dataset_drift ? "true" : "false",
                              all->kdr_prediction_drift < 0 ? "null" : all->kdr_prediction_drift ? "true" : "false",
                              jf);

@@ -47,7 +47,7 @@ static long featurize_count(const char *opt, const char *arg, long max)
     return v;
 }
 
-int kite_cmd_featurize(int argc, char **argv)
+int kite__cmd_featurize(int argc, char **argv)
 {
     enum { OPT_DROP_WARMUP = 256, OPT_MAX_KEYS, OPT_MAX_BAD, OPT_JSON };
     static const struct option opts[] = {
@@ -108,7 +108,7 @@ int kite_cmd_featurize(int argc, char **argv)
         return KITE_EXIT_ERROR;
     }
     kite_featurizer fz;
-    if (kite_featurizer_open(&fz, spec, input, (size_t)max_keys, err, sizeof err)) {
+    if (kite__featurizer_open(&fz, spec, input, (size_t)max_keys, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         kite_feature_spec_free(spec);
         return KITE_EXIT_ERROR;
@@ -117,7 +117,7 @@ int kite_cmd_featurize(int argc, char **argv)
     for (int k = 0; k < nkeep; k++) {
         if ((keep_cols[k] = kite_csv_find_column(fz.kz_csv, keep[k])) < 0) {
             fprintf(stderr, "kite: %s: no column \"%s\" (--keep)\n", input, keep[k]);
-            kite_featurizer_close(&fz);
+            kite__featurizer_close(&fz);
             kite_feature_spec_free(spec);
             return KITE_EXIT_ERROR;
         }
@@ -125,7 +125,7 @@ int kite_cmd_featurize(int argc, char **argv)
     FILE *fp = output ? fopen(output, "w") : stdout;
     if (!fp) {
         fprintf(stderr, "kite: cannot write %s\n", output);
-        kite_featurizer_close(&fz);
+        kite__featurizer_close(&fz);
         kite_feature_spec_free(spec);
         return KITE_EXIT_ERROR;
     }
@@ -138,7 +138,7 @@ int kite_cmd_featurize(int argc, char **argv)
     size_t rows = 0, bad = 0, warming = 0;
     while (rc == KITE_EXIT_OK) {
         kite_features_status status;
-        int got = kite_featurizer_next(&fz, row, &status, err, sizeof err);
+        int got = kite__featurizer_next(&fz, row, &status, err, sizeof err);
         if (got == 0) break;
         if (got == -2) {
             fprintf(stderr, "kite: %s\n", err);
@@ -160,7 +160,7 @@ int kite_cmd_featurize(int argc, char **argv)
         }
         for (int k = 0; k < nkeep; k++) {
             fputc(',', fp);
-            kite_featurizer_write_raw(&fz, keep_cols[k], fp);
+            kite__featurizer_write_raw(&fz, keep_cols[k], fp);
         }
         fputc('\n', fp);
         rows++;
@@ -183,14 +183,14 @@ int kite_cmd_featurize(int argc, char **argv)
                 (kite_clock_mono_s() - t0) * 1e3);
     if (json) {
         char o[2200];
-        kite_cli_json_string(o, sizeof o, output);
-        kite_cli_json_result("featurize", rc, "\"rows\":%zu,\"warming_up\":%zu,\"bad\":%zu,\"features\":%d,"
+        kite__cli_json_string(o, sizeof o, output);
+        kite__cli_json_result("featurize", rc, "\"rows\":%zu,\"warming_up\":%zu,\"bad\":%zu,\"features\":%d,"
                              "\"keys\":%zu,\"output\":%s,\"seconds\":%.6f",
                              rows + (drop_warmup ? warming : 0), warming, bad, nout,
                              (size_t)kite_features_num_keys(fz.kz_state), o, kite_clock_mono_s() - t0);
     }
     free(row);
-    kite_featurizer_close(&fz);
+    kite__featurizer_close(&fz);
     kite_feature_spec_free(spec);
     return rc;
 }

@@ -9,7 +9,7 @@
 #define KITE_BUILD_TYPE "unknown"
 #endif
 
-int kite_cmd_info(int argc, char **argv)
+int kite__cmd_info(int argc, char **argv)
 {
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: kite info\n\nPrints the version, build type, detected CPU features, the\n"

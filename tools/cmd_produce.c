@@ -44,7 +44,7 @@ static void produce_usage(FILE *out)
             "what was sent, print the summary, exit 0.\n");
 }
 
-int kite_cmd_produce(int argc, char **argv)
+int kite__cmd_produce(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"brokers", required_argument, 0, 'b'}, {"topic", required_argument, 0, 't'},

@@ -54,7 +54,7 @@ static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
     return 0;
 }
 
-int kite_cmd_profile(int argc, char **argv)
+int kite__cmd_profile(int argc, char **argv)
 {
     enum { OPT_LABEL = 256, OPT_BINS, OPT_FINE, OPT_MAXCAT, OPT_CAT, OPT_NUM,
            OPT_POS, OPT_JSON };
@@ -132,31 +132,31 @@ int kite_cmd_profile(int argc, char **argv)
     char **spec_names = NULL;
     size_t nlabels_spec = 0;
     if (model_path) {
-        if (kite_cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
+        if (kite__cli_load_forest(model_path, &model, &forest)) return KITE_EXIT_ERROR;
         have_model = 1;
         ncols = model.km_num_feature;
         if (!by_position && model.km_feature_names)
             names = model.km_feature_names;
     } else {
-        names = generated = kite_drift_cli_split(columns, &ncols);
+        names = generated = kite__drift_cli_split(columns, &ncols);
         if (!generated || ncols == 0) {
             fprintf(stderr, "kite profile: --columns: no column names\n");
             goto out;
         }
     }
-    if ((cat_list && !(cats = kite_drift_cli_split(cat_list, &ncat))) ||
-        (num_list && !(nums = kite_drift_cli_split(num_list, &nnum)))) {
+    if ((cat_list && !(cats = kite__drift_cli_split(cat_list, &ncat))) ||
+        (num_list && !(nums = kite__drift_cli_split(num_list, &nnum)))) {
         fprintf(stderr, "kite profile: out of memory\n");
         goto out;
     }
     po.kpo_categorical = (const char *const *)cats;
     po.kpo_numeric = (const char *const *)nums;
     if (spec) {
-        if (kite_drift_cli_featurize(spec, have_model ? &model : NULL, input, label, &fspec,
+        if (kite__drift_cli_featurize(spec, have_model ? &model : NULL, input, label, &fspec,
                                      &spec_names, &x, &labels, &nlabels_spec))
             goto out;
         names = spec_names;
-        ncols = (int)x.km_cols;
+        ncols = (int)x.kmx_cols;
     } else if (kite_csv_load_matrix(input, &csv, names, ncols, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         goto out;
@@ -175,11 +175,11 @@ int kite_cmd_profile(int argc, char **argv)
         }
         colnames = fptrs;
     }
-    if (have_model && !(pred = kite_drift_cli_predict(&forest, &x))) {
-        fprintf(stderr, "kite profile: out of memory scoring %zu rows\n", x.km_rows);
+    if (have_model && !(pred = kite__drift_cli_predict(&forest, &x))) {
+        fprintf(stderr, "kite profile: out of memory scoring %zu rows\n", x.kmx_rows);
         goto out_names;
     }
-    if (kite_profile_build(x.km_data, x.km_rows, x.km_cols, ncols, (const char *const *)colnames,
+    if (kite_profile_build(x.kmx_data, x.kmx_rows, x.kmx_cols, ncols, (const char *const *)colnames,
                            pred, &po, &prof, err, sizeof err)) {
         fprintf(stderr, "kite: %s: %s\n", input, err);
         goto out_names;
@@ -190,33 +190,33 @@ int kite_cmd_profile(int argc, char **argv)
             fprintf(stderr, "kite: %s\n", err);
             goto out_names;
         }
-        kite_task task = kite_drift_cli_task(&forest);
+        kite_task task = kite__drift_cli_task(&forest);
         double sums[KITE_QUALITY_SLOTS] = {0};
-        for (size_t r = 0; r < nl && r < x.km_rows; r++)
+        for (size_t r = 0; r < nl && r < x.kmx_rows; r++)
             if (!isnan(labels[r]) && !isnan(pred[r])) kite_quality_add(sums, pred[r], labels[r]);
         kite_quality q;
         kite_quality_compute(sums, task, &q);
         const char *mn[16];
         double mv[16];
         int nm = kite_quality_list(&q, task, mn, mv, 16);
-        snprintf(prof.kp_task, sizeof prof.kp_task, "%s", kite_task_name(task));
-        snprintf(prof.kp_label, sizeof prof.kp_label, "%s", label);
+        snprintf(prof.kpf_task, sizeof prof.kpf_task, "%s", kite_task_name(task));
+        snprintf(prof.kpf_label, sizeof prof.kpf_label, "%s", label);
         for (int k = 0; k < nm; k++) kite_profile_set_metric(&prof, mn[k], mv[k]);
     }
-    if (have_model && !prof.kp_task[0]) /* lets the drift monitor track quality later */
-        snprintf(prof.kp_task, sizeof prof.kp_task, "%s", kite_task_name(kite_drift_cli_task(&forest)));
+    if (have_model && !prof.kpf_task[0]) /* lets the drift monitor track quality later */
+        snprintf(prof.kpf_task, sizeof prof.kpf_task, "%s", kite_task_name(kite__drift_cli_task(&forest)));
     if (kite_profile_save(&prof, output, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         goto out_names;
     }
-    fprintf(stderr, "kite: profiled %zu rows, %d columns%s -> %s\n", x.km_rows, prof.kp_ncolumns,
+    fprintf(stderr, "kite: profiled %zu rows, %d columns%s -> %s\n", x.kmx_rows, prof.kpf_ncolumns,
             pred ? " (incl. prediction)" : "", output);
     rc = KITE_EXIT_OK;
     if (json) {
         char o[2200];
-        kite_cli_json_string(o, sizeof o, output);
-        kite_cli_json_result("profile", rc, "\"rows\":%zu,\"columns\":%d,\"task\":\"%s\",\"output\":%s",
-                             x.km_rows, prof.kp_ncolumns, prof.kp_task, o);
+        kite__cli_json_string(o, sizeof o, output);
+        kite__cli_json_result("profile", rc, "\"rows\":%zu,\"columns\":%d,\"task\":\"%s\",\"output\":%s",
+                             x.kmx_rows, prof.kpf_ncolumns, prof.kpf_task, o);
     }
 out_names:
     free(fnames);

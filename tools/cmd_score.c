@@ -90,12 +90,12 @@ static int score_rows(const kite_forest *f, const kite_matrix *x, float *out, in
 {
     size_t groups = (size_t)f->kf_num_group;
     if (threads <= 1) {
-        for (size_t r = 0; r < x->km_rows; r += SCORE_CHUNK_ROWS) {
-            size_t n = x->km_rows - r < SCORE_CHUNK_ROWS ? x->km_rows - r : SCORE_CHUNK_ROWS;
-            kite_forest_predict(f, x->km_data + r * x->km_cols, n, x->km_cols, out + r * groups,
+        for (size_t r = 0; r < x->kmx_rows; r += SCORE_CHUNK_ROWS) {
+            size_t n = x->kmx_rows - r < SCORE_CHUNK_ROWS ? x->kmx_rows - r : SCORE_CHUNK_ROWS;
+            kite_forest_predict(f, x->kmx_data + r * x->kmx_cols, n, x->kmx_cols, out + r * groups,
                                 margin_only);
             if (progress)
-                fprintf(stderr, "\rkite: scored %zu / %zu rows", r + n, x->km_rows);
+                fprintf(stderr, "\rkite: scored %zu / %zu rows", r + n, x->kmx_rows);
         }
         if (progress) fputc('\n', stderr);
         return 0;
@@ -109,12 +109,12 @@ static int score_rows(const kite_forest *f, const kite_matrix *x, float *out, in
         free(created);
         return -1;
     }
-    size_t per = (x->km_rows + (size_t)threads - 1) / (size_t)threads;
+    size_t per = (x->kmx_rows + (size_t)threads - 1) / (size_t)threads;
     for (int t = 0; t < threads; t++) {
         size_t begin = per * (size_t)t;
-        if (begin >= x->km_rows) break;
-        size_t n = x->km_rows - begin < per ? x->km_rows - begin : per;
-        jobs[t] = (score_job){f, x->km_data + begin * x->km_cols, n, x->km_cols,
+        if (begin >= x->kmx_rows) break;
+        size_t n = x->kmx_rows - begin < per ? x->kmx_rows - begin : per;
+        jobs[t] = (score_job){f, x->kmx_data + begin * x->kmx_cols, n, x->kmx_cols,
                               out + begin * groups, margin_only, t, quiet};
         if (pthread_create(&tids[t], NULL, score_thread, &jobs[t]) == 0)
             created[t] = 1;
@@ -199,7 +199,7 @@ static void print_quality(const kite_forest *f, const float *out, const float *l
         fprintf(stderr, "kite: rmse %.6g over %zu labelled rows\n", sqrt(se / (double)used), used);
 }
 
-int kite_cmd_score(int argc, char **argv)
+int kite__cmd_score(int argc, char **argv)
 {
     enum { OPT_MARGIN = 256, OPT_BY_POSITION, OPT_LABEL,
            OPT_RANGE, OPT_BEST, OPT_JSON };
@@ -268,7 +268,7 @@ int kite_cmd_score(int argc, char **argv)
     double t0 = kite_clock_mono_s();
     kite_model model;
     kite_forest forest;
-    if (kite_cli_load_forest_rounds(model_path, range, best, &model, &forest)) return KITE_EXIT_ERROR;
+    if (kite__cli_load_forest_rounds(model_path, range, best, &model, &forest)) return KITE_EXIT_ERROR;
     double t_model = kite_clock_mono_s();
 
     char err[1024];
@@ -279,7 +279,7 @@ int kite_cmd_score(int argc, char **argv)
         kite_feature_spec *spec = NULL;
         kite_err e = kite_feature_spec_load(spec_path, &spec, err, sizeof err);
         if (!e) e = kite_feature_spec_check_model(spec, &model, err, sizeof err);
-        if (!e) e = kite_featurizer_load_matrix(spec, input, label, &x, &labels, err, sizeof err);
+        if (!e) e = kite__featurizer_load_matrix(spec, input, label, &x, &labels, err, sizeof err);
         kite_feature_spec_free(spec);
         if (e) {
             fprintf(stderr, "kite: %s\n", err);
@@ -287,7 +287,7 @@ int kite_cmd_score(int argc, char **argv)
             kite_model_free(&model);
             return KITE_EXIT_ERROR;
         }
-        nlabels = labels ? x.km_rows : 0;
+        nlabels = labels ? x.kmx_rows : 0;
     } else if (kite_csv_load_model_rows(input, &csv, &model, by_position, &x, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         kite_forest_free(&forest);
@@ -304,17 +304,17 @@ int kite_cmd_score(int argc, char **argv)
     double t_load = kite_clock_mono_s();
 
     int rc = KITE_EXIT_OK;
-    float *out = malloc((x.km_rows ? x.km_rows : 1) * (size_t)forest.kf_num_group * sizeof(float));
-    int progress = isatty(STDERR_FILENO) && x.km_rows >= SCORE_PROGRESS_MIN_ROWS && !quiet;
+    float *out = malloc((x.kmx_rows ? x.kmx_rows : 1) * (size_t)forest.kf_num_group * sizeof(float));
+    int progress = isatty(STDERR_FILENO) && x.kmx_rows >= SCORE_PROGRESS_MIN_ROWS && !quiet;
     if (!out || score_rows(&forest, &x, out, threads, margin_only, progress, quiet)) {
-        fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.km_rows);
+        fprintf(stderr, "kite: out of memory scoring %zu rows\n", x.kmx_rows);
         rc = KITE_EXIT_ERROR;
     }
     double t_score = kite_clock_mono_s();
 
     if (rc == KITE_EXIT_OK) {
         FILE *fp = output ? fopen(output, "w") : stdout;
-        if (!fp || write_predictions(fp, &forest, out, x.km_rows, margin_only)) {
+        if (!fp || write_predictions(fp, &forest, out, x.kmx_rows, margin_only)) {
             fprintf(stderr, "kite: cannot write %s\n", output ? output : "stdout");
             rc = KITE_EXIT_ERROR;
         }
@@ -328,18 +328,18 @@ int kite_cmd_score(int argc, char **argv)
         fprintf(stderr,
                 "kite: %zu rows, %d trees, kernel %s, %d thread%s: model %.1f ms, read %.1f ms, "
                 "score %.3f ms (%.0f rows/s), total %.1f ms\n",
-                x.km_rows, forest.kf_num_trees, kite_isa_name(kite_isa_active()), threads,
+                x.kmx_rows, forest.kf_num_trees, kite_isa_name(kite_isa_active()), threads,
                 threads == 1 ? "" : "s", (t_model - t0) * 1e3, (t_load - t_model) * 1e3,
-                score_s * 1e3, score_s > 0 ? (double)x.km_rows / score_s : 0.0,
+                score_s * 1e3, score_s > 0 ? (double)x.kmx_rows / score_s : 0.0,
                 (kite_clock_mono_s() - t0) * 1e3);
         if (labels && !margin_only) print_quality(&forest, out, labels, nlabels);
     }
     if (json) {
         char m[2200], o[2200];
-        kite_cli_json_string(m, sizeof m, model_path);
-        kite_cli_json_string(o, sizeof o, output);
-        kite_cli_json_result("score", rc, "\"rows\":%zu,\"model\":%s,\"fingerprint\":\"%016llx\","
-                             "\"trees\":%d,\"output\":%s,\"seconds\":%.6f", x.km_rows, m,
+        kite__cli_json_string(m, sizeof m, model_path);
+        kite__cli_json_string(o, sizeof o, output);
+        kite__cli_json_result("score", rc, "\"rows\":%zu,\"model\":%s,\"fingerprint\":\"%016llx\","
+                             "\"trees\":%d,\"output\":%s,\"seconds\":%.6f", x.kmx_rows, m,
                              (unsigned long long)model.km_fingerprint, forest.kf_num_trees, o,
                              kite_clock_mono_s() - t0);
     }

@@ -86,7 +86,7 @@ static void serve_usage(FILE *out)
                 kite_config_keys[k].ck_help, kite_config_keys[k].ck_default);
     fprintf(out, "\nHTTP beside the pipeline (POST /predict, /health, /ready, /metrics, /model, /)\n"
                  "on the pipeline's model and feature spec; the options of kite serve --http:\n");
-    kite_serve_http_help(out, 1);
+    kite__serve_http_help(out, 1);
     fprintf(out, "\nSIGINT/SIGTERM: HTTP /ready turns 503 at once; stop consuming, drain, commit;\n"
                  "then the HTTP drain (what is left of --grace-seconds); exit 0.\n"
                  "Exit status: 0 success, 1 error (or HTTP requests cut by the grace period),\n"
@@ -99,7 +99,7 @@ static void serve_usage(FILE *out)
 static int serve_http_start(kite_serve_http_opts *o, const kite_config *cfg, kite_pipeline *pl,
                             kite_http_server **out)
 {
-    if (kite_serve_http_listen(o)) return -1;
+    if (kite__serve_http_listen(o)) return -1;
     kite_http_config *hc = &o->sho_cfg;
     /* A registry reference (loaders/xgb/include/kite/registry.h): HTTP loads the file it names now (its own
      * /admin/reload re-reads that file; the pipeline's reloads follow the reference). */
@@ -220,30 +220,30 @@ static void serve_print_summary(kite_pipeline *pl, const serve_replay *rp)
     kite_pipeline_totals_get(pl, &t);
     printf("== kite serve summary ==\n");
     if (rp) printf("events replayed        %zu\n", rp->produced);
-    printf("events consumed        %llu\n", (unsigned long long)t.kpt_consumed);
+    printf("events consumed        %llu\n", (unsigned long long)t.ktl_consumed);
     printf("predictions            %llu (%llu while their key was warming up)\n",
-           (unsigned long long)t.kpt_scored, (unsigned long long)t.kpt_warming_up);
-    printf("dead letters           %llu\n", (unsigned long long)t.kpt_dead_letters);
-    printf("alerts                 %llu\n", (unsigned long long)t.kpt_alerts);
+           (unsigned long long)t.ktl_scored, (unsigned long long)t.ktl_warming_up);
+    printf("dead letters           %llu\n", (unsigned long long)t.ktl_dead_letters);
+    printf("alerts                 %llu\n", (unsigned long long)t.ktl_alerts);
     printf("outputs delivered      %llu (delivery errors retried: %llu)\n",
-           (unsigned long long)t.kpt_delivered, (unsigned long long)t.kpt_delivery_errors);
-    printf("missing feature values %llu\n", (unsigned long long)t.kpt_missing);
-    if (t.kpt_seconds > 0)
+           (unsigned long long)t.ktl_delivered, (unsigned long long)t.ktl_delivery_errors);
+    printf("missing feature values %llu\n", (unsigned long long)t.ktl_missing);
+    if (t.ktl_seconds > 0)
         printf("throughput             %.0f events/s (%.3f s first consume -> last delivery)\n",
-               (double)t.kpt_consumed / t.kpt_seconds, t.kpt_seconds);
-    if (t.kpt_cpu_us_per_event > 0)
+               (double)t.ktl_consumed / t.ktl_seconds, t.ktl_seconds);
+    if (t.ktl_cpu_us_per_event > 0)
         printf("cpu                    %.2f us per event (user + sys of this process, first "
-               "event -> final commit)\n", t.kpt_cpu_us_per_event);
-    if (t.kpt_drift_us_per_event > 0)
+               "event -> final commit)\n", t.ktl_cpu_us_per_event);
+    if (t.ktl_drift_us_per_event > 0)
         printf("drift monitor          %.3f us per event (worker time inside the monitor; %.1f%% "
-               "of the cpu above)\n", t.kpt_drift_us_per_event,
-               t.kpt_cpu_us_per_event > 0 ? 100.0 * t.kpt_drift_us_per_event / t.kpt_cpu_us_per_event : 0.0);
+               "of the cpu above)\n", t.ktl_drift_us_per_event,
+               t.ktl_cpu_us_per_event > 0 ? 100.0 * t.ktl_drift_us_per_event / t.ktl_cpu_us_per_event : 0.0);
     printf("latency, event timestamp -> prediction delivered: p50 %.2f ms, p99 %.2f ms, "
            "p99.9 %.2f ms\n",
-           t.kpt_latency_p50_us / 1000, t.kpt_latency_p99_us / 1000, t.kpt_latency_p999_us / 1000);
+           t.ktl_latency_p50_us / 1000, t.ktl_latency_p99_us / 1000, t.ktl_latency_p999_us / 1000);
 }
 
-int kite_cmd_serve(int argc, char **argv)
+int kite__cmd_serve(int argc, char **argv)
 {
     kite_config cfg;
     char err[512];
@@ -259,7 +259,7 @@ int kite_cmd_serve(int argc, char **argv)
     const char *dump = NULL;
     kite_http_server *http = NULL;
     kite_serve_http_opts hopts;
-    kite_serve_http_opts_init(&hopts);
+    kite__serve_http_opts_init(&hopts);
     /* --config first, wherever it is, so flags override the file. */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc &&
@@ -290,7 +290,7 @@ int kite_cmd_serve(int argc, char **argv)
             continue;
         }
         /* HTTP options first: some take no value (--pin), and none is a config key. */
-        int hr = kite_serve_http_arg(argc, argv, &i, 1, &hopts);
+        int hr = kite__serve_http_arg(argc, argv, &i, 1, &hopts);
         if (hr < 0) goto out;
         if (hr > 0) continue;
         if (!strncmp(a, "--", 2) && !strchr(a, '=') && !v) {

@@ -63,7 +63,7 @@ static const sho_option sho_options[] = {
      "do not set SO_REUSEPORT on the listening socket"},
 };
 
-void kite_serve_http_opts_init(kite_serve_http_opts *o)
+void kite__serve_http_opts_init(kite_serve_http_opts *o)
 {
     memset(o, 0, sizeof *o);
     kite_http_config_defaults(&o->sho_cfg);
@@ -72,7 +72,7 @@ void kite_serve_http_opts_init(kite_serve_http_opts *o)
     o->sho_idle_s = 1;
 }
 
-void kite_serve_http_help(FILE *out, int beside_kafka)
+void kite__serve_http_help(FILE *out, int beside_kafka)
 {
     for (size_t k = 0; k < sizeof sho_options / sizeof sho_options[0]; k++) {
         const sho_option *so = &sho_options[k];
@@ -121,7 +121,7 @@ static const sho_option *sho_find(const char *a, const char **inline_value)
     return NULL;
 }
 
-int kite_serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_serve_http_opts *o)
+int kite__serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_serve_http_opts *o)
 {
     const char *a = argv[*i], *v;
     const sho_option *so = sho_find(a, &v);
@@ -140,7 +140,7 @@ int kite_serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_se
     char opt[48];
     snprintf(opt, sizeof opt, "--%s", so->so_name);
     double x = 0;
-    if (so->so_lo < so->so_hi && kite_cli_number("kite serve", opt, v, so->so_lo, so->so_hi, &x))
+    if (so->so_lo < so->so_hi && kite__cli_number("kite serve", opt, v, so->so_lo, so->so_hi, &x))
         return -1;
     kite_http_config *c = &o->sho_cfg;
     switch (so->so_kind) {
@@ -163,7 +163,7 @@ int kite_serve_http_arg(int argc, char **argv, int *i, int beside_kafka, kite_se
 }
 
 /* "127.0.0.1:8080", "[::1]:8080", ":8080" (127.0.0.1). */
-int kite_serve_http_listen(kite_serve_http_opts *o)
+int kite__serve_http_listen(kite_serve_http_opts *o)
 {
     const char *arg = o->sho_listen ? o->sho_listen : "";
     const char *colon = strrchr(arg, ':');
@@ -184,7 +184,7 @@ int kite_serve_http_listen(kite_serve_http_opts *o)
     memcpy(o->sho_addr, a, alen);
     o->sho_addr[alen] = 0;
     double port;
-    if (kite_cli_number("kite serve", "--http port", colon + 1, 0, 65535, &port)) return -1;
+    if (kite__cli_number("kite serve", "--http port", colon + 1, 0, 65535, &port)) return -1;
     o->sho_cfg.khc_address = alen ? o->sho_addr : "127.0.0.1";
     o->sho_cfg.khc_port = (uint16_t)port;
     return 0;
@@ -199,7 +199,7 @@ static void serve_http_usage(FILE *out)
             "Serves POST /predict, GET /health, /ready, /metrics, /model and an HTML form at /.\n"
             "(With --brokers, --config, --topics, --replay or -X the same server runs beside the\n"
             "Kafka pipeline on its model and feature spec: see kite serve --brokers B --help.)\n\n");
-    kite_serve_http_help(out, 0);
+    kite__serve_http_help(out, 0);
     fprintf(out,
             "  -q, --quiet                   no log lines\n"
             "  -h, --help                    this text\n\n"
@@ -207,10 +207,10 @@ static void serve_http_usage(FILE *out)
             "cut requests, 2 on a usage error.\n");
 }
 
-int kite_serve_http_main(int argc, char **argv)
+int kite__serve_http_main(int argc, char **argv)
 {
     kite_serve_http_opts o;
-    kite_serve_http_opts_init(&o);
+    kite__serve_http_opts_init(&o);
     kite_http_config *cfg = &o.sho_cfg;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -222,7 +222,7 @@ int kite_serve_http_main(int argc, char **argv)
             cfg->khc_quiet = 1;
             continue;
         }
-        int r = kite_serve_http_arg(argc, argv, &i, 0, &o);
+        int r = kite__serve_http_arg(argc, argv, &i, 0, &o);
         if (r < 0) return KITE_EXIT_USAGE;
         if (r == 0) {
             fprintf(stderr, "kite serve: %s %s\n", a[0] == '-' ? "unknown option" : "unexpected argument", a);
@@ -235,7 +235,7 @@ int kite_serve_http_main(int argc, char **argv)
         serve_http_usage(stderr);
         return KITE_EXIT_USAGE;
     }
-    if (kite_serve_http_listen(&o)) return KITE_EXIT_USAGE;
+    if (kite__serve_http_listen(&o)) return KITE_EXIT_USAGE;
     double grace = o.sho_grace_s, idle = o.sho_idle_s;
 
     /* Signals are taken synchronously by this thread (sigwaitinfo); blocking them before the

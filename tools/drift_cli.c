@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-char **kite_drift_cli_split(const char *list, int *n)
+char **kite__drift_cli_split(const char *list, int *n)
 {
     size_t len = strlen(list), count = 1;
     for (const char *s = list; *s; s++) count += *s == ',';
@@ -30,9 +30,9 @@ char **kite_drift_cli_split(const char *list, int *n)
     return out;
 }
 
-float *kite_drift_cli_predict(const kite_forest *f, const kite_matrix *x)
+float *kite__drift_cli_predict(const kite_forest *f, const kite_matrix *x)
 {
-    size_t groups = (size_t)f->kf_num_group, rows = x->km_rows ? x->km_rows : 1;
+    size_t groups = (size_t)f->kf_num_group, rows = x->kmx_rows ? x->kmx_rows : 1;
     float *out = malloc(rows * groups * sizeof *out);
     float *pred = malloc(rows * sizeof *pred);
     if (!out || !pred) {
@@ -40,12 +40,12 @@ float *kite_drift_cli_predict(const kite_forest *f, const kite_matrix *x)
         free(pred);
         return NULL;
     }
-    for (size_t r = 0; r < x->km_rows; r += 65536) {
-        size_t n = x->km_rows - r < 65536 ? x->km_rows - r : 65536;
-        kite_forest_predict(f, x->km_data + r * x->km_cols, n, x->km_cols, out + r * groups, 0);
+    for (size_t r = 0; r < x->kmx_rows; r += 65536) {
+        size_t n = x->kmx_rows - r < 65536 ? x->kmx_rows - r : 65536;
+        kite_forest_predict(f, x->kmx_data + r * x->kmx_cols, n, x->kmx_cols, out + r * groups, 0);
     }
     int per_row = kite_forest_outputs_per_row(f);
-    for (size_t r = 0; r < x->km_rows; r++) {
+    for (size_t r = 0; r < x->kmx_rows; r++) {
         const float *p = out + r * groups;
         if (per_row == 1) {
             pred[r] = p[0];
@@ -60,7 +60,7 @@ float *kite_drift_cli_predict(const kite_forest *f, const kite_matrix *x)
     return pred;
 }
 
-kite_task kite_drift_cli_task(const kite_forest *f)
+kite_task kite__drift_cli_task(const kite_forest *f)
 {
     if (kite_forest_outputs_per_row(f) != 1 || f->kf_transform == KITE_TRANSFORM_SOFTMAX)
         return KITE_TASK_NONE;
@@ -69,7 +69,7 @@ kite_task kite_drift_cli_task(const kite_forest *f)
     return KITE_TASK_REGRESSION;
 }
 
-int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, const char *input,
+int kite__drift_cli_featurize(const char *spec_path, const kite_model *model, const char *input,
                              const char *label, kite_feature_spec **spec, char ***names,
                              kite_matrix *x, float **labels, size_t *nlabels)
 {
@@ -78,7 +78,7 @@ int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, con
     *names = NULL;
     kite_err e = kite_feature_spec_load(spec_path, spec, err, sizeof err);
     if (!e && model) e = kite_feature_spec_check_model(*spec, model, err, sizeof err);
-    if (!e) e = kite_featurizer_load_matrix(*spec, input, label, x, labels, err, sizeof err);
+    if (!e) e = kite__featurizer_load_matrix(*spec, input, label, x, labels, err, sizeof err);
     if (e) {
         fprintf(stderr, "kite: %s\n", err);
         kite_feature_spec_free(*spec);
@@ -92,11 +92,11 @@ int kite_drift_cli_featurize(const char *spec_path, const kite_model *model, con
         return -1;
     }
     for (int j = 0; j < n; j++) (*names)[j] = (char *)kite_feature_spec_output_name(*spec, j);
-    if (nlabels) *nlabels = label ? x->km_rows : 0;
+    if (nlabels) *nlabels = label ? x->kmx_rows : 0;
     return 0;
 }
 
-double *kite_drift_cli_times(const char *input, const kite_csv_options *csv, const char *columns,
+double *kite__drift_cli_times(const char *input, const kite_csv_options *csv, const char *columns,
                              const char *format, size_t *nrows)
 {
     kite_time_format fmt = !strcmp(format, "iso8601")    ? KITE_TIME_ISO8601
@@ -106,7 +106,7 @@ double *kite_drift_cli_times(const char *input, const kite_csv_options *csv, con
     char err[512];
     kite_csv_reader *rd = NULL;
     int ncols = 0;
-    char **names = kite_drift_cli_split(columns, &ncols);
+    char **names = kite__drift_cli_split(columns, &ncols);
     int cols[8];
     double *t = NULL;
     size_t n = 0, cap = 0;

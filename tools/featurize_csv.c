@@ -6,7 +6,7 @@
 
 #include "featurize_csv.h"
 
-kite_err kite_featurizer_open(kite_featurizer *fz, const kite_feature_spec *spec, const char *path,
+kite_err kite__featurizer_open(kite_featurizer *fz, const kite_feature_spec *spec, const char *path,
                               size_t max_keys, char *errstr, size_t errstr_size)
 {
     memset(fz, 0, sizeof *fz);
@@ -19,23 +19,23 @@ kite_err kite_featurizer_open(kite_featurizer *fz, const kite_feature_spec *spec
     fz->kz_cols = calloc((size_t)n, sizeof *fz->kz_cols);
     fz->kz_raw = calloc((size_t)n, sizeof *fz->kz_raw);
     if (!fz->kz_cols || !fz->kz_raw) {
-        kite_featurizer_close(fz);
+        kite__featurizer_close(fz);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     for (int i = 0; i < n; i++) {
         const char *name = kite_feature_spec_input_name(spec, i);
         if ((fz->kz_cols[i] = kite_csv_find_column(fz->kz_csv, name)) < 0) {
-            kite_featurizer_close(fz);
+            kite__featurizer_close(fz);
             return kite_errf(KITE_ERR_CSV, errstr, errstr_size,
                              "%s: no column \"%s\" (an input of the feature spec)", path, name);
         }
     }
     kite_err err = kite_feature_state_new(spec, max_keys, &fz->kz_state, errstr, errstr_size);
-    if (err) kite_featurizer_close(fz);
+    if (err) kite__featurizer_close(fz);
     return err;
 }
 
-void kite_featurizer_close(kite_featurizer *fz)
+void kite__featurizer_close(kite_featurizer *fz)
 {
     kite_feature_state_free(fz->kz_state);
     if (fz->kz_csv) kite_csv_close(fz->kz_csv);
@@ -44,7 +44,7 @@ void kite_featurizer_close(kite_featurizer *fz)
     memset(fz, 0, sizeof *fz);
 }
 
-int kite_featurizer_next(kite_featurizer *fz, float *out, kite_features_status *status,
+int kite__featurizer_next(kite_featurizer *fz, float *out, kite_features_status *status,
                          char *errstr, size_t errstr_size)
 {
     kite_csv_row *row = &fz->kz_row;
@@ -72,7 +72,7 @@ int kite_featurizer_next(kite_featurizer *fz, float *out, kite_features_status *
     return 1;
 }
 
-void kite_featurizer_write_raw(const kite_featurizer *fz, int col, FILE *fp)
+void kite__featurizer_write_raw(const kite_featurizer *fz, int col, FILE *fp)
 {
     const kite_csv_row *row = &fz->kz_row;
     if (col >= row->kcr_nfields) return;
@@ -96,24 +96,24 @@ void kite_featurizer_write_raw(const kite_featurizer *fz, int col, FILE *fp)
     fputc('"', fp);
 }
 
-kite_err kite_featurizer_load_matrix(const kite_feature_spec *spec, const char *path,
+kite_err kite__featurizer_load_matrix(const kite_feature_spec *spec, const char *path,
                                      const char *label, kite_matrix *x, float **labels,
                                      char *errstr, size_t errstr_size)
 {
     memset(x, 0, sizeof *x);
     if (labels) *labels = NULL;
     kite_featurizer fz;
-    KITE_TRY(kite_featurizer_open(&fz, spec, path, 0, errstr, errstr_size));
+    KITE_TRY(kite__featurizer_open(&fz, spec, path, 0, errstr, errstr_size));
     int label_col = -1;
     if (label && (label_col = kite_csv_find_column(fz.kz_csv, label)) < 0) {
-        kite_featurizer_close(&fz);
+        kite__featurizer_close(&fz);
         return kite_errf(KITE_ERR_CSV, errstr, errstr_size, "%s: no column \"%s\" (--label)", path, label);
     }
     size_t cols = (size_t)kite_feature_spec_num_outputs(spec), cap = 0;
     float *data = NULL, *lab = NULL;
     kite_err err = KITE_ERR_OK;
     for (;;) {
-        if (x->km_rows == cap) {
+        if (x->kmx_rows == cap) {
             cap = cap ? cap * 2 : 1024;
             float *grown = realloc(data, cap * cols * sizeof *data);
             float *lgrown = grown && label ? realloc(lab, cap * sizeof *lab) : lab;
@@ -125,7 +125,7 @@ kite_err kite_featurizer_load_matrix(const kite_feature_spec *spec, const char *
             }
         }
         kite_features_status status;
-        int got = kite_featurizer_next(&fz, data + x->km_rows * cols, &status, errstr, errstr_size);
+        int got = kite__featurizer_next(&fz, data + x->kmx_rows * cols, &status, errstr, errstr_size);
         if (got == 0) break;
         if (got < 0) {
             err = got == -1 ? KITE_ERR_PARSE : KITE_ERR_CSV;
@@ -139,19 +139,19 @@ kite_err kite_featurizer_load_matrix(const kite_feature_spec *spec, const char *
                 !kite_feature_spec_text_number(spec, t, strlen(t), &v) &&
                 kite_feature_spec_number_is_missing(spec, v))
                 v = NAN;
-            lab[x->km_rows] = (float)v;
+            lab[x->kmx_rows] = (float)v;
         }
-        x->km_rows++;
+        x->kmx_rows++;
     }
-    kite_featurizer_close(&fz);
+    kite__featurizer_close(&fz);
     if (err) {
         free(data);
         free(lab);
-        x->km_rows = 0;
+        x->kmx_rows = 0;
         return err;
     }
-    x->km_data = data;
-    x->km_cols = cols;
+    x->kmx_data = data;
+    x->kmx_cols = cols;
     if (labels) *labels = lab;
     else free(lab);
     return KITE_ERR_OK;

@@ -19,24 +19,24 @@ typedef struct kite_featurizer {
 
 /* Opens path with the spec's CSV dialect and maps every spec input to a header column.
  * max_keys 0: the spec's. Errors: "raw.csv: no column \"T\" (input of spec s.json)". */
-kite_err kite_featurizer_open(kite_featurizer *fz, const kite_feature_spec *spec, const char *path,
+kite_err kite__featurizer_open(kite_featurizer *fz, const kite_feature_spec *spec, const char *path,
                               size_t max_keys, char *errstr, size_t errstr_size);
-void kite_featurizer_close(kite_featurizer *fz);
+void kite__featurizer_close(kite_featurizer *fz);
 
 /* Next row's features into out. Returns 1 with a row, 0 at end of file, -1 for a bad row
  * (errstr: "raw.csv:LINE: key \"k\": field \"X\": ...", the row is skipped and the state is
  * unchanged; keep going), -2 for a CSV error that ends the file. */
-int kite_featurizer_next(kite_featurizer *fz, float *out, kite_features_status *status,
+int kite__featurizer_next(kite_featurizer *fz, float *out, kite_features_status *status,
                          char *errstr, size_t errstr_size);
 
 /* A kept raw column of the row last read, written as a CSV field: a number in the spec's
  * dialect becomes %.17g, a missing marker an empty field, other text is quoted. */
-void kite_featurizer_write_raw(const kite_featurizer *fz, int col, FILE *fp);
+void kite__featurizer_write_raw(const kite_featurizer *fz, int col, FILE *fp);
 
 /* Featurizes a whole raw CSV into a matrix (rows x num_outputs) for `kite score --spec`; a bad
  * row ends it with a one-line error ("raw.csv:LINE: key ...: field ..."). label (may be NULL)
  * names a raw column read alongside as float labels (missing -> NaN) into *labels. */
-kite_err kite_featurizer_load_matrix(const kite_feature_spec *spec, const char *path,
+kite_err kite__featurizer_load_matrix(const kite_feature_spec *spec, const char *path,
                                      const char *label, kite_matrix *x, float **labels,
                                      char *errstr, size_t errstr_size);
 #endif

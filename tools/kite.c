@@ -16,20 +16,20 @@ static int serve_route(int argc, char **argv)
         for (size_t k = 0; k < sizeof kafka_flags / sizeof kafka_flags[0]; k++)
             if (!strcmp(argv[i], kafka_flags[k])) kafka = 1;
     }
-    return http && !kafka ? kite_serve_http_main(argc, argv) : kite_cmd_serve(argc, argv);
+    return http && !kafka ? kite__serve_http_main(argc, argv) : kite__cmd_serve(argc, argv);
 }
 
 static const kite_command commands[] = {
-    {"score", kite_cmd_score, "score a CSV file with an XGBoost model", 1},
-    {"info", kite_cmd_info, "version, build type, CPU features and the chosen kernel", 0},
-    {"featurize", kite_cmd_featurize, "raw CSV rows to model features with a feature spec", 1},
-    {"bench", kite_cmd_bench, "time every traversal kernel on a model (one thread)", 1},
-    {"profile", kite_cmd_profile, "learn a reference profile (bins, frequencies, quality)", 1},
-    {"drift", kite_cmd_drift, "compare a CSV with a reference profile: PSI, tests, report", 1},
+    {"score", kite__cmd_score, "score a CSV file with an XGBoost model", 1},
+    {"info", kite__cmd_info, "version, build type, CPU features and the chosen kernel", 0},
+    {"featurize", kite__cmd_featurize, "raw CSV rows to model features with a feature spec", 1},
+    {"bench", kite__cmd_bench, "time every traversal kernel on a model (one thread)", 1},
+    {"profile", kite__cmd_profile, "learn a reference profile (bins, frequencies, quality)", 1},
+    {"drift", kite__cmd_drift, "compare a CSV with a reference profile: PSI, tests, report", 1},
     {"serve", serve_route, "stream Kafka events through the model; --http serves /predict", 0},
-    {"produce", kite_cmd_produce, "replay a CSV file as JSON events into a Kafka topic", 0},
-    {"broker", kite_cmd_broker, "run the embedded (mock) Kafka cluster and print its address", 0},
-    {"capacity", kite_cmd_capacity, "measure a model's cost per event here; plan cores, partitions", 1},
+    {"produce", kite__cmd_produce, "replay a CSV file as JSON events into a Kafka topic", 0},
+    {"broker", kite__cmd_broker, "run the embedded (mock) Kafka cluster and print its address", 0},
+    {"capacity", kite__cmd_capacity, "measure a model's cost per event here; plan cores, partitions", 1},
 };
 
 static void usage(FILE *out)
@@ -64,8 +64,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name)) continue;
         if (!commands[i].batch) return commands[i].run(argc - 1, argv + 1);
         /* Batch commands: with --json the last stdout line is JSON, failures included. */
-        kite_cli_json_begin(commands[i].name, argc - 1, argv + 1);
-        return kite_cli_json_end(commands[i].run(argc - 1, argv + 1));
+        kite__cli_json_begin(commands[i].name, argc - 1, argv + 1);
+        return kite__cli_json_end(commands[i].run(argc - 1, argv + 1));
     }
     fprintf(stderr, "kite: unknown command '%s'\n", argv[1]);
     usage(stderr);

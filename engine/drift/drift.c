@@ -89,8 +89,8 @@ kite_err kite_drift_monitor_new(const kite_profile *profile, const kite_drift_co
         kite_drift_config_default(&m->dm_cfg);
     kite_drift_config *cfg = &m->dm_cfg;
     if (cfg->kdc_history == 0) cfg->kdc_history = 1;
-    m->dm_task = cfg->kdc_task != KITE_TASK_NONE ? cfg->kdc_task : kite_task_parse(profile->kp_task);
-    int n = m->dm_ncols = profile->kp_ncolumns;
+    m->dm_task = cfg->kdc_task != KITE_TASK_NONE ? cfg->kdc_task : kite_task_parse(profile->kpf_task);
+    int n = m->dm_ncols = profile->kpf_ncolumns;
     m->dm_nfeat = kite_profile_num_features(profile);
     m->dm_pred_col = m->dm_nfeat < n ? n - 1 : -1;
     m->dm_col_off = calloc((size_t)n, sizeof *m->dm_col_off);
@@ -112,7 +112,7 @@ kite_err kite_drift_monitor_new(const kite_profile *profile, const kite_drift_co
     size_t off = 0;
     for (int c = 0; c < n; c++) { /* every coarse histogram first: reports snapshot only those */
         m->dm_col_off[c] = off;
-        m->dm_col_nb[c] = (size_t)profile->kp_columns[c].kpc_nedges + 2;
+        m->dm_col_nb[c] = (size_t)profile->kpf_columns[c].kpc_nedges + 2;
         off += m->dm_col_nb[c];
     }
     m->dm_coarse_width = off;
@@ -124,12 +124,12 @@ kite_err kite_drift_monitor_new(const kite_profile *profile, const kite_drift_co
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: no memory");
     }
     for (int c = 0; c < n; c++)
-        m->dm_ref_ok[c] = (char)kite_drift_psi_prepare(profile->kp_columns[c].kpc_counts,
+        m->dm_ref_ok[c] = (char)kite__drift_psi_prepare(profile->kpf_columns[c].kpc_counts,
                                                        m->dm_col_nb[c] - 1,
                                                        m->dm_ref_q + m->dm_col_off[c],
                                                        m->dm_ref_lnq + m->dm_col_off[c]);
     for (int c = 0; c < n && err == KITE_ERR_OK; c++) {
-        const kite_profile_column *pc = &profile->kp_columns[c];
+        const kite_profile_column *pc = &profile->kpf_columns[c];
         m->dm_fine_off[c] = off;
         m->dm_fine_nb[c] = pc->kpc_kind == KITE_PROFILE_NUMERIC ? (size_t)pc->kpc_nfine + 2 : 0;
         off += m->dm_fine_nb[c];
@@ -146,7 +146,7 @@ kite_err kite_drift_monitor_new(const kite_profile *profile, const kite_drift_co
     for (int w = 0; w < cfg->kdc_nwindows && err == KITE_ERR_OK; w++)
         err = window_init(m, &m->dm_win[w], &cfg->kdc_windows[w], errstr, errstr_size);
     if (err == KITE_ERR_OK && cfg->kdc_label_capacity &&
-        kite_label_buffer_init(&m->dm_labels, cfg->kdc_label_capacity) != 0)
+        kite__label_buffer_init(&m->dm_labels, cfg->kdc_label_capacity) != 0)
         err = kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "drift monitor: label buffer");
     kite_page_hinkley_init(&m->dm_ph, cfg->kdc_ph_delta, cfg->kdc_ph_lambda, 30);
     if (err != KITE_ERR_OK) {
@@ -181,7 +181,7 @@ void kite_drift_monitor_free(kite_drift_monitor *m)
     free(m->dm_ref_ok);
     free(m->dm_idx);
     free(m->dm_fidx);
-    kite_label_buffer_free(&m->dm_labels);
+    kite__label_buffer_free(&m->dm_labels);
     free(m);
 }
 
@@ -208,7 +208,7 @@ static void bin_chunk(kite_drift_monitor *m, const float *rows, size_t n, size_t
     m->dm_chunk_stride = stride;
     m->dm_chunk_pred = pred;
     for (int c = 0; c < m->dm_ncols; c++) {
-        const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
+        const kite_profile_column *pc = &m->dm_profile->kpf_columns[c];
         const float *v = c == m->dm_pred_col ? pred : rows + c;
         size_t st = c == m->dm_pred_col ? 1 : stride;
         if (pc->kpc_kind == KITE_PROFILE_CATEGORICAL) {
@@ -228,7 +228,7 @@ static void add_rows(kite_drift_monitor *m, drift_window *w, size_t k0, size_t k
 {
     double *s = w->dw_ring + w->dw_head * m->dm_width;
     for (int c = 0; c < ncols; c++) {
-        const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
+        const kite_profile_column *pc = &m->dm_profile->kpf_columns[c];
         double *h = s + m->dm_col_off[c];
         if (pc->kpc_kind == KITE_PROFILE_NUMERIC) {
             int pred = c == m->dm_pred_col;
@@ -276,7 +276,7 @@ static void close_step(kite_drift_monitor *m, int wi)
         for (size_t i = 0; i < w->dw_nslots; i++)
             w->dw_sum_tmax = nanmax(w->dw_sum_tmax, w->dw_ring_tmax[i]);
         w->dw_sub_events = 0;
-        if (w->dw_filled == full) kite_drift_window_check(m, wi);
+        if (w->dw_filled == full) kite__drift_window_check(m, wi);
         return;
     }
     case KITE_WINDOW_DECAY:
@@ -291,7 +291,7 @@ static void close_step(kite_drift_monitor *m, int wi)
     memset(slot, 0, width * sizeof *slot);
     w->dw_ring_tmax[0] = NAN;
     w->dw_sub_events = 0;
-    kite_drift_window_check(m, wi);
+    kite__drift_window_check(m, wi);
 }
 
 static void window_observe(kite_drift_monitor *m, int wi, size_t n, const double *times)
@@ -378,7 +378,7 @@ void kite_drift_observe_pair(kite_drift_monitor *m, double prediction, double la
         kite_drift_event e = {KITE_DRIFT_EVENT_CONCEPT, -1, -1, 0, 1, NAN, m->dm_ph.kph_lambda,
                               NAN, NAN, m->dm_events_seen, NAN, NAN};
         m->dm_detections[KITE_DRIFT_EVENT_CONCEPT]++;
-        kite_drift_push_event(m, &e);
+        kite__drift_push_event(m, &e);
     }
 }
 
@@ -386,13 +386,13 @@ void kite_drift_observe_keys(kite_drift_monitor *m, const uint64_t *keys, const 
                              size_t n)
 {
     if (!m->dm_labels.klb_cap) return;
-    for (size_t i = 0; i < n; i++) kite_label_buffer_put(&m->dm_labels, keys[i], predictions[i]);
+    for (size_t i = 0; i < n; i++) kite__label_buffer_put(&m->dm_labels, keys[i], predictions[i]);
 }
 
 int kite_drift_label(kite_drift_monitor *m, uint64_t key, double label)
 {
     float p;
-    if (!kite_label_buffer_take(&m->dm_labels, key, &p)) return 0;
+    if (!kite__label_buffer_take(&m->dm_labels, key, &p)) return 0;
     kite_drift_observe_pair(m, p, label);
     return 1;
 }
@@ -403,27 +403,6 @@ void kite_drift_set_check_hook(kite_drift_monitor *m, kite_drift_check_hook fn, 
 {
     m->dm_hook = fn;
     m->dm_hook_ctx = ctx;
-}
-
-void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e)
-{
-    if (m->dm_queue_len == DRIFT_EVENT_QUEUE) {
-        m->dm_queue_dropped++;
-        return;
-    }
-    m->dm_queue[(m->dm_queue_head + m->dm_queue_len) % DRIFT_EVENT_QUEUE] = *e;
-    m->dm_queue_len++;
-}
-
-size_t kite_drift_events(kite_drift_monitor *m, kite_drift_event *out, size_t max)
-{
-    size_t n = 0;
-    while (n < max && m->dm_queue_len) {
-        out[n++] = m->dm_queue[m->dm_queue_head];
-        m->dm_queue_head = (m->dm_queue_head + 1) % DRIFT_EVENT_QUEUE;
-        m->dm_queue_len--;
-    }
-    return n;
 }
 
 const kite_drift_result *kite_drift_latest(const kite_drift_monitor *m, int window)

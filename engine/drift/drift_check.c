@@ -1,74 +1,11 @@
-/* A window's check: statistics per column against the reference, verdicts, history, events. */
+/* A window's check: statistics per column against the reference (drift_column.c), verdicts,
+ * history, events. */
 #include <math.h>
 #include <string.h>
 
 #include "drift_int.h"
-#include "drift_stats.h"
 
-static kite_drift_level psi_level(const kite_drift_config *c, double psi)
-{
-    if (psi >= c->kdc_psi_significant) return KITE_DRIFT_SIGNIFICANT;
-    if (psi >= c->kdc_psi_moderate) return KITE_DRIFT_MODERATE;
-    return KITE_DRIFT_NONE; /* also NaN: no data is no evidence of drift */
-}
-
-void kite__drift_column_check(const kite_drift_monitor *m, const double *sum, int c,
-                              kite_drift_feature *f)
-{
-    const kite_drift_config *cfg = &m->dm_cfg;
-    const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
-    const double *cur = sum + m->dm_col_off[c];
-    size_t nb = m->dm_col_nb[c] - 1; /* statistics exclude the missing bin */
-    double count = 0;
-    for (size_t i = 0; i < nb; i++) count += cur[i];
-    double missing = cur[nb];
-    f->kdf_count = count;
-    f->kdf_missing_rate = count + missing > 0 ? missing / (count + missing) : NAN;
-    size_t off = m->dm_col_off[c];
-    f->kdf_psi = m->dm_ref_ok[c] ? kite_drift_psi_prepared(m->dm_ref_q + off, m->dm_ref_lnq + off, cur, nb)
-                                 : NAN;
-    f->kdf_level = psi_level(cfg, f->kdf_psi);
-    f->kdf_test = m->dm_test[c];
-    f->kdf_pvalue = NAN;
-    const double *fine = sum + m->dm_fine_off[c];
-    size_t nf = m->dm_fine_nb[c] ? m->dm_fine_nb[c] - 1 : 0;
-    switch (f->kdf_test) {
-    case KITE_DRIFT_TEST_KS:
-        /* Totals: the fine grid holds the same non-missing values as the coarse bins. */
-        f->kdf_stat = kite_drift_ks_totals(pc->kpc_fine_counts, fine, nf, pc->kpc_count, count,
-                                           &f->kdf_pvalue);
-        break;
-    case KITE_DRIFT_TEST_CHI2:
-        f->kdf_stat = kite_drift_chi2(pc->kpc_counts, cur, nb, &f->kdf_pvalue, NULL);
-        break;
-    case KITE_DRIFT_TEST_Z: {
-        size_t k = 0;
-        while (k + 1 < nb && pc->kpc_counts[k] == 0) k++;
-        f->kdf_stat = kite_drift_ztest(pc->kpc_counts, cur, nb, k, &f->kdf_pvalue);
-        break;
-    }
-    case KITE_DRIFT_TEST_JS: f->kdf_stat = kite_drift_js(pc->kpc_counts, cur, nb); break;
-    case KITE_DRIFT_TEST_WASSERSTEIN: {
-        /* Normed by the reference std as Evidently does, with its floor of 0.001. */
-        double sd = pc->kpc_std > 0.001 ? pc->kpc_std : 0.001;
-        f->kdf_stat = kite_drift_wasserstein_totals(pc->kpc_fine_counts, fine, nf, pc->kpc_fine_edges,
-                                                    pc->kpc_count, count) / sd;
-        break;
-    }
-    default: f->kdf_stat = f->kdf_psi; break;
-    }
-    switch (f->kdf_test) {
-    /* Evidently's comparisons: KS drifts at p <= threshold, chi-square and z at p < threshold. */
-    case KITE_DRIFT_TEST_KS: f->kdf_drifted = f->kdf_pvalue <= cfg->kdc_pvalue; break;
-    case KITE_DRIFT_TEST_CHI2:
-    case KITE_DRIFT_TEST_Z: f->kdf_drifted = f->kdf_pvalue < cfg->kdc_pvalue; break;
-    case KITE_DRIFT_TEST_JS:
-    case KITE_DRIFT_TEST_WASSERSTEIN: f->kdf_drifted = f->kdf_stat >= cfg->kdc_distance; break;
-    default: f->kdf_drifted = f->kdf_level == KITE_DRIFT_SIGNIFICANT; break;
-    }
-}
-
-void kite_drift_window_check(kite_drift_monitor *m, int wi)
+void kite__drift_window_check(kite_drift_monitor *m, int wi)
 {
     drift_window *w = &m->dm_win[wi];
     size_t hist = m->dm_cfg.kdc_history;
@@ -107,7 +44,7 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
                               cols[c].kdf_stat, cols[c].kdf_pvalue, NAN, r->kdr_end_event,
                               r->kdr_end_time, NAN};
         if (to > from) m->dm_detections[KITE_DRIFT_EVENT_FEATURE]++;
-        kite_drift_push_event(m, &e);
+        kite__drift_push_event(m, &e);
     }
     if (r->kdr_dataset_drift != w->dw_dataset) {
         kite_drift_event e = {KITE_DRIFT_EVENT_DATASET, wi, -1, w->dw_dataset, r->kdr_dataset_drift,
@@ -115,7 +52,7 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
                               r->kdr_shadow ? r->kdr_shadow->kds_share : NAN};
         if (r->kdr_dataset_drift) m->dm_detections[KITE_DRIFT_EVENT_DATASET]++;
         w->dw_dataset = r->kdr_dataset_drift;
-        kite_drift_push_event(m, &e);
+        kite__drift_push_event(m, &e);
     }
     if (m->dm_pred_col >= 0 && r->kdr_prediction_drift != w->dw_prediction) {
         const kite_drift_feature *f = &cols[m->dm_pred_col];
@@ -124,7 +61,7 @@ void kite_drift_window_check(kite_drift_monitor *m, int wi)
                               r->kdr_end_event, r->kdr_end_time, NAN};
         if (r->kdr_prediction_drift) m->dm_detections[KITE_DRIFT_EVENT_PREDICTION]++;
         w->dw_prediction = r->kdr_prediction_drift;
-        kite_drift_push_event(m, &e);
+        kite__drift_push_event(m, &e);
     }
     if (m->dm_hook) m->dm_hook(m->dm_hook_ctx, m, wi);
 }

@@ -148,7 +148,7 @@ int kite_drift_event_json(const kite_drift_monitor *m, const kite_drift_event *e
     if (e->kde_kind == KITE_DRIFT_EVENT_FEATURE) {
         /* Column names come from the profile: escape quotes and backslashes. */
         char name[2 * KITE_PROFILE_NAME_MAX];
-        const char *s = m->dm_profile->kp_columns[e->kde_column].kpc_name;
+        const char *s = m->dm_profile->kpf_columns[e->kde_column].kpc_name;
         size_t j = 0;
         for (; *s && j + 2 < sizeof name; s++) {
             if (*s == '"' || *s == '\\') name[j++] = '\\';

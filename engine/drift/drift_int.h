@@ -1,6 +1,7 @@
 /* Private to kite_drift (engine/drift/), not installed.
- * Internals of the drift monitor shared by drift.c (windows, observe), drift_check.c
- * (statistics at a check) and drift_config.c. Not part of the public API (drift.h).
+ * Internals of the drift monitor shared by drift.c (windows, observe), drift_check.c (a
+ * window's check), drift_column.c (one column's statistics), drift_events.c (the event queue)
+ * and drift_config.c. Not part of the public API (drift.h).
  *
  * Every window keeps its counts in flat double arrays of dm_width slots:
  *
@@ -59,7 +60,7 @@ struct kite_drift_monitor {
     size_t *dm_col_off, *dm_col_nb, *dm_fine_off, *dm_fine_nb;
     kite_drift_test *dm_test;            /* resolved test per column                  */
     double *dm_ref_q, *dm_ref_lnq;       /* reference shares / their logs per coarse bin
-                                            (kite_drift_psi_prepared), laid out like the
+                                            (kite__drift_psi_prepared), laid out like the
                                             coarse bins; NULL q: the reference is empty  */
     char *dm_ref_ok;                     /* column's reference has observations        */
     size_t dm_coarse_width, dm_ev_slot, dm_q_slot, dm_width;
@@ -85,8 +86,8 @@ struct kite_drift_monitor {
 };
 
 /* Runs window w's check on its current sums (drift_check.c). */
-void kite_drift_window_check(kite_drift_monitor *m, int w);
-/* One column's statistics on sums laid out as [0, dm_ev_slot) (drift_check.c). */
+void kite__drift_window_check(kite_drift_monitor *m, int w);
+/* One column's statistics on sums laid out as [0, dm_ev_slot) (drift_column.c). */
 void kite__drift_column_check(const kite_drift_monitor *m, const double *sum, int c,
                               kite_drift_feature *f);
 
@@ -108,6 +109,7 @@ void kite__drift_report_num(void *obj, const char *key, double v);
 void *kite__drift_report_column(const kite_drift_monitor *m, int c, const kite_drift_feature *f,
                                 int with_kind);
 void kite__drift_shadow_report_html(FILE *fp, const kite_drift_monitor *m, const kite_drift_shadow *s);
-void kite_drift_push_event(kite_drift_monitor *m, const kite_drift_event *e);
+/* Queues an event for kite_drift_events (drift_events.c); full: dropped and counted. */
+void kite__drift_push_event(kite_drift_monitor *m, const kite_drift_event *e);
 
 #endif

@@ -249,7 +249,7 @@ static double kolmogn_pelzgood(long n, double x)
     return sum;
 }
 
-double kite_kstwo_sf(long n, double x)
+double kite__kstwo_sf(long n, double x)
 {
     if (isnan(x) || n <= 0) return NAN;
     if (x >= 1.0) return 0.0;

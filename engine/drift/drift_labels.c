@@ -14,7 +14,7 @@ static size_t hash_key(uint64_t k)
     return (size_t)k;
 }
 
-int kite_label_buffer_init(kite_label_buffer *b, size_t capacity)
+int kite__label_buffer_init(kite_label_buffer *b, size_t capacity)
 {
     memset(b, 0, sizeof *b);
     if (capacity == 0 || capacity > (1u << 30)) return -1;
@@ -27,13 +27,13 @@ int kite_label_buffer_init(kite_label_buffer *b, size_t capacity)
     b->klb_live = calloc(capacity, 1);
     b->klb_index = calloc(n, sizeof *b->klb_index);
     if (!b->klb_keys || !b->klb_preds || !b->klb_live || !b->klb_index) {
-        kite_label_buffer_free(b);
+        kite__label_buffer_free(b);
         return -1;
     }
     return 0;
 }
 
-void kite_label_buffer_free(kite_label_buffer *b)
+void kite__label_buffer_free(kite_label_buffer *b)
 {
     free(b->klb_keys);
     free(b->klb_preds);
@@ -69,7 +69,7 @@ static void unindex(kite_label_buffer *b, size_t h)
     }
 }
 
-void kite_label_buffer_put(kite_label_buffer *b, uint64_t key, float prediction)
+void kite__label_buffer_put(kite_label_buffer *b, uint64_t key, float prediction)
 {
     size_t h = find(b, key);
     if (b->klb_index[h]) { /* same key again: newest prediction wins, slot keeps its age */
@@ -94,7 +94,7 @@ void kite_label_buffer_put(kite_label_buffer *b, uint64_t key, float prediction)
     b->klb_len++;
 }
 
-int kite_label_buffer_take(kite_label_buffer *b, uint64_t key, float *prediction)
+int kite__label_buffer_take(kite_label_buffer *b, uint64_t key, float *prediction)
 {
     if (!b->klb_index) return 0;
     size_t h = find(b, key);

@@ -20,10 +20,10 @@ typedef struct kite_label_buffer {
     uint64_t klb_dropped;    /* predictions evicted before their label came         */
 } kite_label_buffer;
 
-int kite_label_buffer_init(kite_label_buffer *b, size_t capacity);
-void kite_label_buffer_free(kite_label_buffer *b);
-void kite_label_buffer_put(kite_label_buffer *b, uint64_t key, float prediction);
+int kite__label_buffer_init(kite_label_buffer *b, size_t capacity);
+void kite__label_buffer_free(kite_label_buffer *b);
+void kite__label_buffer_put(kite_label_buffer *b, uint64_t key, float prediction);
 /* Removes key's prediction into *prediction; returns 0 if the key is not waiting. */
-int kite_label_buffer_take(kite_label_buffer *b, uint64_t key, float *prediction);
+int kite__label_buffer_take(kite_label_buffer *b, uint64_t key, float *prediction);
 
 #endif

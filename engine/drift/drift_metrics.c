@@ -27,7 +27,7 @@ static void feature_labels(const kite_drift_monitor *m, int w, int c, const char
 {
     char win[128], esc[2 * KITE_PROFILE_NAME_MAX + 8];
     window_label(m, w, win, sizeof win);
-    kite_prom_escape(esc, sizeof esc, m->dm_profile->kp_columns[c].kpc_name);
+    kite_prom_escape(esc, sizeof esc, m->dm_profile->kpf_columns[c].kpc_name);
     snprintf(out, size, "%s,feature=\"%s\"%s%s", win, esc, extra ? "," : "", extra ? extra : "");
 }
 
@@ -149,14 +149,14 @@ void kite_drift_metrics_render(const kite_drift_monitor *m, kite_prom *p)
     /* The profile's baseline quality (kite profile --label), so an alert can compare a
      * window's quality with the reference's (e.g. RMSE above 1.5 times the reference's). */
     const kite_profile *prof = m->dm_profile;
-    if (prof->kp_nmetrics > 0) {
+    if (prof->kpf_nmetrics > 0) {
         kite_prom_family(p, "kite_drift_reference_quality", "gauge",
                          "Model quality on the reference profile's labelled rows (kite profile --label)");
-        for (int i = 0; i < prof->kp_nmetrics; i++) {
-            char esc[2 * sizeof prof->kp_metrics[i].kpm_name];
-            kite_prom_escape(esc, sizeof esc, prof->kp_metrics[i].kpm_name);
+        for (int i = 0; i < prof->kpf_nmetrics; i++) {
+            char esc[2 * sizeof prof->kpf_metrics[i].kpm_name];
+            kite_prom_escape(esc, sizeof esc, prof->kpf_metrics[i].kpm_name);
             snprintf(labels, sizeof labels, "metric=\"%s\"", esc);
-            kite_prom_sample(p, "kite_drift_reference_quality", labels, prof->kp_metrics[i].kpm_value);
+            kite_prom_sample(p, "kite_drift_reference_quality", labels, prof->kpf_metrics[i].kpm_value);
         }
     }
 

@@ -17,7 +17,7 @@ void kite__drift_report_num(void *obj, const char *key, double v)
 void *kite__drift_report_column(const kite_drift_monitor *m, int c, const kite_drift_feature *f,
                                 int with_kind)
 {
-    const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
+    const kite_profile_column *pc = &m->dm_profile->kpf_columns[c];
     cJSON *x = cJSON_CreateObject();
     if (!x) return NULL;
     cJSON_AddStringToObject(x, "name", pc->kpc_name);

@@ -38,7 +38,7 @@ static void psi_bars(FILE *fp, const kite_drift_monitor *m, const kite_drift_res
         const kite_drift_feature *f = &r->kdr_columns[c];
         double y = 10 + c * (bar + 4), v = isfinite(f->kdf_psi) ? f->kdf_psi : 0;
         fprintf(fp, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 6, y + bar - 4);
-        kite__html_svg_text(fp, m->dm_profile->kp_columns[c].kpc_name);
+        kite__html_svg_text(fp, m->dm_profile->kpf_columns[c].kpc_name);
         fprintf(fp, "</text><rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>"
                     "<text x=\"%.1f\" y=\"%.1f\">%.3f</text>\n",
                 left, y, v / maxv * span, bar, level_color(f->kdf_level), left + v / maxv * span + 4,
@@ -56,7 +56,7 @@ static void psi_bars(FILE *fp, const kite_drift_monitor *m, const kite_drift_res
 /* Reference vs current shares on the column's coarse bins (the missing bin last). */
 static void histogram_chart(FILE *fp, const kite_drift_monitor *m, int w, int c)
 {
-    const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
+    const kite_profile_column *pc = &m->dm_profile->kpf_columns[c];
     int nb = kite_drift_window_counts(m, w, c, NULL);
     double *cur = malloc((size_t)nb * sizeof *cur);
     if (!cur) return;
@@ -118,7 +118,7 @@ static void over_time(FILE *fp, const kite_drift_monitor *m, int w, const kite_d
     const char *names[HTML_TIME_SERIES];
     for (int s = 0; s < ns; s++) {
         int c = (int)order[2 * s + 1];
-        names[s] = m->dm_profile->kp_columns[c].kpc_name;
+        names[s] = m->dm_profile->kpf_columns[c].kpc_name;
         for (size_t i = 0; i < n; i++) vals[(size_t)s * n + i] = rs[i]->kdr_columns[c].kdf_psi;
     }
     double thr[2] = {m->dm_cfg.kdc_psi_moderate, m->dm_cfg.kdc_psi_significant};
@@ -195,7 +195,7 @@ kite_err kite_drift_report_html_write(const kite_drift_monitor *m, int w, const 
           "<th>p-value</th><th>drifted</th><th>PSI</th><th>status</th><th>missing</th></tr>\n", fp);
     for (int c = 0; c < m->dm_ncols; c++) {
         const kite_drift_feature *f = &r->kdr_columns[c];
-        const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
+        const kite_profile_column *pc = &m->dm_profile->kpf_columns[c];
         fputs("<tr><td>", fp);
         kite__html_svg_text(fp, pc->kpc_name);
         fprintf(fp, "</td><td>%s</td><td>%s</td><td>", pc->kpc_kind ? "categorical" : "numeric",
@@ -217,7 +217,7 @@ kite_err kite_drift_report_html_write(const kite_drift_monitor *m, int w, const 
     fputs("<h2>Reference vs current histograms</h2>\n<div class=\"cards\">\n", fp);
     for (int c = 0; c < m->dm_ncols; c++) {
         fputs("<div class=\"card\"><b>", fp);
-        kite__html_svg_text(fp, m->dm_profile->kp_columns[c].kpc_name);
+        kite__html_svg_text(fp, m->dm_profile->kpf_columns[c].kpc_name);
         fprintf(fp, "</b> PSI %.3f<br>\n", r->kdr_columns[c].kdf_psi);
         histogram_chart(fp, m, w, c);
         fputs("</div>\n", fp);

@@ -38,7 +38,7 @@ static cJSON *result_json(const kite_drift_monitor *m, const kite_drift_result *
     } else {
         cJSON *psi = cJSON_AddObjectToObject(o, "psi");
         for (int c = 0; c < m->dm_ncols; c++)
-            kite__drift_report_num(psi, m->dm_profile->kp_columns[c].kpc_name, r->kdr_columns[c].kdf_psi);
+            kite__drift_report_num(psi, m->dm_profile->kpf_columns[c].kpc_name, r->kdr_columns[c].kdf_psi);
     }
     if (m->dm_task != KITE_TASK_NONE) cJSON_AddItemToObject(o, "quality", quality_json(m, &r->kdr_quality));
     if (r->kdr_shadow) {
@@ -57,9 +57,9 @@ void *kite_drift_report_json(const kite_drift_monitor *m)
     kite__drift_report_num(root, "events", (double)m->dm_events_seen);
     if (m->dm_task != KITE_TASK_NONE) cJSON_AddStringToObject(root, "task", kite_task_name(m->dm_task));
     const kite_profile *p = m->dm_profile;
-    if (p->kp_nmetrics) {
+    if (p->kpf_nmetrics) {
         cJSON *q = cJSON_AddObjectToObject(root, "reference_quality");
-        for (int k = 0; k < p->kp_nmetrics; k++) kite__drift_report_num(q, p->kp_metrics[k].kpm_name, p->kp_metrics[k].kpm_value);
+        for (int k = 0; k < p->kpf_nmetrics; k++) kite__drift_report_num(q, p->kpf_metrics[k].kpm_name, p->kpf_metrics[k].kpm_value);
     }
     cJSON *detections = cJSON_AddObjectToObject(root, "detections");
     static const char *const dk[] = {"feature", "dataset", "prediction", "concept"};

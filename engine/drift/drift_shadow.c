@@ -55,7 +55,7 @@ static int shadow_bucket(double ad)
 static void shadow_add_row(kite_drift_monitor *m, double *mirror, size_t k)
 {
     for (int c = 0; c < m->dm_ncols; c++) {
-        const kite_profile_column *pc = &m->dm_profile->kp_columns[c];
+        const kite_profile_column *pc = &m->dm_profile->kpf_columns[c];
         double *h = mirror + m->dm_col_off[c];
         if (pc->kpc_kind == KITE_PROFILE_NUMERIC) {
             float x = c == m->dm_pred_col ? m->dm_chunk_pred[k] : m->dm_chunk_rows[k * m->dm_chunk_stride + (size_t)c];

@@ -59,7 +59,7 @@ void *kite__drift_shadow_report_json(const kite_drift_monitor *m, const kite_dri
     cJSON *rank = cJSON_AddArrayToObject(o, "features_by_psi");
     int n = order ? shadow_ranking(m, s, order) : 0;
     for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(rank, cJSON_CreateString(m->dm_profile->kp_columns[(int)order[2 * i + 1]].kpc_name));
+        cJSON_AddItemToArray(rank, cJSON_CreateString(m->dm_profile->kpf_columns[(int)order[2 * i + 1]].kpc_name));
     free(order);
     cJSON *cols = cJSON_AddArrayToObject(o, "columns");
     for (int c = 0; c < m->dm_ncols; c++) {
@@ -135,7 +135,7 @@ void kite__drift_shadow_report_html(FILE *fp, const kite_drift_monitor *m, const
         int c = (int)order[2 * i + 1];
         const kite_drift_feature *f = &s->kds_columns[c];
         fputs("<tr><td>", fp);
-        kite__html_svg_text(fp, m->dm_profile->kp_columns[c].kpc_name);
+        kite__html_svg_text(fp, m->dm_profile->kpf_columns[c].kpc_name);
         fprintf(fp, "</td><td>%s</td><td>", kite_drift_test_name(f->kdf_test));
         num(fp, f->kdf_stat);
         fputs("</td><td>", fp);

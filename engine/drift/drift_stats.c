@@ -17,7 +17,7 @@ static void totals(const double *ref, const double *cur, size_t n, double *tr, d
     *tc = b;
 }
 
-double kite_drift_psi(const double *ref, const double *cur, size_t n)
+double kite__drift_psi(const double *ref, const double *cur, size_t n)
 {
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
@@ -33,7 +33,7 @@ double kite_drift_psi(const double *ref, const double *cur, size_t n)
     return psi;
 }
 
-int kite_drift_psi_prepare(const double *ref, size_t n, double *q, double *lnq)
+int kite__drift_psi_prepare(const double *ref, size_t n, double *q, double *lnq)
 {
     double tr = 0;
     for (size_t i = 0; i < n; i++) tr += ref[i];
@@ -69,7 +69,7 @@ static inline double psi_ln_count(double c)
     return log(c);
 }
 
-double kite_drift_psi_prepared(const double *q, const double *lnq, const double *cur, size_t n)
+double kite__drift_psi_prepared(const double *q, const double *lnq, const double *cur, size_t n)
 {
     pthread_once(&psi_ln_once, psi_ln_init);
     double tc = 0, psi = 0;
@@ -89,7 +89,7 @@ double kite_drift_psi_prepared(const double *q, const double *lnq, const double 
     return psi;
 }
 
-double kite_drift_js(const double *ref, const double *cur, size_t n)
+double kite__drift_js(const double *ref, const double *cur, size_t n)
 {
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
@@ -104,7 +104,7 @@ double kite_drift_js(const double *ref, const double *cur, size_t n)
     return js > 0 ? sqrt(js) : 0.0; /* rounding can leave -1e-17 for equal histograms */
 }
 
-double kite_drift_chi2(const double *ref, const double *cur, size_t n, double *pvalue, int *dof)
+double kite__drift_chi2(const double *ref, const double *cur, size_t n, double *pvalue, int *dof)
 {
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
@@ -125,7 +125,7 @@ double kite_drift_chi2(const double *ref, const double *cur, size_t n, double *p
     }
     int df = k - 1;
     if (dof) *dof = df;
-    if (pvalue) *pvalue = df > 0 ? kite_chi2_sf(stat, df) : (isinf(stat) ? 0.0 : 1.0);
+    if (pvalue) *pvalue = df > 0 ? kite__chi2_sf(stat, df) : (isinf(stat) ? 0.0 : 1.0);
     return stat;
 }
 
@@ -227,19 +227,19 @@ static double ks_pvalue(double tr, double tc, double gmax)
     /* scipy's "asymp": the finite-n distribution at n = round(nm / (n + m)), half to even. */
     double big = tr > tc ? tr : tc, small = tr > tc ? tc : tr;
     double en = nearbyint(big * small / (big + small));
-    if (en >= 1 && en < 1e15) return kite_kstwo_sf((long)en, d);
-    double p = kite_kolmogorov_sf(sqrt(tr * tc / (tr + tc)) * d); /* decayed windows below 1 */
+    if (en >= 1 && en < 1e15) return kite__kstwo_sf((long)en, d);
+    double p = kite__kolmogorov_sf(sqrt(tr * tc / (tr + tc)) * d); /* decayed windows below 1 */
     return p < 0 ? 0 : p > 1 ? 1 : p;
 }
 
-double kite_drift_ks(const double *ref, const double *cur, size_t n, double *pvalue)
+double kite__drift_ks(const double *ref, const double *cur, size_t n, double *pvalue)
 {
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
-    return kite_drift_ks_totals(ref, cur, n, tr, tc, pvalue);
+    return kite__drift_ks_totals(ref, cur, n, tr, tc, pvalue);
 }
 
-double kite_drift_ks_totals(const double *ref, const double *cur, size_t n, double tr, double tc,
+double kite__drift_ks_totals(const double *ref, const double *cur, size_t n, double tr, double tc,
                             double *pvalue)
 {
     if (pvalue) *pvalue = NAN;
@@ -256,14 +256,14 @@ double kite_drift_ks_totals(const double *ref, const double *cur, size_t n, doub
     return d / (tr * tc);
 }
 
-double kite_drift_wasserstein(const double *ref, const double *cur, size_t n, const float *edges)
+double kite__drift_wasserstein(const double *ref, const double *cur, size_t n, const float *edges)
 {
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
-    return kite_drift_wasserstein_totals(ref, cur, n, edges, tr, tc);
+    return kite__drift_wasserstein_totals(ref, cur, n, edges, tr, tc);
 }
 
-double kite_drift_wasserstein_totals(const double *ref, const double *cur, size_t n,
+double kite__drift_wasserstein_totals(const double *ref, const double *cur, size_t n,
                                      const float *edges, double tr, double tc)
 {
     if (!(tr > 0) || !(tc > 0)) return NAN;
@@ -278,7 +278,7 @@ double kite_drift_wasserstein_totals(const double *ref, const double *cur, size_
     return w / (tr * tc);
 }
 
-double kite_drift_ztest(const double *ref, const double *cur, size_t n, size_t k, double *pvalue)
+double kite__drift_ztest(const double *ref, const double *cur, size_t n, size_t k, double *pvalue)
 {
     double tr, tc;
     totals(ref, cur, n, &tr, &tc);
@@ -297,7 +297,7 @@ double kite_drift_ztest(const double *ref, const double *cur, size_t n, size_t k
 /* Q(a, x) = Gamma(a, x) / Gamma(a): the series for P when x < a + 1 (converges fast there and
  * Q is not small, so 1 - P loses nothing that matters), else Lentz's continued fraction for Q
  * directly (keeps relative accuracy for tiny p-values). Both stop at 1e-16 relative. */
-double kite_gamma_q(double a, double x)
+double kite__gamma_q(double a, double x)
 {
     if (isnan(a) || isnan(x) || a <= 0) return NAN;
     if (x <= 0) return 1.0;
@@ -330,17 +330,17 @@ double kite_gamma_q(double a, double x)
     return exp(lg) * h;
 }
 
-double kite_chi2_sf(double x, double dof)
+double kite__chi2_sf(double x, double dof)
 {
     if (isnan(x)) return NAN;
     if (x <= 0) return 1.0;
-    return kite_gamma_q(dof / 2, x / 2);
+    return kite__gamma_q(dof / 2, x / 2);
 }
 
 /* Q_KS(x) = 2 sum_{k>=1} (-1)^(k-1) exp(-2 k^2 x^2) for large x; for small x the Jacobi theta
  * form P = sqrt(2 pi)/x sum_{k>=1} exp(-(2k-1)^2 pi^2 / (8 x^2)) converges in a few terms and
  * Q = 1 - P. The switch at x = 1 keeps both series within 1e-16 of their limits. */
-double kite_kolmogorov_sf(double x)
+double kite__kolmogorov_sf(double x)
 {
     if (isnan(x)) return NAN;
     if (x <= 0) return 1.0;

@@ -23,7 +23,7 @@
  *             <= KITE_DRIFT_KS_EXACT_MAX, the exact distribution (scipy's own algorithms,
  *             bit for bit: O(n) for equal sizes, else O(max(n, m) (2 D min(n, m) + 1)) steps
  *             and one allocation of max(n, m) doubles); otherwise scipy's "asymp", the
- *             finite-n one-sample distribution kstwo.sf(D, round(nm/(n+m))) (kite_kstwo_sf;
+ *             finite-n one-sample distribution kstwo.sf(D, round(nm/(n+m))) (kite__kstwo_sf;
  *             the Kolmogorov limit only for decayed windows holding less than one event).
  *   W1        Wasserstein-1 distance from binned CDFs: sum_i |F_r(i) - F_c(i)| (x_{i+1} - x_i)
  *             over the interior edges x (values beyond the outer edges count at the edge).
@@ -37,35 +37,35 @@
 #define KITE_DRIFT_PSI_EPSILON 1e-4
 #define KITE_DRIFT_KS_EXACT_MAX 10000 /* scipy ks_2samp's MAX_AUTO_N */
 
-double kite_drift_psi(const double *ref, const double *cur, size_t n);
+double kite__drift_psi(const double *ref, const double *cur, size_t n);
 /* The same PSI with the reference side prepared once (the drift monitor's check path):
  * q[i] = ref[i] / sum(ref) (0 kept), lnq[i] = ln(q[i] or the epsilon when 0). Saves one
- * logarithm per bin; equal to kite_drift_psi to ~1e-15 relative. */
-double kite_drift_psi_prepared(const double *q, const double *lnq, const double *cur, size_t n);
-/* Fills q and lnq for kite_drift_psi_prepared; returns 0 if ref has no observations. */
-int kite_drift_psi_prepare(const double *ref, size_t n, double *q, double *lnq);
-double kite_drift_js(const double *ref, const double *cur, size_t n);
+ * logarithm per bin; equal to kite__drift_psi to ~1e-15 relative. */
+double kite__drift_psi_prepared(const double *q, const double *lnq, const double *cur, size_t n);
+/* Fills q and lnq for kite__drift_psi_prepared; returns 0 if ref has no observations. */
+int kite__drift_psi_prepare(const double *ref, size_t n, double *q, double *lnq);
+double kite__drift_js(const double *ref, const double *cur, size_t n);
 /* Returns the statistic; *pvalue and *dof (may be NULL) receive the rest. */
-double kite_drift_chi2(const double *ref, const double *cur, size_t n, double *pvalue, int *dof);
-double kite_drift_ks(const double *ref, const double *cur, size_t n, double *pvalue);
+double kite__drift_chi2(const double *ref, const double *cur, size_t n, double *pvalue, int *dof);
+double kite__drift_ks(const double *ref, const double *cur, size_t n, double *pvalue);
 /* edges[0..n-1) are the n-1 boundaries between the n bins (bin 0 below edges[0]). */
-double kite_drift_wasserstein(const double *ref, const double *cur, size_t n, const float *edges);
+double kite__drift_wasserstein(const double *ref, const double *cur, size_t n, const float *edges);
 /* The same two with the totals sum(ref), sum(cur) already known (the monitor knows them from
  * the profile and the coarse histogram, so a check skips a pass over the fine grid). */
-double kite_drift_ks_totals(const double *ref, const double *cur, size_t n, double tr, double tc,
+double kite__drift_ks_totals(const double *ref, const double *cur, size_t n, double tr, double tc,
                             double *pvalue);
-double kite_drift_wasserstein_totals(const double *ref, const double *cur, size_t n,
+double kite__drift_wasserstein_totals(const double *ref, const double *cur, size_t n,
                                      const float *edges, double tr, double tc);
 /* Share of bin k in ref vs cur. */
-double kite_drift_ztest(const double *ref, const double *cur, size_t n, size_t k, double *pvalue);
+double kite__drift_ztest(const double *ref, const double *cur, size_t n, size_t k, double *pvalue);
 
 /* Special functions, exported for tests: upper regularized incomplete gamma Q(a, x),
  * chi-square survival function, Kolmogorov survival function Q_KS(x). */
-double kite_gamma_q(double a, double x);
-double kite_chi2_sf(double x, double dof);
-double kite_kolmogorov_sf(double x);
+double kite__gamma_q(double a, double x);
+double kite__chi2_sf(double x, double dof);
+double kite__kolmogorov_sf(double x);
 /* P(D_n >= x) of the one-sample two-sided KS statistic, scipy.stats.kstwo.sf(x, n)
  * (engine/drift/drift_kstwo.c); allocates a few small matrices on some branches (NaN if that fails). */
-double kite_kstwo_sf(long n, double x);
+double kite__kstwo_sf(long n, double x);
 
 #endif

@@ -31,72 +31,19 @@ static double spec_text_number(const char *s)
     return (*s && !*end && !errno) ? v : NAN;
 }
 
-/* Integer member in [lo, hi]; *out keeps its default when the key is absent and !required. */
-kite_err kite_spec_json_int(const cJSON *obj, const char *key, long lo, long hi, int required,
-                         long *out, const char *path, const char *ctx, char *errstr, size_t size)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!it) {
-        if (!required) return KITE_ERR_OK;
-        return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: \"%s\" is required", path, ctx, key);
-    }
-    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
-        it->valuedouble < (double)lo || it->valuedouble > (double)hi)
-        return kite_errf(KITE_ERR_SPEC, errstr, size,
-                         "%s: %s: \"%s\" must be an integer in [%ld, %ld]", path, ctx, key, lo, hi);
-    *out = (long)it->valuedouble;
-    return KITE_ERR_OK;
-}
-
-/* Optional number member; null means NaN (missing). */
-kite_err kite_spec_json_number(const cJSON *obj, const char *key, double *out, const char *path,
-                            const char *ctx, char *errstr, size_t size)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!it) return KITE_ERR_OK;
-    if (cJSON_IsNull(it)) {
-        *out = NAN;
-        return KITE_ERR_OK;
-    }
-    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-        return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: \"%s\" must be a finite number or null",
-                         path, ctx, key);
-    *out = it->valuedouble;
-    return KITE_ERR_OK;
-}
-
-const char *kite_spec_json_string(const cJSON *obj, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(it) ? it->valuestring : NULL;
-}
-
-kite_err kite_spec_json_check_keys(const cJSON *obj, const char *const *allowed, const char *path,
-                                const char *ctx, char *errstr, size_t size)
-{
-    for (const cJSON *it = obj->child; it; it = it->next) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = !strcmp(it->string, *a);
-        if (!ok)
-            return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: unknown key \"%s\"", path, ctx,
-                             it->string);
-    }
-    return KITE_ERR_OK;
-}
-
 static int spec_add_input(kite_feature_spec *s, const char *name, kite_input_type type)
 {
-    kite_spec_input *grown = realloc(s->ks_inputs, (size_t)(s->ks_num_inputs + 1) * sizeof *grown);
+    kite_spec_input *grown = realloc(s->ksp_inputs, (size_t)(s->ksp_num_inputs + 1) * sizeof *grown);
     if (!grown) return -1;
-    s->ks_inputs = grown;
-    kite_spec_input *in = &s->ks_inputs[s->ks_num_inputs];
+    s->ksp_inputs = grown;
+    kite_spec_input *in = &s->ksp_inputs[s->ksp_num_inputs];
     memset(in, 0, sizeof *in);
     in->ksi_name = spec_strdup(name);
     in->ksi_type = type;
     in->ksi_unseen = NAN;
     in->ksi_ring = -1;
     if (!in->ksi_name) return -1;
-    return s->ks_num_inputs++;
+    return s->ksp_num_inputs++;
 }
 
 static kite_err spec_parse_categories(kite_spec_input *in, const cJSON *item, const char *path,
@@ -111,7 +58,7 @@ static kite_err spec_parse_categories(kite_spec_input *in, const cJSON *item, co
         return kite_errf(KITE_ERR_SPEC, errstr, size,
                          "%s: %s: a category input needs an explicit \"unseen\" (a number, or null "
                          "for missing)", path, ctx);
-    KITE_TRY(kite_spec_json_number(item, "unseen", &in->ksi_unseen, path, ctx, errstr, size));
+    KITE_TRY(kite__spec_json_number(item, "unseen", &in->ksi_unseen, path, ctx, errstr, size));
     int n = cJSON_GetArraySize(map);
     if (n > KITE_SPEC_MAX_CATS)
         return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: \"map\" has %d categories (max %d)",
@@ -138,7 +85,7 @@ static kite_err spec_parse_categories(kite_spec_input *in, const cJSON *item, co
 
 static kite_err spec_parse_inputs(kite_feature_spec *s, const cJSON *root, char *errstr, size_t size)
 {
-    const char *path = s->ks_path;
+    const char *path = s->ksp_path;
     const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(root, "inputs");
     if (!cJSON_IsArray(inputs) || !inputs->child)
         return kite_errf(KITE_ERR_SPEC, errstr, size,
@@ -147,15 +94,15 @@ static kite_err spec_parse_inputs(kite_feature_spec *s, const cJSON *root, char 
     int i = 0;
     for (const cJSON *it = inputs->child; it; it = it->next, i++) {
         char ctx[320];
-        const char *name = kite_spec_json_string(it, "name");
+        const char *name = kite__spec_json_string(it, "name");
         snprintf(ctx, sizeof ctx, "inputs[%d] (\"%.200s\")", i, name ? name : "?");
         if (!cJSON_IsObject(it) || !name || !*name)
             return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: needs a non-empty \"name\"",
                              path, ctx);
-        KITE_TRY(kite_spec_json_check_keys(it, keys, path, ctx, errstr, size));
+        KITE_TRY(kite__spec_json_check_keys(it, keys, path, ctx, errstr, size));
         if (kite_feature_spec_input_index(s, name) >= 0)
             return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: input named twice", path, ctx);
-        const char *type = kite_spec_json_string(it, "type");
+        const char *type = kite__spec_json_string(it, "type");
         kite_input_type t;
         if (!type || !strcmp(type, "number")) t = KITE_INPUT_NUMBER;
         else if (!strcmp(type, "category")) t = KITE_INPUT_CATEGORY;
@@ -166,7 +113,7 @@ static kite_err spec_parse_inputs(kite_feature_spec *s, const cJSON *root, char 
         int k = spec_add_input(s, name, t);
         if (k < 0) return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", path);
         if (t == KITE_INPUT_CATEGORY)
-            KITE_TRY(spec_parse_categories(&s->ks_inputs[k], it, path, ctx, errstr, size));
+            KITE_TRY(spec_parse_categories(&s->ksp_inputs[k], it, path, ctx, errstr, size));
         else if (cJSON_GetObjectItemCaseSensitive(it, "map"))
             return kite_errf(KITE_ERR_SPEC, errstr, size,
                              "%s: %s: \"map\" needs \"type\": \"category\"", path, ctx);
@@ -180,27 +127,27 @@ static kite_err spec_text_field(kite_feature_spec *s, const char *name, const ch
 {
     int k = kite_feature_spec_input_index(s, name);
     if (k < 0) k = spec_add_input(s, name, KITE_INPUT_TEXT);
-    if (k < 0) return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", s->ks_path);
-    if (s->ks_inputs[k].ksi_type == KITE_INPUT_CATEGORY)
+    if (k < 0) return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", s->ksp_path);
+    if (s->ksp_inputs[k].ksi_type == KITE_INPUT_CATEGORY)
         return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: field \"%s\" is a category input",
-                         s->ks_path, what, name);
+                         s->ksp_path, what, name);
     *out = k;
     return KITE_ERR_OK;
 }
 
 static kite_err spec_parse_time(kite_feature_spec *s, const cJSON *root, char *errstr, size_t size)
 {
-    const char *path = s->ks_path;
+    const char *path = s->ksp_path;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "time");
-    s->ks_time_inputs[0] = s->ks_time_inputs[1] = -1;
+    s->ksp_time_inputs[0] = s->ksp_time_inputs[1] = -1;
     if (!t || cJSON_IsNull(t)) return KITE_ERR_OK;
     static const char *const keys[] = {"field", "fields", "format", "step_seconds", "gaps",
                                        "duplicates", "out_of_order", NULL};
     if (!cJSON_IsObject(t))
         return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: \"time\" must be an object", path);
-    KITE_TRY(kite_spec_json_check_keys(t, keys, path, "time", errstr, size));
+    KITE_TRY(kite__spec_json_check_keys(t, keys, path, "time", errstr, size));
     const cJSON *fields = cJSON_GetObjectItemCaseSensitive(t, "fields");
-    const char *field = kite_spec_json_string(t, "field");
+    const char *field = kite__spec_json_string(t, "field");
     const char *names[2] = {field, NULL};
     if (cJSON_IsArray(fields)) {
         int n = cJSON_GetArraySize(fields);
@@ -219,38 +166,38 @@ static kite_err spec_parse_time(kite_feature_spec *s, const cJSON *root, char *e
         return kite_errf(KITE_ERR_SPEC, errstr, size,
                          "%s: time: needs \"field\": \"ts\" or \"fields\": [\"Date\", \"Time\"]", path);
     for (int i = 0; i < 2 && names[i]; i++)
-        KITE_TRY(spec_text_field(s, names[i], "time", &s->ks_time_inputs[i], errstr, size));
-    const char *fmt = kite_spec_json_string(t, "format");
+        KITE_TRY(spec_text_field(s, names[i], "time", &s->ksp_time_inputs[i], errstr, size));
+    const char *fmt = kite__spec_json_string(t, "format");
     if (!fmt)
         return kite_errf(KITE_ERR_SPEC, errstr, size,
                          "%s: time: \"format\" is required (\"iso8601\", \"epoch\", \"epoch_ms\" or a "
                          "pattern such as \"%%d/%%m/%%Y %%H.%%M.%%S\")", path);
-    if (!strcmp(fmt, "iso8601")) s->ks_time_format = KITE_TIME_ISO8601;
-    else if (!strcmp(fmt, "epoch")) s->ks_time_format = KITE_TIME_EPOCH;
-    else if (!strcmp(fmt, "epoch_ms")) s->ks_time_format = KITE_TIME_EPOCH_MS;
+    if (!strcmp(fmt, "iso8601")) s->ksp_time_format = KITE_TIME_ISO8601;
+    else if (!strcmp(fmt, "epoch")) s->ksp_time_format = KITE_TIME_EPOCH;
+    else if (!strcmp(fmt, "epoch_ms")) s->ksp_time_format = KITE_TIME_EPOCH_MS;
     else {
         for (const char *p = fmt; *p; p++)
             if (*p == '%' && (!p[1] || !strchr("dmYHMS%", *++p)))
                 return kite_errf(KITE_ERR_SPEC, errstr, size,
                                  "%s: time: \"format\" \"%s\": only %%d %%m %%Y %%H %%M %%S %%%% are "
                                  "supported", path, fmt);
-        s->ks_time_format = KITE_TIME_PATTERN;
-        if (!(s->ks_time_pattern = spec_strdup(fmt)))
+        s->ksp_time_format = KITE_TIME_PATTERN;
+        if (!(s->ksp_time_pattern = spec_strdup(fmt)))
             return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", path);
     }
     long step = 0;
-    KITE_TRY(kite_spec_json_int(t, "step_seconds", 0, 366L * 86400, 0, &step, path, "time", errstr, size));
-    s->ks_step_ms = (int64_t)step * 1000;
-    const char *gaps = kite_spec_json_string(t, "gaps");
+    KITE_TRY(kite__spec_json_int(t, "step_seconds", 0, 366L * 86400, 0, &step, path, "time", errstr, size));
+    s->ksp_step_ms = (int64_t)step * 1000;
+    const char *gaps = kite__spec_json_string(t, "gaps");
     if (gaps && strcmp(gaps, "fill") && strcmp(gaps, "ignore"))
         return kite_errf(KITE_ERR_SPEC, errstr, size,
                          "%s: time: \"gaps\" must be \"fill\" or \"ignore\"", path);
-    s->ks_fill_gaps = gaps && !strcmp(gaps, "fill");
-    if (s->ks_fill_gaps && !step)
+    s->ksp_fill_gaps = gaps && !strcmp(gaps, "fill");
+    if (s->ksp_fill_gaps && !step)
         return kite_errf(KITE_ERR_SPEC, errstr, size,
                          "%s: time: \"gaps\": \"fill\" needs \"step_seconds\" > 0", path);
-    const char *pol[2] = {kite_spec_json_string(t, "duplicates"), kite_spec_json_string(t, "out_of_order")};
-    kite_order_policy *dst[2] = {&s->ks_on_duplicate, &s->ks_on_out_of_order};
+    const char *pol[2] = {kite__spec_json_string(t, "duplicates"), kite__spec_json_string(t, "out_of_order")};
+    kite_order_policy *dst[2] = {&s->ksp_on_duplicate, &s->ksp_on_out_of_order};
     static const char *const pol_keys[2] = {"duplicates", "out_of_order"};
     for (int i = 0; i < 2; i++) {
         if (!pol[i] || !strcmp(pol[i], "reject")) *dst[i] = KITE_ORDER_REJECT;
@@ -264,28 +211,28 @@ static kite_err spec_parse_time(kite_feature_spec *s, const cJSON *root, char *e
 
 static kite_err spec_parse_top(kite_feature_spec *s, const cJSON *root, char *errstr, size_t size)
 {
-    const char *path = s->ks_path;
+    const char *path = s->ksp_path;
     static const char *const keys[] = {"kite_feature_spec", "name", "description", "csv", "missing",
                                        "key", "max_keys", "when_full", "time", "warmup", "inputs",
                                        "features", NULL};
-    KITE_TRY(kite_spec_json_check_keys(root, keys, path, "top level", errstr, size));
-    s->ks_delimiter = ',';
+    KITE_TRY(kite__spec_json_check_keys(root, keys, path, "top level", errstr, size));
+    s->ksp_delimiter = ',';
     const cJSON *csv = cJSON_GetObjectItemCaseSensitive(root, "csv");
     if (csv) {
         static const char *const ckeys[] = {"delimiter", "decimal_comma", NULL};
         if (!cJSON_IsObject(csv))
             return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: \"csv\" must be an object", path);
-        KITE_TRY(kite_spec_json_check_keys(csv, ckeys, path, "csv", errstr, size));
-        const char *d = kite_spec_json_string(csv, "delimiter");
+        KITE_TRY(kite__spec_json_check_keys(csv, ckeys, path, "csv", errstr, size));
+        const char *d = kite__spec_json_string(csv, "delimiter");
         if (d && (strlen(d) != 1 || *d == '"' || *d == '\n'))
             return kite_errf(KITE_ERR_SPEC, errstr, size,
                              "%s: csv: \"delimiter\" must be one character", path);
-        if (d) s->ks_delimiter = *d;
+        if (d) s->ksp_delimiter = *d;
         const cJSON *dc = cJSON_GetObjectItemCaseSensitive(csv, "decimal_comma");
         if (dc && !cJSON_IsBool(dc))
             return kite_errf(KITE_ERR_SPEC, errstr, size,
                              "%s: csv: \"decimal_comma\" must be true or false", path);
-        s->ks_decimal_comma = cJSON_IsTrue(dc);
+        s->ksp_decimal_comma = cJSON_IsTrue(dc);
     }
     const cJSON *miss = cJSON_GetObjectItemCaseSensitive(root, "missing");
     if (miss) {
@@ -293,33 +240,33 @@ static kite_err spec_parse_top(kite_feature_spec *s, const cJSON *root, char *er
             return kite_errf(KITE_ERR_SPEC, errstr, size,
                              "%s: \"missing\" must be an array of strings such as [\"-200\"]", path);
         int n = cJSON_GetArraySize(miss);
-        s->ks_missing = calloc((size_t)n + 1, sizeof *s->ks_missing);
-        s->ks_missing_nums = calloc((size_t)n + 1, sizeof *s->ks_missing_nums);
-        if (!s->ks_missing || !s->ks_missing_nums)
+        s->ksp_missing = calloc((size_t)n + 1, sizeof *s->ksp_missing);
+        s->ksp_missing_nums = calloc((size_t)n + 1, sizeof *s->ksp_missing_nums);
+        if (!s->ksp_missing || !s->ksp_missing_nums)
             return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", path);
         for (int i = 0; i < n; i++) {
             const cJSON *m = cJSON_GetArrayItem(miss, i);
             if (!cJSON_IsString(m) || !*m->valuestring)
                 return kite_errf(KITE_ERR_SPEC, errstr, size,
                                  "%s: missing[%d] must be a non-empty string", path, i);
-            if (!(s->ks_missing[i] = spec_strdup(m->valuestring)))
+            if (!(s->ksp_missing[i] = spec_strdup(m->valuestring)))
                 return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", path);
-            s->ks_missing_nums[i] = spec_text_number(m->valuestring);
-            s->ks_num_missing++;
+            s->ksp_missing_nums[i] = spec_text_number(m->valuestring);
+            s->ksp_num_missing++;
         }
     }
     long warmup = 0, max_keys = 10000;
-    KITE_TRY(kite_spec_json_int(root, "warmup", 0, KITE_SPEC_MAX_WINDOW, 0, &warmup, path, "top level",
+    KITE_TRY(kite__spec_json_int(root, "warmup", 0, KITE_SPEC_MAX_WINDOW, 0, &warmup, path, "top level",
                       errstr, size));
-    KITE_TRY(kite_spec_json_int(root, "max_keys", 1, 100000000, 0, &max_keys, path, "top level", errstr, size));
-    s->ks_warmup = (int)warmup;
-    s->ks_max_keys = (size_t)max_keys;
+    KITE_TRY(kite__spec_json_int(root, "max_keys", 1, 100000000, 0, &max_keys, path, "top level", errstr, size));
+    s->ksp_warmup = (int)warmup;
+    s->ksp_max_keys = (size_t)max_keys;
     const cJSON *wf = cJSON_GetObjectItemCaseSensitive(root, "when_full");
-    const char *when = kite_spec_json_string(root, "when_full");
+    const char *when = kite__spec_json_string(root, "when_full");
     if (wf && (!when || (strcmp(when, "refuse") && strcmp(when, "evict"))))
         return kite_errf(KITE_ERR_SPEC, errstr, size,
                          "%s: \"when_full\" must be \"refuse\" or \"evict\"", path);
-    s->ks_evict = when && !strcmp(when, "evict");
+    s->ksp_evict = when && !strcmp(when, "evict");
     return KITE_ERR_OK;
 }
 
@@ -330,8 +277,8 @@ static void spec_build_tables(kite_feature_spec *s)
         for (int v = 0; v < periods[u]; v++) {
             /* Same operation order as the pandas reference: 2 * pi * v / period. */
             double a = 2.0 * M_PI * (double)v / (double)periods[u];
-            s->ks_cyc_table[u][0][v] = sin(a);
-            s->ks_cyc_table[u][1][v] = cos(a);
+            s->ksp_cyc_table[u][0][v] = sin(a);
+            s->ksp_cyc_table[u][1][v] = cos(a);
         }
 }
 
@@ -340,11 +287,11 @@ kite_err kite_feature_spec_parse(const char *json, size_t len, const char *name,
 {
     *out = NULL;
     kite_feature_spec *s = calloc(1, sizeof *s);
-    if (!s || !(s->ks_path = spec_strdup(name))) {
+    if (!s || !(s->ksp_path = spec_strdup(name))) {
         free(s);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", name);
     }
-    s->ks_key_input = -1;
+    s->ksp_key_input = -1;
     cJSON *root = cJSON_ParseWithLength(json, len);
     kite_err err = KITE_ERR_OK;
     if (!root) {
@@ -363,10 +310,10 @@ kite_err kite_feature_spec_parse(const char *json, size_t len, const char *name,
             err = kite_errf(KITE_ERR_SPEC, errstr, errstr_size,
                             "%s: \"key\" must be a field name or null (one stream)", name);
         else if (cJSON_IsString(key))
-            err = spec_text_field(s, key->valuestring, "key", &s->ks_key_input, errstr, errstr_size);
+            err = spec_text_field(s, key->valuestring, "key", &s->ksp_key_input, errstr, errstr_size);
     }
     if (!err) err = spec_parse_time(s, root, errstr, errstr_size);
-    if (!err) err = kite_feature_spec_parse_features(s, root, errstr, errstr_size);
+    if (!err) err = kite__feature_spec_parse_features(s, root, errstr, errstr_size);
     cJSON_Delete(root);
     if (err) {
         kite_spec_one_line(errstr);
@@ -416,8 +363,8 @@ kite_err kite_feature_spec_load(const char *path, kite_feature_spec **out, char 
 void kite_feature_spec_free(kite_feature_spec *s)
 {
     if (!s) return;
-    for (int i = 0; i < s->ks_num_inputs; i++) {
-        kite_spec_input *in = &s->ks_inputs[i];
+    for (int i = 0; i < s->ksp_num_inputs; i++) {
+        kite_spec_input *in = &s->ksp_inputs[i];
         for (int k = 0; k < in->ksi_num_cats; k++) free(in->ksi_cat_names[k]);
         free(in->ksi_cat_names);
         free(in->ksi_cat_lens);
@@ -425,128 +372,58 @@ void kite_feature_spec_free(kite_feature_spec *s)
         free(in->ksi_cat_values);
         free(in->ksi_name);
     }
-    for (int j = 0; j < s->ks_num_features; j++) free(s->ks_features[j].ksf_name);
-    for (int i = 0; i < s->ks_num_missing; i++) free(s->ks_missing[i]);
-    free(s->ks_missing);
-    free(s->ks_missing_nums);
-    free(s->ks_inputs);
-    free(s->ks_features);
-    free(s->ks_accs);
-    free(s->ks_rings);
-    free(s->ks_time_pattern);
-    free(s->ks_path);
+    for (int j = 0; j < s->ksp_num_features; j++) free(s->ksp_features[j].ksf_name);
+    for (int i = 0; i < s->ksp_num_missing; i++) free(s->ksp_missing[i]);
+    free(s->ksp_missing);
+    free(s->ksp_missing_nums);
+    free(s->ksp_inputs);
+    free(s->ksp_features);
+    free(s->ksp_accs);
+    free(s->ksp_rings);
+    free(s->ksp_time_pattern);
+    free(s->ksp_path);
     free(s);
 }
-
-int kite_feature_spec_num_inputs(const kite_feature_spec *s) { return s->ks_num_inputs; }
-const char *kite_feature_spec_input_name(const kite_feature_spec *s, int i)
-{
-    return i >= 0 && i < s->ks_num_inputs ? s->ks_inputs[i].ksi_name : NULL;
-}
-int kite_feature_spec_input_index(const kite_feature_spec *s, const char *name)
-{
-    for (int i = 0; i < s->ks_num_inputs; i++)
-        if (!strcmp(s->ks_inputs[i].ksi_name, name)) return i;
-    return -1;
-}
-int kite_feature_spec_num_outputs(const kite_feature_spec *s) { return s->ks_num_features; }
-const char *kite_feature_spec_output_name(const kite_feature_spec *s, int j)
-{
-    return j >= 0 && j < s->ks_num_features ? s->ks_features[j].ksf_name : NULL;
-}
-const char *kite_feature_spec_key_field(const kite_feature_spec *s)
-{
-    return s->ks_key_input >= 0 ? s->ks_inputs[s->ks_key_input].ksi_name : NULL;
-}
-char kite_feature_spec_csv_delimiter(const kite_feature_spec *s) { return s->ks_delimiter; }
-int kite_feature_spec_csv_decimal_comma(const kite_feature_spec *s) { return s->ks_decimal_comma; }
-int kite_feature_spec_warmup(const kite_feature_spec *s) { return s->ks_warmup; }
-size_t kite_feature_spec_max_keys(const kite_feature_spec *s) { return s->ks_max_keys; }
 
 kite_err kite_feature_spec_check_model(const kite_feature_spec *s, const kite_model *model,
                                        char *errstr, size_t errstr_size)
 {
-    if (model->km_num_feature != s->ks_num_features)
+    if (model->km_num_feature != s->ksp_num_features)
         return kite_errf(KITE_ERR_SPEC, errstr, errstr_size,
-                         "%s: the spec has %d features, the model expects %d", s->ks_path,
-                         s->ks_num_features, (int)model->km_num_feature);
+                         "%s: the spec has %d features, the model expects %d", s->ksp_path,
+                         s->ksp_num_features, (int)model->km_num_feature);
     if (!model->km_feature_names) return KITE_ERR_OK; /* nothing to compare: order is the user's */
-    for (int j = 0; j < s->ks_num_features; j++)
-        if (strcmp(s->ks_features[j].ksf_name, model->km_feature_names[j]))
+    for (int j = 0; j < s->ksp_num_features; j++)
+        if (strcmp(s->ksp_features[j].ksf_name, model->km_feature_names[j]))
             return kite_errf(KITE_ERR_SPEC, errstr, errstr_size,
                              "%s: feature %d is \"%s\" but the model's feature %d is \"%s\"",
-                             s->ks_path, j, s->ks_features[j].ksf_name, j,
+                             s->ksp_path, j, s->ksp_features[j].ksf_name, j,
                              model->km_feature_names[j]);
     /* A category input fed straight to a feature the model has a dictionary for (XGBoost
      * 3.1+ cats) must code every category as the model does: a map that disagrees would
      * score every such row silently wrong. */
-    for (int j = 0; model->km_cats && j < s->ks_num_features; j++) {
-        const kite_spec_feature *f = &s->ks_features[j];
+    for (int j = 0; model->km_cats && j < s->ksp_num_features; j++) {
+        const kite_spec_feature *f = &s->ksp_features[j];
         if (model->km_cats[j].kcd_count == 0 || f->ksf_kind != KITE_FEAT_VALUE) continue;
-        const kite_spec_input *in = &s->ks_inputs[f->ksf_input];
+        const kite_spec_input *in = &s->ksp_inputs[f->ksf_input];
         if (in->ksi_type != KITE_INPUT_CATEGORY) continue;
         if (f->ksf_center != 0.0 || f->ksf_scale != 1.0)
             return kite_errf(KITE_ERR_SPEC, errstr, errstr_size,
                              "%s: feature \"%s\" is categorical in the model: it cannot be standardized",
-                             s->ks_path, f->ksf_name);
+                             s->ksp_path, f->ksf_name);
         for (int c = 0; c < in->ksi_num_cats; c++) {
             float code;
             char why[256];
             if (kite_model_category_code(model, j, in->ksi_cat_names[c], &code, why, sizeof why) !=
                 KITE_ERR_OK)
                 return kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s: input \"%s\": map: %s",
-                                 s->ks_path, in->ksi_name, why);
+                                 s->ksp_path, in->ksi_name, why);
             if ((double)code != in->ksi_cat_values[c])
                 return kite_errf(KITE_ERR_SPEC, errstr, errstr_size,
                                  "%s: input \"%s\": map[\"%s\"] is %g but the model's own category "
-                                 "dictionary codes it %g", s->ks_path, in->ksi_name,
+                                 "dictionary codes it %g", s->ksp_path, in->ksi_name,
                                  in->ksi_cat_names[c], in->ksi_cat_values[c], (double)code);
         }
     }
     return KITE_ERR_OK;
-}
-
-int kite_feature_spec_text_is_missing(const kite_feature_spec *s, const char *t, size_t n)
-{
-    if (n == 0) return 1;
-    if ((n == 2 && !strncmp(t, "NA", 2)) || (n == 3 && (!strncmp(t, "NaN", 3) || !strncmp(t, "nan", 3))) ||
-        (n == 4 && (!strncmp(t, "null", 4) || !strncmp(t, "NULL", 4))))
-        return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (strlen(s->ks_missing[i]) == n && !memcmp(s->ks_missing[i], t, n)) return 1;
-    return 0;
-}
-
-int kite_feature_spec_keeps_state(const kite_feature_spec *s)
-{
-    return s && (s->ks_num_rings || s->ks_num_accs || s->ks_warmup || s->ks_time_format != KITE_TIME_NONE);
-}
-
-int kite_feature_spec_number_is_missing(const kite_feature_spec *s, double v)
-{
-    if (v != v) return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (v == s->ks_missing_nums[i]) return 1;
-    return 0;
-}
-
-int kite_feature_spec_text_number(const kite_feature_spec *s, const char *t, size_t n, double *out)
-{
-    char buf[64];
-    if (n >= sizeof buf) return -1;
-    size_t b = 0, e = n;
-    while (b < e && (t[b] == ' ' || t[b] == '\t')) b++;
-    while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t' || t[e - 1] == '\r')) e--;
-    if (b == e) return -1;
-    for (size_t i = b; i < e; i++) {
-        char c = t[i];
-        if (c == ',' && s->ks_decimal_comma) c = '.';
-        buf[i - b] = c;
-    }
-    buf[e - b] = 0;
-    char *end;
-    double v = strtod(buf, &end);
-    if (*end || buf[0] == 'i' || buf[0] == 'I' || (!isfinite(v) && v == v)) return -1;
-    *out = v;
-    return 0;
 }

@@ -40,16 +40,16 @@ static kite_err spec_feature_input(const kite_feature_spec *s, const cJSON *name
                                    const char *key, int *out, char *errstr, size_t size)
 {
     if (!cJSON_IsString(name))
-        return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: \"%s\" must name an input", s->ks_path,
+        return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: \"%s\" must name an input", s->ksp_path,
                          ctx, key);
     int k = kite_feature_spec_input_index(s, name->valuestring);
     if (k < 0)
         return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: \"%s\": no input named \"%s\"",
-                         s->ks_path, ctx, key, name->valuestring);
-    if (s->ks_inputs[k].ksi_type == KITE_INPUT_TEXT)
+                         s->ksp_path, ctx, key, name->valuestring);
+    if (s->ksp_inputs[k].ksi_type == KITE_INPUT_TEXT)
         return kite_errf(KITE_ERR_SPEC, errstr, size,
                          "%s: %s: \"%s\": input \"%s\" is text (a key or time field), not a number",
-                         s->ks_path, ctx, key, name->valuestring);
+                         s->ksp_path, ctx, key, name->valuestring);
     *out = k;
     return KITE_ERR_OK;
 }
@@ -57,7 +57,7 @@ static kite_err spec_feature_input(const kite_feature_spec *s, const cJSON *name
 static kite_err spec_parse_one(kite_feature_spec *s, const cJSON *it, const char *ctx,
                                kite_spec_feature *f, char *errstr, size_t size)
 {
-    const char *path = s->ks_path;
+    const char *path = s->ksp_path;
     static const char *const keys[] = {"name", "kind", "input", "inputs", "lag", "shift", "window",
                                        "unit", "fn", "impute", "standardize", NULL};
     const cJSON *kjs = cJSON_GetObjectItemCaseSensitive(it, "kind");
@@ -70,7 +70,7 @@ static kite_err spec_parse_one(kite_feature_spec *s, const cJSON *it, const char
                          "%s: %s: \"kind\" must be one of value, lag, diff, diff2, rolling_mean, "
                          "rolling_std, rolling_min, rolling_max, rolling_sum, rolling_count, ratio, "
                          "product, cyclic", path, ctx);
-    KITE_TRY(kite_spec_json_check_keys(it, keys, path, ctx, errstr, size));
+    KITE_TRY(kite__spec_json_check_keys(it, keys, path, ctx, errstr, size));
     f->ksf_kind = spec_kinds[k].kind;
     f->ksf_input = f->ksf_input_b = f->ksf_acc = -1;
     f->ksf_impute = NAN;
@@ -91,10 +91,10 @@ static kite_err spec_parse_one(kite_feature_spec *s, const cJSON *it, const char
         break;
     }
     case KITE_FEAT_CYCLIC: {
-        if (s->ks_time_format == KITE_TIME_NONE)
+        if (s->ksp_time_format == KITE_TIME_NONE)
             return kite_errf(KITE_ERR_SPEC, errstr, size,
                              "%s: %s: a cyclic feature needs a \"time\" field in the spec", path, ctx);
-        const char *unit = kite_spec_json_string(it, "unit"), *fn = kite_spec_json_string(it, "fn");
+        const char *unit = kite__spec_json_string(it, "unit"), *fn = kite__spec_json_string(it, "fn");
         if (unit && !strcmp(unit, "hour")) f->ksf_unit = KITE_UNIT_HOUR;
         else if (unit && !strcmp(unit, "weekday")) f->ksf_unit = KITE_UNIT_WEEKDAY;
         else if (unit && !strcmp(unit, "month")) f->ksf_unit = KITE_UNIT_MONTH;
@@ -113,24 +113,24 @@ static kite_err spec_parse_one(kite_feature_spec *s, const cJSON *it, const char
         break;
     }
     if (f->ksf_kind == KITE_FEAT_LAG)
-        KITE_TRY(kite_spec_json_int(it, "lag", 1, KITE_SPEC_MAX_WINDOW, 1, &lag, path, ctx, errstr, size));
+        KITE_TRY(kite__spec_json_int(it, "lag", 1, KITE_SPEC_MAX_WINDOW, 1, &lag, path, ctx, errstr, size));
     if (f->ksf_kind == KITE_FEAT_DIFF || f->ksf_kind == KITE_FEAT_DIFF2 || spec_is_rolling(f->ksf_kind))
-        KITE_TRY(kite_spec_json_int(it, "shift", 0, KITE_SPEC_MAX_WINDOW, 0, &shift, path, ctx, errstr,
+        KITE_TRY(kite__spec_json_int(it, "shift", 0, KITE_SPEC_MAX_WINDOW, 0, &shift, path, ctx, errstr,
                                  size));
     if (spec_is_rolling(f->ksf_kind))
-        KITE_TRY(kite_spec_json_int(it, "window", 1, KITE_SPEC_MAX_WINDOW, 1, &window, path, ctx, errstr,
+        KITE_TRY(kite__spec_json_int(it, "window", 1, KITE_SPEC_MAX_WINDOW, 1, &window, path, ctx, errstr,
                                  size));
     f->ksf_lag = (int)(f->ksf_kind == KITE_FEAT_LAG ? lag : shift);
     f->ksf_window = (int)window;
-    KITE_TRY(kite_spec_json_number(it, "impute", &f->ksf_impute, path, ctx, errstr, size));
+    KITE_TRY(kite__spec_json_number(it, "impute", &f->ksf_impute, path, ctx, errstr, size));
     const cJSON *std = cJSON_GetObjectItemCaseSensitive(it, "standardize");
     if (std) {
         static const char *const skeys[] = {"mean", "std", NULL};
         double mean = NAN, sd = NAN;
         if (cJSON_IsObject(std)) {
-            KITE_TRY(kite_spec_json_check_keys(std, skeys, path, ctx, errstr, size));
-            KITE_TRY(kite_spec_json_number(std, "mean", &mean, path, ctx, errstr, size));
-            KITE_TRY(kite_spec_json_number(std, "std", &sd, path, ctx, errstr, size));
+            KITE_TRY(kite__spec_json_check_keys(std, skeys, path, ctx, errstr, size));
+            KITE_TRY(kite__spec_json_number(std, "mean", &mean, path, ctx, errstr, size));
+            KITE_TRY(kite__spec_json_number(std, "std", &sd, path, ctx, errstr, size));
         }
         if (!isfinite(mean) || !(sd > 0))
             return kite_errf(KITE_ERR_SPEC, errstr, size,
@@ -155,45 +155,45 @@ static int spec_lookback(const kite_spec_feature *f)
 
 static kite_err spec_resolve(kite_feature_spec *s, char *errstr, size_t size)
 {
-    int nf = s->ks_num_features;
-    s->ks_accs = calloc((size_t)nf + 1, sizeof *s->ks_accs);
-    s->ks_rings = calloc((size_t)s->ks_num_inputs + 1, sizeof *s->ks_rings);
-    if (!s->ks_accs || !s->ks_rings)
-        return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", s->ks_path);
+    int nf = s->ksp_num_features;
+    s->ksp_accs = calloc((size_t)nf + 1, sizeof *s->ksp_accs);
+    s->ksp_rings = calloc((size_t)s->ksp_num_inputs + 1, sizeof *s->ksp_rings);
+    if (!s->ksp_accs || !s->ksp_rings)
+        return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", s->ksp_path);
     /* Rings: one per input with any look-back, long enough for the longest. */
     for (int j = 0; j < nf; j++) {
-        kite_spec_feature *f = &s->ks_features[j];
+        kite_spec_feature *f = &s->ksp_features[j];
         int need = spec_lookback(f);
         if (!need) continue;
-        kite_spec_input *in = &s->ks_inputs[f->ksf_input];
+        kite_spec_input *in = &s->ksp_inputs[f->ksf_input];
         if (in->ksi_ring < 0) {
-            in->ksi_ring = s->ks_num_rings++;
-            s->ks_rings[in->ksi_ring].ksr_input = f->ksf_input;
+            in->ksi_ring = s->ksp_num_rings++;
+            s->ksp_rings[in->ksi_ring].ksr_input = f->ksf_input;
         }
-        kite_spec_ring *r = &s->ks_rings[in->ksi_ring];
+        kite_spec_ring *r = &s->ksp_rings[in->ksi_ring];
         uint32_t len = spec_pow2_above((uint32_t)need);
         if (len > r->ksr_len) r->ksr_len = len;
-        if (need > s->ks_max_lookback) s->ks_max_lookback = need;
+        if (need > s->ksp_max_lookback) s->ksp_max_lookback = need;
     }
     /* Accumulators: one per distinct (input, window, shift). */
     for (int j = 0; j < nf; j++) {
-        kite_spec_feature *f = &s->ks_features[j];
+        kite_spec_feature *f = &s->ksp_features[j];
         if (!spec_is_rolling(f->ksf_kind)) continue;
         int a;
-        for (a = 0; a < s->ks_num_accs; a++) {
-            kite_spec_acc *c = &s->ks_accs[a];
+        for (a = 0; a < s->ksp_num_accs; a++) {
+            kite_spec_acc *c = &s->ksp_accs[a];
             if (c->ksa_input == f->ksf_input && c->ksa_window == f->ksf_window &&
                 c->ksa_shift == f->ksf_lag)
                 break;
         }
-        if (a == s->ks_num_accs) {
-            kite_spec_acc *c = &s->ks_accs[s->ks_num_accs++];
+        if (a == s->ksp_num_accs) {
+            kite_spec_acc *c = &s->ksp_accs[s->ksp_num_accs++];
             c->ksa_input = f->ksf_input;
-            c->ksa_ring = s->ks_inputs[f->ksf_input].ksi_ring;
+            c->ksa_ring = s->ksp_inputs[f->ksf_input].ksi_ring;
             c->ksa_window = f->ksf_window;
             c->ksa_shift = f->ksf_lag;
         }
-        kite_spec_acc *c = &s->ks_accs[a];
+        kite_spec_acc *c = &s->ksp_accs[a];
         c->ksa_want_var |= f->ksf_kind == KITE_FEAT_STD;
         c->ksa_want_min |= f->ksf_kind == KITE_FEAT_MIN;
         c->ksa_want_max |= f->ksf_kind == KITE_FEAT_MAX;
@@ -202,37 +202,37 @@ static kite_err spec_resolve(kite_feature_spec *s, char *errstr, size_t size)
     return KITE_ERR_OK;
 }
 
-kite_err kite_feature_spec_parse_features(kite_feature_spec *s, const cJSON *root, char *errstr,
+kite_err kite__feature_spec_parse_features(kite_feature_spec *s, const cJSON *root, char *errstr,
                                           size_t size)
 {
     const cJSON *feats = cJSON_GetObjectItemCaseSensitive(root, "features");
     if (!cJSON_IsArray(feats) || !feats->child)
         return kite_errf(KITE_ERR_SPEC, errstr, size,
                          "%s: \"features\" must be a non-empty array, in the model's feature order",
-                         s->ks_path);
+                         s->ksp_path);
     int n = cJSON_GetArraySize(feats);
     if (n > KITE_SPEC_MAX_FEATURES)
-        return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %d features (max %d)", s->ks_path, n,
+        return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %d features (max %d)", s->ksp_path, n,
                          KITE_SPEC_MAX_FEATURES);
-    s->ks_features = calloc((size_t)n, sizeof *s->ks_features);
-    if (!s->ks_features) return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", s->ks_path);
+    s->ksp_features = calloc((size_t)n, sizeof *s->ksp_features);
+    if (!s->ksp_features) return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", s->ksp_path);
     int j = 0;
     for (const cJSON *it = feats->child; it; it = it->next, j++) {
         char ctx[320];
-        const char *name = kite_spec_json_string(it, "name");
+        const char *name = kite__spec_json_string(it, "name");
         snprintf(ctx, sizeof ctx, "features[%d] (\"%.200s\")", j, name ? name : "?");
         if (!cJSON_IsObject(it) || !name || !*name)
             return kite_errf(KITE_ERR_SPEC, errstr, size, "%s: %s: needs a non-empty \"name\"",
-                             s->ks_path, ctx);
+                             s->ksp_path, ctx);
         for (int i = 0; i < j; i++)
-            if (!strcmp(s->ks_features[i].ksf_name, name))
+            if (!strcmp(s->ksp_features[i].ksf_name, name))
                 return kite_errf(KITE_ERR_SPEC, errstr, size,
-                                 "%s: %s: name already used by features[%d]", s->ks_path, ctx, i);
-        kite_spec_feature *f = &s->ks_features[j];
+                                 "%s: %s: name already used by features[%d]", s->ksp_path, ctx, i);
+        kite_spec_feature *f = &s->ksp_features[j];
         if (!(f->ksf_name = malloc(strlen(name) + 1)))
-            return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", s->ks_path);
+            return kite_errf(KITE_ERR_NOMEM, errstr, size, "%s: out of memory", s->ksp_path);
         strcpy(f->ksf_name, name);
-        s->ks_num_features = j + 1;
+        s->ksp_num_features = j + 1;
         KITE_TRY(spec_parse_one(s, it, ctx, f, errstr, size));
     }
     return spec_resolve(s, errstr, size);

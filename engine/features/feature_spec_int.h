@@ -33,7 +33,7 @@ typedef struct kite_spec_input {
     double *ksi_cat_nums;    /* the category text as a number (NaN if it is not one)    */
     double *ksi_cat_values;  /* what each category encodes to                           */
     double ksi_unseen;       /* value for a category not in the map (NaN: missing)      */
-    int ksi_ring;            /* index into ks_rings, or -1 (no history kept)            */
+    int ksi_ring;            /* index into ksp_rings, or -1 (no history kept)            */
 } kite_spec_input;
 
 typedef enum kite_feature_kind {
@@ -61,7 +61,7 @@ typedef struct kite_spec_feature {
     int ksf_input_b;       /* b for ratio/product, else -1                             */
     int ksf_lag;           /* lag, or the shift of diff/diff2/rolling                  */
     int ksf_window;        /* rolling window in events                                 */
-    int ksf_acc;           /* index into ks_accs for rolling kinds, else -1            */
+    int ksf_acc;           /* index into ksp_accs for rolling kinds, else -1            */
     kite_time_unit ksf_unit;
     int ksf_cos;           /* cyclic: 1 cos, 0 sin                                     */
     double ksf_impute;     /* replaces a missing result; NaN: stays missing            */
@@ -88,33 +88,33 @@ typedef struct kite_spec_ring {
 typedef enum kite_order_policy { KITE_ORDER_REJECT, KITE_ORDER_ACCEPT } kite_order_policy;
 
 struct kite_feature_spec {
-    char *ks_path;
-    char ks_delimiter;
-    int ks_decimal_comma;
-    int ks_num_missing;
-    char **ks_missing;          /* extra missing markers ("-200"); empty/NA/NaN/null always */
-    double *ks_missing_nums;    /* each marker as a number (NaN if it is not one)          */
-    int ks_key_input;           /* -1: one stream                                          */
-    kite_time_format ks_time_format;
-    char *ks_time_pattern;
-    int ks_time_inputs[2];      /* one or two fields, joined by one space when two; -1     */
-    int64_t ks_step_ms;         /* expected spacing of events; 0: unknown                  */
-    int ks_fill_gaps;           /* 1: a gap of k steps pushes k-1 all-missing events        */
-    kite_order_policy ks_on_duplicate;
-    kite_order_policy ks_on_out_of_order;
-    int ks_warmup;
-    size_t ks_max_keys;
-    int ks_evict;           /* "when_full": "evict": a new key replaces the least recently seen */
-    int ks_num_inputs;
-    kite_spec_input *ks_inputs;
-    int ks_num_features;
-    kite_spec_feature *ks_features;
-    int ks_num_accs;
-    kite_spec_acc *ks_accs;
-    int ks_num_rings;
-    kite_spec_ring *ks_rings;
-    int ks_max_lookback;        /* longest look-back of any ring (bounds gap filling)      */
-    double ks_cyc_table[3][2][24]; /* [unit][cos][value]: sin/cos(2*pi*v/period)            */
+    char *ksp_path;
+    char ksp_delimiter;
+    int ksp_decimal_comma;
+    int ksp_num_missing;
+    char **ksp_missing;          /* extra missing markers ("-200"); empty/NA/NaN/null always */
+    double *ksp_missing_nums;    /* each marker as a number (NaN if it is not one)          */
+    int ksp_key_input;           /* -1: one stream                                          */
+    kite_time_format ksp_time_format;
+    char *ksp_time_pattern;
+    int ksp_time_inputs[2];      /* one or two fields, joined by one space when two; -1     */
+    int64_t ksp_step_ms;         /* expected spacing of events; 0: unknown                  */
+    int ksp_fill_gaps;           /* 1: a gap of k steps pushes k-1 all-missing events        */
+    kite_order_policy ksp_on_duplicate;
+    kite_order_policy ksp_on_out_of_order;
+    int ksp_warmup;
+    size_t ksp_max_keys;
+    int ksp_evict;           /* "when_full": "evict": a new key replaces the least recently seen */
+    int ksp_num_inputs;
+    kite_spec_input *ksp_inputs;
+    int ksp_num_features;
+    kite_spec_feature *ksp_features;
+    int ksp_num_accs;
+    kite_spec_acc *ksp_accs;
+    int ksp_num_rings;
+    kite_spec_ring *ksp_rings;
+    int ksp_max_lookback;        /* longest look-back of any ring (bounds gap filling)      */
+    double ksp_cyc_table[3][2][24]; /* [unit][cos][value]: sin/cos(2*pi*v/period)            */
 };
 
 /* Errors are one line: control characters that came from user text (a JSON key with "\n", a
@@ -129,8 +129,8 @@ static inline void kite_spec_one_line(char *errstr)
 static inline int kite_spec_number_missing(const kite_feature_spec *s, double v)
 {
     if (v != v) return 1;
-    for (int i = 0; i < s->ks_num_missing; i++)
-        if (v == s->ks_missing_nums[i]) return 1;
+    for (int i = 0; i < s->ksp_num_missing; i++)
+        if (v == s->ksp_missing_nums[i]) return 1;
     return 0;
 }
 

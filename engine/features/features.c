@@ -19,8 +19,8 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
                                 kite_feature_state **out, char *errstr, size_t errstr_size)
 {
     *out = NULL;
-    if (!max_keys) max_keys = spec->ks_max_keys;
-    if (spec->ks_key_input < 0) max_keys = 1;
+    if (!max_keys) max_keys = spec->ksp_max_keys;
+    if (spec->ksp_key_input < 0) max_keys = 1;
     if (max_keys > 100000000)
         return kite_errf(KITE_ERR_LIMIT, errstr, errstr_size, "max_keys %zu is over 100000000",
                          max_keys);
@@ -28,19 +28,19 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     if (!st) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     st->kfs_spec = spec;
     st->kfs_max_keys = max_keys;
-    size_t nr = (size_t)spec->ks_num_rings, na = (size_t)spec->ks_num_accs;
+    size_t nr = (size_t)spec->ksp_num_rings, na = (size_t)spec->ksp_num_accs;
     st->kfs_ring_off = calloc(nr + 1, sizeof *st->kfs_ring_off);
     st->kfs_ring_mask = calloc(nr + 1, sizeof *st->kfs_ring_mask);
     st->kfs_sfx_off = calloc(na + 1, sizeof *st->kfs_sfx_off);
-    st->kfs_vals = calloc((size_t)spec->ks_num_inputs + 1, sizeof *st->kfs_vals);
-    st->kfs_nan_vals = calloc((size_t)spec->ks_num_inputs + 1, sizeof *st->kfs_nan_vals);
+    st->kfs_vals = calloc((size_t)spec->ksp_num_inputs + 1, sizeof *st->kfs_vals);
+    st->kfs_nan_vals = calloc((size_t)spec->ksp_num_inputs + 1, sizeof *st->kfs_nan_vals);
     size_t nb = 16;
     while (nb < max_keys * 2) nb <<= 1;
     st->kfs_bucket_mask = nb - 1;
-    st->kfs_buckets = spec->ks_key_input >= 0 ? calloc(nb, sizeof *st->kfs_buckets) : NULL;
+    st->kfs_buckets = spec->ksp_key_input >= 0 ? calloc(nb, sizeof *st->kfs_buckets) : NULL;
     st->kfs_slots = calloc(max_keys, sizeof *st->kfs_slots);
     st->kfs_chunks = calloc(max_keys, sizeof *st->kfs_chunks);
-    if (spec->ks_evict && spec->ks_key_input >= 0) {
+    if (spec->ksp_evict && spec->ksp_key_input >= 0) {
         st->kfs_lru_prev = calloc(max_keys, sizeof *st->kfs_lru_prev);
         st->kfs_lru_next = calloc(max_keys, sizeof *st->kfs_lru_next);
         if (!st->kfs_lru_prev || !st->kfs_lru_next) {
@@ -50,23 +50,23 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     }
     if (!st->kfs_ring_off || !st->kfs_ring_mask || !st->kfs_sfx_off ||
         !st->kfs_vals || !st->kfs_nan_vals || !st->kfs_slots || !st->kfs_chunks ||
-        (spec->ks_key_input >= 0 && !st->kfs_buckets)) {
+        (spec->ksp_key_input >= 0 && !st->kfs_buckets)) {
         kite_feature_state_free(st);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory for %zu keys", max_keys);
     }
-    for (int i = 0; i < spec->ks_num_inputs; i++) st->kfs_nan_vals[i] = NAN;
+    for (int i = 0; i < spec->ksp_num_inputs; i++) st->kfs_nan_vals[i] = NAN;
     /* Slot layout: head, accumulators, rings, min/max block suffixes (feature_state.h). */
     size_t off = kf_align64(sizeof(kf_key_head));
     st->kfs_acc_off = off;
     off += kf_align64(na * sizeof(kf_acc));
     for (size_t r = 0; r < nr; r++) {
         st->kfs_ring_off[r] = off;
-        st->kfs_ring_mask[r] = spec->ks_rings[r].ksr_len - 1;
-        if (spec->ks_rings[r].ksr_len > st->kfs_max_ring) st->kfs_max_ring = spec->ks_rings[r].ksr_len;
-        off += kf_align64(spec->ks_rings[r].ksr_len * sizeof(double));
+        st->kfs_ring_mask[r] = spec->ksp_rings[r].ksr_len - 1;
+        if (spec->ksp_rings[r].ksr_len > st->kfs_max_ring) st->kfs_max_ring = spec->ksp_rings[r].ksr_len;
+        off += kf_align64(spec->ksp_rings[r].ksr_len * sizeof(double));
     }
     for (size_t a = 0; a < na; a++) {
-        const kite_spec_acc *c = &spec->ks_accs[a];
+        const kite_spec_acc *c = &spec->ksp_accs[a];
         if (c->ksa_want_min || c->ksa_want_max) {
             st->kfs_sfx_off[a] = off;
             off += kf_align64(((size_t)c->ksa_window + 1) * 2 * sizeof(double));
@@ -74,7 +74,7 @@ kite_err kite_feature_state_new(const kite_feature_spec *spec, size_t max_keys,
     }
     st->kfs_slot_bytes = off;
     st->kfs_chunk_slots = off >= KF_CHUNK_BYTES ? 1 : KF_CHUNK_BYTES / off;
-    kite_err err = kf_eval_build(st, errstr, errstr_size);
+    kite_err err = kite__features_eval_build(st, errstr, errstr_size);
     if (err) {
         kite_feature_state_free(st);
         return err;
@@ -117,15 +117,15 @@ static kite_err kf_bad_field(const kite_feature_spec *s, int i, const kite_raw_v
                              const char *why, char *errstr, size_t size)
 {
     return kite_errf(KITE_ERR_PARSE, errstr, size, "field \"%s\": \"%.*s\" %s",
-                     s->ks_inputs[i].ksi_name, (int)(rv->text_len > 60 ? 60 : rv->text_len),
+                     s->ksp_inputs[i].ksi_name, (int)(rv->text_len > 60 ? 60 : rv->text_len),
                      rv->text, why);
 }
 
 static kite_err kf_convert_inputs(const kite_feature_spec *s, const kite_raw_value *inputs,
                                   double *vals, char *errstr, size_t size)
 {
-    for (int i = 0; i < s->ks_num_inputs; i++) {
-        const kite_spec_input *in = &s->ks_inputs[i];
+    for (int i = 0; i < s->ksp_num_inputs; i++) {
+        const kite_spec_input *in = &s->ksp_inputs[i];
         const kite_raw_value *rv = &inputs[i];
         double v = NAN;
         if (in->ksi_type == KITE_INPUT_TEXT) continue;
@@ -165,22 +165,22 @@ static kite_err kf_event_time(const kite_feature_spec *s, const kite_raw_value *
 {
     char buf[160];
     size_t n = 0;
-    for (int k = 0; k < 2 && s->ks_time_inputs[k] >= 0; k++) {
-        int i = s->ks_time_inputs[k];
+    for (int k = 0; k < 2 && s->ksp_time_inputs[k] >= 0; k++) {
+        int i = s->ksp_time_inputs[k];
         const kite_raw_value *rv = &inputs[i];
-        if (rv->kind == KITE_RAW_NUMBER && s->ks_time_inputs[1] < 0 &&
-            (s->ks_time_format == KITE_TIME_EPOCH || s->ks_time_format == KITE_TIME_EPOCH_MS)) {
-            double v = rv->number * (s->ks_time_format == KITE_TIME_EPOCH ? 1000.0 : 1.0);
+        if (rv->kind == KITE_RAW_NUMBER && s->ksp_time_inputs[1] < 0 &&
+            (s->ksp_time_format == KITE_TIME_EPOCH || s->ksp_time_format == KITE_TIME_EPOCH_MS)) {
+            double v = rv->number * (s->ksp_time_format == KITE_TIME_EPOCH ? 1000.0 : 1.0);
             if (!(v > -1e17 && v < 1e17))
                 return kite_errf(KITE_ERR_PARSE, errstr, size,
-                                 "event time field \"%s\": %g is out of range", s->ks_inputs[i].ksi_name,
+                                 "event time field \"%s\": %g is out of range", s->ksp_inputs[i].ksi_name,
                                  rv->number);
             *ms = (int64_t)llround(v);
             return KITE_ERR_OK;
         }
         if (rv->kind != KITE_RAW_TEXT || rv->text_len == 0)
             return kite_errf(KITE_ERR_PARSE, errstr, size, "event time field \"%s\" is missing",
-                             s->ks_inputs[i].ksi_name);
+                             s->ksp_inputs[i].ksi_name);
         if (n + rv->text_len + 1 >= sizeof buf)
             return kf_bad_field(s, i, rv, "is too long for an event time", errstr, size);
         if (k) buf[n++] = ' ';
@@ -188,9 +188,9 @@ static kite_err kf_event_time(const kite_feature_spec *s, const kite_raw_value *
         n += rv->text_len;
     }
     const char *why = "";
-    if (kite_event_time_parse(s->ks_time_format, s->ks_time_pattern, buf, n, ms, &why)) {
-        const char *name = s->ks_inputs[s->ks_time_inputs[0]].ksi_name;
-        const char *name2 = s->ks_time_inputs[1] >= 0 ? s->ks_inputs[s->ks_time_inputs[1]].ksi_name : NULL;
+    if (kite_event_time_parse(s->ksp_time_format, s->ksp_time_pattern, buf, n, ms, &why)) {
+        const char *name = s->ksp_inputs[s->ksp_time_inputs[0]].ksi_name;
+        const char *name2 = s->ksp_time_inputs[1] >= 0 ? s->ksp_inputs[s->ksp_time_inputs[1]].ksi_name : NULL;
         return kite_errf(KITE_ERR_PARSE, errstr, size, "event time field%s \"%s\"%s%s%s: \"%.*s\" %s",
                          name2 ? "s" : "", name, name2 ? " + \"" : "", name2 ? name2 : "",
                          name2 ? "\"" : "", (int)(n > 60 ? 60 : n), buf, why);
@@ -209,9 +209,9 @@ static void kf_slot_init(const kite_feature_state *st, unsigned char *slot, cons
     h->kfh_key_len = (uint8_t)len;
     memcpy(h->kfh_key, key, len);
     /* Rings start all-missing: a look-back before the first event reads NaN, as shift() does. */
-    for (int r = 0; r < s->ks_num_rings; r++) {
+    for (int r = 0; r < s->ksp_num_rings; r++) {
         double *ring = (double *)(slot + st->kfs_ring_off[r]);
-        for (uint32_t i = 0; i < s->ks_rings[r].ksr_len; i++) ring[i] = NAN;
+        for (uint32_t i = 0; i < s->ksp_rings[r].ksr_len; i++) ring[i] = NAN;
     }
 }
 
@@ -252,8 +252,8 @@ static unsigned char *kf_key_find(const kite_feature_state *st, const char *key,
 void kite_features_prefetch_key(const kite_feature_state *st, const kite_raw_value *inputs)
 {
     const kite_feature_spec *s = st->kfs_spec;
-    if (s->ks_key_input < 0 || st->kfs_num_keys <= KF_PREFETCH_MIN_KEYS) return;
-    const kite_raw_value *kv = &inputs[s->ks_key_input];
+    if (s->ksp_key_input < 0 || st->kfs_num_keys <= KF_PREFETCH_MIN_KEYS) return;
+    const kite_raw_value *kv = &inputs[s->ksp_key_input];
     if (kv->kind != KITE_RAW_TEXT || !kv->text_len || kv->text_len > KITE_FEATURES_KEY_MAX) return;
     /* Matches on the hash alone and never reads the slot: a (2^-64) collision only prefetches
      * the wrong lines. */
@@ -263,7 +263,7 @@ void kite_features_prefetch_key(const kite_feature_state *st, const kite_raw_val
         if (!bk->kfb_slot) return;
         if (bk->kfb_hash != h) continue;
         const unsigned char *slot = st->kfs_slots[bk->kfb_slot - 1];
-        for (size_t off = 0; off < st->kfs_acc_off + (size_t)s->ks_num_accs * sizeof(kf_acc); off += 64)
+        for (size_t off = 0; off < st->kfs_acc_off + (size_t)s->ksp_num_accs * sizeof(kf_acc); off += 64)
             __builtin_prefetch(slot + off, 1);
         return;
     }
@@ -272,11 +272,11 @@ void kite_features_prefetch_key(const kite_feature_state *st, const kite_raw_val
 void kite_features_prefetch(const kite_feature_state *st, const kite_raw_value *inputs)
 {
     const kite_feature_spec *s = st->kfs_spec;
-    if (s->ks_key_input < 0 || st->kfs_num_keys <= KF_PREFETCH_MIN_KEYS) return;
-    const kite_raw_value *kv = &inputs[s->ks_key_input];
+    if (s->ksp_key_input < 0 || st->kfs_num_keys <= KF_PREFETCH_MIN_KEYS) return;
+    const kite_raw_value *kv = &inputs[s->ksp_key_input];
     if (kv->kind != KITE_RAW_TEXT || !kv->text_len || kv->text_len > KITE_FEATURES_KEY_MAX) return;
     const unsigned char *slot = kf_key_find(st, kv->text, kv->text_len);
-    if (slot) kf_prefetch(st, slot);
+    if (slot) kite__features_prefetch(st, slot);
 }
 
 /* ---- eviction ("when_full": "evict") -------------------------------------------------------
@@ -396,8 +396,8 @@ static kite_err kf_update(kite_feature_state *st, const kite_raw_value *inputs, 
     size_t key_len = 0;
     char numkey[40];
     /* 1. Everything that can fail is checked before any state changes. */
-    if (s->ks_key_input >= 0) {
-        const kite_raw_value *kv = &inputs[s->ks_key_input];
+    if (s->ksp_key_input >= 0) {
+        const kite_raw_value *kv = &inputs[s->ksp_key_input];
         if (kv->kind == KITE_RAW_TEXT && kv->text_len) {
             key = kv->text;
             key_len = kv->text_len;
@@ -406,17 +406,17 @@ static kite_err kf_update(kite_feature_state *st, const kite_raw_value *inputs, 
             key = numkey;
         } else {
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "key field \"%s\" is missing",
-                             s->ks_inputs[s->ks_key_input].ksi_name);
+                             s->ksp_inputs[s->ksp_key_input].ksi_name);
         }
         if (key_len > KITE_FEATURES_KEY_MAX)
             return kite_errf(KITE_ERR_PARSE, errstr, errstr_size,
                              "key field \"%s\": key of %zu bytes is longer than %d",
-                             s->ks_inputs[s->ks_key_input].ksi_name, key_len, KITE_FEATURES_KEY_MAX);
+                             s->ksp_inputs[s->ksp_key_input].ksi_name, key_len, KITE_FEATURES_KEY_MAX);
     }
     double *vals = st->kfs_vals;
     kite_err err = kf_convert_inputs(s, inputs, vals, errstr, errstr_size);
     int64_t ms = 0;
-    if (!err && s->ks_time_format != KITE_TIME_NONE) err = kf_event_time(s, inputs, &ms, errstr, errstr_size);
+    if (!err && s->ksp_time_format != KITE_TIME_NONE) err = kf_event_time(s, inputs, &ms, errstr, errstr_size);
     if (err) {
         if (key_len) { /* prefix the key: "key \"s1\": field ..." */
             char tmp[512];
@@ -428,15 +428,15 @@ static kite_err kf_update(kite_feature_state *st, const kite_raw_value *inputs, 
     unsigned char *slot = NULL;
     KITE_TRY(kf_key_slot(st, key, key_len, &slot, errstr, errstr_size));
     kf_key_head *h = (kf_key_head *)slot;
-    if (st->kfs_num_keys > KF_PREFETCH_MIN_KEYS) kf_prefetch(st, slot); /* few keys: all cached */
-    if (s->ks_time_format != KITE_TIME_NONE && h->kfh_has_time) {
-        int dup = ms == h->kfh_last_ms && s->ks_on_duplicate == KITE_ORDER_REJECT;
-        int late = ms < h->kfh_last_ms && s->ks_on_out_of_order == KITE_ORDER_REJECT;
+    if (st->kfs_num_keys > KF_PREFETCH_MIN_KEYS) kite__features_prefetch(st, slot); /* few keys: all cached */
+    if (s->ksp_time_format != KITE_TIME_NONE && h->kfh_has_time) {
+        int dup = ms == h->kfh_last_ms && s->ksp_on_duplicate == KITE_ORDER_REJECT;
+        int late = ms < h->kfh_last_ms && s->ksp_on_out_of_order == KITE_ORDER_REJECT;
         if (dup || late) { /* error path only: formatting is fine here */
             char t[40], last[40], who[KITE_FEATURES_KEY_MAX + 16] = "";
             kite_time_format_iso(ms, t, sizeof t);
             kite_time_format_iso(h->kfh_last_ms, last, sizeof last);
-            if (s->ks_key_input >= 0) snprintf(who, sizeof who, "key \"%.*s\": ", (int)key_len, key);
+            if (s->ksp_key_input >= 0) snprintf(who, sizeof who, "key \"%.*s\": ", (int)key_len, key);
             if (dup)
                 return kite_errf(KITE_ERR_STATE, errstr, errstr_size,
                                  "%sduplicate event time %s (duplicates: reject)", who, t);
@@ -446,21 +446,21 @@ static kite_err kf_update(kite_feature_state *st, const kite_raw_value *inputs, 
         }
         /* 2. Gaps: k missing steps become k all-missing events, so lags and windows stay in
          *    steps of the series (a lag of 24 is 24 hours ago, not 24 events ago). */
-        if (s->ks_fill_gaps && ms > h->kfh_last_ms + s->ks_step_ms) {
-            uint64_t steps = (uint64_t)((ms - h->kfh_last_ms) / s->ks_step_ms);
-            if ((ms - h->kfh_last_ms) % s->ks_step_ms == 0) steps--;
-            kf_fill_gap(st, slot, steps);
+        if (s->ksp_fill_gaps && ms > h->kfh_last_ms + s->ksp_step_ms) {
+            uint64_t steps = (uint64_t)((ms - h->kfh_last_ms) / s->ksp_step_ms);
+            if ((ms - h->kfh_last_ms) % s->ksp_step_ms == 0) steps--;
+            kite__features_fill_gap(st, slot, steps);
         }
     }
     /* 3. Push and compute. */
-    kf_push(st, slot, vals);
-    if (s->ks_time_format != KITE_TIME_NONE) {
+    kite__features_push(st, slot, vals);
+    if (s->ksp_time_format != KITE_TIME_NONE) {
         if (!h->kfh_has_time || ms > h->kfh_last_ms) h->kfh_last_ms = ms;
         h->kfh_has_time = 1;
     }
-    kf_compute(st, slot, vals, ms, out);
+    kite__features_compute(st, slot, vals, ms, out);
     if (status)
-        *status = h->kfh_events <= (uint64_t)s->ks_warmup ? KITE_FEATURES_WARMING_UP : KITE_FEATURES_READY;
+        *status = h->kfh_events <= (uint64_t)s->ksp_warmup ? KITE_FEATURES_WARMING_UP : KITE_FEATURES_READY;
     return KITE_ERR_OK;
 }
 

@@ -1,6 +1,6 @@
 /* The per-event arithmetic of the feature state: appending an event to a key's rings and
  * windows, and computing the output row from them. The spec's features are compiled once
- * (kf_eval_build) into 16-byte ops so the event loop reads a dense array instead of the spec. */
+ * (kite__features_eval_build) into 16-byte ops so the event loop reads a dense array instead of the spec. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,18 +9,18 @@
 #include "features_int.h"
 #include <kite/f32.h>
 
-kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
+kite_err kite__features_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
 {
     const kite_feature_spec *s = st->kfs_spec;
-    int nf = s->ks_num_features, maxw = 1;
-    for (int a = 0; a < s->ks_num_accs; a++)
-        if (s->ks_accs[a].ksa_window > maxw) maxw = s->ks_accs[a].ksa_window;
+    int nf = s->ksp_num_features, maxw = 1;
+    for (int a = 0; a < s->ksp_num_accs; a++)
+        if (s->ksp_accs[a].ksa_window > maxw) maxw = s->ksp_accs[a].ksa_window;
     st->kfs_ops = calloc((size_t)nf, sizeof *st->kfs_ops);
     st->kfs_post = calloc((size_t)nf * 3, sizeof *st->kfs_post);
     st->kfs_post_idx = calloc((size_t)nf, sizeof *st->kfs_post_idx);
     st->kfs_tmp = calloc((size_t)nf, sizeof *st->kfs_tmp);
-    st->kfs_rptr = calloc((size_t)s->ks_num_rings + 1, sizeof *st->kfs_rptr);
-    st->kfs_accops = calloc((size_t)s->ks_num_accs + 1, sizeof *st->kfs_accops);
+    st->kfs_rptr = calloc((size_t)s->ksp_num_rings + 1, sizeof *st->kfs_rptr);
+    st->kfs_accops = calloc((size_t)s->ksp_num_accs + 1, sizeof *st->kfs_accops);
     if (st->kfs_slot_bytes > UINT32_MAX)
         return kite_errf(KITE_ERR_LIMIT, errstr, errstr_size, "key state of %zu bytes is over 4 GiB",
                          st->kfs_slot_bytes);
@@ -33,7 +33,7 @@ kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
     for (int kind = 0; kind <= KITE_FEAT_CYCLIC; kind++) {
         st->kfs_kind_begin[kind] = nops;
         for (int j = 0; j < nf; j++) {
-            const kite_spec_feature *f = &s->ks_features[j];
+            const kite_spec_feature *f = &s->ksp_features[j];
             if ((int)f->ksf_kind != kind) continue;
             kf_op *op = &st->kfs_ops[nops++];
             op->kfo_out = (uint32_t)j;
@@ -42,7 +42,7 @@ kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
             switch (f->ksf_kind) {
             case KITE_FEAT_LAG:
             case KITE_FEAT_DIFF:
-            case KITE_FEAT_DIFF2: op->kfo_a = (uint32_t)s->ks_inputs[f->ksf_input].ksi_ring; break;
+            case KITE_FEAT_DIFF2: op->kfo_a = (uint32_t)s->ksp_inputs[f->ksf_input].ksi_ring; break;
             case KITE_FEAT_MEAN:
             case KITE_FEAT_STD:
             case KITE_FEAT_MIN:
@@ -61,15 +61,15 @@ kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
         }
     }
     st->kfs_kind_begin[KITE_FEAT_CYCLIC + 1] = nops;
-    for (int a = 0; a < s->ks_num_accs; a++) {
-        const kite_spec_acc *c = &s->ks_accs[a];
+    for (int a = 0; a < s->ksp_num_accs; a++) {
+        const kite_spec_acc *c = &s->ksp_accs[a];
         st->kfs_accops[a] = (kf_accop){(uint32_t)st->kfs_ring_off[c->ksa_ring],
                                        st->kfs_ring_mask[c->ksa_ring], (uint32_t)st->kfs_sfx_off[a],
                                        (uint32_t)c->ksa_window, (uint32_t)c->ksa_shift,
                                        (uint32_t)c->ksa_want_var};
     }
     for (int j = 0; j < nf; j++) {
-        const kite_spec_feature *f = &s->ks_features[j];
+        const kite_spec_feature *f = &s->ksp_features[j];
         if (!isnan(f->ksf_impute) || f->ksf_center != 0 || f->ksf_scale != 1)
             st->kfs_post_idx[st->kfs_num_post++] = (uint32_t)j;
         st->kfs_post[3 * j] = f->ksf_impute;
@@ -79,26 +79,26 @@ kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size)
     return KITE_ERR_OK;
 }
 
-void kf_push(const kite_feature_state *st, unsigned char *slot, const double *vals)
+void kite__features_push(const kite_feature_state *st, unsigned char *slot, const double *vals)
 {
     const kite_feature_spec *s = st->kfs_spec;
     kf_key_head *h = (kf_key_head *)slot;
     uint64_t p = h->kfh_events;
-    for (int r = 0; r < s->ks_num_rings; r++) {
+    for (int r = 0; r < s->ksp_num_rings; r++) {
         double *ring = (double *)(slot + st->kfs_ring_off[r]);
-        ring[p & st->kfs_ring_mask[r]] = vals[s->ks_rings[r].ksr_input];
+        ring[p & st->kfs_ring_mask[r]] = vals[s->ksp_rings[r].ksr_input];
     }
     kf_acc *accs = (kf_acc *)(slot + st->kfs_acc_off);
     const double *inv = st->kfs_inv;
     const kf_accop *ao = st->kfs_accops;
-    for (int a = 0; a < s->ks_num_accs; a++, ao++) {
+    for (int a = 0; a < s->ksp_num_accs; a++, ao++) {
         kf_acc *acc = &accs[a];
-        const double *ring = (const double *)(slot + ao->kfa_ring_off);
-        uint64_t q = p - ao->kfa_shift; /* wraps before the first events: NaN slots */
-        double in = ring[q & ao->kfa_rmask];
-        kf_acc_step(acc, ring[(q - ao->kfa_w) & ao->kfa_rmask], in, inv, ao->kfa_var);
-        if (ao->kfa_sfx_off)
-            kf_minmax_step(acc, (double *)(slot + ao->kfa_sfx_off), ring, ao->kfa_rmask, q, ao->kfa_w, in);
+        const double *ring = (const double *)(slot + ao->kao_ring_off);
+        uint64_t q = p - ao->kao_shift; /* wraps before the first events: NaN slots */
+        double in = ring[q & ao->kao_rmask];
+        kf_acc_step(acc, ring[(q - ao->kao_w) & ao->kao_rmask], in, inv, ao->kao_var);
+        if (ao->kao_sfx_off)
+            kf_minmax_step(acc, (double *)(slot + ao->kao_sfx_off), ring, ao->kao_rmask, q, ao->kao_w, in);
     }
     h->kfh_events = p + 1;
 }
@@ -107,17 +107,17 @@ void kf_push(const kite_feature_state *st, unsigned char *slot, const double *va
  * the ring slots entering and leaving them, the lags), before touching any: with many keys
  * each line is a cache miss, and asking for all at once overlaps them instead of paying them
  * one after another. */
-void kf_prefetch(const kite_feature_state *st, const unsigned char *slot)
+void kite__features_prefetch(const kite_feature_state *st, const unsigned char *slot)
 {
     const kite_feature_spec *s = st->kfs_spec;
     uint64_t p = ((const kf_key_head *)slot)->kfh_events; /* the event about to be pushed */
     const unsigned char *acc0 = slot + st->kfs_acc_off;
-    for (size_t off = 0; off < (size_t)s->ks_num_accs * sizeof(kf_acc); off += 64)
+    for (size_t off = 0; off < (size_t)s->ksp_num_accs * sizeof(kf_acc); off += 64)
         __builtin_prefetch(acc0 + off, 1);
-    for (int r = 0; r < s->ks_num_rings; r++)
+    for (int r = 0; r < s->ksp_num_rings; r++)
         __builtin_prefetch(slot + st->kfs_ring_off[r] + (p & st->kfs_ring_mask[r]) * 8, 1);
-    for (int a = 0; a < s->ks_num_accs; a++) {
-        const kite_spec_acc *c = &s->ks_accs[a];
+    for (int a = 0; a < s->ksp_num_accs; a++) {
+        const kite_spec_acc *c = &s->ksp_accs[a];
         const unsigned char *ring = slot + st->kfs_ring_off[c->ksa_ring];
         uint32_t m = st->kfs_ring_mask[c->ksa_ring];
         uint64_t q = p - (uint64_t)c->ksa_shift, w = (uint64_t)c->ksa_window;
@@ -143,17 +143,17 @@ void kf_prefetch(const kite_feature_state *st, const unsigned char *slot)
 
 /* A gap of k missing steps: pushes min(k, longest ring) all-missing events (after that many
  * every ring and window is all-missing already) and counts the rest. */
-void kf_fill_gap(const kite_feature_state *st, unsigned char *slot, uint64_t k)
+void kite__features_fill_gap(const kite_feature_state *st, unsigned char *slot, uint64_t k)
 {
     uint64_t pushed = k < st->kfs_max_ring ? k : st->kfs_max_ring;
-    for (uint64_t i = 0; i < pushed; i++) kf_push(st, slot, st->kfs_nan_vals);
+    for (uint64_t i = 0; i < pushed; i++) kite__features_push(st, slot, st->kfs_nan_vals);
     if (k == pushed) return;
     /* Events jumped over still advance each window's block position (rare path: a division
      * per window). Every window is all-missing here, so prefixes and suffixes hold nothing. */
     const kite_feature_spec *s = st->kfs_spec;
     kf_acc *accs = (kf_acc *)(slot + st->kfs_acc_off);
-    for (int a = 0; a < s->ks_num_accs; a++) {
-        uint32_t w = (uint32_t)s->ks_accs[a].ksa_window;
+    for (int a = 0; a < s->ksp_num_accs; a++) {
+        uint32_t w = (uint32_t)s->ksp_accs[a].ksa_window;
         accs[a].kfa_block = (uint32_t)((accs[a].kfa_block + (k - pushed)) % w);
         if (!st->kfs_sfx_off[a]) continue;
         double *sfx = (double *)(slot + st->kfs_sfx_off[a]);
@@ -167,7 +167,7 @@ void kf_fill_gap(const kite_feature_state *st, unsigned char *slot, uint64_t k)
 /* The ops of one kind: for (op in kind k) { body } with op and tmp in scope. */
 #define KF_EACH(k) for (const kf_op *op = ops + begin[k], *end_ = ops + begin[(k) + 1]; op < end_; op++)
 
-void kf_compute(const kite_feature_state *st, const unsigned char *slot, const double *vals,
+void kite__features_compute(const kite_feature_state *st, const unsigned char *slot, const double *vals,
                 int64_t ms, float *out)
 {
     const kite_feature_spec *s = st->kfs_spec;
@@ -179,7 +179,7 @@ void kf_compute(const kite_feature_state *st, const unsigned char *slot, const d
     const uint32_t *mask = st->kfs_ring_mask;
     const double **rp = st->kfs_rptr;
     double *tmp = st->kfs_tmp;
-    for (int r = 0; r < s->ks_num_rings; r++) rp[r] = (const double *)(slot + st->kfs_ring_off[r]);
+    for (int r = 0; r < s->ksp_num_rings; r++) rp[r] = (const double *)(slot + st->kfs_ring_off[r]);
 
     KF_EACH(KITE_FEAT_VALUE) tmp[op->kfo_out] = vals[op->kfo_a];
     KF_EACH(KITE_FEAT_LAG) tmp[op->kfo_out] = rp[op->kfo_a][(p - op->kfo_back) & mask[op->kfo_a]];
@@ -219,7 +219,7 @@ void kf_compute(const kite_feature_state *st, const unsigned char *slot, const d
         int tf[3] = {(int)((ms - days * 86400000) / 3600000), st->kfs_day_weekday, st->kfs_day_month};
         KF_EACH(KITE_FEAT_CYCLIC) {
             int u = op->kfo_aux >> 1;
-            tmp[op->kfo_out] = s->ks_cyc_table[u][op->kfo_aux & 1][tf[u]];
+            tmp[op->kfo_out] = s->ksp_cyc_table[u][op->kfo_aux & 1][tf[u]];
         }
     }
     for (int i = 0; i < st->kfs_num_post; i++) {
@@ -229,5 +229,5 @@ void kf_compute(const kite_feature_state *st, const unsigned char *slot, const d
         v = v != v ? pp[0] : v;
         tmp[j] = (v - pp[1]) / pp[2];
     }
-    kite_f32_array(tmp, out, (size_t)s->ks_num_features);
+    kite_f32_array(tmp, out, (size_t)s->ksp_num_features);
 }

@@ -10,14 +10,14 @@
 #include <kite/feature_state.h>
 #include "features_window.h"
 
-/* One rolling window, compiled: everything kf_push needs in one 24-byte record. */
+/* One rolling window, compiled: everything kite__features_push needs in one 24-byte record. */
 typedef struct kf_accop {
-    uint32_t kfa_ring_off;  /* byte offset of the input's ring in the slot                  */
-    uint32_t kfa_rmask;     /* ring length - 1                                              */
-    uint32_t kfa_sfx_off;   /* byte offset of the min/max suffix pairs; 0: no min/max       */
-    uint32_t kfa_w;         /* window                                                       */
-    uint32_t kfa_shift;
-    uint32_t kfa_var;       /* 1: a std feature uses it                                     */
+    uint32_t kao_ring_off;  /* byte offset of the input's ring in the slot                  */
+    uint32_t kao_rmask;     /* ring length - 1                                              */
+    uint32_t kao_sfx_off;   /* byte offset of the min/max suffix pairs; 0: no min/max       */
+    uint32_t kao_w;         /* window                                                       */
+    uint32_t kao_shift;
+    uint32_t kao_var;       /* 1: a std feature uses it                                     */
 } kf_accop;
 
 #define KF_CHUNK_BYTES ((size_t)2 << 20) /* key slots come in huge-page chunks */
@@ -88,11 +88,11 @@ struct kite_feature_state {
 };
 
 /* features_eval.c */
-kite_err kf_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size);
-void kf_prefetch(const kite_feature_state *st, const unsigned char *slot);
-void kf_push(const kite_feature_state *st, unsigned char *slot, const double *vals);
-void kf_fill_gap(const kite_feature_state *st, unsigned char *slot, uint64_t k);
-void kf_compute(const kite_feature_state *st, const unsigned char *slot, const double *vals,
+kite_err kite__features_eval_build(kite_feature_state *st, char *errstr, size_t errstr_size);
+void kite__features_prefetch(const kite_feature_state *st, const unsigned char *slot);
+void kite__features_push(const kite_feature_state *st, unsigned char *slot, const double *vals);
+void kite__features_fill_gap(const kite_feature_state *st, unsigned char *slot, uint64_t k);
+void kite__features_compute(const kite_feature_state *st, const unsigned char *slot, const double *vals,
                 int64_t ms, float *out);
 
 #endif

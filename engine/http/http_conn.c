@@ -8,7 +8,7 @@
 #include <kite/mem.h>
 #include "http_internal.h"
 
-void kite_http_conn_reset_resp(kite_http_conn *c)
+void kite__http_conn_reset_resp(kite_http_conn *c)
 {
     c->hc_resp_len = 0;
     c->hc_resp_oom = 0;
@@ -26,7 +26,7 @@ static int reserve(kite_http_conn *c, size_t extra)
     return 0;
 }
 
-void kite_http_conn_append(kite_http_conn *c, const char *s, size_t n)
+void kite__http_conn_append(kite_http_conn *c, const char *s, size_t n)
 {
     if (reserve(c, n)) return;
     memcpy(c->hc_resp + c->hc_resp_len, s, n);
@@ -34,7 +34,7 @@ void kite_http_conn_append(kite_http_conn *c, const char *s, size_t n)
     c->hc_resp[c->hc_resp_len] = 0;
 }
 
-void kite_http_conn_printf(kite_http_conn *c, const char *fmt, ...)
+void kite__http_conn_printf(kite_http_conn *c, const char *fmt, ...)
 {
     char small[256];
     va_list ap;
@@ -43,7 +43,7 @@ void kite_http_conn_printf(kite_http_conn *c, const char *fmt, ...)
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n < sizeof small) {
-        kite_http_conn_append(c, small, (size_t)n);
+        kite__http_conn_append(c, small, (size_t)n);
         return;
     }
     if (reserve(c, (size_t)n)) return;
@@ -53,29 +53,29 @@ void kite_http_conn_printf(kite_http_conn *c, const char *fmt, ...)
     c->hc_resp_len += (size_t)n;
 }
 
-void kite_http_conn_json_string(kite_http_conn *c, const char *s, size_t n)
+void kite__http_conn_json_string(kite_http_conn *c, const char *s, size_t n)
 {
-    kite_http_conn_append(c, "\"", 1);
+    kite__http_conn_append(c, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
-        kite_http_conn_append(c, s + run, i - run);
+        kite__http_conn_append(c, s + run, i - run);
         char esc[8];
         if (ch == '"' || ch == '\\')
-            kite_http_conn_append(c, ch == '"' ? "\\\"" : "\\\\", 2);
+            kite__http_conn_append(c, ch == '"' ? "\\\"" : "\\\\", 2);
         else
-            kite_http_conn_append(c, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", ch));
+            kite__http_conn_append(c, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", ch));
         run = i + 1;
     }
-    kite_http_conn_append(c, s + run, n - run);
-    kite_http_conn_append(c, "\"", 1);
+    kite__http_conn_append(c, s + run, n - run);
+    kite__http_conn_append(c, "\"", 1);
 }
 
-void kite_http_conn_error(kite_http_conn *c, unsigned status, const char *msg)
+void kite__http_conn_error(kite_http_conn *c, unsigned status, const char *msg)
 {
-    kite_http_conn_reset_resp(c);
-    kite_http_conn_append(c, "{\"error\":", 9);
-    kite_http_conn_json_string(c, msg, strlen(msg));
-    kite_http_conn_printf(c, ",\"status\":%u}\n", status);
+    kite__http_conn_reset_resp(c);
+    kite__http_conn_append(c, "{\"error\":", 9);
+    kite__http_conn_json_string(c, msg, strlen(msg));
+    kite__http_conn_printf(c, ",\"status\":%u}\n", status);
 }

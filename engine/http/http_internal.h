@@ -33,14 +33,14 @@ typedef struct kite_http_model {
     double hm_loaded_unix;   /* wall-clock load time, for the metric                    */
 } kite_http_model;
 
-kite_err kite_http_model_load(const char *path, kite_http_model **out, char *errstr,
+kite_err kite__http_model_load(const char *path, kite_http_model **out, char *errstr,
                               size_t errstr_size);
 /* A handle on a model loaded elsewhere (path is for GET /model and messages). */
-kite_err kite_http_model_from(kite_loaded_model *lm, const char *path, kite_http_model **out,
+kite_err kite__http_model_from(kite_loaded_model *lm, const char *path, kite_http_model **out,
                               char *errstr, size_t errstr_size);
-void kite_http_model_free(kite_http_model *m);
+void kite__http_model_free(kite_http_model *m);
 /* Index of a feature name (len bytes, not NUL-terminated), or -1; tries hint first. */
-int kite_http_model_feature(const kite_http_model *m, const char *name, size_t len, int hint);
+int kite__http_model_feature(const kite_http_model *m, const char *name, size_t len, int hint);
 
 /* ---- metrics --------------------------------------------------------------------------- */
 
@@ -59,24 +59,24 @@ typedef enum kite_http_endpoint {
  * single writer cannot lose an update); the /metrics renderer sums all slots with relaxed
  * loads: each counter is individually exact, a scrape is not a snapshot across counters. */
 typedef struct kite_http_counters {
-    _Atomic uint64_t hc_requests[KITE_EP__COUNT][KITE_HTTP_STATUS_COUNT];
-    _Atomic uint64_t hc_lat[KITE_EP__COUNT][KITE_HTTP_STATUS_COUNT][KITE_HTTP_LAT_BUCKETS + 1];
-    _Atomic uint64_t hc_lat_ns[KITE_EP__COUNT][KITE_HTTP_STATUS_COUNT];
-    _Atomic uint64_t hc_rows;           /* rows scored                                  */
-    _Atomic uint64_t hc_body_bytes;     /* request body bytes received                  */
+    _Atomic uint64_t hct_requests[KITE_EP__COUNT][KITE_HTTP_STATUS_COUNT];
+    _Atomic uint64_t hct_lat[KITE_EP__COUNT][KITE_HTTP_STATUS_COUNT][KITE_HTTP_LAT_BUCKETS + 1];
+    _Atomic uint64_t hct_lat_ns[KITE_EP__COUNT][KITE_HTTP_STATUS_COUNT];
+    _Atomic uint64_t hct_rows;           /* rows scored                                  */
+    _Atomic uint64_t hct_body_bytes;     /* request body bytes received                  */
 } kite_http_counters;
 
-int kite_http_status_index(unsigned status);
-void kite_http_counters_add(kite_http_counters *c, kite_http_endpoint ep, unsigned status,
+int kite__http_status_index(unsigned status);
+void kite__http_counters_add(kite_http_counters *c, kite_http_endpoint ep, unsigned status,
                             uint64_t ns);
 
 /* ---- per-thread slot -------------------------------------------------------------------- */
 
 typedef struct kite_http_slot {
     /* Hazard pointer: the model this thread is scoring with, or NULL. Written by its thread
-     * (seq_cst, see kite_http_model_acquire), read by a reloader (seq_cst). */
+     * (seq_cst, see kite__http_model_acquire), read by a reloader (seq_cst). */
     _Atomic(kite_http_model *) hs_hazard;
-    _Atomic(void *) hs_owner;  /* the owning thread's token (relaxed; see kite_http_slot_get) */
+    _Atomic(void *) hs_owner;  /* the owning thread's token (relaxed; see kite__http_slot_get) */
     kite_http_counters hs_counters;
     /* Scoring scratch, grown on demand and kept: steady-state requests do not allocate. */
     float *hs_rows;
@@ -115,26 +115,26 @@ typedef struct kite_http_conn {
     uint64_t hc_start_ns;
 } kite_http_conn;
 
-void kite_http_conn_reset_resp(kite_http_conn *c);
-void kite_http_conn_append(kite_http_conn *c, const char *s, size_t n);
-void kite_http_conn_printf(kite_http_conn *c, const char *fmt, ...)
+void kite__http_conn_reset_resp(kite_http_conn *c);
+void kite__http_conn_append(kite_http_conn *c, const char *s, size_t n);
+void kite__http_conn_printf(kite_http_conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* A JSON string literal (quoted, escaped). */
-void kite_http_conn_json_string(kite_http_conn *c, const char *s, size_t n);
+void kite__http_conn_json_string(kite_http_conn *c, const char *s, size_t n);
 /* {"error":"msg","status":N} */
-void kite_http_conn_error(kite_http_conn *c, unsigned status, const char *msg);
+void kite__http_conn_error(kite_http_conn *c, unsigned status, const char *msg);
 
 /* ---- server ---------------------------------------------------------------------------- */
 
 struct kite_http_server {
-    uint64_t s_id;                     /* kite_http_server_new_id(): keys threads' slots     */
+    uint64_t s_id;                     /* kite__http_server_new_id(): keys threads' slots     */
     kite_http_config s_cfg;
     char *s_model_path;
     char *s_admin_token;
     struct MHD_Daemon *s_daemon;
     uint16_t s_port;
     /* The serving model. Swapped with seq_cst exchange by reload; read by workers through
-     * their hazard slot (kite_http_model_acquire). */
+     * their hazard slot (kite__http_model_acquire). */
     _Atomic(kite_http_model *) s_model;
     pthread_mutex_t s_reload_lock;     /* one reload at a time                               */
     kite_feature_spec *s_spec;         /* NULL without --spec; immutable once loaded          */
@@ -156,31 +156,31 @@ struct kite_http_server {
     atomic_int s_next_cpu;             /* relaxed fetch_add: pinning round robin             */
     kite_http_slot *s_slots;           /* KITE_HTTP_MAX_SLOTS                                */
     double s_started_unix;
-    kite_status *s_status;             /* GET /status: sampler over kite_http_metrics_prom   */
+    kite_status *s_status;             /* GET /status: sampler over kite__http_metrics_prom   */
 };
 
-uint64_t kite_http_server_new_id(void);
+uint64_t kite__http_server_new_id(void);
 /* The calling thread's slot (registers it on first use); NULL when all slots are taken. */
-kite_http_slot *kite_http_slot_get(kite_http_server *srv);
+kite_http_slot *kite__http_slot_get(kite_http_server *srv);
 /* The same for a thread that is not a worker (the status sampler): never pinned, so --pin
  * keeps giving the workers their CPUs. */
-kite_http_slot *kite_http_slot_get_unpinned(kite_http_server *srv);
+kite_http_slot *kite__http_slot_get_unpinned(kite_http_server *srv);
 /* Publishes the serving model in the caller's hazard slot and returns it; release with
- * kite_http_model_release. */
-kite_http_model *kite_http_model_acquire(kite_http_server *srv, kite_http_slot *slot);
-void kite_http_model_release(kite_http_slot *slot);
+ * kite__http_model_release. */
+kite_http_model *kite__http_model_acquire(kite_http_server *srv, kite_http_slot *slot);
+void kite__http_model_release(kite_http_slot *slot);
 
 /* Endpoint bodies; each fills c's response text and returns the status code. */
-unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c,
+unsigned kite__http_predict(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c,
                            const char *content_type, const char *accept, int margin_query,
                            int *csv_out);
-void kite_http_metrics_render(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c);
+void kite__http_metrics_render(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c);
 /* The /metrics text into p (the status sampler's source; slot: the calling thread's). */
-void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_prom *p);
+void kite__http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_prom *p);
 /* kite_status_render_fn over a server: takes the calling thread's slot. */
-void kite_http_metrics_status_render(void *srv, kite_prom *p);
+void kite__http_metrics_status_render(void *srv, kite_prom *p);
 
-extern const char kite_http_page_html[];
-extern const size_t kite_http_page_html_len;
+extern const char kite__http_page_html[];
+extern const size_t kite__http_page_html_len;
 
 #endif

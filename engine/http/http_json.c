@@ -9,13 +9,13 @@
 #include <kite/error.h>
 #include <kite/num.h>
 
-/* Deepest nesting kite_json_skip follows: request bodies are two or three levels deep, so
+/* Deepest nesting kite__json_skip follows: request bodies are two or three levels deep, so
  * anything past this is refused rather than walked (a bound on work per byte). */
 #define JSON_MAX_DEPTH 32
 /* Longest number token: far more digits than a double carries. */
 #define JSON_MAX_NUMBER 64
 
-void kite_json_init(kite_json *j, const char *body, size_t len)
+void kite__json_init(kite_json *j, const char *body, size_t len)
 {
     j->kj_begin = body;
     j->kj_p = body;
@@ -23,7 +23,7 @@ void kite_json_init(kite_json *j, const char *body, size_t len)
     j->kj_depth = 0;
 }
 
-size_t kite_json_offset(const kite_json *j) { return (size_t)(j->kj_p - j->kj_begin); }
+size_t kite__json_offset(const kite_json *j) { return (size_t)(j->kj_p - j->kj_begin); }
 
 static void skip_ws(kite_json *j)
 {
@@ -32,7 +32,7 @@ static void skip_ws(kite_json *j)
         j->kj_p++;
 }
 
-char kite_json_peek(kite_json *j)
+char kite__json_peek(kite_json *j)
 {
     skip_ws(j);
     return j->kj_p < j->kj_end ? *j->kj_p : 0;
@@ -45,11 +45,11 @@ static int fail(kite_json *j, char *errstr, size_t errstr_size, const char *what
                   what);
     else
         kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "malformed JSON at byte %zu: %s",
-                  kite_json_offset(j), what);
+                  kite__json_offset(j), what);
     return -1;
 }
 
-int kite_json_expect(kite_json *j, char c, const char *what, char *errstr, size_t errstr_size)
+int kite__json_expect(kite_json *j, char c, const char *what, char *errstr, size_t errstr_size)
 {
     skip_ws(j);
     if (j->kj_p < j->kj_end && *j->kj_p == c) {
@@ -73,7 +73,7 @@ static int hex4(const char *p)
     return v;
 }
 
-int kite_json_string(kite_json *j, kite_json_scalar *out, char *errstr, size_t errstr_size)
+int kite__json_string(kite_json *j, kite_json_scalar *out, char *errstr, size_t errstr_size)
 {
     skip_ws(j);
     if (j->kj_p >= j->kj_end || *j->kj_p != '"')
@@ -83,10 +83,10 @@ int kite_json_string(kite_json *j, kite_json_scalar *out, char *errstr, size_t e
     while (j->kj_p < j->kj_end) {
         unsigned char c = (unsigned char)*j->kj_p;
         if (c == '"') {
-            out->ks_kind = KITE_JSON_STRING;
-            out->ks_str = s;
-            out->ks_len = (size_t)(j->kj_p - s);
-            out->ks_escaped = escaped;
+            out->kjs_kind = KITE_JSON_STRING;
+            out->kjs_str = s;
+            out->kjs_len = (size_t)(j->kj_p - s);
+            out->kjs_escaped = escaped;
             j->kj_p++;
             return 0;
         }
@@ -145,41 +145,41 @@ static int number(kite_json *j, kite_json_scalar *out, char *errstr, size_t errs
     if (n >= JSON_MAX_NUMBER) return fail(j, errstr, errstr_size, "number too long");
     /* strtod's double over exactly the token (loaders/csv/include/kite/num.h: bit for bit, locale-free). */
     size_t used;
-    out->ks_kind = KITE_JSON_NUMBER;
-    out->ks_number = kite_num_parse_double_n(s, n, &used);
+    out->kjs_kind = KITE_JSON_NUMBER;
+    out->kjs_number = kite_num_parse_double_n(s, n, &used);
     if (used != n) return fail(j, errstr, errstr_size, "expected a number"); /* grammar above */
-    out->ks_str = s;
-    out->ks_len = n;
+    out->kjs_str = s;
+    out->kjs_len = n;
     j->kj_p = p;
     return 0;
 }
 
-kite_json_kind kite_json_value(kite_json *j, kite_json_scalar *out, char *errstr,
+kite_json_kind kite__json_value(kite_json *j, kite_json_scalar *out, char *errstr,
                                size_t errstr_size)
 {
     skip_ws(j);
-    out->ks_str = j->kj_p;
-    out->ks_len = 0;
+    out->kjs_str = j->kj_p;
+    out->kjs_len = 0;
     char c = j->kj_p < j->kj_end ? *j->kj_p : 0;
     switch (c) {
-    case '{': j->kj_p++; return out->ks_kind = KITE_JSON_OBJECT;
-    case '[': j->kj_p++; return out->ks_kind = KITE_JSON_ARRAY;
+    case '{': j->kj_p++; return out->kjs_kind = KITE_JSON_OBJECT;
+    case '[': j->kj_p++; return out->kjs_kind = KITE_JSON_ARRAY;
     case '"':
-        return kite_json_string(j, out, errstr, errstr_size) ? KITE_JSON_ERROR : KITE_JSON_STRING;
-    case 't': if (literal(j, "true")) return out->ks_kind = KITE_JSON_TRUE; break;
-    case 'f': if (literal(j, "false")) return out->ks_kind = KITE_JSON_FALSE; break;
-    case 'n': if (literal(j, "null")) return out->ks_kind = KITE_JSON_NULL; break;
+        return kite__json_string(j, out, errstr, errstr_size) ? KITE_JSON_ERROR : KITE_JSON_STRING;
+    case 't': if (literal(j, "true")) return out->kjs_kind = KITE_JSON_TRUE; break;
+    case 'f': if (literal(j, "false")) return out->kjs_kind = KITE_JSON_FALSE; break;
+    case 'n': if (literal(j, "null")) return out->kjs_kind = KITE_JSON_NULL; break;
     case 'N':
     case 'I':
         if (literal(j, "NaN") || literal(j, "Infinity")) {
-            out->ks_len = (size_t)(j->kj_p - out->ks_str);
-            return out->ks_kind = KITE_JSON_NONFINITE;
+            out->kjs_len = (size_t)(j->kj_p - out->kjs_str);
+            return out->kjs_kind = KITE_JSON_NONFINITE;
         }
         break;
     case '-':
         if (literal(j, "-Infinity")) {
-            out->ks_len = 9;
-            return out->ks_kind = KITE_JSON_NONFINITE;
+            out->kjs_len = 9;
+            return out->kjs_kind = KITE_JSON_NONFINITE;
         }
         /* fall through */
     default:
@@ -190,11 +190,11 @@ kite_json_kind kite_json_value(kite_json *j, kite_json_scalar *out, char *errstr
     return KITE_JSON_ERROR;
 }
 
-int kite_json_skip(kite_json *j, kite_json_kind kind, char *errstr, size_t errstr_size)
+int kite__json_skip(kite_json *j, kite_json_kind kind, char *errstr, size_t errstr_size)
 {
     char close = kind == KITE_JSON_OBJECT ? '}' : ']';
     if (++j->kj_depth > JSON_MAX_DEPTH) return fail(j, errstr, errstr_size, "nested too deep");
-    if (kite_json_peek(j) == close) {
+    if (kite__json_peek(j) == close) {
         j->kj_p++;
         j->kj_depth--;
         return 0;
@@ -202,15 +202,15 @@ int kite_json_skip(kite_json *j, kite_json_kind kind, char *errstr, size_t errst
     for (;;) {
         kite_json_scalar v;
         if (kind == KITE_JSON_OBJECT) {
-            if (kite_json_string(j, &v, errstr, errstr_size)) return -1;
-            if (kite_json_expect(j, ':', "expected ':' after a key", errstr, errstr_size))
+            if (kite__json_string(j, &v, errstr, errstr_size)) return -1;
+            if (kite__json_expect(j, ':', "expected ':' after a key", errstr, errstr_size))
                 return -1;
         }
-        kite_json_kind k = kite_json_value(j, &v, errstr, errstr_size);
+        kite_json_kind k = kite__json_value(j, &v, errstr, errstr_size);
         if (k == KITE_JSON_ERROR) return -1;
-        if ((k == KITE_JSON_OBJECT || k == KITE_JSON_ARRAY) && kite_json_skip(j, k, errstr, errstr_size))
+        if ((k == KITE_JSON_OBJECT || k == KITE_JSON_ARRAY) && kite__json_skip(j, k, errstr, errstr_size))
             return -1;
-        char c = kite_json_peek(j);
+        char c = kite__json_peek(j);
         if (c == ',') {
             j->kj_p++;
             continue;
@@ -225,7 +225,7 @@ int kite_json_skip(kite_json *j, kite_json_kind kind, char *errstr, size_t errst
     }
 }
 
-int kite_json_end(kite_json *j, char *errstr, size_t errstr_size)
+int kite__json_end(kite_json *j, char *errstr, size_t errstr_size)
 {
     skip_ws(j);
     if (j->kj_p != j->kj_end) return fail(j, errstr, errstr_size, "unexpected text after the value");
@@ -255,13 +255,13 @@ static size_t put_utf8(char *dst, unsigned cp)
 
 /* In place is safe: every escape is at least as long as the UTF-8 it decodes to, so the
  * write position never passes the read position. */
-size_t kite_json_unescape_in_place(char *s, size_t len)
+size_t kite__json_unescape_in_place(char *s, size_t len)
 {
-    int n = kite_json_unescape(s, len, s, len + 5);
+    int n = kite__json_unescape(s, len, s, len + 5);
     return n < 0 ? 0 : (size_t)n;
 }
 
-int kite_json_unescape(const char *raw, size_t len, char *dst, size_t dst_size)
+int kite__json_unescape(const char *raw, size_t len, char *dst, size_t dst_size)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {

@@ -24,7 +24,7 @@ static const char *const ep_names[KITE_EP__COUNT] = {
 #define STATUS_VALUE(s) s,
 static const unsigned status_codes[KITE_HTTP_STATUS_COUNT - 1] = {KITE_HTTP_STATUSES(STATUS_VALUE)};
 
-int kite_http_status_index(unsigned status)
+int kite__http_status_index(unsigned status)
 {
     for (int i = 0; i < KITE_HTTP_STATUS_COUNT - 1; i++)
         if (status_codes[i] == status) return i;
@@ -38,16 +38,16 @@ static void bump(_Atomic uint64_t *v, uint64_t by)
                           memory_order_relaxed);
 }
 
-void kite_http_counters_add(kite_http_counters *c, kite_http_endpoint ep, unsigned status,
+void kite__http_counters_add(kite_http_counters *c, kite_http_endpoint ep, unsigned status,
                             uint64_t ns)
 {
-    int s = kite_http_status_index(status);
+    int s = kite__http_status_index(status);
     double sec = (double)ns * 1e-9;
     int b = 0;
     while (b < KITE_HTTP_LAT_BUCKETS && sec > lat_bounds[b]) b++;
-    bump(&c->hc_requests[ep][s], 1);
-    bump(&c->hc_lat[ep][s][b], 1);
-    bump(&c->hc_lat_ns[ep][s], ns);
+    bump(&c->hct_requests[ep][s], 1);
+    bump(&c->hct_lat[ep][s][b], 1);
+    bump(&c->hct_lat_ns[ep][s], ns);
 }
 
 static uint64_t sum_slots(kite_http_server *srv, int nslots, size_t offset)
@@ -60,7 +60,7 @@ static uint64_t sum_slots(kite_http_server *srv, int nslots, size_t offset)
     return total;
 }
 
-void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_prom *p)
+void kite__http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_prom *p)
 {
     /* relaxed: slots below the count were zeroed before the workers started */
     int nslots = atomic_load_explicit(&srv->s_next_slot, memory_order_relaxed);
@@ -71,7 +71,7 @@ void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_pr
                      "HTTP requests answered, by endpoint and status code");
     for (int e = 0; e < KITE_EP__COUNT; e++)
         for (int s = 0; s < KITE_HTTP_STATUS_COUNT; s++) {
-            uint64_t n = sum_slots(srv, nslots, offsetof(kite_http_counters, hc_requests[e][s]));
+            uint64_t n = sum_slots(srv, nslots, offsetof(kite_http_counters, hct_requests[e][s]));
             if (!n && !(e == KITE_EP_PREDICT && s == 0)) continue;
             if (s < KITE_HTTP_STATUS_COUNT - 1) snprintf(code, sizeof code, "%u", status_codes[s]);
             else snprintf(code, sizeof code, "other");
@@ -83,12 +83,12 @@ void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_pr
                      "Time from a request's first byte to its response handed to the socket");
     for (int e = 0; e < KITE_EP__COUNT; e++)
         for (int s = 0; s < KITE_HTTP_STATUS_COUNT; s++) {
-            uint64_t n = sum_slots(srv, nslots, offsetof(kite_http_counters, hc_requests[e][s]));
+            uint64_t n = sum_slots(srv, nslots, offsetof(kite_http_counters, hct_requests[e][s]));
             if (!n && !(e == KITE_EP_PREDICT && s == 0)) continue;
             uint64_t counts[KITE_HTTP_LAT_BUCKETS + 1];
             for (int b = 0; b <= KITE_HTTP_LAT_BUCKETS; b++)
-                counts[b] = sum_slots(srv, nslots, offsetof(kite_http_counters, hc_lat[e][s][b]));
-            double sum = (double)sum_slots(srv, nslots, offsetof(kite_http_counters, hc_lat_ns[e][s])) * 1e-9;
+                counts[b] = sum_slots(srv, nslots, offsetof(kite_http_counters, hct_lat[e][s][b]));
+            double sum = (double)sum_slots(srv, nslots, offsetof(kite_http_counters, hct_lat_ns[e][s])) * 1e-9;
             if (s < KITE_HTTP_STATUS_COUNT - 1) snprintf(code, sizeof code, "%u", status_codes[s]);
             else snprintf(code, sizeof code, "other");
             snprintf(labels, sizeof labels, "endpoint=\"%s\",code=\"%s\"", ep_names[e], code);
@@ -98,10 +98,10 @@ void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_pr
 
     kite_prom_family(p, "kite_http_rows_scored_total", "counter", "Rows scored by /predict");
     kite_prom_sample(p, "kite_http_rows_scored_total", NULL,
-                     (double)sum_slots(srv, nslots, offsetof(kite_http_counters, hc_rows)));
+                     (double)sum_slots(srv, nslots, offsetof(kite_http_counters, hct_rows)));
     kite_prom_family(p, "kite_http_request_body_bytes_total", "counter", "Request body bytes received");
     kite_prom_sample(p, "kite_http_request_body_bytes_total", NULL,
-                     (double)sum_slots(srv, nslots, offsetof(kite_http_counters, hc_body_bytes)));
+                     (double)sum_slots(srv, nslots, offsetof(kite_http_counters, hct_body_bytes)));
 
     /* relaxed loads: gauges, each read on its own */
     kite_prom_family(p, "kite_http_in_flight_requests", "gauge", "Requests received and not yet answered");
@@ -116,12 +116,12 @@ void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_pr
     kite_prom_family(p, "kite_http_workers", "gauge", "Worker threads of the HTTP pool");
     kite_prom_sample(p, "kite_http_workers", NULL, (double)srv->s_cfg.khc_threads);
 
-    kite_http_model *m = kite_http_model_acquire(srv, slot);
+    kite_http_model *m = kite__http_model_acquire(srv, slot);
     char version[64], path[600];
     kite_prom_escape(version, sizeof version, m->hm_version);
     kite_prom_escape(path, sizeof path, srv->s_model_path);
     double loaded = m->hm_loaded_unix;
-    kite_http_model_release(slot);
+    kite__http_model_release(slot);
     char info[700];
     snprintf(info, sizeof info, "version=\"%s\",path=\"%s\"", version, path);
     kite_prom_family(p, "kite_http_model_info", "gauge",
@@ -138,26 +138,26 @@ void kite_http_metrics_prom(kite_http_server *srv, kite_http_slot *slot, kite_pr
                      (double)atomic_load_explicit(&srv->s_reloads_failed, memory_order_relaxed));
 }
 
-void kite_http_metrics_status_render(void *opaque, kite_prom *p)
+void kite__http_metrics_status_render(void *opaque, kite_prom *p)
 {
     kite_http_server *srv = opaque;
     /* A request thread (GET /status) has its slot already; the sampler gets one, unpinned. */
-    kite_http_slot *slot = kite_http_slot_get_unpinned(srv);
+    kite_http_slot *slot = kite__http_slot_get_unpinned(srv);
     if (!slot) { /* every slot taken: nothing safe to read the model through */
-        p->kp_oom = 1;
+        p->kpr_oom = 1;
         return;
     }
-    kite_http_metrics_prom(srv, slot, p);
+    kite__http_metrics_prom(srv, slot, p);
 }
 
-void kite_http_metrics_render(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c)
+void kite__http_metrics_render(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c)
 {
     kite_prom p;
     kite_prom_init(&p);
-    kite_http_metrics_prom(srv, slot, &p);
+    kite__http_metrics_prom(srv, slot, &p);
 
-    kite_http_conn_reset_resp(c);
-    if (p.kp_oom) kite_http_conn_error(c, 500, "out of memory rendering metrics");
-    else kite_http_conn_append(c, p.kp_buf, p.kp_len);
+    kite__http_conn_reset_resp(c);
+    if (p.kpr_oom) kite__http_conn_error(c, 500, "out of memory rendering metrics");
+    else kite__http_conn_append(c, p.kpr_buf, p.kpr_len);
     kite_prom_free(&p);
 }

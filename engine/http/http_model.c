@@ -28,7 +28,7 @@
 #include <kite/feature_spec.h>
 #include <kite/xgb_model.h>
 
-void kite_http_model_free(kite_http_model *m)
+void kite__http_model_free(kite_http_model *m)
 {
     if (!m) return;
     if (m->hm_names) {
@@ -103,7 +103,7 @@ static int build_info(kite_http_model *m, const char *path)
     return 0;
 }
 
-kite_err kite_http_model_from(kite_loaded_model *lm, const char *path, kite_http_model **out,
+kite_err kite__http_model_from(kite_loaded_model *lm, const char *path, kite_http_model **out,
                               char *errstr, size_t errstr_size)
 {
     *out = NULL;
@@ -127,7 +127,7 @@ kite_err kite_http_model_from(kite_loaded_model *lm, const char *path, kite_http
         if (!oom) m->hm_name_len[i] = strlen(m->hm_names[i]);
     }
     if (oom || build_info(m, path)) {
-        kite_http_model_free(m);
+        kite__http_model_free(m);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
     }
     m->hm_loaded_unix = (double)kite_clock_wall_us() * 1e-6;
@@ -135,17 +135,17 @@ kite_err kite_http_model_from(kite_loaded_model *lm, const char *path, kite_http
     return KITE_ERR_OK;
 }
 
-kite_err kite_http_model_load(const char *path, kite_http_model **out, char *errstr,
+kite_err kite__http_model_load(const char *path, kite_http_model **out, char *errstr,
                               size_t errstr_size)
 {
     kite_loaded_model *lm;
     KITE_TRY(kite_loaded_model_load(path, NULL, &lm, errstr, errstr_size));
-    kite_err err = kite_http_model_from(lm, path, out, errstr, errstr_size);
+    kite_err err = kite__http_model_from(lm, path, out, errstr, errstr_size);
     kite_loaded_model_release(lm); /* the handle holds its own reference */
     return err;
 }
 
-int kite_http_model_feature(const kite_http_model *m, const char *name, size_t len, int hint)
+int kite__http_model_feature(const kite_http_model *m, const char *name, size_t len, int hint)
 {
     int nf = m->hm_loaded->klm_model.km_num_feature;
     /* Clients usually send fields in the model's order: try the expected one first, so a
@@ -166,7 +166,7 @@ static _Thread_local uint64_t tls_server_id;
 static _Thread_local kite_http_slot *tls_slot;
 static _Atomic uint64_t next_server_id = 1; /* relaxed fetch_add: unique ids only */
 
-uint64_t kite_http_server_new_id(void)
+uint64_t kite__http_server_new_id(void)
 {
     return atomic_fetch_add_explicit(&next_server_id, 1, memory_order_relaxed);
 }
@@ -217,11 +217,11 @@ static kite_http_slot *slot_get(kite_http_server *srv, int may_pin)
     return tls_slot;
 }
 
-kite_http_slot *kite_http_slot_get(kite_http_server *srv) { return slot_get(srv, 1); }
+kite_http_slot *kite__http_slot_get(kite_http_server *srv) { return slot_get(srv, 1); }
 
-kite_http_slot *kite_http_slot_get_unpinned(kite_http_server *srv) { return slot_get(srv, 0); }
+kite_http_slot *kite__http_slot_get_unpinned(kite_http_server *srv) { return slot_get(srv, 0); }
 
-kite_http_model *kite_http_model_acquire(kite_http_server *srv, kite_http_slot *slot)
+kite_http_model *kite__http_model_acquire(kite_http_server *srv, kite_http_slot *slot)
 {
     kite_http_model *m = atomic_load_explicit(&srv->s_model, memory_order_seq_cst); /* R1 */
     for (;;) {
@@ -232,7 +232,7 @@ kite_http_model *kite_http_model_acquire(kite_http_server *srv, kite_http_slot *
     }
 }
 
-void kite_http_model_release(kite_http_slot *slot)
+void kite__http_model_release(kite_http_slot *slot)
 {
     atomic_store_explicit(&slot->hs_hazard, NULL, memory_order_release);             /* R4 */
 }
@@ -242,14 +242,14 @@ kite_err kite_http_server_reload(kite_http_server *srv, char *version, char *err
 {
     pthread_mutex_lock(&srv->s_reload_lock);
     kite_http_model *fresh;
-    kite_err err = kite_http_model_load(srv->s_model_path, &fresh, errstr, errstr_size);
+    kite_err err = kite__http_model_load(srv->s_model_path, &fresh, errstr, errstr_size);
     char why[400];
     if (err == KITE_ERR_OK && srv->s_spec &&
         kite_feature_spec_check_model(srv->s_spec, &fresh->hm_loaded->klm_model, why, sizeof why)) {
         /* the feature state is built for the spec: a model that wants other features is refused */
         err = kite_errf(KITE_ERR_SPEC, errstr, errstr_size, "%s does not fit the feature spec: %s",
                         srv->s_model_path, why);
-        kite_http_model_free(fresh);
+        kite__http_model_free(fresh);
     }
     if (err != KITE_ERR_OK) {
         /* relaxed: a statistic */
@@ -269,7 +269,7 @@ kite_err kite_http_server_reload(kite_http_server *srv, char *version, char *err
             nanosleep(&pause, NULL);
         }
     }
-    kite_http_model_free(old);
+    kite__http_model_free(old);
     atomic_fetch_add_explicit(&srv->s_reloads_ok, 1, memory_order_relaxed); /* a statistic */
     if (version) memcpy(version, fresh->hm_version, 17);
     pthread_mutex_unlock(&srv->s_reload_lock);

@@ -5,7 +5,7 @@
  * Query parameters pre-fill inputs (?Age=22&...) and ?submit=1 submits once loaded. */
 #include "http_internal.h"
 
-const char kite_http_page_html[] =
+const char kite__http_page_html[] =
     "<!doctype html>\n"
     "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -79,4 +79,4 @@ const char kite_http_page_html[] =
     "document.getElementById('form').addEventListener('submit', e => { e.preventDefault(); score(); });\n"
     "load().catch(e => { document.getElementById('error').textContent = String(e); });\n"
     "</script></body></html>\n";
-const size_t kite_http_page_html_len = sizeof kite_http_page_html - 1;
+const size_t kite__http_page_html_len = sizeof kite__http_page_html - 1;

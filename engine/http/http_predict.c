@@ -114,26 +114,26 @@ static int take_raw_value(predict *p, kite_json *j, size_t r, const char *name, 
                           char *jerr, size_t jerr_size)
 {
     kite_json_scalar v;
-    kite_json_kind k = kite_json_value(j, &v, jerr, jerr_size);
+    kite_json_kind k = kite__json_value(j, &v, jerr, jerr_size);
     switch (k) {
     case KITE_JSON_ERROR: return refuse(p, 400, "%s", jerr);
     case KITE_JSON_NULL: *out = (kite_raw_value){KITE_RAW_ABSENT, 0, NULL, 0}; return 0;
     case KITE_JSON_NUMBER:
-        if (isinf(v.ks_number))
+        if (isinf(v.kjs_number))
             return refuse(p, 422, "row %zu field \"%s\": %.*s is out of range", r, name,
-                          (int)v.ks_len, v.ks_str);
-        *out = (kite_raw_value){KITE_RAW_NUMBER, v.ks_number, NULL, 0};
+                          (int)v.kjs_len, v.kjs_str);
+        *out = (kite_raw_value){KITE_RAW_NUMBER, v.kjs_number, NULL, 0};
         return 0;
     case KITE_JSON_STRING: {
         /* The body buffer is the connection's own: decoding escapes over it is safe. */
-        size_t len = v.ks_escaped ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len;
-        *out = (kite_raw_value){KITE_RAW_TEXT, 0, v.ks_str, len};
+        size_t len = v.kjs_escaped ? kite__json_unescape_in_place((char *)v.kjs_str, v.kjs_len) : v.kjs_len;
+        *out = (kite_raw_value){KITE_RAW_TEXT, 0, v.kjs_str, len};
         return 0;
     }
     case KITE_JSON_NONFINITE:
         return refuse(p, 422,
                       "row %zu field \"%s\": %.*s is not allowed; send null for a missing value",
-                      r, name, (int)v.ks_len, v.ks_str);
+                      r, name, (int)v.kjs_len, v.kjs_str);
     default:
         return refuse(p, 422, "row %zu field \"%s\": expected a number, a string or null", r, name);
     }
@@ -144,11 +144,11 @@ static int take_raw_field(predict *p, kite_json *j, size_t r, const kite_json_sc
                           char *jerr, size_t jerr_size)
 {
     char name[PREDICT_MAX_KEY];
-    int n = key->ks_escaped ? kite_json_unescape(key->ks_str, key->ks_len, name, sizeof name)
-                            : (key->ks_len < sizeof name ? (int)key->ks_len : -1);
+    int n = key->kjs_escaped ? kite__json_unescape(key->kjs_str, key->kjs_len, name, sizeof name)
+                            : (key->kjs_len < sizeof name ? (int)key->kjs_len : -1);
     if (n < 0) return refuse(p, 422, "row %zu: field name longer than %d bytes", r, PREDICT_MAX_KEY);
-    if (!key->ks_escaped) {
-        memcpy(name, key->ks_str, (size_t)n);
+    if (!key->kjs_escaped) {
+        memcpy(name, key->kjs_str, (size_t)n);
         name[n] = 0;
     }
     int in = (int)strlen(name) == n ? kite_feature_spec_input_index(p->p_spec, name) : -1;
@@ -213,7 +213,7 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
                       size_t jerr_size)
 {
     kite_json_scalar v;
-    kite_json_kind k = kite_json_value(j, &v, jerr, jerr_size);
+    kite_json_kind k = kite__json_value(j, &v, jerr, jerr_size);
     switch (k) {
     case KITE_JSON_ERROR: return refuse(p, 400, "%s", jerr);
     case KITE_JSON_NULL: *out = NAN; return 0;
@@ -226,12 +226,12 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
         if (d && d->kcd_count > 0 && (k == KITE_JSON_STRING || d->kcd_numeric)) {
             /* A category (or a numeric category's value) coded by the model's own dictionary. */
             char text[256], why[256];
-            size_t len = k == KITE_JSON_STRING && v.ks_escaped
-                             ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len;
+            size_t len = k == KITE_JSON_STRING && v.kjs_escaped
+                             ? kite__json_unescape_in_place((char *)v.kjs_str, v.kjs_len) : v.kjs_len;
             if (len >= sizeof text)
                 return refuse(p, 422, "row %zu field \"%s\": category longer than %zu bytes", r,
                               feature_name(p, col), sizeof text - 1);
-            memcpy(text, v.ks_str, len);
+            memcpy(text, v.kjs_str, len);
             text[len] = 0;
             if (kite_model_category_code(model, col, text, out, why, sizeof why) != KITE_ERR_OK)
                 return refuse(p, 422, "row %zu field \"%s\": %s", r, feature_name(p, col), why);
@@ -241,15 +241,15 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
             /* Number text is read as a number, as the Kafka path (engine/stream/event_map.c) and CSV
              * read it; other text is refused in the same words (docs/bad-input.md). */
             char text[64], *end = NULL;
-            size_t len = v.ks_escaped ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len;
+            size_t len = v.kjs_escaped ? kite__json_unescape_in_place((char *)v.kjs_str, v.kjs_len) : v.kjs_len;
             if (len < sizeof text) {
-                memcpy(text, v.ks_str, len);
+                memcpy(text, v.kjs_str, len);
                 text[len] = 0;
             }
             float f = len < sizeof text ? kite_num_parse_float(text, &end) : 0;
             if (!len || len >= sizeof text || end == text || *end)
                 return refuse(p, 422, "row %zu field \"%s\": \"%.*s\" is not a number", r,
-                              feature_name(p, col), (int)(len > 40 ? 40 : len), v.ks_str);
+                              feature_name(p, col), (int)(len > 40 ? 40 : len), v.kjs_str);
             if (isinf(f))
                 return refuse(p, 422, "row %zu field \"%s\": \"%s\" is out of float32 range", r,
                               feature_name(p, col), text);
@@ -258,17 +258,17 @@ static int take_value(predict *p, kite_json *j, size_t r, int col, float *out, c
         }
         /* strtod then a cast to float, as kite score (loaders/csv/csv.c) converts CSV text: the
          * same digits give the same float32. */
-        float f = kite_f32(v.ks_number);
+        float f = kite_f32(v.kjs_number);
         if (isinf(f))
             return refuse(p, 422, "row %zu field \"%s\": %.*s is out of float32 range", r,
-                          feature_name(p, col), (int)v.ks_len, v.ks_str);
+                          feature_name(p, col), (int)v.kjs_len, v.kjs_str);
         *out = f;
         return 0;
     }
     case KITE_JSON_NONFINITE:
         return refuse(p, 422,
                       "row %zu field \"%s\": %.*s is not allowed; send null for a missing value",
-                      r, feature_name(p, col), (int)v.ks_len, v.ks_str);
+                      r, feature_name(p, col), (int)v.kjs_len, v.kjs_str);
     default:
         return refuse(p, 422, "row %zu field \"%s\": expected a number or null, got %s", r,
                       feature_name(p, col),
@@ -284,7 +284,7 @@ static int parse_array_row(predict *p, kite_json *j, size_t r, char *jerr, size_
     if (row_reserve(p, r)) return -1;
     float *row = p->p_slot->hs_rows + r * (size_t)p->p_nf;
     int n = 0;
-    if (kite_json_peek(j) == ']') {
+    if (kite__json_peek(j) == ']') {
         j->kj_p++;
     } else {
         for (;;) {
@@ -292,10 +292,10 @@ static int parse_array_row(predict *p, kite_json *j, size_t r, char *jerr, size_
             if (take_value(p, j, r, n, n < p->p_nf ? &row[n] : &dummy, jerr, jerr_size))
                 return -1;
             n++;
-            char c = kite_json_peek(j);
+            char c = kite__json_peek(j);
             if (c == ',') { j->kj_p++; continue; }
             if (c == ']') { j->kj_p++; break; }
-            kite_json_expect(j, ']', "expected ',' or ']'", jerr, jerr_size);
+            kite__json_expect(j, ']', "expected ',' or ']'", jerr, jerr_size);
             return refuse(p, 400, "%s", jerr);
         }
     }
@@ -323,16 +323,16 @@ static void name_list(const predict *p, char *dst, size_t size)
 static int take_field(predict *p, kite_json *j, size_t r, const kite_json_scalar *key,
                       int *hint, char *jerr, size_t jerr_size)
 {
-    const char *name = key->ks_str;
-    size_t len = key->ks_len;
+    const char *name = key->kjs_str;
+    size_t len = key->kjs_len;
     char decoded[PREDICT_MAX_KEY];
-    if (key->ks_escaped) {
-        int n = kite_json_unescape(key->ks_str, key->ks_len, decoded, sizeof decoded);
+    if (key->kjs_escaped) {
+        int n = kite__json_unescape(key->kjs_str, key->kjs_len, decoded, sizeof decoded);
         if (n < 0) return refuse(p, 422, "row %zu: field name longer than %d bytes", r, PREDICT_MAX_KEY);
         name = decoded;
         len = (size_t)n;
     }
-    int col = kite_http_model_feature(p->p_model, name, len, *hint);
+    int col = kite__http_model_feature(p->p_model, name, len, *hint);
     if (col < 0) {
         char names[300];
         name_list(p, names, sizeof names);
@@ -360,40 +360,40 @@ static int parse_object_row(predict *p, kite_json *j, size_t r, char *jerr, size
 {
     if (p->p_spec) { /* raw inputs, featurized later */
         if (raw_row_begin(p, r)) return -1;
-        if (kite_json_peek(j) == '}') {
+        if (kite__json_peek(j) == '}') {
             j->kj_p++;
             return 0;
         }
         for (;;) {
             kite_json_scalar key;
-            if (kite_json_string(j, &key, jerr, jerr_size) ||
-                kite_json_expect(j, ':', "expected ':' after a key", jerr, jerr_size))
+            if (kite__json_string(j, &key, jerr, jerr_size) ||
+                kite__json_expect(j, ':', "expected ':' after a key", jerr, jerr_size))
                 return refuse(p, 400, "%s", jerr);
             if (take_raw_field(p, j, r, &key, jerr, jerr_size)) return -1;
-            char c = kite_json_peek(j);
+            char c = kite__json_peek(j);
             if (c == ',') { j->kj_p++; continue; }
             if (c == '}') { j->kj_p++; return 0; }
-            kite_json_expect(j, '}', "expected ',' or '}'", jerr, jerr_size);
+            kite__json_expect(j, '}', "expected ',' or '}'", jerr, jerr_size);
             return refuse(p, 400, "%s", jerr);
         }
     }
     if (row_reserve(p, r)) return -1;
     memset(p->p_slot->hs_seen, 0, (size_t)p->p_nf);
     int hint = 0;
-    if (kite_json_peek(j) == '}') {
+    if (kite__json_peek(j) == '}') {
         j->kj_p++;
         return check_all_seen(p, r);
     }
     for (;;) {
         kite_json_scalar key;
-        if (kite_json_string(j, &key, jerr, jerr_size) ||
-            kite_json_expect(j, ':', "expected ':' after a key", jerr, jerr_size))
+        if (kite__json_string(j, &key, jerr, jerr_size) ||
+            kite__json_expect(j, ':', "expected ':' after a key", jerr, jerr_size))
             return refuse(p, 400, "%s", jerr);
         if (take_field(p, j, r, &key, &hint, jerr, jerr_size)) return -1;
-        char c = kite_json_peek(j);
+        char c = kite__json_peek(j);
         if (c == ',') { j->kj_p++; continue; }
         if (c == '}') { j->kj_p++; break; }
-        kite_json_expect(j, '}', "expected ',' or '}'", jerr, jerr_size);
+        kite__json_expect(j, '}', "expected ',' or '}'", jerr, jerr_size);
         return refuse(p, 400, "%s", jerr);
     }
     return check_all_seen(p, r);
@@ -401,10 +401,10 @@ static int parse_object_row(predict *p, kite_json *j, size_t r, char *jerr, size
 
 static int parse_rows(predict *p, kite_json *j, char *jerr, size_t jerr_size)
 {
-    if (kite_json_peek(j) == ']') return refuse(p, 422, "\"rows\" is empty");
+    if (kite__json_peek(j) == ']') return refuse(p, 422, "\"rows\" is empty");
     for (size_t r = 0;; r++) {
         kite_json_scalar v;
-        kite_json_kind k = kite_json_value(j, &v, jerr, jerr_size);
+        kite_json_kind k = kite__json_value(j, &v, jerr, jerr_size);
         if (k == KITE_JSON_ERROR) return refuse(p, 400, "%s", jerr);
         if (k == KITE_JSON_ARRAY) {
             if (parse_array_row(p, j, r, jerr, jerr_size)) return -1;
@@ -414,10 +414,10 @@ static int parse_rows(predict *p, kite_json *j, char *jerr, size_t jerr_size)
             return refuse(p, 422, "rows[%zu]: expected an array of values or an object of fields", r);
         }
         p->p_nrows = r + 1;
-        char c = kite_json_peek(j);
+        char c = kite__json_peek(j);
         if (c == ',') { j->kj_p++; continue; }
         if (c == ']') { j->kj_p++; return 0; }
-        kite_json_expect(j, ']', "expected ',' or ']'", jerr, jerr_size);
+        kite__json_expect(j, ']', "expected ',' or ']'", jerr, jerr_size);
         return refuse(p, 400, "%s", jerr);
     }
 }
@@ -425,7 +425,7 @@ static int parse_rows(predict *p, kite_json *j, char *jerr, size_t jerr_size)
 static int key_is(const kite_json_scalar *k, const char *word)
 {
     size_t n = strlen(word);
-    return !k->ks_escaped && k->ks_len == n && !memcmp(k->ks_str, word, n);
+    return !k->kjs_escaped && k->kjs_len == n && !memcmp(k->kjs_str, word, n);
 }
 
 /* Top-level object. Sets *mode and *margin. */
@@ -433,24 +433,24 @@ static int parse_json(predict *p, const char *body, size_t len, int *mode, int *
 {
     char jerr[200];
     kite_json j;
-    kite_json_init(&j, body, len);
-    if (kite_json_peek(&j) == 0) return refuse(p, 400, "empty body: send a JSON object");
-    if (kite_json_expect(&j, '{', "expected a JSON object", jerr, sizeof jerr))
+    kite__json_init(&j, body, len);
+    if (kite__json_peek(&j) == 0) return refuse(p, 400, "empty body: send a JSON object");
+    if (kite__json_expect(&j, '{', "expected a JSON object", jerr, sizeof jerr))
         return refuse(p, 400, "%s", jerr);
     int hint = 0;
     *mode = MODE_NONE;
-    if (kite_json_peek(&j) != '}') {
+    if (kite__json_peek(&j) != '}') {
         for (;;) {
             kite_json_scalar key, v;
-            if (kite_json_string(&j, &key, jerr, sizeof jerr) ||
-                kite_json_expect(&j, ':', "expected ':' after a key", jerr, sizeof jerr))
+            if (kite__json_string(&j, &key, jerr, sizeof jerr) ||
+                kite__json_expect(&j, ':', "expected ':' after a key", jerr, sizeof jerr))
                 return refuse(p, 400, "%s", jerr);
             if (key_is(&key, "features") || key_is(&key, "rows")) {
                 int rows = key_is(&key, "rows");
                 if (*mode != MODE_NONE)
                     return refuse(p, 422, "\"%s\" cannot be combined with %s", rows ? "rows" : "features",
                                   *mode == MODE_FIELDS ? "feature fields" : "\"features\" or \"rows\"");
-                kite_json_kind k = kite_json_value(&j, &v, jerr, sizeof jerr);
+                kite_json_kind k = kite__json_value(&j, &v, jerr, sizeof jerr);
                 if (k == KITE_JSON_ERROR) return refuse(p, 400, "%s", jerr);
                 if (k != KITE_JSON_ARRAY) return refuse(p, 422, "\"%s\" must be an array", rows ? "rows" : "features");
                 if (rows) {
@@ -462,25 +462,25 @@ static int parse_json(predict *p, const char *body, size_t len, int *mode, int *
                     *mode = MODE_FEATURES;
                 }
             } else if (key_is(&key, "margin")) {
-                kite_json_kind k = kite_json_value(&j, &v, jerr, sizeof jerr);
+                kite_json_kind k = kite__json_value(&j, &v, jerr, sizeof jerr);
                 if (k == KITE_JSON_ERROR) return refuse(p, 400, "%s", jerr);
                 if (k != KITE_JSON_TRUE && k != KITE_JSON_FALSE)
                     return refuse(p, 422, "\"margin\" must be true or false");
                 *margin = k == KITE_JSON_TRUE;
             } else if (key_is(&key, "key")) {
-                kite_json_kind k = kite_json_value(&j, &v, jerr, sizeof jerr);
+                kite_json_kind k = kite__json_value(&j, &v, jerr, sizeof jerr);
                 if (k == KITE_JSON_ERROR) return refuse(p, 400, "%s", jerr);
                 if (k != KITE_JSON_STRING && k != KITE_JSON_NUMBER)
                     return refuse(p, 422, "\"key\" must be a string or a number");
                 if (k == KITE_JSON_STRING)
-                    p->p_key = (kite_raw_value){KITE_RAW_TEXT, 0, v.ks_str,
-                        v.ks_escaped ? kite_json_unescape_in_place((char *)v.ks_str, v.ks_len) : v.ks_len};
+                    p->p_key = (kite_raw_value){KITE_RAW_TEXT, 0, v.kjs_str,
+                        v.kjs_escaped ? kite__json_unescape_in_place((char *)v.kjs_str, v.kjs_len) : v.kjs_len};
                 else
-                    p->p_key = (kite_raw_value){KITE_RAW_NUMBER, v.ks_number, NULL, 0};
+                    p->p_key = (kite_raw_value){KITE_RAW_NUMBER, v.kjs_number, NULL, 0};
             } else {
                 if (*mode == MODE_FEATURES || *mode == MODE_ROWS)
                     return refuse(p, 422, "unknown field \"%.*s\" beside \"features\"/\"rows\"",
-                                  (int)(key.ks_len > 64 ? 64 : key.ks_len), key.ks_str);
+                                  (int)(key.kjs_len > 64 ? 64 : key.kjs_len), key.kjs_str);
                 if (*mode == MODE_NONE) {
                     if (p->p_spec ? raw_row_begin(p, 0) : row_reserve(p, 0)) return -1;
                     if (!p->p_spec) memset(p->p_slot->hs_seen, 0, (size_t)p->p_nf);
@@ -491,15 +491,15 @@ static int parse_json(predict *p, const char *body, size_t len, int *mode, int *
                               : take_field(p, &j, 0, &key, &hint, jerr, sizeof jerr))
                     return -1;
             }
-            char c = kite_json_peek(&j);
+            char c = kite__json_peek(&j);
             if (c == ',') { j.kj_p++; continue; }
             if (c == '}') break;
-            kite_json_expect(&j, '}', "expected ',' or '}'", jerr, sizeof jerr);
+            kite__json_expect(&j, '}', "expected ',' or '}'", jerr, sizeof jerr);
             return refuse(p, 400, "%s", jerr);
         }
     }
     j.kj_p++; /* the closing '}' */
-    if (kite_json_end(&j, jerr, sizeof jerr)) return refuse(p, 400, "%s", jerr);
+    if (kite__json_end(&j, jerr, sizeof jerr)) return refuse(p, 400, "%s", jerr);
     if (*mode == MODE_NONE)
         return refuse(p, 422, "no row: send {\"features\": [...]}, {\"rows\": [...]} or the model's fields");
     if (*mode == MODE_FIELDS && !p->p_spec) return check_all_seen(p, 0);
@@ -653,21 +653,21 @@ done:
 
 static void put_value(kite_http_conn *c, float v)
 {
-    if (isnan(v) || isinf(v)) kite_http_conn_append(c, "null", 4);
+    if (isnan(v) || isinf(v)) kite__http_conn_append(c, "null", 4);
     else {
         char t[KITE_NUM_FLOAT_CHARS];
-        kite_http_conn_append(c, t, kite_num_format_float(v, t)); /* kite score's digits */
+        kite__http_conn_append(c, t, kite_num_format_float(v, t)); /* kite score's digits */
     }
 }
 
 static void put_row(kite_http_conn *c, const float *v, int n, int as_array)
 {
-    if (as_array) kite_http_conn_append(c, "[", 1);
+    if (as_array) kite__http_conn_append(c, "[", 1);
     for (int k = 0; k < n; k++) {
-        if (k) kite_http_conn_append(c, ",", 1);
+        if (k) kite__http_conn_append(c, ",", 1);
         put_value(c, v[k]);
     }
-    if (as_array) kite_http_conn_append(c, "]", 1);
+    if (as_array) kite__http_conn_append(c, "]", 1);
 }
 
 /* text/csv out: the same columns and digits as kite score (margins only with margin). */
@@ -678,18 +678,18 @@ static void write_csv(kite_http_conn *c, const kite_forest *f, const float *pred
     int cols = marg ? groups : kite_forest_outputs_per_row(f);
     const float *v = marg ? marg : pred;
     const char *base = marg ? "margin" : "prediction";
-    if (cols == 1) kite_http_conn_printf(c, "%s\n", base);
+    if (cols == 1) kite__http_conn_printf(c, "%s\n", base);
     else {
-        for (int k = 0; k < cols; k++) kite_http_conn_printf(c, "%s%s_%d", k ? "," : "", base, k);
-        kite_http_conn_append(c, "\n", 1);
+        for (int k = 0; k < cols; k++) kite__http_conn_printf(c, "%s%s_%d", k ? "," : "", base, k);
+        kite__http_conn_append(c, "\n", 1);
     }
     for (size_t r = 0; r < nrows; r++) {
         for (int k = 0; k < cols; k++) {
-            if (k) kite_http_conn_append(c, ",", 1);
+            if (k) kite__http_conn_append(c, ",", 1);
             char t[KITE_NUM_FLOAT_CHARS];
-            kite_http_conn_append(c, t, kite_num_format_float(v[r * (size_t)groups + (size_t)k], t));
+            kite__http_conn_append(c, t, kite_num_format_float(v[r * (size_t)groups + (size_t)k], t));
         }
-        kite_http_conn_append(c, "\n", 1);
+        kite__http_conn_append(c, "\n", 1);
     }
 }
 
@@ -700,7 +700,7 @@ static int media_is(const char *ct, const char *type)
     return ct[n] == 0 || ct[n] == ';' || ct[n] == ' ';
 }
 
-unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c,
+unsigned kite__http_predict(kite_http_server *srv, kite_http_slot *slot, kite_http_conn *c,
                            const char *content_type, const char *accept, int margin_query,
                            int *csv_out)
 {
@@ -712,12 +712,12 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
         snprintf(msg, sizeof msg,
                  "content type \"%.60s\" is not supported: send application/json or text/csv",
                  content_type ? content_type : "(none)");
-        kite_http_conn_error(c, 415, msg);
+        kite__http_conn_error(c, 415, msg);
         return 415;
     }
     predict p = {.p_srv = srv, .p_slot = slot, .p_status = 200, .p_spec = srv->s_spec};
     p.p_ni = p.p_spec ? kite_feature_spec_num_inputs(p.p_spec) : 0;
-    kite_http_model *m = kite_http_model_acquire(srv, slot);
+    kite_http_model *m = kite__http_model_acquire(srv, slot);
     p.p_model = m;
     p.p_nf = m->hm_loaded->klm_model.km_num_feature;
     int mode = MODE_ROWS, margin = margin_query;
@@ -729,8 +729,8 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
     if (!bad && kite_mem_grow((void **)&slot->hs_out, &slot->hs_out_cap, nval * 2, sizeof *slot->hs_out, 256))
         bad = refuse(&p, 500, "out of memory for %zu predictions", p.p_nrows);
     if (bad) {
-        kite_http_model_release(slot);
-        kite_http_conn_error(c, p.p_status, p.p_err);
+        kite__http_model_release(slot);
+        kite__http_conn_error(c, p.p_status, p.p_err);
         return p.p_status;
     }
     float *pred = slot->hs_out, *marg = margin ? slot->hs_out + nval : NULL;
@@ -743,53 +743,53 @@ unsigned kite_http_predict(kite_http_server *srv, kite_http_slot *slot, kite_htt
         kite_forest_predict(f, slot->hs_rows, p.p_nrows, (size_t)p.p_nf, pred, 0);
     }
     /* relaxed: a statistic of this thread's own slot (single writer) */
-    atomic_store_explicit(&slot->hs_counters.hc_rows,
-                          atomic_load_explicit(&slot->hs_counters.hc_rows, memory_order_relaxed) +
+    atomic_store_explicit(&slot->hs_counters.hct_rows,
+                          atomic_load_explicit(&slot->hs_counters.hct_rows, memory_order_relaxed) +
                               p.p_nrows, memory_order_relaxed);
-    kite_http_conn_reset_resp(c);
+    kite__http_conn_reset_resp(c);
     int outs = kite_forest_outputs_per_row(f);
     if (is_csv || media_is(accept, "text/csv")) {
         *csv_out = 1;
         write_csv(c, f, pred, marg, p.p_nrows);
     } else if (mode != MODE_ROWS) {
-        kite_http_conn_append(c, "{\"prediction\":", 14);
+        kite__http_conn_append(c, "{\"prediction\":", 14);
         put_row(c, pred, outs, outs > 1);
         if (marg) {
-            kite_http_conn_append(c, ",\"margin\":", 10);
+            kite__http_conn_append(c, ",\"margin\":", 10);
             put_row(c, marg, (int)groups, groups > 1);
         }
         if (p.p_spec)
-            kite_http_conn_printf(c, ",\"warming_up\":%s",
+            kite__http_conn_printf(c, ",\"warming_up\":%s",
                                   slot->hs_flags[0] & KITE_ROW_WARMING ? "true" : "false");
-        kite_http_conn_printf(c, ",\"model_version\":\"%s\"}\n", m->hm_version);
+        kite__http_conn_printf(c, ",\"model_version\":\"%s\"}\n", m->hm_version);
     } else {
-        kite_http_conn_append(c, "{\"predictions\":[", 16);
+        kite__http_conn_append(c, "{\"predictions\":[", 16);
         for (size_t r = 0; r < p.p_nrows; r++) {
-            if (r) kite_http_conn_append(c, ",", 1);
+            if (r) kite__http_conn_append(c, ",", 1);
             put_row(c, pred + r * groups, outs, outs > 1);
         }
-        kite_http_conn_append(c, "]", 1);
+        kite__http_conn_append(c, "]", 1);
         if (marg) {
-            kite_http_conn_append(c, ",\"margins\":[", 12);
+            kite__http_conn_append(c, ",\"margins\":[", 12);
             for (size_t r = 0; r < p.p_nrows; r++) {
-                if (r) kite_http_conn_append(c, ",", 1);
+                if (r) kite__http_conn_append(c, ",", 1);
                 put_row(c, marg + r * groups, (int)groups, groups > 1);
             }
-            kite_http_conn_append(c, "]", 1);
+            kite__http_conn_append(c, "]", 1);
         }
         if (p.p_spec) {
-            kite_http_conn_append(c, ",\"warming_up\":[", 15);
+            kite__http_conn_append(c, ",\"warming_up\":[", 15);
             for (size_t r = 0; r < p.p_nrows; r++)
-                kite_http_conn_printf(c, "%s%s", r ? "," : "",
+                kite__http_conn_printf(c, "%s%s", r ? "," : "",
                                       slot->hs_flags[r] & KITE_ROW_WARMING ? "true" : "false");
-            kite_http_conn_append(c, "]", 1);
+            kite__http_conn_append(c, "]", 1);
         }
-        kite_http_conn_printf(c, ",\"rows\":%zu,\"model_version\":\"%s\"}\n", p.p_nrows,
+        kite__http_conn_printf(c, ",\"rows\":%zu,\"model_version\":\"%s\"}\n", p.p_nrows,
                               m->hm_version);
     }
-    kite_http_model_release(slot);
+    kite__http_model_release(slot);
     if (c->hc_resp_oom) {
-        kite_http_conn_error(c, 500, "out of memory writing the response");
+        kite__http_conn_error(c, 500, "out of memory writing the response");
         return 500;
     }
     return 200;

@@ -98,7 +98,7 @@ static enum MHD_Result respond_error(kite_http_server *srv, struct MHD_Connectio
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    kite_http_conn_error(c, status, msg);
+    kite__http_conn_error(c, status, msg);
     return respond_json(srv, conn, c, status);
 }
 
@@ -138,15 +138,15 @@ static enum MHD_Result serve_reload(kite_http_server *srv, struct MHD_Connection
     kite_http_server_version(srv, before);
     if (kite_http_server_reload(srv, after, err, sizeof err) != KITE_ERR_OK) {
         if (!srv->s_cfg.khc_quiet) fprintf(stderr, "kite: reload refused: %s\n", err);
-        kite_http_conn_reset_resp(c);
-        kite_http_conn_append(c, "{\"error\":", 9);
-        kite_http_conn_json_string(c, err, strlen(err));
-        kite_http_conn_printf(c, ",\"status\":422,\"model_version\":\"%s\"}\n", after);
+        kite__http_conn_reset_resp(c);
+        kite__http_conn_append(c, "{\"error\":", 9);
+        kite__http_conn_json_string(c, err, strlen(err));
+        kite__http_conn_printf(c, ",\"status\":422,\"model_version\":\"%s\"}\n", after);
         return respond_json(srv, conn, c, 422);
     }
     if (!srv->s_cfg.khc_quiet) fprintf(stderr, "kite: model reloaded: %s -> %s\n", before, after);
-    kite_http_conn_reset_resp(c);
-    kite_http_conn_printf(c, "{\"reloaded\":true,\"previous_version\":\"%s\",\"model_version\":\"%s\"}\n",
+    kite__http_conn_reset_resp(c);
+    kite__http_conn_printf(c, "{\"reloaded\":true,\"previous_version\":\"%s\",\"model_version\":\"%s\"}\n",
                           before, after);
     return respond_json(srv, conn, c, 200);
 }
@@ -166,33 +166,33 @@ static enum MHD_Result serve_simple(kite_http_server *srv, struct MHD_Connection
             return respond(srv, conn, c, 503, not_ready, sizeof not_ready - 1, "application/json");
         return respond(srv, conn, c, 200, ready, sizeof ready - 1, "application/json");
     case KITE_EP_PAGE:
-        return respond(srv, conn, c, 200, kite_http_page_html, kite_http_page_html_len,
+        return respond(srv, conn, c, 200, kite__http_page_html, kite__http_page_html_len,
                        "text/html; charset=utf-8");
     case KITE_EP_METRICS:
-        kite_http_metrics_render(srv, slot, c);
+        kite__http_metrics_render(srv, slot, c);
         return respond(srv, conn, c, c->hc_resp_oom ? 500 : 200, c->hc_resp, c->hc_resp_len,
                        "text/plain; version=0.0.4; charset=utf-8");
     case KITE_EP_MODEL: {
         /* Copied: the model (and its info text) may be freed by a reload once released. */
-        kite_http_model *m = kite_http_model_acquire(srv, slot);
-        kite_http_conn_reset_resp(c);
-        kite_http_conn_append(c, m->hm_info, m->hm_info_len - 1); /* without its final '}' */
-        kite_http_model_release(slot);
+        kite_http_model *m = kite__http_model_acquire(srv, slot);
+        kite__http_conn_reset_resp(c);
+        kite__http_conn_append(c, m->hm_info, m->hm_info_len - 1); /* without its final '}' */
+        kite__http_model_release(slot);
         if (srv->s_spec) { /* with a spec, rows name its raw inputs: the form needs those */
-            kite_http_conn_append(c, ",\"inputs\":[", 11);
+            kite__http_conn_append(c, ",\"inputs\":[", 11);
             for (int i = 0; i < kite_feature_spec_num_inputs(srv->s_spec); i++) {
                 const char *name = kite_feature_spec_input_name(srv->s_spec, i);
-                if (i) kite_http_conn_append(c, ",", 1);
-                kite_http_conn_json_string(c, name, strlen(name));
+                if (i) kite__http_conn_append(c, ",", 1);
+                kite__http_conn_json_string(c, name, strlen(name));
             }
-            kite_http_conn_append(c, "]", 1);
+            kite__http_conn_append(c, "]", 1);
             const char *key = kite_feature_spec_key_field(srv->s_spec);
             if (key) {
-                kite_http_conn_append(c, ",\"key_field\":", 13);
-                kite_http_conn_json_string(c, key, strlen(key));
+                kite__http_conn_append(c, ",\"key_field\":", 13);
+                kite__http_conn_json_string(c, key, strlen(key));
             }
         }
-        kite_http_conn_append(c, "}\n", 2);
+        kite__http_conn_append(c, "}\n", 2);
         return respond_json(srv, conn, c, c->hc_resp_oom ? 500 : 200);
     }
     case KITE_EP_STATUS: {
@@ -202,8 +202,8 @@ static enum MHD_Result serve_simple(kite_http_server *srv, struct MHD_Connection
         char *body = json ? kite_status_json(srv->s_status, &len)
                           : kite_status_page(srv->s_status, frag && !strcmp(frag, "1"), &len);
         if (!body) return respond_error(srv, conn, c, 500, "out of memory rendering the status page");
-        kite_http_conn_reset_resp(c);
-        kite_http_conn_append(c, body, len);
+        kite__http_conn_reset_resp(c);
+        kite__http_conn_append(c, body, len);
         free(body);
         return respond(srv, conn, c, c->hc_resp_oom ? 500 : 200, c->hc_resp, c->hc_resp_len,
                        json ? "application/json" : "text/html; charset=utf-8");
@@ -221,7 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     kite_http_server *srv = cls;
     kite_http_conn *c = *req_cls;
-    kite_http_slot *slot = kite_http_slot_get(srv);
+    kite_http_slot *slot = kite__http_slot_get(srv);
     if (!c) { /* first callback of a request: headers are in */
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -277,8 +277,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (slot) {
             kite_http_counters *k = &slot->hs_counters;
             /* single writer: relaxed load + store (see http_metrics.c) */
-            atomic_store_explicit(&k->hc_body_bytes,
-                                  atomic_load_explicit(&k->hc_body_bytes, memory_order_relaxed) + n,
+            atomic_store_explicit(&k->hct_body_bytes,
+                                  atomic_load_explicit(&k->hct_body_bytes, memory_order_relaxed) + n,
                                   memory_order_relaxed);
         }
         /* The body must be in within --timeout-seconds of the headers. libmicrohttpd's
@@ -316,7 +316,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     const char *mq = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "margin");
     int margin_q = mq && (!strcmp(mq, "1") || !strcmp(mq, "true"));
     int csv_out = 0;
-    unsigned status = kite_http_predict(srv, slot, c, ct, accept, margin_q, &csv_out);
+    unsigned status = kite__http_predict(srv, slot, c, ct, accept, margin_q, &csv_out);
     return respond(srv, conn, c, status, c->hc_resp, c->hc_resp_len,
                    csv_out && status == 200 ? "text/csv" : "application/json");
 }
@@ -332,10 +332,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     kite_http_conn *c = *req_cls;
     if (!c) return;
     *req_cls = NULL;
-    kite_http_slot *slot = kite_http_slot_get(srv);
+    kite_http_slot *slot = kite__http_slot_get(srv);
     /* status 0: no response was queued (client gone, timeout): counted under code "other" */
     if (slot)
-        kite_http_counters_add(&slot->hs_counters, c->hc_ep, c->hc_status,
+        kite__http_counters_add(&slot->hs_counters, c->hc_ep, c->hc_status,
                                (uint64_t)kite_clock_mono_ns() - c->hc_start_ns);
     atomic_fetch_sub_explicit(&srv->s_in_flight, 1, memory_order_relaxed); /* gauge */
 }
@@ -374,7 +374,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void free_server(kite_http_server *srv)
 {
     if (!srv) return;
-    kite_http_model_free(atomic_load_explicit(&srv->s_model, memory_order_relaxed));
+    kite__http_model_free(atomic_load_explicit(&srv->s_model, memory_order_relaxed));
     if (srv->s_slots)
         for (int i = 0; i < KITE_HTTP_MAX_SLOTS; i++) {
             free(srv->s_slots[i].hs_rows);
@@ -448,7 +448,7 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     pthread_mutex_init(&srv->s_reload_lock, NULL);
     pthread_mutex_init(&srv->s_state_lock, NULL);
     srv->s_key_input = -1;
-    srv->s_id = kite_http_server_new_id();
+    srv->s_id = kite__http_server_new_id();
     srv->s_cfg = *cfg;
     srv->s_cfg.khc_address = NULL; /* not kept: the caller's string */
     srv->s_model_path = strdup(cfg->khc_model_path);
@@ -461,8 +461,8 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
     }
     kite_http_model *m;
     kite_err err = cfg->khc_model
-                       ? kite_http_model_from(cfg->khc_model, cfg->khc_model_path, &m, errstr, errstr_size)
-                       : kite_http_model_load(cfg->khc_model_path, &m, errstr, errstr_size);
+                       ? kite__http_model_from(cfg->khc_model, cfg->khc_model_path, &m, errstr, errstr_size)
+                       : kite__http_model_load(cfg->khc_model_path, &m, errstr, errstr_size);
     if (err != KITE_ERR_OK) {
         free_server(srv);
         return err;
@@ -477,7 +477,7 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
             err = kite_feature_state_new(srv->s_spec, cfg->khc_max_keys, &srv->s_state, errstr,
                                          errstr_size);
         if (err) {
-            kite_http_model_free(m);
+            kite__http_model_free(m);
             free_server(srv);
             return err;
         }
@@ -489,7 +489,7 @@ kite_err kite_http_server_start(const kite_http_config *cfg, kite_http_server **
 
     /* The status sampler first: it renders from what is set up above, and s_status is written
      * before the daemon's threads exist, so every request sees it. */
-    err = kite_status_start("kite serve --http", kite_http_metrics_status_render, srv, 0,
+    err = kite_status_start("kite serve --http", kite__http_metrics_status_render, srv, 0,
                             &srv->s_status, errstr, errstr_size);
     if (err) {
         free_server(srv);

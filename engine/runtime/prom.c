@@ -11,36 +11,36 @@ void kite_prom_init(kite_prom *p) { *p = (kite_prom){0}; }
 
 void kite_prom_reset(kite_prom *p)
 {
-    p->kp_len = 0;
-    p->kp_oom = 0;
-    if (p->kp_buf) p->kp_buf[0] = 0;
+    p->kpr_len = 0;
+    p->kpr_oom = 0;
+    if (p->kpr_buf) p->kpr_buf[0] = 0;
 }
 
 void kite_prom_free(kite_prom *p)
 {
-    free(p->kp_buf);
+    free(p->kpr_buf);
     *p = (kite_prom){0};
 }
 
 __attribute__((format(printf, 2, 3))) static void prom_printf(kite_prom *p, const char *fmt, ...)
 {
-    if (p->kp_oom) return;
+    if (p->kpr_oom) return;
     for (;;) {
-        size_t room = p->kp_cap - p->kp_len;
+        size_t room = p->kpr_cap - p->kpr_len;
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(p->kp_buf ? p->kp_buf + p->kp_len : NULL, room, fmt, ap);
+        int n = vsnprintf(p->kpr_buf ? p->kpr_buf + p->kpr_len : NULL, room, fmt, ap);
         va_end(ap);
         if (n < 0) {
-            p->kp_oom = 1;
+            p->kpr_oom = 1;
             return;
         }
         if ((size_t)n < room) {
-            p->kp_len += (size_t)n;
+            p->kpr_len += (size_t)n;
             return;
         }
-        if (kite_mem_grow((void **)&p->kp_buf, &p->kp_cap, p->kp_len + (size_t)n + 1, 1, 4096)) {
-            p->kp_oom = 1;
+        if (kite_mem_grow((void **)&p->kpr_buf, &p->kpr_cap, p->kpr_len + (size_t)n + 1, 1, 4096)) {
+            p->kpr_oom = 1;
             return;
         }
     }

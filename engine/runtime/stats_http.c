@@ -80,9 +80,9 @@ static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *c, const
         kite_prom_init(&p);
         h->kmh_render(h->kmh_opaque, &p);
         enum MHD_Result r =
-            p.kp_oom ? metrics_reply(c, 500, "text/plain", "out of memory\n", 14)
+            p.kpr_oom ? metrics_reply(c, 500, "text/plain", "out of memory\n", 14)
                      : metrics_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8",
-                                     p.kp_buf ? p.kp_buf : "", p.kp_len);
+                                     p.kpr_buf ? p.kpr_buf : "", p.kpr_len);
         kite_prom_free(&p);
         return r;
     }

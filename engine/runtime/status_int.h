@@ -1,6 +1,7 @@
 /* Private to kite_runtime (engine/runtime/), not installed.
  * Internals of the status page, shared by status.c (sampler, ring, drift events),
- * status_scrape.c (the /metrics text parsed back), status_page.c (HTML) and status_json.c. */
+ * status_scrape.c (the /metrics text parsed back), status_page.c (HTML), status_json.c and
+ * status_render.c (the request side: a scrape, then one of the two writers). */
 #ifndef KITE_STATUS_INT_H
 #define KITE_STATUS_INT_H
 
@@ -99,7 +100,8 @@ double kite__status_value_at(const kite_status *s, int series, uint64_t k);
 /* Mean of a series over the last n samples (finite ones only); NaN if none. */
 double kite__status_recent_mean(const kite_status *s, int series, uint64_t n);
 
-/* status_page.c / status_json.c: under st_lock, from the ring and a fresh scrape. */
+/* status_page.c / status_json.c, called by status_render.c: under st_lock, from the ring and
+ * a fresh scrape. */
 void kite__status_page_write(const kite_status *s, const kite__status_scrape *now, FILE *fp,
                              int fragment);
 void kite__status_json_write(const kite_status *s, const kite__status_scrape *now, FILE *fp);

@@ -56,8 +56,8 @@ int kite__status_scrape_take(kite__status_scrape *sc, kite_status_render_fn rend
     kite_prom_reset(&sc->sc_text);
     sc->sc_n = 0;
     render(opaque, &sc->sc_text);
-    if (sc->sc_text.kp_oom) return -1;
-    const char *p = sc->sc_text.kp_buf ? sc->sc_text.kp_buf : "";
+    if (sc->sc_text.kpr_oom) return -1;
+    const char *p = sc->sc_text.kpr_buf ? sc->sc_text.kpr_buf : "";
     const char *family = "";
     size_t family_len = 0;
     char type = 'u';

@@ -68,7 +68,7 @@ size_t kite__acks_apply(kite_worker *w)
                 int64_t ts = t->ko_ts_ms[seq & t->ko_mask];
                 if (ts > 0) kite_stats_observe_latency_us(w->kw_stats, (double)(now_us - ts * 1000));
             }
-            kite_offsets_done(t, seq);
+            kite__offsets_done(t, seq);
         }
         total += n;
     }
@@ -108,7 +108,7 @@ void kite__acks_drop_windows(kite_pipeline *pl)
     for (int wi = 0; wi < pl->pl_nworkers; wi++) {
         kite_worker *w = &pl->pl_workers[wi];
         for (int i = 0; i < w->kw_nparts; i++) {
-            kite_offsets_free(w->kw_parts[i]);
+            kite__offsets_free(w->kw_parts[i]);
             w->kw_parts[i] = NULL;
             kite__pstate_drop(w, i); /* the next owner (maybe us) rebuilds it from the log */
         }

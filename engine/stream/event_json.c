@@ -263,7 +263,7 @@ static int ej_value(kite_event_json *ev, kite_event_field *f)
     }
 }
 
-int kite_event_json_parse(kite_event_json *ev, const void *payload, size_t len, size_t *error_at)
+int kite__event_json_parse(kite_event_json *ev, const void *payload, size_t len, size_t *error_at)
 {
     ev->ej_nfields = 0;
     ev->ej_is_object = 0;
@@ -301,14 +301,14 @@ int kite_event_json_parse(kite_event_json *ev, const void *payload, size_t len, 
     return 0;
 }
 
-const kite_event_field *kite_event_json_get(const kite_event_json *ev, const char *name)
+const kite_event_field *kite__event_json_get(const kite_event_json *ev, const char *name)
 {
     for (int i = 0; i < ev->ej_nfields; i++)
         if (!strcmp(ev->ej_fields[i].ef_name, name)) return &ev->ej_fields[i];
     return NULL;
 }
 
-void kite_event_json_free(kite_event_json *ev)
+void kite__event_json_free(kite_event_json *ev)
 {
     free(ev->ej_fields);
     free(ev->ej_text);

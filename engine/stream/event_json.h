@@ -50,11 +50,11 @@ typedef struct kite_event_json {
 /* Parses payload[0..len) into ev (reusing its buffers). Returns 0, or -1 with *error_at the
  * byte offset where the input stopped making sense (also -1 when out of memory, with
  * *error_at = len). */
-int kite_event_json_parse(kite_event_json *ev, const void *payload, size_t len, size_t *error_at);
+int kite__event_json_parse(kite_event_json *ev, const void *payload, size_t len, size_t *error_at);
 
 /* The first field called name (cJSON_GetObjectItemCaseSensitive's choice), or NULL. */
-const kite_event_field *kite_event_json_get(const kite_event_json *ev, const char *name);
+const kite_event_field *kite__event_json_get(const kite_event_json *ev, const char *name);
 
-void kite_event_json_free(kite_event_json *ev);
+void kite__event_json_free(kite_event_json *ev);
 
 #endif

@@ -106,8 +106,8 @@ static kite_err map_parse_encode(kite_event_map *m, const char *encode, char *er
  * answers 422 and `kite score` exits 1 for the same input; see docs/bad-input.md). A stamp per
  * name instead of a cleared bitmap: an event costs nothing for the names it does not carry. */
 typedef struct map_seen {
-    uint32_t *ms_stamp;       /* em_nnames stamps                                      */
-    uint32_t ms_event;        /* the current event's stamp                             */
+    uint32_t *msn_stamp;       /* em_nnames stamps                                      */
+    uint32_t msn_event;        /* the current event's stamp                             */
 } map_seen;
 
 struct kite_event_state {
@@ -119,17 +119,17 @@ struct kite_event_state {
 /* Starts an event. */
 static void map_seen_begin(map_seen *ms, int nnames)
 {
-    if (++ms->ms_event == 0) { /* wrapped: old stamps could match again */
-        memset(ms->ms_stamp, 0, (size_t)nnames * sizeof *ms->ms_stamp);
-        ms->ms_event = 1;
+    if (++ms->msn_event == 0) { /* wrapped: old stamps could match again */
+        memset(ms->msn_stamp, 0, (size_t)nnames * sizeof *ms->msn_stamp);
+        ms->msn_event = 1;
     }
 }
 
 /* 1 when name i was already given in this event (and marks it given). */
 static int map_seen_twice(map_seen *ms, int i)
 {
-    if (ms->ms_stamp[i] == ms->ms_event) return 1;
-    ms->ms_stamp[i] = ms->ms_event;
+    if (ms->msn_stamp[i] == ms->msn_event) return 1;
+    ms->msn_stamp[i] = ms->msn_event;
     return 0;
 }
 
@@ -206,7 +206,7 @@ static kite_err map_check_encode(const kite_event_map *m, char *errstr, size_t e
     return KITE_ERR_OK;
 }
 
-kite_err kite_event_map_new(const kite_model *model, const char *spec_path, const char *encode,
+kite_err kite__event_map_new(const kite_model *model, const char *spec_path, const char *encode,
                             kite_event_map **out, char *errstr, size_t errstr_size)
 {
     *out = NULL;
@@ -219,7 +219,7 @@ kite_err kite_event_map_new(const kite_model *model, const char *spec_path, cons
                                        "category maps apply)")
                            : map_new_spec(model, spec_path, m, errstr, errstr_size);
         if (err) {
-            kite_event_map_free(m);
+            kite__event_map_free(m);
             return err;
         }
         *out = m;
@@ -234,7 +234,7 @@ kite_err kite_event_map_new(const kite_model *model, const char *spec_path, cons
     kite_err nerr = map_names(m, model->km_num_feature, map_model_feature, model, errstr,
                               errstr_size);
     if (nerr) {
-        kite_event_map_free(m);
+        kite__event_map_free(m);
         return nerr;
     }
     m->em_model = model;
@@ -242,7 +242,7 @@ kite_err kite_event_map_new(const kite_model *model, const char *spec_path, cons
         kite_err err = map_parse_encode(m, encode, errstr, errstr_size);
         if (!err) err = map_check_encode(m, errstr, errstr_size);
         if (err) {
-            kite_event_map_free(m);
+            kite__event_map_free(m);
             return err;
         }
     }
@@ -250,7 +250,7 @@ kite_err kite_event_map_new(const kite_model *model, const char *spec_path, cons
     return KITE_ERR_OK;
 }
 
-void kite_event_map_free(kite_event_map *m)
+void kite__event_map_free(kite_event_map *m)
 {
     if (!m) return;
     kite_feature_spec_free(m->em_spec);
@@ -264,7 +264,7 @@ void kite_event_map_free(kite_event_map *m)
     free(m);
 }
 
-int kite_event_map_num_features(const kite_event_map *m) { return m->em_nfeatures; }
+int kite__event_map_num_features(const kite_event_map *m) { return m->em_nfeatures; }
 
 static kite_err map_text(const map_feature *mf, const char *text, float *out, char *errstr,
                          size_t errstr_size)
@@ -288,14 +288,14 @@ static kite_err map_text(const map_feature *mf, const char *text, float *out, ch
                      mf->mf_name, text);
 }
 
-kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, char *errstr,
+kite_err kite__event_state_new(const kite_event_map *m, kite_event_state **out, char *errstr,
                               size_t errstr_size)
 {
     *out = NULL;
     kite_event_state *s = calloc(1, sizeof *s);
     if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
-    s->es_seen.ms_stamp = calloc((size_t)m->em_nnames + 1, sizeof *s->es_seen.ms_stamp);
-    kite_err err = s->es_seen.ms_stamp ? KITE_ERR_OK
+    s->es_seen.msn_stamp = calloc((size_t)m->em_nnames + 1, sizeof *s->es_seen.msn_stamp);
+    kite_err err = s->es_seen.msn_stamp ? KITE_ERR_OK
                                        : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
     if (!err && m->em_spec) { /* the direct mapping keeps no feature state */
         s->es_inputs = calloc((size_t)m->em_nnames + 1, sizeof *s->es_inputs);
@@ -304,29 +304,29 @@ kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, c
                            : kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event state");
     }
     if (err) {
-        kite_event_state_free(s);
+        kite__event_state_free(s);
         return err;
     }
     *out = s;
     return KITE_ERR_OK;
 }
 
-int kite_event_map_keeps_state(const kite_event_map *m)
+int kite__event_map_keeps_state(const kite_event_map *m)
 {
     return kite_feature_spec_keeps_state(m->em_spec);
 }
 
-unsigned long long kite_event_state_evicted(const kite_event_state *s)
+unsigned long long kite__event_state_evicted(const kite_event_state *s)
 {
     return s && s->es_features ? kite_features_evicted_count(s->es_features) : 0; /* direct: none */
 }
 
-void kite_event_state_free(kite_event_state *s)
+void kite__event_state_free(kite_event_state *s)
 {
     if (!s) return;
     kite_feature_state_free(s->es_features);
     free(s->es_inputs);
-    free(s->es_seen.ms_stamp);
+    free(s->es_seen.msn_stamp);
     free(s);
 }
 
@@ -368,12 +368,12 @@ static kite_err map_row_spec(const kite_event_map *m, kite_event_state *s,
     return KITE_ERR_OK;
 }
 
-kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
+kite_err kite__event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
                               size_t errstr_size)
 {
     if (!len) return kite_errf(KITE_ERR_PARSE, errstr, errstr_size, "empty event");
     size_t at = 0;
-    int rc = kite_event_json_parse(ev, payload, len, &at);
+    int rc = kite__event_json_parse(ev, payload, len, &at);
     if (rc == -2) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory parsing the event");
     if (rc) {
         /* JSON has no NaN or Infinity; say so in HTTP /predict's words when that is what broke */
@@ -395,7 +395,7 @@ kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t l
 static kite_err map_row_direct(const kite_event_map *m, map_seen *seen, const kite_event_json *event,
                                float *row, char *errstr, size_t errstr_size);
 
-kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
+kite_err kite__event_map_row(const kite_event_map *m, kite_event_state *s,
                             const kite_event_json *event, float *row, int *missing,
                             int *warming_up, char *errstr, size_t errstr_size)
 {
@@ -412,11 +412,11 @@ kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
     }
     /* No state (a caller of the direct mapping may pass NULL): a scratch for this event. */
     map_seen scratch = {NULL, 0}, *seen = s ? &s->es_seen : &scratch;
-    if (!s && !(scratch.ms_stamp = calloc((size_t)m->em_nnames + 1, sizeof *scratch.ms_stamp)))
+    if (!s && !(scratch.msn_stamp = calloc((size_t)m->em_nnames + 1, sizeof *scratch.msn_stamp)))
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory mapping the event");
     map_seen_begin(seen, m->em_nnames);
     kite_err err = map_row_direct(m, seen, event, row, errstr, errstr_size);
-    free(scratch.ms_stamp);
+    free(scratch.msn_stamp);
     if (err) return err;
     int n = 0;
     for (int f = 0; f < m->em_nfeatures; f++) n += isnan(row[f]);

@@ -24,30 +24,30 @@ typedef struct kite_event_state kite_event_state; /* per worker: one thread at a
 
 /* spec_path: a feature spec (checked against the model), or NULL/"" for the direct mapping with
  * encode: "Field=text:value,text:value;Field2=..." (may be NULL or ""). */
-kite_err kite_event_map_new(const kite_model *model, const char *spec_path, const char *encode,
+kite_err kite__event_map_new(const kite_model *model, const char *spec_path, const char *encode,
                             kite_event_map **out, char *errstr, size_t errstr_size);
-void kite_event_map_free(kite_event_map *m);
+void kite__event_map_free(kite_event_map *m);
 
 /* Per-worker state: the feature state of every key this worker sees (with a spec) and the
  * scratch that finds a field given twice (both mappings); NULL-safe free. */
-kite_err kite_event_state_new(const kite_event_map *m, kite_event_state **out, char *errstr,
+kite_err kite__event_state_new(const kite_event_map *m, kite_event_state **out, char *errstr,
                               size_t errstr_size);
-void kite_event_state_free(kite_event_state *s);
+void kite__event_state_free(kite_event_state *s);
 
-int kite_event_map_num_features(const kite_event_map *m);
+int kite__event_map_num_features(const kite_event_map *m);
 
 /* Parses one event's bytes into ev (reusing its buffers) as the Kafka path takes them. Returns
  * OK, or non-OK with the dead letter's one-line reason: "empty event", "malformed JSON near byte
  * N", "out of memory parsing the event". */
-kite_err kite_event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
+kite_err kite__event_map_parse(kite_event_json *ev, const void *payload, size_t len, char *errstr,
                               size_t errstr_size);
 
 /* 1 when a key's features depend on its earlier events (lags, windows, warm-up, event-time
  * order), so a stream's state must be rebuilt from its log; 0 for the direct mapping and
  * specs whose features are each event's own. */
-int kite_event_map_keeps_state(const kite_event_map *m);
+int kite__event_map_keeps_state(const kite_event_map *m);
 /* Keys evicted from s so far ("when_full": "evict"); 0 for NULL. */
-unsigned long long kite_event_state_evicted(const kite_event_state *s);
+unsigned long long kite__event_state_evicted(const kite_event_state *s);
 
 /* Fills row (num_features floats, NaN = missing) from a parsed event (engine/stream/event_json.h).
  * *missing receives the number of missing values, *warming_up 1 while the event's key is
@@ -57,7 +57,7 @@ unsigned long long kite_event_state_evicted(const kite_event_state *s);
  * HTTP /predict and `kite score` refuse (docs/bad-input.md). Fields it does not read are
  * ignored; an absent one is a missing value. s: this thread's state (NULL is allowed for the
  * direct mapping, at the cost of a scratch allocation per event). */
-kite_err kite_event_map_row(const kite_event_map *m, kite_event_state *s,
+kite_err kite__event_map_row(const kite_event_map *m, kite_event_state *s,
                             const kite_event_json *event, float *row, int *missing,
                             int *warming_up, char *errstr, size_t errstr_size);
 

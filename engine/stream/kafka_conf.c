@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-kite_err kite_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+kite_err kite__kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
                              char *errstr, size_t errstr_size)
 {
     char kerr[256];
@@ -12,7 +12,7 @@ kite_err kite_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char 
     return KITE_ERR_OK;
 }
 
-kite_err kite_kafka_conf_apply_user(rd_kafka_conf_t *conf, const kite_config *cfg,
+kite_err kite__kafka_conf_apply_user(rd_kafka_conf_t *conf, const kite_config *cfg,
                                     const char *role, char *errstr, size_t errstr_size)
 {
     size_t rlen = strlen(role);
@@ -22,7 +22,7 @@ kite_err kite_kafka_conf_apply_user(rd_kafka_conf_t *conf, const kite_config *cf
             if (strncmp(key, role, rlen) || key[rlen] != '.') continue;
             key += rlen + 1;
         }
-        KITE_TRY(kite_kafka_conf_set(conf, key, cfg->kc_kafka[i][1], errstr, errstr_size));
+        KITE_TRY(kite__kafka_conf_set(conf, key, cfg->kc_kafka[i][1], errstr, errstr_size));
     }
     return KITE_ERR_OK;
 }

@@ -12,11 +12,11 @@
 #include <kite/error.h>
 
 /* Sets key=value or fails with "librdkafka property key: reason". */
-kite_err kite_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+kite_err kite__kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
                              char *errstr, size_t errstr_size);
 /* Applies cfg's -X pairs for role ("consumer" or "producer"): "consumer.session.timeout.ms"
  * goes to the consumer only, "producer.linger.ms" to producers only, plain keys to both. */
-kite_err kite_kafka_conf_apply_user(rd_kafka_conf_t *conf, const kite_config *cfg,
+kite_err kite__kafka_conf_apply_user(rd_kafka_conf_t *conf, const kite_config *cfg,
                                     const char *role, char *errstr, size_t errstr_size);
 
 #endif

@@ -48,21 +48,21 @@ struct kite_model_swap {
 static kite_served *swap_active(kite_model_swap *sw)
 {
     /* Acquire: pairs with P1 (only reloads store it, and they hold sw_lock too). */
-    return atomic_load_explicit(&sw->sw_r.sw_active, memory_order_acquire);
+    return atomic_load_explicit(&sw->sw_r.swr_active, memory_order_acquire);
 }
 
 static void swap_map_release(kite_swap_map *m)
 {
     if (!m || --m->sm_refs > 0) return;
-    kite_event_map_free(m->sm_map);
+    kite__event_map_free(m->sm_map);
     free(m);
 }
 
 static void swap_served_free(kite_served *s)
 {
     if (!s) return;
-    swap_map_release(s->ks_mapref);
-    kite_loaded_model_release(s->ks_loaded);
+    swap_map_release(s->ksv_mapref);
+    kite_loaded_model_release(s->ksv_loaded);
     free(s);
 }
 
@@ -122,54 +122,54 @@ static kite_err swap_build(kite_model_swap *sw, const kite_model_ref *ref, const
     *out = NULL;
     kite_served *s = calloc(1, sizeof *s);
     if (!s) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "model version");
-    kite_err err = kite_loaded_model_load(f->sf_model, NULL, &s->ks_loaded, errstr, errstr_size);
+    kite_err err = kite_loaded_model_load(f->sf_model, NULL, &s->ksv_loaded, errstr, errstr_size);
     uint64_t spec_hash = 0;
     if (!err && *f->sf_spec) err = swap_spec_hash(f->sf_spec, &spec_hash, errstr, errstr_size);
     kite_event_map *map = NULL;
     /* Always built: it is the check that the model's features still match the spec. */
     if (!err)
-        err = kite_event_map_new(&s->ks_loaded->klm_model, f->sf_spec, sw->sw_encode, &map, errstr, errstr_size);
+        err = kite__event_map_new(&s->ksv_loaded->klm_model, f->sf_spec, sw->sw_encode, &map, errstr, errstr_size);
     if (!err && sw->sw_required_features > 0 &&
-        kite_event_map_num_features(map) != sw->sw_required_features)
+        kite__event_map_num_features(map) != sw->sw_required_features)
         err = kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                         "%s: %d features, but the drift profile has %d", f->sf_model,
-                        kite_event_map_num_features(map), sw->sw_required_features);
+                        kite__event_map_num_features(map), sw->sw_required_features);
     if (err) {
-        kite_event_map_free(map);
+        kite__event_map_free(map);
         swap_served_free(s);
         return err;
     }
-    if (prev && *f->sf_spec && prev->ks_mapref->sm_has_spec && prev->ks_mapref->sm_spec_hash == spec_hash &&
-        kite_event_map_num_features(prev->ks_map) == kite_event_map_num_features(map)) {
-        kite_event_map_free(map); /* same spec: share the map, workers keep their state */
-        s->ks_mapref = prev->ks_mapref;
-        s->ks_mapref->sm_refs++;
+    if (prev && *f->sf_spec && prev->ksv_mapref->sm_has_spec && prev->ksv_mapref->sm_spec_hash == spec_hash &&
+        kite__event_map_num_features(prev->ksv_map) == kite__event_map_num_features(map)) {
+        kite__event_map_free(map); /* same spec: share the map, workers keep their state */
+        s->ksv_mapref = prev->ksv_mapref;
+        s->ksv_mapref->sm_refs++;
     } else {
-        s->ks_mapref = calloc(1, sizeof *s->ks_mapref);
-        if (!s->ks_mapref) {
-            kite_event_map_free(map);
+        s->ksv_mapref = calloc(1, sizeof *s->ksv_mapref);
+        if (!s->ksv_mapref) {
+            kite__event_map_free(map);
             swap_served_free(s);
             return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "event map");
         }
-        *s->ks_mapref = (kite_swap_map){map, 1, *f->sf_spec != 0, spec_hash};
+        *s->ksv_mapref = (kite_swap_map){map, 1, *f->sf_spec != 0, spec_hash};
     }
-    s->ks_map = s->ks_mapref->sm_map;
-    s->ks_nfeatures = kite_event_map_num_features(s->ks_map);
-    s->ks_groups = s->ks_loaded->klm_forest.kf_num_group;
+    s->ksv_map = s->ksv_mapref->sm_map;
+    s->ksv_nfeatures = kite__event_map_num_features(s->ksv_map);
+    s->ksv_groups = s->ksv_loaded->klm_forest.kf_num_group;
     const char *base = strrchr(f->sf_model, '/');
-    snprintf(s->ks_name, sizeof s->ks_name, "%.120s", base ? base + 1 : f->sf_model);
-    snprintf(s->ks_fingerprint, sizeof s->ks_fingerprint, "%s", s->ks_loaded->klm_fingerprint);
-    snprintf(s->ks_version, sizeof s->ks_version, "%s", *ref->kmr_version ? ref->kmr_version : s->ks_fingerprint);
-    swap_json_safe(s->ks_name);
-    swap_json_safe(s->ks_version);
-    snprintf(s->ks_model_path, sizeof s->ks_model_path, "%s", f->sf_model);
-    snprintf(s->ks_spec_path, sizeof s->ks_spec_path, "%s", f->sf_spec);
-    s->ks_generation = prev ? prev->ks_generation + 1 : 1;
+    snprintf(s->ksv_name, sizeof s->ksv_name, "%.120s", base ? base + 1 : f->sf_model);
+    snprintf(s->ksv_fingerprint, sizeof s->ksv_fingerprint, "%s", s->ksv_loaded->klm_fingerprint);
+    snprintf(s->ksv_version, sizeof s->ksv_version, "%s", *ref->kmr_version ? ref->kmr_version : s->ksv_fingerprint);
+    swap_json_safe(s->ksv_name);
+    swap_json_safe(s->ksv_version);
+    snprintf(s->ksv_model_path, sizeof s->ksv_model_path, "%s", f->sf_model);
+    snprintf(s->ksv_spec_path, sizeof s->ksv_spec_path, "%s", f->sf_spec);
+    s->ksv_generation = prev ? prev->ksv_generation + 1 : 1;
     *out = s;
     return KITE_ERR_OK;
 }
 
-kite_err kite_model_swap_new(const kite_model_swap_config *cfg, int nreaders, kite_model_swap **out,
+kite_err kite__model_swap_new(const kite_model_swap_config *cfg, int nreaders, kite_model_swap **out,
                              char *errstr, size_t errstr_size)
 {
     *out = NULL;
@@ -177,59 +177,59 @@ kite_err kite_model_swap_new(const kite_model_swap_config *cfg, int nreaders, ki
     if (!sw) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "model swap");
     pthread_mutex_init(&sw->sw_lock, NULL);
     sw->sw_nreaders = nreaders;
-    sw->sw_r.sw_seen = kite_mem_aligned(64, sizeof(kite_swap_seen) * (size_t)(nreaders > 0 ? nreaders : 1));
+    sw->sw_r.swr_seen = kite_mem_aligned(64, sizeof(kite_swap_seen) * (size_t)(nreaders > 0 ? nreaders : 1));
     sw->sw_model = strdup(cfg->ksc_model ? cfg->ksc_model : "");
     sw->sw_registry = strdup(cfg->ksc_registry ? cfg->ksc_registry : "");
     sw->sw_spec = strdup(cfg->ksc_feature_spec ? cfg->ksc_feature_spec : "");
     sw->sw_encode = strdup(cfg->ksc_encode ? cfg->ksc_encode : "");
     sw->sw_required_features = cfg->ksc_required_features;
     sw->sw_last_ok = 1;
-    if (!sw->sw_r.sw_seen || !sw->sw_model || !sw->sw_registry || !sw->sw_spec || !sw->sw_encode) {
-        kite_model_swap_free(sw);
+    if (!sw->sw_r.swr_seen || !sw->sw_model || !sw->sw_registry || !sw->sw_spec || !sw->sw_encode) {
+        kite__model_swap_free(sw);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "model swap");
     }
-    for (int i = 0; i < nreaders; i++) atomic_init(&sw->sw_r.sw_seen[i].ss_generation, 0);
+    for (int i = 0; i < nreaders; i++) atomic_init(&sw->sw_r.swr_seen[i].sws_generation, 0);
     kite_model_ref ref;
     kite_served *s = NULL;
     kite_err err = swap_files_get(sw, &ref, &sw->sw_last, errstr, errstr_size);
     if (!err) err = swap_build(sw, &ref, &sw->sw_last, NULL, &s, errstr, errstr_size);
     if (err) {
-        kite_model_swap_free(sw);
+        kite__model_swap_free(sw);
         return err;
     }
-    atomic_init(&sw->sw_r.sw_active, s);
+    atomic_init(&sw->sw_r.swr_active, s);
     *out = sw;
     return KITE_ERR_OK;
 }
 
-void kite_model_swap_leave(kite_model_swap *sw, int i)
+void kite__model_swap_leave(kite_model_swap *sw, int i)
 {
     /* Release: pairs with C1, like E2. */
-    atomic_store_explicit(&sw->sw_r.sw_seen[i].ss_generation, UINT64_MAX, memory_order_release);
+    atomic_store_explicit(&sw->sw_r.swr_seen[i].sws_generation, UINT64_MAX, memory_order_release);
 }
 
 static int swap_reclaim_locked(kite_model_swap *sw)
 {
     uint64_t min = UINT64_MAX;
     for (int i = 0; i < sw->sw_nreaders; i++) {
-        uint64_t g = atomic_load_explicit(&sw->sw_r.sw_seen[i].ss_generation, memory_order_acquire); /* C1 */
+        uint64_t g = atomic_load_explicit(&sw->sw_r.swr_seen[i].sws_generation, memory_order_acquire); /* C1 */
         if (g < min) min = g;
     }
     int left = 0;
     for (kite_served **p = &sw->sw_retired; *p;) {
         kite_served *s = *p;
-        if (s->ks_generation < min) { /* C2 */
-            *p = s->ks_retired_next;
+        if (s->ksv_generation < min) { /* C2 */
+            *p = s->ksv_retired_next;
             swap_served_free(s);
         } else {
-            p = &s->ks_retired_next;
+            p = &s->ksv_retired_next;
             left++;
         }
     }
     return left;
 }
 
-int kite_model_swap_reclaim(kite_model_swap *sw)
+int kite__model_swap_reclaim(kite_model_swap *sw)
 {
     pthread_mutex_lock(&sw->sw_lock);
     int left = swap_reclaim_locked(sw);
@@ -244,7 +244,7 @@ static int swap_files_same(const swap_files *a, const swap_files *b)
            a->sf_spec_mtime_ns == b->sf_spec_mtime_ns && a->sf_spec_size == b->sf_spec_size;
 }
 
-int kite_model_swap_changed(kite_model_swap *sw)
+int kite__model_swap_changed(kite_model_swap *sw)
 {
     kite_model_ref ref;
     swap_files f;
@@ -258,7 +258,7 @@ int kite_model_swap_changed(kite_model_swap *sw)
     return changed;
 }
 
-kite_swap_result kite_model_swap_reload(kite_model_swap *sw, const char *why, char *msg, size_t msg_size)
+kite_swap_result kite__model_swap_reload(kite_model_swap *sw, const char *why, char *msg, size_t msg_size)
 {
     char err[768];
     kite_model_ref ref;
@@ -274,28 +274,28 @@ kite_swap_result kite_model_swap_reload(kite_model_swap *sw, const char *why, ch
         res = KITE_SWAP_REFUSED;
         sw->sw_refused++;
         sw->sw_last_ok = 0;
-        snprintf(msg, msg_size, "refused: %s; still serving %.200s (fingerprint %s)", err, cur->ks_version,
-                 cur->ks_fingerprint);
-    } else if (next->ks_loaded->klm_model.km_fingerprint == cur->ks_loaded->klm_model.km_fingerprint &&
-               !strcmp(next->ks_version, cur->ks_version) &&
-               next->ks_mapref->sm_has_spec == cur->ks_mapref->sm_has_spec &&
-               next->ks_mapref->sm_spec_hash == cur->ks_mapref->sm_spec_hash) {
+        snprintf(msg, msg_size, "refused: %s; still serving %.200s (fingerprint %s)", err, cur->ksv_version,
+                 cur->ksv_fingerprint);
+    } else if (next->ksv_loaded->klm_model.km_fingerprint == cur->ksv_loaded->klm_model.km_fingerprint &&
+               !strcmp(next->ksv_version, cur->ksv_version) &&
+               next->ksv_mapref->sm_has_spec == cur->ksv_mapref->sm_has_spec &&
+               next->ksv_mapref->sm_spec_hash == cur->ksv_mapref->sm_spec_hash) {
         res = KITE_SWAP_UNCHANGED; /* same model bytes, same spec map: nothing to swap */
         sw->sw_unchanged++;
         sw->sw_last_ok = 1;
-        snprintf(msg, msg_size, "unchanged: still serving %.200s (fingerprint %s)", cur->ks_version,
-                 cur->ks_fingerprint);
+        snprintf(msg, msg_size, "unchanged: still serving %.200s (fingerprint %s)", cur->ksv_version,
+                 cur->ksv_fingerprint);
         swap_served_free(next);
     } else {
         res = KITE_SWAP_SWAPPED;
         sw->sw_swapped++;
         sw->sw_last_ok = 1;
         snprintf(msg, msg_size, "swapped %.200s (fingerprint %s) -> %.200s (fingerprint %s, %.300s, generation %" PRIu64 "%s)",
-                 cur->ks_version, cur->ks_fingerprint, next->ks_version, next->ks_fingerprint,
-                 next->ks_model_path, next->ks_generation,
-                 next->ks_mapref == cur->ks_mapref ? "" : ", new feature map: key state starts over");
-        atomic_store_explicit(&sw->sw_r.sw_active, next, memory_order_release); /* P1 */
-        cur->ks_retired_next = sw->sw_retired;
+                 cur->ksv_version, cur->ksv_fingerprint, next->ksv_version, next->ksv_fingerprint,
+                 next->ksv_model_path, next->ksv_generation,
+                 next->ksv_mapref == cur->ksv_mapref ? "" : ", new feature map: key state starts over");
+        atomic_store_explicit(&sw->sw_r.swr_active, next, memory_order_release); /* P1 */
+        cur->ksv_retired_next = sw->sw_retired;
         sw->sw_retired = cur;
         swap_reclaim_locked(sw);
     }
@@ -304,20 +304,20 @@ kite_swap_result kite_model_swap_reload(kite_model_swap *sw, const char *why, ch
     return res;
 }
 
-void kite_model_swap_render(kite_model_swap *sw, kite_prom *p, const char *prefix)
+void kite__model_swap_render(kite_model_swap *sw, kite_prom *p, const char *prefix)
 {
     char name[96];
 #define SWAP_NAME(suffix) (snprintf(name, sizeof name, "%s" suffix, prefix), name)
     pthread_mutex_lock(&sw->sw_lock); /* the active version cannot be freed meanwhile */
     const kite_served *s = swap_active(sw);
     char labels[1600];
-    snprintf(labels, sizeof labels, "model=\"%s\",fingerprint=\"%s\",version=\"%.1200s\"", s->ks_name,
-             s->ks_fingerprint, s->ks_version);
+    snprintf(labels, sizeof labels, "model=\"%s\",fingerprint=\"%s\",version=\"%.1200s\"", s->ksv_name,
+             s->ksv_fingerprint, s->ksv_version);
     kite_prom_family(p, SWAP_NAME("_info"), "gauge", "The model being served (value 1).");
     kite_prom_sample(p, name, labels, 1);
     kite_prom_family(p, SWAP_NAME("_generation"), "gauge",
                      "Generation of the served model: 1 at start, +1 per swap.");
-    kite_prom_sample(p, name, NULL, (double)s->ks_generation);
+    kite_prom_sample(p, name, NULL, (double)s->ksv_generation);
     kite_prom_family(p, SWAP_NAME("_reloads_total"), "counter",
                      "Model reloads (SIGHUP, POST /admin/reload, model_watch_ms) by result.");
     kite_prom_sample(p, name, "result=\"swapped\"", (double)sw->sw_swapped);
@@ -327,7 +327,7 @@ void kite_model_swap_render(kite_model_swap *sw, kite_prom *p, const char *prefi
                      "0 when the last reload refused its model (the previous one still serves).");
     kite_prom_sample(p, name, NULL, sw->sw_last_ok);
     int retired = 0;
-    for (const kite_served *r = sw->sw_retired; r; r = r->ks_retired_next) retired++;
+    for (const kite_served *r = sw->sw_retired; r; r = r->ksv_retired_next) retired++;
     kite_prom_family(p, SWAP_NAME("_versions_retired"), "gauge",
                      "Replaced versions still held by a worker's batch (freed once all moved on).");
     kite_prom_sample(p, name, NULL, retired);
@@ -335,28 +335,28 @@ void kite_model_swap_render(kite_model_swap *sw, kite_prom *p, const char *prefi
     pthread_mutex_unlock(&sw->sw_lock);
 }
 
-void kite_model_swap_describe(kite_model_swap *sw, char *out, size_t size)
+void kite__model_swap_describe(kite_model_swap *sw, char *out, size_t size)
 {
     pthread_mutex_lock(&sw->sw_lock);
     const kite_served *s = swap_active(sw);
-    snprintf(out, size, "%.200s (fingerprint %s, generation %" PRIu64 ")", s->ks_version, s->ks_fingerprint,
-             s->ks_generation);
+    snprintf(out, size, "%.200s (fingerprint %s, generation %" PRIu64 ")", s->ksv_version, s->ksv_fingerprint,
+             s->ksv_generation);
     pthread_mutex_unlock(&sw->sw_lock);
 }
 
-const kite_served *kite_model_swap_initial(kite_model_swap *sw) { return swap_active(sw); }
+const kite_served *kite__model_swap_initial(kite_model_swap *sw) { return swap_active(sw); }
 
-void kite_model_swap_free(kite_model_swap *sw)
+void kite__model_swap_free(kite_model_swap *sw)
 {
     if (!sw) return;
     /* Every reader has left: nothing is held. */
     while (sw->sw_retired) {
         kite_served *s = sw->sw_retired;
-        sw->sw_retired = s->ks_retired_next;
+        sw->sw_retired = s->ksv_retired_next;
         swap_served_free(s);
     }
-    swap_served_free(atomic_load_explicit(&sw->sw_r.sw_active, memory_order_relaxed));
-    free(sw->sw_r.sw_seen);
+    swap_served_free(atomic_load_explicit(&sw->sw_r.swr_active, memory_order_relaxed));
+    free(sw->sw_r.swr_seen);
     free(sw->sw_model);
     free(sw->sw_registry);
     free(sw->sw_spec);

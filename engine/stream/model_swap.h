@@ -10,11 +10,11 @@
  * A refused version changes nothing: the old one keeps scoring.
  *
  * Reclamation (RCU-style, one generation word per worker):
- *   worker   E1  s = load(sw_active)                 acquire   pairs with P1
- *            E2  store(seen[i], s->ks_generation)    release   pairs with C1: the worker's
+ *   worker   E1  s = load(swr_active)                 acquire   pairs with P1
+ *            E2  store(seen[i], s->ksv_generation)    release   pairs with C1: the worker's
  *                                                              uses of its previous version
  *                                                              happen-before this store
- *   reload   P1  store(sw_active, next)              release   (next fully built before)
+ *   reload   P1  store(swr_active, next)              release   (next fully built before)
  *   reclaim  C1  min over i of load(seen[i])         acquire
  *            C2  free each retired version whose generation < that minimum
  * A worker's seen only grows (generations are monotonic), and it stores the new generation
@@ -38,17 +38,17 @@
 typedef struct kite_swap_map kite_swap_map; /* an event map shared by versions with one spec */
 
 typedef struct kite_served {
-    kite_loaded_model *ks_loaded;     /* model and forest (one reference)                  */
-    const kite_event_map *ks_map;     /* ks_mapref's map                                  */
-    kite_swap_map *ks_mapref;
-    uint64_t ks_generation;           /* 1 for the first version, +1 per swap             */
-    int ks_nfeatures, ks_groups;
-    char ks_name[128];                /* model file's base name, JSON-safe                */
-    char ks_fingerprint[20];          /* xxh64 of the model file, hex                     */
-    char ks_version[KITE_REF_PATH_MAX + 32]; /* registry "name/N", else the fingerprint; JSON-safe */
-    char ks_model_path[KITE_REF_PATH_MAX];
-    char ks_spec_path[KITE_REF_PATH_MAX];
-    struct kite_served *ks_retired_next; /* model_swap.c: retired list, under sw_lock     */
+    kite_loaded_model *ksv_loaded;     /* model and forest (one reference)                  */
+    const kite_event_map *ksv_map;     /* ksv_mapref's map                                  */
+    kite_swap_map *ksv_mapref;
+    uint64_t ksv_generation;           /* 1 for the first version, +1 per swap             */
+    int ksv_nfeatures, ksv_groups;
+    char ksv_name[128];                /* model file's base name, JSON-safe                */
+    char ksv_fingerprint[20];          /* xxh64 of the model file, hex                     */
+    char ksv_version[KITE_REF_PATH_MAX + 32]; /* registry "name/N", else the fingerprint; JSON-safe */
+    char ksv_model_path[KITE_REF_PATH_MAX];
+    char ksv_spec_path[KITE_REF_PATH_MAX];
+    struct kite_served *ksv_retired_next; /* model_swap.c: retired list, under sw_lock     */
 } kite_served;
 
 typedef struct kite_model_swap_config {
@@ -69,57 +69,57 @@ typedef struct kite_model_swap kite_model_swap;
 
 /* Loads the first version; nreaders workers will call enter. Strings of cfg are copied.
  * On failure *out is NULL and errstr says why (the caller exits). */
-kite_err kite_model_swap_new(const kite_model_swap_config *cfg, int nreaders, kite_model_swap **out,
+kite_err kite__model_swap_new(const kite_model_swap_config *cfg, int nreaders, kite_model_swap **out,
                              char *errstr, size_t errstr_size);
-void kite_model_swap_free(kite_model_swap *sw);
+void kite__model_swap_free(kite_model_swap *sw);
 
 /* Reader i at a batch boundary: E1, the version to score the next batch with; then, once
  * the reader is done with whatever it held (its previous version's state), E2. */
 static inline const kite_served *kite_model_swap_peek(kite_model_swap *sw);
 static inline void kite_model_swap_hold(kite_model_swap *sw, int i, const kite_served *s);
 /* Reader i stops (holds no version from now on). */
-void kite_model_swap_leave(kite_model_swap *sw, int i);
+void kite__model_swap_leave(kite_model_swap *sw, int i);
 
 /* Builds and publishes the next version (thread-safe: one reload at a time). why names the
  * trigger in the log line ("SIGHUP", "admin", "watch"). msg receives one line: what was
  * swapped, or why the new version was refused. */
-kite_swap_result kite_model_swap_reload(kite_model_swap *sw, const char *why, char *msg,
+kite_swap_result kite__model_swap_reload(kite_model_swap *sw, const char *why, char *msg,
                                         size_t msg_size);
 /* Watcher: 1 when the reference now resolves to other files, or their size/mtime changed
  * since the last reload attempt (a refused version is not retried until it changes again). */
-int kite_model_swap_changed(kite_model_swap *sw);
+int kite__model_swap_changed(kite_model_swap *sw);
 /* Frees retired versions every reader has moved past (C1, C2); returns how many remain. */
-int kite_model_swap_reclaim(kite_model_swap *sw);
+int kite__model_swap_reclaim(kite_model_swap *sw);
 
 /* PREFIX_info{model,fingerprint,version}, PREFIX_generation, reload counters (prefix
  * "kite_model" for the serving model, "kite_shadow_model" for the candidate). */
-void kite_model_swap_render(kite_model_swap *sw, kite_prom *p, const char *prefix);
+void kite__model_swap_render(kite_model_swap *sw, kite_prom *p, const char *prefix);
 /* The current version under the swap's lock, for readers outside the workers (summary). */
-void kite_model_swap_describe(kite_model_swap *sw, char *out, size_t size);
+void kite__model_swap_describe(kite_model_swap *sw, char *out, size_t size);
 /* The first version's row width and output count (buffers are sized from it). */
-const kite_served *kite_model_swap_initial(kite_model_swap *sw);
+const kite_served *kite__model_swap_initial(kite_model_swap *sw);
 
 /* --- inline reader path; fields private to model_swap.c below --- */
 typedef struct kite_swap_seen {
-    _Atomic uint64_t ss_generation;
-    char ss_pad[64 - sizeof(uint64_t)]; /* one cache line per worker: no false sharing */
+    _Atomic uint64_t sws_generation;
+    char sws_pad[64 - sizeof(uint64_t)]; /* one cache line per worker: no false sharing */
 } kite_swap_seen;
 
 struct kite_model_swap_reader {
-    _Atomic(kite_served *) sw_active;
-    kite_swap_seen *sw_seen;
+    _Atomic(kite_served *) swr_active;
+    kite_swap_seen *swr_seen;
 };
 
 static inline const kite_served *kite_model_swap_peek(kite_model_swap *sw)
 {
     struct kite_model_swap_reader *r = (struct kite_model_swap_reader *)sw;
-    return atomic_load_explicit(&r->sw_active, memory_order_acquire); /* E1 */
+    return atomic_load_explicit(&r->swr_active, memory_order_acquire); /* E1 */
 }
 
 static inline void kite_model_swap_hold(kite_model_swap *sw, int i, const kite_served *s)
 {
     struct kite_model_swap_reader *r = (struct kite_model_swap_reader *)sw;
-    atomic_store_explicit(&r->sw_seen[i].ss_generation, s->ks_generation, memory_order_release); /* E2 */
+    atomic_store_explicit(&r->swr_seen[i].sws_generation, s->ksv_generation, memory_order_release); /* E2 */
 }
 
 #endif

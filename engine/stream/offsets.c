@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-kite_offsets *kite_offsets_new(const char *topic, rd_kafka_topic_t *rkt, int32_t partition,
+kite_offsets *kite__offsets_new(const char *topic, rd_kafka_topic_t *rkt, int32_t partition,
                                size_t capacity)
 {
     kite_offsets *t = calloc(1, sizeof *t);
@@ -15,7 +15,7 @@ kite_offsets *kite_offsets_new(const char *topic, rd_kafka_topic_t *rkt, int32_t
     t->ko_store = rd_kafka_topic_partition_list_new(1);
     if (t->ko_store) rd_kafka_topic_partition_list_add(t->ko_store, topic, partition);
     if (!t->ko_topic || !t->ko_offset || !t->ko_ts_ms || !t->ko_pending || !t->ko_store) {
-        kite_offsets_free(t);
+        kite__offsets_free(t);
         return NULL;
     }
     /* Touched now (~1.1 MiB at 65,536 slots), not as offsets advance: RSS then does not climb
@@ -30,7 +30,7 @@ kite_offsets *kite_offsets_new(const char *topic, rd_kafka_topic_t *rkt, int32_t
     return t;
 }
 
-void kite_offsets_free(kite_offsets *t)
+void kite__offsets_free(kite_offsets *t)
 {
     if (!t) return;
     free(t->ko_topic);
@@ -41,7 +41,7 @@ void kite_offsets_free(kite_offsets *t)
     free(t);
 }
 
-void kite_offsets_done(kite_offsets *t, uint64_t seq)
+void kite__offsets_done(kite_offsets *t, uint64_t seq)
 {
     t->ko_pending[seq & t->ko_mask]--;
     while (t->ko_tail != t->ko_head && t->ko_pending[t->ko_tail & t->ko_mask] == 0) {

@@ -37,9 +37,9 @@ typedef struct kite_offsets {
     int ko_at_eof;               /* an EOF event came after the last message        */
 } kite_offsets;
 
-kite_offsets *kite_offsets_new(const char *topic, rd_kafka_topic_t *rkt, int32_t partition,
+kite_offsets *kite__offsets_new(const char *topic, rd_kafka_topic_t *rkt, int32_t partition,
                                size_t capacity);
-void kite_offsets_free(kite_offsets *t);
+void kite__offsets_free(kite_offsets *t);
 
 static inline int kite_offsets_full(const kite_offsets *t)
 {
@@ -68,6 +68,6 @@ static inline void kite_offsets_expect(kite_offsets *t, uint64_t seq)
 }
 
 /* Drops the hold or one delivered output of seq, then advances the tail over completed events. */
-void kite_offsets_done(kite_offsets *t, uint64_t seq);
+void kite__offsets_done(kite_offsets *t, uint64_t seq);
 
 #endif

@@ -236,11 +236,11 @@ static void out_make_model(out_buf *b, const void *arg)
 {
     const kite_served *sv = arg;
     OUT_LIT(b, ",\"model\":\"");
-    out_lit(b, sv->ks_name, strlen(sv->ks_name)); /* quotes removed at load */
+    out_lit(b, sv->ksv_name, strlen(sv->ksv_name)); /* quotes removed at load */
     OUT_LIT(b, "\",\"model_fingerprint\":\"");
-    out_lit(b, sv->ks_fingerprint, strlen(sv->ks_fingerprint));
+    out_lit(b, sv->ksv_fingerprint, strlen(sv->ksv_fingerprint));
     OUT_LIT(b, "\",\"model_version\":\"");
-    out_lit(b, sv->ks_version, strlen(sv->ks_version));
+    out_lit(b, sv->ksv_version, strlen(sv->ksv_version));
     OUT_LIT(b, "\",\"event_ts_ms\":");
 }
 
@@ -249,8 +249,8 @@ size_t kite__output_prediction(kite_worker *w, const rd_kafka_message_t *m, cons
 {
     const kite_served *sv = w->kw_served; /* the version that scored this batch */
     out_buf b = {w, 0};
-    int groups = sv->ks_loaded->klm_forest.kf_num_group;
-    int outs = kite_forest_outputs_per_row(&sv->ks_loaded->klm_forest);
+    int groups = sv->ksv_loaded->klm_forest.kf_num_group;
+    int outs = kite_forest_outputs_per_row(&sv->ksv_loaded->klm_forest);
     OUT_LIT(&b, "{");
     out_key(&b, m);
     OUT_LIT(&b, ",");
@@ -330,11 +330,11 @@ size_t kite__output_shadow(kite_worker *w, const rd_kafka_message_t *m, const ki
     OUT_LIT(&b, ",\"diff\":");
     out_float(&b, shadow_pred - serving_pred);
     OUT_LIT(&b, ",\"model\":\"");
-    out_lit(&b, shadow->ks_name, strlen(shadow->ks_name));
+    out_lit(&b, shadow->ksv_name, strlen(shadow->ksv_name));
     OUT_LIT(&b, "\",\"model_fingerprint\":\"");
-    out_lit(&b, shadow->ks_fingerprint, strlen(shadow->ks_fingerprint));
+    out_lit(&b, shadow->ksv_fingerprint, strlen(shadow->ksv_fingerprint));
     OUT_LIT(&b, "\",\"model_version\":\"");
-    out_lit(&b, shadow->ks_version, strlen(shadow->ks_version));
+    out_lit(&b, shadow->ksv_version, strlen(shadow->ksv_version));
     OUT_LIT(&b, "\"}");
     return b.ob_len;
 }

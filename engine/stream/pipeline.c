@@ -48,7 +48,7 @@ static kite_err pipeline_drift_new(kite_pipeline *pl, char *errstr, size_t errst
                          "labels_topic %s: set label_field (the label's name in its messages)",
                          cfg->kc_labels_topic);
     KITE_TRY(kite_profile_load(cfg->kc_drift_profile, &pl->pl_drift_profile, errstr, errstr_size));
-    int nf = kite_model_swap_initial(pl->pl_swap)->ks_nfeatures;
+    int nf = kite__model_swap_initial(pl->pl_swap)->ksv_nfeatures;
     if (kite_profile_num_features(&pl->pl_drift_profile) != nf)
         return kite_errf(KITE_ERR_CONFIG, errstr, errstr_size,
                          "drift_profile %s: %d features, but the model has %d",
@@ -104,19 +104,19 @@ static kite_err pipeline_swap_new(kite_pipeline *pl, char *errstr, size_t errstr
     }
     kite_model_swap_config sc = {cfg->kc_model, cfg->kc_registry_uri, cfg->kc_feature_spec, cfg->kc_encode,
                                  required};
-    KITE_TRY(kite_model_swap_new(&sc, (int)cfg->kc_workers, &pl->pl_swap, errstr, errstr_size));
+    KITE_TRY(kite__model_swap_new(&sc, (int)cfg->kc_workers, &pl->pl_swap, errstr, errstr_size));
     if (*cfg->kc_shadow_model) { /* it scores the serving rows: the same width */
         sc.ksc_model = cfg->kc_shadow_model;
-        sc.ksc_required_features = kite_model_swap_initial(pl->pl_swap)->ks_nfeatures;
-        KITE_TRY(kite_shadow_new(&sc, cfg->kc_shadow_tolerance, (int)cfg->kc_workers, &pl->pl_shadow,
+        sc.ksc_required_features = kite__model_swap_initial(pl->pl_swap)->ksv_nfeatures;
+        KITE_TRY(kite__shadow_new(&sc, cfg->kc_shadow_tolerance, (int)cfg->kc_workers, &pl->pl_shadow,
                                  errstr, errstr_size));
         char cand[384];
-        kite_model_swap_describe(pl->pl_shadow->sh_swap, cand, sizeof cand);
+        kite__model_swap_describe(pl->pl_shadow->sh_swap, cand, sizeof cand);
         fprintf(stderr, "kite: shadow model %s (tolerance %g, topic %s)\n", cand, cfg->kc_shadow_tolerance,
                 *cfg->kc_shadow_topic ? cfg->kc_shadow_topic : "(none)");
     }
     char what[384];
-    kite_model_swap_describe(pl->pl_swap, what, sizeof what);
+    kite__model_swap_describe(pl->pl_swap, what, sizeof what);
     fprintf(stderr, "kite: serving %s%s\n", what,
             cfg->kc_model_watch_ms > 0 ? "; watching the model reference" : "");
     return KITE_ERR_OK;
@@ -129,21 +129,21 @@ static void pipeline_reload_check(kite_pipeline *pl)
     char msg[1024];
     /* Acquire: pairs with kite_pipeline_reload's release. */
     if (atomic_exchange_explicit(&pl->pl_reload_request, 0, memory_order_acquire)) {
-        kite_model_swap_reload(pl->pl_swap, "SIGHUP", msg, sizeof msg);
-        if (pl->pl_shadow) kite_model_swap_reload(pl->pl_shadow->sh_swap, "SIGHUP, shadow", msg, sizeof msg);
+        kite__model_swap_reload(pl->pl_swap, "SIGHUP", msg, sizeof msg);
+        if (pl->pl_shadow) kite__model_swap_reload(pl->pl_shadow->sh_swap, "SIGHUP, shadow", msg, sizeof msg);
     }
     long every = pl->pl_cfg.kc_model_watch_ms;
     if (every > 0) {
         int64_t now = kite_clock_wall_us();
         if (now >= pl->pl_watch_next_us) {
             pl->pl_watch_next_us = now + every * 1000;
-            if (kite_model_swap_changed(pl->pl_swap)) kite_model_swap_reload(pl->pl_swap, "watch", msg, sizeof msg);
-            if (pl->pl_shadow && kite_model_swap_changed(pl->pl_shadow->sh_swap))
-                kite_model_swap_reload(pl->pl_shadow->sh_swap, "watch, shadow", msg, sizeof msg);
+            if (kite__model_swap_changed(pl->pl_swap)) kite__model_swap_reload(pl->pl_swap, "watch", msg, sizeof msg);
+            if (pl->pl_shadow && kite__model_swap_changed(pl->pl_shadow->sh_swap))
+                kite__model_swap_reload(pl->pl_shadow->sh_swap, "watch, shadow", msg, sizeof msg);
         }
     }
-    kite_model_swap_reclaim(pl->pl_swap);
-    if (pl->pl_shadow) kite_model_swap_reclaim(pl->pl_shadow->sh_swap);
+    kite__model_swap_reclaim(pl->pl_swap);
+    if (pl->pl_shadow) kite__model_swap_reclaim(pl->pl_shadow->sh_swap);
 }
 
 /* POST /admin/reload on the metrics address (token checked there): reloads now, on the HTTP
@@ -152,10 +152,10 @@ static int pipeline_admin_reload(void *opaque, char *body, size_t size)
 {
     kite_pipeline *pl = opaque;
     char msg[1024];
-    kite_swap_result r = kite_model_swap_reload(pl->pl_swap, "admin", msg, sizeof msg);
+    kite_swap_result r = kite__model_swap_reload(pl->pl_swap, "admin", msg, sizeof msg);
     if (pl->pl_shadow) { /* the candidate too; the reply is the serving model's */
         char smsg[1024];
-        kite_model_swap_reload(pl->pl_shadow->sh_swap, "admin, shadow", smsg, sizeof smsg);
+        kite__model_swap_reload(pl->pl_shadow->sh_swap, "admin, shadow", smsg, sizeof smsg);
     }
     static const char *const names[] = {"swapped", "unchanged", "refused"};
     size_t n = (size_t)snprintf(body, size, "{\"result\":\"%s\",\"message\":\"", names[r]);
@@ -193,9 +193,9 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
     pl->pl_stats_delivery = &pl->pl_stats.ks_blocks[pl->pl_nworkers];
     pl->pl_stats_control = &pl->pl_stats.ks_blocks[pl->pl_nworkers + 1];
     size_t batch = (size_t)pl->pl_cfg.kc_batch_size;
-    const kite_served *first = kite_model_swap_initial(pl->pl_swap);
-    size_t nf = (size_t)first->ks_nfeatures;
-    size_t groups = (size_t)first->ks_groups;
+    const kite_served *first = kite__model_swap_initial(pl->pl_swap);
+    size_t nf = (size_t)first->ksv_nfeatures;
+    size_t groups = (size_t)first->ksv_groups;
     /* The delivery ring must hold every output a worker can have in flight, so the
      * delivery thread never waits on it for long: the producer queue's own bound. */
     size_t ring = 1u << 21;
@@ -207,7 +207,7 @@ static kite_err pipeline_workers_new(kite_pipeline *pl, char *errstr, size_t err
         KITE_TRY(kite_ring_init(&w->kw_done, ring, errstr, errstr_size));
         KITE_TRY(kite_arena_init(&w->kw_arena, PIPELINE_ARENA_BYTES, errstr, errstr_size));
         w->kw_served = first;
-        w->kw_map = first->ks_map;
+        w->kw_map = first->ksv_map;
         w->kw_row_cap = nf;
         w->kw_group_cap = groups;
         KITE_TRY(kite__pstate_new(w, errstr, errstr_size));
@@ -314,8 +314,8 @@ struct kite_loaded_model *kite_pipeline_loaded_model(kite_pipeline *pl, const ch
 {
     /* Before kite_pipeline_run (the only caller): no reload can retire it meanwhile. */
     const kite_served *s = kite_model_swap_peek(pl->pl_swap);
-    if (path) *path = s->ks_model_path;
-    return kite_loaded_model_retain(s->ks_loaded);
+    if (path) *path = s->ksv_model_path;
+    return kite_loaded_model_retain(s->ksv_loaded);
 }
 
 void kite_pipeline_stop(kite_pipeline *pl)
@@ -452,29 +452,29 @@ void kite_pipeline_totals_get(kite_pipeline *pl, kite_pipeline_totals *t)
 {
     const kite_stats *s = &pl->pl_stats;
     *t = (kite_pipeline_totals){
-        .kpt_consumed = kite_stats_sum(s, KITE_C_CONSUMED),
-        .kpt_scored = kite_stats_sum(s, KITE_C_SCORED),
-        .kpt_dead_letters = kite_stats_sum(s, KITE_C_DEAD_LETTERS),
-        .kpt_alerts = kite_stats_sum(s, KITE_C_ALERTS),
-        .kpt_delivered = kite_stats_sum(s, KITE_C_DELIVERED),
-        .kpt_delivery_errors = kite_stats_sum(s, KITE_C_DELIVERY_ERRORS),
-        .kpt_missing = kite_stats_sum(s, KITE_C_MISSING),
-        .kpt_rebalances = kite_stats_sum(s, KITE_C_REBALANCES),
-        .kpt_queue_full = kite_stats_sum(s, KITE_C_QUEUE_FULL),
-        .kpt_warming_up = kite_stats_sum(s, KITE_C_WARMING_UP),
-        .kpt_latency_p50_us = kite_stats_latency_percentile_us(s, 0.50),
-        .kpt_latency_p99_us = kite_stats_latency_percentile_us(s, 0.99),
-        .kpt_latency_p999_us = kite_stats_latency_percentile_us(s, 0.999),
+        .ktl_consumed = kite_stats_sum(s, KITE_C_CONSUMED),
+        .ktl_scored = kite_stats_sum(s, KITE_C_SCORED),
+        .ktl_dead_letters = kite_stats_sum(s, KITE_C_DEAD_LETTERS),
+        .ktl_alerts = kite_stats_sum(s, KITE_C_ALERTS),
+        .ktl_delivered = kite_stats_sum(s, KITE_C_DELIVERED),
+        .ktl_delivery_errors = kite_stats_sum(s, KITE_C_DELIVERY_ERRORS),
+        .ktl_missing = kite_stats_sum(s, KITE_C_MISSING),
+        .ktl_rebalances = kite_stats_sum(s, KITE_C_REBALANCES),
+        .ktl_queue_full = kite_stats_sum(s, KITE_C_QUEUE_FULL),
+        .ktl_warming_up = kite_stats_sum(s, KITE_C_WARMING_UP),
+        .ktl_latency_p50_us = kite_stats_latency_percentile_us(s, 0.50),
+        .ktl_latency_p99_us = kite_stats_latency_percentile_us(s, 0.99),
+        .ktl_latency_p999_us = kite_stats_latency_percentile_us(s, 0.999),
     };
     /* Relaxed: timestamps for the summary, read after the workers were joined (the join orders). */
     int64_t first = atomic_load_explicit(&pl->pl_first_consume_us, memory_order_relaxed);
     int64_t last = atomic_load_explicit(&pl->pl_sink.sk_last_delivery_us, memory_order_relaxed);
-    t->kpt_seconds = first && last > first ? (double)(last - first) * 1e-6 : 0;
-    if (pl->pl_drift && t->kpt_scored)
-        t->kpt_drift_us_per_event = kite_stats_hist_total(s, KITE_H_DRIFT) * 1e6 / (double)t->kpt_scored;
-    if (first && pl->pl_cpu_end_us && t->kpt_consumed)
-        t->kpt_cpu_us_per_event =
-            (double)(pl->pl_cpu_end_us - pl->pl_cpu_first_us) / (double)t->kpt_consumed;
+    t->ktl_seconds = first && last > first ? (double)(last - first) * 1e-6 : 0;
+    if (pl->pl_drift && t->ktl_scored)
+        t->ktl_drift_us_per_event = kite_stats_hist_total(s, KITE_H_DRIFT) * 1e6 / (double)t->ktl_scored;
+    if (first && pl->pl_cpu_end_us && t->ktl_consumed)
+        t->ktl_cpu_us_per_event =
+            (double)(pl->pl_cpu_end_us - pl->pl_cpu_first_us) / (double)t->ktl_consumed;
 }
 
 static void pipeline_render(void *opaque, kite_prom *p)
@@ -516,8 +516,8 @@ static void pipeline_render(void *opaque, kite_prom *p)
     kite_prom_sample(p, "kite_workers", NULL, pl->pl_nworkers);
     kite_prom_family(p, "kite_ready", "gauge", "1 when partitions are assigned and kite is healthy.");
     kite_prom_sample(p, "kite_ready", NULL, pipeline_is_ready(pl));
-    kite_model_swap_render(pl->pl_swap, p, "kite_model");
-    if (pl->pl_shadow) kite_shadow_render(pl->pl_shadow, p);
+    kite__model_swap_render(pl->pl_swap, p, "kite_model");
+    if (pl->pl_shadow) kite__shadow_render(pl->pl_shadow, p);
 }
 
 void kite_pipeline_metrics_text(kite_pipeline *pl, char **text_out)
@@ -525,7 +525,7 @@ void kite_pipeline_metrics_text(kite_pipeline *pl, char **text_out)
     kite_prom p;
     kite_prom_init(&p);
     pipeline_render(pl, &p);
-    *text_out = p.kp_buf; /* caller frees */
+    *text_out = p.kpr_buf; /* caller frees */
 }
 
 void kite_pipeline_free(kite_pipeline *pl)
@@ -539,7 +539,7 @@ void kite_pipeline_free(kite_pipeline *pl)
         kite_worker *w = &pl->pl_workers[i];
         kite_ring_free(&w->kw_done);
         kite_arena_free(&w->kw_arena);
-        kite_event_json_free(&w->kw_event);
+        kite__event_json_free(&w->kw_event);
         kite__pstate_free(w);
         free(w->kw_msgs);
         free(w->kw_items);
@@ -561,8 +561,8 @@ void kite_pipeline_free(kite_pipeline *pl)
     kite_profile_free(&pl->pl_drift_profile);
     free(pl->pl_drift_times);
     pthread_mutex_destroy(&pl->pl_drift_lock);
-    kite_model_swap_free(pl->pl_swap);
-    kite_shadow_free(pl->pl_shadow);
+    kite__model_swap_free(pl->pl_swap);
+    kite__shadow_free(pl->pl_shadow);
     kite_mock_broker_free(pl->pl_mock);
     free(pl->pl_brokers);
     kite_config_free(&pl->pl_cfg);

@@ -11,7 +11,7 @@
  * makes a fresh state (from the worker's current event map, kw_map) and reads the partition
  * from its log start (the low watermark) up to that event's offset with a second, assign-only
  * consumer (no group membership, nothing committed), feeding every event through the same
- * kite_event_map_row as the live path and emitting nothing. That event is the partition's
+ * kite__event_map_row as the live path and emitting nothing. That event is the partition's
  * committed position (or the position the consumer reset to), so the rebuilt state is the
  * state after every event before it: the state an uninterrupted run had there, bit for bit
  * (the same events, in the same order, through the same arithmetic: Kahan and Welford sums
@@ -69,7 +69,7 @@ void kite__pstate_drop(kite_worker *w, int pslot)
 {
     kite_pstate *ps = w->kw_pstate;
     if (!ps || pslot < 0 || pslot >= KITE_MAX_WORKER_PARTITIONS) return;
-    kite_event_state_free(ps->ps_state[pslot]);
+    kite__event_state_free(ps->ps_state[pslot]);
     ps->ps_state[pslot] = NULL;
     ps->ps_evicted[pslot] = 0;
 }
@@ -88,7 +88,7 @@ void kite__pstate_free(kite_worker *w)
         rd_kafka_consumer_close(ps->ps_replay);
         rd_kafka_destroy(ps->ps_replay);
     }
-    kite_event_json_free(&ps->ps_event);
+    kite__event_json_free(&ps->ps_event);
     free(ps->ps_row);
     free(ps);
     w->kw_pstate = NULL;
@@ -108,11 +108,11 @@ static rd_kafka_t *pstate_consumer(kite_worker *w)
         {"enable.partition.eof", "true"}, {"auto.offset.reset", "earliest"},
         {"fetch.wait.max.ms", "10"}, /* see source.c: the mock holds fetches this long */
     };
-    kite_err e = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, err, sizeof err);
-    if (!e) e = kite_kafka_conf_apply_user(conf, c, "consumer", err, sizeof err);
-    if (!e) e = kite_kafka_conf_set(conf, "group.id", group, err, sizeof err);
+    kite_err e = kite__kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, err, sizeof err);
+    if (!e) e = kite__kafka_conf_apply_user(conf, c, "consumer", err, sizeof err);
+    if (!e) e = kite__kafka_conf_set(conf, "group.id", group, err, sizeof err);
     for (size_t i = 0; !e && i < sizeof fixed / sizeof fixed[0]; i++)
-        e = kite_kafka_conf_set(conf, fixed[i][0], fixed[i][1], err, sizeof err);
+        e = kite__kafka_conf_set(conf, fixed[i][0], fixed[i][1], err, sizeof err);
     if (e) {
         rd_kafka_conf_destroy(conf);
         fprintf(stderr, "kite: worker %d: state rebuild consumer: %s\n", w->kw_index, err);
@@ -132,10 +132,10 @@ static void pstate_apply(kite_worker *w, kite_event_state *st, const rd_kafka_me
 {
     kite_pstate *ps = w->kw_pstate;
     size_t at = 0;
-    if (!m->len || kite_event_json_parse(&ps->ps_event, m->payload, m->len, &at)) return;
+    if (!m->len || kite__event_json_parse(&ps->ps_event, m->payload, m->len, &at)) return;
     int missing = 0, warming = 0;
     char reason[256];
-    (void)kite_event_map_row(w->kw_map, st, &ps->ps_event, ps->ps_row, &missing, &warming, reason,
+    (void)kite__event_map_row(w->kw_map, st, &ps->ps_event, ps->ps_row, &missing, &warming, reason,
                              sizeof reason);
 }
 
@@ -228,20 +228,20 @@ kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m
     *stopping = 0;
     kite_pstate *ps = w->kw_pstate;
     kite_event_state *st = ps->ps_state[pslot];
-    if (!st && !kite_event_map_keeps_state(w->kw_map)) {
+    if (!st && !kite__event_map_keeps_state(w->kw_map)) {
         /* Nothing to rebuild: still one state per window, for the key table and counters. */
-        kite_err err = kite_event_state_new(w->kw_map, &st, errstr, errstr_size);
+        kite_err err = kite__event_state_new(w->kw_map, &st, errstr, errstr_size);
         if (err) return err;
         ps->ps_state[pslot] = st;
     }
-    if (!st && kite_event_map_keeps_state(w->kw_map)) {
-        kite_err err = kite_event_state_new(w->kw_map, &st, errstr, errstr_size);
+    if (!st && kite__event_map_keeps_state(w->kw_map)) {
+        kite_err err = kite__event_state_new(w->kw_map, &st, errstr, errstr_size);
         if (err) return err;
-        size_t nf = (size_t)kite_event_map_num_features(w->kw_map);
+        size_t nf = (size_t)kite__event_map_num_features(w->kw_map);
         if (nf > ps->ps_row_cap) {
             float *r = realloc(ps->ps_row, nf * sizeof *r);
             if (!r) {
-                kite_event_state_free(st);
+                kite__event_state_free(st);
                 return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "out of memory rebuilding state");
             }
             ps->ps_row = r;
@@ -261,7 +261,7 @@ kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m
         const char *knob = getenv("KITE_STATE_REBUILD");
         int rebuild = !knob || strcmp(knob, "off");
         if (rebuild && pstate_rebuild(w, st, topic, m->partition, m->offset) != 0) {
-            kite_event_state_free(st); /* stopping: the event stays unconsumed */
+            kite__event_state_free(st); /* stopping: the event stays unconsumed */
             *stopping = 1;
             return kite_errf(KITE_ERR_STATE, errstr, errstr_size, "stopping during a state rebuild");
         }
@@ -271,7 +271,7 @@ kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m
         fprintf(stderr, "kite: worker %d: state of %s/%d rebuilt from its log up to offset %lld in "
                         "%.3f s\n", w->kw_index, topic, m->partition, (long long)m->offset, secs);
         ps->ps_state[pslot] = st;
-        ps->ps_evicted[pslot] = kite_event_state_evicted(st);
+        ps->ps_evicted[pslot] = kite__event_state_evicted(st);
 #ifdef __GLIBC__
         /* A rebuild reads a log at full speed: librdkafka's catch-up fetch buffers are large
          * and freed at once, and glibc would keep their pages resident for good (the soak saw
@@ -279,8 +279,8 @@ kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m
         malloc_trim(0);
 #endif
     }
-    kite_err err = kite_event_map_row(w->kw_map, st, event, row, missing, warming, errstr, errstr_size);
-    unsigned long long ev = kite_event_state_evicted(st);
+    kite_err err = kite__event_map_row(w->kw_map, st, event, row, missing, warming, errstr, errstr_size);
+    unsigned long long ev = kite__event_state_evicted(st);
     if (ev != ps->ps_evicted[pslot]) {
         kite_stats_add(w->kw_stats, KITE_C_KEYS_EVICTED, ev - ps->ps_evicted[pslot]);
         ps->ps_evicted[pslot] = ev;

@@ -12,7 +12,7 @@ void kite__pstate_free(kite_worker *w);
 /* Workers parked (or the worker itself): drops window pslot's state / every state. */
 void kite__pstate_drop(kite_worker *w, int pslot);
 void kite__pstate_drop_all(kite_worker *w);
-/* kite_event_map_row with the state of m's partition (window pslot), rebuilt first if the
+/* kite__event_map_row with the state of m's partition (window pslot), rebuilt first if the
  * partition has none yet. *stopping = 1 when the pipeline stopped during the rebuild: the
  * event must then be left unconsumed (no output, no completion). */
 kite_err kite__pstate_row(kite_worker *w, int pslot, const rd_kafka_message_t *m,

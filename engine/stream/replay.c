@@ -166,10 +166,10 @@ static rd_kafka_t *replay_producer(const char *brokers, const kite_replay_opts *
                                    replay_state *st, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "linger.ms", "5", errstr, errstr_size);
-    if (!err && o->kro_kafka) err = kite_kafka_conf_apply_user(conf, o->kro_kafka, "producer", errstr, errstr_size);
+    kite_err err = kite__kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "linger.ms", "5", errstr, errstr_size);
+    if (!err && o->kro_kafka) err = kite__kafka_conf_apply_user(conf, o->kro_kafka, "producer", errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
         return NULL;

@@ -9,7 +9,7 @@
 
 static const double shadow_bounds[KITE_SHADOW_BUCKETS] = {1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1};
 
-kite_err kite_shadow_new(const kite_model_swap_config *cfg, double tolerance, int nworkers,
+kite_err kite__shadow_new(const kite_model_swap_config *cfg, double tolerance, int nworkers,
                          kite_shadow **out, char *errstr, size_t errstr_size)
 {
     *out = NULL;
@@ -23,19 +23,19 @@ kite_err kite_shadow_new(const kite_model_swap_config *cfg, double tolerance, in
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "shadow");
     }
     char inner[768];
-    kite_err err = kite_model_swap_new(cfg, nworkers, &sh->sh_swap, inner, sizeof inner);
+    kite_err err = kite__model_swap_new(cfg, nworkers, &sh->sh_swap, inner, sizeof inner);
     if (err) {
-        kite_shadow_free(sh);
+        kite__shadow_free(sh);
         return kite_errf(err, errstr, errstr_size, "shadow_model: %s", inner);
     }
     *out = sh;
     return KITE_ERR_OK;
 }
 
-void kite_shadow_free(kite_shadow *sh)
+void kite__shadow_free(kite_shadow *sh)
 {
     if (!sh) return;
-    kite_model_swap_free(sh->sh_swap);
+    kite__model_swap_free(sh->sh_swap);
     free(sh->sh_blocks);
     free(sh);
 }
@@ -46,7 +46,7 @@ static void shadow_add_double(_Atomic double *a, double v)
     atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + v, memory_order_relaxed);
 }
 
-void kite_shadow_observe(kite_shadow *sh, int worker, float serving, float candidate)
+void kite__shadow_observe(kite_shadow *sh, int worker, float serving, float candidate)
 {
     kite_shadow_block *b = &sh->sh_blocks[worker];
     double diff = (double)candidate - (double)serving;
@@ -69,7 +69,7 @@ void kite_shadow_observe(kite_shadow *sh, int worker, float serving, float candi
     }
 }
 
-void kite_shadow_render(kite_shadow *sh, kite_prom *p)
+void kite__shadow_render(kite_shadow *sh, kite_prom *p)
 {
     uint64_t rows = 0, dis = 0, buckets[KITE_SHADOW_BUCKETS + 1] = {0};
     double abs_sum = 0, sum = 0;
@@ -96,5 +96,5 @@ void kite_shadow_render(kite_shadow *sh, kite_prom *p)
     kite_prom_histogram(p, "kite_shadow_abs_diff", NULL, shadow_bounds, buckets, KITE_SHADOW_BUCKETS, abs_sum);
     kite_prom_family(p, "kite_shadow_mean_diff", "gauge", "Mean of shadow - serving (signed).");
     kite_prom_sample(p, "kite_shadow_mean_diff", NULL, rows ? sum / (double)rows : 0);
-    kite_model_swap_render(sh->sh_swap, p, "kite_shadow_model"); /* the candidate's version */
+    kite__model_swap_render(sh->sh_swap, p, "kite_shadow_model"); /* the candidate's version */
 }

@@ -36,11 +36,11 @@ typedef struct kite_shadow {
 } kite_shadow;
 
 /* cfg: as the serving model's (ksc_required_features: the serving row width). */
-kite_err kite_shadow_new(const kite_model_swap_config *cfg, double tolerance, int nworkers,
+kite_err kite__shadow_new(const kite_model_swap_config *cfg, double tolerance, int nworkers,
                          kite_shadow **out, char *errstr, size_t errstr_size);
-void kite_shadow_free(kite_shadow *sh);
+void kite__shadow_free(kite_shadow *sh);
 /* Worker: one row's first outputs compared. */
-void kite_shadow_observe(kite_shadow *sh, int worker, float serving, float candidate);
-void kite_shadow_render(kite_shadow *sh, kite_prom *p);
+void kite__shadow_observe(kite_shadow *sh, int worker, float serving, float candidate);
+void kite__shadow_render(kite_shadow *sh, kite_prom *p);
 
 #endif

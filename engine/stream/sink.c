@@ -23,13 +23,13 @@
 
 /* A failed output awaiting a new produce (delivery thread only; rare path, so malloc). */
 typedef struct kite_retry {
-    rd_kafka_topic_t *kr_rkt;
-    void *kr_key;
-    size_t kr_key_len;
-    void *kr_payload;
-    size_t kr_len;
-    int64_t kr_ts;
-    uint64_t kr_tag;
+    rd_kafka_topic_t *krt_rkt;
+    void *krt_key;
+    size_t krt_key_len;
+    void *krt_payload;
+    size_t krt_len;
+    int64_t krt_ts;
+    uint64_t krt_tag;
 } kite_retry;
 
 static void sink_queue_retry(kite_pipeline *pl, const rd_kafka_message_t *m)
@@ -38,20 +38,20 @@ static void sink_queue_retry(kite_pipeline *pl, const rd_kafka_message_t *m)
     if (kite_mem_grow((void **)&sk->sk_retry, &sk->sk_retry_cap, sk->sk_nretry + 1, sizeof *sk->sk_retry, 64))
         goto fatal;
     kite_retry *r = &pl->pl_sink.sk_retry[pl->pl_sink.sk_nretry];
-    r->kr_key = m->key_len ? malloc(m->key_len) : NULL;
-    r->kr_payload = malloc(m->len ? m->len : 1);
-    if ((m->key_len && !r->kr_key) || !r->kr_payload) {
-        free(r->kr_key);
-        free(r->kr_payload);
+    r->krt_key = m->key_len ? malloc(m->key_len) : NULL;
+    r->krt_payload = malloc(m->len ? m->len : 1);
+    if ((m->key_len && !r->krt_key) || !r->krt_payload) {
+        free(r->krt_key);
+        free(r->krt_payload);
         goto fatal;
     }
-    if (m->key_len) memcpy(r->kr_key, m->key, m->key_len);
-    memcpy(r->kr_payload, m->payload, m->len);
-    r->kr_key_len = m->key_len;
-    r->kr_len = m->len;
-    r->kr_rkt = m->rkt;
-    r->kr_ts = rd_kafka_message_timestamp(m, NULL);
-    r->kr_tag = (uint64_t)(uintptr_t)m->_private;
+    if (m->key_len) memcpy(r->krt_key, m->key, m->key_len);
+    memcpy(r->krt_payload, m->payload, m->len);
+    r->krt_key_len = m->key_len;
+    r->krt_len = m->len;
+    r->krt_rkt = m->rkt;
+    r->krt_ts = rd_kafka_message_timestamp(m, NULL);
+    r->krt_tag = (uint64_t)(uintptr_t)m->_private;
     pl->pl_sink.sk_nretry++;
     /* Release: pairs with the acquire in kite__acks_wait_empty. Set inside the delivery report,
      * while the message still counts in rd_kafka_outq_len, so no instant shows both empty. */
@@ -103,16 +103,16 @@ static void sink_retry_failed(kite_pipeline *pl)
     for (size_t i = 0; i < pl->pl_sink.sk_nretry; i++) {
         kite_retry *r = &pl->pl_sink.sk_retry[i];
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            pl->pl_sink.sk_producer, RD_KAFKA_V_RKT(r->kr_rkt), RD_KAFKA_V_KEY(r->kr_key, r->kr_key_len),
-            RD_KAFKA_V_VALUE(r->kr_payload, r->kr_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_TIMESTAMP(r->kr_ts), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->kr_tag),
+            pl->pl_sink.sk_producer, RD_KAFKA_V_RKT(r->krt_rkt), RD_KAFKA_V_KEY(r->krt_key, r->krt_key_len),
+            RD_KAFKA_V_VALUE(r->krt_payload, r->krt_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_TIMESTAMP(r->krt_ts), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->krt_tag),
             RD_KAFKA_V_END);
         if (err) {
             pl->pl_sink.sk_retry[kept++] = *r; /* queue full or transient: next round */
             continue;
         }
-        free(r->kr_key);
-        free(r->kr_payload);
+        free(r->krt_key);
+        free(r->krt_payload);
     }
     pl->pl_sink.sk_nretry = kept;
     /* Release: pairs with the acquire in kite__acks_wait_empty (after the produce above). */
@@ -150,13 +150,13 @@ static void sink_error(rd_kafka_t *rk, int err, const char *reason, void *opaque
 kite_err kite__sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
+    kite_err err = kite__kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
     /* Idempotence: retries cannot duplicate or reorder outputs within a partition. */
-    if (!err) err = kite_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", errstr, errstr_size);
     if (!err && pl->pl_txn) err = kite__txn_producer_conf(pl, conf, errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_apply_user(conf, &pl->pl_cfg, "producer", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_apply_user(conf, &pl->pl_cfg, "producer", errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);
         return err;
@@ -237,8 +237,8 @@ void kite__sink_stop(kite_pipeline *pl)
         pl->pl_sink.sk_delivery_started = 0;
     }
     for (size_t i = 0; i < pl->pl_sink.sk_nretry; i++) {
-        free(pl->pl_sink.sk_retry[i].kr_key);
-        free(pl->pl_sink.sk_retry[i].kr_payload);
+        free(pl->pl_sink.sk_retry[i].krt_key);
+        free(pl->pl_sink.sk_retry[i].krt_payload);
     }
     free(pl->pl_sink.sk_retry);
     pl->pl_sink.sk_retry = NULL;

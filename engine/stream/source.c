@@ -81,13 +81,13 @@ kite_err kite__source_start(kite_pipeline *pl, kite__source_rebalance_fn *on_reb
          * latency floor on the embedded broker. */
         {"fetch.wait.max.ms", "10"},
     };
-    kite_err err = kite_kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "group.id", c->kc_group_id, errstr, errstr_size);
+    kite_err err = kite__kafka_conf_set(conf, "bootstrap.servers", pl->pl_brokers, errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "group.id", c->kc_group_id, errstr, errstr_size);
     for (size_t i = 0; !err && i < sizeof fixed / sizeof fixed[0]; i++)
-        err = kite_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_apply_user(conf, c, "consumer", errstr, errstr_size);
+        err = kite__kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_apply_user(conf, c, "consumer", errstr, errstr_size);
     /* The user may not turn the offset store back on: that would break at-least-once. */
-    if (!err) err = kite_kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errstr_size);
     if (!err && pl->pl_txn) err = kite__txn_consumer_conf(pl, conf, errstr, errstr_size);
     if (err) {
         rd_kafka_conf_destroy(conf);

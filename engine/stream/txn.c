@@ -36,13 +36,13 @@
 #define TXN_FINISH_TIMEOUT_MS 120000
 
 struct kite_txn {
-    char kt_id[256];               /* transactional.id                                  */
-    int64_t kt_next_us;            /* control thread: when the open transaction commits */
-    int kt_open;                   /* control thread: a transaction was begun           */
-    uint64_t kt_consumed_seen;     /* control thread: events consumed at the last tick  */
+    char ktx_id[256];               /* transactional.id                                  */
+    int64_t ktx_next_us;            /* control thread: when the open transaction commits */
+    int ktx_open;                   /* control thread: a transaction was begun           */
+    uint64_t ktx_consumed_seen;     /* control thread: events consumed at the last tick  */
     /* Set by a worker (refused produce) or the delivery thread (failed report), release;
      * read and cleared by the control thread, acquire. */
-    _Atomic int kt_failed;
+    _Atomic int ktx_failed;
 };
 
 kite_err kite__txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
@@ -57,17 +57,17 @@ kite_err kite__txn_new(kite_pipeline *pl, char *errstr, size_t errstr_size)
     if (!x) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "transactions");
     pl->pl_txn = x;
     if (*c->kc_transactional_id) {
-        snprintf(x->kt_id, sizeof x->kt_id, "%s", c->kc_transactional_id);
+        snprintf(x->ktx_id, sizeof x->ktx_id, "%s", c->kc_transactional_id);
     } else {
         /* Unique, so two instances never fence each other by accident; a stable id per
          * instance (transactional_id) lets a restarted one abort its predecessor's open
          * transaction at once instead of after transaction.timeout.ms. */
         char host[128] = "host";
         gethostname(host, sizeof host - 1);
-        snprintf(x->kt_id, sizeof x->kt_id, "kite-%s-%s-%ld", c->kc_group_id, host, (long)getpid());
+        snprintf(x->ktx_id, sizeof x->ktx_id, "kite-%s-%s-%ld", c->kc_group_id, host, (long)getpid());
     }
     fprintf(stderr, "kite: exactly once: transactional.id %s, a transaction every %ld ms\n",
-            x->kt_id, c->kc_transaction_ms);
+            x->ktx_id, c->kc_transaction_ms);
     return KITE_ERR_OK;
 }
 
@@ -80,7 +80,7 @@ void kite__txn_free(kite_pipeline *pl)
 kite_err kite__txn_producer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
                                 size_t errstr_size)
 {
-    return kite_kafka_conf_set(conf, "transactional.id", pl->pl_txn->kt_id, errstr, errstr_size);
+    return kite__kafka_conf_set(conf, "transactional.id", pl->pl_txn->ktx_id, errstr, errstr_size);
 }
 
 kite_err kite__txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char *errstr,
@@ -90,14 +90,14 @@ kite_err kite__txn_consumer_conf(kite_pipeline *pl, rd_kafka_conf_t *conf, char 
     /* Offsets reach the group only inside transactions; inputs written by transactional
      * producers are read committed, and the group's committed offsets are read stable
      * (librdkafka asks for require_stable under read_committed: KIP-447). */
-    kite_err err = kite_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size);
-    if (!err) err = kite_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, errstr_size);
+    kite_err err = kite__kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size);
+    if (!err) err = kite__kafka_conf_set(conf, "isolation.level", "read_committed", errstr, errstr_size);
     return err;
 }
 
 void kite__txn_failed(kite_pipeline *pl, rd_kafka_resp_err_t err)
 {
-    int was = atomic_exchange_explicit(&pl->pl_txn->kt_failed, 1, memory_order_acq_rel);
+    int was = atomic_exchange_explicit(&pl->pl_txn->ktx_failed, 1, memory_order_acq_rel);
     if (!was) /* once per transaction: an abort purges many outputs at once */
         fprintf(stderr, "kite: transaction: an output failed (%s); the transaction will abort "
                         "and its events be consumed again\n", rd_kafka_err2str(err));
@@ -240,7 +240,7 @@ static int txn_begin(kite_pipeline *pl)
 {
     rd_kafka_error_t *e = rd_kafka_begin_transaction(pl->pl_sink.sk_producer);
     if (e) return txn_fatal(pl, "begin", e);
-    pl->pl_txn->kt_open = 1;
+    pl->pl_txn->ktx_open = 1;
     return 0;
 }
 
@@ -258,11 +258,11 @@ kite_err kite__txn_start(kite_pipeline *pl, char *errstr, size_t errstr_size)
     }
     if (e) {
         kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "transactional producer %s: %s",
-                  pl->pl_txn->kt_id, rd_kafka_error_string(e));
+                  pl->pl_txn->ktx_id, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         return KITE_ERR_KAFKA;
     }
-    pl->pl_txn->kt_next_us = kite_clock_wall_us() + pl->pl_cfg.kc_transaction_ms * 1000;
+    pl->pl_txn->ktx_next_us = kite_clock_wall_us() + pl->pl_cfg.kc_transaction_ms * 1000;
     if (txn_begin(pl))
         return kite_errf(KITE_ERR_KAFKA, errstr, errstr_size, "%s", pl->pl_fatal.pf_reason);
     return KITE_ERR_OK;
@@ -273,10 +273,10 @@ int kite__txn_finish(kite_pipeline *pl)
     kite_txn *x = pl->pl_txn;
     /* Acquire: pairs with kite__pipeline_fatal's release store. */
     if (kite__pipeline_fatal_set(pl)) return -1;
-    if (!x->kt_open) return 0; /* stopped before the producer was initialized */
+    if (!x->ktx_open) return 0; /* stopped before the producer was initialized */
     int64_t deadline = kite_clock_wall_us() + (int64_t)TXN_FINISH_TIMEOUT_MS * 1000;
     rd_kafka_topic_partition_list_t *offs = txn_offsets(pl);
-    int failed = atomic_load_explicit(&x->kt_failed, memory_order_acquire);
+    int failed = atomic_load_explicit(&x->ktx_failed, memory_order_acquire);
     if (!failed && offs->cnt == 0) { /* nothing consumed since the last commit: keep it open */
         rd_kafka_topic_partition_list_destroy(offs);
         return 0;
@@ -300,13 +300,13 @@ int kite__txn_finish(kite_pipeline *pl)
     }
     e = txn_retry(pl, "abort", txn_abort, NULL, deadline);
     if (e) return txn_fatal(pl, "abort", e);
-    x->kt_open = 0;
+    x->ktx_open = 0;
     kite_stats_add(pl->pl_stats_control, KITE_C_TXN_ABORTS, 1);
     /* The purged outputs' reports carry tags of the windows about to be dropped: all back
      * first, so none lands on a new window. */
     if (kite__acks_wait_empty(pl, TXN_FINISH_TIMEOUT_MS) != 0)
         kite__pipeline_fatal(pl, "transaction aborted, but its outputs' reports did not all come back");
-    atomic_store_explicit(&x->kt_failed, 0, memory_order_release); /* pairs: kite__txn_failed */
+    atomic_store_explicit(&x->ktx_failed, 0, memory_order_release); /* pairs: kite__txn_failed */
     if (txn_rewind(pl, deadline)) return -1;
     return txn_begin(pl) ? -1 : 1;
 }
@@ -316,18 +316,18 @@ void kite__txn_tick(kite_pipeline *pl)
     kite_txn *x = pl->pl_txn;
     int64_t now = kite_clock_wall_us();
     /* Acquire: pairs with kite__txn_failed (a failed transaction aborts at once). */
-    int failed = atomic_load_explicit(&x->kt_failed, memory_order_acquire);
-    if (now < x->kt_next_us && !failed) return;
+    int failed = atomic_load_explicit(&x->ktx_failed, memory_order_acquire);
+    if (now < x->ktx_next_us && !failed) return;
     /* Idle: nothing consumed since the last tick, so nothing to commit; the workers go on
      * undisturbed. (An event counted late is committed at the next tick.) */
     uint64_t consumed = kite_stats_sum(&pl->pl_stats, KITE_C_CONSUMED);
-    if (consumed == x->kt_consumed_seen && !failed) {
-        x->kt_next_us = now + pl->pl_cfg.kc_transaction_ms * 1000;
+    if (consumed == x->ktx_consumed_seen && !failed) {
+        x->ktx_next_us = now + pl->pl_cfg.kc_transaction_ms * 1000;
         return;
     }
-    x->kt_consumed_seen = consumed;
+    x->ktx_consumed_seen = consumed;
     kite__park_hold(pl);
     kite__txn_finish(pl);
     kite__park_release(pl);
-    x->kt_next_us = kite_clock_wall_us() + pl->pl_cfg.kc_transaction_ms * 1000;
+    x->ktx_next_us = kite_clock_wall_us() + pl->pl_cfg.kc_transaction_ms * 1000;
 }

@@ -47,7 +47,7 @@ static int worker_window(kite_worker *w, const rd_kafka_message_t *m)
         }
     }
     if (w->kw_nparts == KITE_MAX_WORKER_PARTITIONS) return -1;
-    kite_offsets *t = kite_offsets_new(topic, m->rkt, m->partition,
+    kite_offsets *t = kite__offsets_new(topic, m->rkt, m->partition,
                                        (size_t)w->kw_pl->pl_cfg.kc_max_inflight);
     if (!t) return -1;
     w->kw_parts[w->kw_nparts] = t;
@@ -62,7 +62,7 @@ static void worker_emit(kite_worker *w, rd_kafka_topic_t *rkt, const rd_kafka_me
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
     if (kite__sink_produce(w, rkt, m->key, m->key_len, w->kw_out, len, ts > 0 ? ts : 0,
                           kite_tag_make(w->kw_index, pslot, kind, seq)) != 0)
-        kite_offsets_done(w->kw_parts[pslot], seq); /* fatal: run stops, offset stays unstored */
+        kite__offsets_done(w->kw_parts[pslot], seq); /* fatal: run stops, offset stays unstored */
 }
 
 static void worker_dead_letter(kite_worker *w, const rd_kafka_message_t *m, int pslot,
@@ -71,7 +71,7 @@ static void worker_dead_letter(kite_worker *w, const rd_kafka_message_t *m, int 
     size_t len = kite__output_dead_letter(w, m, reason);
     worker_emit(w, w->kw_pl->pl_sink.sk_rkt_dead, m, pslot, seq, KITE_OUT_DEAD_LETTER, len);
     kite_stats_add(w->kw_stats, KITE_C_DEAD_LETTERS, 1);
-    kite_offsets_done(w->kw_parts[pslot], seq); /* drop the hold */
+    kite__offsets_done(w->kw_parts[pslot], seq); /* drop the hold */
 }
 
 /* A labels_topic message: {label_field: number}, keyed like the event it labels. It has no
@@ -84,7 +84,7 @@ static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m,
 {
     kite_pipeline *pl = w->kw_pl;
     const kite_event_field *v =
-        event->ej_is_object ? kite_event_json_get(event, pl->pl_cfg.kc_label_field) : NULL;
+        event->ej_is_object ? kite__event_json_get(event, pl->pl_cfg.kc_label_field) : NULL;
     char reason[256];
     if (!m->key || !m->key_len) {
         worker_dead_letter(w, m, pslot, seq, "label event without a key (the key names the "
@@ -100,7 +100,7 @@ static void worker_take_label(kite_worker *w, const rd_kafka_message_t *m,
     if (w->kw_nlabels == (size_t)pl->pl_cfg.kc_batch_size) worker_apply_labels(w);
     w->kw_labels[w->kw_nlabels++] = (kite_label_item){XXH3_64bits(m->key, m->key_len), v->ef_number};
     kite_stats_add(w->kw_stats, KITE_C_LABELS, 1);
-    kite_offsets_done(w->kw_parts[pslot], seq); /* no output: the event is complete */
+    kite__offsets_done(w->kw_parts[pslot], seq); /* no output: the event is complete */
 }
 
 /* Joins the labels taken since the last call to their keys' predictions (under the drift
@@ -159,7 +159,7 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     char reason[256];
     kite_arena_reset(&w->kw_arena); /* the thread's other cJSON use (drift events) */
     kite_event_json *event = &w->kw_event;
-    if (kite_event_map_parse(event, m->payload, m->len, reason, sizeof reason)) {
+    if (kite__event_map_parse(event, m->payload, m->len, reason, sizeof reason)) {
         worker_dead_letter(w, m, pslot, seq, reason);
         return;
     }
@@ -169,10 +169,10 @@ static void worker_take(kite_worker *w, rd_kafka_message_t *m, size_t *nitems, i
     }
     double label = NAN;
     if (*pl->pl_cfg.kc_label_field) {
-        const kite_event_field *v = kite_event_json_get(event, pl->pl_cfg.kc_label_field);
+        const kite_event_field *v = kite__event_json_get(event, pl->pl_cfg.kc_label_field);
         if (v && v->ef_kind == KITE_EV_NUMBER && isfinite(v->ef_number)) label = v->ef_number;
     }
-    int nf = w->kw_served->ks_nfeatures, missing = 0, warming = 0;
+    int nf = w->kw_served->ksv_nfeatures, missing = 0, warming = 0;
     float *row = w->kw_rows + *nitems * (size_t)nf;
     int stopping = 0;
     kite_err err = kite__pstate_row(w, pslot, m, event, row, &missing, &warming, &stopping, reason,
@@ -202,7 +202,7 @@ static const kite_served *worker_shadow_score(kite_worker *w, size_t n, size_t n
     kite_model_swap *sw = pl->pl_shadow->sh_swap;
     const kite_served *s = kite_model_swap_peek(sw);
     kite_model_swap_hold(sw, w->kw_index, s); /* holds nothing else: the batch is this one */
-    size_t groups = (size_t)s->ks_groups, batch = (size_t)pl->pl_cfg.kc_batch_size;
+    size_t groups = (size_t)s->ksv_groups, batch = (size_t)pl->pl_cfg.kc_batch_size;
     if (groups > w->kw_shadow_group_cap) {
         float *m = realloc(w->kw_shadow_margins, batch * groups * sizeof(float));
         if (m) w->kw_shadow_margins = m;
@@ -214,9 +214,9 @@ static const kite_served *worker_shadow_score(kite_worker *w, size_t n, size_t n
         w->kw_shadow_preds = p;
         w->kw_shadow_group_cap = groups;
     }
-    kite_forest_predict(&s->ks_loaded->klm_forest, w->kw_rows, n, nf, w->kw_shadow_margins, 1);
+    kite_forest_predict(&s->ksv_loaded->klm_forest, w->kw_rows, n, nf, w->kw_shadow_margins, 1);
     memcpy(w->kw_shadow_preds, w->kw_shadow_margins, n * groups * sizeof(float));
-    kite_forest_transform(&s->ks_loaded->klm_forest, w->kw_shadow_preds, n);
+    kite_forest_transform(&s->ksv_loaded->klm_forest, w->kw_shadow_preds, n);
     return s;
 }
 
@@ -224,8 +224,8 @@ static void worker_shadow_emit(kite_worker *w, const kite_batch_item *it, const 
                                size_t i, float serving)
 {
     kite_pipeline *pl = w->kw_pl;
-    float cand = w->kw_shadow_preds[i * (size_t)s->ks_groups];
-    kite_shadow_observe(pl->pl_shadow, w->kw_index, serving, cand);
+    float cand = w->kw_shadow_preds[i * (size_t)s->ksv_groups];
+    kite__shadow_observe(pl->pl_shadow, w->kw_index, serving, cand);
     if (!pl->pl_sink.sk_rkt_shadow) return;
     size_t len = kite__output_shadow(w, it->kbi_msg, s, cand, serving);
     worker_emit(w, pl->pl_sink.sk_rkt_shadow, it->kbi_msg, it->kbi_pslot, it->kbi_seq, KITE_OUT_ALERT, len);
@@ -234,8 +234,8 @@ static void worker_shadow_emit(kite_worker *w, const kite_batch_item *it, const 
 static void worker_score(kite_worker *w, size_t n)
 {
     kite_pipeline *pl = w->kw_pl;
-    const kite_forest *f = &w->kw_served->ks_loaded->klm_forest;
-    size_t nf = (size_t)w->kw_served->ks_nfeatures;
+    const kite_forest *f = &w->kw_served->ksv_loaded->klm_forest;
+    size_t nf = (size_t)w->kw_served->ksv_nfeatures;
     size_t groups = (size_t)f->kf_num_group;
     double t0 = ((double)kite_clock_mono_ns() * 1e-3);
     kite_forest_predict(f, w->kw_rows, n, nf, w->kw_margins, 1);
@@ -260,7 +260,7 @@ static void worker_score(kite_worker *w, size_t n)
         }
         /* shadow_model: its (single-output) predictions too, for the reports' comparison. */
         kite_drift_observe_shadow(pl->pl_drift, w->kw_rows, n, nf, groups == 1 ? w->kw_preds : NULL,
-                                  shadow && shadow->ks_groups == 1 ? w->kw_shadow_preds : NULL,
+                                  shadow && shadow->ksv_groups == 1 ? w->kw_shadow_preds : NULL,
                                   pl->pl_drift_times);
         /* Labels (single-output models): an event that carries its own label is a pair now;
          * the others wait by key for a labels_topic message. */
@@ -298,7 +298,7 @@ static void worker_score(kite_worker *w, size_t n)
                         KITE_OUT_ALERT, len);
             kite_stats_add(w->kw_stats, KITE_C_ALERTS, 1);
         }
-        kite_offsets_done(w->kw_parts[it->kbi_pslot], it->kbi_seq); /* drop the hold */
+        kite__offsets_done(w->kw_parts[it->kbi_pslot], it->kbi_seq); /* drop the hold */
         rd_kafka_message_destroy(it->kbi_msg);
     }
 }
@@ -313,7 +313,7 @@ static int worker_model(kite_worker *w)
     const kite_served *s = kite_model_swap_peek(sw);
     if (s != w->kw_served) {
         size_t batch = (size_t)w->kw_pl->pl_cfg.kc_batch_size;
-        size_t nf = (size_t)s->ks_nfeatures, groups = (size_t)s->ks_groups;
+        size_t nf = (size_t)s->ksv_nfeatures, groups = (size_t)s->ksv_groups;
         if (nf > w->kw_row_cap) {
             float *rows = realloc(w->kw_rows, batch * nf * sizeof(float));
             if (!rows) return -1;
@@ -328,11 +328,11 @@ static int worker_model(kite_worker *w)
             w->kw_preds = preds;
             w->kw_group_cap = groups;
         }
-        if (s->ks_map != w->kw_map) {
+        if (s->ksv_map != w->kw_map) {
             /* Before hold: the states may read the old map. Each partition's state is made
              * from the new map on its next event (pipeline_state.c). */
             kite__pstate_drop_all(w);
-            w->kw_map = s->ks_map;
+            w->kw_map = s->ksv_map;
         }
         w->kw_served = s;
         w->kw_model_tail_len = 0; /* output.c caches the version's names */
@@ -426,8 +426,8 @@ void *kite__worker_main(void *arg)
         kite__acks_publish_progress(w);
     }
     kite_arena_bind(NULL);
-    kite_model_swap_leave(pl->pl_swap, w->kw_index);
-    if (pl->pl_shadow) kite_model_swap_leave(pl->pl_shadow->sh_swap, w->kw_index);
+    kite__model_swap_leave(pl->pl_swap, w->kw_index);
+    if (pl->pl_shadow) kite__model_swap_leave(pl->pl_shadow->sh_swap, w->kw_index);
     kite__park_leave(pl, 1);
     return NULL;
 }

@@ -77,12 +77,12 @@ static void cpu_probe(void)
     cpu_add_name("avx512vbmi", (ecx7 >> 1) & 1);
     cpu_add_name("os-ymm", ymm_os);
     cpu_add_name("os-zmm", zmm_os);
-    caps.kc_avx2 = avx && avx2 && ymm_os;
-    caps.kc_avx512 = caps.kc_avx2 && f512 && dq && bw && vl && zmm_os;
-    caps.kc_avx512vbmi = caps.kc_avx512 && ((ecx7 >> 1) & 1);
+    caps.kcpu_avx2 = avx && avx2 && ymm_os;
+    caps.kcpu_avx512 = caps.kcpu_avx2 && f512 && dq && bw && vl && zmm_os;
+    caps.kcpu_avx512vbmi = caps.kcpu_avx512 && ((ecx7 >> 1) & 1);
 #elif defined(KITE_ARM64)
-    caps.kc_neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
-    cpu_add_name("asimd", caps.kc_neon);
+    caps.kcpu_neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+    cpu_add_name("asimd", caps.kcpu_neon);
 #endif
     if (!caps_names[0]) snprintf(caps_names, sizeof caps_names, "(none detected)");
 }

@@ -17,7 +17,7 @@ static void binning_choose(void)
 #if defined(KITE_HAVE_BINNING_AVX2)
     const char *forced = kite_cpu_forced_isa();
     if (forced && !strcmp(forced, "scalar")) return;
-    if (kite_cpu_get()->kc_avx2) {
+    if (kite_cpu_get()->kcpu_avx2) {
         binning_active = kite_binning_index_avx2;
         binning_count_active = kite_binning_count_avx2;
         binning_name = "avx2";

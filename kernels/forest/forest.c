@@ -153,12 +153,12 @@ int kite_forest_cat_goes_right(const kite_forest *f, const kite_node *node, floa
     /* XGBoost casts the value to int32 (truncation). Negative values, values from 2^24 on
      * (where float stops representing every integer) and categories past the bitset are
      * "invalid": XGBoost before 1.7.3 sends them the default way, 1.7.3+ sends them left. */
-    if (x < 0.0f || x >= 16777216.0f || x >= (float)(ref->kc_nwords * 32u)) {
+    if (x < 0.0f || x >= 16777216.0f || x >= (float)(ref->kct_nwords * 32u)) {
         if (f->kf_invalid_cat_default) return !(node->kn_flags & KITE_NODE_DEFAULT_LEFT);
         return 0;
     }
     uint32_t c = (uint32_t)(int32_t)x;
-    return (f->kf_cat_bits[ref->kc_word + c / 32] >> (c % 32)) & 1u;
+    return (f->kf_cat_bits[ref->kct_word + c / 32] >> (c % 32)) & 1u;
 }
 
 /* XGBoost's Sigmoid caps expf's argument at 88.7 (expf(88.7) ~ 3.3e38 stays finite), so

@@ -25,22 +25,22 @@ const char *kite_isa_name(kite_isa isa)
 static const kite_margins_fn isa_kernels[] = {
     [KITE_ISA_SCALAR] = kite_margins_scalar,
 #ifdef KITE_HAVE_AVX2
-    [KITE_ISA_AVX2] = kite_margins_avx2,
+    [KITE_ISA_AVX2] = kite__margins_avx2,
 #else
     [KITE_ISA_AVX2] = NULL,
 #endif
 #ifdef KITE_HAVE_AVX512
-    [KITE_ISA_AVX512] = kite_margins_avx512,
+    [KITE_ISA_AVX512] = kite__margins_avx512,
 #else
     [KITE_ISA_AVX512] = NULL,
 #endif
 #ifdef KITE_HAVE_AVX512VBMI
-    [KITE_ISA_AVX512VBMI] = kite_margins_avx512vbmi,
+    [KITE_ISA_AVX512VBMI] = kite__margins_avx512vbmi,
 #else
     [KITE_ISA_AVX512VBMI] = NULL,
 #endif
 #ifdef KITE_HAVE_NEON
-    [KITE_ISA_NEON] = kite_margins_neon,
+    [KITE_ISA_NEON] = kite__margins_neon,
 #else
     [KITE_ISA_NEON] = NULL,
 #endif
@@ -53,10 +53,10 @@ static int cpu_supports(kite_isa isa)
     const kite_cpu *cpu = kite_cpu_get();
     switch (isa) {
     case KITE_ISA_SCALAR: return 1;
-    case KITE_ISA_AVX2: return cpu->kc_avx2;
-    case KITE_ISA_AVX512: return cpu->kc_avx512;
-    case KITE_ISA_AVX512VBMI: return cpu->kc_avx512vbmi;
-    case KITE_ISA_NEON: return cpu->kc_neon;
+    case KITE_ISA_AVX2: return cpu->kcpu_avx2;
+    case KITE_ISA_AVX512: return cpu->kcpu_avx512;
+    case KITE_ISA_AVX512VBMI: return cpu->kcpu_avx512vbmi;
+    case KITE_ISA_NEON: return cpu->kcpu_neon;
     default: return 0;
     }
 }

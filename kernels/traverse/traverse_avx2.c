@@ -7,7 +7,7 @@
 #define KV_LANES 8
 #define KV_LANES_LOG2 3
 #define KV_DIRECT_LEVELS 3 /* levels loaded directly from the columns block */
-#define KV_NAME kite_margins_avx2
+#define KV_NAME kite__margins_avx2
 
 typedef __m256 kv_f;
 typedef __m256i kv_i;

@@ -9,7 +9,7 @@
 #define KV_LANES 16
 #define KV_LANES_LOG2 4
 #define KV_DIRECT_LEVELS 4 /* levels loaded directly from the columns block */
-#define KV_NAME kite_margins_avx512
+#define KV_NAME kite__margins_avx512
 
 typedef __m512 kv_f;
 typedef __m512i kv_i;

@@ -21,7 +21,7 @@
  *      land in a fixed permuted lane order (see leaf_add), undone once per block at the end.
  *
  * Batches below KITE_BYTEBIN_MIN_ROWS, tails of fewer rows, and forests the byte layout does not
- * cover go to kite_margins_avx512 (exact as well); forests with 16-bit codes (kb_code_bytes 2)
+ * cover go to kite__margins_avx512 (exact as well); forests with 16-bit codes (kb_code_bytes 2)
  * go to kite__margins_avx512vbmi_wide. */
 #include <immintrin.h>
 #include <string.h>
@@ -416,7 +416,7 @@ static void lanes_row(const kite_bytebin *b, const float *row, float *o)
     }
 }
 
-void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
+void kite__margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nrows, size_t stride,
                              float *out)
 {
     const kite_bytebin *bb = f->kf_bytebin;
@@ -431,7 +431,7 @@ void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nro
                 lanes_row(bb, rows + r * stride, out + r * (size_t)f->kf_num_group);
             kite__bytebin_lane_rows += nrows;
         } else {
-            kite_margins_avx512(f, rows, nrows, stride, out);
+            kite__margins_avx512(f, rows, nrows, stride, out);
         }
         return;
     }
@@ -456,6 +456,6 @@ void kite_margins_avx512vbmi(const kite_forest *f, const float *rows, size_t nro
         for (size_t r = nbyte; r < nrows; r++) lanes_row(bb, rows + r * stride, out + r * groups);
         kite__bytebin_lane_rows += nrows - nbyte;
     } else if (nbyte < nrows) {
-        kite_margins_avx512(f, rows + nbyte * stride, nrows - nbyte, stride, out + nbyte * groups);
+        kite__margins_avx512(f, rows + nbyte * stride, nrows - nbyte, stride, out + nbyte * groups);
     }
 }

@@ -1,6 +1,6 @@
 /* 16-bit-binned traversal kernel: 32 rows per AVX-512 register, for forests where some feature
  * has 256..65535 distinct split values (bytebin.h, kb_code_bytes 2), trees up to 6 levels.
- * Compiled with the byte kernel's flags (its own object library); kite_margins_avx512vbmi calls
+ * Compiled with the byte kernel's flags (its own object library); kite__margins_avx512vbmi calls
  * it for such forests, so it is dispatched with the avx512vbmi kernel (it needs only F+BW).
  *
  * Per block of up to 128 rows (four vectors of 32):
@@ -17,7 +17,7 @@
  *      kernel adds).
  *
  * Batches below KITE_BYTEBIN_WIDE_MIN_ROWS, a last partial vector of fewer rows, and forests
- * the layout does not cover go to kite_margins_avx512. */
+ * the layout does not cover go to kite__margins_avx512. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -208,7 +208,7 @@ void kite__margins_avx512vbmi_wide(const kite_forest *f, const float *rows, size
     const kite_bytebin *bb = f->kf_bytebin;
     if (!kite_bytebin_applies(f, nrows) || bb->kb_code_bytes != 2 ||
         (size_t)f->kf_num_feature > stride) {
-        kite_margins_avx512(f, rows, nrows, stride, out);
+        kite__margins_avx512(f, rows, nrows, stride, out);
         return;
     }
     _Alignas(64) uint8_t codes[WIDE_BLOCK_VECTORS * BIN_COLS_BYTES];
@@ -228,5 +228,5 @@ void kite__margins_avx512vbmi_wide(const kite_forest *f, const float *rows, size
     }
     kite__bytebin_rows += ncoded;
     if (ncoded < nrows)
-        kite_margins_avx512(f, rows + ncoded * stride, nrows - ncoded, stride, out + ncoded * groups);
+        kite__margins_avx512(f, rows + ncoded * stride, nrows - ncoded, stride, out + ncoded * groups);
 }

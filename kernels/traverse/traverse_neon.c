@@ -8,7 +8,7 @@
 #define KV_LANES 4
 #define KV_LANES_LOG2 2
 #define KV_DIRECT_LEVELS 2 /* levels loaded directly from the columns block */
-#define KV_NAME kite_margins_neon
+#define KV_NAME kite__margins_neon
 #define KITE_SIMD_GROUP 4 /* 32 NEON registers hold 4 vectors of state comfortably */
 
 typedef float32x4_t kv_f;

@@ -65,7 +65,7 @@ static inline int row_run(const kite_ptree *t, int32_t ti, int32_t ntrees)
 /* One row at a time (small batches and the last few rows): vector lanes would mostly idle, so
  * walk the trees branch-free, KITE_ROW_TREES of equal depth in lock step. Leaves are still
  * added in model order. */
-void kite_row_margins(const kite_forest *f, const float *row, float *o)
+void kite__row_margins(const kite_forest *f, const float *row, float *o)
 {
     const kite_perfect *p = f->kf_perfect;
     int32_t ti = 0, ntrees = f->kf_num_trees;
@@ -83,7 +83,7 @@ void kite_row_margins(const kite_forest *f, const float *row, float *o)
         }
         o[t[ti].kpt_group] += t[ti].kpt_kind == KITE_PTREE_PERFECT
                                   ? row_perfect(p, &t[ti], row)
-                                  : kite_tree_value_scalar(f, ti, row);
+                                  : kite__tree_value_scalar(f, ti, row);
         ti++;
     }
 }

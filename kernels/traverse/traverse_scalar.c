@@ -25,7 +25,7 @@ static inline const kite_node *scalar_leaf(const kite_forest *f, const kite_node
     return n;
 }
 
-float kite_tree_value_scalar(const kite_forest *f, int32_t tree, const float *row)
+float kite__tree_value_scalar(const kite_forest *f, int32_t tree, const float *row)
 {
     return scalar_leaf(f, f->kf_nodes, f->kf_tree_root[tree], row)->kn_value;
 }

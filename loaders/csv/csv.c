@@ -336,7 +336,7 @@ int kite_csv_parse_float(const kite_csv_options *opts, const char *text, float *
 void kite_matrix_free(kite_matrix *m)
 {
     if (!m) return;
-    free(m->km_data);
+    free(m->kmx_data);
     *m = (kite_matrix){0};
 }
 
@@ -421,9 +421,9 @@ static kite_err load_matrix(const char *path, const kite_csv_options *opts, char
         free(data);
         return err;
     }
-    out->km_data = data;
-    out->km_rows = rows;
-    out->km_cols = (size_t)ncols;
+    out->kmx_data = data;
+    out->kmx_rows = rows;
+    out->kmx_cols = (size_t)ncols;
     return KITE_ERR_OK;
 }
 
@@ -447,7 +447,7 @@ kite_err kite_csv_load_column(const char *path, const kite_csv_options *opts, co
     kite_matrix m;
     char *names[1] = {(char *)name};
     KITE_TRY(kite_csv_load_matrix(path, opts, names, 1, &m, errstr, errstr_size));
-    *out = m.km_data;
-    *nrows = m.km_rows;
+    *out = m.kmx_data;
+    *nrows = m.kmx_rows;
     return KITE_ERR_OK;
 }

@@ -16,38 +16,38 @@
 void kite_profile_free(kite_profile *p)
 {
     if (!p) return;
-    for (int j = 0; j < p->kp_ncolumns; j++) {
-        kite_profile_column *c = &p->kp_columns[j];
+    for (int j = 0; j < p->kpf_ncolumns; j++) {
+        kite_profile_column *c = &p->kpf_columns[j];
         free(c->kpc_edges);
         free(c->kpc_counts);
         free(c->kpc_fine_edges);
         free(c->kpc_fine_counts);
     }
-    free(p->kp_columns);
+    free(p->kpf_columns);
     memset(p, 0, sizeof *p);
 }
 
 int kite_profile_find(const kite_profile *p, const char *name)
 {
-    for (int j = 0; j < p->kp_ncolumns; j++)
-        if (!strcmp(p->kp_columns[j].kpc_name, name)) return j;
+    for (int j = 0; j < p->kpf_ncolumns; j++)
+        if (!strcmp(p->kpf_columns[j].kpc_name, name)) return j;
     return -1;
 }
 
 int kite_profile_num_features(const kite_profile *p)
 {
-    int n = p->kp_ncolumns;
-    return n > 0 && p->kp_columns[n - 1].kpc_role == KITE_PROFILE_PREDICTION ? n - 1 : n;
+    int n = p->kpf_ncolumns;
+    return n > 0 && p->kpf_columns[n - 1].kpc_role == KITE_PROFILE_PREDICTION ? n - 1 : n;
 }
 
 void kite_profile_set_metric(kite_profile *p, const char *name, double value)
 {
     int k = 0;
-    while (k < p->kp_nmetrics && strcmp(p->kp_metrics[k].kpm_name, name)) k++;
+    while (k < p->kpf_nmetrics && strcmp(p->kpf_metrics[k].kpm_name, name)) k++;
     if (k == KITE_PROFILE_MAX_METRICS) return;
-    if (k == p->kp_nmetrics) p->kp_nmetrics++;
-    snprintf(p->kp_metrics[k].kpm_name, sizeof p->kp_metrics[k].kpm_name, "%s", name);
-    p->kp_metrics[k].kpm_value = value;
+    if (k == p->kpf_nmetrics) p->kpf_nmetrics++;
+    snprintf(p->kpf_metrics[k].kpm_name, sizeof p->kpf_metrics[k].kpm_name, "%s", name);
+    p->kpf_metrics[k].kpm_value = value;
 }
 
 /* ---- save ------------------------------------------------------------------------------- */
@@ -81,12 +81,12 @@ kite_err kite_profile_save(const kite_profile *p, const char *path, char *errstr
     cJSON *root = cJSON_CreateObject();
     if (!root) return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "%s: no memory", path);
     cJSON_AddNumberToObject(root, "kite_profile", PROFILE_FORMAT_VERSION);
-    cJSON_AddNumberToObject(root, "rows", p->kp_rows);
-    cJSON_AddNumberToObject(root, "bins", p->kp_bins);
-    cJSON_AddNumberToObject(root, "fine_bins", p->kp_fine_bins);
+    cJSON_AddNumberToObject(root, "rows", p->kpf_rows);
+    cJSON_AddNumberToObject(root, "bins", p->kpf_bins);
+    cJSON_AddNumberToObject(root, "fine_bins", p->kpf_fine_bins);
     cJSON *cols = cJSON_AddArrayToObject(root, "columns");
-    for (int j = 0; j < p->kp_ncolumns; j++) {
-        const kite_profile_column *c = &p->kp_columns[j];
+    for (int j = 0; j < p->kpf_ncolumns; j++) {
+        const kite_profile_column *c = &p->kpf_columns[j];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToArray(cols, o);
         cJSON_AddStringToObject(o, "name", c->kpc_name);
@@ -111,13 +111,13 @@ kite_err kite_profile_save(const kite_profile *p, const char *path, char *errstr
                                   double_array(c->kpc_fine_counts, c->kpc_nfine + 1));
         }
     }
-    if (p->kp_task[0]) {
+    if (p->kpf_task[0]) {
         cJSON *q = cJSON_AddObjectToObject(root, "quality");
-        cJSON_AddStringToObject(q, "task", p->kp_task);
-        cJSON_AddStringToObject(q, "label", p->kp_label);
+        cJSON_AddStringToObject(q, "task", p->kpf_task);
+        cJSON_AddStringToObject(q, "label", p->kpf_label);
         cJSON *m = cJSON_AddObjectToObject(q, "metrics");
-        for (int k = 0; k < p->kp_nmetrics; k++)
-            add_number(m, p->kp_metrics[k].kpm_name, p->kp_metrics[k].kpm_value);
+        for (int k = 0; k < p->kpf_nmetrics; k++)
+            add_number(m, p->kpf_metrics[k].kpm_name, p->kpf_metrics[k].kpm_value);
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -287,33 +287,33 @@ static kite_err load_root(const load_ctx *x, const cJSON *root, kite_profile *p)
     if (version != PROFILE_FORMAT_VERSION)
         return bad(x, -1, "kite_profile", "unsupported format version (expected 1)");
     double bins = 0, fine = 0;
-    KITE_TRY(get_number(x, root, -1, "rows", 0, &p->kp_rows));
+    KITE_TRY(get_number(x, root, -1, "rows", 0, &p->kpf_rows));
     KITE_TRY(get_number(x, root, -1, "bins", 0, &bins));
     KITE_TRY(get_number(x, root, -1, "fine_bins", 0, &fine));
     /* The ranges `kite profile` accepts (--bins, --fine-bins); checked before the int cast,
      * which is undefined for a double out of int's range. */
     if (!(bins >= 1 && bins <= 1000)) return bad(x, -1, "bins", "must be an integer in [1, 1000]");
     if (!(fine >= 1 && fine <= 4000)) return bad(x, -1, "fine_bins", "must be an integer in [1, 4000]");
-    p->kp_bins = (int)bins;
-    p->kp_fine_bins = (int)fine;
+    p->kpf_bins = (int)bins;
+    p->kpf_fine_bins = (int)fine;
     const cJSON *cols = cJSON_GetObjectItemCaseSensitive(root, "columns");
     if (!cJSON_IsArray(cols) || cJSON_GetArraySize(cols) == 0)
         return bad(x, -1, "columns", "missing, not an array or empty");
     int n = cJSON_GetArraySize(cols);
-    p->kp_columns = calloc((size_t)n, sizeof *p->kp_columns);
-    if (!p->kp_columns)
+    p->kpf_columns = calloc((size_t)n, sizeof *p->kpf_columns);
+    if (!p->kpf_columns)
         return kite_errf(KITE_ERR_NOMEM, x->errstr, x->errstr_size, "%s: no memory", x->path);
-    p->kp_ncolumns = n;
+    p->kpf_ncolumns = n;
     int j = 0;
     const cJSON *o;
     cJSON_ArrayForEach(o, cols)
     {
         if (!cJSON_IsObject(o)) return bad(x, j, "(column)", "not an object");
-        KITE_TRY(load_column(x, o, j, &p->kp_columns[j]));
-        if (p->kp_columns[j].kpc_role == KITE_PROFILE_PREDICTION && j != n - 1)
+        KITE_TRY(load_column(x, o, j, &p->kpf_columns[j]));
+        if (p->kpf_columns[j].kpc_role == KITE_PROFILE_PREDICTION && j != n - 1)
             return bad(x, j, "role", "the prediction must be the last column");
         for (int k = 0; k < j; k++)
-            if (!strcmp(p->kp_columns[k].kpc_name, p->kp_columns[j].kpc_name))
+            if (!strcmp(p->kpf_columns[k].kpc_name, p->kpf_columns[j].kpc_name))
                 return bad(x, j, "name", "repeats an earlier column's name");
         j++;
     }
@@ -324,8 +324,8 @@ static kite_err load_root(const load_ctx *x, const cJSON *root, kite_profile *p)
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(q, "metrics");
         if (!cJSON_IsString(task) || !cJSON_IsObject(m))
             return bad(x, -1, "quality", "needs a \"task\" string and a \"metrics\" object");
-        snprintf(p->kp_task, sizeof p->kp_task, "%s", task->valuestring);
-        if (cJSON_IsString(label)) snprintf(p->kp_label, sizeof p->kp_label, "%s", label->valuestring);
+        snprintf(p->kpf_task, sizeof p->kpf_task, "%s", task->valuestring);
+        if (cJSON_IsString(label)) snprintf(p->kpf_label, sizeof p->kpf_label, "%s", label->valuestring);
         const cJSON *it;
         cJSON_ArrayForEach(it, m) kite_profile_set_metric(p, it->string,
                                                           cJSON_IsNumber(it) ? it->valuedouble : NAN);

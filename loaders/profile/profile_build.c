@@ -149,19 +149,19 @@ kite_err kite_profile_build(const float *rows, size_t nrows, size_t stride, int 
     if (nrows == 0)
         return kite_errf(KITE_ERR_USAGE, errstr, errstr_size, "profile: no input rows");
     int total = ncols + (predictions ? 1 : 0);
-    out->kp_columns = calloc((size_t)total, sizeof *out->kp_columns);
+    out->kpf_columns = calloc((size_t)total, sizeof *out->kpf_columns);
     float *v = malloc(nrows * sizeof *v);
-    if (!out->kp_columns || !v) {
+    if (!out->kpf_columns || !v) {
         free(v);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size, "profile: no memory");
     }
-    out->kp_ncolumns = total;
-    out->kp_rows = (double)nrows;
-    out->kp_bins = o.kpo_bins;
-    out->kp_fine_bins = o.kpo_fine_bins;
+    out->kpf_ncolumns = total;
+    out->kpf_rows = (double)nrows;
+    out->kpf_bins = o.kpo_bins;
+    out->kpf_fine_bins = o.kpo_fine_bins;
     kite_err err = KITE_ERR_OK;
     for (int j = 0; j < total && err == KITE_ERR_OK; j++) {
-        kite_profile_column *c = &out->kp_columns[j];
+        kite_profile_column *c = &out->kpf_columns[j];
         int is_pred = j == ncols;
         snprintf(c->kpc_name, sizeof c->kpc_name, "%s", is_pred ? "prediction" : names[j]);
         c->kpc_role = is_pred ? KITE_PROFILE_PREDICTION : KITE_PROFILE_FEATURE;

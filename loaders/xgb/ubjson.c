@@ -237,7 +237,7 @@ static kite_err ubj_value(ubj_reader *r, unsigned char type, int depth, cJSON **
     return ubj_scalar(r, type, out);
 }
 
-kite_err kite_ubjson_parse(const unsigned char *buf, size_t len, cJSON **out, char *errstr,
+kite_err kite__ubjson_parse(const unsigned char *buf, size_t len, cJSON **out, char *errstr,
                            size_t errstr_size)
 {
     ubj_reader r = {buf, len, 0, errstr, errstr_size};

@@ -11,7 +11,7 @@
 #include <kite/error.h>
 
 /* Parses buf[0..len). On error returns non-OK and writes "offset N: what" into errstr. */
-kite_err kite_ubjson_parse(const unsigned char *buf, size_t len, cJSON **out, char *errstr,
+kite_err kite__ubjson_parse(const unsigned char *buf, size_t len, cJSON **out, char *errstr,
                            size_t errstr_size);
 
 #endif

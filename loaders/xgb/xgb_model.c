@@ -724,7 +724,7 @@ kite_err kite_model_load_buffer(const char *name, const unsigned char *buf, size
     cJSON *root = NULL;
     char perr[256];
     if (looks_like_ubjson(buf, len)) {
-        if (kite_ubjson_parse(buf, len, &root, perr, sizeof perr) != KITE_ERR_OK)
+        if (kite__ubjson_parse(buf, len, &root, perr, sizeof perr) != KITE_ERR_OK)
             return XGB_FAIL(&ctx, KITE_ERR_PARSE, "%s", perr);
     } else {
         size_t slen;

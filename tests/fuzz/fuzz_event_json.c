@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = 0;
     size_t at = 0;
-    int rc = kite_event_json_parse(&ev, text, size, &at);
+    int rc = kite__event_json_parse(&ev, text, size, &at);
     cJSON *c = size ? cJSON_ParseWithLength(text, size) : NULL;
     if (!c != (rc != 0)) abort();
     if (!c) {

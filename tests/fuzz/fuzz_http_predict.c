@@ -14,13 +14,13 @@ static kite_http_server *make(int with_spec)
     kite_http_server *srv = calloc(1, sizeof *srv);
     pthread_mutex_init(&srv->s_reload_lock, NULL);
     pthread_mutex_init(&srv->s_state_lock, NULL);
-    srv->s_id = kite_http_server_new_id();
+    srv->s_id = kite__http_server_new_id();
     srv->s_key_input = -1;
     srv->s_slots = aligned_alloc(64, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
     memset(srv->s_slots, 0, sizeof(kite_http_slot) * KITE_HTTP_MAX_SLOTS);
     char err[400];
     kite_http_model *m;
-    if (kite_http_model_load("models/titanic.json", &m, err, sizeof err)) abort();
+    if (kite__http_model_load("models/titanic.json", &m, err, sizeof err)) abort();
     atomic_store(&srv->s_model, m);
     if (with_spec) {
         if (kite_feature_spec_load("models/titanic.spec.json", &srv->s_spec, err, sizeof err) ||
@@ -48,6 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.hc_body[size - 1] = 0; /* the server NUL-terminates bodies too */
     c.hc_body_len = size - 1;
     int csv = 0;
-    kite_http_predict(srv, kite_http_slot_get(srv), &c, ctype, NULL, data[0] & 4, &csv);
+    kite__http_predict(srv, kite__http_slot_get(srv), &c, ctype, NULL, data[0] & 4, &csv);
     return 0;
 }

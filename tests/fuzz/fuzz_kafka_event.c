@@ -1,5 +1,5 @@
 /* libFuzzer target: arbitrary bytes as one Kafka event, through the Kafka path's own steps
- * (kite_event_map_parse, kite_event_map_row, the forest): every input must end as exactly one of
+ * (kite__event_map_parse, kite__event_map_row, the forest): every input must end as exactly one of
  *   - a dead letter: a non-empty one-line reason (the worker writes it to the dead-letter topic);
  *   - a prediction: a row of floats, each finite or NaN (missing), and a finite prediction.
  * Anything else (no reason on refusal, an infinite feature value scored, a NaN prediction, a
@@ -26,12 +26,12 @@ static void setup(void)
     char err[512];
     if (kite_model_load("models/titanic.json", &model, err, sizeof err) ||
         kite_forest_build(&model, &forest, err, sizeof err) ||
-        kite_event_map_new(&model, NULL, NULL, &maps[0], err, sizeof err) ||
-        kite_event_map_new(&model, "models/titanic.spec.json", NULL, &maps[1], err, sizeof err) ||
-        kite_event_map_new(&model, NULL, "Sex=male:0,female:1", &maps[2], err, sizeof err))
+        kite__event_map_new(&model, NULL, NULL, &maps[0], err, sizeof err) ||
+        kite__event_map_new(&model, "models/titanic.spec.json", NULL, &maps[1], err, sizeof err) ||
+        kite__event_map_new(&model, NULL, "Sex=male:0,female:1", &maps[2], err, sizeof err))
         abort(); /* run from the repository root */
     for (int i = 0; i < 3; i++)
-        if (kite_event_state_new(maps[i], &states[i], err, sizeof err)) abort();
+        if (kite__event_state_new(maps[i], &states[i], err, sizeof err)) abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,13 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int which = data[0] & 1 ? 1 : (data[0] & 2 ? 2 : 0);
     const kite_event_map *m = maps[which];
     float row[64];
-    int nf = kite_event_map_num_features(m), missing = -1, warming = -1;
+    int nf = kite__event_map_num_features(m), missing = -1, warming = -1;
     if (nf > 64) abort();
     char reason[256];
     reason[0] = 0;
-    kite_err err = kite_event_map_parse(&ev, data + 1, size - 1, reason, sizeof reason);
+    kite_err err = kite__event_map_parse(&ev, data + 1, size - 1, reason, sizeof reason);
     if (!err)
-        err = kite_event_map_row(m, states[which], &ev, row, &missing, &warming, reason, sizeof reason);
+        err = kite__event_map_row(m, states[which], &ev, row, &missing, &warming, reason, sizeof reason);
     if (err) { /* a dead letter: it must say why, on one line */
         if (!reason[0] || strchr(reason, '\n')) abort();
         return 0;

@@ -25,7 +25,7 @@
  * the unused lanes (every gather stays inside the caller's rows) and stores only the real ones.
  *
  * Fewer than half a vector of rows left (batch 1, tails) go one row at a time, branch-free
- * through the perfect trees (kite_row_margins, traverse_row.c, built with baseline flags:
+ * through the perfect trees (kite__row_margins, traverse_row.c, built with baseline flags:
  * measured faster than trees-in-lanes with gathers, and than the same C built for AVX-512). */
 #include <math.h>
 #include <stdint.h>
@@ -39,20 +39,20 @@
 
 /* One vector of rows: where its rows start, the lane offsets, how many lanes are real. */
 typedef struct simd_rows {
-    const float *sr_base;   /* first row (row-major mode) or this vector's columns block */
-    const float *sr_row0;   /* first row in the caller's matrix (scalar fallback)       */
-    size_t sr_stride;
-    kv_i sr_laneoff; /* row-major: lane * stride, lanes past sr_count repeat the last real
+    const float *srw_base;   /* first row (row-major mode) or this vector's columns block */
+    const float *srw_row0;   /* first row in the caller's matrix (scalar fallback)       */
+    size_t srw_stride;
+    kv_i srw_laneoff; /* row-major: lane * stride, lanes past srw_count repeat the last real
                         row; columns: lane */
-    kv_i sr_shift;   /* feature f of lane l sits at sr_base[laneoff[l] + (f << shift)] */
-    int sr_count;    /* real rows in this vector (0: a filler vector, nothing stored) */
-    int sr_nan;      /* some feature of some real row is NaN */
+    kv_i srw_shift;   /* feature f of lane l sits at srw_base[laneoff[l] + (f << shift)] */
+    int srw_count;    /* real rows in this vector (0: a filler vector, nothing stored) */
+    int srw_nan;      /* some feature of some real row is NaN */
 } simd_rows;
 
 /* x = feature fi of every lane, gathered. */
 static inline kv_f simd_x(const simd_rows *v, kv_i fi)
 {
-    return kv_gather_f(v->sr_base, kv_i_add(v->sr_laneoff, kv_i_sllv(fi, v->sr_shift)));
+    return kv_gather_f(v->srw_base, kv_i_add(v->srw_laneoff, kv_i_sllv(fi, v->srw_shift)));
 }
 
 /* One level of a perfect tree for nv vectors of rows (level_off = 2^level - 1). With `cols`
@@ -73,10 +73,10 @@ simd_level(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int n
     if (cols && level <= KV_DIRECT_LEVELS) {
         const float *colx[1 << KV_DIRECT_LEVELS];
 #pragma GCC unroll 16
-        for (int j = 0; j < n; j++) colx[j] = v[0].sr_base + (size_t)feat[j] * KV_LANES;
+        for (int j = 0; j < n; j++) colx[j] = v[0].srw_base + (size_t)feat[j] * KV_LANES;
 #pragma GCC unroll 8
         for (int k = 0; k < nv; k++) {
-            const size_t vec = (size_t)(v[k].sr_base - v[0].sr_base);
+            const size_t vec = (size_t)(v[k].srw_base - v[0].srw_base);
             kv_f xs[1 << KV_DIRECT_LEVELS];
 #pragma GCC unroll 16
             for (int j = 0; j < n; j++) xs[j] = kv_f_loadu(colx[j] + vec);
@@ -180,8 +180,8 @@ static void simd_nodes_rows(const kite_forest *f, const int32_t *start, const si
     size_t outi[KITE_SIMD_GROUP * KV_LANES];
     int n = 0;
     for (int k = 0; k < nv; k++)
-        for (int l = 0; l < v[k].sr_count; l++, n++) {
-            rowp[n] = v[k].sr_row0 + (size_t)l * v[k].sr_stride;
+        for (int l = 0; l < v[k].srw_count; l++, n++) {
+            rowp[n] = v[k].srw_row0 + (size_t)l * v[k].srw_stride;
             first[n] = (uint32_t)start[k * KV_LANES + l];
             outi[n] = (size_t)(k * KV_LANES + l) * groups + g;
         }
@@ -223,13 +223,13 @@ static void simd_nodes_rows(const kite_forest *f, const int32_t *start, const si
 /* Adds one leaf vector onto the margins of its real rows (group g of G). */
 static inline void simd_add(float *out, size_t groups, uint32_t g, const simd_rows *v, kv_f leaf)
 {
-    if (groups == 1 && v->sr_count == KV_LANES) {
+    if (groups == 1 && v->srw_count == KV_LANES) {
         kv_f_storeu(out, kv_f_add(kv_f_loadu(out), leaf));
         return;
     }
     float lanes[KV_LANES];
     kv_f_storeu(lanes, leaf);
-    for (int l = 0; l < v->sr_count; l++) out[(size_t)l * groups + g] += lanes[l];
+    for (int l = 0; l < v->srw_count; l++) out[(size_t)l * groups + g] += lanes[l];
 }
 
 static int simd_rows_have_nan(const float *rows, size_t n, size_t stride, size_t features)
@@ -247,7 +247,7 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
 {
     const kite_perfect *p = f->kf_perfect;
     int nan = 0;
-    for (int k = 0; k < nv; k++) nan |= v[k].sr_nan;
+    for (int k = 0; k < nv; k++) nan |= v[k].srw_nan;
     for (int32_t ti = 0; ti < f->kf_num_trees; ti++) {
         const kite_ptree *t = &p->kp_trees[ti];
         kv_f leaf[KITE_SIMD_GROUP];
@@ -268,10 +268,10 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
             continue;
         } else {
             for (int k = 0; k < nv; k++)
-                for (int l = 0; l < v[k].sr_count; l++) {
+                for (int l = 0; l < v[k].srw_count; l++) {
                     size_t r = (size_t)(k * KV_LANES + l);
                     out[r * groups + t->kpt_group] +=
-                        kite_tree_value_scalar(f, ti, v[k].sr_row0 + (size_t)l * v[k].sr_stride);
+                        kite__tree_value_scalar(f, ti, v[k].srw_row0 + (size_t)l * v[k].srw_stride);
                 }
             continue;
         }
@@ -293,30 +293,30 @@ static void simd_rows_init(simd_rows *v, const float *rows, size_t r, size_t cou
 {
     int32_t off[KV_LANES];
     const float *row0 = rows + r * stride;
-    v->sr_row0 = row0;
-    v->sr_stride = stride;
-    v->sr_count = (int)count;
-    v->sr_nan = 0;
+    v->srw_row0 = row0;
+    v->srw_stride = stride;
+    v->srw_count = (int)count;
+    v->srw_nan = 0;
     if (cols) {
         for (int l = 0; l < KV_LANES; l++) off[l] = l;
         for (int l = 0; l < KV_LANES; l++) {
             const float *src = row0 + ((size_t)l < count ? (size_t)l : count - 1) * stride;
             for (size_t j = 0; j < features; j++) {
                 float x = src[j];
-                v->sr_nan |= x != x;
+                v->srw_nan |= x != x;
                 cols[j * KV_LANES + (size_t)l] = x;
             }
         }
-        v->sr_base = cols;
-        v->sr_shift = kv_i_set1(KV_LANES_LOG2);
+        v->srw_base = cols;
+        v->srw_shift = kv_i_set1(KV_LANES_LOG2);
     } else {
         for (int l = 0; l < KV_LANES; l++)
             off[l] = (int32_t)((size_t)l < count ? (size_t)l * stride : (count - 1) * stride);
-        v->sr_base = row0;
-        v->sr_shift = kv_i_set1(0);
-        v->sr_nan = simd_rows_have_nan(row0, count, stride, features);
+        v->srw_base = row0;
+        v->srw_shift = kv_i_set1(0);
+        v->srw_nan = simd_rows_have_nan(row0, count, stride, features);
     }
-    v->sr_laneoff = kv_i_loadu(off);
+    v->srw_laneoff = kv_i_loadu(off);
 }
 
 static void simd_block(const kite_forest *f, const simd_rows *v, int nv, int cols, float *out,
@@ -369,5 +369,5 @@ void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t strid
         simd_rows_init(&v[0], rows, r, count, stride, features, single_cols ? cols : NULL);
         simd_block(f, v, 1, single_cols, out + r * groups, groups);
     }
-    for (; r < nrows; r++) kite_row_margins(f, rows + r * stride, out + r * groups);
+    for (; r < nrows; r++) kite__row_margins(f, rows + r * stride, out + r * groups);
 }

@@ -1,7 +1,7 @@
 /* Prometheus text exposition format (version 0.0.4) writer, shared by every /metrics endpoint.
  *
  * Appends to a growable buffer; the caller renders from its own counters (summed without locks)
- * and serves kp_buf. Follows the format's rules that promtool checks: one HELP and one TYPE line
+ * and serves kpr_buf. Follows the format's rules that promtool checks: one HELP and one TYPE line
  * per family before its samples, counters named *_total, histograms as cumulative _bucket
  * samples with le="..." ending in le="+Inf", then _sum and _count; label values escaped. */
 #ifndef KITE_PROM_H
@@ -11,10 +11,10 @@
 #include <stdint.h>
 
 typedef struct kite_prom {
-    char *kp_buf;   /* NUL-terminated text                                   */
-    size_t kp_len;
-    size_t kp_cap;
-    int kp_oom;     /* set if an append failed; the text is then incomplete  */
+    char *kpr_buf;   /* NUL-terminated text                                   */
+    size_t kpr_len;
+    size_t kpr_cap;
+    int kpr_oom;     /* set if an append failed; the text is then incomplete  */
 } kite_prom;
 
 void kite_prom_init(kite_prom *p);

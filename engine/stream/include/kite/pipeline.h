@@ -21,13 +21,13 @@
 typedef struct kite_pipeline kite_pipeline;
 
 typedef struct kite_pipeline_totals {
-    uint64_t kpt_consumed, kpt_scored, kpt_dead_letters, kpt_alerts, kpt_delivered;
-    uint64_t kpt_delivery_errors, kpt_missing, kpt_rebalances, kpt_queue_full, kpt_warming_up;
-    double kpt_seconds;          /* from the first event consumed to the last delivery */
-    double kpt_latency_p50_us, kpt_latency_p99_us, kpt_latency_p999_us;
-    double kpt_cpu_us_per_event; /* process CPU (user + sys, all threads) from the first
+    uint64_t ktl_consumed, ktl_scored, ktl_dead_letters, ktl_alerts, ktl_delivered;
+    uint64_t ktl_delivery_errors, ktl_missing, ktl_rebalances, ktl_queue_full, ktl_warming_up;
+    double ktl_seconds;          /* from the first event consumed to the last delivery */
+    double ktl_latency_p50_us, ktl_latency_p99_us, ktl_latency_p999_us;
+    double ktl_cpu_us_per_event; /* process CPU (user + sys, all threads) from the first
                                   * event to the final commit, per event consumed          */
-    double kpt_drift_us_per_event; /* worker time in the drift monitor per scored event;
+    double ktl_drift_us_per_event; /* worker time in the drift monitor per scored event;
                                     * 0 without drift_profile                               */
 } kite_pipeline_totals;
 

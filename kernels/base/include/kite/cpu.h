@@ -5,10 +5,10 @@
 #define KITE_CPU_H
 
 typedef struct kite_cpu {
-    int kc_avx2;       /* AVX2 instructions and YMM state enabled by the OS              */
-    int kc_avx512;     /* AVX-512 F+DQ+BW+VL and opmask/ZMM state enabled by the OS     */
-    int kc_avx512vbmi; /* kc_avx512 and AVX-512 VBMI (vpermb, vpermi2b)                 */
-    int kc_neon;       /* AArch64 Advanced SIMD                                         */
+    int kcpu_avx2;       /* AVX2 instructions and YMM state enabled by the OS              */
+    int kcpu_avx512;     /* AVX-512 F+DQ+BW+VL and opmask/ZMM state enabled by the OS     */
+    int kcpu_avx512vbmi; /* kcpu_avx512 and AVX-512 VBMI (vpermb, vpermi2b)                 */
+    int kcpu_neon;       /* AArch64 Advanced SIMD                                         */
 } kite_cpu;
 
 const kite_cpu *kite_cpu_get(void);

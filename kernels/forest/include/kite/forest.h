@@ -52,8 +52,8 @@ typedef struct kite_node {
 _Static_assert(sizeof(kite_node) == 16, "kite_node must stay 16 bytes (4 per cache line)");
 
 typedef struct kite_cat_ref {
-    uint32_t kc_word;   /* first 32-bit word of this split's bitset in kf_cat_bits */
-    uint32_t kc_nwords; /* words in the bitset; categories >= 32 * kc_nwords are "unknown" */
+    uint32_t kct_word;   /* first 32-bit word of this split's bitset in kf_cat_bits */
+    uint32_t kct_nwords; /* words in the bitset; categories >= 32 * kct_nwords are "unknown" */
 } kite_cat_ref;
 
 typedef struct kite_forest {

@@ -63,9 +63,9 @@ int kite_csv_is_missing(const kite_csv_options *opts, const char *text);
 
 /* A dense row-major float matrix. */
 typedef struct kite_matrix {
-    float *km_data;
-    size_t km_rows;
-    size_t km_cols;
+    float *kmx_data;
+    size_t kmx_rows;
+    size_t kmx_cols;
 } kite_matrix;
 
 void kite_matrix_free(kite_matrix *m);

@@ -55,14 +55,14 @@ typedef struct kite_profile_metric {
 } kite_profile_metric;
 
 typedef struct kite_profile {
-    int kp_ncolumns;
-    kite_profile_column *kp_columns;
-    double kp_rows;
-    int kp_bins, kp_fine_bins;       /* as requested when built              */
-    char kp_task[32];                /* "classification", "regression" or "" */
-    char kp_label[KITE_PROFILE_NAME_MAX];
-    int kp_nmetrics;                 /* baseline quality on labelled rows     */
-    kite_profile_metric kp_metrics[KITE_PROFILE_MAX_METRICS];
+    int kpf_ncolumns;
+    kite_profile_column *kpf_columns;
+    double kpf_rows;
+    int kpf_bins, kpf_fine_bins;       /* as requested when built              */
+    char kpf_task[32];                /* "classification", "regression" or "" */
+    char kpf_label[KITE_PROFILE_NAME_MAX];
+    int kpf_nmetrics;                 /* baseline quality on labelled rows     */
+    kite_profile_metric kpf_metrics[KITE_PROFILE_MAX_METRICS];
 } kite_profile;
 
 typedef struct kite_profile_options {
