@@ -19,7 +19,7 @@ import time
 
 from confluent_kafka import Producer
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import kafka_util  # noqa: E402
 
 ap = argparse.ArgumentParser()
