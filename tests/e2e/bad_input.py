@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_util import Checks, Kite, post_json  # noqa: E402
+from kite_e2e import Checks, Kite, post_json  # noqa: E402
 
 NAMES = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare"]
 GOOD = {"Pclass": "3", "Sex": "0", "Age": "-0.53", "SibSp": "1", "Parch": "0", "Fare": "-0.502"}
@@ -97,7 +97,7 @@ def run_kafka(kite, root, model, events):
     per event index (refused, reason) from the predictions and dead-letters topics."""
     from confluent_kafka import Producer
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from kafka_util import Broker, read_topic
+    from kite_e2e import Broker, read_topic
     broker = Broker(kite, root, None, partitions=1, topics=("events", "predictions", "dead-letters"))
     try:
         p = Producer({"bootstrap.servers": broker.addr})

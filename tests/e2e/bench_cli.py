@@ -8,16 +8,10 @@ import os
 import subprocess
 import sys
 
-failures = 0
-checks = 0
+from kite_e2e import Checks
 
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+T = Checks()
+check = T.check
 
 
 def run(*args):
@@ -85,8 +79,8 @@ def main():
           and r.stdout == "", "bad model: exit 1, one line naming it: %d %r %r"
           % (r.returncode, r.stderr, r.stdout))
 
-    print("bench_cli: %d passed, %d failed" % (checks - failures, failures))
-    return 1 if failures else 0
+    print("bench_cli: %d passed, %d failed" % (T.passed, len(T.failures)))
+    return T.exit_code()
 
 
 if __name__ == "__main__":

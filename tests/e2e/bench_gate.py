@@ -22,16 +22,10 @@ import tempfile
 import numpy as np
 import xgboost as xgb
 
-failures = 0
-checks = 0
+from kite_e2e import Checks
 
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+T = Checks()
+check = T.check
 
 
 def run(*args):
@@ -161,8 +155,8 @@ def main():
         check(r.returncode == 2 and "--max-regression" in r.stderr,
               "--max-regression five: usage error: %d %r" % (r.returncode, r.stderr))
 
-    print("bench_gate: %d passed, %d failed" % (checks - failures, failures))
-    return 1 if failures else 0
+    print("bench_gate: %d passed, %d failed" % (T.passed, len(T.failures)))
+    return T.exit_code()
 
 
 if __name__ == "__main__":

@@ -17,16 +17,10 @@ import shutil
 import subprocess
 import sys
 
-failures = 0
-checks = 0
+from kite_e2e import Checks
 
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+T = Checks()
+check = T.check
 
 
 def main():
@@ -96,8 +90,8 @@ def main():
     check(r.returncode == 1 and r.stderr.count("\n") == 1 and "nonexistent.so" in r.stderr,
           "a missing predictor library: one line, exit 1: %d %r" % (r.returncode, r.stderr))
 
-    print("%d checks, %d failures" % (checks, failures))
-    return 1 if failures else 0
+    print("%d checks, %d failures" % (T.count, len(T.failures)))
+    return T.exit_code()
 
 
 if __name__ == "__main__":

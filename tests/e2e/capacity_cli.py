@@ -12,7 +12,7 @@ import math
 import subprocess
 import sys
 
-from kafka_util import Broker
+from kite_e2e import Broker, Checks
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -23,13 +23,8 @@ args = ap.parse_args()
 # drain and the plan's arithmetic are the subject.
 brokers = ["--brokers", Broker(args.kite, args.root, args.kafka_dir, partitions=1,
                               topics=("capacity-events",)).addr, "--no-sweep"] if args.kafka_dir else []
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+T = Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 def run(*extra):
@@ -78,4 +73,4 @@ check(r.returncode == 1 and len(lines) == 1 and "no/such/model.json" in lines[0]
 r = run("--model", "models/titanic.json", "--input", "no/such.csv", "--rate", "1000")
 check(r.returncode == 1 and "no/such.csv" in r.stderr, f"missing input: exit 1 ({r.returncode})")
 print(f"capacity_cli: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

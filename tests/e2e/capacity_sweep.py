@@ -21,7 +21,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from kafka_util import Broker
+from kite_e2e import Broker, Checks
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -31,13 +31,8 @@ ap.add_argument("--kafka-dir", required=True)
 args = ap.parse_args()
 os.makedirs(args.workdir, exist_ok=True)
 broker = Broker(args.kite, args.root, args.kafka_dir, partitions=1, topics=("capacity-events",))
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+T = Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 base = ["--model", "models/titanic.json", "--spec", "models/titanic.spec.json", "--input",
@@ -124,4 +119,4 @@ r = subprocess.run([args.kite, "capacity", *base, "--rate", "1000", "--sweep-max
 check(r.returncode == 1 and bad in r.stderr, f"unwritable --plot: exit 1 naming it ({r.returncode}: {r.stderr[-200:]})")
 broker.stop()
 print(f"capacity_sweep: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

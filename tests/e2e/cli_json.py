@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 
+from kite_e2e import Checks
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
@@ -20,13 +22,8 @@ ap.add_argument("--workdir", required=True)
 args = ap.parse_args()
 os.makedirs(args.workdir, exist_ok=True)
 w = lambda n: os.path.join(args.workdir, n)
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+T = Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 def run(*argv):
@@ -154,4 +151,4 @@ case("capacity without --rate: usage", ["capacity", "--model", M, "--input", D, 
 case("capacity missing model", ["capacity", "--model", w("nosuch.json"), "--input", D, "--rate", "1000", "--json"],
      1, "capacity", error_has="nosuch.json")
 print("%d failure(s)" % len(failures))
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -6,16 +6,10 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-checks = 0
+from kite_e2e import Checks
 
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+T = Checks()
+check = T.check
 
 
 def run(*args):
@@ -64,8 +58,8 @@ def main():
         check(r1.returncode == 0 and r1.stdout.splitlines() == rows, "threads=2 equals threads=1")
         r = run(k, "score", "--model", model, "--input", feats, "--margin", "--quiet")
         check(r.stdout.splitlines()[0] == "margin", "--margin header")
-    print("%d passed, %d failed" % (checks - failures, failures))
-    return 1 if failures else 0
+    print("%d passed, %d failed" % (T.passed, len(T.failures)))
+    return T.exit_code()
 
 
 if __name__ == "__main__":

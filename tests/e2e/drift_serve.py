@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.request
 
-import kafka_util
+import kite_e2e
 
 TOPIC = "drift-events"
 WINDOW = "tumbling_200"
@@ -30,18 +30,13 @@ ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-c
 a = ap.parse_args()
 os.makedirs(a.workdir, exist_ok=True)
 w = lambda n: os.path.join(a.workdir, n)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+T = kite_e2e.Checks(stream=sys.stderr)
+check, failures = T.check, T.failures
 
 
 def read_topic(addr, topic):
     """The drift events of every partition of topic, read to its high watermark."""
-    messages, total, want, parts = kafka_util.read_topic(addr, topic, "drift-serve-test")
+    messages, total, want, parts = kite_e2e.read_topic(addr, topic, "drift-serve-test")
     return [json.loads(v) for _, v in messages], total, want, parts
 
 
@@ -56,7 +51,7 @@ for i, r in enumerate(rows[1:]):
 with open(w("shifted.csv"), "w", newline="") as f:
     csv.writer(f).writerows(rows)
 
-broker = kafka_util.Broker(a.kite, a.root, a.kafka_dir)
+broker = kite_e2e.Broker(a.kite, a.root, a.kafka_dir)
 events, summary, text = [], "", ""
 try:
     addr = broker.addr
@@ -147,4 +142,4 @@ except AttributeError:
     check(False, "summary lines: " + summary[-800:])
 print(f"drift_serve: {len(events)} drift events read from {TOPIC} "
       f"({len(fare_sig)} Fare to significant), {len(failures)} failures")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

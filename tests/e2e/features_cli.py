@@ -10,16 +10,10 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-checks = 0
+from kite_e2e import Checks
 
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+T = Checks()
+check = T.check
 
 
 def run(*args):
@@ -120,8 +114,8 @@ def main():
         r = run(k, "score", "--model", aq_model, "--spec", aq_spec, "--input", bad_rows)
         check(r.returncode == 1 and len(lines(r.stderr)) == 1 and "bad_rows.csv:3:" in r.stderr,
               "score --spec stops at the first bad row with one line: %r" % r.stderr)
-    print("%d passed, %d failed" % (checks - failures, failures))
-    return 1 if failures else 0
+    print("%d passed, %d failed" % (T.passed, len(T.failures)))
+    return T.exit_code()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_util import Checks, Kite, request  # noqa: E402
+from kite_e2e import Checks, Kite, request  # noqa: E402
 
 
 def f32_bits(values):

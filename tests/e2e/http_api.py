@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_util import Checks, Kite, field, post_json, request, wait_until  # noqa: E402
+from kite_e2e import Checks, Kite, field, post_json, request, wait_until  # noqa: E402
 
 T = Checks()
 check = T.check

@@ -32,8 +32,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafka_util import Broker  # noqa: E402
-from http_util import HANG_GUARD_S, Checks, Kite, field, post_json, request, wait_until  # noqa: E402
+from kite_e2e import (HANG_GUARD_S, Broker, Checks, Kite, field, post_json, request,  # noqa: E402
+                      wait_until)
 
 T = Checks()
 check = T.check

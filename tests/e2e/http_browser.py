@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_util import Checks, Kite  # noqa: E402
+from kite_e2e import Checks, Kite  # noqa: E402
 
 T = Checks()
 check = T.check

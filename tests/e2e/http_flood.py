@@ -33,7 +33,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_util import Checks, Kite, request, wait_until  # noqa: E402
+from kite_e2e import Checks, Kite, request, wait_until  # noqa: E402
 
 FLOOD = 5000
 FLOOD_ADDR = "127.0.0.2"

@@ -36,6 +36,8 @@ import time
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from kite_e2e import Checks
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
@@ -49,13 +51,8 @@ args = ap.parse_args()
 EOS = args.guarantee == "exactly_once"
 os.makedirs(args.workdir, exist_ok=True)
 PARTITIONS = 4
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
+T = Checks()
+check, failures = T.check, T.failures
 
 
 def cluster(*argv, timeout=180):
@@ -499,4 +496,4 @@ for case in cases:
         except Exception as e2:
             print(f"cluster restart after {case}: {e2}", flush=True)
 print(f"kafka_fault_matrix ({args.guarantee}): {len(cases)} cases in {time.monotonic() - t_all:.0f} s, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

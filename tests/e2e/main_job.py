@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from kafka_util import Broker
+from kite_e2e import Broker, Checks
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -20,14 +20,9 @@ ap.add_argument("--root", required=True)
 ap.add_argument("--workdir", required=True)
 ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: the embedded mock)")
 args = ap.parse_args()
-failures = []
+T = Checks(stream=sys.stderr)
+check, failures = T.check, T.failures
 LIMIT_S = 60
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def number(pattern, text, what, cast=int):
@@ -114,4 +109,4 @@ for metric, want in (("kite_events_consumed_total", consumed),
     got = number(rf"^  {metric} (\d+)$", out, metric)
     check(got is not None and got == want, f"{metric} {got} == summary's {want}")
 print(f"main_job: {took:.1f} s, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -6,7 +6,7 @@ ops/alertmanager/alertmanager.example.yml with the Slack receivers swapped for a
 (a Python http.server standing in for Slack) and the timings shortened.
 
 The fast copy changes only each rule's `for:` (to FOR), by substitution, so the expressions are
-the shipped ones. The stream (tests/e2e/ops_util.py) is the reference's 1000 readings three times,
+the shipped ones. The stream (tests/e2e/kite_e2e.py) is the reference's 1000 readings three times,
 52 weeks apart, with PT08.S1(CO) +300 and T +10 added to the middle copy's rows 200..499; the
 drift window (sliding 1000 events, checked every 100) holds exactly the reference's readings
 except for the shifted rows. Asserted:
@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
-import ops_util
+import kite_e2e
 
 FOR = "3s"
 WINDOW, STEP = 1000, 100
@@ -47,13 +47,8 @@ ap.add_argument("--workdir", required=True)
 a = ap.parse_args()
 os.makedirs(a.workdir, exist_ok=True)
 w = lambda n: os.path.join(a.workdir, n)
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+T = kite_e2e.Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 # --- the fast copy of the rules: `for:` only ---
@@ -98,17 +93,17 @@ test_cfg["route"].update({"group_wait": "1s", "group_interval": "1s", "repeat_in
 with open(w("alertmanager.yml"), "w") as f:
     yaml.safe_dump(test_cfg, f)
 
-total, shift_at, shift_end = ops_util.airquality_stream(a.root, a.kite, a.workdir, copies=3, shift=(200, 500))
+total, shift_at, shift_end = kite_e2e.airquality_stream(a.root, a.kite, a.workdir, copies=3, shift=(200, 500))
 clean_at = shift_end + WINDOW - 1  # the first check whose window holds no shifted event ends here
 clean_at = (clean_at + STEP - 1) // STEP * STEP
 am = prom = serve = None
 seen = {}  # stream event -> wall time kite had consumed it
 try:
-    am = ops_util.Alertmanager(a.workdir, w("alertmanager.yml"))
-    serve = ops_util.KiteServe(a.kite, a.root, ops_util.AQ_REPLAY + [
+    am = kite_e2e.Alertmanager(a.workdir, w("alertmanager.yml"))
+    serve = kite_e2e.KiteServe(a.kite, a.root, kite_e2e.AQ_REPLAY + [
         "--replay", w("cur.csv"), "--replay-rate", str(RATE), "--drift-profile", w("ref.json"),
         "--drift-windows", f"sliding:{WINDOW}:{STEP}"], w("serve.log"))
-    prom = ops_util.Prometheus(w("prom"), {"kite": [f"127.0.0.1:{serve.metrics_port}"]},
+    prom = kite_e2e.Prometheus(w("prom"), {"kite": [f"127.0.0.1:{serve.metrics_port}"]},
                                rule_files=[w("kite-rules.fast.yml")],
                                alertmanager=f"127.0.0.1:{am.port}")
     t_prom = time.time()
@@ -156,7 +151,7 @@ try:
         feats = {al["labels"].get("feature") for _, al in fired}
         check(t_fire - t_shift <= FIRE_BOUND,
               f"it fired {t_fire - t_shift:.1f} s after the shift was consumed (bound {FIRE_BOUND} s)")
-        check("T" in feats and all(ops_util.AQ_SHIFTED_FEATURES.match(f) for f in feats),
+        check("T" in feats and all(kite_e2e.AQ_SHIFTED_FEATURES.match(f) for f in feats),
               f"only features of the shifted sensors fired, T among them ({sorted(feats)})")
         check({al["labels"].get("window") for _, al in fired} == {f"sliding_{WINDOW}"},
               "the alert names the window")
@@ -176,7 +171,7 @@ try:
         check(t_res - seen[clean_at] <= RESOLVE_BOUND,
               f"the resolve came {t_res - seen[clean_at]:.1f} s after the window was clean "
               f"(bound {RESOLVE_BOUND} s)")
-    _, body = ops_util.http_get(am.url + "/api/v2/alerts?active=true")
+    _, body = kite_e2e.http_get(am.url + "/api/v2/alerts?active=true")
     active = [al["labels"] for al in json.loads(body) if al["labels"].get("alertname") == "KiteFeatureDrift"]
     check(not active, f"Alertmanager holds no active KiteFeatureDrift ({active[:3]})")
 finally:
@@ -188,4 +183,4 @@ finally:
 for what, rc in rcs.items():
     check(rc == 0, f"{what} exits 0 on SIGTERM ({rc})")
 print(f"ops_alerts: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -29,7 +29,7 @@ import urllib.request
 
 import yaml
 
-import ops_util
+import kite_e2e
 
 RATE = "15s"  # $__rate_interval at 1 s scrapes: Grafana's max(4 x scrape, interval + scrape) and some
 DASHBOARDS = ("overview", "drift", "http")
@@ -41,13 +41,8 @@ ap.add_argument("--workdir", required=True)
 a = ap.parse_args()
 os.makedirs(a.workdir, exist_ok=True)
 w = lambda n: os.path.join(a.workdir, n)
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+T = kite_e2e.Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 def panels_of(dash):
@@ -89,7 +84,7 @@ check(any(p.get("type") == "file" and p.get("options", {}).get("path") for p in 
       "dashboard provider reads files from a path")
 
 # --- the running system ---
-ops_util.airquality_stream(a.root, a.kite, a.workdir, copies=9)  # 90 s at 100/s
+kite_e2e.airquality_stream(a.root, a.kite, a.workdir, copies=9)  # 90 s at 100/s
 subprocess.run([a.kite, "profile", "--model", "models/titanic.json", "--spec", "models/titanic.spec.json",
                 "--input", "data/titanic.csv", "--label", "Survived", "--output", w("titanic_ref.json")],
                cwd=a.root, check=True)
@@ -98,11 +93,11 @@ os.environ["KITE_ADMIN_TOKEN"] = TOKEN
 aq = titanic = prom = None
 stop_traffic = threading.Event()
 try:
-    aq = ops_util.KiteServe(a.kite, a.root, ops_util.AQ_REPLAY + [
+    aq = kite_e2e.KiteServe(a.kite, a.root, kite_e2e.AQ_REPLAY + [
         "--replay", w("cur.csv"), "--replay-rate", "100", "--drift-profile", w("ref.json"),
         "--drift-windows", "sliding:500:50,tumbling:250", "--labels-topic", "labels"],
         w("aq.log"), http=True)
-    titanic = ops_util.KiteServe(a.kite, a.root, [
+    titanic = kite_e2e.KiteServe(a.kite, a.root, [
         "--model", "models/titanic.json", "--feature-spec", "models/titanic.spec.json",
         "--replay", "data/titanic.csv", "--replay-key", "PassengerId", "--replay-rate", "50",
         "--replay-repeat", "8", "--partitions", "1", "--drift-profile", w("titanic_ref.json"),
@@ -110,14 +105,14 @@ try:
         w("titanic.log"))
     print(f"kite serve air quality: metrics {aq.metrics_port}, http {aq.http_port}; "
           f"titanic: metrics {titanic.metrics_port}")
-    prom = ops_util.Prometheus(w("prom"), {
+    prom = kite_e2e.Prometheus(w("prom"), {
         "kite": [f"127.0.0.1:{aq.metrics_port}", f"127.0.0.1:{titanic.metrics_port}"],
         "kite-http": [f"127.0.0.1:{aq.http_port}"]})
 
     # HTTP traffic: model-feature rows (the spec's time series would refuse repeated raw rows),
     # a wrong-length row now and then (422), one reload half way.
     base = f"http://127.0.0.1:{aq.http_port}"
-    nfeat = len(json.loads(ops_util.http_get(base + "/model")[1])["features"])
+    nfeat = len(json.loads(kite_e2e.http_get(base + "/model")[1])["features"])
     sent = {"ok": 0, "422": 0, "reload": 0, "other": 0, "timeout": 0}
 
     def post(path, body, headers=None):
@@ -164,7 +159,7 @@ try:
     got = prom.value('kite_drift_reference_quality{metric="rmse"}')
     check(got is not None and abs(got - ref_rmse) <= 1e-12 * ref_rmse,
           f"kite_drift_reference_quality{{metric=\"rmse\"}} {got} is the profile's {ref_rmse}")
-    names = set(json.loads(ops_util.http_get(prom.url + "/api/v1/label/__name__/values")[1])["data"])
+    names = set(json.loads(kite_e2e.http_get(prom.url + "/api/v1/label/__name__/values")[1])["data"])
     # --- every panel expression, with the dashboard's defaults ---
     total = 0
     for name, d in boards.items():
@@ -208,4 +203,4 @@ finally:
 for what, rc in rcs.items():
     check(rc == 0, f"{what} exits 0 on SIGTERM ({rc})")
 print(f"ops_dashboards: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -18,19 +18,16 @@ import tempfile
 
 import yaml
 
+from kite_e2e import Checks
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--root", required=True)
 a = ap.parse_args()
 prom_dir = os.path.join(a.root, "ops", "prometheus")
 rules_path = os.path.join(prom_dir, "kite-rules.yml")
 tests_path = os.path.join(prom_dir, "kite-rules.test.yml")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+T = Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 def run(*cmd, cwd=None):
@@ -108,4 +105,4 @@ check(rc == 0 and "SUCCESS" in out, f"promtool check config prometheus.example.y
 rc, out = run("amtool", "check-config", os.path.join(a.root, "ops", "alertmanager", "alertmanager.example.yml"))
 check(rc == 0 and "SUCCESS" in out, f"amtool check-config alertmanager.example.yml ({out.strip()})")
 print(f"ops_rules: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -30,7 +30,7 @@ import xgboost as xgb  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 
-import kafka_util  # noqa: E402
+import kite_e2e  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -41,13 +41,8 @@ shutil.rmtree(args.workdir, ignore_errors=True)
 os.makedirs(args.workdir)
 w = lambda *p: os.path.join(args.workdir, *p)
 SPEC = os.path.join(args.root, "models/titanic.spec.json")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+T = kite_e2e.Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 subprocess.run([args.kite, "featurize", "--spec", SPEC, "--input", "data/titanic.csv", "--output",
@@ -103,7 +98,7 @@ for model, want in ((w("sklearn_only"), "no xgboost flavor"), (w("flow_style"), 
     check(got is None and want in err and "\n" not in err, f"refused {os.path.basename(model)}: {err}")
 
 # kite serve follows the alias.
-broker = kafka_util.Broker(args.kite, args.root, None, partitions=2)
+broker = kite_e2e.Broker(args.kite, args.root, None, partitions=2)
 log = w("serve.log")
 serve = subprocess.Popen(
     [args.kite, "serve", "--brokers", broker.addr, "--model", "models:/titanic@production",
@@ -195,4 +190,4 @@ finally:
         serve.kill()
     broker.stop()
 print("%d failure(s)" % len(failures))
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -28,7 +28,7 @@ import urllib.request
 
 from confluent_kafka import Consumer, TopicPartition
 
-import kafka_util
+import kite_e2e
 
 ROWS = 1000
 SHIFT_IN_B = 400
@@ -42,13 +42,8 @@ shutil.rmtree(args.workdir, ignore_errors=True)
 os.makedirs(args.workdir)
 w = lambda *p: os.path.join(args.workdir, *p)
 SPEC = os.path.join(args.root, "models/airquality.spec.json")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+T = kite_e2e.Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 lines = open(os.path.join(args.root, "data/AirQualityUCI.csv"), encoding="latin-1").read().splitlines()
@@ -84,7 +79,7 @@ os.makedirs(os.path.join(reg, "1"))
 shutil.copy(os.path.join(args.root, "models/airquality.json"), os.path.join(reg, "1", "model.json"))
 json.dump({"production": 1}, open(os.path.join(reg, "aliases.json"), "w"))
 
-broker = kafka_util.Broker(args.kite, args.root, None, partitions=1)
+broker = kite_e2e.Broker(args.kite, args.root, None, partitions=1)
 log = w("serve.log")
 serve = subprocess.Popen(
     [args.kite, "serve", "--brokers", broker.addr, "--model", reg + "@production", "--feature-spec", SPEC,
@@ -196,4 +191,4 @@ finally:
             p.kill()
     broker.stop()
 print("%d failure(s)" % len(failures))
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

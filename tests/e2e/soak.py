@@ -37,7 +37,7 @@ import time
 from confluent_kafka import Consumer, TopicPartition
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafka_util import Broker  # noqa: E402
+from kite_e2e import Broker, Checks  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -65,13 +65,8 @@ PARTITIONS = 4
 TOPICS = ("soak-events", "soak-predictions", "soak-alerts", "soak-dead-letters",
           "soak-drain-events", "soak-drain-predictions", "soak-drain-dead-letters")
 QUIET = {"log_level": 2}
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
+T = Checks()
+check, failures = T.check, T.failures
 
 
 def cluster(*argv):
@@ -561,4 +556,4 @@ with open(os.path.join(args.workdir, "samples.json"), "w") as f:
     json.dump({"rate": rate, "max_rate": max_rate, "faults": fault_log, "samples": samples}, f)
 print(f"soak: plot {svg}, samples {args.workdir}/samples.json")
 print(f"soak: {'PASS' if not failures else 'FAIL: ' + '; '.join(failures)}")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

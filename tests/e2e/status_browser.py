@@ -35,7 +35,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from http_browser import Chrome  # noqa: E402
-from http_util import Checks, Kite, post_json  # noqa: E402
+from kite_e2e import Checks, Kite, post_json  # noqa: E402
 
 T = Checks()
 check = T.check

@@ -16,20 +16,15 @@ import time
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from kafka_util import Broker
+from kite_e2e import Broker, Checks
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
 ap.add_argument("--root", required=True)
 ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
 args = ap.parse_args()
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+T = Checks(stream=sys.stderr)
+check, failures = T.check, T.failures
 
 
 def topic_keys(addr, topic, partitions=2):
@@ -200,4 +195,4 @@ finally:
     rc = broker.stop()
 check(rc == 0, f"kite broker exits 0 on SIGTERM ({rc})")
 print(f"stream_cli: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.request
 
-import kafka_util
+import kite_e2e
 
 ROWS = 1000
 SHIFT_IN_B = 500
@@ -43,13 +43,8 @@ ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-c
 args = ap.parse_args()
 os.makedirs(args.workdir, exist_ok=True)
 w = lambda name: os.path.join(args.workdir, name)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+T = kite_e2e.Checks(stream=sys.stderr)
+check, failures = T.check, T.failures
 
 
 # The raw file as it is (';', decimal comma, -200 = missing): shift by editing fields.
@@ -79,7 +74,7 @@ subprocess.run([args.kite, "profile", "--model", "models/airquality.json", "--sp
 profile = json.load(open(w("ref.json")))
 print("profile written:", w("ref.json"))
 
-broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=1)
+broker = kite_e2e.Broker(args.kite, args.root, args.kafka_dir, partitions=1)
 try:
     addr = broker.addr
     serve = subprocess.Popen(
@@ -123,7 +118,7 @@ try:
     check("drift monitoring against" in serve.stderr_text, "drift monitoring announced")
 
     # Every partition of the drift topic read to its high watermark.
-    messages, total, want, parts = kafka_util.read_topic(addr, "drift-events", "stream-drift-test")
+    messages, total, want, parts = kite_e2e.read_topic(addr, "drift-events", "stream-drift-test")
     events = [json.loads(v) for _, v in messages]
     check(parts and total == want, f"drift topic read to its end ({total} of {want} in {len(parts)} partitions)")
     # Partitions interleave: put the events back in stream order (stable within a check).
@@ -178,4 +173,4 @@ pt = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output
 check(pt.returncode == 0 and not pt.stdout.strip() and not pt.stderr.strip(),
       f"promtool check metrics reports nothing ({pt.stdout}{pt.stderr})")
 print(f"stream_drift: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

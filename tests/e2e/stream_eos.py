@@ -21,7 +21,7 @@ import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
-from kafka_util import Broker
+from kite_e2e import Broker, Checks
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -29,13 +29,8 @@ ap.add_argument("--root", required=True)
 ap.add_argument("--kafka-dir")
 args = ap.parse_args()
 PARTITIONS = 4
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr, flush=True)
+T = Checks(stream=sys.stderr)
+check, failures = T.check, T.failures
 
 
 def event(i):
@@ -162,4 +157,4 @@ check(lost == 0, f"{lost} events without an output")
 check(dups == 0 and alert_dups == 0, f"{dups} duplicate outputs, {alert_dups} duplicate alerts")
 check(wrong == 0 and unknown == 0, f"{wrong} outputs of the wrong kind, {unknown} naming no input")
 check(broker.stop() == 0, "broker exits 0")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

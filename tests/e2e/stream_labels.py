@@ -27,7 +27,7 @@ import urllib.request
 
 from confluent_kafka import Producer
 
-import kafka_util
+import kite_e2e
 
 FIRST = 446
 WINDOW = 200
@@ -40,13 +40,8 @@ ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-c
 args = ap.parse_args()
 os.makedirs(args.workdir, exist_ok=True)
 w = lambda name: os.path.join(args.workdir, name)
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+T = kite_e2e.Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 rows = list(csv.DictReader(open(os.path.join(args.root, "data/titanic.csv"), newline="")))
@@ -66,7 +61,7 @@ if os.path.isdir(reports):
     for f in os.listdir(reports):
         os.remove(os.path.join(reports, f))
 
-broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=1,
+broker = kite_e2e.Broker(args.kite, args.root, args.kafka_dir, partitions=1,
                 topics=("events", "predictions", "alerts", "dead-letters", "labels", "drift-events"))
 serve = None
 try:
@@ -134,7 +129,7 @@ try:
     # Both output topics read to their high watermarks.
     preds, dead = {}, []
     for topic in ("predictions", "dead-letters"):
-        messages, total, want, _ = kafka_util.read_topic(addr, topic, "stream-labels-test")
+        messages, total, want, _ = kite_e2e.read_topic(addr, topic, "stream-labels-test")
         check(total == want, f"{topic} read to its end ({total} of {want})")
         for key, value in messages:
             if topic == "predictions":
@@ -192,4 +187,4 @@ for other in ("000002", "000004"):
         wq = win["latest"].get("quality", {})
     check(wq.get("count", 0) == 0, f"check {other}: no labelled pairs ({wq.get('count')})")
 print(f"stream_labels: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

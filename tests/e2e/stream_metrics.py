@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
-from kafka_util import Broker
+from kite_e2e import Broker, Checks
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -21,13 +21,8 @@ args = ap.parse_args()
 # With --kafka-dir, --replay goes to the real cluster instead of kite's embedded broker.
 brokers = ["--brokers", Broker(args.kite, args.root, args.kafka_dir).addr] if args.kafka_dir else []
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+T = Checks(stream=sys.stderr)
+check, failures = T.check, T.failures
 
 
 def get(port, path):
@@ -101,4 +96,4 @@ check("offsets committed" in err or "revoked" in err, "offsets committed on the 
 if failures:
     print(out, err, file=sys.stderr)
 print(f"stream_metrics: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -8,6 +8,9 @@ killed with SIGKILL at random moments (seeded; several times), restarted, and jo
 instance so partitions move between the two; at the end one instance drains the rest and stops
 with SIGTERM. Then one uninterrupted instance (another group) scores the same log into its own
 topic. Asserted:
+  - every event produced is delivered (each delivery report without error), and the events
+    compared are the (partition, offset) set read back from the topic: an event the producer
+    failed to deliver is a failed produce, not an event kite lost;
   - every input event has a prediction in the interrupted run (nothing lost);
   - every prediction of the interrupted run, redelivered duplicates included, whose event is past
     its key's warm-up in the uninterrupted run has the same prediction and margin text (float32
@@ -32,7 +35,7 @@ import time
 from confluent_kafka import Producer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kafka_util  # noqa: E402
+import kite_e2e  # noqa: E402
 
 SENSORS, STRIDE, ROWS = 8, 97, 420
 RATE = 100.0          # events per second produced: the kills happen while it flows
@@ -52,14 +55,8 @@ os.makedirs(args.workdir, exist_ok=True)
 w = lambda name: os.path.join(args.workdir, name)
 seed = args.seed if args.seed is not None else int(time.time())
 print(f"seed {seed}", flush=True)
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+T = kite_e2e.Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 def make_events():
@@ -88,8 +85,8 @@ json.dump(spec, open(w("spec.json"), "w"))
 events = make_events()
 TAIL = 64  # held back: the drift phase below produces them after the comparison
 events, tail = events[:-TAIL], events[-TAIL:]
-broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=4,
-                           topics=("events", "events-ctl", "predictions", "predictions-ref", "predictions-ctl"))
+broker = kite_e2e.Broker(args.kite, args.root, args.kafka_dir, partitions=4,
+                         topics=("events", "events-ctl", "predictions", "predictions-ref", "predictions-ctl"))
 addr = broker.addr
 
 
@@ -108,7 +105,18 @@ def serve(group, topic, tag, exit_on_eof=False, env=None, source="events", extra
 
 
 def produce_all(done, source, rate):
-    p = Producer({"bootstrap.servers": addr, "enable.idempotence": True, "linger.ms": 2})
+    # flush() == 0 says only that nothing is queued: a message that failed (a timeout, a
+    # refused produce) leaves the queue too, with an error in its delivery report.
+    delivered, errors = [0], []
+
+    def on_delivery(err, msg):
+        if err is None:
+            delivered[0] += 1
+        else:
+            errors.append(str(err))
+
+    p = Producer({"bootstrap.servers": addr, "enable.idempotence": True, "linger.ms": 2,
+                  "on_delivery": on_delivery})
     t0 = time.monotonic()
     for i, ev in enumerate(events):
         while time.monotonic() < t0 + i / rate:
@@ -120,12 +128,15 @@ def produce_all(done, source, rate):
             except BufferError:
                 p.poll(0.05)
         p.poll(0)
-    check(p.flush(60) == 0, f"{len(events)} events produced")
+    left = p.flush(60)
+    ok = left == 0 and not errors and delivered[0] == len(events)
+    check(ok, f"{len(events)} events produced" + ("" if ok else f" ({delivered[0]} delivered, "
+          f"{len(errors)} delivery errors {errors[:3]}, {left} still queued)"))
     done.set()
 
 
 def read(topic):
-    msgs, total, want, _ = kafka_util.read_topic(addr, topic, group="recovery-reader")
+    msgs, total, want, _ = kite_e2e.read_topic(addr, topic, group="recovery-reader")
     check(total == want, f"{topic} read to its end ({total} of {want})")
     out = []
     for _, v in msgs:
@@ -134,8 +145,15 @@ def read(topic):
     return out
 
 
+def positions(topic):
+    """The (partition, offset) of every message in topic: the events a run must score."""
+    msgs, total, want, _ = kite_e2e.read_topic(addr, topic, group="recovery-reader", positions=True)
+    check(total == want, f"{topic} read to its end ({total} of {want})")
+    return {(p, o) for p, o, _, _ in msgs}
+
+
 def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="events", rate=RATE):
-    """The kill schedule; returns the logs of every instance."""
+    """The kill schedule; returns the logs of every instance and the events' positions."""
     done = threading.Event()
     prod = threading.Thread(target=produce_all, args=(done, source, rate))
     prod.start()
@@ -186,6 +204,7 @@ def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="
             wait_assigned(first, before)  # partitions split between the two
             both = True
     prod.join()
+    produced = positions(source)
     if not running:
         start()
     # Let the survivors finish: every event has a prediction, then a graceful stop.
@@ -195,7 +214,7 @@ def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="
     deadline = time.monotonic() + HANG_S
     while time.monotonic() < deadline:
         got = {(j["partition"], j["offset"]) for j in read_quiet(topic)}
-        if len(got) >= len(events):
+        if got >= produced:
             break
         time.sleep(1)
     for p in running:
@@ -204,11 +223,11 @@ def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="
         check(p.wait(timeout=120) == 0, "the last instance stops with exit 0 on SIGTERM")
     check(kills >= want_kills, f"{kills} instances killed with SIGKILL")
     check(both or not want_both, "a second instance joined and partitions moved between the two")
-    return logs
+    return logs, produced
 
 
 def read_quiet(topic):
-    msgs, _, _, _ = kafka_util.read_topic(addr, topic, group="recovery-reader")
+    msgs, _, _, _ = kite_e2e.read_topic(addr, topic, group="recovery-reader")
     return [json.loads(v) for _, v in msgs]
 
 
@@ -231,13 +250,13 @@ def compare(ref, got, label):
 try:
     rng = random.Random(seed)
     t0 = time.monotonic()
-    logs = interrupted_run("recovery", "predictions", None, rng, args.kills)
+    logs, produced = interrupted_run("recovery", "predictions", None, rng, args.kills)
     run_s = time.monotonic() - t0
     ref_proc, _ = serve("reference", "predictions-ref", "reference", exit_on_eof=True)
     check(ref_proc.wait(timeout=HANG_S) == 0, "the uninterrupted run exits 0 at the end of the log")
     ref_list = read("predictions-ref")
     ref = {(j["partition"], j["offset"]): j for j in ref_list}
-    check(len(ref) == len(events), f"uninterrupted run: one prediction per event ({len(ref)} of {len(events)})")
+    check(set(ref) == produced, f"uninterrupted run: one prediction per event ({len(ref)} of {len(produced)})")
     got = read("predictions")
     keys = {(j["partition"], j["offset"]) for j in got}
     check(keys == set(ref), f"interrupted run: every event has a prediction ({len(keys)} of {len(ref)})")
@@ -343,4 +362,4 @@ finally:
     broker.stop()
 
 print(f"stream_recovery: {'FAIL' if failures else 'ok'} ({len(failures)} failed)")
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

@@ -18,7 +18,7 @@ scoring. Asserted:
   - the admin endpoint refuses a wrong token (401);
   - SIGTERM: exit 0.
 Then a second short run with model_watch_ms: replacing version files is picked up alone.
-With --kafka-dir the same runs on the real Kafka cluster (tests/kafka_util.Broker)."""
+With --kafka-dir the same runs on the real Kafka cluster (tests/kite_e2e.Broker)."""
 import argparse
 import csv
 import json
@@ -38,7 +38,7 @@ import numpy as np
 import xgboost as xgb
 from confluent_kafka import Producer
 
-import kafka_util
+import kite_e2e
 
 SWAPS = 20
 REPEAT = 20
@@ -53,14 +53,9 @@ args = ap.parse_args()
 shutil.rmtree(args.workdir, ignore_errors=True)
 os.makedirs(args.workdir)
 w = lambda *p: os.path.join(args.workdir, *p)
-failures = []
+T = kite_e2e.Checks(verbose=True)
+check, failures = T.check, T.failures
 SPEC = os.path.join(args.root, "models/titanic.spec.json")
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 # --- models: five variants on the spec's features, one on five of them ---
@@ -104,7 +99,7 @@ for r in range(REPEAT):
     for row in rows:
         events["%d-%s" % (r, row["PassengerId"])] = row
 
-broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=4)
+broker = kite_e2e.Broker(args.kite, args.root, args.kafka_dir, partitions=4)
 serve = None
 
 
@@ -192,7 +187,7 @@ def produce(keys, rate):
 
 
 def read_all(topic):
-    """Every message of topic, partition by partition, to the high watermark (kafka_util.read_topic
+    """Every message of topic, partition by partition, to the high watermark (kite_e2e.read_topic
     stops at 3000 per partition; this run has more)."""
     from confluent_kafka import Consumer, TopicPartition
     c = Consumer({"bootstrap.servers": broker.addr, "group.id": "reload-reader", "enable.auto.commit": False})
@@ -331,10 +326,10 @@ try:
 
     # ---------------- run 2: the watcher (model_watch_ms) alone ----------------
     if broker.real:
-        broker._cluster("topics", "--partitions", "4", *kafka_util.STANDARD_TOPICS)
+        broker._cluster("topics", "--partitions", "4", *kite_e2e.STANDARD_TOPICS)
     else:
         broker.stop()
-        broker = kafka_util.Broker(args.kite, args.root, None, partitions=4)
+        broker = kite_e2e.Broker(args.kite, args.root, None, partitions=4)
     serve, port = start_serve(["--model-watch-ms", "100"], w("serve2.log"))
     keys2 = keys[: 891 * 4]
     check(wait_metric(port, "kite_ready", 1) == 1, "run 2: partitions assigned")
@@ -362,4 +357,4 @@ finally:
     broker.stop()
 
 print("%d failure(s)" % len(failures))
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())

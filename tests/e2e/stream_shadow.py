@@ -35,7 +35,7 @@ import numpy as np
 import xgboost as xgb
 from confluent_kafka import Consumer, Producer
 
-import kafka_util
+import kite_e2e
 
 TOL = 0.01
 ap = argparse.ArgumentParser()
@@ -47,13 +47,8 @@ shutil.rmtree(args.workdir, ignore_errors=True)
 os.makedirs(args.workdir)
 w = lambda *p: os.path.join(args.workdir, *p)
 SPEC = os.path.join(args.root, "models/titanic.spec.json")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+T = kite_e2e.Checks(verbose=True)
+check, failures = T.check, T.failures
 
 
 subprocess.run([args.kite, "featurize", "--spec", SPEC, "--input", "data/titanic.csv", "--output",
@@ -97,7 +92,7 @@ check(want_dis > 50 and all(old[np.abs(diff) > TOL]),
 rows = list(csv.DictReader(open(os.path.join(args.root, "data/titanic.csv"))))
 fields = [f for f in rows[0] if f != "Survived"]
 num = ("Pclass", "Age", "SibSp", "Parch", "Fare")
-broker = kafka_util.Broker(args.kite, args.root, None, partitions=2, topics=("shadow",))
+broker = kite_e2e.Broker(args.kite, args.root, None, partitions=2, topics=("shadow",))
 log = w("serve.log")
 serve = subprocess.Popen(
     [args.kite, "serve", "--brokers", broker.addr, "--model", w("serving.json"), "--feature-spec", SPEC,
@@ -239,4 +234,4 @@ finally:
         serve.kill()
     broker.stop()
 print("%d failure(s)" % len(failures))
-sys.exit(1 if failures else 0)
+sys.exit(T.exit_code())
