@@ -9,7 +9,7 @@ foreach(_lib IN LISTS KITE_LIB_TARGETS)
   get_target_property(_dir ${_lib} SOURCE_DIR)
   target_include_directories(kite_white_box INTERFACE ${_dir})
 endforeach()
-# tests/support/: the headers the unit tests share (kite_test.h, stream_harness.h, golden_case.h, ...).
+# tests/support/: the headers the tests share (kite_test.h, stream_harness.h, golden_case.h, ...).
 target_include_directories(kite_white_box INTERFACE ${CMAKE_SOURCE_DIR}/tests/support)
 target_link_libraries(kite_white_box INTERFACE kite::kite)
 

@@ -186,7 +186,8 @@ def finish(out, manifest, name, bst, fmt_, names, x, dtest, notes):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden", "xgb1.7"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden",
+                                                  "xgb1.7"))
     ap.add_argument("--seed", type=int, default=20261123)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)

@@ -337,7 +337,8 @@ def gen_refused(out, rng, names, x_train):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden", "xgb3"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden",
+                                                  "xgb3"))
     ap.add_argument("--set", choices=["full", "versions", "refused"], default="full")
     ap.add_argument("--seed", type=int, default=20261202)
     args = ap.parse_args()

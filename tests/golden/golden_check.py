@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Golden test: `kite score` on every model in tests/golden/xgb1.7 reproduces XGBoost.
+"""Golden test: `kite score` on every model of a golden set (--golden: tests/golden/xgb1.7 or
+tests/golden/xgb3, with --versions its v*/ cases too) reproduces XGBoost.
 
 Margins must be equal bit for bit (compared as float32 bit patterns); transformed predictions
 within 1 ulp (libm's expf may differ from the one XGBoost was built against). Prints one line

@@ -1,8 +1,8 @@
-/* The golden cases of every golden set (GOLDEN_DIRS: XGBoost 1.7.4's tests/golden/xgb1.7, 3.4's
- * tests/golden/xgb3 and the version cases tests/golden/xgb3/v*), loaded the one way every C test and
- * tool reads them: the model (cut to the rounds its manifest "args" name), its rows (columns by
- * the model's feature names; category strings coded by the model's dictionary) and XGBoost's
- * margins, checked to have as many rows. Run from the source root. */
+/* The golden cases of every golden set (GOLDEN_DIRS: XGBoost 1.7.4's tests/golden/xgb1.7,
+ * 3.4's tests/golden/xgb3 and the version cases tests/golden/xgb3/v*), loaded the one way every
+ * C test and tool reads them: the model (cut to the rounds its manifest "args" name), its rows
+ * (columns by the model's feature names; category strings coded by the model's dictionary) and
+ * XGBoost's margins, checked to have as many rows. Run from the source root. */
 #ifndef KITE_GOLDEN_CASE_H
 #define KITE_GOLDEN_CASE_H
 
@@ -16,8 +16,9 @@
 #include <string.h>
 
 static const char *const GOLDEN_DIRS[] = {
-    "tests/golden/xgb1.7",        "tests/golden/xgb3",        "tests/golden/xgb3/v1.7.2", "tests/golden/xgb3/v2.1.4",
-    "tests/golden/xgb3/v3.1.3", "tests/golden/xgb3/v3.2.0", "tests/golden/xgb3/v3.3.0", "tests/golden/xgb3/v3.4.1",
+    "tests/golden/xgb1.7",      "tests/golden/xgb3",        "tests/golden/xgb3/v1.7.2",
+    "tests/golden/xgb3/v2.1.4", "tests/golden/xgb3/v3.1.3", "tests/golden/xgb3/v3.2.0",
+    "tests/golden/xgb3/v3.3.0", "tests/golden/xgb3/v3.4.1",
 };
 #define GOLDEN_NUM_DIRS (sizeof GOLDEN_DIRS / sizeof GOLDEN_DIRS[0])
 

@@ -1,5 +1,6 @@
-/* Writes every golden model of tests/golden/xgb1.7/manifest.json, with its rows and XGBoost's margins,
- * as a golden_dump.h image into DIR (one NAME.kgd per model) and prints their paths.
+/* Writes every golden model of every golden set (golden_case.h's GOLDEN_DIRS), with its rows
+ * and XGBoost's margins, as a golden_dump.h image into DIR (one NAME.kgd per model) and prints
+ * their paths.
  *   golden_dump DIR            (run from the source root) */
 #include <cjson/cJSON.h>
 #include <stdio.h>

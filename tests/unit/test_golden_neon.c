@@ -1,7 +1,7 @@
 /* The golden models on every kernel of a build without loaders (the NEON build under
  * qemu-aarch64, tests/e2e/neon_qemu.sh): reads golden_dump.h images written by the x86 build's
- * golden_dump (tests/support/golden_dump.c), rebuilds each kite_model, and requires every available kernel's margins to
- * equal XGBoost's bit for bit.
+ * golden_dump (tests/support/golden_dump.c), rebuilds each kite_model, and requires every
+ * available kernel's margins to equal XGBoost's bit for bit.
  *   test_golden_neon FILE.kgd...        prints "kernel K: N golden models equal" per kernel */
 #include <math.h>
 #include <stdio.h>

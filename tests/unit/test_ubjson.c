@@ -47,7 +47,8 @@ static void test_same_model(void)
      * by loading a UBJSON golden and checking its invariants instead. */
     kite_model m;
     char err[256];
-    CHECK_MSG(kite_model_load("tests/golden/xgb1.7/multi_softmax3.ubj", &m, err, sizeof err) == KITE_ERR_OK,
+    CHECK_MSG(kite_model_load("tests/golden/xgb1.7/multi_softmax3.ubj", &m, err, sizeof err) ==
+                  KITE_ERR_OK,
               "%s", err);
     CHECK(m.km_num_group == 3 && m.km_num_trees == 45 && m.km_num_feature == 32);
     CHECK(!strcmp(m.km_objective, "multi:softmax"));
