@@ -5,17 +5,16 @@ chosen kernel it names is kite info's; a model that does not load exits 1 with o
 --seconds 0.05 per kernel and batch keeps the whole test to about a second."""
 import argparse
 import os
-import subprocess
 import sys
 
-from kite_e2e import Checks
+import kite_e2e
 
-T = Checks()
+T = kite_e2e.Checks()
 check = T.check
 
 
 def run(*args):
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
+    return kite_e2e.run(*args, timeout=60)
 
 
 def main():

@@ -2,18 +2,13 @@
 """CLI contract: --help texts, exit codes for usage errors, bad input rows, kite info."""
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
-from kite_e2e import Checks
+from kite_e2e import Checks, run
 
 T = Checks()
 check = T.check
-
-
-def run(*args):
-    return subprocess.run(list(args), capture_output=True, text=True)
 
 
 def main():

@@ -6,18 +6,13 @@
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
-from kite_e2e import Checks
+from kite_e2e import Checks, run
 
 T = Checks()
 check = T.check
-
-
-def run(*args):
-    return subprocess.run(list(args), capture_output=True, text=True)
 
 
 def lines(text):

@@ -1,7 +1,7 @@
 """The one helper module of kite's end-to-end tests (tests/e2e/*.py; tests/README.md lists them).
 
   checks        Checks: count checks, print one line each, keep the failed ones, the exit code
-  processes     free_port, wait_until, wait_ready, stop_process, http_get
+  processes     run, free_port, wait_until, wait_ready, stop_process, http_get
   HTTP          Kite (`kite serve --http` on an ephemeral port), request, post_json, field
   brokers       Broker (`kite broker` or the real cluster of --kafka-dir), read_topic,
                 STANDARD_TOPICS
@@ -72,6 +72,13 @@ class Checks:
 
 
 # --- processes and ports ---
+
+def run(*argv, cwd=None, env=None, timeout=None):
+    """argv (each str()'d) run to its end, stdout and stderr captured as text: the
+    subprocess.CompletedProcess (timeout: seconds before subprocess.TimeoutExpired)."""
+    return subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
 
 def free_port():
     with socket.socket() as s:
