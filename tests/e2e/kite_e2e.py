@@ -1,6 +1,7 @@
 """The one helper module of kite's end-to-end tests (tests/e2e/*.py; tests/README.md lists them).
 
-  checks        Checks: count checks, print one line each, keep the failed ones, the exit code
+  checks        Checks: count the checks, print a line per check (or per failed one), keep the
+                failed ones, the exit code
   processes     run, free_port, wait_until, wait_ready, stop_process, http_get
   HTTP          Kite (`kite serve --http` on an ephemeral port), request, post_json, field
   brokers       Broker (`kite broker` or the real cluster of --kafka-dir), read_topic,
