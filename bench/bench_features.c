@@ -1,7 +1,7 @@
 /* Feature-pipeline bench: ns per event, events/s and features/s of kite_features_update with
  * the air-quality spec (models/airquality.spec.json, 101 features), for one stream key and for
  * 10,000 keys, and heap allocations per event after warm-up (counted by interposing malloc and
- * friends, tests/alloc_count.h).
+ * friends, tests/support/alloc_count.h).
  *
  *   build/kite_bench_features [models/airquality.spec.json] [data/AirQualityUCI.csv] [1|10000]
  *

@@ -7,7 +7,7 @@ current files (a bench, not a test; figures in bench/RESULTS.md).
         --workdir /tmp/kite_drift_bench
 
 Each file holds N rows drawn with replacement (seed 1) from the air-quality split of
-tests/drift_evidently_compare.py (reference rows from its reference, current rows from its
+tests/e2e/drift_evidently_compare.py (reference rows from its reference, current rows from its
 shifted current), in the UCI dialect, written once per N and reused. Timed, wall clock, once
 per tool (the machine is shared, so run-to-run noise is large): kite's `profile` and `drift`
 (from the CSV files, the whole job); Evidently's pandas.read_csv of both files and its
@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import drift_evidently_compare as dec  # noqa: E402
 
 

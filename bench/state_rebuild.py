@@ -19,8 +19,8 @@ import time
 
 from confluent_kafka import Producer
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-import kafka_util  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+import kite_e2e  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -50,7 +50,7 @@ spec = json.load(open(os.path.join(args.root, "models/airquality.spec.json")))
 spec["key"] = "sensor"
 json.dump(spec, open(w("spec.json"), "w"))
 
-broker = kafka_util.Broker(args.kite, args.root, args.kafka_dir, partitions=1, topics=("events",))
+broker = kite_e2e.Broker(args.kite, args.root, args.kafka_dir, partitions=1, topics=("events",))
 try:
     p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 20, "enable.idempotence": True})
     for ev in events + [None]:

@@ -1,7 +1,7 @@
 # Perf-regression check (perf/): callgrind instruction counts against perf/baseline.txt.
 # Labelled no_asan: valgrind cannot run sanitized binaries.
 add_executable(perf_kernels perf/perf_kernels.c)
-target_include_directories(perf_kernels PRIVATE tests)
+target_include_directories(perf_kernels PRIVATE tests/support)
 target_link_libraries(perf_kernels PRIVATE kite_white_box)
 kite_target_defaults(perf_kernels)
 if(NOT KITE_SANITIZE)
@@ -25,7 +25,7 @@ if(NOT KITE_SANITIZE AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$"
   set_source_files_properties(kernels/traverse/traverse_avx512.c
     PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512dq;-mavx512bw;-mavx512vl")
   target_include_directories(perf_kernels_slowed PRIVATE kernels/base/include
-    kernels/forest/include kernels/traverse/include kernels/traverse tests)
+    kernels/forest/include kernels/traverse/include kernels/traverse tests/support)
   target_compile_definitions(perf_kernels_slowed PRIVATE KITE_HAVE_AVX2=1 KITE_HAVE_AVX512=1)
   target_link_libraries(perf_kernels_slowed PRIVATE m Threads::Threads)
   kite_target_defaults(perf_kernels_slowed)
@@ -37,7 +37,7 @@ if(NOT KITE_SANITIZE AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$"
 endif()
 
 # --- perf gate (issue 13): a whole kite CLI whose kernels are built at -O0, for the test that
-# `kite bench --baseline` fails on a slower build (tests/bench_gate.py). Its kernel library is
+# `kite bench --baseline` fails on a slower build (tests/e2e/bench_gate.py). Its kernel library is
 # kite_kernels' own source list (ISA object libraries included, each source with its flags)
 # linked whole ahead of kite::kite, so every kernel symbol resolves to the slowed copy and
 # nothing of kite_kernels.a is pulled in beside it. Built with perf_kernels (tests on). ---

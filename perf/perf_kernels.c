@@ -1,4 +1,4 @@
-/* The perf check's workload: fixed random forests and rows (tests/random_forest.h, fixed
+/* The perf check's workload: fixed random forests and rows (tests/support/random_forest.h, fixed
  * seeds), scored once by one kernel. perf/perf_check.sh runs it under callgrind, counting only
  * the instructions inside kite_margins_<isa>, which makes the count independent of timing
  * noise and of the setup code around it.

@@ -9,10 +9,12 @@ foreach(_lib IN LISTS KITE_LIB_TARGETS)
   get_target_property(_dir ${_lib} SOURCE_DIR)
   target_include_directories(kite_white_box INTERFACE ${_dir})
 endforeach()
+# tests/support/: the headers the tests share (kite_test.h, stream_harness.h, golden_case.h, ...).
+target_include_directories(kite_white_box INTERFACE ${CMAKE_SOURCE_DIR}/tests/support)
 target_link_libraries(kite_white_box INTERFACE kite::kite)
 
 function(kite_c_test name)
-  add_executable(${name} tests/${name}.c)
+  add_executable(${name} tests/unit/${name}.c)
   target_link_libraries(${name} PRIVATE kite_white_box)
   kite_target_defaults(${name})
   add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
@@ -30,8 +32,8 @@ add_test(NAME prom_promtool
   COMMAND sh -c "$<TARGET_FILE:test_prom> ${CMAKE_BINARY_DIR}/prom_sample.txt >/dev/null && promtool check metrics < ${CMAKE_BINARY_DIR}/prom_sample.txt")
 
 add_test(NAME golden_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
-          --golden ${CMAKE_SOURCE_DIR}/tests/golden)
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden/golden_check.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden/xgb1.7)
 # XGBoost 2.x schema (list base_score, iteration_indptr, size_leaf_vector 1): the JSON golden
 # models rewritten as 2.x saves them must score bit for bit the same.
 # XGBoost 3.4's golden set (tools/gen_golden3.py) and the version cases (1.7.2 .. 3.4.1,
@@ -45,24 +47,24 @@ else()
   set(_golden3_kernels --every-kernel)
 endif()
 add_test(NAME golden3_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_check.py --kite $<TARGET_FILE:kite>
-          --golden ${CMAKE_SOURCE_DIR}/tests/golden3 --versions --pred-ulp 0 ${_golden3_kernels})
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden/golden_check.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden/xgb3 --versions --pred-ulp 0 ${_golden3_kernels})
 # 3.x models on the HTTP path (category strings by the model's dictionary) and refused kinds.
 add_test(NAME golden3_paths
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden3_paths.py --kite $<TARGET_FILE:kite>
-          --golden ${CMAKE_SOURCE_DIR}/tests/golden3)
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/golden3_paths.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden/xgb3)
 add_test(NAME golden_v2_schema
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/golden_v2_schema.py --kite $<TARGET_FILE:kite>
-          --golden ${CMAKE_SOURCE_DIR}/tests/golden)
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/golden_v2_schema.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden/xgb1.7)
 add_test(NAME malformed_models
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/malformed_models.py --kite $<TARGET_FILE:kite>
-          --golden ${CMAKE_SOURCE_DIR}/tests/golden)
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/malformed_models.py --kite $<TARGET_FILE:kite>
+          --golden ${CMAKE_SOURCE_DIR}/tests/golden/xgb1.7)
 add_test(NAME cli_usage
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_usage.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/cli_usage.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 # README's config table == `kite serve --help-config=markdown` (issue 14); the flag's exit codes.
-add_test(NAME check_readme_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/check_readme_config.py --kite $<TARGET_FILE:kite> --readme ${CMAKE_SOURCE_DIR}/README.md)
-add_test(NAME cli_help_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/check_readme_config.py --kite $<TARGET_FILE:kite> --flag)
+add_test(NAME check_readme_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/check_readme_config.py --kite $<TARGET_FILE:kite> --readme ${CMAKE_SOURCE_DIR}/README.md)
+add_test(NAME cli_help_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/check_readme_config.py --kite $<TARGET_FILE:kite> --flag)
 
 # --- features: feature specs, per-key state, kite featurize / score --spec ---
 kite_c_test(test_features)
@@ -77,16 +79,16 @@ set_tests_properties(test_features_evict PROPERTIES TIMEOUT 300)
 if(KITE_SANITIZE) # ASan/TSan are ~10x slower: the same checks over 1 M keys
   set_tests_properties(test_features_evict PROPERTIES ENVIRONMENT KITE_EVICT_KEYS=1000000)
 endif()
-if(NOT KITE_SANITIZE) # interposes malloc (tests/alloc_count.h), which ASan owns
+if(NOT KITE_SANITIZE) # interposes malloc (tests/support/alloc_count.h), which ASan owns
   kite_c_test(test_features_alloc)
   set_tests_properties(test_features_alloc PROPERTIES LABELS no_asan)
 endif()
 add_test(NAME features_pandas_airquality
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_pandas.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/features_pandas.py --kite $<TARGET_FILE:kite>
           --spec ${CMAKE_SOURCE_DIR}/models/airquality.spec.json
           --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv)
 add_test(NAME features_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/features_cli.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/features_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 # --- end features ---
 # --- kernels / SIMD (issue 3) ---
@@ -94,7 +96,7 @@ kite_c_test(test_kernels_equal)
 # The byte-binned kernel (issue 13): bin equivalence, applicability rules from both sides.
 kite_c_test(test_bytebin)
 kite_c_test(test_pin)
-add_executable(test_isa_force tests/test_isa_force.c)
+add_executable(test_isa_force tests/unit/test_isa_force.c)
 target_link_libraries(test_isa_force PRIVATE kite_white_box)
 kite_target_defaults(test_isa_force)
 foreach(_isa scalar avx2 avx512 avx512vbmi neon)
@@ -116,37 +118,37 @@ if(NOT KITE_SANITIZE)
 endif()
 # kite bench: a row per available kernel and batch, positive timings; bad model exits 1.
 add_test(NAME bench_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bench_cli.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/bench_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(bench_cli PROPERTIES TIMEOUT 10)
 # NEON: cross-compiled with aarch64-linux-gnu-gcc and run under qemu-aarch64 (not under ASan).
 # golden_dump (x86, with the loaders) writes the golden models as plain images that the
-# loader-free aarch64 build reads (tests/golden_dump.h), so NEON is checked on them too.
-add_executable(golden_dump tests/golden_dump.c)
+# loader-free aarch64 build reads (tests/support/golden_dump.h), so NEON is checked on them too.
+add_executable(golden_dump tests/support/golden_dump.c)
 target_link_libraries(golden_dump PRIVATE kite_white_box)
 kite_target_defaults(golden_dump)
 add_test(NAME kernels_equal_neon_qemu
-  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon
+  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/e2e/neon_qemu.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/neon
           $<TARGET_FILE:golden_dump> ${KITE_KERNEL_SOURCES}
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(kernels_equal_neon_qemu PROPERTIES LABELS no_asan)
 include(${CMAKE_SOURCE_DIR}/perf/perf.cmake)
 # --- drift --- statistics vs numpy/scipy, monitor/window unit tests, CLI end to end
-add_executable(drift_stats_io tests/drift_stats_io.c)
+add_executable(drift_stats_io tests/support/drift_stats_io.c)
 target_link_libraries(drift_stats_io PRIVATE kite_white_box)
 kite_target_defaults(drift_stats_io)
 add_test(NAME drift_stats_scipy
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_stats_check.py --io $<TARGET_FILE:drift_stats_io>)
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/drift_stats_check.py --io $<TARGET_FILE:drift_stats_io>)
 kite_c_test(test_drift)
 add_test(NAME drift_airquality
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_airquality.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/drift_airquality.py --kite $<TARGET_FILE:kite>
           --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_airquality)
 # The HTML report in headless Chromium (Debian's chromium package): registered only where
 # chromium is installed; label `browser` lets CI select or exclude it.
 find_program(KITE_CHROMIUM chromium)
 if(KITE_CHROMIUM)
   add_test(NAME drift_report_browser
-    COMMAND ${CMAKE_SOURCE_DIR}/tests/drift_report_browser.sh $<TARGET_FILE:kite> ${CMAKE_SOURCE_DIR}
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/drift_report_browser.sh $<TARGET_FILE:kite> ${CMAKE_SOURCE_DIR}
             ${CMAKE_BINARY_DIR}/drift_browser)
   set_tests_properties(drift_report_browser PROPERTIES LABELS browser)
 endif()
@@ -155,18 +157,18 @@ endif()
 kite_c_test(test_http_predict)
 set_tests_properties(test_http_predict PROPERTIES LABELS "http;tsan")
 add_test(NAME http_api
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_api.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_api.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_api PROPERTIES LABELS "http;tsan" TIMEOUT 120)
 # 5,000 half-sent requests from one address; /health and /predict from another answer (issue 12).
 add_test(NAME http_flood
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_flood.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_flood.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_flood PROPERTIES LABELS "http" TIMEOUT 300)
 # The same bad inputs through kite score (CSV), POST /predict and kite serve on the mock broker:
 # one verdict and one set of reason words per class (issue 12, docs/bad-input.md).
 add_test(NAME bad_input
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bad_input.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/bad_input.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(bad_input PROPERTIES LABELS "http" TIMEOUT 180)
 # Every libFuzzer target for 10 s over its checked-in corpus (issue 12): builds the clang fuzz
@@ -176,30 +178,30 @@ set_tests_properties(fuzz_ci PROPERTIES LABELS "fuzz;no_asan" TIMEOUT 1800
                      ENVIRONMENT "KITE_FUZZ_BUILD=${CMAKE_BINARY_DIR}/fuzz")
 # HAProxy in front of two kite processes; each restarted with SIGTERM under load: 0 failures.
 add_test(NAME http_lb
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_lb.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_lb.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_lb PROPERTIES LABELS "http" TIMEOUT 120)
 # The HTML form in headless Chromium (DevTools protocol over a pipe).
 add_test(NAME http_browser
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_browser.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_browser.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
 # HTTP /predict beside the Kafka pipeline (kite broker + kite serve --brokers --http): raw
 # rows equal kite score --spec and the pipeline's own predictions; SIGTERM drains both.
 add_test(NAME http_beside_kafka
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/http_beside_kafka.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_beside_kafka.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/http_beside_kafka)
 set_tests_properties(http_beside_kafka PROPERTIES LABELS "http" TIMEOUT 180)
 # --- end http ---
 # --- stream (issue 5) ---
 kite_c_test(test_ring)
 set_tests_properties(test_ring PROPERTIES LABELS tsan)
-add_executable(test_stream tests/test_stream.c)
+add_executable(test_stream tests/unit/test_stream.c)
 target_link_libraries(test_stream PRIVATE kite_white_box)
 # TSan cannot see librdkafka's C11 threads and locks unless they go through pthreads.
 if(KITE_SANITIZE MATCHES "thread")
-  target_sources(test_stream PRIVATE tests/tsan_c11_threads.c)
-  target_sources(kite PRIVATE tests/tsan_c11_threads.c)
+  target_sources(test_stream PRIVATE tests/support/tsan_c11_threads.c)
+  target_sources(kite PRIVATE tests/support/tsan_c11_threads.c)
 endif()
 kite_target_defaults(test_stream)
 add_test(NAME stream_basic COMMAND test_stream basic WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
@@ -212,41 +214,41 @@ set_tests_properties(stream_basic stream_faults stream_restart stream_rebalance 
 if(KITE_SANITIZE MATCHES "thread")
   set_tests_properties(test_ring stream_basic stream_faults stream_restart stream_rebalance
                        PROPERTIES ENVIRONMENT
-    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/support/tsan.supp halt_on_error=1 exitcode=66")
 endif()
 # Live /metrics of kite serve through promtool, then a graceful SIGTERM.
 add_test(NAME stream_metrics_promtool
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_metrics.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_metrics.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)
 add_test(NAME drift_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_cli.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/drift_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)
 kite_c_test(test_stream_units)
-add_executable(test_stream_eos tests/test_stream_eos.c)
+add_executable(test_stream_eos tests/unit/test_stream_eos.c)
 target_link_libraries(test_stream_eos PRIVATE kite_white_box)
 if(KITE_SANITIZE MATCHES "thread")
-  target_sources(test_stream_eos PRIVATE tests/tsan_c11_threads.c)
+  target_sources(test_stream_eos PRIVATE tests/support/tsan_c11_threads.c)
 endif()
 kite_target_defaults(test_stream_eos)
 add_test(NAME stream_eos_abort COMMAND test_stream_eos abort WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 add_test(NAME stream_eos
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_eos.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_eos.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 # Under ThreadSanitizer too: the control thread commits while the workers park, the delivery
 # thread and refused produces mark a transaction failed.
 set_tests_properties(stream_eos stream_eos_abort PROPERTIES TIMEOUT 240 LABELS tsan)
 if(KITE_SANITIZE MATCHES "thread")
   set_tests_properties(stream_eos stream_eos_abort PROPERTIES ENVIRONMENT
-    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/support/tsan.supp exitcode=66")
 endif()
 add_test(NAME stream_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_cli.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(stream_cli PROPERTIES TIMEOUT 120)
 # The README's main job (tools/run-main.sh, KITE_SKIP_SETUP=1) on this build's kite.
 add_test(NAME main_job
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/main_job.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/main_job.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/main_job)
 set_tests_properties(main_job PROPERTIES TIMEOUT 120)
 # Portable build: on an emulated CPU without AVX (qemu-x86_64 -cpu Nehalem) the same binaries
@@ -258,7 +260,7 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
 endif()
 # Drift inside kite serve: gauges on /metrics (promtool) and events produced.
 add_test(NAME drift_serve
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_serve.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/drift_serve.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_serve)
 set_tests_properties(drift_serve PROPERTIES TIMEOUT 120)
 # --- drift under kite serve (issue 6): air-quality stream with an injected sensor offset ---
@@ -266,16 +268,16 @@ set_tests_properties(drift_serve PROPERTIES TIMEOUT 120)
 # between two instances, every prediction past warm-up bit for bit as one uninterrupted run; the
 # control (--control) shows the comparison fails without recovery. ~1 min.
 add_test(NAME stream_recovery
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_recovery.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_recovery.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_recovery --control)
 set_tests_properties(stream_recovery PROPERTIES TIMEOUT 400)
 add_test(NAME stream_drift
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_drift.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_drift.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_drift)
 set_tests_properties(stream_drift PROPERTIES TIMEOUT 120)
 # Delayed labels (labels_topic) joined to predictions, and a report per closed tumbling window.
 add_test(NAME stream_labels
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_labels.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_labels.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_labels)
 set_tests_properties(stream_labels PROPERTIES TIMEOUT 120)
 # kite serve's whole process (pipeline workers, delivery thread, drift lock, labels, HTTP beside
@@ -284,35 +286,35 @@ set_tests_properties(stream_labels stream_drift PROPERTIES LABELS tsan)
 set_tests_properties(http_beside_kafka PROPERTIES LABELS "http;tsan")
 if(KITE_SANITIZE MATCHES "thread")
   set_tests_properties(stream_labels stream_drift http_beside_kafka PROPERTIES ENVIRONMENT
-    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/support/tsan.supp exitcode=66")
 endif()
 
 # kite capacity: the planner measures through the real pipeline and its plan's arithmetic holds.
 add_test(NAME capacity_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_cli.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/capacity_cli.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR})
 set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
 
 # --- issue 10: kite drift beside Evidently 0.7's DataDriftPreset (venv python) on the air-quality
 # split, a > 1000-value and a <= 1000-value reference: per-column table, same tests/flags ---
 add_test(NAME drift_evidently
-  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/drift_evidently.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/drift_evidently.py --kite $<TARGET_FILE:kite>
           --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv --workdir ${CMAKE_BINARY_DIR}/drift_evidently)
 set_tests_properties(drift_evidently PROPERTIES TIMEOUT 300)
 # --- ops (issue 15): Grafana dashboards, alert rules, a real Prometheus and Alertmanager ---
 # promtool check/test rules, every rule's fire and silent cases (and mutants of each rule).
 add_test(NAME ops_rules
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_rules.py --root ${CMAKE_SOURCE_DIR})
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/ops_rules.py --root ${CMAKE_SOURCE_DIR})
 # The committed dashboards JSON is what tools/gen_dashboards.py (Grafana Foundation SDK) writes.
 add_test(NAME ops_dashboards_generated
   COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tools/gen_dashboards.py --check)
 # Every panel's expression through a real Prometheus scraping kite serve (drift, labels, --http).
 add_test(NAME ops_dashboards
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_dashboards.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/ops_dashboards.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/ops_dashboards)
 # A sensor shift fires the drift alert through Prometheus and Alertmanager to a webhook; it resolves.
 add_test(NAME ops_alerts
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ops_alerts.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/ops_alerts.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/ops_alerts)
 set_tests_properties(ops_rules ops_dashboards_generated ops_dashboards ops_alerts PROPERTIES LABELS ops)
 set_tests_properties(ops_rules ops_dashboards_generated PROPERTIES TIMEOUT 60)
@@ -324,7 +326,7 @@ set_tests_properties(ops_dashboards ops_alerts PROPERTIES TIMEOUT 240)
 # runs in the ASan+UBSan build (clean there with libxgboost and the TL2cgen predictor dlopen'ed).
 include(${CMAKE_SOURCE_DIR}/bench/peers.cmake)
 add_test(NAME bench_peers_smoke
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bench_peers_smoke.py
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/bench_peers_smoke.py
           --venv-python "${KITE_VENV_PYTHON}" --harness $<TARGET_FILE:kite_bench_peers>
           --kite $<TARGET_FILE:kite> --root ${CMAKE_SOURCE_DIR}
           --workdir ${CMAKE_BINARY_DIR}/bench_peers_smoke)
@@ -336,13 +338,13 @@ set_tests_properties(bench_peers_smoke PROPERTIES TIMEOUT 300)
 kite_c_test(test_status)
 set_tests_properties(test_status PROPERTIES LABELS tsan)
 add_test(NAME status_browser
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/status_browser.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/status_browser.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
 # tsan too: the sampler thread renders /metrics while workers run and requests read its ring.
 set_tests_properties(status_browser PROPERTIES LABELS "http;browser;tsan" TIMEOUT 180)
 if(KITE_SANITIZE MATCHES "thread")
   set_tests_properties(status_browser PROPERTIES ENVIRONMENT
-    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/support/tsan.supp exitcode=66")
 endif()
 # --- end status page ---
 
@@ -351,7 +353,7 @@ endif()
 # find_package(kite). Needs the install rules (KITE_INSTALL, on by default; not with sanitizers).
 if(KITE_INSTALL AND NOT KITE_SANITIZE)
   add_test(NAME install_deb
-    COMMAND ${CMAKE_SOURCE_DIR}/tests/install_deb.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/install_deb.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
             ${CMAKE_BINARY_DIR}/install_deb)
   set_tests_properties(install_deb PROPERTIES LABELS "install;no_asan" TIMEOUT 300)
 endif()
@@ -364,7 +366,7 @@ kite_c_test(test_event_json) # the event parser against cJSON
 # --- perf gate: kite bench --json / --baseline (issue 13); valgrind, so not under sanitizers ---
 if(NOT KITE_SANITIZE)
   add_test(NAME bench_gate
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/bench_gate.py --kite $<TARGET_FILE:kite>
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/bench_gate.py --kite $<TARGET_FILE:kite>
             --kite-slowed $<TARGET_FILE:kite_slowed>)
   set_tests_properties(bench_gate PROPERTIES LABELS no_asan TIMEOUT 300)
 endif()
@@ -374,7 +376,7 @@ endif()
 # watcher: each prediction equals kite score with the version named on it (Debian's XGBoost 1.7
 # trains the versions).
 add_test(NAME stream_reload
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_reload.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_reload.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_reload)
 # A fatal producer error mid-stream ends the run within seconds (on the mock; the real
 # cluster's output-leader kill is what raises it there).
@@ -382,7 +384,7 @@ add_test(NAME stream_fatal COMMAND test_stream fatal WORKING_DIRECTORY ${CMAKE_S
 set_tests_properties(stream_fatal PROPERTIES LABELS tsan TIMEOUT 120)
 if(KITE_SANITIZE MATCHES "thread")
   set_tests_properties(stream_fatal PROPERTIES ENVIRONMENT
-                       "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+                       "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/support/tsan.supp halt_on_error=1 exitcode=66")
 endif()
 
 # --- real Kafka (issue 11): the stream tests again on a 3-node Apache Kafka 4.1 cluster (KRaft,
@@ -415,13 +417,13 @@ if(KITE_TEST_KAFKA)
                        stream_restart_kafka PROPERTIES ENVIRONMENT KITE_TEST_KAFKA_DIR=${KITE_KAFKA_DIR})
   foreach(t stream_cli stream_metrics capacity_cli stream_eos)
     add_test(NAME ${t}_kafka
-      COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/${t}.py --kite $<TARGET_FILE:kite>
+      COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/${t}.py --kite $<TARGET_FILE:kite>
               --root ${CMAKE_SOURCE_DIR} --kafka-dir ${KITE_KAFKA_DIR})
     list(APPEND kite_kafka_tests ${t}_kafka)
   endforeach()
   foreach(t stream_drift stream_labels drift_serve http_beside_kafka main_job stream_recovery)
     add_test(NAME ${t}_kafka
-      COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/${t}.py --kite $<TARGET_FILE:kite>
+      COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/${t}.py --kite $<TARGET_FILE:kite>
               --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/${t}_kafka
               --kafka-dir ${KITE_KAFKA_DIR})
     list(APPEND kite_kafka_tests ${t}_kafka)
@@ -429,18 +431,18 @@ if(KITE_TEST_KAFKA)
   # kite capacity's latency sweep (3 rates x 2 s), its knee, plan and --plot SVG: the curve's
   # shape, not its speed.
   add_test(NAME capacity_sweep_kafka
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/capacity_sweep.py --kite $<TARGET_FILE:kite>
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/capacity_sweep.py --kite $<TARGET_FILE:kite>
             --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/capacity_sweep_kafka
             --kafka-dir ${KITE_KAFKA_DIR})
   list(APPEND kite_kafka_tests capacity_sweep_kafka)
   add_test(NAME kafka_fault_matrix
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
             --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR}
             --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix)
   list(APPEND kite_kafka_tests kafka_fault_matrix)
   # The same six cases with guarantee=exactly_once, read_committed readers: 0 duplicates.
   add_test(NAME kafka_fault_matrix_eos
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
             --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR} --guarantee exactly_once
             --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix_eos)
   list(APPEND kite_kafka_tests kafka_fault_matrix_eos)
@@ -454,37 +456,37 @@ endif()
 # MLflow (the venv's mlflow-skinny) creates a file-store registry, two versions, an alias and a
 # model directory; kite score loads each, kite serve follows the alias on a watch.
 add_test(NAME registry_mlflow
-  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/registry_mlflow.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/registry_mlflow.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/registry_mlflow)
 set_tests_properties(registry_mlflow PROPERTIES TIMEOUT 180)
 # Shadow scoring: a candidate beside the serving model, disagreement metrics equal to kite score
 # of both, the shadow topic, promotion by SIGHUP.
 add_test(NAME stream_shadow
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_shadow.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_shadow.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_shadow)
 set_tests_properties(stream_shadow PROPERTIES TIMEOUT 180)
 # Drift that retrains: the air-quality stream with labels and an injected sensor shift; the
 # drift event -> tools/retrain.py registers version 2 and moves the alias -> kite serve swaps;
 # version 2 beats version 1 on the shifted data, no event lost.
 add_test(NAME retrain_loop
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/retrain_loop.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/retrain_loop.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/retrain_loop)
 set_tests_properties(retrain_loop PROPERTIES TIMEOUT 180)
 # Batch commands for orchestrators: --json summary lines and the exit codes 0/1/2/3.
 add_test(NAME cli_json
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/cli_json.py --kite $<TARGET_FILE:kite>
+  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/cli_json.py --kite $<TARGET_FILE:kite>
           --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/cli_json)
 set_tests_properties(cli_json PROPERTIES TIMEOUT 60)
 # The swap protocol (workers, control thread, metrics thread's /admin/reload) under TSan too.
 set_tests_properties(stream_reload stream_shadow PROPERTIES LABELS tsan)
 if(KITE_SANITIZE MATCHES "thread")
   set_tests_properties(stream_reload stream_shadow PROPERTIES ENVIRONMENT
-    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp exitcode=66")
+    "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/support/tsan.supp exitcode=66")
 endif()
 set_tests_properties(stream_reload PROPERTIES TIMEOUT 240)
 if(KITE_TEST_KAFKA)
   add_test(NAME stream_reload_kafka
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/stream_reload.py --kite $<TARGET_FILE:kite>
+    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_reload.py --kite $<TARGET_FILE:kite>
             --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_reload_kafka
             --kafka-dir ${KITE_KAFKA_DIR})
   set_tests_properties(stream_reload_kafka PROPERTIES LABELS "kafka;no_asan" TIMEOUT 300
@@ -499,7 +501,7 @@ endif()
 # per worker is made then and kept: about 23 files and 20 MiB once). ~4 min.
 # soak_leak (LD_PRELOAD, KITE_SOAK_LEAK_KB_PER_S) is the deliberate leak that proves the check.
 if(KITE_TEST_KAFKA)
-  add_library(soak_leak MODULE ${CMAKE_SOURCE_DIR}/tests/soak_leak.c)
+  add_library(soak_leak MODULE ${CMAKE_SOURCE_DIR}/tests/support/soak_leak.c)
   target_link_libraries(soak_leak PRIVATE Threads::Threads)
   add_test(NAME soak_3min
     COMMAND ${CMAKE_SOURCE_DIR}/tools/soak.sh 3 --kafka-dir ${KITE_KAFKA_DIR} --kite $<TARGET_FILE:kite>

@@ -9,7 +9,7 @@ build; it has no dependencies).
 Every expression uses only metrics kite exports (engine/runtime/stats.c, engine/stream/pipeline.c,
 engine/drift/drift_metrics.c, engine/http/http_metrics.c). Selectors take the dashboard's variables
 ($job, $instance, and on the drift board $window, $feature), each with an "All" value of ".+",
-so tests/ops_dashboards.py can run every panel's expression through a real Prometheus the way
+so tests/e2e/ops_dashboards.py can run every panel's expression through a real Prometheus the way
 Grafana would with the defaults selected. Range functions use $__rate_interval."""
 import argparse
 import json

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Golden-vector generator: trains varied XGBoost models and records XGBoost's own predictions.
 
-Writes into --out (default tests/golden):
+Writes into --out (default tests/golden/xgb1.7):
   <name>.json | <name>.ubj     the model, saved by Booster.save_model
   <name>.rows.csv              the rows to score (header = feature names, empty = missing)
   <name>.margin.csv            XGBoost's margins (predict(output_margin=True)), %.9g float32
@@ -186,7 +186,8 @@ def finish(out, manifest, name, bst, fmt_, names, x, dtest, notes):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden",
+                                                  "xgb1.7"))
     ap.add_argument("--seed", type=int, default=20261123)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Golden vectors from current XGBoost (3.x): trains varied models, records XGBoost's own output.
 
-    $(tools/venv.sh) tools/gen_golden3.py                  # the 3.4 set -> tests/golden3/
-    <python with xgboost X> tools/gen_golden3.py --set versions --out tests/golden3/vX
+    $(tools/venv.sh) tools/gen_golden3.py                  # the 3.4 set -> tests/golden/xgb3/
+    <python with xgboost X> tools/gen_golden3.py --set versions --out tests/golden/xgb3/vX
                                                            # the version-behaviour cases
 
 Files per model as in tools/gen_golden.py (<name>.json|.ubj, .rows.csv, .margin.csv, .pred.csv)
 plus manifest.json entries with "args" (extra `kite score` options, e.g. --best-iteration) and
 "xgboost" (the version that wrote it). Every float is written with %.9g (reads back as the same
-float32), so tests/golden_check.py can demand margins and predictions equal bit for bit.
+float32), so tests/golden/golden_check.py can demand margins and predictions equal bit for bit.
 Categorical rows may hold the training DataFrame's category strings: kite codes them by the
 model's own dictionary (learner.gradient_booster.model.cats, XGBoost 3.1+).
 """
@@ -327,7 +327,7 @@ def gen_versions(g, rng, names, x_train, x_test):
 
 
 def gen_refused(out, rng, names, x_train):
-    """Model kinds kite refuses (tests/golden3_refused.py checks the one-line message)."""
+    """Model kinds kite refuses (tests/e2e/golden3_paths.py checks the one-line message)."""
     os.makedirs(out, exist_ok=True)
     y = target(x_train, "reg", rng)
     bst = train({"booster": "gblinear", "objective": "reg:squarederror"}, x_train, y, 5, names)
@@ -337,7 +337,8 @@ def gen_refused(out, rng, names, x_train):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden3"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "golden",
+                                                  "xgb3"))
     ap.add_argument("--set", choices=["full", "versions", "refused"], default="full")
     ap.add_argument("--seed", type=int, default=20261202)
     args = ap.parse_args()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The version-behaviour golden cases (tests/golden3/v<version>/): the same small set saved by
+# The version-behaviour golden cases (tests/golden/xgb3/v<version>/): the same small set saved by
 # each XGBoost version whose behaviour or layout differs (invalid categories before/after
 # 1.7.3, list intercepts from 2.0/3.1/3.2, the logistic base_score clamp from 3.2, dart's
 # weight_drop beside the model in 3.3 and inside it in 3.4). Each version runs in a throwaway
@@ -20,5 +20,5 @@ for v in "${versions[@]}"; do
     "$base" -m venv "$venv"
     "$venv/bin/pip" install -q "xgboost==$v" "${extra[@]}"
   fi
-  "$venv/bin/python" "$root/tools/gen_golden3.py" --set versions --out "$root/tests/golden3/v$v"
+  "$venv/bin/python" "$root/tools/gen_golden3.py" --set versions --out "$root/tests/golden/xgb3/v$v"
 done

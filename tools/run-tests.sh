@@ -18,8 +18,8 @@ if [ "${KITE_TEST_QUICK:-0}" != "1" ]; then
     -DKITE_SANITIZE="address;undefined;float-cast-overflow"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE no_asan)
 
-  # Threaded tests (label tsan) under ThreadSanitizer; tests/tsan.supp and
-  # tests/tsan_c11_threads.c explain what it takes to run librdkafka under TSan.
+  # Threaded tests (label tsan) under ThreadSanitizer; tests/support/tsan.supp and
+  # tests/support/tsan_c11_threads.c explain what it takes to run librdkafka under TSan.
   echo "== tests: ThreadSanitizer build (label tsan) =="
   tools/setup.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKITE_SANITIZE=thread
   (cd build-tsan && ctest --output-on-failure -j"$jobs" -L tsan)

@@ -17,9 +17,9 @@ KITE_PACKAGES=(
   haproxy chromium
   # --- stream: the seed-style baseline consumer in bench/stream_bench.sh ---
   python3-confluent-kafka
-  # --- ops: the alert rules fire through Alertmanager (tests/ops_alerts.py); YAML in the tests ---
+  # --- ops: the alert rules fire through Alertmanager (tests/e2e/ops_alerts.py); YAML in the tests ---
   prometheus-alertmanager python3-yaml
-  # --- install (issue 15): the man page from kite --help; tests/install_deb.sh checks the unit
+  # --- install (issue 15): the man page from kite --help; tests/e2e/install_deb.sh checks the unit
   # (systemd-analyze, man for its Documentation=) and the status page (curl) ---
   help2man man-db curl
   # --- kafka: the real Apache Kafka cluster of the `kafka` tests (tools/kafka-cluster.sh) ---

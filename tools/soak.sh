@@ -3,9 +3,9 @@
 # measured maximum rate, one fault a minute (kill -9 / SIGSTOP a broker, SIGTERM / kill -9
 # kite, in turn), for MINUTES; a table of kite's RSS, open files, outputs, duplicates and lag on
 # stdout and an SVG plot; exit 1 on a lost event, unbounded duplicates or growth. The driver is
-# tests/soak.py (its --help lists the options); ctest soak_3min runs 3 minutes.
+# tests/e2e/soak.py (its --help lists the options); ctest soak_3min runs 3 minutes.
 #
-#   tools/soak.sh MINUTES [--kafka-dir D] [--kite PATH] [--out DIR] [tests/soak.py options]
+#   tools/soak.sh MINUTES [--kafka-dir D] [--kite PATH] [--out DIR] [tests/e2e/soak.py options]
 #
 # Without --kafka-dir it starts a cluster in /tmp/kite-soak-$UID and stops it at the end.
 # --max-rate N skips the drain that measures the maximum; --rate N sets the rate itself.
@@ -37,5 +37,5 @@ bounds=(-X consumer.queued.max.messages.kbytes=2048 -X consumer.queued.min.messa
         -X producer.queue.buffering.max.kbytes=4096 --kite-env MALLOC_ARENA_MAX=2)
 rm -rf "$out"
 # Debian's python3 has confluent-kafka (on the system librdkafka, as kite).
-"${KITE_SOAK_PYTHON:-/usr/bin/python3}" "$root/tests/soak.py" --kite "$kite" --root "$root" \
+"${KITE_SOAK_PYTHON:-/usr/bin/python3}" "$root/tests/e2e/soak.py" --kite "$kite" --root "$root" \
   --kafka-dir "$kafka_dir" --workdir "$out" --minutes "$minutes" --svg "$out/soak.svg" "${bounds[@]}" ${rest[@]+"${rest[@]}"}

@@ -4,7 +4,7 @@
  * side). A port of scipy/stats/_ksstats.py (Simard & L'Ecuyer 2011's choice of method by n and
  * n x^2: Ruben-Gambino ends, Durbin's matrix (Marsaglia-Tsang-Wang), Pomeranz, Pelz-Good, and
  * 2 * Smirnov's one-sided tail), branch for branch with the same cut-offs, so the two agree to
- * rounding (tests/drift_stats_check.py: 1e-9 relative). */
+ * rounding (tests/e2e/drift_stats_check.py: 1e-9 relative). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  *
  * Every function ignores bins where both counts are zero, returns NaN when either side has no
  * observations, and runs in O(n) without allocating (except the exact KS p-value, below). The definitions match the Python
- * libraries the seed systems used, on the same bins (tests/drift_stats_check.py compares them
+ * libraries the seed systems used, on the same bins (tests/e2e/drift_stats_check.py compares them
  * with numpy/scipy to 1e-9 relative):
  *
  *   PSI       sum (p_i - q_i) ln(p_i / q_i), p = current share, q = reference share; a zero share

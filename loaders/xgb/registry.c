@@ -1,6 +1,6 @@
 /* Model references: files, MLflow model directories, a local MLflow registry (file store) and
  * plain versioned directories (registry.h). The MLflow layout read here is what mlflow 3.18
- * writes (tests/registry_mlflow.py creates it with mlflow itself):
+ * writes (tests/e2e/registry_mlflow.py creates it with mlflow itself):
  *   REGISTRY/models/NAME/aliases/ALIAS        text: the version number
  *   REGISTRY/models/NAME/version-N/meta.yaml  status: READY, storage_location: file:///...
  *   ARTIFACTS/MLmodel                         flavors: xgboost: data: model.ubj */
