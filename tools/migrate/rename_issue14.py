@@ -344,6 +344,8 @@ def main():
     text = {}
     for f in files:
         p = repo / f
+        if f.startswith("tools/migrate/"):
+            continue  # this script's own mapping, and any later migration's, is not renamed
         if p.is_file() and not p.is_symlink() and (f.endswith(C_EXT + WHOLE_EXT) or
                                                  p.name == "CMakeLists.txt" or f == "ARCHITECTURE.md"):
             text[f] = p.read_text(errors="surrogateescape")
