@@ -48,11 +48,16 @@
 #define PSTATE_STALL_MS 30000
 #define PSTATE_POLL_MS 200
 #define PSTATE_WATERMARK_MS 10000
+/* The log-reading consumer is kept between the rebuilds of one rebalance (each new partition
+ * rebuilds on its first event, one after another) and closed once none came for this long:
+ * it holds a connection per broker and fetch buffers, which a steady stream never needs. */
+#define PSTATE_REPLAY_IDLE_S 10.0
 
 struct kite_pstate {
     kite_event_state *ps_state[KITE_MAX_WORKER_PARTITIONS]; /* by window slot (kw_parts)   */
     unsigned long long ps_evicted[KITE_MAX_WORKER_PARTITIONS]; /* counted into the stats  */
     rd_kafka_t *ps_replay;            /* assign-only consumer for rebuilds, made on first use */
+    double ps_replay_used;            /* monotonic time its last rebuild ended               */
     kite_event_json ps_event;         /* the replayed event's fields (kw_event holds the live one) */
     float *ps_row;                    /* one feature row, thrown away                       */
     size_t ps_row_cap;
@@ -77,6 +82,19 @@ void kite__pstate_drop(kite_worker *w, int pslot)
 void kite__pstate_drop_all(kite_worker *w)
 {
     for (int i = 0; i < KITE_MAX_WORKER_PARTITIONS; i++) kite__pstate_drop(w, i);
+}
+
+void kite__pstate_idle(kite_worker *w)
+{
+    kite_pstate *ps = w->kw_pstate;
+    if (!ps || !ps->ps_replay || kite_clock_mono_s() - ps->ps_replay_used < PSTATE_REPLAY_IDLE_S)
+        return;
+    rd_kafka_consumer_close(ps->ps_replay);
+    rd_kafka_destroy(ps->ps_replay);
+    ps->ps_replay = NULL;
+#ifdef __GLIBC__
+    malloc_trim(0); /* its buffers' pages, as after a rebuild */
+#endif
 }
 
 void kite__pstate_free(kite_worker *w)
@@ -217,6 +235,7 @@ static int pstate_rebuild(kite_worker *w, kite_event_state *st, const char *topi
         rd_kafka_message_destroy(m);
     }
     rd_kafka_assign(ps->ps_replay, NULL);
+    ps->ps_replay_used = kite_clock_mono_s();
     kite_stats_add(w->kw_stats, KITE_C_STATE_REPLAYED, replayed);
     return rc;
 }

@@ -12,6 +12,9 @@ void kite__pstate_free(kite_worker *w);
 /* Workers parked (or the worker itself): drops window pslot's state / every state. */
 void kite__pstate_drop(kite_worker *w, int pslot);
 void kite__pstate_drop_all(kite_worker *w);
+/* The worker, between batches: closes the log-reading consumer once no rebuild has used it
+ * for a while (a steady stream holds no connections or buffers for rebuilds). */
+void kite__pstate_idle(kite_worker *w);
 /* kite__event_map_row with the state of m's partition (window pslot), rebuilt first if the
  * partition has none yet. *stopping = 1 when the pipeline stopped during the rebuild: the
  * event must then be left unconsumed (no output, no completion). */

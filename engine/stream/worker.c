@@ -421,6 +421,7 @@ void *kite__worker_main(void *arg)
             }
         }
         if (nitems) worker_score(w, nitems);
+        kite__pstate_idle(w);
         worker_apply_labels(w); /* after the batch's own predictions wait for theirs */
         kite__acks_apply(w);
         kite__acks_publish_progress(w);
