@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pandas as pd
 
 import kite_e2e
@@ -35,13 +34,7 @@ def write_uci(df, path):
 
 def main():
     args, w = kite_e2e.e2e_args("--kite", "--data", "--workdir")
-    df = pd.read_csv(args.data, sep=";", decimal=",", na_values=[-200, "-200"], index_col=False)
-    df.columns = [str(c).rstrip(",") for c in df.columns]  # the header ends "AH,,,,,"
-    df = df.dropna(how="all")[["Date", "Time"] + FEATURES]
-    df = df.dropna(subset=["Date"]).reset_index(drop=True)
-    for c in FEATURES:  # a few fields carry stray commas; anything unparsable is missing
-        df[c] = pd.to_numeric(df[c].astype(str).str.replace(",", "."), errors="coerce")
-        df.loc[df[c] == -200, c] = np.nan
+    df = kite_e2e.airquality_frame(args.data, FEATURES)
     ref, cur = df.iloc[0::2], df.iloc[1::2]
     cur = cur.sample(frac=1.0, random_state=7).reset_index(drop=True)
     for col, off in SHIFT.items():

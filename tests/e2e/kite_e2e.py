@@ -9,11 +9,13 @@
   brokers       Broker (`kite broker` or the real cluster of --kafka-dir), read_topic,
                 consume_until, poll_to_eof, STANDARD_TOPICS
   operations    Prometheus, Alertmanager, KiteServe (kite serve with its metrics port) and
-                airquality_stream / AQ_REPLAY (the air-quality stream with an injected shift)
+                airquality_stream / AQ_REPLAY (the air-quality stream with an injected shift),
+                airquality_frame (the UCI file as a DataFrame)
 
 Everything runs on 127.0.0.1 with ephemeral ports; every wait has a deadline that only guards
 against a hang (no assertion depends on timing). Only the standard library is imported here
-(confluent-kafka where a topic is read, numpy where features are), so every interpreter the ctests use can import it."""
+(confluent-kafka where a topic is read, numpy and pandas inside the functions that need them),
+so every interpreter the ctests use can import it."""
 import argparse
 import csv
 import datetime
@@ -616,6 +618,22 @@ def airquality_stream(root, kite, workdir, copies, shift=None):
     if not shift:
         return copies * AQ_ROWS, None, None
     return copies * AQ_ROWS, AQ_ROWS + shift[0] + 1, AQ_ROWS + shift[1] + 1
+
+
+def airquality_frame(data, features):
+    """AirQualityUCI.csv (path data) as a pandas DataFrame of Date, Time and the numeric
+    `features`: the rows with a date, NaN where a field is -200 or does not parse."""
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_csv(data, sep=";", decimal=",", na_values=[-200, "-200"], index_col=False)
+    df.columns = [str(c).rstrip(",") for c in df.columns]  # the header ends "AH,,,,,"
+    df = df.dropna(how="all")[["Date", "Time"] + features]
+    df = df.dropna(subset=["Date"]).reset_index(drop=True)
+    for c in features:  # a few fields carry stray commas; anything unparsable is missing
+        df[c] = pd.to_numeric(df[c].astype(str).str.replace(",", "."), errors="coerce")
+        df.loc[df[c] == -200, c] = np.nan
+    return df
 
 
 AQ_REPLAY = ["--model", "models/airquality.json", "--feature-spec", "models/airquality.spec.json",
