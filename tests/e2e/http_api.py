@@ -2,7 +2,6 @@
 """kite serve --http over real HTTP: predictions equal `kite score` on the same rows, every
 bad-input class gets its 4xx with a JSON error, slow clients do not block others, keep-alive,
 SO_REUSEPORT, /metrics passes promtool, reload swaps without a failed request, SIGTERM drains."""
-import argparse
 import csv
 import http.client
 import io
@@ -19,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import Checks, Kite, field, post_json, request, wait_until  # noqa: E402
+from kite_e2e import Checks, Kite, e2e_args, field, post_json, request, wait_until  # noqa: E402
 
 T = Checks()
 check = T.check
@@ -494,10 +493,7 @@ def test_spec(kite, root, tmpdir):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = e2e_args("--kite", "--root")
     root, kite = a.root, a.kite
     model = os.path.join(root, "models", "titanic.json")
     names = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare"]
