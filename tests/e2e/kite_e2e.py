@@ -78,16 +78,20 @@ class Checks:
         return 1 if self.failures or not self.count else 0
 
 
-def e2e_args(*options, parser=None, kafka_dir=False, fresh=False):
+def e2e_args(*options, kafka_dir=False, extra=None, fresh=False):
     """The command line of a test: each of `options` (default --kite --root --workdir) a required
-    string, --kafka-dir optional with kafka_dir; more options come in `parser`. The --workdir
-    folder is made (emptied first with fresh). Returns (args, w): w(*parts) is a path in it."""
-    ap = parser or argparse.ArgumentParser()
+    string, then --kafka-dir (optional) with kafka_dir (True, or its help text), then what
+    extra(parser) adds. The --workdir folder is made (emptied first with fresh). Returns
+    (args, w): w(*parts) is a path in the workdir (None without --workdir)."""
+    ap = argparse.ArgumentParser()
     for o in options or ("--kite", "--root", "--workdir"):
         ap.add_argument(o, required=True)
     if kafka_dir:
-        ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh "
-                                            "started there (default: kite broker, the mock)")
+        ap.add_argument("--kafka-dir", help=kafka_dir if isinstance(kafka_dir, str) else
+                        "run on the real Kafka cluster tools/kafka-cluster.sh started there "
+                        "(default: kite broker, the mock)")
+    if extra:
+        extra(ap)
     args = ap.parse_args()
     workdir = getattr(args, "workdir", None)
     if workdir is None:

@@ -17,7 +17,6 @@ the page over the DevTools protocol (tests/e2e/http_browser.py's Chrome) and the
   - a screenshot shows them (chart colours counted in the decoded PNG; saved with --screenshot).
 For `kite serve --http` the /predict series on the page equal /metrics, and the page's own
 request counters lie below a later scrape."""
-import argparse
 import datetime
 import json
 import math
@@ -35,7 +34,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from http_browser import Chrome  # noqa: E402
-from kite_e2e import Checks, Kite, post_json  # noqa: E402
+from kite_e2e import Checks, Kite, e2e_args, post_json  # noqa: E402
 
 T = Checks()
 check = T.check
@@ -419,17 +418,12 @@ def http_part(a, chrome):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--screenshot", help="also copy the screenshot here (docs/status_page.png)")
-    a = ap.parse_args()
+    a, _ = e2e_args(extra=lambda ap: ap.add_argument(
+        "--screenshot", help="also copy the screenshot here (docs/status_page.png)"))
     binary = shutil.which("chromium")
     if not binary:
         check(False, "chromium is not installed (tools/setup.sh installs it)")
         return T.finish("status_browser")
-    os.makedirs(a.workdir, exist_ok=True)
     profile = tempfile.mkdtemp(prefix="kite-status-chromium-")
     chrome = None
     try:
