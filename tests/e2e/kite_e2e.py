@@ -592,6 +592,19 @@ AQ_SHIFT = {"PT08.S1(CO)": 300.0, "T": 10.0}
 AQ_SHIFTED_FEATURES = re.compile(r"^(S1|T)(_.*)?$")  # features the spec computes from them
 
 
+def airquality_moved(line, cols, days, offsets=None):
+    """A raw AirQualityUCI.csv row (cols: column name -> index) `days` later, with each of
+    offsets {column: added value} added where the column is not missing."""
+    fields = line.split(";")
+    day = datetime.datetime.strptime(fields[cols["Date"]], "%d/%m/%Y") + datetime.timedelta(days=days)
+    fields[cols["Date"]] = day.strftime("%d/%m/%Y")
+    for col, off in (offsets or {}).items():
+        v = fields[cols[col]].strip()
+        if v and v != "-200":
+            fields[cols[col]] = ("%.4f" % (float(v.replace(",", ".")) + off)).replace(".", ",")
+    return ";".join(fields)
+
+
 def airquality_stream(root, kite, workdir, copies, shift=None):
     """Writes ref.csv, ref.json (profiled with the label CO(GT)) and cur.csv into workdir; returns
     (stream events, first shifted event, first event after the shift), events counted from 1
@@ -604,15 +617,8 @@ def airquality_stream(root, kite, workdir, copies, shift=None):
     out = [lines[0]]
     for c in range(copies):
         for r, line in enumerate(data):
-            fields = line.split(";")
-            day = datetime.datetime.strptime(fields[cols["Date"]], "%d/%m/%Y") + datetime.timedelta(days=364 * c)
-            fields[cols["Date"]] = day.strftime("%d/%m/%Y")
-            if shift and c == 1 and shift[0] <= r < shift[1]:
-                for col, off in AQ_SHIFT.items():
-                    v = fields[cols[col]].strip()
-                    if v and v != "-200":
-                        fields[cols[col]] = ("%.4f" % (float(v.replace(",", ".")) + off)).replace(".", ",")
-            out.append(";".join(fields))
+            shifted = shift and c == 1 and shift[0] <= r < shift[1]
+            out.append(airquality_moved(line, cols, 364 * c, AQ_SHIFT if shifted else None))
     with open(os.path.join(workdir, "cur.csv"), "w") as f:
         f.write("\n".join(out) + "\n")
     subprocess.run([kite, "profile", "--model", "models/airquality.json", "--spec",
