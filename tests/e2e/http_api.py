@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import Checks, Kite, e2e_args, field, post_json, request, wait_until  # noqa: E402
+from kite_e2e import Checks, Kite, e2e_args, field, post_json, read_response, request, wait_until  # noqa: E402
 
 T = Checks()
 check = T.check
@@ -389,12 +389,7 @@ def test_drain(srv, names):
           f"draining server still answers, with Connection: close ({st})")
     check(request(port, "GET", "/health")[0] == 200, "/health 200 while draining")
     slow.sendall(body[10:])
-    answer = b""
-    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-        chunk = slow.recv(4096)
-        if not chunk:
-            break
-        answer += chunk
+    answer = read_response(slow)
     slow.close()
     check(answer.startswith(b"HTTP/1.1 200") and b"prediction" in answer,
           f"the request in flight at SIGTERM is answered: {answer[:80]!r}")

@@ -31,8 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import (HANG_GUARD_S, Broker, Checks, Kite, e2e_args, field, post_json, request,  # noqa: E402
-                      wait_until)
+from kite_e2e import (HANG_GUARD_S, Broker, Checks, Kite, e2e_args, field, post_json,  # noqa: E402
+                      read_response, request, wait_until)
 
 T = Checks()
 check = T.check
@@ -258,12 +258,7 @@ def main():
               f"alive {alive}, pipeline stopped {pipeline_done})")
         held.sendall(body[10:])
         held.settimeout(HANG_GUARD_S)
-        resp = b""
-        while b"\r\n\r\n" not in resp or not resp.rstrip().endswith(b"}"):
-            chunk = held.recv(4096)
-            if not chunk:
-                break
-            resp += chunk
+        resp = read_response(held)
         pipeline_done = "Kafka pipeline stopped" in srv.log()
         held.close()
         text = resp.decode("utf-8", "replace")

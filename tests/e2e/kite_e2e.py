@@ -5,7 +5,8 @@
   processes     run, free_port, wait_until, wait_ready, stop_process, signal_wait, http_get
   kite serve    start_serve, metrics_port, scrape, wait_metric (its own /metrics); the Titanic
                 data: titanic_features, titanic_rows, titanic_event, produce_titanic, predictions
-  HTTP          Kite (`kite serve --http` on an ephemeral port), request, post_json, field
+  HTTP          Kite (`kite serve --http` on an ephemeral port), request, post_json, field,
+                read_response
   brokers       Broker (`kite broker` or the real cluster of --kafka-dir), read_topic,
                 consume_until, poll_to_eof, STANDARD_TOPICS
   operations    Prometheus, Alertmanager, KiteServe (kite serve with its metrics port) and
@@ -324,6 +325,17 @@ def request(port, method, path, body=None, headers=None, conn=None):
     finally:
         if own:
             c.close()
+
+
+def read_response(sock):
+    """Raw bytes from sock until a response whose JSON body has ended (a "}" last) or EOF."""
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    return answer
 
 
 def post_json(port, body, conn=None, path="/predict"):
