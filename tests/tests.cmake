@@ -20,6 +20,34 @@ function(kite_c_test name)
   add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endfunction()
 
+# An end-to-end test: tests/e2e/SCRIPT.py (SCRIPT defaults to the test's name) run by KITE_PYTHON
+# (the venv's with VENV) as `SCRIPT.py --kite KITE --root SOURCE_DIR`, then
+# `--workdir BINARY_DIR/NAME` with WORKDIR, then ARGS; LABELS and TIMEOUT set those properties.
+function(kite_e2e_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 _e2e "WORKDIR;VENV" "SCRIPT;TIMEOUT" "LABELS;ARGS")
+  set(_script ${name})
+  if(_e2e_SCRIPT)
+    set(_script ${_e2e_SCRIPT})
+  endif()
+  set(_python ${KITE_PYTHON})
+  if(_e2e_VENV)
+    set(_python ${KITE_VENV_PYTHON})
+  endif()
+  set(_workdir "")
+  if(_e2e_WORKDIR)
+    set(_workdir --workdir ${CMAKE_BINARY_DIR}/${name})
+  endif()
+  add_test(NAME ${name}
+    COMMAND ${_python} ${CMAKE_SOURCE_DIR}/tests/e2e/${_script}.py --kite $<TARGET_FILE:kite>
+            --root ${CMAKE_SOURCE_DIR} ${_workdir} ${_e2e_ARGS})
+  if(_e2e_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${_e2e_LABELS}")
+  endif()
+  if(_e2e_TIMEOUT)
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${_e2e_TIMEOUT})
+  endif()
+endfunction()
+
 kite_c_test(test_csv)
 kite_c_test(test_f32)
 kite_c_test(test_ubjson)
@@ -59,9 +87,7 @@ add_test(NAME golden_v2_schema
 add_test(NAME malformed_models
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/malformed_models.py --kite $<TARGET_FILE:kite>
           --golden ${CMAKE_SOURCE_DIR}/tests/golden/xgb1.7)
-add_test(NAME cli_usage
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/cli_usage.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
+kite_e2e_test(cli_usage)
 # README's config table == `kite serve --help-config=markdown` (issue 14); the flag's exit codes.
 add_test(NAME check_readme_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/check_readme_config.py --kite $<TARGET_FILE:kite> --readme ${CMAKE_SOURCE_DIR}/README.md)
 add_test(NAME cli_help_config COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/check_readme_config.py --kite $<TARGET_FILE:kite> --flag)
@@ -87,9 +113,7 @@ add_test(NAME features_pandas_airquality
   COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/features_pandas.py --kite $<TARGET_FILE:kite>
           --spec ${CMAKE_SOURCE_DIR}/models/airquality.spec.json
           --data ${CMAKE_SOURCE_DIR}/data/AirQualityUCI.csv)
-add_test(NAME features_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/features_cli.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
+kite_e2e_test(features_cli)
 # --- end features ---
 # --- kernels / SIMD (issue 3) ---
 kite_c_test(test_kernels_equal)
@@ -117,10 +141,7 @@ if(NOT KITE_SANITIZE)
   set_tests_properties(test_forest_alloc PROPERTIES LABELS no_asan)
 endif()
 # kite bench: a row per available kernel and batch, positive timings; bad model exits 1.
-add_test(NAME bench_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/bench_cli.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(bench_cli PROPERTIES TIMEOUT 10)
+kite_e2e_test(bench_cli TIMEOUT 10)
 # NEON: cross-compiled with aarch64-linux-gnu-gcc and run under qemu-aarch64 (not under ASan).
 # golden_dump (x86, with the loaders) writes the golden models as plain images that the
 # loader-free aarch64 build reads (tests/support/golden_dump.h), so NEON is checked on them too.
@@ -156,42 +177,24 @@ endif()
 # --- http: kite serve --http over real HTTP (127.0.0.1, ephemeral ports) ---
 kite_c_test(test_http_predict)
 set_tests_properties(test_http_predict PROPERTIES LABELS "http;tsan")
-add_test(NAME http_api
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_api.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(http_api PROPERTIES LABELS "http;tsan" TIMEOUT 120)
+kite_e2e_test(http_api LABELS http tsan TIMEOUT 120)
 # 5,000 half-sent requests from one address; /health and /predict from another answer (issue 12).
-add_test(NAME http_flood
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_flood.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(http_flood PROPERTIES LABELS "http" TIMEOUT 300)
+kite_e2e_test(http_flood LABELS http TIMEOUT 300)
 # The same bad inputs through kite score (CSV), POST /predict and kite serve on the mock broker:
 # one verdict and one set of reason words per class (issue 12, docs/bad-input.md).
-add_test(NAME bad_input
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/bad_input.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(bad_input PROPERTIES LABELS "http" TIMEOUT 180)
+kite_e2e_test(bad_input LABELS http TIMEOUT 180)
 # Every libFuzzer target for 10 s over its checked-in corpus (issue 12): builds the clang fuzz
 # tree in the build dir's fuzz/ on first run (minutes; later runs rebuild only what changed).
 add_test(NAME fuzz_ci COMMAND ${CMAKE_SOURCE_DIR}/tools/fuzz.sh 10)
 set_tests_properties(fuzz_ci PROPERTIES LABELS "fuzz;no_asan" TIMEOUT 1800
                      ENVIRONMENT "KITE_FUZZ_BUILD=${CMAKE_BINARY_DIR}/fuzz")
 # HAProxy in front of two kite processes; each restarted with SIGTERM under load: 0 failures.
-add_test(NAME http_lb
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_lb.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(http_lb PROPERTIES LABELS "http" TIMEOUT 120)
+kite_e2e_test(http_lb LABELS http TIMEOUT 120)
 # The HTML form in headless Chromium (DevTools protocol over a pipe).
-add_test(NAME http_browser
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_browser.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(http_browser PROPERTIES LABELS "http;browser" TIMEOUT 120)
+kite_e2e_test(http_browser LABELS http browser TIMEOUT 120)
 # HTTP /predict beside the Kafka pipeline (kite broker + kite serve --brokers --http): raw
 # rows equal kite score --spec and the pipeline's own predictions; SIGTERM drains both.
-add_test(NAME http_beside_kafka
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/http_beside_kafka.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/http_beside_kafka)
-set_tests_properties(http_beside_kafka PROPERTIES LABELS "http" TIMEOUT 180)
+kite_e2e_test(http_beside_kafka WORKDIR LABELS http TIMEOUT 180)
 # --- end http ---
 # --- stream (issue 5) ---
 kite_c_test(test_ring)
@@ -217,13 +220,8 @@ if(KITE_SANITIZE MATCHES "thread")
     "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/support/tsan.supp halt_on_error=1 exitcode=66")
 endif()
 # Live /metrics of kite serve through promtool, then a graceful SIGTERM.
-add_test(NAME stream_metrics_promtool
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_metrics.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(stream_metrics_promtool PROPERTIES TIMEOUT 120)
-add_test(NAME drift_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/drift_cli.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_cli)
+kite_e2e_test(stream_metrics_promtool SCRIPT stream_metrics TIMEOUT 120)
+kite_e2e_test(drift_cli WORKDIR)
 kite_c_test(test_stream_units)
 add_executable(test_stream_eos tests/unit/test_stream_eos.c)
 target_link_libraries(test_stream_eos PRIVATE kite_white_box)
@@ -232,9 +230,7 @@ if(KITE_SANITIZE MATCHES "thread")
 endif()
 kite_target_defaults(test_stream_eos)
 add_test(NAME stream_eos_abort COMMAND test_stream_eos abort WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-add_test(NAME stream_eos
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_eos.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
+kite_e2e_test(stream_eos)
 # Under ThreadSanitizer too: the control thread commits while the workers park, the delivery
 # thread and refused produces mark a transaction failed.
 set_tests_properties(stream_eos stream_eos_abort PROPERTIES TIMEOUT 240 LABELS tsan)
@@ -242,15 +238,9 @@ if(KITE_SANITIZE MATCHES "thread")
   set_tests_properties(stream_eos stream_eos_abort PROPERTIES ENVIRONMENT
     "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/support/tsan.supp exitcode=66")
 endif()
-add_test(NAME stream_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_cli.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(stream_cli PROPERTIES TIMEOUT 120)
+kite_e2e_test(stream_cli TIMEOUT 120)
 # The README's main job (tools/run-main.sh, KITE_SKIP_SETUP=1) on this build's kite.
-add_test(NAME main_job
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/main_job.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/main_job)
-set_tests_properties(main_job PROPERTIES TIMEOUT 120)
+kite_e2e_test(main_job WORKDIR TIMEOUT 120)
 # Portable build: on an emulated CPU without AVX (qemu-x86_64 -cpu Nehalem) the same binaries
 # must detect no vector ISA, choose scalar, and still score (KITE_ISA=avx2 falls back).
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
@@ -259,27 +249,15 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set_tests_properties(portable_no_avx_qemu PROPERTIES LABELS no_asan)
 endif()
 # Drift inside kite serve: gauges on /metrics (promtool) and events produced.
-add_test(NAME drift_serve
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/drift_serve.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/drift_serve)
-set_tests_properties(drift_serve PROPERTIES TIMEOUT 120)
+kite_e2e_test(drift_serve WORKDIR TIMEOUT 120)
 # --- drift under kite serve (issue 6): air-quality stream with an injected sensor offset ---
 # Feature state recovery (engine/stream/pipeline_state.c): kill -9 at random points, partitions moving
 # between two instances, every prediction past warm-up bit for bit as one uninterrupted run; the
 # control (--control) shows the comparison fails without recovery. ~1 min.
-add_test(NAME stream_recovery
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_recovery.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_recovery --control)
-set_tests_properties(stream_recovery PROPERTIES TIMEOUT 400)
-add_test(NAME stream_drift
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_drift.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_drift)
-set_tests_properties(stream_drift PROPERTIES TIMEOUT 120)
+kite_e2e_test(stream_recovery WORKDIR TIMEOUT 400 ARGS --control)
+kite_e2e_test(stream_drift WORKDIR TIMEOUT 120)
 # Delayed labels (labels_topic) joined to predictions, and a report per closed tumbling window.
-add_test(NAME stream_labels
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_labels.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_labels)
-set_tests_properties(stream_labels PROPERTIES TIMEOUT 120)
+kite_e2e_test(stream_labels WORKDIR TIMEOUT 120)
 # kite serve's whole process (pipeline workers, delivery thread, drift lock, labels, HTTP beside
 # Kafka) under ThreadSanitizer too: a report makes kite exit 66, which these tests see.
 set_tests_properties(stream_labels stream_drift PROPERTIES LABELS tsan)
@@ -290,10 +268,7 @@ if(KITE_SANITIZE MATCHES "thread")
 endif()
 
 # kite capacity: the planner measures through the real pipeline and its plan's arithmetic holds.
-add_test(NAME capacity_cli
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/capacity_cli.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR})
-set_tests_properties(capacity_cli PROPERTIES TIMEOUT 180)
+kite_e2e_test(capacity_cli TIMEOUT 180)
 
 # --- issue 10: kite drift beside Evidently 0.7's DataDriftPreset (venv python) on the air-quality
 # split, a > 1000-value and a <= 1000-value reference: per-column table, same tests/flags ---
@@ -309,13 +284,9 @@ add_test(NAME ops_rules
 add_test(NAME ops_dashboards_generated
   COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tools/gen_dashboards.py --check)
 # Every panel's expression through a real Prometheus scraping kite serve (drift, labels, --http).
-add_test(NAME ops_dashboards
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/ops_dashboards.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/ops_dashboards)
+kite_e2e_test(ops_dashboards WORKDIR)
 # A sensor shift fires the drift alert through Prometheus and Alertmanager to a webhook; it resolves.
-add_test(NAME ops_alerts
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/ops_alerts.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/ops_alerts)
+kite_e2e_test(ops_alerts WORKDIR)
 set_tests_properties(ops_rules ops_dashboards_generated ops_dashboards ops_alerts PROPERTIES LABELS ops)
 set_tests_properties(ops_rules ops_dashboards_generated PROPERTIES TIMEOUT 60)
 set_tests_properties(ops_dashboards ops_alerts PROPERTIES TIMEOUT 240)
@@ -337,9 +308,7 @@ set_tests_properties(bench_peers_smoke PROPERTIES TIMEOUT 300)
 # The parser, histogram_quantile and the sampler in C (no browser).
 kite_c_test(test_status)
 set_tests_properties(test_status PROPERTIES LABELS tsan)
-add_test(NAME status_browser
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/status_browser.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/status_browser)
+kite_e2e_test(status_browser WORKDIR)
 # tsan too: the sampler thread renders /metrics while workers run and requests read its ring.
 set_tests_properties(status_browser PROPERTIES LABELS "http;browser;tsan" TIMEOUT 180)
 if(KITE_SANITIZE MATCHES "thread")
@@ -375,9 +344,7 @@ endif()
 # 20 model swaps (SIGHUP, POST /admin/reload) while events flow, two refused versions, then the
 # watcher: each prediction equals kite score with the version named on it (Debian's XGBoost 1.7
 # trains the versions).
-add_test(NAME stream_reload
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_reload.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_reload)
+kite_e2e_test(stream_reload WORKDIR)
 # A fatal producer error mid-stream ends the run within seconds (on the mock; the real
 # cluster's output-leader kill is what raises it there).
 add_test(NAME stream_fatal COMMAND test_stream fatal WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
@@ -416,35 +383,24 @@ if(KITE_TEST_KAFKA)
   set_tests_properties(stream_basic_kafka stream_faults_kafka stream_rebalance_kafka
                        stream_restart_kafka PROPERTIES ENVIRONMENT KITE_TEST_KAFKA_DIR=${KITE_KAFKA_DIR})
   foreach(t stream_cli stream_metrics capacity_cli stream_eos)
-    add_test(NAME ${t}_kafka
-      COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/${t}.py --kite $<TARGET_FILE:kite>
-              --root ${CMAKE_SOURCE_DIR} --kafka-dir ${KITE_KAFKA_DIR})
+    kite_e2e_test(${t}_kafka SCRIPT ${t} ARGS --kafka-dir ${KITE_KAFKA_DIR})
     list(APPEND kite_kafka_tests ${t}_kafka)
   endforeach()
   foreach(t stream_drift stream_labels drift_serve http_beside_kafka main_job stream_recovery)
-    add_test(NAME ${t}_kafka
-      COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/${t}.py --kite $<TARGET_FILE:kite>
-              --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/${t}_kafka
-              --kafka-dir ${KITE_KAFKA_DIR})
+    kite_e2e_test(${t}_kafka SCRIPT ${t} WORKDIR ARGS --kafka-dir ${KITE_KAFKA_DIR})
     list(APPEND kite_kafka_tests ${t}_kafka)
   endforeach()
   # kite capacity's latency sweep (3 rates x 2 s), its knee, plan and --plot SVG: the curve's
   # shape, not its speed.
-  add_test(NAME capacity_sweep_kafka
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/capacity_sweep.py --kite $<TARGET_FILE:kite>
-            --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/capacity_sweep_kafka
-            --kafka-dir ${KITE_KAFKA_DIR})
+  kite_e2e_test(capacity_sweep_kafka SCRIPT capacity_sweep WORKDIR ARGS --kafka-dir ${KITE_KAFKA_DIR})
   list(APPEND kite_kafka_tests capacity_sweep_kafka)
-  add_test(NAME kafka_fault_matrix
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
-            --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR}
-            --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix)
+  kite_e2e_test(kafka_fault_matrix
+    ARGS --cluster-dir ${KITE_KAFKA_DIR} --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix)
   list(APPEND kite_kafka_tests kafka_fault_matrix)
   # The same six cases with guarantee=exactly_once, read_committed readers: 0 duplicates.
-  add_test(NAME kafka_fault_matrix_eos
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/kafka_fault_matrix.py --kite $<TARGET_FILE:kite>
-            --root ${CMAKE_SOURCE_DIR} --cluster-dir ${KITE_KAFKA_DIR} --guarantee exactly_once
-            --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix_eos)
+  kite_e2e_test(kafka_fault_matrix_eos SCRIPT kafka_fault_matrix
+    ARGS --cluster-dir ${KITE_KAFKA_DIR} --guarantee exactly_once
+         --workdir ${CMAKE_BINARY_DIR}/kafka_fault_matrix_eos)
   list(APPEND kite_kafka_tests kafka_fault_matrix_eos)
   set_tests_properties(${kite_kafka_tests} PROPERTIES LABELS "kafka;no_asan" TIMEOUT 180
                        FIXTURES_REQUIRED kafka_cluster RESOURCE_LOCK kafka_cluster)
@@ -455,28 +411,16 @@ endif()
 # --- lifecycle (issue 16), on the real cluster too (fixture kafka_cluster above) ---
 # MLflow (the venv's mlflow-skinny) creates a file-store registry, two versions, an alias and a
 # model directory; kite score loads each, kite serve follows the alias on a watch.
-add_test(NAME registry_mlflow
-  COMMAND ${KITE_VENV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/registry_mlflow.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/registry_mlflow)
-set_tests_properties(registry_mlflow PROPERTIES TIMEOUT 180)
+kite_e2e_test(registry_mlflow VENV WORKDIR TIMEOUT 180)
 # Shadow scoring: a candidate beside the serving model, disagreement metrics equal to kite score
 # of both, the shadow topic, promotion by SIGHUP.
-add_test(NAME stream_shadow
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_shadow.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_shadow)
-set_tests_properties(stream_shadow PROPERTIES TIMEOUT 180)
+kite_e2e_test(stream_shadow WORKDIR TIMEOUT 180)
 # Drift that retrains: the air-quality stream with labels and an injected sensor shift; the
 # drift event -> tools/retrain.py registers version 2 and moves the alias -> kite serve swaps;
 # version 2 beats version 1 on the shifted data, no event lost.
-add_test(NAME retrain_loop
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/retrain_loop.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/retrain_loop)
-set_tests_properties(retrain_loop PROPERTIES TIMEOUT 180)
+kite_e2e_test(retrain_loop WORKDIR TIMEOUT 180)
 # Batch commands for orchestrators: --json summary lines and the exit codes 0/1/2/3.
-add_test(NAME cli_json
-  COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/cli_json.py --kite $<TARGET_FILE:kite>
-          --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/cli_json)
-set_tests_properties(cli_json PROPERTIES TIMEOUT 60)
+kite_e2e_test(cli_json WORKDIR TIMEOUT 60)
 # The swap protocol (workers, control thread, metrics thread's /admin/reload) under TSan too.
 set_tests_properties(stream_reload stream_shadow PROPERTIES LABELS tsan)
 if(KITE_SANITIZE MATCHES "thread")
@@ -485,10 +429,7 @@ if(KITE_SANITIZE MATCHES "thread")
 endif()
 set_tests_properties(stream_reload PROPERTIES TIMEOUT 240)
 if(KITE_TEST_KAFKA)
-  add_test(NAME stream_reload_kafka
-    COMMAND ${KITE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/e2e/stream_reload.py --kite $<TARGET_FILE:kite>
-            --root ${CMAKE_SOURCE_DIR} --workdir ${CMAKE_BINARY_DIR}/stream_reload_kafka
-            --kafka-dir ${KITE_KAFKA_DIR})
+  kite_e2e_test(stream_reload_kafka SCRIPT stream_reload WORKDIR ARGS --kafka-dir ${KITE_KAFKA_DIR})
   set_tests_properties(stream_reload_kafka PROPERTIES LABELS "kafka;no_asan" TIMEOUT 300
                        FIXTURES_REQUIRED kafka_cluster RESOURCE_LOCK kafka_cluster)
 endif()

@@ -6,7 +6,6 @@ words per class (docs/bad-input.md):
   kafka  `kite serve` on the embedded mock broker (refused: a dead letter whose "reason" says it)
 The model is the bundled Titanic model, mapped directly by its feature names (no spec). A class
 whose input cannot be written in a format (a JSON token in CSV) leaves that path out."""
-import argparse
 import base64
 import http.client
 import json
@@ -16,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import Checks, Kite, post_json  # noqa: E402
+from kite_e2e import Checks, Kite, e2e_args, post_json  # noqa: E402
 
 NAMES = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare"]
 GOOD = {"Pclass": "3", "Sex": "0", "Age": "-0.53", "SibSp": "1", "Parch": "0", "Fare": "-0.502"}
@@ -134,10 +133,7 @@ def run_kafka(kite, root, model, events):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = e2e_args("--kite", "--root")
     model = os.path.join(a.root, "models", "titanic.json")
     t = Checks()
     srv = Kite(a.kite, model, 0, ["--quiet"])

@@ -3,7 +3,6 @@
 `kite info` lists as available and per batch size asked for, each with positive timings; the
 chosen kernel it names is kite info's; a model that does not load exits 1 with one line.
 --seconds 0.05 per kernel and batch keeps the whole test to about a second."""
-import argparse
 import os
 import sys
 
@@ -18,10 +17,7 @@ def run(*args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = kite_e2e.e2e_args("--kite", "--root")
     k = a.kite
     model = os.path.join(a.root, "tests", "golden", "xgb1.7", "binary_logistic_d6.json")
 

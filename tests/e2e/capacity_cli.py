@@ -6,19 +6,15 @@ arithmetic holds (events per core = 1e6 / CPU us per event; usable = that x (1 -
 cores = ceil(rate / usable); instances = ceil(cores / cores per instance); partitions = one per
 worker); bad usage exits 2, a bad model or input
 exits 1 with one line naming it."""
-import argparse
 import json
 import math
 import subprocess
 import sys
 
-from kite_e2e import Broker, Checks
+from kite_e2e import Broker, Checks, e2e_args
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--kafka-dir", help="measure on the real Kafka cluster tools/kafka-cluster.sh started there (default: the embedded broker)")
-args = ap.parse_args()
+args, _ = e2e_args("--kite", "--root", kafka_dir="measure on the real Kafka cluster tools/kafka-cluster.sh "
+                                              "started there (default: the embedded broker)")
 # On the real cluster the latency sweep is on by default; capacity_sweep.py tests it, here the
 # drain and the plan's arithmetic are the subject.
 brokers = ["--brokers", Broker(args.kite, args.root, args.kafka_dir, partitions=1,

@@ -6,22 +6,15 @@ failure alike (a failure before the command ran carries "error": the same one li
 stderr), and exits with the stable codes (0 ok, 1 error / bad input, 2 usage, 3 a finding the
 caller asked to fail on). Each case runs the real command and asserts the code, the line and,
 for failures, the stderr line."""
-import argparse
 import csv
 import json
 import os
 import subprocess
 import sys
 
-from kite_e2e import Checks
+from kite_e2e import Checks, e2e_args
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-args = ap.parse_args()
-os.makedirs(args.workdir, exist_ok=True)
-w = lambda n: os.path.join(args.workdir, n)
+args, w = e2e_args()
 T = Checks(verbose=True)
 check, failures = T.check, T.failures
 

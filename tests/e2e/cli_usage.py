@@ -1,21 +1,17 @@
 #!/usr/bin/python3
 """CLI contract: --help texts, exit codes for usage errors, bad input rows, kite info."""
-import argparse
 import os
 import sys
 import tempfile
 
-from kite_e2e import Checks, run
+from kite_e2e import Checks, e2e_args, run
 
 T = Checks()
 check = T.check
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = e2e_args("--kite", "--root")
     k = a.kite
     model = os.path.join(a.root, "models", "titanic.json")
     feats = os.path.join(a.root, "data", "titanic_features.csv")

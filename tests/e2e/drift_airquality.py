@@ -7,15 +7,14 @@ to two sensors from stream row SHIFT_AT on. Both files keep the original dialect
 comma, -200 = missing). `kite profile` + `kite drift --window sliding:1000:100` must put the
 shifted columns, and only those, at significant PSI within one window of the shift; the events
 file must carry those transitions and the metrics file must pass promtool."""
-import argparse
 import warnings
 import json
-import os
 import subprocess
 import sys
 
-import numpy as np
 import pandas as pd
+
+import kite_e2e
 
 warnings.simplefilter("ignore")  # pandas: the UCI rows carry more fields than the header
 
@@ -34,20 +33,8 @@ def write_uci(df, path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--workdir", required=True)
-    args = ap.parse_args()
-    os.makedirs(args.workdir, exist_ok=True)
-    w = lambda name: os.path.join(args.workdir, name)
-    df = pd.read_csv(args.data, sep=";", decimal=",", na_values=[-200, "-200"], index_col=False)
-    df.columns = [str(c).rstrip(",") for c in df.columns]  # the header ends "AH,,,,,"
-    df = df.dropna(how="all")[["Date", "Time"] + FEATURES]
-    df = df.dropna(subset=["Date"]).reset_index(drop=True)
-    for c in FEATURES:  # a few fields carry stray commas; anything unparsable is missing
-        df[c] = pd.to_numeric(df[c].astype(str).str.replace(",", "."), errors="coerce")
-        df.loc[df[c] == -200, c] = np.nan
+    args, w = kite_e2e.e2e_args("--kite", "--data", "--workdir")
+    df = kite_e2e.airquality_frame(args.data, FEATURES)
     ref, cur = df.iloc[0::2], df.iloc[1::2]
     cur = cur.sample(frac=1.0, random_state=7).reset_index(drop=True)
     for col, off in SHIFT.items():

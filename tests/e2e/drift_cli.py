@@ -4,13 +4,14 @@ its feature spec gives the same profile as the featurized CSV), --fail-on-drift,
 column gets (every branch of the automatic choice, and --test overriding it), prediction drift,
 dataset drift on either side of --drift-share, and bad input giving one clear line and the
 documented exit status."""
-import argparse
 import json
 import math
 import os
 import random
 import subprocess
 import sys
+
+import kite_e2e
 
 
 def run(args, expect):
@@ -220,13 +221,8 @@ def check_dataset_share(k, w):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--workdir", required=True)
-    a = ap.parse_args()
-    os.makedirs(a.workdir, exist_ok=True)
-    k, r, w = a.kite, a.root, lambda n: os.path.join(a.workdir, n)
+    a, w = kite_e2e.e2e_args()
+    k, r = a.kite, a.root
     model, spec = f"{r}/models/titanic.json", f"{r}/models/titanic.spec.json"
     results = []
     results.append(run([k, "profile", "--model", model, "--spec", spec, "--input",

@@ -20,7 +20,6 @@ with Evidently"): there kite must equal the binned W1 recomputed here from the r
 own edges (1e-6), and the difference from Evidently's raw-data value is printed, bounded by the
 binning's own error (each bin's width times its two shares, plus the current's mass beyond the
 outer edges)."""
-import argparse
 import json
 import math
 import os
@@ -30,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import drift_evidently_compare as dec  # noqa: E402
+import kite_e2e  # noqa: E402
 
 REL = 1e-6
 
@@ -107,13 +107,7 @@ def check_case(kite, ref_csv, cur_csv, workdir, tag):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--workdir", required=True)
-    args = ap.parse_args()
-    os.makedirs(args.workdir, exist_ok=True)
-    w = lambda name: os.path.join(args.workdir, name)
+    args, w = kite_e2e.e2e_args("--kite", "--data", "--workdir")
     ref, cur = dec.airquality_split(args.data)
     dec.write_uci(ref, w("ref_full.csv"))
     dec.write_uci(ref.iloc[:1000], w("ref_small.csv"))

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+import kite_e2e
+
 FEATURES = ["PT08.S1(CO)", "PT08.S2(NMHC)", "PT08.S3(NOx)", "PT08.S4(NO2)", "PT08.S5(O3)",
             "T", "RH", "AH"]
 DERIVED = ["weekday", "weekend", "period"]
@@ -39,13 +41,7 @@ P_TESTS = ("ks", "chisquare", "z")
 def airquality_split(data):
     """(reference, current) DataFrames of COLUMNS, NaN for missing, as drift_airquality.py."""
     warnings.simplefilter("ignore")  # the UCI rows carry more fields than the header
-    df = pd.read_csv(data, sep=";", decimal=",", na_values=[-200, "-200"], index_col=False)
-    df.columns = [str(c).rstrip(",") for c in df.columns]  # the header ends "AH,,,,,"
-    df = df.dropna(how="all")[["Date", "Time"] + FEATURES]
-    df = df.dropna(subset=["Date"]).reset_index(drop=True)
-    for c in FEATURES:  # a few fields carry stray commas; anything unparsable is missing
-        df[c] = pd.to_numeric(df[c].astype(str).str.replace(",", "."), errors="coerce")
-        df.loc[df[c] == -200, c] = np.nan
+    df = kite_e2e.airquality_frame(data, FEATURES)
     day = pd.to_datetime(df["Date"], format="%d/%m/%Y").dt.dayofweek
     df["weekday"] = day.astype(float)
     df["weekend"] = (day >= 5).astype(float)

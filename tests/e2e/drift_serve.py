@@ -5,7 +5,6 @@ topic can be read after serve exits. /metrics must show the Fare column at signi
 detection counter, and pass promtool; after SIGTERM's clean exit, the drift topic, read to its
 high watermark on every partition, must hold the Fare detection (and no Age one), one event per
 status change that the monitor counted, and exactly the drift outputs serve says it delivered."""
-import argparse
 import csv
 import json
 import os
@@ -22,14 +21,7 @@ TOPIC = "drift-events"
 WINDOW = "tumbling_200"
 LEVELS = {"none": 0, "moderate": 1, "significant": 2}
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
-a = ap.parse_args()
-os.makedirs(a.workdir, exist_ok=True)
-w = lambda n: os.path.join(a.workdir, n)
+a, w = kite_e2e.e2e_args(kafka_dir=True)
 T = kite_e2e.Checks(stream=sys.stderr)
 check, failures = T.check, T.failures
 

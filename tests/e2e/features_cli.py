@@ -4,12 +4,11 @@
     prediction, as text), and the same for raw Titanic passengers against titanic_features.csv;
   - bad specs, bad rows, a spec that does not match the model: one clear line each, exit 1.
 """
-import argparse
 import os
 import sys
 import tempfile
 
-from kite_e2e import Checks, run
+from kite_e2e import Checks, e2e_args, run
 
 T = Checks()
 check = T.check
@@ -20,10 +19,7 @@ def lines(text):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = e2e_args("--kite", "--root")
     k, root = a.kite, a.root
     aq_spec = os.path.join(root, "models", "airquality.spec.json")
     aq_model = os.path.join(root, "models", "airquality.json")

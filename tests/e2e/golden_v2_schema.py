@@ -13,7 +13,6 @@ saves the same booster:
 Then `kite score --margin` on the rewritten model must give XGBoost's golden margins bit for bit,
 and 2.x models whose leaf vectors or intercept lists disagree with their outputs must be refused
 with one line naming why (real multi-target and vector-leaf models are in tests/golden/xgb3)."""
-import argparse
 import json
 import os
 import subprocess
@@ -21,6 +20,8 @@ import sys
 import tempfile
 
 import numpy as np
+
+import kite_e2e
 
 
 def to_v2(model):
@@ -52,10 +53,7 @@ def f32(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--golden", required=True)
-    args = ap.parse_args()
+    args, _ = kite_e2e.e2e_args("--kite", "--golden")
     manifest = json.load(open(os.path.join(args.golden, "manifest.json")))
     failures = checked = 0
     with tempfile.TemporaryDirectory() as tmp:

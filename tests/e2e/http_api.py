@@ -2,7 +2,6 @@
 """kite serve --http over real HTTP: predictions equal `kite score` on the same rows, every
 bad-input class gets its 4xx with a JSON error, slow clients do not block others, keep-alive,
 SO_REUSEPORT, /metrics passes promtool, reload swaps without a failed request, SIGTERM drains."""
-import argparse
 import csv
 import http.client
 import io
@@ -19,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import Checks, Kite, field, post_json, request, wait_until  # noqa: E402
+from kite_e2e import Checks, Kite, e2e_args, field, post_json, read_response, request, wait_until  # noqa: E402
 
 T = Checks()
 check = T.check
@@ -390,12 +389,7 @@ def test_drain(srv, names):
           f"draining server still answers, with Connection: close ({st})")
     check(request(port, "GET", "/health")[0] == 200, "/health 200 while draining")
     slow.sendall(body[10:])
-    answer = b""
-    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-        chunk = slow.recv(4096)
-        if not chunk:
-            break
-        answer += chunk
+    answer = read_response(slow)
     slow.close()
     check(answer.startswith(b"HTTP/1.1 200") and b"prediction" in answer,
           f"the request in flight at SIGTERM is answered: {answer[:80]!r}")
@@ -494,10 +488,7 @@ def test_spec(kite, root, tmpdir):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = e2e_args("--kite", "--root")
     root, kite = a.root, a.kite
     model = os.path.join(root, "models", "titanic.json")
     names = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare"]

@@ -17,7 +17,6 @@ Asserted:
 - a request held past a short --grace-seconds is cut at that grace (not at a fixed 10 s) and
   the exit status is 1.
 Every wait has a deadline that only guards against a hang."""
-import argparse
 import csv
 import http.client
 import io
@@ -32,8 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import (HANG_GUARD_S, Broker, Checks, Kite, field, post_json, request,  # noqa: E402
-                      wait_until)
+from kite_e2e import (HANG_GUARD_S, Broker, Checks, Kite, e2e_args, field, post_json,  # noqa: E402
+                      read_response, request, wait_until)
 
 T = Checks()
 check = T.check
@@ -141,14 +140,8 @@ def committed_offset(addr, group, topic):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
-    a = ap.parse_args()
+    a, _ = e2e_args(kafka_dir=True)
     kite, root = os.path.abspath(a.kite), os.path.abspath(a.root)
-    os.makedirs(a.workdir, exist_ok=True)
     rows_csv = os.path.join(a.workdir, "passengers.csv")
     with open(os.path.join(root, "data", "titanic.csv"), newline="") as f:
         text = f.read()
@@ -265,12 +258,7 @@ def main():
               f"alive {alive}, pipeline stopped {pipeline_done})")
         held.sendall(body[10:])
         held.settimeout(HANG_GUARD_S)
-        resp = b""
-        while b"\r\n\r\n" not in resp or not resp.rstrip().endswith(b"}"):
-            chunk = held.recv(4096)
-            if not chunk:
-                break
-            resp += chunk
+        resp = read_response(held)
         pipeline_done = "Kafka pipeline stopped" in srv.log()
         held.close()
         text = resp.decode("utf-8", "replace")

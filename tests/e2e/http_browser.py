@@ -5,7 +5,6 @@ the prediction from the page; it must equal `kite score` on the same row.
 Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe: JSON
 messages ending in NUL on fds 3 and 4), so no websocket library is needed. Each step polls
 the page's state (data attributes the page sets) instead of sleeping."""
-import argparse
 import fcntl
 import json
 import os
@@ -16,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import Checks, Kite  # noqa: E402
+from kite_e2e import Checks, Kite, e2e_args  # noqa: E402
 
 T = Checks()
 check = T.check
@@ -116,10 +115,7 @@ def fill_form(chrome, port, names, rows, want):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = e2e_args("--kite", "--root")
     binary = shutil.which("chromium")
     if not binary:
         check(False, "chromium is not installed (tools/setup.sh installs it)")

@@ -20,7 +20,6 @@ What is asserted:
 
 The flood connects from 127.0.0.2 (any 127/8 address is loopback on Linux), the new client from
 127.0.0.1. RLIMIT_NOFILE is raised for this process and the server it starts."""
-import argparse
 import errno
 import http.client
 import os
@@ -33,7 +32,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import Checks, Kite, request, wait_until  # noqa: E402
+from kite_e2e import Checks, Kite, e2e_args, request, wait_until  # noqa: E402
 
 FLOOD = 5000
 FLOOD_ADDR = "127.0.0.2"
@@ -232,10 +231,7 @@ def gauge_noconn(port):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = e2e_args("--kite", "--root")
     model = os.path.join(a.root, "models", "titanic.json")
     limit = raise_nofile(2 * FLOOD + 2000)
     t = Checks()

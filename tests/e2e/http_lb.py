@@ -4,7 +4,6 @@ restarted in turn with SIGTERM; zero failed requests.
 
 HAProxy checks GET /ready every 100 ms (fall 1, rise 1) and is told not to retry (retries 0,
 no redispatch), so a request that kite dropped would reach the client as a failure."""
-import argparse
 import http.client
 import json
 import os
@@ -16,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import Checks, Kite, free_port, post_json, request, wait_until  # noqa: E402
+from kite_e2e import Checks, Kite, e2e_args, free_port, post_json, request, wait_until  # noqa: E402
 
 T = Checks()
 check = T.check
@@ -57,10 +56,7 @@ def served(port):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a, _ = e2e_args("--kite", "--root")
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     if not os.path.exists(haproxy):
         check(False, "haproxy is not installed (tools/setup.sh installs it)")

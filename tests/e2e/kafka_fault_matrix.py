@@ -33,10 +33,10 @@ import sys
 import threading
 import time
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kite_e2e import Checks
+from kite_e2e import Checks, poll_to_eof, signal_wait
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -237,16 +237,9 @@ def read_committed_outputs(names):
                   "enable.partition.eof": True, "isolation.level": "read_committed"})
     kinds = ("predictions", "dead-letters", "alerts")
     c.assign([TopicPartition(names[k], p, 0) for k in kinds for p in range(PARTITIONS)])
-    out, eof, deadline = {}, set(), time.monotonic() + 120
+    out, eof = {}, set()
     kind_of = {names[k]: k for k in kinds}
-    while len(eof) < len(kinds) * PARTITIONS and time.monotonic() < deadline:
-        m = c.poll(0.2)
-        if m is None:
-            continue
-        if m.error():
-            if m.error().code() == KafkaError._PARTITION_EOF:
-                eof.add((m.topic(), m.partition()))
-            continue
+    for m in poll_to_eof(c, len(kinds) * PARTITIONS, eof, 120):
         j = json.loads(m.value())
         k = (kind_of[m.topic()], int(j["partition"]), int(j["offset"]))
         out[k] = out.get(k, 0) + 1
@@ -310,13 +303,7 @@ class Kite:
 
     def signal_and_wait(self, sig, timeout=60):
         self.expected_exit = True
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
+        return signal_wait(self.proc, sig, timeout)
 
 
 def run_case(case):

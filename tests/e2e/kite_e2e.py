@@ -1,17 +1,24 @@
 """The one helper module of kite's end-to-end tests (tests/e2e/*.py; tests/README.md lists them).
 
   checks        Checks: count the checks, print a line per check (or per failed one), keep the
-                failed ones, the exit code
-  processes     run, free_port, wait_until, wait_ready, stop_process, http_get
-  HTTP          Kite (`kite serve --http` on an ephemeral port), request, post_json, field
+                failed ones, the exit code; e2e_args (the usual --kite --root --workdir)
+  processes     run, free_port, wait_until, wait_ready, stop_process, signal_wait, http_get
+  kite serve    start_serve, metrics_port, scrape, wait_metric (its own /metrics); the Titanic
+                data: titanic_features, titanic_rows, titanic_event, produce_titanic, predictions
+  HTTP          Kite (`kite serve --http` on an ephemeral port), request, post_json, field,
+                read_response
   brokers       Broker (`kite broker` or the real cluster of --kafka-dir), read_topic,
-                STANDARD_TOPICS
+                consume_until, poll_to_eof, STANDARD_TOPICS
   operations    Prometheus, Alertmanager, KiteServe (kite serve with its metrics port) and
-                airquality_stream / AQ_REPLAY (the air-quality stream with an injected shift)
+                airquality_stream / AQ_REPLAY (the air-quality stream with an injected shift),
+                airquality_frame (the UCI file as a DataFrame)
 
 Everything runs on 127.0.0.1 with ephemeral ports; every wait has a deadline that only guards
 against a hang (no assertion depends on timing). Only the standard library is imported here
-(confluent-kafka where a topic is read), so every interpreter the ctests use can import it."""
+(confluent-kafka where a topic is read, numpy and pandas inside the functions that need them),
+so every interpreter the ctests use can import it."""
+import argparse
+import csv
 import datetime
 import http.client
 import json
@@ -70,6 +77,30 @@ class Checks:
         """Prints "NAME: P/N checks passed"; 1 when a check failed or none ran, else 0."""
         print(f"{name}: {self.passed}/{self.count} checks passed", flush=True)
         return 1 if self.failures or not self.count else 0
+
+
+def e2e_args(*options, kafka_dir=False, extra=None, fresh=False):
+    """The command line of a test: each of `options` (default --kite --root --workdir) a required
+    string, then --kafka-dir (optional) with kafka_dir (True, or its help text), then what
+    extra(parser) adds. The --workdir folder is made (emptied first with fresh). Returns
+    (args, w): w(*parts) is a path in the workdir (None without --workdir)."""
+    ap = argparse.ArgumentParser()
+    for o in options or ("--kite", "--root", "--workdir"):
+        ap.add_argument(o, required=True)
+    if kafka_dir:
+        ap.add_argument("--kafka-dir", help=kafka_dir if isinstance(kafka_dir, str) else
+                        "run on the real Kafka cluster tools/kafka-cluster.sh started there "
+                        "(default: kite broker, the mock)")
+    if extra:
+        extra(ap)
+    args = ap.parse_args()
+    workdir = getattr(args, "workdir", None)
+    if workdir is None:
+        return args, None
+    if fresh:
+        shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir, exist_ok=not fresh)
+    return args, lambda *p: os.path.join(workdir, *p)
 
 
 # --- processes and ports ---
@@ -132,6 +163,101 @@ def stop_process(proc, seconds=60):
             proc.kill()
             proc.wait()
     return proc.returncode
+
+
+def signal_wait(proc, sig, timeout):
+    """Sends sig and waits up to timeout s: the exit status, or None (then killed) on a timeout."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+# --- kite serve on a broker: its own /metrics; the Titanic data the stream tests send ---
+
+def start_serve(kite, root, argv, log_path):
+    """`kite serve ARGV` (with --metrics-addr 127.0.0.1:0 among argv) in root, stderr to log_path:
+    (process, metrics port or None when the log names none within 30 s)."""
+    proc = subprocess.Popen([kite, "serve", *argv], cwd=root, stdout=subprocess.DEVNULL,
+                            stderr=open(log_path, "w"))
+    return proc, metrics_port(log_path)
+
+
+def metrics_port(log_path, tries=300):
+    """The port of kite serve's "metrics on ... (port N)" log line, polled every 0.1 s, or None."""
+    for _ in range(tries):
+        m = re.search(r"metrics on .*\(port (\d+)\)", open(log_path).read())
+        if m:
+            return int(m.group(1))
+        time.sleep(0.1)
+    return None
+
+
+def scrape(port, name, labels=""):
+    """The sample NAME+LABELS (labels as printed, "{...}", or "" for none) of kite's /metrics on
+    port, or None."""
+    try:
+        _, text = http_get(f"http://127.0.0.1:{port}/metrics")
+    except OSError:
+        return None
+    m = re.search(r"^%s%s (\S+)$" % (re.escape(name), re.escape(labels)), text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def wait_metric(port, name, want, seconds=60, labels=""):
+    """Scrapes every 0.05 s until the sample is >= want or `seconds` pass: its last value."""
+    got = None
+    for _ in range(seconds * 20):
+        got = scrape(port, name, labels)
+        if got is not None and got >= want:
+            break
+        time.sleep(0.05)
+    return got
+
+
+def titanic_features(kite, root, spec, out_csv, dtype=None):
+    """kite featurize of data/titanic.csv by spec into out_csv (Survived kept): (feature names,
+    X, y) as numpy arrays, X of dtype (numpy's default float64 without one), "" as NaN."""
+    import numpy as np
+    subprocess.run([kite, "featurize", "--spec", spec, "--input", "data/titanic.csv", "--output",
+                    out_csv, "--keep", "Survived"], cwd=root, check=True)
+    feat = list(csv.DictReader(open(out_csv)))
+    names = [c for c in feat[0].keys() if c != "Survived"]
+    X = np.array([[float(r[c]) if r[c] != "" else np.nan for c in names] for r in feat], dtype=dtype)
+    y = np.array([float(r["Survived"]) for r in feat])
+    return names, X, y
+
+
+TITANIC_NUMERIC = ("Pclass", "Age", "SibSp", "Parch", "Fare")
+
+
+def titanic_rows(root):
+    """The rows of data/titanic.csv (dicts) and the raw event fields (all but Survived)."""
+    rows = list(csv.DictReader(open(os.path.join(root, "data/titanic.csv"), newline="")))
+    return rows, [f for f in rows[0] if f != "Survived"]
+
+
+def titanic_event(row, fields):
+    """A passenger as a JSON event: the numeric fields as numbers, "" as null."""
+    return {f: (None if row[f] == "" else float(row[f]) if f in TITANIC_NUMERIC else row[f])
+            for f in fields}
+
+
+def produce_titanic(producer, rows, fields, tag, topic="events"):
+    """Every row as an event keyed TAG-INDEX, then a flush."""
+    for i, r in enumerate(rows):
+        producer.produce(topic, key="%s-%d" % (tag, i), value=json.dumps(titanic_event(r, fields)))
+    producer.flush(30)
+
+
+def predictions(stdout):
+    """The prediction column of `kite score` output: its text per row."""
+    lines = stdout.splitlines()
+    col = lines[0].split(",").index("prediction")
+    return [l.split(",")[col] for l in lines[1:]]
 
 
 # --- HTTP: kite serve --http and requests ---
@@ -201,6 +327,17 @@ def request(port, method, path, body=None, headers=None, conn=None):
             c.close()
 
 
+def read_response(sock):
+    """Raw bytes from sock until a response whose JSON body has ended (a "}" last) or EOF."""
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    return answer
+
+
 def post_json(port, body, conn=None, path="/predict"):
     if not isinstance(body, (str, bytes)):
         body = json.dumps(body)
@@ -251,6 +388,43 @@ def read_topic(addr, topic, group="kite-test-reader", positions=False):
         consumer.unassign()
     consumer.close()
     return messages, total, want, parts
+
+
+def consume_until(addr, topics, done, group="rd", idle_polls=50):
+    """Subscribes `group` (from the earliest offset) to topics and yields every message until
+    done() holds or idle_polls batch polls of 0.2 s in a row came back empty."""
+    from confluent_kafka import Consumer
+
+    c = Consumer({"bootstrap.servers": addr, "group.id": group, "auto.offset.reset": "earliest"})
+    c.subscribe(list(topics))
+    idle = 0
+    try:
+        while not done() and idle < idle_polls:
+            ms = c.consume(1000, 0.2)
+            idle = idle + 1 if not ms else 0
+            for m in ms:
+                if not m.error():
+                    yield m
+    finally:
+        c.close()
+
+
+def poll_to_eof(consumer, ends, eof, seconds, poll=0.2):
+    """Yields every message of an assigned consumer (enable.partition.eof on) until `ends`
+    (topic, partition) pairs have reported their end, each added to the set eof, or `seconds`
+    pass."""
+    from confluent_kafka import KafkaError
+
+    deadline = time.monotonic() + seconds
+    while len(eof) < ends and time.monotonic() < deadline:
+        m = consumer.poll(poll)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                eof.add((m.topic(), m.partition()))
+            continue
+        yield m
 
 
 # Topics every stream test may write: created up front on the real cluster (where an
@@ -412,12 +586,7 @@ class KiteServe:
 
     def metric(self, name):
         """A sample without labels from kite's own /metrics, or None."""
-        try:
-            _, text = http_get(f"http://127.0.0.1:{self.metrics_port}/metrics")
-        except OSError:
-            return None
-        m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
-        return float(m.group(1)) if m else None
+        return scrape(self.metrics_port, name)
 
     def stop(self):
         rc = stop_process(self.proc)
@@ -435,6 +604,19 @@ AQ_SHIFT = {"PT08.S1(CO)": 300.0, "T": 10.0}
 AQ_SHIFTED_FEATURES = re.compile(r"^(S1|T)(_.*)?$")  # features the spec computes from them
 
 
+def airquality_moved(line, cols, days, offsets=None):
+    """A raw AirQualityUCI.csv row (cols: column name -> index) `days` later, with each of
+    offsets {column: added value} added where the column is not missing."""
+    fields = line.split(";")
+    day = datetime.datetime.strptime(fields[cols["Date"]], "%d/%m/%Y") + datetime.timedelta(days=days)
+    fields[cols["Date"]] = day.strftime("%d/%m/%Y")
+    for col, off in (offsets or {}).items():
+        v = fields[cols[col]].strip()
+        if v and v != "-200":
+            fields[cols[col]] = ("%.4f" % (float(v.replace(",", ".")) + off)).replace(".", ",")
+    return ";".join(fields)
+
+
 def airquality_stream(root, kite, workdir, copies, shift=None):
     """Writes ref.csv, ref.json (profiled with the label CO(GT)) and cur.csv into workdir; returns
     (stream events, first shifted event, first event after the shift), events counted from 1
@@ -447,15 +629,8 @@ def airquality_stream(root, kite, workdir, copies, shift=None):
     out = [lines[0]]
     for c in range(copies):
         for r, line in enumerate(data):
-            fields = line.split(";")
-            day = datetime.datetime.strptime(fields[cols["Date"]], "%d/%m/%Y") + datetime.timedelta(days=364 * c)
-            fields[cols["Date"]] = day.strftime("%d/%m/%Y")
-            if shift and c == 1 and shift[0] <= r < shift[1]:
-                for col, off in AQ_SHIFT.items():
-                    v = fields[cols[col]].strip()
-                    if v and v != "-200":
-                        fields[cols[col]] = ("%.4f" % (float(v.replace(",", ".")) + off)).replace(".", ",")
-            out.append(";".join(fields))
+            shifted = shift and c == 1 and shift[0] <= r < shift[1]
+            out.append(airquality_moved(line, cols, 364 * c, AQ_SHIFT if shifted else None))
     with open(os.path.join(workdir, "cur.csv"), "w") as f:
         f.write("\n".join(out) + "\n")
     subprocess.run([kite, "profile", "--model", "models/airquality.json", "--spec",
@@ -465,6 +640,22 @@ def airquality_stream(root, kite, workdir, copies, shift=None):
     if not shift:
         return copies * AQ_ROWS, None, None
     return copies * AQ_ROWS, AQ_ROWS + shift[0] + 1, AQ_ROWS + shift[1] + 1
+
+
+def airquality_frame(data, features):
+    """AirQualityUCI.csv (path data) as a pandas DataFrame of Date, Time and the numeric
+    `features`: the rows with a date, NaN where a field is -200 or does not parse."""
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_csv(data, sep=";", decimal=",", na_values=[-200, "-200"], index_col=False)
+    df.columns = [str(c).rstrip(",") for c in df.columns]  # the header ends "AH,,,,,"
+    df = df.dropna(how="all")[["Date", "Time"] + features]
+    df = df.dropna(subset=["Date"]).reset_index(drop=True)
+    for c in features:  # a few fields carry stray commas; anything unparsable is missing
+        df[c] = pd.to_numeric(df[c].astype(str).str.replace(",", "."), errors="coerce")
+        df.loc[df[c] == -200, c] = np.nan
+    return df
 
 
 AQ_REPLAY = ["--model", "models/airquality.json", "--feature-spec", "models/airquality.spec.json",

@@ -4,7 +4,6 @@ same commands the job runs after its build (no apt-get, no rebuild), then its pr
 checked: Titanic rows and accuracy (recomputed from the written predictions), and the stream
 summary: every replayed row consumed, events = predictions + dead letters, every output
 delivered, throughput and latency percentiles present, /metrics agreeing, promtool clean."""
-import argparse
 import csv
 import os
 import re
@@ -12,14 +11,10 @@ import subprocess
 import sys
 import time
 
-from kite_e2e import Broker, Checks
+from kite_e2e import Broker, Checks, e2e_args
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: the embedded mock)")
-args = ap.parse_args()
+args, _ = e2e_args(kafka_dir="run on the real Kafka cluster tools/kafka-cluster.sh started there "
+                            "(default: the embedded mock)")
 T = Checks(stream=sys.stderr)
 check, failures = T.check, T.failures
 LIMIT_S = 60
@@ -31,7 +26,6 @@ def number(pattern, text, what, cast=int):
     return cast(m.group(1)) if m else None
 
 
-os.makedirs(args.workdir, exist_ok=True)
 env = dict(os.environ, KITE_SKIP_SETUP="1", KITE_BUILD_DIR=os.path.dirname(os.path.abspath(args.kite)),
            KITE_OUT_DIR=os.path.abspath(args.workdir))
 if args.kafka_dir:  # the job's stream on the real cluster: one input partition, as embedded

@@ -4,13 +4,14 @@
 Cases are derived from a real golden model (JSON and UBJSON), so they are the mistakes a real
 file can have: truncation, wrong types, out-of-range children, cycles, features past
 num_feature, absurd sizes, unsupported objectives and boosters."""
-import argparse
 import copy
 import json
 import os
 import subprocess
 import sys
 import tempfile
+
+import kite_e2e
 
 
 def case_list(model):
@@ -83,10 +84,7 @@ def ubj_cases(ubj):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--golden", required=True)
-    args = ap.parse_args()
+    args, _ = kite_e2e.e2e_args("--kite", "--golden")
     model = json.load(open(os.path.join(args.golden, "binary_logistic_d6.json")))
     ubj = open(os.path.join(args.golden, "binary_logistic_base.ubj"), "rb").read()
     rows = os.path.join(args.golden, "binary_logistic_d6.rows.csv")

@@ -15,7 +15,6 @@ except for the shifted rows. Asserted:
     sensors, T among them) reaches the webhook within FIRE_BOUND s of that event being consumed;
   - the resolve reaches it within RESOLVE_BOUND s of kite consuming the event that pushes the
     last shifted one out of the window, and after it Alertmanager holds no such alert."""
-import argparse
 import copy
 import json
 import os
@@ -40,13 +39,7 @@ FIRE_BOUND = 25
 # check (1 s), then a scrape and an evaluation (2 s) and a group_interval (1 s): 4 s, with margin.
 RESOLVE_BOUND = 15
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-a = ap.parse_args()
-os.makedirs(a.workdir, exist_ok=True)
-w = lambda n: os.path.join(a.workdir, n)
+a, w = kite_e2e.e2e_args()
 T = kite_e2e.Checks(verbose=True)
 check, failures = T.check, T.failures
 

@@ -15,7 +15,6 @@ Also checked: each dashboard variable's own query (label_values) returns values,
 metric name in an expression is one that Prometheus scraped from kite, the dashboards' structure
 (unique panel ids, a refId per query, the ${datasource} variable, grid within 24 columns), and
 the provisioning files name the dashboards' folder and a Prometheus datasource."""
-import argparse
 import json
 import math
 import os
@@ -34,13 +33,7 @@ import kite_e2e
 RATE = "15s"  # $__rate_interval at 1 s scrapes: Grafana's max(4 x scrape, interval + scrape) and some
 DASHBOARDS = ("overview", "drift", "http")
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-a = ap.parse_args()
-os.makedirs(a.workdir, exist_ok=True)
-w = lambda n: os.path.join(a.workdir, n)
+a, w = kite_e2e.e2e_args()
 T = kite_e2e.Checks(verbose=True)
 check, failures = T.check, T.failures
 

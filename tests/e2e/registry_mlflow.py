@@ -10,18 +10,14 @@ directory from mlflow.xgboost.save_model. Asserted:
     signal, and later events carry "titanic/2" with version 2's predictions;
   - an alias moved to a version that is not there, a directory without an xgboost flavor and an
     MLmodel in flow style are refused with one line each (the old version keeps serving)."""
-import argparse
-import csv
 import json
 import os
 import re
-import shutil
 import signal
 import struct
 import subprocess
 import sys
 import time
-import urllib.request
 
 os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
 import mlflow  # noqa: E402
@@ -32,25 +28,13 @@ from confluent_kafka import Producer  # noqa: E402
 
 import kite_e2e  # noqa: E402
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-args = ap.parse_args()
-shutil.rmtree(args.workdir, ignore_errors=True)
-os.makedirs(args.workdir)
-w = lambda *p: os.path.join(args.workdir, *p)
+args, w = kite_e2e.e2e_args(fresh=True)
 SPEC = os.path.join(args.root, "models/titanic.spec.json")
 T = kite_e2e.Checks(verbose=True)
 check, failures = T.check, T.failures
 
 
-subprocess.run([args.kite, "featurize", "--spec", SPEC, "--input", "data/titanic.csv", "--output",
-                w("features.csv"), "--keep", "Survived"], cwd=args.root, check=True)
-feat = list(csv.DictReader(open(w("features.csv"))))
-names = [c for c in feat[0].keys() if c != "Survived"]
-X = np.array([[float(r[c]) if r[c] != "" else np.nan for c in names] for r in feat], dtype=np.float32)
-y = np.array([float(r["Survived"]) for r in feat])
+names, X, y = kite_e2e.titanic_features(args.kite, args.root, SPEC, w("features.csv"), dtype=np.float32)
 boosters = [xgb.train({"objective": "binary:logistic", "max_depth": d, "seed": d},
                       xgb.DMatrix(X, y, feature_names=names), r) for d, r in ((2, 5), (4, 12))]
 expect = [b.predict(xgb.DMatrix(X, feature_names=names)).astype(np.float32) for b in boosters]
@@ -72,9 +56,7 @@ def score(model):
                         "-q"], cwd=args.root, capture_output=True, text=True, env=env)
     if r.returncode:
         return None, r.stderr.strip()
-    lines = r.stdout.splitlines()
-    col = lines[0].split(",").index("prediction")
-    return np.array([float(l.split(",")[col]) for l in lines[1:]], dtype=np.float32), ""
+    return np.array([float(v) for v in kite_e2e.predictions(r.stdout)], dtype=np.float32), ""
 
 
 for model, want, what in ((w("saved_model"), 1, "MLflow model directory (save_model)"),
@@ -100,47 +82,17 @@ for model, want in ((w("sklearn_only"), "no xgboost flavor"), (w("flow_style"), 
 # kite serve follows the alias.
 broker = kite_e2e.Broker(args.kite, args.root, None, partitions=2)
 log = w("serve.log")
-serve = subprocess.Popen(
-    [args.kite, "serve", "--brokers", broker.addr, "--model", "models:/titanic@production",
+serve, port = kite_e2e.start_serve(
+    args.kite, args.root,
+    ["--brokers", broker.addr, "--model", "models:/titanic@production",
      "--registry-uri", registry, "--feature-spec", SPEC, "--model-watch-ms", "100", "--workers", "1",
-     "--cores", "none", "--metrics-addr", "127.0.0.1:0", "-X", "consumer.session.timeout.ms=6000"],
-    cwd=args.root, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+     "--cores", "none", "--metrics-addr", "127.0.0.1:0", "-X", "consumer.session.timeout.ms=6000"], log)
 try:
-    port = None
-    for _ in range(300):
-        m = re.search(r"metrics on .*\(port (\d+)\)", open(log).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.1)
-
-    def metric(name, labels=""):
-        try:
-            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-        except OSError:
-            return None
-        m = re.search(r"^%s%s (\S+)$" % (re.escape(name), re.escape(labels)), text, re.M)
-        return float(m.group(1)) if m else None
-
-    def wait(name, want, labels="", seconds=60):
-        got = None
-        for _ in range(seconds * 20):
-            got = metric(name, labels)
-            if got is not None and got >= want:
-                break
-            time.sleep(0.05)
-        return got
-
-    rows = list(csv.DictReader(open(os.path.join(args.root, "data/titanic.csv"))))
-    fields = [f for f in rows[0] if f != "Survived"]
-    num = ("Pclass", "Age", "SibSp", "Parch", "Fare")
+    metric = lambda name: kite_e2e.scrape(port, name)
+    wait = lambda name, want, labels="", seconds=60: kite_e2e.wait_metric(port, name, want, seconds, labels)
+    rows, fields = kite_e2e.titanic_rows(args.root)
     p = Producer({"bootstrap.servers": broker.addr})
-
-    def send(tag):
-        for i, r in enumerate(rows):
-            ev = {f: (None if r[f] == "" else float(r[f]) if f in num else r[f]) for f in fields}
-            p.produce("events", key="%s-%d" % (tag, i), value=json.dumps(ev))
-        p.flush(30)
+    send = lambda tag: kite_e2e.produce_titanic(p, rows, fields, tag)
 
     check(wait("kite_ready", 1) == 1, "kite serve on models:/titanic@production is ready")
     send("a")
@@ -166,17 +118,9 @@ try:
           "log: swapped titanic/1 -> titanic/2")
     check(re.search(r"model reload \(watch\): refused: .*model.ubj: .*; still serving titanic/2", text) is not None,
           "log: refused version 3 naming its file, titanic/2 still serving")
-    c = __import__("confluent_kafka").Consumer({"bootstrap.servers": broker.addr, "group.id": "rd",
-                                                "auto.offset.reset": "earliest"})
-    c.subscribe(["predictions"])
-    preds, idle = {}, 0
-    while len(preds) < 2 * len(rows) and idle < 50:
-        ms = c.consume(1000, 0.2)
-        idle = idle + 1 if not ms else 0
-        for m in ms:
-            if not m.error():
-                preds[m.key().decode()] = json.loads(m.value())
-    c.close()
+    preds = {}
+    for m in kite_e2e.consume_until(broker.addr, ["predictions"], lambda: len(preds) >= 2 * len(rows)):
+        preds[m.key().decode()] = json.loads(m.value())
     ok_a = all(preds.get("a-%d" % i, {}).get("model_version") == "titanic/1" and
                struct.pack("<f", preds["a-%d" % i]["prediction"]) == struct.pack("<f", expect[0][i])
                for i in range(len(rows)))

@@ -12,7 +12,6 @@ tools/retrain.py runs beside it as the flow step. Asserted:
     equals `kite score --spec` of the whole stream with the version named on it;
   - on C (shifted data after the swap), version 2's RMSE beats version 1's;
   - no event is lost or scored twice (3 x ROWS predictions, one per offset)."""
-import argparse
 import datetime
 import json
 import math
@@ -24,7 +23,6 @@ import struct
 import subprocess
 import sys
 import time
-import urllib.request
 
 from confluent_kafka import Consumer, TopicPartition
 
@@ -33,14 +31,7 @@ import kite_e2e
 ROWS = 1000
 SHIFT_IN_B = 400
 SCALE = 1.5
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-args = ap.parse_args()
-shutil.rmtree(args.workdir, ignore_errors=True)
-os.makedirs(args.workdir)
-w = lambda *p: os.path.join(args.workdir, *p)
+args, w = kite_e2e.e2e_args(fresh=True)
 SPEC = os.path.join(args.root, "models/airquality.spec.json")
 T = kite_e2e.Checks(verbose=True)
 check, failures = T.check, T.failures
@@ -81,38 +72,15 @@ json.dump({"production": 1}, open(os.path.join(reg, "aliases.json"), "w"))
 
 broker = kite_e2e.Broker(args.kite, args.root, None, partitions=1)
 log = w("serve.log")
-serve = subprocess.Popen(
-    [args.kite, "serve", "--brokers", broker.addr, "--model", reg + "@production", "--feature-spec", SPEC,
+serve, port = kite_e2e.start_serve(
+    args.kite, args.root,
+    ["--brokers", broker.addr, "--model", reg + "@production", "--feature-spec", SPEC,
      "--model-watch-ms", "200", "--drift-profile", w("ref.json"), "--drift-windows", "sliding:500:100",
      "--drift-topic", "drift-events", "--label-field", "CO(GT)", "--workers", "1", "--cores", "none",
-     "--metrics-addr", "127.0.0.1:0", "-X", "consumer.session.timeout.ms=6000"],
-    cwd=args.root, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+     "--metrics-addr", "127.0.0.1:0", "-X", "consumer.session.timeout.ms=6000"], log)
 retrain = None
 try:
-    port = None
-    for _ in range(300):
-        m = re.search(r"metrics on .*\(port (\d+)\)", open(log).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.1)
-
-    def metric(name):
-        try:
-            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-        except OSError:
-            return None
-        m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
-        return float(m.group(1)) if m else None
-
-    def wait(name, want, seconds=60):
-        got = None
-        for _ in range(seconds * 20):
-            got = metric(name)
-            if got is not None and got >= want:
-                break
-            time.sleep(0.05)
-        return got
+    wait = lambda name, want, seconds=60: kite_e2e.wait_metric(port, name, want, seconds)
 
     def produce(f):
         subprocess.run([args.kite, "produce", "--brokers", broker.addr, "--topic", "events", "--input", w(f),
@@ -161,9 +129,7 @@ try:
     def score(version):
         r = subprocess.run([args.kite, "score", "--model", os.path.join(reg, str(version), "model.json"), "--spec", SPEC,
                             "--input", w("all.csv"), "-q"], cwd=args.root, check=True, capture_output=True, text=True)
-        ls = r.stdout.splitlines()
-        col = ls[0].split(",").index("prediction")
-        return [float(l.split(",")[col]) if l.split(",")[col] != "" else math.nan for l in ls[1:]]
+        return [float(v) if v != "" else math.nan for v in kite_e2e.predictions(r.stdout)]
 
     s = {1: score(1), 2: score(2)}
     f32 = lambda v: struct.pack("<f", v)

@@ -37,7 +37,7 @@ import time
 from confluent_kafka import Consumer, TopicPartition
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_e2e import Broker, Checks  # noqa: E402
+from kite_e2e import Broker, Checks, signal_wait  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -237,13 +237,7 @@ class Kite:
 
     def stop(self, sig, timeout=90):
         self.expected_exit = True
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
+        return signal_wait(self.proc, sig, timeout)
 
     def supervise(self):
         """Restarts kite if it exited without being told to (like systemd Restart=on-failure)."""

@@ -17,8 +17,6 @@ the page over the DevTools protocol (tests/e2e/http_browser.py's Chrome) and the
   - a screenshot shows them (chart colours counted in the decoded PNG; saved with --screenshot).
 For `kite serve --http` the /predict series on the page equal /metrics, and the page's own
 request counters lie below a later scrape."""
-import argparse
-import datetime
 import json
 import math
 import os
@@ -35,7 +33,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from http_browser import Chrome  # noqa: E402
-from kite_e2e import Checks, Kite, post_json  # noqa: E402
+from kite_e2e import Checks, Kite, airquality_moved, e2e_args, post_json  # noqa: E402
 
 T = Checks()
 check = T.check
@@ -54,15 +52,7 @@ def make_stream(root, work):
         f.write("\n".join([lines[0]] + data) + "\n")
     out = [lines[0]] + data
     for r, line in enumerate(data):
-        fields = line.split(";")
-        day = datetime.datetime.strptime(fields[cols["Date"]], "%d/%m/%Y") + datetime.timedelta(days=364)
-        fields[cols["Date"]] = day.strftime("%d/%m/%Y")
-        if r >= SHIFT_IN_B:
-            for col, off in SHIFT.items():
-                v = fields[cols[col]].strip()
-                if v and v != "-200":
-                    fields[cols[col]] = ("%.4f" % (float(v.replace(",", ".")) + off)).replace(".", ",")
-        out.append(";".join(fields))
+        out.append(airquality_moved(line, cols, 364, SHIFT if r >= SHIFT_IN_B else None))
     with open(os.path.join(work, "cur.csv"), "w") as f:
         f.write("\n".join(out) + "\n")
     return 2 * ROWS
@@ -419,17 +409,12 @@ def http_part(a, chrome):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kite", required=True)
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--screenshot", help="also copy the screenshot here (docs/status_page.png)")
-    a = ap.parse_args()
+    a, _ = e2e_args(extra=lambda ap: ap.add_argument(
+        "--screenshot", help="also copy the screenshot here (docs/status_page.png)"))
     binary = shutil.which("chromium")
     if not binary:
         check(False, "chromium is not installed (tools/setup.sh installs it)")
         return T.finish("status_browser")
-    os.makedirs(a.workdir, exist_ok=True)
     profile = tempfile.mkdtemp(prefix="kite-status-chromium-")
     chrome = None
     try:

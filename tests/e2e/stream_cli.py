@@ -14,9 +14,9 @@ import sys
 import tempfile
 import time
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
-from kite_e2e import Broker, Checks
+from kite_e2e import Broker, Checks, poll_to_eof
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -33,15 +33,8 @@ def topic_keys(addr, topic, partitions=2):
     c = Consumer({"bootstrap.servers": addr, "group.id": "stream-cli-count",
                   "enable.partition.eof": True, "enable.auto.commit": False})
     c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
-    keys, eof, deadline = [], set(), time.monotonic() + 30
-    while len(eof) < partitions and time.monotonic() < deadline:
-        m = c.poll(0.5)
-        if m is None:
-            continue
-        if m.error():
-            if m.error().code() == KafkaError._PARTITION_EOF:
-                eof.add(m.partition())
-            continue
+    keys, eof = [], set()
+    for m in poll_to_eof(c, partitions, eof, 30, poll=0.5):
         keys.append(m.key().decode() if m.key() is not None else None)
     c.close()
     return keys if len(eof) == partitions else None

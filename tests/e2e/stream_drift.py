@@ -13,7 +13,6 @@ T, T_*), and only those, must reach significant PSI within one window of the shi
 whose window holds at most half shifted events (end_event <= SHIFT_AT + WINDOW / 2). Also
 asserted: the status-change events are on the drift topic, the drift gauges are on the dumped
 /metrics, and promtool accepts the dump."""
-import argparse
 import datetime
 import json
 import os
@@ -35,14 +34,7 @@ STREAM = 2 * ROWS
 SHIFT = {"PT08.S1(CO)": 300.0, "T": 10.0}
 DERIVED = re.compile(r"^(S1|T)(_.*)?$")  # features the spec computes from the shifted inputs
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
-args = ap.parse_args()
-os.makedirs(args.workdir, exist_ok=True)
-w = lambda name: os.path.join(args.workdir, name)
+args, w = kite_e2e.e2e_args(kafka_dir=True)
 T = kite_e2e.Checks(stream=sys.stderr)
 check, failures = T.check, T.failures
 

@@ -17,11 +17,10 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
-from kite_e2e import Broker, Checks
+from kite_e2e import Broker, Checks, poll_to_eof
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -54,15 +53,8 @@ def read_committed(addr):
                   "enable.partition.eof": True, "isolation.level": "read_committed"})
     topics = ("predictions", "dead-letters", "alerts")
     c.assign([TopicPartition(t, p, 0) for t in topics for p in range(PARTITIONS)])
-    out, eof, deadline = {}, set(), time.monotonic() + 60
-    while len(eof) < len(topics) * PARTITIONS and time.monotonic() < deadline:
-        m = c.poll(0.2)
-        if m is None:
-            continue
-        if m.error():
-            if m.error().code() == KafkaError._PARTITION_EOF:
-                eof.add((m.topic(), m.partition()))
-            continue
+    out, eof = {}, set()
+    for m in poll_to_eof(c, len(topics) * PARTITIONS, eof, 60):
         j = json.loads(m.value())
         k = (m.topic(), int(j["partition"]), int(j["offset"]))
         out[k] = out.get(k, 0) + 1
@@ -129,15 +121,7 @@ want = {}
 c = Consumer({"bootstrap.servers": addr, "group.id": "eos-input", "enable.auto.commit": False,
               "enable.partition.eof": True})
 c.assign([TopicPartition("events", p, 0) for p in range(PARTITIONS)])
-eof, deadline = set(), time.monotonic() + 60
-while len(eof) < PARTITIONS and time.monotonic() < deadline:
-    m = c.poll(0.2)
-    if m is None:
-        continue
-    if m.error():
-        if m.error().code() == KafkaError._PARTITION_EOF:
-            eof.add(m.partition())
-        continue
+for m in poll_to_eof(c, PARTITIONS, set(), 60):
     want[(m.partition(), m.offset())] = event(int(m.key()[1:]))[1]
 c.close()
 check(len(want) == N + M, f"the input holds {len(want)} of {N + M} events")

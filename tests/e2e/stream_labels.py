@@ -14,7 +14,6 @@ one without a key); then the remaining passengers stream in. Asserted:
     script computes from the predictions topic and the labels, log-loss within 1e-6;
   - one HTML and one JSON report per closed window (4 for 891 events), each with charts;
   - SIGTERM: exit 0."""
-import argparse
 import csv
 import json
 import math
@@ -32,14 +31,7 @@ import kite_e2e
 FIRST = 446
 WINDOW = 200
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: kite broker, the mock)")
-args = ap.parse_args()
-os.makedirs(args.workdir, exist_ok=True)
-w = lambda name: os.path.join(args.workdir, name)
+args, w = kite_e2e.e2e_args(kafka_dir=True)
 T = kite_e2e.Checks(verbose=True)
 check, failures = T.check, T.failures
 

@@ -2,7 +2,6 @@
 """Live metrics endpoint of `kite serve`: /health, /ready, /metrics while events stream, checked
 by `promtool check metrics` (which must print nothing); then SIGTERM must drain, commit and exit 0
 with the summary printed."""
-import argparse
 import re
 import signal
 import subprocess
@@ -11,13 +10,10 @@ import time
 import urllib.error
 import urllib.request
 
-from kite_e2e import Broker, Checks
+from kite_e2e import Broker, Checks, e2e_args
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there (default: the embedded mock)")
-args = ap.parse_args()
+args, _ = e2e_args("--kite", "--root", kafka_dir="run on the real Kafka cluster tools/kafka-cluster.sh "
+                                              "started there (default: the embedded mock)")
 # With --kafka-dir, --replay goes to the real cluster instead of kite's embedded broker.
 brokers = ["--brokers", Broker(args.kite, args.root, args.kafka_dir).addr] if args.kafka_dir else []
 

@@ -21,7 +21,6 @@ topic. Asserted:
     of them scored, kill -9, the rest, a restart with KITE_STATE_REBUILD=off (no recovery): it
     must show differing and warming-up predictions (so the comparison can fail).
 Figures (rebuild seconds per partition, events replayed) are printed for bench/RESULTS.md."""
-import argparse
 import json
 import os
 import random
@@ -42,17 +41,15 @@ RATE = 100.0          # events per second produced: the kills happen while it fl
 WARMUP = 168
 HANG_S = 240
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-ap.add_argument("--kafka-dir", help="the real cluster tools/kafka-cluster.sh started there (default: the mock)")
-ap.add_argument("--seed", type=int, default=None)
-ap.add_argument("--kills", type=int, default=4)
-ap.add_argument("--control", action="store_true", help="also run without recovery and expect differences")
-args = ap.parse_args()
-os.makedirs(args.workdir, exist_ok=True)
-w = lambda name: os.path.join(args.workdir, name)
+
+def options(ap):
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--kills", type=int, default=4)
+    ap.add_argument("--control", action="store_true", help="also run without recovery and expect differences")
+
+
+args, w = kite_e2e.e2e_args(kafka_dir="the real cluster tools/kafka-cluster.sh started there (default: the mock)",
+                            extra=options)
 seed = args.seed if args.seed is not None else int(time.time())
 print(f"seed {seed}", flush=True)
 T = kite_e2e.Checks(verbose=True)

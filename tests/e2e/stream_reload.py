@@ -19,7 +19,6 @@ scoring. Asserted:
   - SIGTERM: exit 0.
 Then a second short run with model_watch_ms: replacing version files is picked up alone.
 With --kafka-dir the same runs on the real Kafka cluster (tests/kite_e2e.Broker)."""
-import argparse
 import csv
 import json
 import os
@@ -34,7 +33,6 @@ import time
 import urllib.error
 import urllib.request
 
-import numpy as np
 import xgboost as xgb
 from confluent_kafka import Producer
 
@@ -44,27 +42,14 @@ SWAPS = 20
 REPEAT = 20
 TOKEN = "s3cret-reload"
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-ap.add_argument("--kafka-dir", help="run on the real Kafka cluster tools/kafka-cluster.sh started there")
-args = ap.parse_args()
-shutil.rmtree(args.workdir, ignore_errors=True)
-os.makedirs(args.workdir)
-w = lambda *p: os.path.join(args.workdir, *p)
+args, w = kite_e2e.e2e_args(kafka_dir=True, fresh=True)
 T = kite_e2e.Checks(verbose=True)
 check, failures = T.check, T.failures
 SPEC = os.path.join(args.root, "models/titanic.spec.json")
 
 
 # --- models: five variants on the spec's features, one on five of them ---
-subprocess.run([args.kite, "featurize", "--spec", SPEC, "--input", "data/titanic.csv", "--output",
-                w("features.csv"), "--keep", "Survived"], cwd=args.root, check=True)
-feat = list(csv.DictReader(open(w("features.csv"))))
-names = [c for c in feat[0].keys() if c != "Survived"]
-X = np.array([[float(r[c]) if r[c] != "" else np.nan for c in names] for r in feat])
-y = np.array([float(r["Survived"]) for r in feat])
+names, X, y = kite_e2e.titanic_features(args.kite, args.root, SPEC, w("features.csv"))
 variants = []
 for v in range(5):
     b = xgb.train({"objective": "binary:logistic", "max_depth": 2 + v % 3, "eta": 0.3, "seed": v,
@@ -92,8 +77,7 @@ def add_version(n, src):
 
 add_version(1, variants[0])
 
-rows = list(csv.DictReader(open(os.path.join(args.root, "data/titanic.csv"), newline="")))
-raw_fields = [f for f in rows[0].keys() if f != "Survived"]
+rows, raw_fields = kite_e2e.titanic_rows(args.root)
 events = {}
 for r in range(REPEAT):
     for row in rows:
@@ -104,43 +88,18 @@ serve = None
 
 
 def start_serve(extra, log):
-    p = subprocess.Popen(
-        [args.kite, "serve", "--brokers", broker.addr, "--model", reg, "--feature-spec", SPEC,
+    return kite_e2e.start_serve(
+        args.kite, args.root,
+        ["--brokers", broker.addr, "--model", reg, "--feature-spec", SPEC,
          "--workers", "2", "--cores", "none", "--metrics-addr", "127.0.0.1:0", "--batch-size", "16",
-         "--admin-token", TOKEN, "-X", "consumer.session.timeout.ms=30000", *extra],
-        cwd=args.root, stdout=subprocess.DEVNULL, stderr=open(log, "w"), text=True)
-    port = None
-    for _ in range(300):
-        m = re.search(r"metrics on .*\(port (\d+)\)", open(log).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.1)
-    return p, port
-
-
-def metrics(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            return r.read().decode()
-    except OSError:
-        return ""
+         "--admin-token", TOKEN, "-X", "consumer.session.timeout.ms=30000", *extra], log)
 
 
 def metric(port, name, labels=None):
-    pat = r"^%s%s (\S+)$" % (re.escape(name), re.escape("{%s}" % labels) if labels else "")
-    m = re.search(pat, metrics(port), re.M)
-    return float(m.group(1)) if m else None
+    return kite_e2e.scrape(port, name, "{%s}" % labels if labels else "")
 
 
-def wait_metric(port, name, want, seconds=60, labels=None):
-    got = None
-    for _ in range(seconds * 20):
-        got = metric(port, name, labels)
-        if got is not None and got >= want:
-            break
-        time.sleep(0.05)
-    return got
+wait_metric = kite_e2e.wait_metric
 
 
 def admin(port, token=TOKEN):
@@ -169,8 +128,7 @@ def produce(keys, rate):
     t0 = time.time()
     for i, k in enumerate(keys):
         row = events[k]
-        ev = {f: (float(row[f]) if f in ("Pclass", "Age", "SibSp", "Parch", "Fare") and row[f] != "" else
-                  (None if row[f] == "" else row[f])) for f in raw_fields}
+        ev = kite_e2e.titanic_event(row, raw_fields)
         while True:
             try:
                 p.produce("events", key=k, value=json.dumps(ev))

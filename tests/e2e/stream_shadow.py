@@ -18,8 +18,6 @@ shadow 2 x 891 passengers. Asserted:
     the disagreeing rows are exactly the oldest passengers and Age must rank first (and drift)
     in the disagreeing rows' per-feature drift; the HTML report shows the section with Age first;
     after promotion the next window's report has no disagreement."""
-import argparse
-import csv
 import json
 import os
 import re
@@ -29,34 +27,21 @@ import struct
 import subprocess
 import sys
 import time
-import urllib.request
 
 import numpy as np
 import xgboost as xgb
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 import kite_e2e
 
 TOL = 0.01
-ap = argparse.ArgumentParser()
-ap.add_argument("--kite", required=True)
-ap.add_argument("--root", required=True)
-ap.add_argument("--workdir", required=True)
-args = ap.parse_args()
-shutil.rmtree(args.workdir, ignore_errors=True)
-os.makedirs(args.workdir)
-w = lambda *p: os.path.join(args.workdir, *p)
+args, w = kite_e2e.e2e_args(fresh=True)
 SPEC = os.path.join(args.root, "models/titanic.spec.json")
 T = kite_e2e.Checks(verbose=True)
 check, failures = T.check, T.failures
 
 
-subprocess.run([args.kite, "featurize", "--spec", SPEC, "--input", "data/titanic.csv", "--output",
-                w("features.csv"), "--keep", "Survived"], cwd=args.root, check=True)
-feat = list(csv.DictReader(open(w("features.csv"))))
-names = [c for c in feat[0].keys() if c != "Survived"]
-X = np.array([[float(r[c]) if r[c] != "" else np.nan for c in names] for r in feat])
-y = np.array([float(r["Survived"]) for r in feat])
+names, X, y = kite_e2e.titanic_features(args.kite, args.root, SPEC, w("features.csv"))
 # m0 serves; the candidate m1 is m0 plus one depth-1 tree that may split on Age only (feature
 # weights) and is fitted to move the oldest 15% alone: m0's own predictions as the labels of the
 # others leave their gradients zero, so the two models disagree exactly on old passengers.
@@ -79,9 +64,8 @@ REPORTS = w("reports")
 
 def score(model):
     out = subprocess.run([args.kite, "score", "--model", model, "--spec", SPEC, "--input", "data/titanic.csv",
-                          "-q"], cwd=args.root, check=True, capture_output=True, text=True).stdout.splitlines()
-    col = out[0].split(",").index("prediction")
-    return np.array([float(l.split(",")[col]) for l in out[1:]], dtype=np.float32)
+                          "-q"], cwd=args.root, check=True, capture_output=True, text=True).stdout
+    return np.array([float(v) for v in kite_e2e.predictions(out)], dtype=np.float32)
 
 
 a, b = score(w("m0.json")), score(w("m1.json"))
@@ -89,45 +73,20 @@ diff = b.astype(np.float64) - a.astype(np.float64)
 want_dis = int((np.abs(diff) > TOL).sum())
 check(want_dis > 50 and all(old[np.abs(diff) > TOL]),
       f"the candidate disagrees on {want_dis} rows, all of them among the oldest passengers")
-rows = list(csv.DictReader(open(os.path.join(args.root, "data/titanic.csv"))))
-fields = [f for f in rows[0] if f != "Survived"]
-num = ("Pclass", "Age", "SibSp", "Parch", "Fare")
+rows, fields = kite_e2e.titanic_rows(args.root)
 broker = kite_e2e.Broker(args.kite, args.root, None, partitions=2, topics=("shadow",))
 log = w("serve.log")
-serve = subprocess.Popen(
-    [args.kite, "serve", "--brokers", broker.addr, "--model", w("serving.json"), "--feature-spec", SPEC,
+serve, port = kite_e2e.start_serve(
+    args.kite, args.root,
+    ["--brokers", broker.addr, "--model", w("serving.json"), "--feature-spec", SPEC,
      "--shadow-model", w("m1.json"), "--shadow-tolerance", str(TOL), "--shadow-topic", "shadow",
      "--workers", "2", "--cores", "none", "--metrics-addr", "127.0.0.1:0", "--batch-size", "32",
      "--drift-profile", w("ref.json"), "--drift-windows", "pass=tumbling:%d" % len(rows),
      "--drift-report-dir", REPORTS,
-     "-X", "consumer.session.timeout.ms=6000"],
-    cwd=args.root, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+     "-X", "consumer.session.timeout.ms=6000"], log)
 try:
-    port = None
-    for _ in range(300):
-        m = re.search(r"metrics on .*\(port (\d+)\)", open(log).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.1)
-
-    def metric(name):
-        try:
-            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-        except OSError:
-            return None
-        m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
-        return float(m.group(1)) if m else None
-
-    def wait(name, want, seconds=60):
-        got = None
-        for _ in range(seconds * 20):
-            got = metric(name)
-            if got is not None and got >= want:
-                break
-            time.sleep(0.05)
-        return got
-
+    metric = lambda name: kite_e2e.scrape(port, name)
+    wait = lambda name, want, seconds=60: kite_e2e.wait_metric(port, name, want, seconds)
     p = Producer({"bootstrap.servers": broker.addr})
 
     def wait_report(check_no, seconds=60):
@@ -179,11 +138,7 @@ try:
         check("Shadow model: serving vs candidate" in html and "<b>%d</b>" % want_dis in html and m and m.group(1) == "Age",
               "HTML report: the shadow section, its disagreement count, Age first")
 
-    def send(tag):
-        for i, r in enumerate(rows):
-            ev = {f: (None if r[f] == "" else float(r[f]) if f in num else r[f]) for f in fields}
-            p.produce("events", key="%s-%d" % (tag, i), value=json.dumps(ev))
-        p.flush(30)
+    send = lambda tag: kite_e2e.produce_titanic(p, rows, fields, tag)
 
     check(wait("kite_ready", 1) == 1, "ready")
     send("a")
@@ -211,16 +166,10 @@ try:
           f"report of the pass after promotion: {n} rows, no disagreement ({ {k: sh2.get(k) for k in ('rows', 'disagreeing')} })")
     serve.send_signal(signal.SIGTERM)
     check(serve.wait(timeout=60) == 0, "SIGTERM: exit 0")
-    c = Consumer({"bootstrap.servers": broker.addr, "group.id": "rd", "auto.offset.reset": "earliest"})
-    c.subscribe(["shadow", "predictions"])
-    shadow, preds, idle = {}, {}, 0
-    while (len(shadow) < 2 * n or len(preds) < 2 * n) and idle < 50:
-        ms = c.consume(1000, 0.2)
-        idle = idle + 1 if not ms else 0
-        for m in ms:
-            if not m.error():
-                (shadow if m.topic() == "shadow" else preds)[m.key().decode()] = json.loads(m.value())
-    c.close()
+    shadow, preds = {}, {}
+    for m in kite_e2e.consume_until(broker.addr, ["shadow", "predictions"],
+                                    lambda: len(shadow) >= 2 * n and len(preds) >= 2 * n):
+        (shadow if m.topic() == "shadow" else preds)[m.key().decode()] = json.loads(m.value())
     check(len(shadow) == 2 * n, f"shadow topic: one record per event ({len(shadow)})")
     f32 = lambda v: struct.pack("<f", v)
     ok = all(f32(shadow["a-%d" % i]["prediction"]) == f32(b[i]) and
