@@ -92,4 +92,41 @@ static inline kv_m kv_right_nan(kv_f x, kv_f thr, kv_m dright)
     return (kv_m)((nlt & ~nan) | (nan & dright));
 }
 
+/* Primitives of the deep-tree walk with refill (generic/traverse_simd_impl.h, KV_REFILL):
+ * masked gathers and a scatter keep idle lanes from loading, and expand hands the lanes that
+ * just reached a leaf the next rows' numbers in lane order. */
+#define KV_REFILL 1
+static inline kv_m kv_m_and(kv_m a, kv_m b) { return (kv_m)(a & b); }
+static inline kv_m kv_m_andn(kv_m a, kv_m b) { return (kv_m)(~a & b); }
+static inline kv_m kv_m_or(kv_m a, kv_m b) { return (kv_m)(a | b); }
+static inline int kv_m_any(kv_m m) { return m != 0; }
+static inline int kv_m_count(kv_m m) { return __builtin_popcount((unsigned)m); }
+static inline kv_m kv_i_lt(kv_i a, kv_i b) { return _mm512_cmplt_epi32_mask(a, b); }
+static inline kv_m kv_i_lt_mask(kv_m m, kv_i a, kv_i b) { return _mm512_mask_cmplt_epi32_mask(m, a, b); }
+static inline kv_i kv_i_mul(kv_i a, kv_i b) { return _mm512_mullo_epi32(a, b); }
+static inline kv_i kv_i_mov(kv_i src, kv_m m, kv_i a) { return _mm512_mask_mov_epi32(src, m, a); }
+static inline kv_i kv_i_iota(void)
+{
+    return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+/* Lanes of m take first, first + 1, ... in lane order; the others keep v. */
+static inline kv_i kv_i_expand_seq(kv_i v, kv_m m, int32_t first)
+{
+    return _mm512_mask_expand_epi32(v, m, _mm512_add_epi32(kv_i_iota(), _mm512_set1_epi32(first)));
+}
+static inline kv_i kv_mgather_i(kv_i src, kv_m m, const int32_t *base, kv_i idx)
+{
+    return _mm512_mask_i32gather_epi32(src, m, idx, base, 4);
+}
+static inline kv_f kv_mgather_f(kv_f src, kv_m m, const float *base, kv_i idx)
+{
+    return _mm512_mask_i32gather_ps(src, m, idx, base, 4);
+}
+static inline void kv_mscatter_f(float *base, kv_m m, kv_i idx, kv_f v)
+{
+    _mm512_mask_i32scatter_ps(base, m, idx, v, 4);
+}
+static inline kv_m kv_f_nlt(kv_f x, kv_f thr) { return _mm512_cmp_ps_mask(x, thr, _CMP_NLT_UQ); }
+static inline kv_m kv_f_isnan(kv_f x) { return _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q); }
+
 #include "generic/traverse_simd_impl.h"

@@ -3,8 +3,11 @@
  * to thresholds, odd strides and batch sizes) scored by every kernel this build and CPU can
  * run; margins must equal the scalar kernel's bit for bit. Then forests shaped for the byte
  * kernel's limits: features with 1, 255 and 256 distinct split values (and 300, 3000: 16-bit codes), -0.0 thresholds,
- * depth 6..9, 16 and 17 groups, NaN-heavy rows, batch sizes 1..4097 around every block edge. Uses kernels/ only, so the NEON
- * cross build (tests/e2e/neon_qemu.sh) compiles and runs this same file under qemu-aarch64. */
+ * depth 6..9, 16 and 17 groups, NaN-heavy rows, batch sizes 1..4097 around every block edge.
+ * Then lossguide-shaped forests: deep (12..20 levels), unbalanced trees, most too deep to pad,
+ * so the vector kernels' deep-tree walk (refill lanes) scores them, with NaN-heavy rows and
+ * batch sizes 1..4097 that are not multiples of 16. Uses kernels/ only, so the NEON
+ * cross build (tests/neon_qemu.sh) compiles and runs this same file under qemu-aarch64. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@ static int kernels_run[KITE_ISA__COUNT];
 static int byte_cases; /* cases where the byte kernel scored rows with byte codes */
 static int lane_cases; /* ... and where its small-batch lanes path scored rows */
 static int wide_cases; /* ... and where it scored rows with 16-bit codes */
+static int deep_trees; /* KITE_PTREE_NODES trees (too deep to pad) in the forests compared */
 
 static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, int nan_percent)
 {
@@ -30,6 +34,8 @@ static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, 
         kite_model_free(&m);
         return;
     }
+    for (int32_t ti = 0; ti < f.kf_num_trees; ti++)
+        deep_trees += f.kf_perfect && f.kf_perfect->kp_trees[ti].kpt_kind == KITE_PTREE_NODES;
     float *x = o->ro_splits ? rf_rows_splits(nrows, stride, o, nan_percent, 77 + (uint64_t)c)
                             : rf_rows(nrows, stride, o->ro_num_feature, nan_percent, 77 + (uint64_t)c);
     size_t n = nrows * (size_t)o->ro_num_group;
@@ -106,6 +112,30 @@ int main(int argc, char **argv)
             limit_cases++;
         }
     }
+    /* Lossguide-shaped: a 40..48% chance of a leaf at each node below the root gives trees
+     * whose paths end anywhere from level 1 to the maximum, the shape that stalls lanes
+     * walking in lock step. Shape 3 adds categorical splits (those trees take the scalar
+     * rules inside the vector kernels), shape 4 dart weights, shapes 1 and 5 several groups. */
+    int deep_before = deep_trees;
+    for (int shape = 0; shape < 6 && cases >= 120; shape++) {
+        rf_options o = {0};
+        o.ro_max_depth = (int[]){12, 14, 16, 17, 19, 20}[shape];
+        o.ro_num_trees = 24 + 8 * shape;
+        o.ro_num_feature = 5 + 7 * shape;
+        o.ro_num_group = shape == 1 ? 3 : shape == 5 ? 2 : 1;
+        o.ro_leaf_percent = 40 + (shape * 3) % 9;
+        o.ro_cat_percent = shape == 3 ? 5 : 0;
+        o.ro_dart = shape == 4;
+        for (size_t bi = shape % 2; bi < nbatches; bi += 2) {
+            int nan_percent = shape == 0 ? 0 : (int)((bi * 13 + (size_t)shape * 11) % 80);
+            check_case(3000 + 100 * shape + (int)bi, &o, batches[bi],
+                       (size_t)o.ro_num_feature + bi % 3, nan_percent);
+            limit_cases++;
+        }
+    }
+    if (cases >= 120)
+        CHECK_MSG(deep_trees - deep_before >= 500, "only %d trees too deep to pad were compared",
+                  deep_trees - deep_before);
     for (int isa = 1; isa < KITE_ISA__COUNT; isa++)
         if (kite_isa_available((kite_isa)isa))
             printf("kernel %s: compared on %d random forests and %d limit cases\n",

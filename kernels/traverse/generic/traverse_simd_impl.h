@@ -163,7 +163,8 @@ simd_walk_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, in
     }
 }
 
-/* Trees too deep to pad (KITE_PTREE_NODES, e.g. lossguide trees 30 levels deep): after the
+/* Trees too deep to pad (KITE_PTREE_NODES, e.g. lossguide trees 30 levels deep), on ISAs
+ * without the deep walk's primitives (traverse_simd_deep.h) or indices too big for it: after the
  * vector walk of their padded head (start = kf_nodes index where each row left the head), the
  * paths that go on differ wildly in length, and lanes in lock step would all wait for the
  * longest. So the rest of the walk keeps KITE_NODES_CHAIN independent scalar walks in flight
@@ -220,6 +221,10 @@ static void simd_nodes_rows(const kite_forest *f, const int32_t *start, const si
     }
 }
 
+#ifdef KV_REFILL
+#include "traverse_simd_deep.h"
+#endif
+
 /* Adds one leaf vector onto the margins of its real rows (group g of G). */
 static inline void simd_add(float *out, size_t groups, uint32_t g, const simd_rows *v, kv_f leaf)
 {
@@ -248,6 +253,9 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
     const kite_perfect *p = f->kf_perfect;
     int nan = 0;
     for (int k = 0; k < nv; k++) nan |= v[k].srw_nan;
+#ifdef KV_REFILL
+    const int deep_ok = simd_deep_ok(f, v[0].srw_stride);
+#endif
     for (int32_t ti = 0; ti < f->kf_num_trees; ti++) {
         const kite_ptree *t = &p->kp_trees[ti];
         kv_f leaf[KITE_SIMD_GROUP];
@@ -264,6 +272,12 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
                 kv_i_storeu(start + k * KV_LANES,
                             kv_lookup_i(p->kp_leaf_node + t->kpt_leaf, 1 << KITE_PERFECT_HEAD_DEPTH,
                                         pos[k]));
+#ifdef KV_REFILL
+            if (deep_ok) {
+                simd_deep_rows(f, start, v, nv, nan, out, groups, t->kpt_group);
+                continue;
+            }
+#endif
             simd_nodes_rows(f, start, v, nv, out, groups, t->kpt_group);
             continue;
         } else {
