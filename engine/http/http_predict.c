@@ -65,24 +65,14 @@ static int row_reserve(predict *p, size_t r)
     if (kite_mem_grow((void **)&s->hs_rows, &s->hs_rows_cap, need, sizeof *s->hs_rows, 256))
         return refuse(p, 500, "out of memory for %zu rows", r + 1);
     size_t nseen = (size_t)(p->p_nf > p->p_ni ? p->p_nf : p->p_ni);
-    if (nseen > s->hs_seen_cap) {
-        uint8_t *nb = realloc(s->hs_seen, nseen);
-        if (!nb) return refuse(p, 500, "out of memory");
-        s->hs_seen = nb;
-        s->hs_seen_cap = nseen;
-    }
+    if (kite_mem_grow((void **)&s->hs_seen, &s->hs_seen_cap, nseen, 1, 64))
+        return refuse(p, 500, "out of memory");
     if (kite_mem_grow((void **)&s->hs_flags, &s->hs_flags_cap, r + 1, 1, 64))
         return refuse(p, 500, "out of memory for %zu rows", r + 1);
     s->hs_flags[r] = 0;
     size_t nraw = (r + 1) * (size_t)p->p_ni;
-    if (nraw > s->hs_raw_cap) {
-        size_t cap = s->hs_raw_cap ? s->hs_raw_cap : 64;
-        while (cap < nraw) cap *= 2;
-        kite_raw_value *nb = realloc(s->hs_raw, cap * sizeof *nb);
-        if (!nb) return refuse(p, 500, "out of memory for %zu rows", r + 1);
-        s->hs_raw = nb;
-        s->hs_raw_cap = cap;
-    }
+    if (kite_mem_grow((void **)&s->hs_raw, &s->hs_raw_cap, nraw, sizeof *s->hs_raw, 64))
+        return refuse(p, 500, "out of memory for %zu rows", r + 1);
     return 0;
 }
 

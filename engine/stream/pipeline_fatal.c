@@ -23,6 +23,18 @@ void kite__pipeline_fatal(kite_pipeline *pl, const char *fmt, ...)
     }
 }
 
+void kite__pipeline_kafka_error(kite_pipeline *pl, kite_stats_block *st, const char *side,
+                                rd_kafka_t *rk, int err, const char *reason)
+{
+    kite_stats_add(st, KITE_C_KAFKA_ERRORS, 1);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[256];
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        kite__pipeline_fatal(pl, "%s: %.200s", side, fatal);
+    }
+    fprintf(stderr, "kite: %s: %s: %s\n", side, rd_kafka_err2name(err), reason);
+}
+
 int kite__pipeline_fatal_set(kite_pipeline *pl)
 {
     return atomic_load_explicit(&pl->pl_fatal.pf_set, memory_order_acquire);

@@ -10,6 +10,10 @@
  * /health). */
 __attribute__((format(printf, 2, 3))) void kite__pipeline_fatal(kite_pipeline *pl, const char *fmt,
                                                                  ...);
+/* librdkafka's error callback of the consumer (side "consumer") and the producer ("producer"):
+ * counts the error in st, records a fatal one, logs one line. */
+void kite__pipeline_kafka_error(kite_pipeline *pl, kite_stats_block *st, const char *side,
+                                rd_kafka_t *rk, int err, const char *reason);
 /* Any thread: 1 once a fatal error was recorded (acquire: its reason is then readable). */
 int kite__pipeline_fatal_set(kite_pipeline *pl);
 

@@ -138,13 +138,7 @@ static void *sink_delivery_main(void *arg)
 static void sink_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     kite_pipeline *pl = opaque;
-    kite_stats_add(pl->pl_stats_delivery, KITE_C_KAFKA_ERRORS, 1);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char fatal[256];
-        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-        kite__pipeline_fatal(pl, "producer: %.200s", fatal);
-    }
-    fprintf(stderr, "kite: producer: %s: %s\n", rd_kafka_err2name(err), reason);
+    kite__pipeline_kafka_error(pl, pl->pl_stats_delivery, "producer", rk, err, reason);
 }
 
 kite_err kite__sink_start(kite_pipeline *pl, char *errstr, size_t errstr_size)

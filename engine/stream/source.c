@@ -53,13 +53,7 @@ int kite__source_apply(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, i
 static void source_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     kite_pipeline *pl = opaque;
-    kite_stats_add(pl->pl_stats_control, KITE_C_KAFKA_ERRORS, 1);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char fatal[256];
-        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-        kite__pipeline_fatal(pl, "consumer: %.200s", fatal);
-    }
-    fprintf(stderr, "kite: consumer: %s: %s\n", rd_kafka_err2name(err), reason);
+    kite__pipeline_kafka_error(pl, pl->pl_stats_control, "consumer", rk, err, reason);
 }
 
 kite_err kite__source_start(kite_pipeline *pl, kite__source_rebalance_fn *on_rebalance,
