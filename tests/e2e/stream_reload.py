@@ -124,7 +124,8 @@ def produce(keys, rate):
     broker never took is not kite's to score; the test asserts there is none)."""
     def report(err, msg):
         (failed.append(err) if err else acked.add(msg.key().decode()))
-    p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 5, "on_delivery": report})
+    p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 5, "enable.idempotence": True,
+                  "on_delivery": report})
     t0 = time.time()
     for i, k in enumerate(keys):
         row = events[k]
