@@ -20,8 +20,12 @@ Cases (all on the same cluster, each with topics and a consumer group of its own
   cluster_outage kite started while the cluster is down; then the whole cluster stopped for
                  30 s mid-stream and started again
 
---guarantee exactly_once runs kite with transactions (a stable transactional_id per instance)
-and reads every output topic read_committed: then each input offset must have exactly one
+Each case runs one lane per guarantee under the same fault (--guarantee both, the default and
+what ctest runs): an at_least_once lane and an exactly_once lane, each with topics, a consumer
+group, a feeder, a reader and kite instances of its own, so a fault is injected once and both
+guarantees live through it (kite faults hit the same instance of every lane at once).
+The exactly_once lane runs kite with transactions (a stable transactional_id per instance) and
+reads every output topic read_committed: then each input offset must have exactly one
 prediction or dead letter and at most one alert, 0 duplicates in every case.
 """
 import argparse
@@ -36,7 +40,7 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kite_e2e import Checks, poll_to_eof, signal_wait
+from kite_e2e import Checks, poll_to_eof
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -46,9 +50,10 @@ ap.add_argument("--workdir", required=True)
 ap.add_argument("--cases", default="leader_kill,broker_pause,kite_kill,rolling,output_leader,cluster_outage")
 ap.add_argument("--rate", type=float, default=400, help="events/s the producer sends")
 ap.add_argument("--assignor", default="cooperative-sticky")
-ap.add_argument("--guarantee", default="at_least_once", choices=("at_least_once", "exactly_once"))
+ap.add_argument("--guarantee", default="both", choices=("both", "at_least_once", "exactly_once"),
+                help="the lanes each case runs side by side (default: both)")
 args = ap.parse_args()
-EOS = args.guarantee == "exactly_once"
+GUARANTEES = ("at_least_once", "exactly_once") if args.guarantee == "both" else (args.guarantee,)
 os.makedirs(args.workdir, exist_ok=True)
 PARTITIONS = 4
 T = Checks()
@@ -78,10 +83,11 @@ def event_json(i):
             f'"Fare": {5.0 + i % 50:.2f}}}').encode(), False
 
 
-def reset_topics(case, leader_in=None, leader_out=None):
-    """The case's topics, created fresh (deleted first if a previous run left them), with every
-    partition's preferred leader on the given node when one is named."""
-    names = {k: f"fm-{case}-{k}" for k in ("events", "predictions", "alerts", "dead-letters")}
+def reset_topics(lane, leader_in=None, leader_out=None):
+    """The lane's topics (lane: "<case>-<guarantee>"), created fresh (deleted first if a
+    previous run left them), with every partition's preferred leader on the given node when one
+    is named."""
+    names = {k: f"fm-{lane}-{k}" for k in ("events", "predictions", "alerts", "dead-letters")}
     admin = AdminClient(QUIET)
     old = [n for n in names.values() if n in admin.list_topics(timeout=20).topics]
     if old:
@@ -262,23 +268,23 @@ class Kite:
     Restart=on-failure), the case restarts an instance that exits on its own (a fatal Kafka
     error: kite stops without committing past what was delivered) and reports each restart."""
 
-    def __init__(self, case, names, index):
-        self.case, self.names, self.index, self.proc, self.runs = case, names, index, None, 0
-        self.expected_exit, self.restarts = False, []
+    def __init__(self, lane, names, index, eos):
+        self.lane, self.names, self.index, self.proc, self.runs = lane, names, index, None, 0
+        self.expected_exit, self.restarts, self.eos = False, [], eos
 
     def start(self):
         self.runs += 1
-        log = open(os.path.join(args.workdir, f"{self.case}-kite{self.index}-{self.runs}.log"), "w")
+        log = open(os.path.join(args.workdir, f"{self.lane}-kite{self.index}-{self.runs}.log"), "w")
         self.log_path = log.name
         self.proc = subprocess.Popen(
             [args.kite, "serve", "--brokers", BOOTSTRAP, "--model", "models/titanic.json",
              "--feature-spec", "models/titanic.spec.json", "--topics", self.names["events"],
              "--predictions-topic", self.names["predictions"], "--alerts-topic", self.names["alerts"],
-             "--dead-letter-topic", self.names["dead-letters"], "--group-id", f"fm-{self.case}",
+             "--dead-letter-topic", self.names["dead-letters"], "--group-id", f"fm-{self.lane}",
              "--metrics-addr", "", "--cores", "none", "--workers", "2", "--batch-size", "64", "-q",
              "-X", "consumer.session.timeout.ms=6000", "-X", "consumer.heartbeat.interval.ms=500",
              "-X", f"consumer.partition.assignment.strategy={args.assignor}",
-             *(["--guarantee", "exactly_once", "--transactional-id", f"fm-{self.case}-{self.index}"] if EOS else [])],
+             *(["--guarantee", "exactly_once", "--transactional-id", f"fm-{self.lane}-{self.index}"] if self.eos else [])],
             cwd=args.root, stdout=log, stderr=subprocess.STDOUT)
         self.expected_exit = False  # after the new process is in place (see supervise)
 
@@ -297,46 +303,65 @@ class Kite:
             return False
         why = [l for l in open(self.log_path).read().splitlines() if l.startswith("kite serve:") or "fatal" in l.lower()]
         self.restarts.append(f"exit {proc.returncode}: {why[-1][:200] if why else '?'}")
-        print(f"{self.case}: kite {self.index} exited by itself ({self.restarts[-1]}); restarting it", flush=True)
+        print(f"{self.lane}: kite {self.index} exited by itself ({self.restarts[-1]}); restarting it", flush=True)
         self.start()
         return True
 
-    def signal_and_wait(self, sig, timeout=60):
-        self.expected_exit = True
-        return signal_wait(self.proc, sig, timeout)
+
+def wait_exit(proc, timeout):
+    """The exit status of a process already signalled, or None (then killed) after timeout s."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+class Lane:
+    """One guarantee's part of a case: its topics, kite instances, feeder and output reader."""
+
+    def __init__(self, case, guarantee, instances, n, leader_in, leader_out):
+        self.case, self.guarantee, self.n = case, guarantee, n
+        self.eos = guarantee == "exactly_once"
+        self.tag = f"{case}/{'eos' if self.eos else 'alo'}"  # how its checks and lines are named
+        lane = f"{case}-{'eos' if self.eos else 'alo'}"
+        self.names = reset_topics(lane, leader_in, leader_out)
+        self.kites = [Kite(lane, self.names, i, self.eos) for i in range(instances)]
+        self.reader = OutputReader(self.names)
+        self.feeder = Feeder(self.names["events"], n, args.rate)
 
 
 def run_case(case):
-    rate = args.rate
     fault = {}  # what was done and when (monotonic)
     leader_in, leader_out = {"leader_kill": (1, None), "broker_pause": (2, None),
                              "output_leader": (1, 3)}.get(case, (None, None))
-    if case == "cluster_outage":
-        # The cluster must be up and complete before it goes down (a previous case may have left
-        # a node restarting), so the topics exist when kite starts against a dead cluster.
-        pass
-    names = reset_topics(case, leader_in, leader_out)
     instances = {"kite_kill": 2, "rolling": 3}.get(case, 1)
-    kites = [Kite(case, names, i) for i in range(instances)]
-    n = int(rate * {"rolling": 26, "cluster_outage": 14}.get(case, 15))
-    reader = OutputReader(names)
-    reader.start()
-    feeder = Feeder(names["events"], n, rate)
+    n = int(args.rate * {"rolling": 26, "cluster_outage": 14}.get(case, 15))
+    lanes = [Lane(case, g, instances, n, leader_in, leader_out) for g in GUARANTEES]
+    kites = [k for lane in lanes for k in lane.kites]
+    for lane in lanes:
+        lane.reader.start()
     t_case = time.monotonic()
     if case == "cluster_outage":
+        # The topics exist (made above, on the complete cluster) when kite starts against a
+        # dead one.
         cluster("stop", "all")
         for k in kites:
             k.start()
         time.sleep(4)  # kite retries a dead bootstrap list meanwhile
-        check(kites[0].proc.poll() is None, f"{case}: kite runs while the cluster is down")
+        for lane in lanes:
+            check(lane.kites[0].proc.poll() is None, f"{lane.tag}: kite runs while the cluster is down")
         fault["kite started, cluster down"] = time.monotonic()
         cluster("restart", "all")
-    for k in kites:
-        if case != "cluster_outage":
+    else:
+        for k in kites:
             k.start()
-    for k in kites:
-        check(k.wait_assigned(90), f"{case}: kite {k.index} got partitions ({k.log_path})")
-    feeder.start()
+    for lane in lanes:
+        for k in lane.kites:
+            check(k.wait_assigned(90), f"{lane.tag}: kite {k.index} got partitions ({k.log_path})")
+    for lane in lanes:
+        lane.feeder.start()
     t0 = time.monotonic()
     supervising = threading.Event()
 
@@ -354,8 +379,9 @@ def run_case(case):
 
     if case in ("leader_kill", "output_leader"):
         node = leader_in if case == "leader_kill" else leader_out
-        topic = names["events" if case == "leader_kill" else "predictions"]
-        check(leader_of(topic) == [node], f"{case}: node {node} leads every partition of {topic} ({leader_of(topic)})")
+        for lane in lanes:
+            topic = lane.names["events" if case == "leader_kill" else "predictions"]
+            check(leader_of(topic) == [node], f"{lane.tag}: node {node} leads every partition of {topic} ({leader_of(topic)})")
         at(5)
         fault["fault"] = time.monotonic()
         cluster("kill", str(node))
@@ -363,7 +389,8 @@ def run_case(case):
         cluster("restart", str(node))
         fault["restored"] = time.monotonic()
     elif case == "broker_pause":
-        check(leader_of(names["events"]) == [leader_in], f"{case}: node {leader_in} leads the input")
+        for lane in lanes:
+            check(leader_of(lane.names["events"]) == [leader_in], f"{lane.tag}: node {leader_in} leads the input")
         at(5)
         fault["fault"] = time.monotonic()
         cluster("pause", str(leader_in))
@@ -373,19 +400,32 @@ def run_case(case):
     elif case == "kite_kill":
         at(5)
         fault["fault"] = time.monotonic()
-        check(kites[0].signal_and_wait(signal.SIGKILL) == -signal.SIGKILL, f"{case}: kite 0 killed")
+        for lane in lanes:  # the same instance of every lane, at once
+            lane.kites[0].expected_exit = True
+            lane.kites[0].proc.send_signal(signal.SIGKILL)
+        for lane in lanes:
+            rc = lane.kites[0].proc.wait(60)
+            check(rc == -signal.SIGKILL, f"{lane.tag}: kite 0 killed ({rc})")
         at(12)
-        kites[0].start()
-        check(kites[0].wait_assigned(60), f"{case}: kite 0 rejoined and got partitions")
+        for lane in lanes:
+            lane.kites[0].start()
+        for lane in lanes:
+            check(lane.kites[0].wait_assigned(60), f"{lane.tag}: kite 0 rejoined and got partitions")
         fault["restored"] = time.monotonic()
     elif case == "rolling":
         at(4)
         fault["fault"] = time.monotonic()
-        for k in kites:
-            rc = k.signal_and_wait(signal.SIGTERM)
-            check(rc == 0, f"{case}: kite {k.index} exits 0 on SIGTERM ({rc})")
-            k.start()
-            check(k.wait_assigned(60), f"{case}: kite {k.index} rejoined and got partitions")
+        for i in range(instances):
+            for lane in lanes:
+                lane.kites[i].expected_exit = True
+                lane.kites[i].proc.send_signal(signal.SIGTERM)
+            for lane in lanes:
+                k = lane.kites[i]
+                rc = wait_exit(k.proc, 60)
+                check(rc == 0, f"{lane.tag}: kite {k.index} exits 0 on SIGTERM ({rc})")
+                k.start()
+            for lane in lanes:
+                check(lane.kites[i].wait_assigned(60), f"{lane.tag}: kite {i} rejoined and got partitions")
             time.sleep(3)
         fault["restored"] = time.monotonic()
     elif case == "cluster_outage":
@@ -395,33 +435,48 @@ def run_case(case):
         time.sleep(30)
         cluster("restart", "all")
         fault["restored"] = time.monotonic()
-    feeder.join(300)
-    check(not feeder.is_alive() and not feeder.errors, f"{case}: every event delivered to the input ({feeder.errors[:3]})")
-    inputs = read_inputs(names["events"])
-    check(len(inputs) == n and len({v[0] for v in inputs.values()}) == n,
-          f"{case}: the input log holds {len(inputs)} messages for {len({v[0] for v in inputs.values()})} of {n} events")
+    inputs = {}
+    for lane in lanes:
+        lane.feeder.join(300)
+        f = lane.feeder
+        check(not f.is_alive() and not f.errors, f"{lane.tag}: every event delivered to the input ({f.errors[:3]})")
+        log = inputs[lane.tag] = read_inputs(lane.names["events"])
+        check(len(log) == n and len({v[0] for v in log.values()}) == n,
+              f"{lane.tag}: the input log holds {len(log)} messages for {len({v[0] for v in log.values()})} of {n} events")
     # Wait until every input has an output (or the deadline), then stop kite gracefully.
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and reader.covered() < len(inputs):
+    while time.monotonic() < deadline and any(lane.reader.covered() < len(inputs[lane.tag]) for lane in lanes):
         time.sleep(0.2)
     t_done = time.monotonic()
     supervising.set()
     sup.join(5)
-    for k in kites:
-        if k.proc.poll() is None:
-            rc = k.signal_and_wait(signal.SIGTERM)
-            check(rc == 0, f"{case}: kite {k.index} exits 0 on the final SIGTERM ({rc}; {k.log_path})")
-    # Everything kite wrote is read (the reader catches up to the watermarks; exactly_once: to
-    # what a fresh read_committed reader finds).
-    committed = read_committed_outputs(names) if EOS else {}
-    want = sum(v for (kind, _, _), v in committed.items() if kind != "alerts") if EOS else output_watermarks(names)
+    for lane in lanes:
+        for k in lane.kites:
+            if k.proc.poll() is None:
+                k.expected_exit = True
+                k.proc.send_signal(signal.SIGTERM)
+    for lane in lanes:
+        for k in lane.kites:
+            rc = wait_exit(k.proc, 60)
+            check(rc == 0, f"{lane.tag}: kite {k.index} exits 0 on the final SIGTERM ({rc}; {k.log_path})")
+    for lane in lanes:
+        verify_lane(lane, inputs[lane.tag], fault, t0, t_done, t_case, instances)
+
+
+def verify_lane(lane, inputs, fault, t0, t_done, t_case, instances):
+    """Everything the lane's kite wrote is read (the reader catches up to the watermarks;
+    exactly_once: to what a fresh read_committed reader finds), then one output per input."""
+    case, EOS, reader, rate = lane.case, lane.eos, lane.reader, args.rate
+    committed = read_committed_outputs(lane.names) if EOS else {}
+    want = sum(v for (kind, _, _), v in committed.items() if kind != "alerts") if EOS else output_watermarks(lane.names)
     for _ in range(300):
         if reader.total() >= want:
             break
         time.sleep(0.1)
     reader.stop.set()
     reader.join(10)
-    check(reader.total() == want, f"{case}: read {reader.total()} of {want} outputs")
+    tag = lane.tag
+    check(reader.total() == want, f"{tag}: read {reader.total()} of {want} outputs")
 
     lost = wrong = badkey = unknown = 0
     delays = []
@@ -448,27 +503,27 @@ def run_case(case):
     # so that is at most (worst + 1 s) of events, with 1 s of slack: rate x (worst + 2 s).
     bound = 0 if case == "rolling" or EOS else int(rate * (worst + 2))
     t_fault = fault.get("fault", t0)
-    restarts = [r for k in kites for r in k.restarts]
+    restarts = [r for k in lane.kites for r in k.restarts]
     eos_dups = sum(v - 1 for v in committed.values())
     if EOS:
         alerts = {(p, o) for (kind, p, o) in committed if kind == "alerts"}
-        check(eos_dups == 0, f"{case}: exactly_once: {eos_dups} duplicates across predictions, dead letters and alerts")
+        check(eos_dups == 0, f"{tag}: exactly_once: {eos_dups} duplicates across predictions, dead letters and alerts")
         check(alerts <= {k for k in inputs if not event_json(inputs[k][0])[1]},
-              f"{case}: exactly_once: alerts name events that have no prediction")
+              f"{tag}: exactly_once: alerts name events that have no prediction")
         print(f"{case}: exactly_once, read_committed: {len(committed)} outputs ({len(alerts)} alerts), "
               f"duplicates {eos_dups}", flush=True)
-    print(f"{case}: {args.guarantee}, assignor {args.assignor}, kite instances {instances}: N in {len(inputs)}, "
+    print(f"{case}: {lane.guarantee}, assignor {args.assignor}, kite instances {instances}: N in {len(inputs)}, "
           f"N out {answered} (each one prediction or dead letter after de-duplication), "
           f"lost {lost}, duplicates {duplicates} (bound {bound}{'' if case == 'rolling' or EOS else ' = rate x (worst + 2 s)'}), "
           f"recover: worst event->output {worst:.2f} s, median {median:.3f} s; "
           f"fault at +{t_fault - t0:.1f} s, all answered +{t_done - t0:.1f} s, case {time.monotonic() - t_case:.0f} s; "
           f"kite restarted after exiting by itself: {len(restarts)}{' (' + '; '.join(restarts) + ')' if restarts else ''}",
           flush=True)
-    check(lost == 0, f"{case}: {lost} events lost")
-    check(wrong == 0, f"{case}: {wrong} outputs of the wrong kind")
-    check(badkey == 0, f"{case}: {badkey} outputs lost their event's key")
-    check(unknown == 0 and reader.unparsable == 0, f"{case}: {unknown} outputs name no input, {reader.unparsable} unparsable")
-    check(duplicates <= bound, f"{case}: {duplicates} duplicates, bound {bound}")
+    check(lost == 0, f"{tag}: {lost} events lost")
+    check(wrong == 0, f"{tag}: {wrong} outputs of the wrong kind")
+    check(badkey == 0, f"{tag}: {badkey} outputs lost their event's key")
+    check(unknown == 0 and reader.unparsable == 0, f"{tag}: {unknown} outputs name no input, {reader.unparsable} unparsable")
+    check(duplicates <= bound, f"{tag}: {duplicates} duplicates, bound {bound}")
 
 
 cases = args.cases.split(",")
@@ -482,5 +537,5 @@ for case in cases:
             cluster("restart", "all")
         except Exception as e2:
             print(f"cluster restart after {case}: {e2}", flush=True)
-print(f"kafka_fault_matrix ({args.guarantee}): {len(cases)} cases in {time.monotonic() - t_all:.0f} s, {len(failures)} failed")
+print(f"kafka_fault_matrix ({', '.join(GUARANTEES)}): {len(cases)} cases in {time.monotonic() - t_all:.0f} s, {len(failures)} failed")
 sys.exit(T.exit_code())

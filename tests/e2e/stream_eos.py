@@ -10,7 +10,7 @@ it resumes at the committed offsets, so the union still has each input exactly o
 What this holds on the mock: transactions begin, carry outputs and offsets, and commit; the
 offsets reach the group only through them. What it cannot show on the mock: aborts hidden
 from read_committed readers and zombie fencing (the mock writes no transaction markers; the
-fault matrix kafka_fault_matrix_eos covers those on the real cluster)."""
+fault matrix kafka_fault_matrix (its exactly_once lane) covers those on the real cluster)."""
 import argparse
 import json
 import re

@@ -217,7 +217,9 @@ def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="
     for p in running:
         p.send_signal(signal.SIGTERM)
     for p in running:
-        check(p.wait(timeout=120) == 0, "the last instance stops with exit 0 on SIGTERM")
+        rc = p.wait(timeout=120)
+        tail = "" if rc == 0 else "; its log ends:\n" + "".join(open(log_of[p]).readlines()[-15:])
+        check(rc == 0, f"the last instance stops with exit 0 on SIGTERM (exit {rc}){tail}")
     check(kills >= want_kills, f"{kills} instances killed with SIGKILL")
     check(both or not want_both, "a second instance joined and partitions moved between the two")
     return logs, produced
