@@ -1,6 +1,7 @@
 /* Private to kite_traverse (kernels/traverse/), not installed.
  * The deep-tree walk of the vector kernels, included by traverse_simd_impl.h when the ISA's
- * primitive header defines KV_REFILL (masked gathers, a scatter, expand: traverse_avx512.c).
+ * primitive header defines KV_REFILL (masked gathers, a scatter, expand: traverse_avx512.c;
+ * traverse_avx2.c does the scatter and expand per lane).
  *
  * Trees too deep to pad (KITE_PTREE_NODES) leave their padded head at very different depths,
  * so lanes walking in lock step would all wait for the longest path. Here each lane walks its
