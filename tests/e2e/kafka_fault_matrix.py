@@ -40,7 +40,7 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kite_e2e import Checks, poll_to_eof
+from kite_e2e import Checks, poll_to_eof, wait_exit
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -306,16 +306,6 @@ class Kite:
         print(f"{self.lane}: kite {self.index} exited by itself ({self.restarts[-1]}); restarting it", flush=True)
         self.start()
         return True
-
-
-def wait_exit(proc, timeout):
-    """The exit status of a process already signalled, or None (then killed) after timeout s."""
-    try:
-        return proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
 
 
 class Lane:

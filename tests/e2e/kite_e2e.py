@@ -165,15 +165,20 @@ def stop_process(proc, seconds=60):
     return proc.returncode
 
 
-def signal_wait(proc, sig, timeout):
-    """Sends sig and waits up to timeout s: the exit status, or None (then killed) on a timeout."""
-    proc.send_signal(sig)
+def wait_exit(proc, timeout):
+    """Waits up to timeout s for proc: the exit status, or None (then killed) on a timeout."""
     try:
         return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
         return None
+
+
+def signal_wait(proc, sig, timeout):
+    """Sends sig and waits up to timeout s: the exit status, or None (then killed) on a timeout."""
+    proc.send_signal(sig)
+    return wait_exit(proc, timeout)
 
 
 # --- kite serve on a broker: its own /metrics; the Titanic data the stream tests send ---
