@@ -36,6 +36,9 @@ void kite__cli_json_string(char *out, size_t size, const char *s);
  * and returns rc. Without --json both do nothing. */
 void kite__cli_json_begin(const char *command, int argc, char **argv);
 int kite__cli_json_end(int rc);
+/* Installs the crash report (tools/crash_report.c): a fatal signal prints one line naming it and
+ * a backtrace, then kills the process as before. Not under ASan/TSan, whose reports stay. */
+void kite__crash_report_install(void);
 
 typedef struct kite_command {
     const char *name;

@@ -48,6 +48,7 @@ int main(int argc, char **argv)
      * is reported first, not in the middle of a command's output, and no command's first
      * score (or a serving thread's) pays for cpuid/xgetbv. */
     (void)kite_isa_active();
+    kite__crash_report_install();
     if (argc < 2) {
         usage(stderr);
         return KITE_EXIT_USAGE;

@@ -2,18 +2,21 @@
  * queue, forwarded to one worker's queue (rd_kafka_queue_get_partition +
  * rd_kafka_queue_forward), so a worker consumes its partitions with no lock shared with the
  * other workers. The control thread serves the consumer's own queue: rebalances and errors.
- The rebalance sequence is the pipeline's
- * (pipeline_rebalance.c), passed in as a callback: this file only forwards queues and applies
- * assignments. */
+ * The rebalance sequence is the pipeline's (pipeline_rebalance.c), passed in as a callback:
+ * this file only forwards queues, applies assignments and leaves the group. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <kite/clock.h>
 
 #include "acks.h"
 #include "kafka_conf.h"
 #include "pipeline_fatal.h"
 #include "source.h"
 #include "txn.h"
+
+#define SOURCE_LEAVE_TIMEOUT_S 30
 
 void kite__source_forward(kite_pipeline *pl, const rd_kafka_topic_partition_list_t *parts,
                           int assign)
@@ -26,6 +29,14 @@ void kite__source_forward(kite_pipeline *pl, const rd_kafka_topic_partition_list
         rd_kafka_queue_forward(pq, assign ? w->kw_queue : NULL);
         rd_kafka_queue_destroy(pq);
     }
+}
+
+static int source_assigned(rd_kafka_t *rk)
+{
+    rd_kafka_topic_partition_list_t *now = NULL;
+    int n = rd_kafka_assignment(rk, &now) ? 0 : now->cnt;
+    if (now) rd_kafka_topic_partition_list_destroy(now);
+    return n;
 }
 
 /* Cooperative protocols take only the partitions that move (a plain assign is refused there,
@@ -44,10 +55,7 @@ int kite__source_apply(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, i
         rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign ? parts : NULL);
         if (e) fprintf(stderr, "kite: %s: %s\n", what, rd_kafka_err2str(e));
     }
-    rd_kafka_topic_partition_list_t *now = NULL;
-    int n = rd_kafka_assignment(rk, &now) ? 0 : now->cnt;
-    if (now) rd_kafka_topic_partition_list_destroy(now);
-    return n;
+    return source_assigned(rk);
 }
 
 static void source_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -117,9 +125,42 @@ kite_err kite__source_start(kite_pipeline *pl, kite__source_rebalance_fn *on_reb
     return KITE_ERR_OK;
 }
 
+/* Leaves the group in two steps. librdkafka 2.0.x (Debian's) can crash or hang when
+ * rd_kafka_consumer_close runs while a cooperative rebalance is in flight (its issues #4312 and
+ * #4527, fixed in 2.2-2.4), and a rolling restart of a cooperative-sticky group is exactly that.
+ * So: unsubscribe, and serve the consumer queue (the revoke callback runs there) until nothing
+ * is assigned and, under a cooperative protocol, no callback has come for a quiet spell (an
+ * incremental assign may still be on its way); then close, which has nothing left to revoke. */
+static void source_leave(kite_pipeline *pl)
+{
+    rd_kafka_t *rk = pl->pl_consumer;
+    int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    rd_kafka_resp_err_t e = rd_kafka_unsubscribe(rk);
+    if (e) {
+        fprintf(stderr, "kite: unsubscribe: %s\n", rd_kafka_err2str(e));
+        return;
+    }
+    const double quiet_s = cooperative ? 0.3 : 0.0;
+    double start = kite_clock_mono_s(), last_change = start;
+    uint64_t calls = kite_stats_sum(&pl->pl_stats, KITE_C_REBALANCES);
+    while (kite_clock_mono_s() - start < SOURCE_LEAVE_TIMEOUT_S) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 20);
+        if (m) rd_kafka_message_destroy(m); /* unforwarded leftovers or errors: not consumed */
+        uint64_t now_calls = kite_stats_sum(&pl->pl_stats, KITE_C_REBALANCES);
+        if (now_calls != calls) {
+            calls = now_calls;
+            last_change = kite_clock_mono_s();
+        }
+        if (!source_assigned(rk) && kite_clock_mono_s() - last_change >= quiet_s) return;
+    }
+    fprintf(stderr, "kite: leaving the group: partitions still assigned after %d s; closing anyway\n",
+            SOURCE_LEAVE_TIMEOUT_S);
+}
+
 void kite__source_close(kite_pipeline *pl)
 {
     if (!pl->pl_consumer) return;
+    source_leave(pl);
     rd_kafka_consumer_close(pl->pl_consumer);
     kite__acks_drop_windows(pl);
     for (int i = 0; i < pl->pl_nworkers; i++)

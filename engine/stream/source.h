@@ -19,7 +19,8 @@ void kite__source_forward(kite_pipeline *pl, const rd_kafka_topic_partition_list
 /* Applies an assignment change (incremental under a cooperative protocol); returns the
  * partitions assigned afterwards. */
 int kite__source_apply(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int assign);
-/* Leaves the group, drops the windows and frees the consumer and the workers' queues. */
+/* Leaves the group (unsubscribe, serve the revoke until nothing is assigned, then close), drops
+ * the windows and frees the consumer and the workers' queues. */
 void kite__source_close(kite_pipeline *pl);
 
 #endif

@@ -296,6 +296,16 @@ class Kite:
             time.sleep(0.1)
         return False
 
+    def log_tail(self, n=15):
+        """The log's last lines, indented, to print beside a failed exit check."""
+        lines = open(self.log_path, errors="replace").read().splitlines()[-n:]
+        return "\n".join("    | " + l for l in lines)
+
+    def check_exit(self, rc, what):
+        check(rc == 0, f"{self.lane}: kite {self.index} exits 0 on {what} ({rc}; {self.log_path})")
+        if rc != 0:
+            print(self.log_tail(), flush=True)
+
     def supervise(self):
         """Restarts the instance if it exited without being told to; returns whether it did."""
         proc = self.proc
@@ -411,8 +421,7 @@ def run_case(case):
                 lane.kites[i].proc.send_signal(signal.SIGTERM)
             for lane in lanes:
                 k = lane.kites[i]
-                rc = wait_exit(k.proc, 60)
-                check(rc == 0, f"{lane.tag}: kite {k.index} exits 0 on SIGTERM ({rc})")
+                k.check_exit(wait_exit(k.proc, 60), "SIGTERM")
                 k.start()
             for lane in lanes:
                 check(lane.kites[i].wait_assigned(60), f"{lane.tag}: kite {i} rejoined and got partitions")
@@ -447,8 +456,7 @@ def run_case(case):
                 k.proc.send_signal(signal.SIGTERM)
     for lane in lanes:
         for k in lane.kites:
-            rc = wait_exit(k.proc, 60)
-            check(rc == 0, f"{lane.tag}: kite {k.index} exits 0 on the final SIGTERM ({rc}; {k.log_path})")
+            k.check_exit(wait_exit(k.proc, 60), "the final SIGTERM")
     for lane in lanes:
         verify_lane(lane, inputs[lane.tag], fault, t0, t_done, t_case, instances)
 
