@@ -2,6 +2,7 @@
 #include <kite/mem.h>
 #include <kite/perfect.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ void kite_perfect_free(kite_perfect *p)
     free(p->kp_feat);
     free(p->kp_thr);
     free(p->kp_dright);
+    free(p->kp_col2);
     free(p->kp_leaf);
     free(p->kp_leaf_node);
     free(p->kp_tree_node);
@@ -60,6 +62,7 @@ static void fill(const kite_forest *f, kite_perfect *p, const kite_ptree *t, uin
         p->kp_feat[at] = 0;
         p->kp_thr[at] = 0.0f;
         p->kp_dright[at] = 0;
+        p->kp_col2[at] = 0; /* either copy: both children lead to the same value */
         fill(f, p, t, src, level + 1, 2 * pos);
         fill(f, p, t, src, level + 1, 2 * pos + 1);
         return;
@@ -67,6 +70,10 @@ static void fill(const kite_forest *f, kite_perfect *p, const kite_ptree *t, uin
     p->kp_feat[at] = n->kn_feature;
     p->kp_thr[at] = n->kn_value;
     p->kp_dright[at] = (n->kn_flags & KITE_NODE_DEFAULT_LEFT) ? 0 : -1;
+    p->kp_col2[at] = 2 * n->kn_feature + !(n->kn_flags & KITE_NODE_DEFAULT_LEFT);
+    /* A NaN read as -inf goes left only below a threshold above -inf (a NaN threshold too
+     * sends every number right); +inf goes right past any threshold. */
+    if ((n->kn_flags & KITE_NODE_DEFAULT_LEFT) && !(n->kn_value > -INFINITY)) p->kp_inf_ok = 0;
     fill(f, p, t, n->kn_left, level + 1, 2 * pos);
     fill(f, p, t, n->kn_left + 1, level + 1, 2 * pos + 1);
 }
@@ -113,17 +120,20 @@ kite_err kite_perfect_build(kite_forest *f, char *errstr, size_t errstr_size)
     p->kp_feat = aligned_array(nodes, sizeof(int32_t));
     p->kp_thr = aligned_array(nodes, sizeof(float));
     p->kp_dright = aligned_array(nodes, sizeof(int32_t));
+    p->kp_col2 = aligned_array(nodes, sizeof(int32_t));
     p->kp_leaf = aligned_array(leaves, sizeof(float));
     p->kp_leaf_node = aligned_array(leaves, sizeof(int32_t));
     p->kp_tree_node = aligned_array(ntrees, sizeof(int32_t));
     p->kp_tree_leaf = aligned_array(ntrees, sizeof(int32_t));
     p->kp_tree_depth = aligned_array(ntrees, sizeof(int32_t));
-    if (!p->kp_feat || !p->kp_thr || !p->kp_dright || !p->kp_leaf || !p->kp_leaf_node || !p->kp_tree_node ||
+    if (!p->kp_feat || !p->kp_thr || !p->kp_dright || !p->kp_col2 || !p->kp_leaf || !p->kp_leaf_node || !p->kp_tree_node ||
         !p->kp_tree_leaf || !p->kp_tree_depth) {
         kite_perfect_free(p);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size,
                          "out of memory (perfect layout: %zu nodes, %zu leaves)", nodes, leaves);
     }
+    /* Two features per column index must fit the kernels' int32 gathers too. */
+    p->kp_inf_ok = f->kf_num_feature < (1 << 28);
     for (size_t ti = 0; ti < ntrees; ti++) {
         const kite_ptree *t = &p->kp_trees[ti];
         if (t->kpt_kind == KITE_PTREE_NODES) fill(f, p, t, f->kf_tree_root[ti], 0, 0);

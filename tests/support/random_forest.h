@@ -46,6 +46,7 @@ typedef struct rf_options {
      * the byte kernel's 255-value limit is tested from both sides with it. */
     const int *ro_splits;
     int ro_neg_zero;       /* write the 0.0 thresholds of every other split as -0.0 */
+    int ro_inf_percent;    /* chance (percent) that a split's threshold is -inf or +inf */
 } rf_options;
 
 typedef struct rf_builder {
@@ -103,6 +104,9 @@ static void rf_grow(rf_builder *b, rf_rng *g, const rf_options *o, int32_t id, i
         t->kt_value[id] = rf_grid(g);
     }
     if (o->ro_neg_zero && t->kt_value[id] == 0.0f && (id & 1)) t->kt_value[id] = -0.0f;
+    /* Drawn only when asked for, so every other forest stays what its seed always gave. */
+    if (o->ro_inf_percent && (int)rf_below(g, 100) < o->ro_inf_percent)
+        t->kt_value[id] = rf_below(g, 2) ? INFINITY : -INFINITY;
     t->kt_default_left[id] = (uint8_t)rf_below(g, 2);
     if ((int)rf_below(g, 100) < o->ro_cat_percent) {
         t->kt_is_cat[id] = 1;

@@ -6,7 +6,8 @@
  * depth 6..9, 16 and 17 groups, NaN-heavy rows, batch sizes 1..4097 around every block edge.
  * Then lossguide-shaped forests: deep (12..20 levels), unbalanced trees, most too deep to pad,
  * so the vector kernels' deep-tree walk (refill lanes) scores them, with NaN-heavy rows and
- * batch sizes 1..4097 that are not multiples of 16. Uses kernels/ only, so the NEON
+ * batch sizes 1..4097 that are not multiples of 16. Then forests with -inf and +inf thresholds,
+ * on both sides of the float kernels' rule for their -inf/+inf NaN copies (perfect.h). Uses kernels/ only, so the NEON
  * cross build (tests/neon_qemu.sh) compiles and runs this same file under qemu-aarch64. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static int byte_cases; /* cases where the byte kernel scored rows with byte code
 static int lane_cases; /* ... and where its small-batch lanes path scored rows */
 static int wide_cases; /* ... and where it scored rows with 16-bit codes */
 static int deep_trees; /* KITE_PTREE_NODES trees (too deep to pad) in the forests compared */
+static int inf_cases[2]; /* NaN-bearing cases with kp_inf_ok 0 and 1 (float kernels' NaN copies) */
 
 static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, int nan_percent)
 {
@@ -36,6 +38,7 @@ static void check_case(int c, const rf_options *o, size_t nrows, size_t stride, 
     }
     for (int32_t ti = 0; ti < f.kf_num_trees; ti++)
         deep_trees += f.kf_perfect && f.kf_perfect->kp_trees[ti].kpt_kind == KITE_PTREE_NODES;
+    if (f.kf_perfect && nan_percent > 0) inf_cases[f.kf_perfect->kp_inf_ok]++;
     float *x = o->ro_splits ? rf_rows_splits(nrows, stride, o, nan_percent, 77 + (uint64_t)c)
                             : rf_rows(nrows, stride, o->ro_num_feature, nan_percent, 77 + (uint64_t)c);
     size_t n = nrows * (size_t)o->ro_num_group;
@@ -133,6 +136,29 @@ int main(int argc, char **argv)
             limit_cases++;
         }
     }
+    /* Infinite thresholds: a default-left split at -inf turns the float kernels' -inf/+inf NaN
+     * copies off (kp_inf_ok 0: NaN tested per level); at +inf, or default-right, they stay on. */
+    int inf_before[2] = {inf_cases[0], inf_cases[1]};
+    for (int shape = 0; shape < 8 && cases >= 120; shape++) {
+        rf_options o = {0};
+        o.ro_max_depth = 2 + shape;
+        o.ro_num_trees = shape < 4 ? 1 + shape : 40;
+        o.ro_num_feature = 3 + 4 * shape;
+        o.ro_num_group = shape == 5 ? 3 : 1;
+        o.ro_leaf_percent = shape % 2 ? 25 : 0;
+        o.ro_inf_percent = shape < 4 ? 30 : 3;
+        for (size_t bi = shape % 2; bi < nbatches; bi += 2) {
+            check_case(5000 + 100 * shape + (int)bi, &o, batches[bi], (size_t)o.ro_num_feature + bi % 2,
+                       10 + (int)(bi * 11 % 70));
+            limit_cases++;
+        }
+    }
+    if (cases >= 120)
+        CHECK_MSG(inf_cases[0] - inf_before[0] >= 5 && inf_cases[1] - inf_before[1] >= 5,
+                  "infinite thresholds: %d cases without the NaN copies, %d with (want >= 5 each)",
+                  inf_cases[0] - inf_before[0], inf_cases[1] - inf_before[1]);
+    printf("NaN-bearing cases: %d with the float kernels' -inf/+inf copies, %d without\n",
+           inf_cases[1], inf_cases[0]);
     if (cases >= 120)
         CHECK_MSG(deep_trees - deep_before >= 500, "only %d trees too deep to pad were compared",
                   deep_trees - deep_before);

@@ -21,7 +21,10 @@
  * so the margins are bit-identical (see traverse.h).
  *
  * A vector of rows with no NaN in its first kf_num_feature columns takes kv_right (one compare);
- * one with a NaN takes kv_right_nan. The last, partial vector of a batch repeats its last row in
+ * one with a NaN takes kv_right_nan. When the rows are copied feature-major (`cols`) and the
+ * model allows it (kp_inf_ok, perfect.h), each feature is copied twice instead, NaN as -inf and
+ * as +inf, and every node reads the copy of its NaN direction (kp_col2): kv_right alone is then
+ * XGBoost's rule, NaN or not, with no NaN test at any level (cols == SIMD_COLS_INF). The last, partial vector of a batch repeats its last row in
  * the unused lanes (every gather stays inside the caller's rows) and stores only the real ones.
  *
  * Fewer than half a vector of rows left (batch 1, tails) go one row at a time, branch-free
@@ -32,6 +35,10 @@
 #include <string.h>
 
 #include "../traverse.h"
+
+/* How a vector's rows are read: gathered from the caller's rows, copied feature-major once, or
+ * copied feature-major twice with NaN as -inf / +inf (see above). */
+enum { SIMD_ROWS = 0, SIMD_COLS = 1, SIMD_COLS_INF = 2 };
 
 #ifndef KITE_SIMD_GROUP
 #define KITE_SIMD_GROUP 8 /* vectors walked together (latency hiding); an ISA may pick fewer */
@@ -66,7 +73,9 @@ simd_level(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int n
            int cols, int level, kv_i *pos)
 {
     const uint32_t level_off = (1u << level) - 1;
-    const int32_t *feat = p->kp_feat + t->kpt_node + level_off;
+    const int inf = cols == SIMD_COLS_INF;
+    if (inf) nan = 0; /* each node reads the copy holding its NaN direction */
+    const int32_t *feat = (inf ? p->kp_col2 : p->kp_feat) + t->kpt_node + level_off;
     const float *thr = p->kp_thr + t->kpt_node + level_off;
     const int32_t *dright = p->kp_dright + t->kpt_node + level_off;
     const int n = 1 << level;
@@ -128,12 +137,13 @@ simd_walk(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv
     if (depth > 5) simd_level(p, t, v, nv, nan, cols, 5, pos);
     if (depth > 6) simd_level(p, t, v, nv, nan, cols, 6, pos);
     if (depth > 7) simd_level(p, t, v, nv, nan, cols, 7, pos);
-    for (int level = 8; level < depth; level++) simd_level(p, t, v, nv, nan, 0, level, pos);
+    /* Deeper levels gather (every ISA's KV_DIRECT_LEVELS is below 8), in either layout. */
+    for (int level = 8; level < depth; level++) simd_level(p, t, v, nv, nan, cols, level, pos);
 }
 
-/* One out-of-line copy of the walk per (vectors, NaN, columns) combination: the levels inside
+/* One out-of-line copy of the walk per (vectors, NaN, layout) combination: the levels inside
  * are unrolled with constant level numbers, while the depth stays a run-time value (one
- * well-predicted branch per level). Eight copies in all, which keeps the object code and the
+ * well-predicted branch per level). Ten copies in all (the -inf/+inf layout needs no NaN one), which keeps the object code and the
  * compile time small (a copy per depth as well cost several times both, for no measured gain). */
 #define SIMD_WALK_FN(name, NV, NAN, COLS)                                                       \
     static __attribute__((noinline)) void name(const kite_perfect *p, const kite_ptree *t,      \
@@ -149,12 +159,15 @@ SIMD_WALK_FN(simd_walk_100, 1, 0, 0)
 SIMD_WALK_FN(simd_walk_101, 1, 0, 1)
 SIMD_WALK_FN(simd_walk_110, 1, 1, 0)
 SIMD_WALK_FN(simd_walk_111, 1, 1, 1)
+SIMD_WALK_FN(simd_walk_g_inf, KITE_SIMD_GROUP, 0, SIMD_COLS_INF)
+SIMD_WALK_FN(simd_walk_1_inf, 1, 0, SIMD_COLS_INF)
 
 static inline __attribute__((always_inline)) void
 simd_walk_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
               int depth, int cols, kv_i *pos)
 {
-    if (nv == KITE_SIMD_GROUP) {
+    if (cols == SIMD_COLS_INF) (nv == KITE_SIMD_GROUP ? simd_walk_g_inf : simd_walk_1_inf)(p, t, v, depth, pos);
+    else if (nv == KITE_SIMD_GROUP) {
         if (nan) (cols ? simd_walk_g11 : simd_walk_g10)(p, t, v, depth, pos);
         else (cols ? simd_walk_g01 : simd_walk_g00)(p, t, v, depth, pos);
     } else {
@@ -300,10 +313,11 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
 #define KITE_SIMD_COLS_FLOATS 8192
 
 /* Fills the vector of rows starting at row r (count real rows, 0 < count <= KV_LANES). With
- * cols != NULL the rows are copied into cols feature-major (cols[f * KV_LANES + lane]); lanes
- * past count repeat the last real row either way, so every load stays in bounds. */
+ * cols != NULL the rows are copied into cols feature-major (cols[f * KV_LANES + lane]), or with
+ * inf twice (cols[2f * KV_LANES + lane] NaN as -inf, cols[(2f + 1) * KV_LANES + lane] as +inf);
+ * lanes past count repeat the last real row either way, so every load stays in bounds. */
 static void simd_rows_init(simd_rows *v, const float *rows, size_t r, size_t count, size_t stride,
-                           size_t features, float *cols)
+                           size_t features, float *cols, int inf)
 {
     int32_t off[KV_LANES];
     const float *row0 = rows + r * stride;
@@ -313,7 +327,17 @@ static void simd_rows_init(simd_rows *v, const float *rows, size_t r, size_t cou
     v->srw_nan = 0;
     if (cols) {
         for (int l = 0; l < KV_LANES; l++) off[l] = l;
-        for (int l = 0; l < KV_LANES; l++) {
+        for (int l = 0; inf && l < KV_LANES; l++) {
+            const float *src = row0 + ((size_t)l < count ? (size_t)l : count - 1) * stride;
+            for (size_t j = 0; j < features; j++) {
+                float x = src[j];
+                int isn = x != x;
+                v->srw_nan |= isn;
+                cols[2 * j * KV_LANES + (size_t)l] = isn ? -INFINITY : x;
+                cols[(2 * j + 1) * KV_LANES + (size_t)l] = isn ? INFINITY : x;
+            }
+        }
+        for (int l = 0; !inf && l < KV_LANES; l++) {
             const float *src = row0 + ((size_t)l < count ? (size_t)l : count - 1) * stride;
             for (size_t j = 0; j < features; j++) {
                 float x = src[j];
@@ -337,11 +361,13 @@ static void simd_block(const kite_forest *f, const simd_rows *v, int nv, int col
                        size_t groups)
 {
     if (nv == KITE_SIMD_GROUP) {
-        if (cols) simd_block_cols(f, v, KITE_SIMD_GROUP, 1, out, groups);
-        else simd_block_cols(f, v, KITE_SIMD_GROUP, 0, out, groups);
+        if (cols == SIMD_COLS_INF) simd_block_cols(f, v, KITE_SIMD_GROUP, SIMD_COLS_INF, out, groups);
+        else if (cols) simd_block_cols(f, v, KITE_SIMD_GROUP, SIMD_COLS, out, groups);
+        else simd_block_cols(f, v, KITE_SIMD_GROUP, SIMD_ROWS, out, groups);
     } else {
-        if (cols) simd_block_cols(f, v, 1, 1, out, groups);
-        else simd_block_cols(f, v, 1, 0, out, groups);
+        if (cols == SIMD_COLS_INF) simd_block_cols(f, v, 1, SIMD_COLS_INF, out, groups);
+        else if (cols) simd_block_cols(f, v, 1, SIMD_COLS, out, groups);
+        else simd_block_cols(f, v, 1, SIMD_ROWS, out, groups);
     }
 }
 
@@ -355,9 +381,13 @@ void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t strid
         return;
     }
     _Alignas(64) float cols[KITE_SIMD_COLS_FLOATS];
-    size_t vec_floats = features * KV_LANES;
+    /* The -inf/+inf copies where the model allows them and a group's block still fits. */
+    const int inf = f->kf_perfect->kp_inf_ok &&
+                    2 * features * KV_LANES * KITE_SIMD_GROUP <= KITE_SIMD_COLS_FLOATS;
+    size_t vec_floats = features * KV_LANES * (inf ? 2 : 1);
     int group_cols = vec_floats * KITE_SIMD_GROUP <= KITE_SIMD_COLS_FLOATS;
     int single_cols = vec_floats <= KITE_SIMD_COLS_FLOATS;
+    const int layout = inf ? SIMD_COLS_INF : SIMD_COLS;
     /* Each output's intercept; one group (the common case) is a plain fill. */
     const float *base = f->kf_base_margins;
     if (groups == 1) {
@@ -373,15 +403,15 @@ void KV_NAME(const kite_forest *f, const float *rows, size_t nrows, size_t strid
         simd_rows v[KITE_SIMD_GROUP];
         for (int k = 0; k < KITE_SIMD_GROUP; k++)
             simd_rows_init(&v[k], rows, r + (size_t)k * KV_LANES, KV_LANES, stride, features,
-                           group_cols ? cols + (size_t)k * vec_floats : NULL);
-        simd_block(f, v, KITE_SIMD_GROUP, group_cols, out + r * groups, groups);
+                           group_cols ? cols + (size_t)k * vec_floats : NULL, inf);
+        simd_block(f, v, KITE_SIMD_GROUP, group_cols ? layout : SIMD_ROWS, out + r * groups, groups);
     }
     /* Rows left over: fewer than half a vector go one by one with trees in lanes. */
     for (; r < nrows && (nrows - r) * 2 >= KV_LANES; r += KV_LANES) {
         simd_rows v[1];
         size_t count = nrows - r < KV_LANES ? nrows - r : KV_LANES;
-        simd_rows_init(&v[0], rows, r, count, stride, features, single_cols ? cols : NULL);
-        simd_block(f, v, 1, single_cols, out + r * groups, groups);
+        simd_rows_init(&v[0], rows, r, count, stride, features, single_cols ? cols : NULL, inf);
+        simd_block(f, v, 1, single_cols ? layout : SIMD_ROWS, out + r * groups, groups);
     }
     for (; r < nrows; r++) kite__row_margins(f, rows + r * stride, out + r * groups);
 }

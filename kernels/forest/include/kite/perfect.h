@@ -18,7 +18,14 @@
  *   kp_feat     2^D - 1           int32    split feature, level order (root, level 1, ...)
  *   kp_thr      2^D - 1           float    threshold: `x < thr` goes left
  *   kp_dright   2^D - 1           int32    -1: a missing value (NaN) goes right; 0: left
+ *   kp_col2     2^D - 1           int32    2 * feature + (1 if NaN goes right): the column a
+ *                                          node reads in a block holding each feature twice,
+ *                                          NaN as -inf (column 2f) and as +inf (2f + 1)
  *   kp_leaf     2^D               float    leaf values (dart weight already applied), in order
+ *
+ * With those two copies `x < thr` alone is XGBoost's rule for NaN too (-inf < thr sends a
+ * NaN left, +inf < thr never does), so a kernel needs no NaN test per level; it holds when
+ * every default-left split's threshold is above -inf (kp_inf_ok; a NaN threshold is not).
  *
  * Every array ends with KITE_PERFECT_PAD spare entries so a kernel may load a whole vector (or
  * two) starting at any level of any tree without reading past the allocation.
@@ -63,6 +70,7 @@ typedef struct kite_perfect {
     int32_t *kp_feat;
     float *kp_thr;
     int32_t *kp_dright;
+    int32_t *kp_col2;
     float *kp_leaf;
     int32_t *kp_leaf_node;
     int32_t *kp_tree_node;
@@ -70,6 +78,7 @@ typedef struct kite_perfect {
     int32_t *kp_tree_depth;
     size_t kp_num_nodes;  /* entries used in kp_feat / kp_thr / kp_dright (without pad) */
     size_t kp_num_leaves; /* entries used in kp_leaf (without pad)                      */
+    int kp_inf_ok;        /* 1: the -inf/+inf copies through kp_col2 give XGBoost's result  */
 } kite_perfect;
 
 struct kite_forest;
