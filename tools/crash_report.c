@@ -62,8 +62,7 @@ static void crash_on_signal(int sig, siginfo_t *info, void *uctx)
     void *frames[48];
     int n = backtrace(frames, 48);
     backtrace_symbols_fd(frames, n, STDERR_FILENO);
-    signal(sig, SIG_DFL);
-    raise(sig);
+    raise(sig); /* the default action again (SA_RESETHAND): delivered when this returns */
 }
 #endif
 

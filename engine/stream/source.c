@@ -141,17 +141,18 @@ static void source_leave(kite_pipeline *pl)
         return;
     }
     const double quiet_s = cooperative ? 0.3 : 0.0;
-    double start = kite_clock_mono_s(), last_change = start;
+    const double start = kite_clock_mono_s();
+    double last_call = start;
     uint64_t calls = kite_stats_sum(&pl->pl_stats, KITE_C_REBALANCES);
-    while (kite_clock_mono_s() - start < SOURCE_LEAVE_TIMEOUT_S) {
+    for (double now = start; now - start < SOURCE_LEAVE_TIMEOUT_S; now = kite_clock_mono_s()) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 20);
         if (m) rd_kafka_message_destroy(m); /* unforwarded leftovers or errors: not consumed */
-        uint64_t now_calls = kite_stats_sum(&pl->pl_stats, KITE_C_REBALANCES);
-        if (now_calls != calls) {
-            calls = now_calls;
-            last_change = kite_clock_mono_s();
+        uint64_t seen = kite_stats_sum(&pl->pl_stats, KITE_C_REBALANCES);
+        if (seen != calls) { /* a callback came in this round */
+            calls = seen;
+            last_call = now;
         }
-        if (!source_assigned(rk) && kite_clock_mono_s() - last_change >= quiet_s) return;
+        if (!source_assigned(rk) && now - last_call >= quiet_s) return;
     }
     fprintf(stderr, "kite: leaving the group: partitions still assigned after %d s; closing anyway\n",
             SOURCE_LEAVE_TIMEOUT_S);

@@ -70,10 +70,12 @@ static void fill(const kite_forest *f, kite_perfect *p, const kite_ptree *t, uin
     p->kp_feat[at] = n->kn_feature;
     p->kp_thr[at] = n->kn_value;
     p->kp_dright[at] = (n->kn_flags & KITE_NODE_DEFAULT_LEFT) ? 0 : -1;
-    p->kp_col2[at] = 2 * n->kn_feature + !(n->kn_flags & KITE_NODE_DEFAULT_LEFT);
+    /* Unsigned: no overflow for a huge feature index (kp_inf_ok is 0 then, the value unread). */
+    p->kp_col2[at] = (int32_t)(2u * (uint32_t)n->kn_feature + !(n->kn_flags & KITE_NODE_DEFAULT_LEFT));
     /* A NaN read as -inf goes left only below a threshold above -inf (a NaN threshold too
      * sends every number right); +inf goes right past any threshold. */
-    if ((n->kn_flags & KITE_NODE_DEFAULT_LEFT) && !(n->kn_value > -INFINITY)) p->kp_inf_ok = 0;
+    if ((n->kn_flags & KITE_NODE_DEFAULT_LEFT) && !(n->kn_value > -INFINITY))
+        p->kp_inf_ok = 0;
     fill(f, p, t, n->kn_left, level + 1, 2 * pos);
     fill(f, p, t, n->kn_left + 1, level + 1, 2 * pos + 1);
 }
@@ -126,13 +128,13 @@ kite_err kite_perfect_build(kite_forest *f, char *errstr, size_t errstr_size)
     p->kp_tree_node = aligned_array(ntrees, sizeof(int32_t));
     p->kp_tree_leaf = aligned_array(ntrees, sizeof(int32_t));
     p->kp_tree_depth = aligned_array(ntrees, sizeof(int32_t));
-    if (!p->kp_feat || !p->kp_thr || !p->kp_dright || !p->kp_col2 || !p->kp_leaf || !p->kp_leaf_node || !p->kp_tree_node ||
-        !p->kp_tree_leaf || !p->kp_tree_depth) {
+    if (!p->kp_feat || !p->kp_thr || !p->kp_dright || !p->kp_col2 || !p->kp_leaf ||
+        !p->kp_leaf_node || !p->kp_tree_node || !p->kp_tree_leaf || !p->kp_tree_depth) {
         kite_perfect_free(p);
         return kite_errf(KITE_ERR_NOMEM, errstr, errstr_size,
                          "out of memory (perfect layout: %zu nodes, %zu leaves)", nodes, leaves);
     }
-    /* Two features per column index must fit the kernels' int32 gathers too. */
+    /* kp_col2 (2 * feature + 1) must fit the kernels' int32 gathers. */
     p->kp_inf_ok = f->kf_num_feature < (1 << 28);
     for (size_t ti = 0; ti < ntrees; ti++) {
         const kite_ptree *t = &p->kp_trees[ti];

@@ -40,7 +40,7 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kite_e2e import Checks, poll_to_eof, wait_exit
+from kite_e2e import Checks, log_tail, poll_to_eof, wait_exit
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kite", required=True)
@@ -296,15 +296,9 @@ class Kite:
             time.sleep(0.1)
         return False
 
-    def log_tail(self, n=15):
-        """The log's last lines, indented, to print beside a failed exit check."""
-        lines = open(self.log_path, errors="replace").read().splitlines()[-n:]
-        return "\n".join("    | " + l for l in lines)
-
     def check_exit(self, rc, what):
-        check(rc == 0, f"{self.lane}: kite {self.index} exits 0 on {what} ({rc}; {self.log_path})")
-        if rc != 0:
-            print(self.log_tail(), flush=True)
+        tail = "" if rc == 0 else "; its log ends:\n" + log_tail(self.log_path)
+        check(rc == 0, f"{self.lane}: kite {self.index} exits 0 on {what} ({rc}; {self.log_path}){tail}")
 
     def supervise(self):
         """Restarts the instance if it exited without being told to; returns whether it did."""

@@ -175,6 +175,15 @@ def wait_exit(proc, timeout):
         return None
 
 
+def log_tail(path, n=15):
+    """The last n lines of a log, for a failure message ("" when the file is gone)."""
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
 def signal_wait(proc, sig, timeout):
     """Sends sig and waits up to timeout s: the exit status, or None (then killed) on a timeout."""
     proc.send_signal(sig)

@@ -218,7 +218,7 @@ def interrupted_run(group, topic, env, rng, want_kills, want_both=True, source="
         p.send_signal(signal.SIGTERM)
     for p in running:
         rc = p.wait(timeout=120)
-        tail = "" if rc == 0 else "; its log ends:\n" + "".join(open(log_of[p]).readlines()[-15:])
+        tail = "" if rc == 0 else "; its log ends:\n" + kite_e2e.log_tail(log_of[p])
         check(rc == 0, f"the last instance stops with exit 0 on SIGTERM (exit {rc}){tail}")
     check(kills >= want_kills, f"{kills} instances killed with SIGKILL")
     check(both or not want_both, "a second instance joined and partitions moved between the two")

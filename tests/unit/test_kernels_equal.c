@@ -7,8 +7,8 @@
  * Then lossguide-shaped forests: deep (12..20 levels), unbalanced trees, most too deep to pad,
  * so the vector kernels' deep-tree walk (refill lanes) scores them, with NaN-heavy rows and
  * batch sizes 1..4097 that are not multiples of 16. Then forests with -inf and +inf thresholds,
- * on both sides of the float kernels' rule for their -inf/+inf NaN copies (perfect.h). Uses kernels/ only, so the NEON
- * cross build (tests/neon_qemu.sh) compiles and runs this same file under qemu-aarch64. */
+ * on both sides of the float kernels' rule for their -inf/+inf NaN copies (perfect.h). Uses
+ * kernels/ only, so the NEON cross build (tests/neon_qemu.sh) compiles and runs this same file under qemu-aarch64. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,8 +148,8 @@ int main(int argc, char **argv)
         o.ro_leaf_percent = shape % 2 ? 25 : 0;
         o.ro_inf_percent = shape < 4 ? 30 : 3;
         for (size_t bi = shape % 2; bi < nbatches; bi += 2) {
-            check_case(5000 + 100 * shape + (int)bi, &o, batches[bi], (size_t)o.ro_num_feature + bi % 2,
-                       10 + (int)(bi * 11 % 70));
+            check_case(5000 + 100 * shape + (int)bi, &o, batches[bi],
+                       (size_t)o.ro_num_feature + bi % 2, 10 + (int)(bi * 11 % 70));
             limit_cases++;
         }
     }

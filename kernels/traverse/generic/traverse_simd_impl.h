@@ -24,8 +24,8 @@
  * one with a NaN takes kv_right_nan. When the rows are copied feature-major (`cols`) and the
  * model allows it (kp_inf_ok, perfect.h), each feature is copied twice instead, NaN as -inf and
  * as +inf, and every node reads the copy of its NaN direction (kp_col2): kv_right alone is then
- * XGBoost's rule, NaN or not, with no NaN test at any level (cols == SIMD_COLS_INF). The last, partial vector of a batch repeats its last row in
- * the unused lanes (every gather stays inside the caller's rows) and stores only the real ones.
+ * XGBoost's rule, NaN or not, with no NaN test at any level (cols == SIMD_COLS_INF).
+ * The last, partial vector of a batch repeats its last row in the unused lanes (every gather stays inside the caller's rows) and stores only the real ones.
  *
  * Fewer than half a vector of rows left (batch 1, tails) go one row at a time, branch-free
  * through the perfect trees (kite__row_margins, traverse_row.c, built with baseline flags:
@@ -143,8 +143,8 @@ simd_walk(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv
 
 /* One out-of-line copy of the walk per (vectors, NaN, layout) combination: the levels inside
  * are unrolled with constant level numbers, while the depth stays a run-time value (one
- * well-predicted branch per level). Ten copies in all (the -inf/+inf layout needs no NaN one), which keeps the object code and the
- * compile time small (a copy per depth as well cost several times both, for no measured gain). */
+ * well-predicted branch per level). Ten copies in all (the -inf/+inf layout needs no NaN one),
+ * which keeps the object code and the compile time small (a copy per depth as well cost several times both, for no measured gain). */
 #define SIMD_WALK_FN(name, NV, NAN, COLS)                                                       \
     static __attribute__((noinline)) void name(const kite_perfect *p, const kite_ptree *t,      \
                                                const simd_rows *v, int depth, kv_i *pos)        \
@@ -166,7 +166,8 @@ static inline __attribute__((always_inline)) void
 simd_walk_any(const kite_perfect *p, const kite_ptree *t, const simd_rows *v, int nv, int nan,
               int depth, int cols, kv_i *pos)
 {
-    if (cols == SIMD_COLS_INF) (nv == KITE_SIMD_GROUP ? simd_walk_g_inf : simd_walk_1_inf)(p, t, v, depth, pos);
+    if (cols == SIMD_COLS_INF)
+        (nv == KITE_SIMD_GROUP ? simd_walk_g_inf : simd_walk_1_inf)(p, t, v, depth, pos);
     else if (nv == KITE_SIMD_GROUP) {
         if (nan) (cols ? simd_walk_g11 : simd_walk_g10)(p, t, v, depth, pos);
         else (cols ? simd_walk_g01 : simd_walk_g00)(p, t, v, depth, pos);
@@ -312,6 +313,31 @@ simd_block_cols(const kite_forest *f, const simd_rows *v, int nv, int cols, floa
  * models too wide for even that gather straight from the caller's rows. */
 #define KITE_SIMD_COLS_FLOATS 8192
 
+/* Copies KV_LANES rows feature-major into cols, once (inf 0) or twice with NaN as -inf / +inf
+ * (inf 1); returns whether a real row has a NaN. Inlined with inf constant at both call sites
+ * of simd_rows_init, so neither copy tests it per value. */
+static inline __attribute__((always_inline)) int simd_copy_cols(const float *row0, size_t count,
+                                                               size_t stride, size_t features,
+                                                               float *cols, const int inf)
+{
+    int nan = 0;
+    for (int l = 0; l < KV_LANES; l++) {
+        const float *src = row0 + ((size_t)l < count ? (size_t)l : count - 1) * stride;
+        for (size_t j = 0; j < features; j++) {
+            float x = src[j];
+            int isn = x != x;
+            nan |= isn;
+            if (inf) {
+                cols[2 * j * KV_LANES + (size_t)l] = isn ? -INFINITY : x;
+                cols[(2 * j + 1) * KV_LANES + (size_t)l] = isn ? INFINITY : x;
+            } else {
+                cols[j * KV_LANES + (size_t)l] = x;
+            }
+        }
+    }
+    return nan;
+}
+
 /* Fills the vector of rows starting at row r (count real rows, 0 < count <= KV_LANES). With
  * cols != NULL the rows are copied into cols feature-major (cols[f * KV_LANES + lane]), or with
  * inf twice (cols[2f * KV_LANES + lane] NaN as -inf, cols[(2f + 1) * KV_LANES + lane] as +inf);
@@ -327,24 +353,8 @@ static void simd_rows_init(simd_rows *v, const float *rows, size_t r, size_t cou
     v->srw_nan = 0;
     if (cols) {
         for (int l = 0; l < KV_LANES; l++) off[l] = l;
-        for (int l = 0; inf && l < KV_LANES; l++) {
-            const float *src = row0 + ((size_t)l < count ? (size_t)l : count - 1) * stride;
-            for (size_t j = 0; j < features; j++) {
-                float x = src[j];
-                int isn = x != x;
-                v->srw_nan |= isn;
-                cols[2 * j * KV_LANES + (size_t)l] = isn ? -INFINITY : x;
-                cols[(2 * j + 1) * KV_LANES + (size_t)l] = isn ? INFINITY : x;
-            }
-        }
-        for (int l = 0; !inf && l < KV_LANES; l++) {
-            const float *src = row0 + ((size_t)l < count ? (size_t)l : count - 1) * stride;
-            for (size_t j = 0; j < features; j++) {
-                float x = src[j];
-                v->srw_nan |= x != x;
-                cols[j * KV_LANES + (size_t)l] = x;
-            }
-        }
+        v->srw_nan = inf ? simd_copy_cols(row0, count, stride, features, cols, 1)
+                         : simd_copy_cols(row0, count, stride, features, cols, 0);
         v->srw_base = cols;
         v->srw_shift = kv_i_set1(KV_LANES_LOG2);
     } else {
